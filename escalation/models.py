@@ -1,0 +1,481 @@
+"""The escalation framework: the five steps' content, its frozen versions and generated packs.
+
+Nothing here knows about people, roles or engagements: what the framework needs of them (an
+author's name, approvers on a sign-off page) is passed in as data. `workshops` points at this app,
+never the reverse.
+
+Every editable item carries:
+- `key`: a slug, stable within its framework, that the framework document uses for references and
+  that diffs match items by (so renaming an item is a change, not a remove + add);
+- `row_version`: optimistic locking; a save names the version it was edited from and is refused
+  when someone saved in between (see `FrameworkItem.save_edited`);
+- `carried_over`: the item's document form when it was copied from a previous review cycle, so the
+  UI can mark what changed against that cycle (null for items created in this cycle).
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+
+class StaleEditError(Exception):
+    """Someone else saved this item after it was loaded into the form."""
+
+    def __init__(self, current: FrameworkItem) -> None:
+        super().__init__(f"{current} was changed by someone else")
+        self.current = current
+
+
+class ReviewFrequency(models.TextChoices):
+    MONTHLY = "monthly", "Monthly"
+    QUARTERLY = "quarterly", "Quarterly"
+    SEMIANNUAL = "semiannual", "Every six months"
+    ANNUAL = "annual", "Annually"
+
+    @property
+    def months(self) -> int:
+        return {"monthly": 1, "quarterly": 3, "semiannual": 6, "annual": 12}[self.value]
+
+
+DEFAULT_SCOPE_CREEP_RULE = (
+    "A level is entered only when every level below it has been tried, or is recorded as skipped "
+    "with a reason and the approval of that level's owner."
+)
+
+
+class Framework(models.Model):
+    """One client's escalation framework: the working draft that versions are frozen from."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=200)
+    # Step 4: the rule that keeps teams from jumping up the ladder.
+    scope_creep_rule = models.TextField(default=DEFAULT_SCOPE_CREEP_RULE)
+    # Step 5: the review protocol's scalar parts; drift and external triggers are rows below.
+    review_frequency = models.CharField(
+        max_length=20, choices=ReviewFrequency.choices, default=ReviewFrequency.QUARTERLY
+    )
+    first_review_date = models.DateField(null=True, blank=True)
+    sunset_criteria = models.TextField(blank=True)
+    row_version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class FrameworkItem(models.Model):
+    """What every editable row of a framework shares: identity, ordering and optimistic locking."""
+
+    framework = models.ForeignKey(Framework, on_delete=models.CASCADE, related_name="+")
+    key = models.SlugField(max_length=80)
+    position = models.PositiveIntegerField(default=0)
+    row_version = models.PositiveIntegerField(default=1)
+    carried_over = models.JSONField(null=True, blank=True, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        abstract = True
+        ordering: ClassVar[list[str]] = ["position", "id"]
+
+    def save_edited(
+        self, *, loaded_row_version: int, update_fields: list[str] | None = None
+    ) -> None:
+        """Save an edit made on top of `loaded_row_version`, or raise StaleEditError.
+
+        The compare-and-set runs as one UPDATE ... WHERE row_version = loaded, so two concurrent
+        saves of the same item cannot both succeed: the second matches no row.
+        """
+        fields = update_fields or [
+            field.attname
+            for field in self._meta.concrete_fields
+            if not field.primary_key and field.attname not in {"row_version", "updated_at"}
+        ]
+        values = {name: getattr(self, name) for name in fields}
+        now = timezone.now()
+        updated = (
+            type(self)
+            ._default_manager.filter(pk=self.pk, row_version=loaded_row_version)
+            .update(**values, row_version=F("row_version") + 1, updated_at=now)
+        )
+        if not updated:
+            raise StaleEditError(type(self)._default_manager.get(pk=self.pk))
+        self.row_version = loaded_row_version + 1
+        self.updated_at = now
+
+
+class AISystem(FrameworkItem):
+    """A production model and the workflow it serves: what thresholds are set for."""
+
+    framework = models.ForeignKey(Framework, on_delete=models.CASCADE, related_name="ai_systems")
+    name = models.CharField(max_length=120)
+    vendor = models.CharField(max_length=120, blank=True)
+    model_name = models.CharField(max_length=120)
+    model_version = models.CharField(max_length=60, blank=True)
+    workflow = models.CharField(max_length=200, help_text="The use case this model serves.")
+    business_owner = models.CharField(max_length=120, blank=True)
+    output_types = ArrayField(
+        models.CharField(max_length=60),
+        default=list,
+        blank=True,
+        help_text="E.g. summary, classification, extraction, chat answer.",
+    )
+
+    class Meta(FrameworkItem.Meta):
+        verbose_name = "AI system"
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(fields=["framework", "key"], name="ai_system_key_unique"),
+            models.UniqueConstraint(fields=["framework", "name"], name="ai_system_name_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LatencyPercentile(models.TextChoices):
+    P50 = "p50", "p50"
+    P90 = "p90", "p90"
+    P95 = "p95", "p95"
+    P99 = "p99", "p99"
+
+
+class Threshold(FrameworkItem):
+    """Step 1: the performance bounds of one AI system (per output type where it differs)."""
+
+    framework = models.ForeignKey(Framework, on_delete=models.CASCADE, related_name="thresholds")
+    ai_system = models.ForeignKey(AISystem, on_delete=models.CASCADE, related_name="thresholds")
+    output_type = models.CharField(
+        max_length=60, blank=True, help_text="Leave blank when the bounds hold for every output."
+    )
+    quality_metric = models.CharField(max_length=80, help_text="E.g. groundedness score.")
+    quality_floor = models.DecimalField(
+        max_digits=6,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
+        help_text="Minimum acceptable value of the quality metric, on a 0–100 scale.",
+    )
+    error_rate_ceiling_pct = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
+    )
+    latency_percentile = models.CharField(
+        max_length=3, choices=LatencyPercentile.choices, default=LatencyPercentile.P95
+    )
+    latency_limit_ms = models.PositiveIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(600_000)]
+    )
+    throughput_floor_rpm = models.PositiveIntegerField(
+        validators=[MaxValueValidator(10_000_000)], help_text="Requests per minute."
+    )
+    confidence_minimum = models.DecimalField(
+        max_digits=4,
+        decimal_places=3,
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(1))],
+    )
+    measurement_window_hours = models.PositiveIntegerField(
+        default=24, validators=[MinValueValidator(1), MaxValueValidator(24 * 90)]
+    )
+    data_source = models.CharField(max_length=200, blank=True)
+    trigger_breaches = models.PositiveSmallIntegerField(
+        default=3, validators=[MinValueValidator(1), MaxValueValidator(100)]
+    )
+    trigger_windows = models.PositiveSmallIntegerField(
+        default=5, validators=[MinValueValidator(1), MaxValueValidator(100)]
+    )
+
+    class Meta(FrameworkItem.Meta):
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(fields=["framework", "key"], name="threshold_key_unique"),
+            models.UniqueConstraint(
+                fields=["ai_system", "output_type"], name="threshold_one_per_system_and_output"
+            ),
+            models.CheckConstraint(
+                condition=Q(quality_floor__gte=0, quality_floor__lte=100),
+                name="threshold_quality_floor_between_0_and_100",
+            ),
+            models.CheckConstraint(
+                condition=Q(error_rate_ceiling_pct__gte=0, error_rate_ceiling_pct__lte=100),
+                name="threshold_error_rate_between_0_and_100",
+            ),
+            models.CheckConstraint(
+                condition=Q(confidence_minimum__gte=0, confidence_minimum__lte=1),
+                name="threshold_confidence_between_0_and_1",
+            ),
+            models.CheckConstraint(
+                condition=Q(latency_limit_ms__gte=1), name="threshold_latency_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(measurement_window_hours__gte=1), name="threshold_window_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(trigger_breaches__gte=1, trigger_breaches__lte=F("trigger_windows")),
+                name="threshold_breaches_within_windows",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ai_system.name} · {self.output_type or 'all outputs'}"
+
+    def clean(self) -> None:
+        if (
+            self.trigger_breaches is not None
+            and self.trigger_windows is not None
+            and self.trigger_breaches > self.trigger_windows
+        ):
+            raise ValidationError(
+                {"trigger_breaches": "Breaches cannot exceed the number of windows looked at."}
+            )
+
+    @property
+    def trigger_rule(self) -> str:
+        return (
+            f"Breached in {self.trigger_breaches} of the last {self.trigger_windows} "
+            f"{self.measurement_window_hours}-hour windows"
+        )
+
+
+class LevelKind(models.TextChoices):
+    PROMPT_OPTIMIZATION = "prompt_optimization", "Prompt optimization"
+    RETRIEVAL_AUGMENTATION = "retrieval_augmentation", "Retrieval augmentation"
+    FEW_SHOT_ENRICHMENT = "few_shot_enrichment", "Few-shot enrichment"
+    FINE_TUNING = "fine_tuning", "Fine-tuning"
+    HYBRID_ROUTING = "hybrid_routing", "Hybrid routing"
+    MODEL_REPLACEMENT = "model_replacement", "Full model replacement"
+    CUSTOM = "custom", "Custom level"
+
+
+class ApprovalRule(models.TextChoices):
+    SINGLE = "single", "Single approver"
+    ALL_OF_GROUP = "all_of_group", "All of a named group"
+
+
+class EscalationLevel(FrameworkItem):
+    """Step 3 (the ladder) and step 4 (its governance and cost guardrails), one rung each."""
+
+    framework = models.ForeignKey(Framework, on_delete=models.CASCADE, related_name="levels")
+    name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=30, choices=LevelKind.choices, default=LevelKind.CUSTOM)
+    # Step 3.
+    trigger = models.TextField(blank=True, help_text="What sends a model to this level.")
+    trigger_thresholds = models.ManyToManyField(Threshold, blank=True, related_name="escalates_to")
+    entry_criteria = models.TextField(blank=True)
+    exit_criteria = models.TextField(blank=True, help_text="What success looks like.")
+    rollback_rule = models.TextField(blank=True)
+    # Step 4.
+    approval_owner_name = models.CharField(max_length=120, blank=True)
+    approval_owner_role = models.CharField(max_length=120, blank=True)
+    approval_rule = models.CharField(
+        max_length=20, choices=ApprovalRule.choices, default=ApprovalRule.SINGLE
+    )
+    approval_group = models.CharField(
+        max_length=300, blank=True, help_text="Names of the group, when all of them must approve."
+    )
+    cost_ceiling = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(0))],
+    )
+    currency = models.CharField(max_length=3, default="EUR")
+    estimated_cost_delta = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(0))],
+    )
+    timeline_delta_days = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(3650)]
+    )
+
+    class Meta(FrameworkItem.Meta):
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(fields=["framework", "key"], name="level_key_unique"),
+            models.UniqueConstraint(fields=["framework", "name"], name="level_name_unique"),
+            models.UniqueConstraint(
+                fields=["framework", "position"],
+                name="level_position_unique",
+                # Reordering swaps positions inside one transaction.
+                deferrable=models.Deferrable.DEFERRED,
+            ),
+            models.CheckConstraint(
+                condition=Q(cost_ceiling__isnull=True) | Q(cost_ceiling__gte=0),
+                name="level_cost_ceiling_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(currency__regex=r"^[A-Z]{3}$"), name="level_currency_is_iso_code"
+            ),
+            models.CheckConstraint(
+                condition=~Q(approval_rule="all_of_group") | ~Q(approval_group=""),
+                name="level_group_rule_names_a_group",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.approval_rule == ApprovalRule.ALL_OF_GROUP and not self.approval_group.strip():
+            raise ValidationError({"approval_group": "Name the group whose approval is required."})
+
+
+class FailureKind(models.TextChoices):
+    FACTUAL_ERROR = "factual_error", "Factual error"
+    HALLUCINATION = "hallucination", "Hallucination"
+    FORMAT_VIOLATION = "format_violation", "Format violation"
+    DOMAIN_MISAPPLICATION = "domain_misapplication", "Domain misapplication"
+    CONFIDENCE_MISCALIBRATION = "confidence_miscalibration", "Confidence miscalibration"
+    CUSTOM = "custom", "Custom failure type"
+
+
+class Severity(models.TextChoices):
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+    CRITICAL = "critical", "Critical"
+
+
+class FailureMode(FrameworkItem):
+    """Step 2: one failure category and the response it calls for."""
+
+    framework = models.ForeignKey(Framework, on_delete=models.CASCADE, related_name="failure_modes")
+    name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=30, choices=FailureKind.choices, default=FailureKind.CUSTOM)
+    description = models.TextField(blank=True)
+    example = models.TextField(blank=True)
+    detection_signal = models.TextField(blank=True)
+    severity = models.CharField(max_length=10, choices=Severity.choices, default=Severity.MEDIUM)
+    recommended_level = models.ForeignKey(
+        EscalationLevel,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="failure_modes",
+    )
+    immediate_mitigation = models.TextField(blank=True)
+    long_term_fix = models.TextField(blank=True)
+    resolution_owner = models.CharField(max_length=120, blank=True)
+
+    class Meta(FrameworkItem.Meta):
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(fields=["framework", "key"], name="failure_mode_key_unique"),
+            models.UniqueConstraint(fields=["framework", "name"], name="failure_mode_name_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DriftMetric(models.TextChoices):
+    QUALITY = "quality", "Quality metric"
+    ERROR_RATE = "error_rate", "Error rate"
+    LATENCY = "latency", "Latency"
+    THROUGHPUT = "throughput", "Throughput"
+    CONFIDENCE = "confidence", "Confidence score"
+
+
+class DriftTrigger(FrameworkItem):
+    """Step 5: a drift or alert condition that calls an unscheduled review."""
+
+    framework = models.ForeignKey(
+        Framework, on_delete=models.CASCADE, related_name="drift_triggers"
+    )
+    ai_system = models.ForeignKey(
+        AISystem,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="drift_triggers",
+        help_text="Leave blank for every AI system.",
+    )
+    metric = models.CharField(max_length=20, choices=DriftMetric.choices)
+    change = models.CharField(max_length=200, help_text="E.g. drops by more than 5 points.")
+    window_days = models.PositiveSmallIntegerField(
+        default=7, validators=[MinValueValidator(1), MaxValueValidator(365)]
+    )
+
+    class Meta(FrameworkItem.Meta):
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(fields=["framework", "key"], name="drift_trigger_key_unique"),
+            models.CheckConstraint(
+                condition=Q(window_days__gte=1), name="drift_trigger_window_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_metric_display()} {self.change}"
+
+
+class ExternalEvent(models.TextChoices):
+    FOUNDATION_MODEL_UPDATE = "foundation_model_update", "Foundation model update"
+    MODEL_DEPRECATION = "model_deprecation", "Model deprecation"
+    REGULATORY_CHANGE = "regulatory_change", "Regulatory change"
+    VENDOR_PRICING_CHANGE = "vendor_pricing_change", "Vendor pricing change"
+    SECURITY_INCIDENT = "security_incident", "Security incident"
+    CUSTOM = "custom", "Other event"
+
+
+class ExternalTrigger(FrameworkItem):
+    """Step 5: an outside event that may reset the cost-benefit calculation."""
+
+    framework = models.ForeignKey(
+        Framework, on_delete=models.CASCADE, related_name="external_triggers"
+    )
+    event = models.CharField(max_length=30, choices=ExternalEvent.choices)
+    description = models.TextField(blank=True)
+    response = models.TextField(blank=True, help_text="What the review must reconsider.")
+
+    class Meta(FrameworkItem.Meta):
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(
+                fields=["framework", "key"], name="external_trigger_key_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_event_display()
+
+
+class FrameworkVersion(models.Model):
+    """An immutable snapshot of the framework document (v1, v2, ...).
+
+    The database itself refuses UPDATE of the frozen columns and any DELETE (trigger in migration
+    0002), so not even raw SQL can rewrite an approved governing document.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    framework = models.ForeignKey(Framework, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField()
+    document = models.JSONField()
+    sha256 = models.CharField(max_length=64)
+    summary = models.TextField(blank=True)
+    created_by_name = models.CharField(max_length=150, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["framework", "number"]
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(fields=["framework", "number"], name="version_number_unique"),
+            models.CheckConstraint(condition=Q(number__gte=1), name="version_number_from_1"),
+            models.CheckConstraint(
+                condition=Q(sha256__regex=r"^[0-9a-f]{64}$"), name="version_sha256_is_hex"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"v{self.number}"
+
+    @property
+    def label(self) -> str:
+        return f"v{self.number}"

@@ -1,0 +1,71 @@
+"""`make bench`: latency and SQL query count of each page on a large engagement.
+
+Runs in-process through Django's test client against the real database (a throwaway engagement
+`bench-large` is created and removed), beside a trivial view as the floor. Never a timed test.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+
+from django.core.management.base import BaseCommand
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext, override_settings
+
+from workshops.bench import (
+    BENCH_SLUG,
+    pages_to_measure,
+    remove_large_engagement,
+    seed_large_engagement,
+)
+
+
+class Command(BaseCommand):
+    help = "Measure median / p95 latency and query counts per page on a large engagement."
+
+    def add_arguments(self, parser) -> None:  # type: ignore[no-untyped-def]
+        parser.add_argument("--rounds", type=int, default=30)
+
+    def handle(self, *args: object, rounds: int = 30, **options: object) -> None:
+        remove_large_engagement()
+        started = time.perf_counter()
+        user = seed_large_engagement()
+        self.stdout.write(f"Seeded {BENCH_SLUG} in {time.perf_counter() - started:.1f} s")
+        client = Client()
+        client.force_login(user)
+        self.stdout.write(f"{'page':<40} {'median ms':>10} {'p95 ms':>10} {'queries':>8}")
+        try:
+            with override_settings(ALLOWED_HOSTS=["testserver"]):
+                for name, url in pages_to_measure():
+                    self._measure(name, lambda url=url: client.get(url), rounds)
+                for name, action in extra_measurements():
+                    self._measure(name, action, rounds)
+        finally:
+            remove_large_engagement()
+
+    def _measure(self, name: str, action: Callable[[], object], rounds: int) -> None:
+        timings = []
+        queries = 0
+        for _ in range(rounds):
+            with CaptureQueriesContext(connection) as captured:
+                started = time.perf_counter()
+                response = action()
+                timings.append((time.perf_counter() - started) * 1000)
+            queries = len(captured)
+            status = getattr(response, "status_code", 200)
+            if status >= 400:
+                self.stderr.write(f"{name}: HTTP {status}")
+                return
+        timings.sort()
+        p95 = timings[min(len(timings) - 1, int(len(timings) * 0.95))]
+        self.stdout.write(
+            f"{name:<40} {statistics.median(timings):>10.1f} {p95:>10.1f} {queries:>8}"
+        )
+
+
+def extra_measurements() -> list[tuple[str, Callable[[], object]]]:
+    """Non-page work worth tracking (diagram, pack); later features add theirs here."""
+    return []

@@ -1,0 +1,341 @@
+"""The engagement: its people and their roles, the ten-day plan, and what people do in review.
+
+The framework content lives in `escalation`; an engagement owns exactly one framework.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+import zoneinfo
+from datetime import timedelta
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
+from django.db.models import Q
+from django.http import Http404
+from django.utils import timezone as django_timezone
+
+from escalation.models import Framework, FrameworkVersion
+
+
+class Role(models.TextChoices):
+    FACILITATOR = "facilitator", "Facilitator"
+    APPROVER = "approver", "Approver"
+    REVIEWER = "reviewer", "Reviewer"
+    OBSERVER = "observer", "Observer"
+
+
+class Capability(models.TextChoices):
+    VIEW = "view", "read the engagement"
+    COMMENT = "comment", "comment on drafts"
+    APPROVE = "approve", "approve or request changes"
+    EDIT = "edit", "edit the framework and the plan"
+    MANAGE_PEOPLE = "manage_people", "invite people and change roles"
+
+
+# Who may do what, in one place. Every view asks get_engagement_for(user, slug, capability).
+ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
+    Role.FACILITATOR: frozenset(
+        {Capability.VIEW, Capability.COMMENT, Capability.EDIT, Capability.MANAGE_PEOPLE}
+    ),
+    Role.APPROVER: frozenset({Capability.VIEW, Capability.COMMENT, Capability.APPROVE}),
+    Role.REVIEWER: frozenset({Capability.VIEW, Capability.COMMENT}),
+    Role.OBSERVER: frozenset({Capability.VIEW}),
+}
+
+
+class EngagementStatus(models.TextChoices):
+    PLANNED = "planned", "Planned"
+    RUNNING = "running", "Running"
+    IN_REVIEW = "in_review", "In review"
+    SIGNED_OFF = "signed_off", "Signed off"
+    ARCHIVED = "archived", "Archived"
+
+
+class SignoffRule(models.TextChoices):
+    ALL_APPROVERS = "all_approvers", "Every approver"
+    NAMED_APPROVERS = "named_approvers", "The named approvers"
+
+
+class EngagementQuerySet(models.QuerySet["Engagement"]):
+    def visible_to(self, user: Any) -> EngagementQuerySet:
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(memberships__user=user)
+
+    def active(self) -> EngagementQuerySet:
+        return self.exclude(status=EngagementStatus.ARCHIVED)
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not a known time zone (e.g. Europe/London).")
+
+
+class Engagement(models.Model):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    slug = models.SlugField(max_length=60, unique=True)
+    client_organisation = models.CharField(max_length=200)
+    title = models.CharField(max_length=200)
+    scope_summary = models.TextField(blank=True)
+    start_date = models.DateField()
+    working_days = models.PositiveSmallIntegerField(default=10)
+    timezone = models.CharField(
+        max_length=60, default="Europe/London", validators=[validate_timezone]
+    )
+    holidays = ArrayField(models.DateField(), default=list, blank=True)
+    status = models.CharField(
+        max_length=20, choices=EngagementStatus.choices, default=EngagementStatus.PLANNED
+    )
+    signoff_rule = models.CharField(
+        max_length=20, choices=SignoffRule.choices, default=SignoffRule.ALL_APPROVERS
+    )
+    framework = models.OneToOneField(Framework, on_delete=models.PROTECT, related_name="engagement")
+    created_at = models.DateTimeField(default=django_timezone.now)
+
+    objects = EngagementQuerySet.as_manager()
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["-start_date", "title"]
+        constraints: ClassVar[list[Any]] = [
+            models.CheckConstraint(
+                condition=Q(working_days__gte=5, working_days__lte=10),
+                name="engagement_working_days_between_5_and_10",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client_organisation}: {self.title}"
+
+    def clean(self) -> None:
+        if self.working_days is not None and not 5 <= self.working_days <= 10:
+            raise ValidationError({"working_days": "An engagement runs 5 to 10 working days."})
+
+
+def get_engagement_for(user: Any, slug: str, capability: str = Capability.VIEW) -> Engagement:
+    """The engagement `slug` with the user's membership attached as `.membership`.
+
+    A non-member gets 404 (the engagement's existence is not revealed); a member whose role lacks
+    `capability` gets 403. Called on the first line of every engagement view.
+    """
+    membership = (
+        Membership.objects.select_related("engagement", "engagement__framework")
+        .filter(engagement__slug=slug, user=user)
+        .first()
+        if user.is_authenticated
+        else None
+    )
+    if membership is None:
+        raise Http404("No such engagement.")
+    if not membership.can(capability):
+        raise PermissionDenied(
+            f"As {membership.get_role_display().lower()} you cannot {Capability(capability).label}."
+        )
+    engagement = membership.engagement
+    engagement.membership = membership  # type: ignore[attr-defined]
+    return engagement
+
+
+class Membership(models.Model):
+    engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=20, choices=Role.choices)
+    # With SignoffRule.NAMED_APPROVERS, only approvers marked here must approve.
+    signoff_required = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=django_timezone.now)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["role", "user__last_name", "user__username"]
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(
+                fields=["engagement", "user"], name="membership_one_role_per_engagement"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} as {self.role} of {self.engagement.slug}"
+
+    def can(self, capability: str) -> bool:
+        return capability in ROLE_CAPABILITIES[self.role]
+
+
+def new_invitation_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def invitation_expiry() -> Any:
+    return django_timezone.now() + timedelta(days=7)
+
+
+class Invitation(models.Model):
+    engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=20, choices=Role.choices)
+    token = models.CharField(max_length=64, unique=True, default=new_invitation_token)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=django_timezone.now)
+    expires_at = models.DateTimeField(default=invitation_expiry)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.email} to {self.engagement.slug} as {self.role}"
+
+
+class DayNote(models.Model):
+    """What happened on one working day: who came, what was decided, what stays open."""
+
+    engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="day_notes")
+    day_number = models.PositiveSmallIntegerField()
+    attendees = models.TextField(blank=True)
+    decisions = models.TextField(blank=True)
+    open_questions = models.TextField(blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=django_timezone.now)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["day_number"]
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(
+                fields=["engagement", "day_number"], name="day_note_one_per_day"
+            ),
+            models.CheckConstraint(
+                condition=Q(day_number__gte=1, day_number__lte=10), name="day_note_day_in_plan"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Day {self.day_number} of {self.engagement.slug}"
+
+
+class Activity(models.Model):
+    """The audit trail: who did what, when, to which item, with before → after."""
+
+    engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="activities")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    verb = models.CharField(max_length=60)
+    # The framework item touched, by document collection and key ("levels/fine-tuning"), if any.
+    item = models.CharField(max_length=120, blank=True)
+    summary = models.CharField(max_length=300)
+    changes = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=django_timezone.now)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["-created_at", "-id"]
+        indexes: ClassVar[list[Any]] = [
+            # Serves the dashboard's "recent activity" and the audit page's per-item filter.
+            models.Index(fields=["engagement", "-created_at"], name="activity_recent"),
+            models.Index(fields=["engagement", "item"], name="activity_by_item"),
+        ]
+
+    def __str__(self) -> str:
+        return self.summary
+
+
+class ReviewState(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    IN_REVIEW = "in_review", "In review"
+    CHANGES_REQUESTED = "changes_requested", "Changes requested"
+    APPROVED = "approved", "Approved"
+    SUPERSEDED = "superseded", "Superseded"
+
+
+class Review(models.Model):
+    """The review life of one frozen version: its state, and through it comments and approvals."""
+
+    version = models.OneToOneField(
+        FrameworkVersion, on_delete=models.PROTECT, related_name="review"
+    )
+    engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="reviews")
+    state = models.CharField(max_length=20, choices=ReviewState.choices, default=ReviewState.DRAFT)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    signed_off_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["-version__number"]
+
+    def __str__(self) -> str:
+        return f"{self.version} ({self.state})"
+
+
+class ReviewEvent(models.Model):
+    """Each move of a review's state: who, when, from → to, and why."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    action = models.CharField(max_length=30)
+    from_state = models.CharField(max_length=20, choices=ReviewState.choices)
+    to_state = models.CharField(max_length=20, choices=ReviewState.choices)
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=django_timezone.now)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.action}: {self.from_state} → {self.to_state}"
+
+
+class Comment(models.Model):
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    # A framework item by collection and key ("levels/fine-tuning"); blank: the whole version.
+    item = models.CharField(max_length=120, blank=True)
+    parent = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="replies"
+    )
+    body = models.TextField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=django_timezone.now)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.body[:60]
+
+
+class Approval(models.Model):
+    """An approver's decision on a version, with the exact hash they looked at."""
+
+    class Decision(models.TextChoices):
+        APPROVED = "approved", "Approved"
+        CHANGES_REQUESTED = "changes_requested", "Changes requested"
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="approvals")
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decision = models.CharField(max_length=20, choices=Decision.choices)
+    reason = models.TextField(blank=True)
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=django_timezone.now)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["created_at", "id"]
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(
+                fields=["review", "approver"],
+                condition=Q(decision="approved"),
+                name="approval_once_per_approver",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.approver} {self.decision}"
