@@ -1,9 +1,9 @@
 from django.urls import path
 
-from workshops import views
+from workshops.views import engagements
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("healthz", views.healthz, name="healthz"),
-    path("e/<slug:slug>/", views.dashboard, name="dashboard"),
+    path("", engagements.home, name="home"),
+    path("healthz", engagements.healthz, name="healthz"),
+    path("e/<slug:slug>/", engagements.dashboard, name="dashboard"),
 ]
