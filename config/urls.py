@@ -7,3 +7,5 @@ urlpatterns = [
     path("", include("workshops.urls")),
     path("e/<slug:slug>/", include("escalation.urls")),
 ]
+
+handler500 = "config.errors.server_error"

@@ -1,0 +1,27 @@
+import subprocess
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+
+from config.database import client_program, libpq_url
+
+
+class Command(BaseCommand):
+    help = "Write the whole database (every engagement, version and pack) to FILE with pg_dump."
+
+    def add_arguments(self, parser) -> None:  # type: ignore[no-untyped-def]
+        parser.add_argument("file")
+
+    def handle(self, *args: object, file: str, **options: object) -> None:
+        command = [
+            client_program("pg_dump"),
+            "--format=custom",
+            "--no-owner",
+            "--no-privileges",
+            f"--file={file}",
+            libpq_url(connection.settings_dict),
+        ]
+        result = subprocess.run(command, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise CommandError(f"pg_dump failed: {result.stderr.strip()}")
+        self.stdout.write(f"Backed up {connection.settings_dict['NAME']} to {file}")

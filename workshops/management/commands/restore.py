@@ -1,0 +1,33 @@
+import subprocess
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+
+from config.database import client_program, libpq_url
+
+
+class Command(BaseCommand):
+    help = "Replace the database's content with a backup written by `manage.py backup FILE`."
+
+    def add_arguments(self, parser) -> None:  # type: ignore[no-untyped-def]
+        parser.add_argument("file")
+
+    def handle(self, *args: object, file: str, **options: object) -> None:
+        url = libpq_url(connection.settings_dict)
+        # Our own open connection would hold locks that DROP TABLE waits for.
+        connection.close()
+        command = [
+            client_program("pg_restore"),
+            "--clean",
+            "--if-exists",
+            "--no-owner",
+            "--no-privileges",
+            "--single-transaction",
+            "--exit-on-error",
+            f"--dbname={url}",
+            file,
+        ]
+        result = subprocess.run(command, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise CommandError(f"pg_restore failed: {result.stderr.strip()}")
+        self.stdout.write(f"Restored {connection.settings_dict['NAME']} from {file}")
