@@ -11,6 +11,7 @@ OFFLINE_COMMANDS = {
     "--version",
     "makemigrations",
     "collectstatic",
+    "check",
 }
 
 

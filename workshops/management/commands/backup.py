@@ -3,7 +3,7 @@ import subprocess
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from config.database import client_program, libpq_url
+from config.database import client_program, connected_libpq_url
 
 
 class Command(BaseCommand):
@@ -14,12 +14,12 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, file: str, **options: object) -> None:
         command = [
-            client_program("pg_dump"),
+            client_program("pg_dump", connection.pg_version // 10000),
             "--format=custom",
             "--no-owner",
             "--no-privileges",
             f"--file={file}",
-            libpq_url(connection.settings_dict),
+            connected_libpq_url(connection),
         ]
         result = subprocess.run(command, capture_output=True, text=True)
         if result.returncode != 0:

@@ -3,7 +3,7 @@ import subprocess
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from config.database import client_program, libpq_url
+from config.database import client_program, connected_libpq_url
 
 
 class Command(BaseCommand):
@@ -13,11 +13,12 @@ class Command(BaseCommand):
         parser.add_argument("file")
 
     def handle(self, *args: object, file: str, **options: object) -> None:
-        url = libpq_url(connection.settings_dict)
+        url = connected_libpq_url(connection)
+        program = client_program("pg_restore", connection.pg_version // 10000)
         # Our own open connection would hold locks that DROP TABLE waits for.
         connection.close()
         command = [
-            client_program("pg_restore"),
+            program,
             "--clean",
             "--if-exists",
             "--no-owner",
