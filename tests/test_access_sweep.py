@@ -1,0 +1,164 @@
+"""The access sweep: every URL in the URLconf, as every kind of visitor, for GET and POST.
+
+Each URL name has a declared rule below. The sweep resolves the URL's parameters against the demo
+(engagement `demo`; `outsider` facilitates `pilot` and has no part in `demo`), requests it as
+anonymous, outsider, and each role, and checks the answer:
+
+- anonymous: redirected to the login page (unless the page is public);
+- outsider (a member of another engagement): 404, the engagement's existence is not revealed;
+- a member whose role lacks the capability: 403;
+- a member with it, or anyone on a public page: neither refused nor an error;
+- a verb the URL does not take: 405.
+
+A URL without a rule fails the suite, so a new page cannot ship unguarded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from workshops.demo import load_demo
+from workshops.models import Capability
+
+PUBLIC = "public"  # anyone, logged in or not
+LOGGED_IN = "logged_in"  # any logged-in user; not tied to an engagement
+VIEW, COMMENT, APPROVE, EDIT, MANAGE = (
+    Capability.VIEW,
+    Capability.COMMENT,
+    Capability.APPROVE,
+    Capability.EDIT,
+    Capability.MANAGE_PEOPLE,
+)
+ROLE_CAPABILITIES = {
+    "facilitator": {VIEW, COMMENT, EDIT, MANAGE},
+    "approver": {VIEW, COMMENT, APPROVE},
+    "reviewer": {VIEW, COMMENT},
+    "observer": {VIEW},
+}
+VISITORS = ["anonymous", "outsider", "observer", "reviewer", "approver", "facilitator"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Who may GET and who may POST; None: the verb is not allowed (405)."""
+
+    get: str | None
+    post: str | None
+
+
+EXPECTATIONS: dict[str, Rule] = {
+    # Django's auth views, as shipped.
+    "login": Rule(get=PUBLIC, post=PUBLIC),
+    "logout": Rule(get=None, post=LOGGED_IN),
+    "password_change": Rule(get=LOGGED_IN, post=LOGGED_IN),
+    "password_change_done": Rule(get=LOGGED_IN, post=None),
+    "password_reset": Rule(get=PUBLIC, post=PUBLIC),
+    "password_reset_done": Rule(get=PUBLIC, post=None),
+    "password_reset_confirm": Rule(get=PUBLIC, post=PUBLIC),
+    "password_reset_complete": Rule(get=PUBLIC, post=None),
+    # Ours.
+    "healthz": Rule(get=PUBLIC, post=None),
+    "home": Rule(get=LOGGED_IN, post=None),
+    "dashboard": Rule(get=VIEW, post=None),
+}
+
+# Values for URL parameters, by name, resolved against the demo.
+PARAMETERS: dict[str, Any] = {
+    "slug": "demo",
+    "uidb64": "MQ",
+    "token": "not-a-valid-token",
+}
+
+
+def _url_patterns(
+    patterns: list[Any], namespace: str | None = None
+) -> list[tuple[str, URLPattern]]:
+    found = []
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.namespace == "admin":
+                continue  # Django's admin guards itself (staff only); swept separately below.
+            found += _url_patterns(pattern.url_patterns, pattern.namespace or namespace)
+        elif pattern.name:
+            found.append((f"{namespace}:{pattern.name}" if namespace else pattern.name, pattern))
+    return found
+
+
+ALL_URLS = _url_patterns(get_resolver().url_patterns)
+
+
+def test_every_url_has_a_declared_rule():
+    missing = sorted({name for name, _ in ALL_URLS} - set(EXPECTATIONS))
+    assert missing == [], f"URLs without an access rule in EXPECTATIONS: {missing}"
+
+
+def _url_for(name: str, pattern: URLPattern) -> str:
+    names = list(pattern.pattern.regex.groupindex)
+    unknown = [param for param in names if param not in PARAMETERS]
+    assert not unknown, f"{name}: no value for URL parameters {unknown} in PARAMETERS"
+    return reverse(name, kwargs={param: PARAMETERS[param] for param in names})
+
+
+def _client_for(visitor: str, users: dict[str, Any]) -> Client:
+    client = Client(raise_request_exception=False)
+    if visitor != "anonymous":
+        client.force_login(users[visitor])
+    return client
+
+
+def _expected(rule: Rule, needs: str | None, visitor: str) -> str:
+    if needs == PUBLIC:
+        return "allowed"
+    public_page = PUBLIC in (rule.get, rule.post)
+    if visitor == "anonymous" and not public_page:
+        return "login"
+    if needs is None:
+        return "405"
+    if needs == LOGGED_IN:
+        return "allowed"
+    if visitor == "outsider":
+        return "404"
+    return "allowed" if needs in ROLE_CAPABILITIES[visitor] else "403"
+
+
+def _outcome(response: Any) -> str:
+    if response.status_code == 302 and "/accounts/login/?next=" in response["Location"]:
+        return "login"
+    if response.status_code in (403, 404, 405):
+        return str(response.status_code)
+    if response.status_code >= 500:
+        return f"error {response.status_code}"
+    return "allowed"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", sorted(EXPECTATIONS))
+def test_url_answers_each_visitor_as_declared(name, django_user_model):
+    load_demo()
+    users = {user.username: user for user in django_user_model.objects.all()}
+    pattern = dict(ALL_URLS)[name]
+    url = _url_for(name, pattern)
+    rule = EXPECTATIONS[name]
+    mismatches = []
+    # The facilitator goes last: its POSTs may change the demo for the visitors after it.
+    for visitor in VISITORS:
+        for method, needs in (("GET", rule.get), ("POST", rule.post)):
+            response = getattr(_client_for(visitor, users), method.lower())(url)
+            expected, got = _expected(rule, needs, visitor), _outcome(response)
+            if expected != got:
+                mismatches.append(f"{method} {url} as {visitor}: expected {expected}, got {got}")
+    assert mismatches == []
+
+
+@pytest.mark.django_db
+def test_admin_is_for_staff_only(django_user_model):
+    load_demo()
+    client = Client()
+    client.force_login(django_user_model.objects.get(username="facilitator"))
+    response = client.get(reverse("admin:index"))
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
