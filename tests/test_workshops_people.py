@@ -51,7 +51,11 @@ def _invitation(engagement, **fields):
     return Invitation.objects.create(engagement=engagement, **fields)
 
 
-NEW_ACCOUNT = {"username": "newbie", "password1": "a-long-pass-phrase-9", "password2": "a-long-pass-phrase-9"}
+NEW_ACCOUNT = {
+    "username": "newbie",
+    "password1": "a-long-pass-phrase-9",
+    "password2": "a-long-pass-phrase-9",
+}
 
 
 def test_invitation_page_is_public(client, engagement):
@@ -143,7 +147,9 @@ def test_the_last_facilitator_cannot_step_down(client, facilitator):
 
 def test_the_last_facilitator_cannot_be_removed(client, facilitator):
     client.force_login(facilitator)
-    response = client.post(reverse("remove_member", args=["acme", facilitator.username]), follow=True)
+    response = client.post(
+        reverse("remove_member", args=["acme", facilitator.username]), follow=True
+    )
     assert "is the last facilitator" in response.content.decode()
     assert Membership.objects.filter(user=facilitator).exists()
 

@@ -40,7 +40,10 @@ def _grow(engagement, size):
             framework=framework, key=f"level-{number}", name=f"Level {number}", position=number
         )
         FailureMode.objects.create(
-            framework=framework, key=f"mode-{number}", name=f"Mode {number}", recommended_level=level
+            framework=framework,
+            key=f"mode-{number}",
+            name=f"Mode {number}",
+            recommended_level=level,
         )
     for day in range(1, 11):
         DayNote.objects.update_or_create(
@@ -67,9 +70,15 @@ def _queries(client, url):
 
 @pytest.mark.parametrize(
     "url",
-    [reverse("dashboard", args=["acme"]), reverse("day", args=["acme", 1]), reverse("days", args=["acme"])],
+    [
+        reverse("dashboard", args=["acme"]),
+        reverse("day", args=["acme", 1]),
+        reverse("days", args=["acme"]),
+    ],
 )
-def test_engagement_pages_take_the_same_queries_small_or_large(client, facilitator, engagement, url):
+def test_engagement_pages_take_the_same_queries_small_or_large(
+    client, facilitator, engagement, url
+):
     client.force_login(facilitator)
     _grow(engagement, 1)
     small = _queries(client, url)

@@ -37,8 +37,7 @@ class DateListField(forms.Field):
     def prepare_value(self, value: Any) -> str:
         if isinstance(value, list):
             return ", ".join(
-                item.isoformat() if isinstance(item, datetime.date) else str(item)
-                for item in value
+                item.isoformat() if isinstance(item, datetime.date) else str(item) for item in value
             )
         return value or ""
 
@@ -139,7 +138,9 @@ class InvitationForm(forms.Form):
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].strip().lower()
-        if Membership.objects.filter(engagement=self.engagement, user__email__iexact=email).exists():
+        if Membership.objects.filter(
+            engagement=self.engagement, user__email__iexact=email
+        ).exists():
             raise forms.ValidationError("This person is already a member of the engagement.")
         return email
 

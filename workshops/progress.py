@@ -237,4 +237,3 @@ def where_we_are(plan: list[PlannedDay], today: datetime.date) -> str:
     if today > plan[-1].date:
         return f"Finished {plan[-1].date:%-d %b %Y}"
     return f"Day {number} of {len(plan)}"
-

@@ -52,7 +52,11 @@ def day_notes(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     }
     if changes:
         record_activity(
-            engagement, request.user, "noted", f"Updated the notes of day {number}.", changes=changes
+            engagement,
+            request.user,
+            "noted",
+            f"Updated the notes of day {number}.",
+            changes=changes,
         )
     if not request.htmx:
         return redirect("day", engagement.slug, number)

@@ -125,7 +125,9 @@ def engagement_settings(request: HttpRequest, slug: str) -> HttpResponse:
             for name in form.changed_data
         }
         form.save()
-        record_activity(engagement, request.user, "updated", "Changed the settings.", changes=changes)
+        record_activity(
+            engagement, request.user, "updated", "Changed the settings.", changes=changes
+        )
         messages.success(request, "Settings saved.")
         return redirect("dashboard", engagement.slug)
     status = 422 if form.is_bound else 200
@@ -164,4 +166,3 @@ def engagement_status(request: HttpRequest, slug: str) -> HttpResponse:
 def healthz(request: HttpRequest) -> HttpResponse:
     """The liveness probe for docker compose, and the floor `make bench` compares pages with."""
     return HttpResponse("ok", content_type="text/plain")
-
