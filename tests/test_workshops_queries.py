@@ -8,7 +8,7 @@ from django.urls import reverse
 from escalation.models import AISystem, EscalationLevel, FailureMode, FrameworkVersion, Threshold
 from tests.factories import make_engagement, make_member, make_user
 from workshops.audit import record_activity
-from workshops.models import DayNote, Review, ReviewState, Role
+from workshops.models import Approval, DayNote, Review, ReviewState, Role
 
 
 def _grow(engagement, size):
@@ -98,9 +98,9 @@ def test_dashboard_query_count(client, facilitator, engagement, django_assert_nu
 def test_day_query_count(client, facilitator, engagement, django_assert_num_queries):
     _grow(engagement, 5)
     client.force_login(facilitator)
-    # session, user, membership+engagement+framework, this day's note, step counts, systems
+    # session, user, membership+engagement+framework, step counts, systems
     # without thresholds, versions, day notes
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(7):
         client.get(reverse("day", args=["acme", 1]))
 
 
@@ -119,3 +119,35 @@ def test_home_lists_versions_waiting_for_my_review(client, db):
     client.force_login(user)
     html = client.get(reverse("home")).content.decode()
     assert html.count("version v1 is in review") == 2
+
+
+def test_reviewers_see_versions_waiting_for_comments(client, reviewer, engagement):
+    version = FrameworkVersion.objects.create(
+        framework=engagement.framework, number=1, document={}, sha256="0" * 64
+    )
+    Review.objects.create(version=version, engagement=engagement, state=ReviewState.IN_REVIEW)
+    client.force_login(reviewer)
+    assert "version v1 is in review" in client.get(reverse("home")).content.decode()
+
+
+def test_observers_have_nothing_waiting(client, observer, engagement):
+    version = FrameworkVersion.objects.create(
+        framework=engagement.framework, number=1, document={}, sha256="0" * 64
+    )
+    Review.objects.create(version=version, engagement=engagement, state=ReviewState.IN_REVIEW)
+    client.force_login(observer)
+    assert "Waiting for you" not in client.get(reverse("home")).content.decode()
+
+
+def test_an_approval_already_given_no_longer_waits(client, approver, engagement):
+    version = FrameworkVersion.objects.create(
+        framework=engagement.framework, number=1, document={}, sha256="0" * 64
+    )
+    review = Review.objects.create(
+        version=version, engagement=engagement, state=ReviewState.IN_REVIEW
+    )
+    Approval.objects.create(
+        review=review, approver=approver, decision=Approval.Decision.APPROVED, sha256="0" * 64
+    )
+    client.force_login(approver)
+    assert "Waiting for you" not in client.get(reverse("home")).content.decode()

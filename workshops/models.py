@@ -279,7 +279,7 @@ class Invitation(models.Model):
         send_mail(
             subject=f"Invitation: {self.engagement.title} ({self.engagement.client_organisation})",
             message=(
-                f"{inviter or 'A facilitator'} invites you to the engagement "
+                f"{inviter} invites you to the engagement "
                 f'"{self.engagement.title}" for {self.engagement.client_organisation} as '
                 f"{self.get_role_display().lower()}.\n\nAccept it here (valid until "
                 f"{self.expires_at:%-d %b %Y %H:%M} UTC):\n{self.url}\n"

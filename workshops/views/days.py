@@ -29,8 +29,8 @@ def current_day(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def day(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug)
-    form = DayNoteForm(instance=_note(engagement, _planned_day(engagement, number)))
-    return render(request, "workshops/day.html", _day_context(engagement, number, form))
+    _planned_day(engagement, number)
+    return render(request, "workshops/day.html", _day_context(engagement, number))
 
 
 @require_POST
@@ -60,7 +60,7 @@ def day_notes(request: HttpRequest, slug: str, number: int) -> HttpResponse:
         )
     if not request.htmx:
         return redirect("day", engagement.slug, number)
-    context = _day_context(engagement, number, DayNoteForm(instance=note), saved=True)
+    context = _day_context(engagement, number, saved=True)
     return render(request, "workshops/day.html#notes-saved", context)
 
 
@@ -77,11 +77,15 @@ def _note(engagement: Engagement, day: PlannedDay) -> DayNote:
 
 
 def _day_context(
-    engagement: Engagement, number: int, form: DayNoteForm, saved: bool = False
+    engagement: Engagement, number: int, form: DayNoteForm | None = None, saved: bool = False
 ) -> dict[str, object]:
     plan = engagement.plan()
-    rows = day_progress(plan, gather_facts(engagement, plan))
+    facts = gather_facts(engagement, plan)
+    rows = day_progress(plan, facts)
     row = rows[number - 1]
+    if form is None:
+        note = facts.notes.get(number) or DayNote(engagement=engagement, day_number=number)
+        form = DayNoteForm(instance=note)
     return {
         "engagement": engagement,
         "row": row,
