@@ -20,6 +20,8 @@ from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone as django_timezone
 
+from escalation.copying import copy_framework
+from escalation.defaults import apply_method_defaults
 from escalation.models import Framework, FrameworkVersion
 from workshops.plan import PlannedDay, build_plan
 
@@ -126,6 +128,19 @@ class Engagement(models.Model):
     def clean(self) -> None:
         if self.working_days is not None and not 5 <= self.working_days <= 10:
             raise ValidationError({"working_days": "An engagement runs 5 to 10 working days."})
+
+    @transaction.atomic  # the engagement, its framework and its first facilitator exist together
+    def open_for(self, facilitator: Any, *, copy_from: Engagement | None = None) -> None:
+        """Save this new engagement with its framework: the method's defaults, or a copy of
+        `copy_from`'s framework for the next review cycle. `facilitator` runs it."""
+        name = f"{self.client_organisation} escalation framework"
+        if copy_from is not None:
+            self.framework = copy_framework(copy_from.framework, name=name)
+        else:
+            self.framework = Framework.objects.create(name=name)
+            apply_method_defaults(self.framework)
+        self.save()
+        Membership.objects.create(engagement=self, user=facilitator, role=Role.FACILITATOR)
 
     def plan(self) -> list[PlannedDay]:
         """The working days of this engagement, each with its part of the method."""

@@ -1,15 +1,11 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from escalation.copying import copy_framework
-from escalation.defaults import apply_method_defaults
-from escalation.models import Framework
 from escalation.steps import STEPS
 from workshops.audit import record_activity
 from workshops.forms import EngagementSettingsForm, NewEngagementForm, StatusForm
@@ -17,7 +13,6 @@ from workshops.models import (
     Activity,
     Approval,
     Capability,
-    Engagement,
     Invitation,
     Membership,
     Review,
@@ -25,6 +20,7 @@ from workshops.models import (
     Role,
     get_engagement_for,
 )
+from workshops.plan import step_url
 from workshops.progress import (
     day_progress,
     engagement_today,
@@ -68,29 +64,15 @@ def _waiting_for(request: HttpRequest) -> list[Review]:
 def new_engagement(request: HttpRequest) -> HttpResponse:
     form = NewEngagementForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        engagement = _create_engagement(form, request.user)
+        engagement = form.save(commit=False)
+        source = form.cleaned_data["copy_from"]
+        engagement.open_for(request.user, copy_from=source)
+        origin = f"copied from {source.slug}" if source else "from the method's defaults"
+        record_activity(engagement, request.user, "created", f"Created the engagement ({origin}).")
         messages.success(request, f"{engagement.title} is ready. You are its facilitator.")
         return redirect("dashboard", engagement.slug)
     status = 422 if form.is_bound else 200
     return render(request, "workshops/engagement_new.html", {"form": form}, status=status)
-
-
-@transaction.atomic  # engagement, framework, content and the first facilitator exist together
-def _create_engagement(form: NewEngagementForm, user: object) -> Engagement:
-    name = f"{form.cleaned_data['client_organisation']} escalation framework"
-    source = form.cleaned_data["copy_from"]
-    if source is not None:
-        framework = copy_framework(source.framework, name=name)
-    else:
-        framework = Framework.objects.create(name=name)
-        apply_method_defaults(framework)
-    engagement = form.save(commit=False)
-    engagement.framework = framework
-    engagement.save()
-    Membership.objects.create(engagement=engagement, user=user, role=Role.FACILITATOR)
-    origin = f"copied from {source.slug}" if source else "from the method's defaults"
-    record_activity(engagement, user, "created", f"Created the engagement ({origin}).")
-    return engagement
 
 
 @require_GET
@@ -104,7 +86,10 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
         "rows": rows,
         "progress": plan_progress(rows),
         "facts": facts,
-        "steps": [(step, facts.counts.get(step.key, 0)) for step in STEPS],
+        "steps": [
+            (step, facts.counts.get(step.key, 0), step_url(engagement.slug, step.key))
+            for step in STEPS
+        ],
         "activities": Activity.objects.filter(engagement=engagement).select_related("actor")[:12],
         "memberships": Membership.objects.filter(engagement=engagement).select_related("user"),
         "pending_invitations": Invitation.objects.filter(
