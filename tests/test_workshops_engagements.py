@@ -202,3 +202,9 @@ def test_dashboard_day_statuses_use_the_engagement_time_zone(client, facilitator
     client.force_login(facilitator)
     html = client.get(reverse("dashboard", args=["past"])).content.decode()
     assert html.count('badge badge-behind">behind') == 10
+
+
+def test_settings_page_fills_the_date_picker_in_iso_format(client, facilitator):
+    client.force_login(facilitator)
+    html = client.get(reverse("engagement_settings", args=["acme"])).content.decode()
+    assert 'type="date" name="start_date" value="2026-11-02"' in html

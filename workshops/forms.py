@@ -68,7 +68,7 @@ class EngagementSettingsForm(forms.ModelForm):
         ]
         labels = {"working_days": "Length in working days", "client_organisation": "Client"}
         widgets = {
-            "start_date": forms.DateInput(attrs={"type": "date"}),
+            "start_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "working_days": forms.NumberInput(attrs={"min": 5, "max": 10}),
             "scope_summary": forms.Textarea(attrs={"rows": 3}),
         }
