@@ -78,7 +78,7 @@ def content_counts(framework: Framework) -> dict[str, int]:
 
 
 def step_completion(framework: Framework) -> dict[str, int]:
-    if escalation_checks is not None:
+    if escalation_checks is not None and hasattr(escalation_checks, "step_completion"):
         return escalation_checks.step_completion(framework)
     return content_counts(framework)
 
@@ -87,7 +87,7 @@ def blocking_problems(
     framework: Framework, counts: dict[str, int], engagement_end: datetime.date
 ) -> list[str]:
     """What must be fixed before a version goes to review, as sentences."""
-    if escalation_checks is not None:
+    if escalation_checks is not None and hasattr(escalation_checks, "run_checks"):
         return [
             str(getattr(problem, "message", problem))
             for problem in escalation_checks.run_checks(framework, engagement_end=engagement_end)
