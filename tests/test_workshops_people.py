@@ -180,3 +180,9 @@ def test_people_page_hides_management_from_non_facilitators(client, observer):
     html = client.get(reverse("people", args=["acme"])).content.decode()
     assert "Send invitation" not in html
     assert "Change role" not in html
+
+
+def test_invitation_email_names_who_invited_and_the_role(client, facilitator):
+    _invite(client, facilitator, role="reviewer")
+    assert mail.outbox[0].body.startswith("Fay invites you to the engagement")
+    assert "as reviewer" in mail.outbox[0].body

@@ -288,9 +288,9 @@ class Invitation(models.Model):
         return ""
 
     def send(self) -> None:
-        inviter = (
-            self.invited_by.get_full_name() or self.invited_by.username if self.invited_by else ""
-        )
+        inviter = "A facilitator"
+        if self.invited_by is not None:
+            inviter = self.invited_by.get_full_name() or self.invited_by.username
         send_mail(
             subject=f"Invitation: {self.engagement.title} ({self.engagement.client_organisation})",
             message=(
@@ -311,7 +311,11 @@ class Invitation(models.Model):
         The row lock makes a second acceptance of the same token (a double click, two tabs, a
         forwarded link) wait for the first and then see it used.
         """
-        invitation = cls.objects.select_for_update().select_related("engagement").get(token=token)
+        invitation = (
+            cls.objects.select_for_update(of=("self",))
+            .select_related("engagement")
+            .get(token=token)
+        )
         reason = invitation.unusable_reason()
         if reason:
             raise ValidationError(reason)
