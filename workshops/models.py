@@ -14,12 +14,16 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models
+from django.core.mail import send_mail
+from django.db import models, transaction
 from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone as django_timezone
 
+from escalation.copying import copy_framework
+from escalation.defaults import apply_method_defaults
 from escalation.models import Framework, FrameworkVersion
+from workshops.plan import PlannedDay, build_plan
 
 
 class Role(models.TextChoices):
@@ -54,6 +58,16 @@ class EngagementStatus(models.TextChoices):
     IN_REVIEW = "in_review", "In review"
     SIGNED_OFF = "signed_off", "Signed off"
     ARCHIVED = "archived", "Archived"
+
+
+# Where an engagement may go from each status. Guards on some moves live in Engagement.move_to.
+STATUS_MOVES: dict[str, tuple[str, ...]] = {
+    EngagementStatus.PLANNED: (EngagementStatus.RUNNING, EngagementStatus.ARCHIVED),
+    EngagementStatus.RUNNING: (EngagementStatus.IN_REVIEW, EngagementStatus.ARCHIVED),
+    EngagementStatus.IN_REVIEW: (EngagementStatus.RUNNING, EngagementStatus.SIGNED_OFF),
+    EngagementStatus.SIGNED_OFF: (EngagementStatus.ARCHIVED,),
+    EngagementStatus.ARCHIVED: (),
+}
 
 
 class SignoffRule(models.TextChoices):
@@ -115,6 +129,50 @@ class Engagement(models.Model):
         if self.working_days is not None and not 5 <= self.working_days <= 10:
             raise ValidationError({"working_days": "An engagement runs 5 to 10 working days."})
 
+    @transaction.atomic  # the engagement, its framework and its first facilitator exist together
+    def open_for(self, facilitator: Any, *, copy_from: Engagement | None = None) -> None:
+        """Save this new engagement with its framework: the method's defaults, or a copy of
+        `copy_from`'s framework for the next review cycle. `facilitator` runs it."""
+        name = f"{self.client_organisation} escalation framework"
+        if copy_from is not None:
+            self.framework = copy_framework(copy_from.framework, name=name)
+        else:
+            self.framework = Framework.objects.create(name=name)
+            apply_method_defaults(self.framework)
+        self.save()
+        Membership.objects.create(engagement=self, user=facilitator, role=Role.FACILITATOR)
+
+    def plan(self) -> list[PlannedDay]:
+        """The working days of this engagement, each with its part of the method."""
+        return build_plan(self.start_date, self.working_days, self.holidays)
+
+    def next_statuses(self) -> list[EngagementStatus]:
+        return [EngagementStatus(status) for status in STATUS_MOVES[self.status]]
+
+    def move_to(self, status: str, *, blocking_problems: list[str] | None = None) -> None:
+        """Change the status, or raise ValidationError saying why the move is not allowed.
+
+        `blocking_problems` is what still stands between the framework and review (the caller
+        computes it from the framework content; see workshops.progress).
+        """
+        if status not in STATUS_MOVES[self.status]:
+            raise ValidationError(
+                f"An engagement cannot go from {self.get_status_display().lower()} to "
+                f"{EngagementStatus(status).label.lower()}."
+            )
+        if status == EngagementStatus.IN_REVIEW and blocking_problems:
+            raise ValidationError(
+                f"Not ready for review: {len(blocking_problems)} problem(s) remain, "
+                f"starting with: {blocking_problems[0]}"
+            )
+        if (
+            status == EngagementStatus.SIGNED_OFF
+            and not self.reviews.filter(state=ReviewState.APPROVED).exists()
+        ):
+            raise ValidationError("Sign-off needs an approved version first.")
+        self.status = status
+        self.save(update_fields=["status"])
+
 
 def get_engagement_for(user: Any, slug: str, capability: str = Capability.VIEW) -> Engagement:
     """The engagement `slug` with the user's membership attached as `.membership`.
@@ -164,6 +222,32 @@ class Membership(models.Model):
     def can(self, capability: str) -> bool:
         return capability in ROLE_CAPABILITIES[self.role]
 
+    def _refuse_leaving_without_facilitator(self) -> None:
+        # Lock every facilitator row of the engagement: two facilitators demoting each other at
+        # the same moment would otherwise both see "one other facilitator left" and both succeed.
+        facilitators = list(
+            Membership.objects.select_for_update()
+            .filter(engagement_id=self.engagement_id, role=Role.FACILITATOR)
+            .values_list("pk", flat=True)
+        )
+        if facilitators == [self.pk]:
+            raise ValidationError(
+                f"{self.user} is the last facilitator: make someone else facilitator first."
+            )
+
+    @transaction.atomic  # the facilitator count and the change must see the same rows
+    def change_role(self, role: str) -> None:
+        if self.role == Role.FACILITATOR and role != Role.FACILITATOR:
+            self._refuse_leaving_without_facilitator()
+        self.role = role
+        self.save(update_fields=["role"])
+
+    @transaction.atomic  # the facilitator count and the removal must see the same rows
+    def remove(self) -> None:
+        if self.role == Role.FACILITATOR:
+            self._refuse_leaving_without_facilitator()
+        self.delete()
+
 
 def new_invitation_token() -> str:
     return secrets.token_urlsafe(32)
@@ -190,6 +274,57 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email} to {self.engagement.slug} as {self.role}"
+
+    @property
+    def url(self) -> str:
+        return f"{settings.SITE_URL}/invitations/{self.token}/"
+
+    def unusable_reason(self) -> str:
+        """Why this invitation can no longer be accepted ("" while it can)."""
+        if self.accepted_at is not None:
+            return "This invitation has already been used. Ask the facilitator for a new one."
+        if self.expires_at <= django_timezone.now():
+            return "This invitation has expired. Ask the facilitator for a new one."
+        return ""
+
+    def send(self) -> None:
+        inviter = "A facilitator"
+        if self.invited_by is not None:
+            inviter = self.invited_by.get_full_name() or self.invited_by.username
+        send_mail(
+            subject=f"Invitation: {self.engagement.title} ({self.engagement.client_organisation})",
+            message=(
+                f"{inviter} invites you to the engagement "
+                f'"{self.engagement.title}" for {self.engagement.client_organisation} as '
+                f"{self.get_role_display().lower()}.\n\nAccept it here (valid until "
+                f"{self.expires_at:%-d %b %Y %H:%M} UTC):\n{self.url}\n"
+            ),
+            from_email=None,
+            recipient_list=[self.email],
+        )
+
+    @classmethod
+    @transaction.atomic  # the lock below must be held until the membership exists
+    def accept(cls, token: str, user: Any) -> Membership:
+        """Make `user` a member as invited, once. Raises ValidationError if unusable.
+
+        The row lock makes a second acceptance of the same token (a double click, two tabs, a
+        forwarded link) wait for the first and then see it used.
+        """
+        invitation = (
+            cls.objects.select_for_update(of=("self",))
+            .select_related("engagement")
+            .get(token=token)
+        )
+        reason = invitation.unusable_reason()
+        if reason:
+            raise ValidationError(reason)
+        membership, _ = Membership.objects.get_or_create(
+            engagement=invitation.engagement, user=user, defaults={"role": invitation.role}
+        )
+        invitation.accepted_at = django_timezone.now()
+        invitation.save(update_fields=["accepted_at"])
+        return membership
 
 
 class DayNote(models.Model):

@@ -1,0 +1,111 @@
+"""A framework copied for the next review cycle.
+
+Every copied item keeps its key and stores its document form from the source in `carried_over`,
+so the step pages can show what changed against the previous cycle.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from escalation.document import build_document
+from escalation.models import (
+    AISystem,
+    DriftTrigger,
+    EscalationLevel,
+    ExternalTrigger,
+    FailureMode,
+    Framework,
+    Threshold,
+)
+
+# Fields that are identity or bookkeeping of a row, never content to copy.
+_NOT_COPIED = {"id", "framework", "row_version", "carried_over", "updated_at"}
+
+
+def _content(item: Any, **replaced: Any) -> dict[str, Any]:
+    values = {
+        field.name: getattr(item, field.attname)
+        for field in item._meta.concrete_fields
+        if field.name not in _NOT_COPIED and not field.is_relation
+    }
+    values.update(replaced)
+    return values
+
+
+def _by_key(entries: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {entry["key"]: entry for entry in entries}
+
+
+@transaction.atomic  # a half-copied framework would silently lose part of the previous cycle
+def copy_framework(source: Framework, name: str | None = None) -> Framework:
+    """A new framework with every item of `source`, each marked as carried over."""
+    document = build_document(source)
+    framework = Framework.objects.create(
+        name=name or source.name,
+        scope_creep_rule=source.scope_creep_rule,
+        review_frequency=source.review_frequency,
+        first_review_date=source.first_review_date,
+        sunset_criteria=source.sunset_criteria,
+    )
+
+    carried = _by_key(document["ai_systems"])
+    systems = {
+        old.pk: AISystem.objects.create(
+            framework=framework, carried_over=carried[old.key], **_content(old)
+        )
+        for old in AISystem.objects.filter(framework=source)
+    }
+
+    carried = _by_key(document["thresholds"])
+    thresholds = {
+        old.pk: Threshold.objects.create(
+            framework=framework,
+            ai_system=systems[old.ai_system_id],
+            carried_over=carried[old.key],
+            **_content(old),
+        )
+        for old in Threshold.objects.filter(framework=source)
+    }
+
+    carried = _by_key(document["levels"])
+    levels = {}
+    for old in EscalationLevel.objects.filter(framework=source).prefetch_related(
+        "trigger_thresholds"
+    ):
+        level = EscalationLevel.objects.create(
+            framework=framework, carried_over=carried[old.key], **_content(old)
+        )
+        level.trigger_thresholds.set([thresholds[t.pk] for t in old.trigger_thresholds.all()])
+        levels[old.pk] = level
+
+    carried = _by_key(document["failure_modes"])
+    FailureMode.objects.bulk_create(
+        FailureMode(
+            framework=framework,
+            recommended_level=levels.get(old.recommended_level_id),
+            carried_over=carried[old.key],
+            **_content(old),
+        )
+        for old in FailureMode.objects.filter(framework=source)
+    )
+
+    carried = _by_key(document["review_cycle"]["drift_triggers"])
+    DriftTrigger.objects.bulk_create(
+        DriftTrigger(
+            framework=framework,
+            ai_system=systems.get(old.ai_system_id),
+            carried_over=carried[old.key],
+            **_content(old),
+        )
+        for old in DriftTrigger.objects.filter(framework=source)
+    )
+
+    carried = _by_key(document["review_cycle"]["external_triggers"])
+    ExternalTrigger.objects.bulk_create(
+        ExternalTrigger(framework=framework, carried_over=carried[old.key], **_content(old))
+        for old in ExternalTrigger.objects.filter(framework=source)
+    )
+    return framework

@@ -1,0 +1,157 @@
+"""Forms of the engagement pages. Messages mirror the database constraints they stand before."""
+
+from __future__ import annotations
+
+import datetime
+import re
+import zoneinfo
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import UserCreationForm
+
+from workshops.models import DayNote, Engagement, Membership, Role
+
+
+class DateListField(forms.Field):
+    """Dates typed as YYYY-MM-DD, separated by commas, spaces or new lines."""
+
+    widget = forms.Textarea(attrs={"rows": 2})
+
+    def to_python(self, value: Any) -> list[datetime.date]:
+        if isinstance(value, list):
+            return value
+        dates = []
+        for text in re.split(r"[\s,;]+", (value or "").strip()):
+            if not text:
+                continue
+            try:
+                dates.append(datetime.date.fromisoformat(text))
+            except ValueError:
+                raise forms.ValidationError(
+                    f"“{text}” is not a date: write dates as YYYY-MM-DD, e.g. 2026-12-25."
+                ) from None
+        return sorted(set(dates))
+
+    def prepare_value(self, value: Any) -> str:
+        if isinstance(value, list):
+            return ", ".join(
+                item.isoformat() if isinstance(item, datetime.date) else str(item) for item in value
+            )
+        return value or ""
+
+
+def timezone_choices() -> list[tuple[str, str]]:
+    return [(name, name) for name in sorted(zoneinfo.available_timezones())]
+
+
+class EngagementSettingsForm(forms.ModelForm):
+    holidays = DateListField(
+        required=False,
+        help_text="Days the workshop does not meet besides weekends, as YYYY-MM-DD.",
+    )
+    timezone = forms.ChoiceField(
+        choices=timezone_choices, help_text="Decides which day is “today” on the plan."
+    )
+
+    class Meta:
+        model = Engagement
+        fields = [
+            "client_organisation",
+            "title",
+            "scope_summary",
+            "start_date",
+            "working_days",
+            "timezone",
+            "holidays",
+        ]
+        labels = {"working_days": "Length in working days", "client_organisation": "Client"}
+        widgets = {
+            "start_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "working_days": forms.NumberInput(attrs={"min": 5, "max": 10}),
+            "scope_summary": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def clean_working_days(self) -> int:
+        days = self.cleaned_data["working_days"]
+        if not 5 <= days <= 10:
+            raise forms.ValidationError("An engagement runs 5 to 10 working days.")
+        return days
+
+
+class NewEngagementForm(EngagementSettingsForm):
+    copy_from = forms.ModelChoiceField(
+        queryset=Engagement.objects.none(),
+        required=False,
+        empty_label="The method's defaults (five failure types, six ladder levels)",
+        label="Start from",
+        help_text="Or copy a past engagement's framework for its next review cycle.",
+    )
+
+    class Meta(EngagementSettingsForm.Meta):
+        fields = ["slug", *EngagementSettingsForm.Meta.fields]
+        help_texts = {"slug": "The engagement's address: letters, digits and hyphens."}
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Only frameworks the user facilitated: copying must not leak another client's content.
+        self.fields["copy_from"].queryset = Engagement.objects.filter(
+            memberships__user=user, memberships__role=Role.FACILITATOR
+        ).order_by("-start_date")
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(choices=Engagement._meta.get_field("status").choices)
+
+
+class DayNoteForm(forms.ModelForm):
+    class Meta:
+        model = DayNote
+        fields = ["attendees", "decisions", "open_questions"]
+        widgets = {
+            "attendees": forms.Textarea(attrs={"rows": 3}),
+            "decisions": forms.Textarea(attrs={"rows": 4}),
+            "open_questions": forms.Textarea(attrs={"rows": 3}),
+        }
+        help_texts = {
+            "attendees": "One person per line, with their role.",
+            "decisions": "What the group settled today, one per line.",
+            "open_questions": "What stays open, and who will answer it.",
+        }
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if cleaned.get("decisions", "").strip() and not cleaned.get("attendees", "").strip():
+            # A decision without the people who took it cannot be traced in a review.
+            self.add_error("attendees", "Record who was present before recording decisions.")
+        return cleaned
+
+
+class InvitationForm(forms.Form):
+    email = forms.EmailField()
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.REVIEWER)
+
+    def __init__(self, *args: Any, engagement: Engagement, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.engagement = engagement
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip().lower()
+        if Membership.objects.filter(
+            engagement=self.engagement, user__email__iexact=email
+        ).exists():
+            raise forms.ValidationError("This person is already a member of the engagement.")
+        return email
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(choices=Role.choices)
+
+
+class InvitedUserForm(UserCreationForm):
+    """A new account for someone who follows an invitation link."""
+
+    class Meta(UserCreationForm.Meta):
+        model = get_user_model()
+        fields = ("username", "first_name", "last_name")

@@ -1,0 +1,101 @@
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from workshops.audit import record_activity
+from workshops.forms import DayNoteForm
+from workshops.models import Capability, DayNote, Engagement, get_engagement_for
+from workshops.plan import PlannedDay, current_day_number, step_url
+from workshops.progress import day_progress, engagement_today, gather_facts, plan_progress
+
+
+@require_GET
+def days(request: HttpRequest, slug: str) -> HttpResponse:
+    engagement = get_engagement_for(request.user, slug)
+    plan = engagement.plan()
+    rows = day_progress(plan, gather_facts(engagement, plan))
+    context = {"engagement": engagement, "rows": rows, "progress": plan_progress(rows)}
+    return render(request, "workshops/days.html", context)
+
+
+@require_GET
+def current_day(request: HttpRequest, slug: str) -> HttpResponse:
+    engagement = get_engagement_for(request.user, slug)
+    number = current_day_number(engagement.plan(), engagement_today(engagement)) or 1
+    return redirect("day", engagement.slug, number)
+
+
+@require_GET
+def day(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    engagement = get_engagement_for(request.user, slug)
+    _planned_day(engagement, number)
+    return render(request, "workshops/day.html", _day_context(engagement, number))
+
+
+@require_POST
+def day_notes(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    engagement = get_engagement_for(request.user, slug, Capability.EDIT)
+    note = _note(engagement, _planned_day(engagement, number))
+    before = {name: getattr(note, name) for name in DayNoteForm.Meta.fields}
+    form = DayNoteForm(request.POST, instance=note)
+    if not form.is_valid():
+        template = "workshops/day.html#notes-form" if request.htmx else "workshops/day.html"
+        context = _day_context(engagement, number, form)
+        return render(request, template, context, status=422)
+    note = form.save(commit=False)
+    note.updated_at = timezone.now()
+    note.save()
+    changes = {
+        name: {"before": before[name], "after": form.cleaned_data[name]}
+        for name in form.changed_data
+    }
+    if changes:
+        record_activity(
+            engagement,
+            request.user,
+            "noted",
+            f"Updated the notes of day {number}.",
+            changes=changes,
+        )
+    if not request.htmx:
+        return redirect("day", engagement.slug, number)
+    context = _day_context(engagement, number, saved=True)
+    return render(request, "workshops/day.html#notes-saved", context)
+
+
+def _planned_day(engagement: Engagement, number: int) -> PlannedDay:
+    plan = engagement.plan()
+    if not 1 <= number <= len(plan):
+        raise Http404("The plan has no such day.")
+    return plan[number - 1]
+
+
+def _note(engagement: Engagement, day: PlannedDay) -> DayNote:
+    note = DayNote.objects.filter(engagement=engagement, day_number=day.number).first()
+    return note or DayNote(engagement=engagement, day_number=day.number)
+
+
+def _day_context(
+    engagement: Engagement, number: int, form: DayNoteForm | None = None, saved: bool = False
+) -> dict[str, object]:
+    plan = engagement.plan()
+    facts = gather_facts(engagement, plan)
+    rows = day_progress(plan, facts)
+    row = rows[number - 1]
+    if form is None:
+        note = facts.notes.get(number) or DayNote(engagement=engagement, day_number=number)
+        form = DayNoteForm(instance=note)
+    return {
+        "engagement": engagement,
+        "row": row,
+        "day": row.day,
+        "steps": [(step, step_url(engagement.slug, step.key)) for step in row.day.steps],
+        "rows": rows,
+        "progress": plan_progress(rows),
+        "previous": number - 1 if number > 1 else None,
+        "next": number + 1 if number < len(plan) else None,
+        "form": form,
+        "saved": saved,
+        "can_edit": engagement.membership.can(Capability.EDIT),
+    }

@@ -1,0 +1,136 @@
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from workshops.audit import record_activity
+from workshops.forms import InvitationForm, InvitedUserForm, RoleForm
+from workshops.models import (
+    Capability,
+    Engagement,
+    Invitation,
+    Membership,
+    Role,
+    get_engagement_for,
+)
+
+
+@require_GET
+def people(request: HttpRequest, slug: str) -> HttpResponse:
+    engagement = get_engagement_for(request.user, slug)
+    return _render_people(request, engagement, InvitationForm(engagement=engagement))
+
+
+def _render_people(
+    request: HttpRequest, engagement: Engagement, form: InvitationForm, status: int = 200
+) -> HttpResponse:
+    context = {
+        "engagement": engagement,
+        "memberships": Membership.objects.filter(engagement=engagement).select_related("user"),
+        "invitations": Invitation.objects.filter(
+            engagement=engagement, accepted_at__isnull=True
+        ).select_related("invited_by"),
+        "form": form,
+        "roles": Role.choices,
+        "can_manage": engagement.membership.can(Capability.MANAGE_PEOPLE),
+    }
+    return render(request, "workshops/people.html", context, status=status)
+
+
+@require_POST
+def invite(request: HttpRequest, slug: str) -> HttpResponse:
+    engagement = get_engagement_for(request.user, slug, Capability.MANAGE_PEOPLE)
+    form = InvitationForm(request.POST, engagement=engagement)
+    if not form.is_valid():
+        return _render_people(request, engagement, form, status=422)
+    invitation = Invitation.objects.create(
+        engagement=engagement, invited_by=request.user, **form.cleaned_data
+    )
+    invitation.send()
+    record_activity(
+        engagement,
+        request.user,
+        "invited",
+        f"Invited {invitation.email} as {invitation.get_role_display().lower()}.",
+    )
+    messages.success(request, f"Invitation sent to {invitation.email} (valid for 7 days).")
+    return redirect("people", engagement.slug)
+
+
+@require_POST
+def change_role(request: HttpRequest, slug: str, username: str) -> HttpResponse:
+    engagement = get_engagement_for(request.user, slug, Capability.MANAGE_PEOPLE)
+    membership = get_object_or_404(Membership, engagement=engagement, user__username=username)
+    form = RoleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose one of the roles.")
+        return redirect("people", engagement.slug)
+    before = membership.get_role_display()
+    try:
+        membership.change_role(form.cleaned_data["role"])
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("people", engagement.slug)
+    after = membership.get_role_display()
+    summary = f"Changed {membership.user}'s role from {before.lower()} to {after.lower()}."
+    changes = {"role": {"before": before, "after": after}}
+    record_activity(engagement, request.user, "changed role", summary, changes=changes)
+    messages.success(request, summary)
+    return redirect("people", engagement.slug)
+
+
+@require_POST
+def remove_member(request: HttpRequest, slug: str, username: str) -> HttpResponse:
+    engagement = get_engagement_for(request.user, slug, Capability.MANAGE_PEOPLE)
+    membership = get_object_or_404(Membership, engagement=engagement, user__username=username)
+    try:
+        membership.remove()
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("people", engagement.slug)
+    summary = f"Removed {membership.user} ({membership.get_role_display().lower()})."
+    record_activity(engagement, request.user, "removed", summary)
+    messages.success(request, summary)
+    if membership.user_id == request.user.pk:
+        return redirect("home")
+    return redirect("people", engagement.slug)
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
+    invitation = get_object_or_404(Invitation.objects.select_related("engagement"), token=token)
+    if reason := invitation.unusable_reason():
+        return _refuse(request, invitation, reason)
+    form = None if request.user.is_authenticated else InvitedUserForm(request.POST or None)
+    if request.method == "POST" and (form is None or form.is_valid()):
+        try:
+            user = _accept(invitation, form, request.user)
+        except ValidationError as error:
+            return _refuse(request, invitation, " ".join(error.messages))
+        if form is not None:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, f"Welcome to {invitation.engagement.title}.")
+        return redirect("dashboard", invitation.engagement.slug)
+    status = 422 if form is not None and form.is_bound else 200
+    context = {"invitation": invitation, "form": form}
+    return render(request, "workshops/invitation.html", context, status=status)
+
+
+@transaction.atomic  # a new account must not outlive an acceptance that was refused
+def _accept(invitation: Invitation, form: InvitedUserForm | None, user: object) -> object:
+    if form is not None:
+        user = form.save(commit=False)
+        user.email = invitation.email
+        user.save()
+    Invitation.accept(invitation.token, user)
+    return user
+
+
+def _refuse(request: HttpRequest, invitation: Invitation, reason: str) -> HttpResponse:
+    context = {"invitation": invitation, "reason": reason}
+    return render(request, "workshops/invitation.html", context, status=410)
