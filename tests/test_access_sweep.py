@@ -23,7 +23,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from workshops.demo import load_demo
-from workshops.models import Capability
+from workshops.models import Capability, Engagement, Invitation
 
 PUBLIC = "public"  # anyone, logged in or not
 LOGGED_IN = "logged_in"  # any logged-in user; not tied to an engagement
@@ -65,13 +65,31 @@ EXPECTATIONS: dict[str, Rule] = {
     "healthz": Rule(get=PUBLIC, post=None),
     "home": Rule(get=LOGGED_IN, post=None),
     "dashboard": Rule(get=VIEW, post=None),
+    "engagement_new": Rule(get=LOGGED_IN, post=LOGGED_IN),
+    "engagement_settings": Rule(get=EDIT, post=EDIT),
+    "engagement_status": Rule(get=None, post=EDIT),
+    "days": Rule(get=VIEW, post=None),
+    "current_day": Rule(get=VIEW, post=None),
+    "day": Rule(get=VIEW, post=None),
+    "day_notes": Rule(get=None, post=EDIT),
+    "people": Rule(get=VIEW, post=None),
+    "invite": Rule(get=None, post=MANAGE),
+    "change_role": Rule(get=None, post=MANAGE),
+    "remove_member": Rule(get=None, post=MANAGE),
+    "accept_invitation": Rule(get=PUBLIC, post=PUBLIC),
 }
 
-# Values for URL parameters, by name, resolved against the demo.
+# Values for URL parameters, by name, resolved against the demo (callables are called with it).
 PARAMETERS: dict[str, Any] = {
     "slug": "demo",
     "uidb64": "MQ",
-    "token": "not-a-valid-token",
+    "number": 1,  # a day of the plan, a version of the register
+    "username": "observer",
+    "token": lambda: (
+        Invitation.objects.create(
+            engagement=Engagement.objects.get(slug="demo"), email="new@example.com", role="reviewer"
+        ).token
+    ),
 }
 
 
@@ -101,7 +119,8 @@ def _url_for(name: str, pattern: URLPattern) -> str:
     names = list(pattern.pattern.regex.groupindex)
     unknown = [param for param in names if param not in PARAMETERS]
     assert not unknown, f"{name}: no value for URL parameters {unknown} in PARAMETERS"
-    return reverse(name, kwargs={param: PARAMETERS[param] for param in names})
+    values = {param: PARAMETERS[param] for param in names}
+    return reverse(name, kwargs={k: v() if callable(v) else v for k, v in values.items()})
 
 
 def _client_for(visitor: str, users: dict[str, Any]) -> Client:
