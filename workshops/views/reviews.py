@@ -181,7 +181,8 @@ def version_comment(request: HttpRequest, slug: str, number: int) -> HttpRespons
                 request.user, form.cleaned_data["body"], form.cleaned_data["item"], parent
             )
         except (ValidationError, IllegalReviewMoveError) as refused:
-            form.add_error(None, refused)
+            # Flattened: the item and parent are hidden fields, so their errors go on top.
+            form.add_error(None, getattr(refused, "messages", [str(refused)]))
         else:
             url = reverse("version_detail", args=[slug, number])
             return redirect(f"{url}#comment-{comment.pk}")
