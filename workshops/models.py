@@ -408,8 +408,9 @@ class Review(models.Model):
 
     # The moves.
 
-    def submit(self, user: Any) -> None:
-        """Put the version in front of reviewers and approvers; they are emailed after commit."""
+    def submit(self, user: Any, *, notify: bool = True) -> None:
+        """Put the version in front of reviewers and approvers; they are emailed after commit
+        (`notify=False` only for seeded data: the demo and the bench)."""
         with transaction.atomic():  # state, event and the engagement's status move together
             self._begin(user, ReviewAction.SUBMIT)
             other = (
@@ -426,7 +427,8 @@ class Review(models.Model):
             self._move(user, ReviewAction.SUBMIT, ReviewState.IN_REVIEW)
             self.engagement.status = EngagementStatus.IN_REVIEW
             self.engagement.save(update_fields=["status"])
-            transaction.on_commit(self._send_review_request)
+            if notify:
+                transaction.on_commit(self._send_review_request)
 
     def withdraw(self, user: Any, reason: str = "") -> None:
         with transaction.atomic():  # state, event and the engagement's status move together
