@@ -166,7 +166,7 @@ def test_request_changes_without_a_reason_keeps_the_state(
 ):
     review.submit(facilitator)
     response = logged_in(client, approver).post(
-        url("version_request_changes", engagement, 1), {"reason": ""}
+        url("version_request_changes", engagement, 1), {"changes-reason": ""}
     )
     assert response.status_code == 422
     assert "a reason is required" in response.content.decode()
@@ -207,7 +207,9 @@ def test_submit_warns_when_the_emails_could_not_be_sent(engagement, facilitator,
 
 def test_facilitator_withdraws(client, engagement, facilitator, review):
     review.submit(facilitator)
-    logged_in(client, facilitator).post(url("version_withdraw", engagement, 1), {"reason": "Typo"})
+    logged_in(client, facilitator).post(
+        url("version_withdraw", engagement, 1), {"withdraw-reason": "Typo"}
+    )
     review.refresh_from_db()
     assert review.state == ReviewState.DRAFT
 
@@ -370,3 +372,11 @@ def test_pages_keep_a_constant_query_count(
         else url(page_name, engagement)
     )
     assert _queries(client, address) == few
+
+
+def test_request_changes_records_the_reason(client, engagement, facilitator, approver, review):
+    review.submit(facilitator)
+    logged_in(client, approver).post(
+        url("version_request_changes", engagement, 1), {"changes-reason": "Raise the ceiling"}
+    )
+    assert review.approvals.get().reason == "Raise the ceiling"

@@ -316,3 +316,13 @@ def test_make_user_helper_is_not_a_member(review):
         review.refusal(make_user("nobody"), "comment")
         == "Only members of this engagement can do that."
     )
+
+
+def test_before_any_sign_off_the_next_review_compares_with_the_previous_version(
+    engagement, review, facilitator, approver
+):
+    review.submit(facilitator)
+    review.request_changes(approver, "Raise the ceiling")
+    EscalationLevel.objects.filter(key="fine-tuning").update(cost_ceiling=50000)
+    second = engagement.freeze_version(facilitator, "Higher ceiling")
+    assert second.baseline() == review

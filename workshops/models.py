@@ -516,14 +516,16 @@ class Review(models.Model):
         return [m for m in self.required_approvers() if m.user_id not in approved]
 
     def baseline(self) -> Review | None:
-        """The last signed-off version before this one: what this review is compared against."""
-        return (
-            Review.objects.signed_off()
-            .filter(engagement_id=self.engagement_id, version__number__lt=self.version.number)
+        """What this review is compared against: the last signed-off version before this one,
+        or, before any sign-off, the version just before it (whose review asked for changes)."""
+        earlier = (
+            Review.objects.filter(
+                engagement_id=self.engagement_id, version__number__lt=self.version.number
+            )
             .select_related("version")
             .order_by("-version__number")
-            .first()
         )
+        return earlier.signed_off().first() or earlier.first()
 
     def may(self, membership: Membership, action: str) -> bool:
         """Whether `membership` may make `action` now: decides which buttons a page shows (the

@@ -128,7 +128,7 @@ def version_submit(request: HttpRequest, slug: str, number: int) -> HttpResponse
 def version_withdraw(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug, Capability.EDIT)
     review = _review(engagement, number)
-    form = WithdrawForm(request.POST)
+    form = WithdrawForm(request.POST, prefix="withdraw")
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
     if _move(request, lambda: review.withdraw(request.user, reason)):
         messages.success(request, f"Withdrew {review.version.label} from review.")
@@ -139,7 +139,7 @@ def version_withdraw(request: HttpRequest, slug: str, number: int) -> HttpRespon
 def version_approve(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug, Capability.APPROVE)
     review = _review(engagement, number)
-    form = ApproveForm(request.POST)
+    form = ApproveForm(request.POST, prefix="approve")
     if not form.is_valid():
         return _detail_page(request, engagement, review, {"approve_form": form})
     outcome: dict[str, bool] = {}
@@ -161,7 +161,7 @@ def version_approve(request: HttpRequest, slug: str, number: int) -> HttpRespons
 def version_request_changes(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug, Capability.APPROVE)
     review = _review(engagement, number)
-    form = RequestChangesForm(request.POST)
+    form = RequestChangesForm(request.POST, prefix="changes")
     if not form.is_valid():
         return _detail_page(request, engagement, review, {"changes_form": form})
     if _move(request, lambda: review.request_changes(request.user, form.cleaned_data["reason"])):
@@ -272,8 +272,8 @@ def _detail(engagement: Engagement, review: Review) -> dict[str, Any]:
         "signoff_rows": [(m, approved_by.get(m.user_id)) for m in review.required_approvers()],
         "events": list(review.events.select_related("actor")),
         "may": {action: review.may(membership, action) for action in MOVES},
-        "approve_form": ApproveForm(),
-        "changes_form": RequestChangesForm(),
+        "approve_form": ApproveForm(prefix="approve"),
+        "changes_form": RequestChangesForm(prefix="changes"),
         "comment_form": None,
     }
 
