@@ -380,3 +380,24 @@ def test_request_changes_records_the_reason(client, engagement, facilitator, app
         url("version_request_changes", engagement, 1), {"changes-reason": "Raise the ceiling"}
     )
     assert review.approvals.get().reason == "Raise the ceiling"
+
+
+def test_htmx_comment_returns_the_items_discussion(client, engagement, reviewer, review):
+    response = logged_in(client, reviewer).post(
+        url("version_comment", engagement, 1),
+        {"body": "Why 40k?", "item": "levels/fine-tuning"},
+        headers={"HX-Request": "true"},
+    )
+    html = response.content.decode()
+    assert "<html" not in html and "Why 40k?" in html
+    assert "Comment on Fine-tuning" in html
+
+
+def test_htmx_empty_comment_keeps_the_form_with_its_message(client, engagement, reviewer, review):
+    response = logged_in(client, reviewer).post(
+        url("version_comment", engagement, 1),
+        {"body": "", "item": "levels/fine-tuning"},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 422
+    assert "Write a comment first." in response.content.decode()

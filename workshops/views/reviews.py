@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 from escalation.diff import changed_anchors, count_changes, diff_documents
 from escalation.document import build_document, document_sha256
 from escalation.models import FrameworkVersion
-from escalation.presentation import ReadableItem, readable_sections
+from escalation.presentation import ReadableItem, item_anchors, readable_sections
 from escalation.versions import NothingToFreezeError
 from workshops.models import (
     MOVES,
@@ -184,9 +184,14 @@ def version_comment(request: HttpRequest, slug: str, number: int) -> HttpRespons
             # Flattened: the item and parent are hidden fields, so their errors go on top.
             form.add_error(None, getattr(refused, "messages", [str(refused)]))
         else:
+            if request.htmx:
+                return _discussion(request, engagement, review, comment.item)
             url = reverse("version_detail", args=[slug, number])
             return redirect(f"{url}#comment-{comment.pk}")
-    return _detail_page(request, engagement, review, {"comment_form": form})
+    if request.htmx:
+        return _discussion(request, engagement, review, form.data.get("item", ""), form)
+    context = _detail(engagement, review, form) | {"comment_form_errors": True}
+    return render(request, "workshops/versions/detail.html", context, status=422)
 
 
 @require_POST
@@ -233,12 +238,38 @@ def _detail_page(
 
 @dataclass
 class ItemOnPage:
-    item: ReadableItem
+    """An item with its discussion; `item` None is the discussion of the whole version."""
+
+    item: ReadableItem | None
     changed: bool
     threads: list[Comment] = field(default_factory=list)
+    form: CommentForm | None = None  # a comment on it that did not save, with its errors
 
 
-def _detail(engagement: Engagement, review: Review) -> dict[str, Any]:
+def _discussion(
+    request: HttpRequest,
+    engagement: Engagement,
+    review: Review,
+    anchor: str,
+    form: CommentForm | None = None,
+) -> HttpResponse:
+    """One item's discussion, as htmx swaps it in after a comment (422 with the form's errors)."""
+    membership: Membership = engagement.membership  # type: ignore[attr-defined]
+    titles = item_anchors(review.version.document)
+    item = ReadableItem(anchor, titles.get(anchor, anchor), [], True) if anchor else None
+    context = {
+        "engagement": engagement,
+        "version": review.version,
+        "may": {action: review.may(membership, action) for action in MOVES},
+        "entry": ItemOnPage(item, False, _threads_by_item(review).get(anchor, []), form),
+    }
+    status = 422 if form is not None else 200
+    return render(request, "workshops/versions/detail.html#discussion", context, status=status)
+
+
+def _detail(
+    engagement: Engagement, review: Review, comment_form: CommentForm | None = None
+) -> dict[str, Any]:
     # Queries, whatever the number of items, versions and comments: the baseline version, all
     # comments with their authors, the approvals, the events, and the sign-off approvers.
     membership: Membership = engagement.membership  # type: ignore[attr-defined]
@@ -247,16 +278,23 @@ def _detail(engagement: Engagement, review: Review) -> dict[str, Any]:
     changes = diff_documents(baseline.version.document, document) if baseline else []
     changed = changed_anchors(baseline.version.document, document) if baseline else set()
     threads = _threads_by_item(review)
+    failed_anchor = comment_form.data.get("item", "") if comment_form is not None else None
     sections = [
         (
             section,
             [
-                ItemOnPage(item, item.anchor in changed, threads.get(item.anchor, []))
+                ItemOnPage(
+                    item,
+                    item.anchor in changed,
+                    threads.get(item.anchor, []),
+                    comment_form if item.anchor == failed_anchor and item.first_showing else None,
+                )
                 for item in section.items
             ],
         )
         for section in readable_sections(document)
     ]
+    any_entry_has_form = any(entry.form for _, entries in sections for entry in entries)
     approvals = list(review.approvals.select_related("approver"))
     approved_by = {a.approver_id: a for a in approvals if a.decision == Approval.Decision.APPROVED}
     return {
@@ -267,14 +305,19 @@ def _detail(engagement: Engagement, review: Review) -> dict[str, Any]:
         "changes": changes,
         "change_counts": count_changes(changes),
         "sections": sections,
-        "general_threads": threads.get("", []),
+        "general": ItemOnPage(
+            None,
+            False,
+            threads.get("", []),
+            # A comment on an item this version lacks shows its error in the general discussion.
+            comment_form if failed_anchor is not None and not any_entry_has_form else None,
+        ),
         "approvals": approvals,
         "signoff_rows": [(m, approved_by.get(m.user_id)) for m in review.required_approvers()],
         "events": list(review.events.select_related("actor")),
         "may": {action: review.may(membership, action) for action in MOVES},
         "approve_form": ApproveForm(prefix="approve"),
         "changes_form": RequestChangesForm(prefix="changes"),
-        "comment_form": None,
     }
 
 
