@@ -401,3 +401,8 @@ def test_htmx_empty_comment_keeps_the_form_with_its_message(client, engagement, 
     )
     assert response.status_code == 422
     assert "Write a comment first." in response.content.decode()
+
+
+def test_compare_before_any_version_says_there_is_none(client, engagement, reviewer):
+    response = logged_in(client, reviewer).get(url("version_compare", engagement))
+    assert "No version yet" in response.content.decode()

@@ -347,8 +347,10 @@ def version_compare(request: HttpRequest, slug: str) -> HttpResponse:
         .order_by("number")
         .values_list("number", flat=True)
     )
-    default_a = str(numbers[-1]) if numbers else DRAFT
-    form = CompareForm(request.GET or {"a": default_a, "b": DRAFT}, numbers=numbers)
+    if not numbers:
+        context = {"engagement": engagement, "form": None, "changes": None}
+        return render(request, "workshops/versions/compare.html", context)
+    form = CompareForm(request.GET or {"a": str(numbers[-1]), "b": DRAFT}, numbers=numbers)
     context: dict[str, Any] = {"engagement": engagement, "form": form, "changes": None}
     if not form.is_valid():
         return render(request, "workshops/versions/compare.html", context, status=422)
