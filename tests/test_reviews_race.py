@@ -1,4 +1,5 @@
-"""Two facilitators save the same item at the same moment, on two database connections."""
+"""Two people acting at the same moment, on two database connections: one item edited twice,
+one version signed off by its last two approvers."""
 
 import threading
 
@@ -6,8 +7,9 @@ import pytest
 from django.db import connection, transaction
 
 from escalation.models import EscalationLevel, StaleEditError
-from tests.factories import make_framework
+from tests.factories import make_engagement, make_framework, make_member, make_user
 from tests.review_content import fill_small_framework
+from workshops.models import ReviewAction, ReviewState, Role
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -97,3 +99,33 @@ def test_after_a_refused_edit_the_winner_is_kept_and_the_loser_can_reapply():
         "Revert to the base model",
         loaded_version + 2,
     )
+
+
+def test_two_last_approvers_at_once_sign_off_exactly_once():
+    engagement = make_engagement(slug="race")
+    fill_small_framework(engagement.framework)
+    facilitator = make_member(engagement, Role.FACILITATOR, make_user("race-fay"))
+    approvers = [make_member(engagement, Role.APPROVER, make_user(f"race-a{n}")) for n in (1, 2)]
+    review = engagement.freeze_version(facilitator, "First cut")
+    review.submit(facilitator, notify=False)
+    barrier = threading.Barrier(2)
+    signed = []
+
+    def approve(user):
+        try:
+            mine = type(review).objects.get(pk=review.pk)
+            barrier.wait()
+            signed.append(mine.approve(user))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=approve, args=(user,)) for user in approvers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+
+    review.refresh_from_db()
+    assert sorted(signed) == [False, True]
+    assert review.state == ReviewState.APPROVED
+    assert review.events.filter(action=ReviewAction.SIGN_OFF).count() == 1
