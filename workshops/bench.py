@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 
 from escalation.defaults import apply_method_defaults
@@ -14,6 +14,8 @@ from workshops.models import Activity, DayNote, Engagement, Membership, Role
 
 BENCH_SLUG = "bench-large"
 BENCH_MEMBERS = 60
+BENCH_VERSIONS = 25  # each signed off, then changed; the last one stays in review
+BENCH_THREADS_PER_VERSION = 10  # each with two replies
 
 
 @transaction.atomic
@@ -34,6 +36,7 @@ def seed_large_engagement() -> Any:
         user = User.objects.create_user(username=f"{BENCH_SLUG}-member-{number}")
         Membership.objects.create(engagement=engagement, user=user, role=Role.REVIEWER)
     _seed_days_and_activity(engagement, facilitator)
+    seed_versions(engagement, facilitator, user)
     return facilitator
 
 
@@ -53,13 +56,48 @@ def _seed_days_and_activity(engagement: Engagement, facilitator: Any) -> None:
     )
 
 
+
+def seed_versions(engagement: Engagement, facilitator: Any, reviewer: Any) -> None:
+    """Many versions with discussions: what the versions, review and audit pages are measured on."""
+    approver = get_user_model().objects.create_user(username=f"{BENCH_SLUG}-approver")
+    Membership.objects.create(engagement=engagement, user=approver, role=Role.APPROVER)
+    framework = engagement.framework
+    for number in range(1, BENCH_VERSIONS + 1):
+        # Whatever content the bench framework has, this field makes each version differ.
+        framework.sunset_criteria = f"Revisit after {number} review cycles without a breach."
+        framework.save(update_fields=["sunset_criteria"])
+        review = engagement.freeze_version(facilitator, f"Round {number}")
+        review.submit(facilitator, notify=False)
+        for _ in range(BENCH_THREADS_PER_VERSION):
+            thread = review.add_comment(reviewer, "Is this the number we agreed?")
+            review.add_comment(approver, "Yes, see day 6 notes.", parent=thread)
+            review.add_comment(reviewer, "Thanks.", parent=thread)
+        if number < BENCH_VERSIONS:
+            review.approve(approver)
+
+
 def remove_large_engagement() -> None:
     engagement = Engagement.objects.filter(slug=BENCH_SLUG).first()
     if engagement:
         framework = engagement.framework
         engagement.delete()
+        _delete_frozen_versions(framework)
         framework.delete()
     get_user_model().objects.filter(username__startswith=f"{BENCH_SLUG}-").delete()
+
+
+def _delete_frozen_versions(framework: Framework) -> None:
+    """The bench's throwaway versions are the one deletion we allow: the trigger that refuses it
+    (escalation migration 0002) is switched off by DDL, for this transaction only."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute(
+            "ALTER TABLE escalation_frameworkversion DISABLE TRIGGER frameworkversion_frozen"
+        )
+        framework.versions.all().delete()
+        cursor.execute(
+            "ALTER TABLE escalation_frameworkversion ENABLE TRIGGER frameworkversion_frozen"
+        )
 
 
 def pages_to_measure() -> list[tuple[str, str]]:
@@ -72,4 +110,11 @@ def pages_to_measure() -> list[tuple[str, str]]:
         ("people", reverse("people", args=[BENCH_SLUG])),
         ("settings", reverse("engagement_settings", args=[BENCH_SLUG])),
         ("new engagement", reverse("engagement_new")),
+        ("versions list", reverse("versions", args=[BENCH_SLUG])),
+        ("version page (in review)", reverse("version_detail", args=[BENCH_SLUG, BENCH_VERSIONS])),
+        (
+            "compare v1 with the draft",
+            reverse("version_compare", args=[BENCH_SLUG]) + "?a=1&b=draft",
+        ),
+        ("audit trail", reverse("audit", args=[BENCH_SLUG])),
     ]

@@ -4,11 +4,14 @@ second, small engagement and has no part in `demo`. Loading it twice changes not
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from escalation.models import Framework
+from escalation.models import EscalationLevel, Framework, ReviewFrequency
+from workshops.audit import record_activity
 from workshops.models import Engagement, EngagementStatus, Membership, Role
 
 DEMO_PASSWORD = "workshop-demo"
@@ -72,6 +75,9 @@ def load_demo(today: datetime.date | None = None) -> list[tuple[str, str]]:
                 engagement=demo, user=users[username], defaults={"role": role}
             )
 
+    # After the framework content is in place: versions freeze whatever content exists.
+    load_demo_versions(demo, users)
+
     other, _ = _engagement(
         "pilot",
         client_organisation="Contoso Bank",
@@ -84,3 +90,59 @@ def load_demo(today: datetime.date | None = None) -> list[tuple[str, str]]:
         engagement=other, user=users["outsider"], defaults={"role": Role.FACILITATOR}
     )
     return [(username, str(role or "facilitator of `pilot`")) for username, *_, role in DEMO_PEOPLE]
+
+
+def load_demo_versions(demo: Engagement, users: dict[str, Any]) -> None:
+    """A signed-off v1, a v2 in review with a discussion, and a working draft beyond v2.
+
+    Runs only while the demo has no version, so loading twice changes nothing. It works on whatever
+    content the framework has, an empty one included: the changes between versions are made to a
+    level when there is one, and to the review protocol otherwise.
+    """
+    if demo.framework.versions.exists():
+        return
+    facilitator, approver, reviewer = users["facilitator"], users["approver"], users["reviewer"]
+    framework = demo.framework
+
+    first = demo.freeze_version(facilitator, "First complete draft after the ladder workshop")
+    first.submit(facilitator, notify=False)
+    for member in demo.signoff_approvers():
+        first.approve(member.user, "Matches what we agreed on day 7.")
+
+    level = EscalationLevel.objects.filter(framework=framework).order_by("-position").first()
+    if level is not None:
+        before = str(level.cost_ceiling) if level.cost_ceiling is not None else None
+        level.cost_ceiling = (level.cost_ceiling or Decimal(40000)) + Decimal(10000)
+        level.save_edited(loaded_row_version=level.row_version, update_fields=["cost_ceiling"])
+        item, field, after = f"levels/{level.key}", "cost_ceiling", str(level.cost_ceiling)
+    else:
+        before = framework.sunset_criteria
+        framework.sunset_criteria = "Retire a rule that has not fired in four review cycles."
+        framework.save(update_fields=["sunset_criteria"])
+        item, field, after = "review_cycle/schedule", "sunset_criteria", framework.sunset_criteria
+    record_activity(
+        demo,
+        facilitator,
+        "content.edit",
+        f"Changed {field} of {item}",
+        item=item,
+        changes={field: {"before": before, "after": after}},
+    )
+    second = demo.freeze_version(facilitator, f"Updated {field.replace('_', ' ')} after review")
+    second.submit(facilitator, notify=False)
+    thread = second.add_comment(reviewer, "Was this agreed with finance?", item=item)
+    second.add_comment(facilitator, "Yes, in the budget call on day 8.", parent=thread)
+    second.add_comment(approver, "I will approve once the ladder diagram is in the pack.")
+
+    # The working draft moves on after v2 was frozen.
+    before_frequency = framework.review_frequency
+    framework.review_frequency = ReviewFrequency.MONTHLY
+    framework.save(update_fields=["review_frequency"])
+    record_activity(
+        demo,
+        facilitator,
+        "content.edit",
+        "Changed the scheduled review frequency",
+        item="review_cycle/schedule",
+        changes={"review_frequency": {"before": before_frequency, "after": "monthly"}},
+    )

@@ -1,0 +1,47 @@
+"""Emails to people of an engagement. Sending happens after the action has committed and never
+undoes it: a failure is logged and reported back, so the page can say who was not told."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.urls import reverse
+
+from workshops.models import Membership, Role
+
+if TYPE_CHECKING:
+    from workshops.models import Review
+
+logger = logging.getLogger(__name__)
+
+
+def send_review_request(review: Review) -> bool:
+    """Ask the engagement's reviewers and approvers to review `review`; False if sending failed."""
+    engagement = review.engagement
+    members = Membership.objects.filter(
+        engagement=engagement, role__in=[Role.APPROVER, Role.REVIEWER]
+    ).select_related("user")
+    url = settings.SITE_URL + reverse(
+        "version_detail", args=[engagement.slug, review.version.number]
+    )
+    subject = f"{engagement.client_organisation}: {review.version.label} is ready for review"
+    try:
+        for member in members:
+            if not member.user.email:
+                continue
+            action = "review and approve" if member.role == Role.APPROVER else "review"
+            body = (
+                f"Hello {member.user.get_full_name() or member.user.get_username()},\n\n"
+                f"{review.version.label} of the escalation framework for "
+                f"{engagement.client_organisation} is ready for you to {action}.\n\n"
+                f"What changed: {review.version.summary or '(no summary)'}\n\n{url}\n"
+            )
+            EmailMessage(subject, body, to=[member.user.email]).send()
+    except Exception:
+        # The review has been submitted either way; the facilitator is warned to tell people.
+        logger.exception("Could not send the review request for %s of %s", review, engagement)
+        return False
+    return True

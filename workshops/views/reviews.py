@@ -1,0 +1,415 @@
+"""Versions of the framework, their review and sign-off, and the audit trail.
+
+Version pages render from the frozen snapshot (`version.document`), never from today's tables;
+only the compare page reads the working draft, and only when asked to (`b=draft`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from escalation.diff import changed_anchors, count_changes, diff_documents
+from escalation.document import build_document, document_sha256
+from escalation.models import FrameworkVersion
+from escalation.presentation import ReadableItem, item_anchors, readable_sections
+from escalation.versions import NothingToFreezeError
+from workshops.models import (
+    MOVES,
+    Activity,
+    Approval,
+    Capability,
+    Comment,
+    Engagement,
+    IllegalReviewMoveError,
+    Membership,
+    Review,
+    get_engagement_for,
+)
+from workshops.review_forms import (
+    DRAFT,
+    ApproveForm,
+    CommentForm,
+    CompareForm,
+    FreezeForm,
+    RequestChangesForm,
+    WithdrawForm,
+)
+
+# Versions
+
+
+@require_GET
+def version_list(request: HttpRequest, slug: str) -> HttpResponse:
+    engagement = get_engagement_for(request.user, slug)
+    return _version_list_page(request, engagement, FreezeForm())
+
+
+@require_POST
+def version_freeze(request: HttpRequest, slug: str) -> HttpResponse:
+    engagement = get_engagement_for(request.user, slug, Capability.EDIT)
+    form = FreezeForm(request.POST)
+    if form.is_valid():
+        try:
+            review = engagement.freeze_version(request.user, form.cleaned_data["summary"])
+        except NothingToFreezeError as nothing:
+            form.add_error(None, str(nothing))
+        else:
+            messages.success(request, f"Froze {review.version.label}. Submit it when ready.")
+            return redirect("version_detail", slug, review.version.number)
+    return _version_list_page(request, engagement, form, status=422)
+
+
+def _version_list_page(
+    request: HttpRequest, engagement: Engagement, form: FreezeForm, status: int = 200
+) -> HttpResponse:
+    # Queries: the reviews with their versions and open-thread counts (documents deferred), then
+    # the working draft's document (a constant handful) to say whether it moved since the latest.
+    reviews = list(
+        Review.objects.filter(engagement=engagement)
+        .select_related("version")
+        .defer("version__document")
+        .annotate(
+            open_threads=Count(
+                "comments",
+                filter=Q(comments__parent__isnull=True, comments__resolved_at__isnull=True),
+            )
+        )
+        .order_by("-version__number")
+    )
+    draft_sha256 = document_sha256(build_document(engagement.framework))
+    context = {
+        "engagement": engagement,
+        "reviews": reviews,
+        "form": form,
+        "draft_changed": not reviews or reviews[0].version.sha256 != draft_sha256,
+        "can_freeze": engagement.membership.can(Capability.EDIT),  # type: ignore[attr-defined]
+    }
+    return render(request, "workshops/versions/list.html", context, status=status)
+
+
+# One version and its review
+
+
+@require_GET
+def version_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    engagement = get_engagement_for(request.user, slug)
+    review = _review(engagement, number)
+    return render(request, "workshops/versions/detail.html", _detail(engagement, review))
+
+
+@require_POST
+def version_submit(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    engagement = get_engagement_for(request.user, slug, Capability.EDIT)
+    review = _review(engagement, number)
+    if _move(request, lambda: review.submit(request.user)):
+        messages.success(request, f"Submitted {review.version.label} for review.")
+        if review.notification_failed:
+            messages.warning(
+                request,
+                "The review is submitted, but the emails to reviewers and approvers could not "
+                "be sent: please tell them yourself.",
+            )
+    return redirect("version_detail", slug, number)
+
+
+@require_POST
+def version_withdraw(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    engagement = get_engagement_for(request.user, slug, Capability.EDIT)
+    review = _review(engagement, number)
+    form = WithdrawForm(request.POST, prefix="withdraw")
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    if _move(request, lambda: review.withdraw(request.user, reason)):
+        messages.success(request, f"Withdrew {review.version.label} from review.")
+    return redirect("version_detail", slug, number)
+
+
+@require_POST
+def version_approve(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    engagement = get_engagement_for(request.user, slug, Capability.APPROVE)
+    review = _review(engagement, number)
+    form = ApproveForm(request.POST, prefix="approve")
+    if not form.is_valid():
+        return _detail_page(request, engagement, review, {"approve_form": form})
+    outcome: dict[str, bool] = {}
+
+    def approve() -> None:
+        outcome["signed_off"] = review.approve(request.user, form.cleaned_data["reason"])
+
+    if _move(request, approve):
+        messages.success(
+            request,
+            f"{review.version.label} is signed off."
+            if outcome["signed_off"]
+            else f"You approved {review.version.label}; other approvals are still needed.",
+        )
+    return redirect("version_detail", slug, number)
+
+
+@require_POST
+def version_request_changes(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    engagement = get_engagement_for(request.user, slug, Capability.APPROVE)
+    review = _review(engagement, number)
+    form = RequestChangesForm(request.POST, prefix="changes")
+    if not form.is_valid():
+        return _detail_page(request, engagement, review, {"changes_form": form})
+    if _move(request, lambda: review.request_changes(request.user, form.cleaned_data["reason"])):
+        messages.success(request, f"Requested changes on {review.version.label}.")
+    return redirect("version_detail", slug, number)
+
+
+@require_POST
+def version_comment(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    engagement = get_engagement_for(request.user, slug, Capability.COMMENT)
+    review = _review(engagement, number)
+    form = CommentForm(request.POST)
+    if form.is_valid():
+        parent = review.comments.filter(pk=form.cleaned_data["parent"]).first()
+        try:
+            comment = review.add_comment(
+                request.user, form.cleaned_data["body"], form.cleaned_data["item"], parent
+            )
+        except (ValidationError, IllegalReviewMoveError) as refused:
+            # Flattened: the item and parent are hidden fields, so their errors go on top.
+            form.add_error(None, getattr(refused, "messages", [str(refused)]))
+        else:
+            if request.htmx:
+                return _discussion(request, engagement, review, comment.item)
+            url = reverse("version_detail", args=[slug, number])
+            return redirect(f"{url}#comment-{comment.pk}")
+    if request.htmx:
+        return _discussion(request, engagement, review, form.data.get("item", ""), form)
+    context = _detail(engagement, review, form) | {"comment_form_errors": True}
+    return render(request, "workshops/versions/detail.html", context, status=422)
+
+
+@require_POST
+def comment_resolve(request: HttpRequest, slug: str, number: int, comment_id: int) -> HttpResponse:
+    engagement = get_engagement_for(request.user, slug, Capability.COMMENT)
+    review = _review(engagement, number)
+    comment = review.comments.filter(pk=comment_id).first()
+    if comment is None:
+        raise Http404("No such comment on this version.")
+    if _move(request, lambda: comment.resolve(request.user)):
+        messages.success(request, "Thread resolved.")
+    return redirect(reverse("version_detail", args=[slug, number]) + f"#comment-{comment.pk}")
+
+
+def _review(engagement: Engagement, number: int) -> Review:
+    review = (
+        Review.objects.filter(engagement=engagement, version__number=number)
+        .select_related("version", "engagement")
+        .first()
+    )
+    if review is None:
+        raise Http404(f"There is no v{number} in this engagement.")
+    review.engagement = engagement  # keep the membership the permission check attached
+    return review
+
+
+def _move(request: HttpRequest, move: Callable[[], object]) -> bool:
+    """Make a review move; a refused move becomes a message on the page, not an error page."""
+    try:
+        move()
+    except (IllegalReviewMoveError, ValidationError) as refused:
+        messages.error(request, " ".join(getattr(refused, "messages", [str(refused)])))
+        return False
+    return True
+
+
+def _detail_page(
+    request: HttpRequest, engagement: Engagement, review: Review, forms: dict[str, Any]
+) -> HttpResponse:
+    """The version page again with a bound form and its errors (status 422, input kept)."""
+    context = _detail(engagement, review) | forms
+    return render(request, "workshops/versions/detail.html", context, status=422)
+
+
+@dataclass
+class ItemOnPage:
+    """An item with its discussion; `item` None is the discussion of the whole version."""
+
+    item: ReadableItem | None
+    changed: bool
+    threads: list[Comment] = field(default_factory=list)
+    form: CommentForm | None = None  # a comment on it that did not save, with its errors
+
+
+def _discussion(
+    request: HttpRequest,
+    engagement: Engagement,
+    review: Review,
+    anchor: str,
+    form: CommentForm | None = None,
+) -> HttpResponse:
+    """One item's discussion, as htmx swaps it in after a comment (422 with the form's errors)."""
+    membership: Membership = engagement.membership  # type: ignore[attr-defined]
+    titles = item_anchors(review.version.document)
+    item = ReadableItem(anchor, titles.get(anchor, anchor), [], True) if anchor else None
+    context = {
+        "engagement": engagement,
+        "version": review.version,
+        "may": {action: review.may(membership, action) for action in MOVES},
+        "entry": ItemOnPage(item, False, _threads_by_item(review).get(anchor, []), form),
+    }
+    status = 422 if form is not None else 200
+    return render(request, "workshops/versions/detail.html#discussion", context, status=status)
+
+
+def _detail(
+    engagement: Engagement, review: Review, comment_form: CommentForm | None = None
+) -> dict[str, Any]:
+    # Queries, whatever the number of items, versions and comments: the baseline version, all
+    # comments with their authors, the approvals, the events, and the sign-off approvers.
+    membership: Membership = engagement.membership  # type: ignore[attr-defined]
+    document = review.version.document
+    baseline = review.baseline()
+    changes = diff_documents(baseline.version.document, document) if baseline else []
+    changed = changed_anchors(baseline.version.document, document) if baseline else set()
+    threads = _threads_by_item(review)
+    failed_anchor = comment_form.data.get("item", "") if comment_form is not None else None
+    sections = [
+        (
+            section,
+            [
+                ItemOnPage(
+                    item,
+                    item.anchor in changed,
+                    threads.get(item.anchor, []),
+                    comment_form if item.anchor == failed_anchor and item.first_showing else None,
+                )
+                for item in section.items
+            ],
+        )
+        for section in readable_sections(document)
+    ]
+    any_entry_has_form = any(entry.form for _, entries in sections for entry in entries)
+    approvals = list(review.approvals.select_related("approver"))
+    approved_by = {a.approver_id: a for a in approvals if a.decision == Approval.Decision.APPROVED}
+    return {
+        "engagement": engagement,
+        "review": review,
+        "version": review.version,
+        "baseline": baseline,
+        "changes": changes,
+        "change_counts": count_changes(changes),
+        "sections": sections,
+        "general": ItemOnPage(
+            None,
+            False,
+            threads.get("", []),
+            # A comment on an item this version lacks shows its error in the general discussion.
+            comment_form if failed_anchor is not None and not any_entry_has_form else None,
+        ),
+        "approvals": approvals,
+        "signoff_rows": [(m, approved_by.get(m.user_id)) for m in review.required_approvers()],
+        "events": list(review.events.select_related("actor")),
+        "may": {action: review.may(membership, action) for action in MOVES},
+        "approve_form": ApproveForm(prefix="approve"),
+        "changes_form": RequestChangesForm(prefix="changes"),
+    }
+
+
+def _threads_by_item(review: Review) -> dict[str, list[Comment]]:
+    """First comments grouped by item, each with `.thread_replies` in order (one query)."""
+    comments = list(review.comments.select_related("author", "resolved_by"))
+    replies: dict[int, list[Comment]] = defaultdict(list)
+    for comment in comments:
+        if comment.parent_id is not None:
+            replies[comment.parent_id].append(comment)
+    threads: dict[str, list[Comment]] = defaultdict(list)
+    for comment in comments:
+        if comment.parent_id is None:
+            comment.thread_replies = replies.get(comment.pk, [])  # type: ignore[attr-defined]
+            threads[comment.item].append(comment)
+    return threads
+
+
+# Compare any two versions, or a version and the working draft
+
+
+@require_GET
+def version_compare(request: HttpRequest, slug: str) -> HttpResponse:
+    engagement = get_engagement_for(request.user, slug)
+    numbers = list(
+        FrameworkVersion.objects.filter(framework=engagement.framework)
+        .order_by("number")
+        .values_list("number", flat=True)
+    )
+    if not numbers:
+        context = {"engagement": engagement, "form": None, "changes": None}
+        return render(request, "workshops/versions/compare.html", context)
+    form = CompareForm(request.GET or {"a": str(numbers[-1]), "b": DRAFT}, numbers=numbers)
+    context: dict[str, Any] = {"engagement": engagement, "form": form, "changes": None}
+    if not form.is_valid():
+        return render(request, "workshops/versions/compare.html", context, status=422)
+    a, b = form.cleaned_data["a"], form.cleaned_data["b"]
+    changes = diff_documents(_document(engagement, a), _document(engagement, b))
+    context |= {
+        "changes": changes,
+        "change_counts": count_changes(changes),
+        "before_label": _side_label(a),
+        "after_label": _side_label(b),
+    }
+    return render(request, "workshops/versions/compare.html", context)
+
+
+def _document(engagement: Engagement, side: str) -> dict[str, Any]:
+    if side == DRAFT:
+        return build_document(engagement.framework)
+    return FrameworkVersion.objects.get(framework=engagement.framework, number=int(side)).document
+
+
+def _side_label(side: str) -> str:
+    return "Working draft" if side == DRAFT else f"v{side}"
+
+
+# The audit trail
+
+AUDIT_PAGE_SIZE = 50
+
+
+@require_GET
+def audit_trail(request: HttpRequest, slug: str) -> HttpResponse:
+    engagement = get_engagement_for(request.user, slug)
+    item, person, verb = (request.GET.get(k, "").strip() for k in ("item", "person", "verb"))
+    activities = Activity.objects.filter(engagement=engagement).select_related("actor")
+    if item:
+        activities = activities.filter(Q(item=item) | Q(item__startswith=f"{item}/"))
+    if person:
+        activities = activities.filter(actor__username=person)
+    if verb:
+        activities = activities.filter(verb=verb)
+    page = Paginator(activities, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    # Filter choices: who is in the engagement, and which verbs and items occur (three queries).
+    context = {
+        "engagement": engagement,
+        "page": page,
+        "filters": {"item": item, "person": person, "verb": verb},
+        "people": engagement.memberships.select_related("user").order_by("user__username"),
+        "verbs": _distinct(engagement, "verb"),
+        "items": _distinct(engagement, "item"),
+    }
+    return render(request, "workshops/audit.html", context)
+
+
+def _distinct(engagement: Engagement, column: str) -> list[str]:
+    values = (
+        Activity.objects.filter(engagement=engagement)
+        .exclude(**{column: ""})
+        .order_by(column)
+        .values_list(column, flat=True)
+        .distinct()
+    )
+    return list(values)
