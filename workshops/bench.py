@@ -56,7 +56,6 @@ def _seed_days_and_activity(engagement: Engagement, facilitator: Any) -> None:
     )
 
 
-
 def seed_versions(engagement: Engagement, facilitator: Any, reviewer: Any) -> None:
     """Many versions with discussions: what the versions, review and audit pages are measured on."""
     approver = get_user_model().objects.create_user(username=f"{BENCH_SLUG}-approver")
