@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.text import slugify
@@ -115,6 +115,31 @@ class FrameworkItem(models.Model):
             number += 1
             key = f"{base}-{number}"
         return key
+
+    @classmethod
+    def move(cls, item: FrameworkItem, *, up: bool) -> dict[str, int] | None:
+        """Swap `item` with its neighbour above or below; the positions before and after, or None
+        when it is already at that end. Positions are renumbered 0..n-1 on the way."""
+        # Atomic with the siblings locked: two facilitators reordering at once would otherwise
+        # renumber from different snapshots (levels' unique positions are checked at commit).
+        with transaction.atomic():
+            siblings = list(
+                cls._default_manager.filter(framework_id=item.framework_id)
+                .select_for_update()
+                .order_by("position", "id")
+            )
+            index = next(i for i, sibling in enumerate(siblings) if sibling.pk == item.pk)
+            target = index - 1 if up else index + 1
+            if not 0 <= target < len(siblings):
+                return None
+            siblings[index], siblings[target] = siblings[target], siblings[index]
+            renumbered = []
+            for position, sibling in enumerate(siblings):
+                if sibling.position != position:
+                    sibling.position = position
+                    renumbered.append(sibling)
+            cls._default_manager.bulk_update(renumbered, ["position"])
+        return {"before": index, "after": target}
 
     def save_edited(
         self, *, loaded_row_version: int, update_fields: list[str] | None = None

@@ -8,7 +8,9 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.urls import reverse
 
+from escalation.defaults import fill_large_framework
 from escalation.models import Framework
+from escalation.steps import STEPS
 from workshops.models import Engagement, Membership, Role
 
 BENCH_SLUG = "bench-large"
@@ -27,6 +29,7 @@ def seed_large_engagement() -> Any:
         start_date="2026-11-02",
         framework=framework,
     )
+    fill_large_framework(framework)
     facilitator = User.objects.create_user(username=f"{BENCH_SLUG}-facilitator")
     Membership.objects.create(engagement=engagement, user=facilitator, role=Role.FACILITATOR)
     for number in range(BENCH_MEMBERS):
@@ -49,4 +52,7 @@ def pages_to_measure() -> list[tuple[str, str]]:
         ("floor: /healthz (trivial view)", reverse("healthz")),
         ("home", reverse("home")),
         ("dashboard", reverse("dashboard", args=[BENCH_SLUG])),
+        *[(f"step: {step.key}", reverse("step", args=[BENCH_SLUG, step.key])) for step in STEPS],
+        ("checks", reverse("checks", args=[BENCH_SLUG])),
+        ("framework.json", reverse("framework_json", args=[BENCH_SLUG])),
     ]

@@ -8,6 +8,7 @@ import datetime
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from escalation.defaults import fill_demo_framework
 from escalation.models import Framework
 from workshops.models import Engagement, EngagementStatus, Membership, Role
 
@@ -65,6 +66,10 @@ def load_demo(today: datetime.date | None = None) -> list[tuple[str, str]]:
         ),
         start_date=monday,
         status=EngagementStatus.RUNNING,
+    )
+    # The framework content; skipped when the demo framework already has content.
+    fill_demo_framework(
+        demo.framework, engagement_end=demo.start_date + datetime.timedelta(days=11)
     )
     for username, _first, _last, role in DEMO_PEOPLE:
         if role is not None:
