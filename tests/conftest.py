@@ -14,6 +14,12 @@ from workshops.models import Role
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API vs live_server
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings: Any) -> None:
+    # The default PBKDF2 costs ~0.5 s per user created; tests are not about hash strength.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def engagement(db: Any) -> Any:
     return make_engagement(slug="acme", client_organisation="Acme Insurance")
