@@ -508,7 +508,11 @@ class _Reader:
 
     def _check_references(self) -> None:
         keys = {
-            collection: {item.get("key"): instance for instance, item in items}
+            collection: {
+                item["key"]: instance
+                for instance, item in items
+                if isinstance(item.get("key"), str)
+            }
             for collection, items in self.items.items()
         }
         for collection, fields in REFERENCES.items():
