@@ -3,6 +3,7 @@ with messages naming the place, and the commands and pages that write and read i
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime
 import json
@@ -164,10 +165,8 @@ json_values = st.recursive(
 )
 @given(value=json_values)
 def test_any_json_value_is_refused_cleanly_or_read(db, value):
-    try:
+    with contextlib.suppress(DocumentError):  # refused cleanly is fine; any other error is not
         read_document(value)
-    except DocumentError:
-        pass
 
 
 @settings(
@@ -184,10 +183,8 @@ def test_any_single_corruption_of_a_document_never_crashes(
     document = copy.deepcopy(demo_document)
     item = document[collection][0]
     item[field if field else next(iter(item))] = value
-    try:
+    with contextlib.suppress(DocumentError):
         read_document(document)
-    except DocumentError:
-        pass
 
 
 def test_export_command_prints_the_document(engagement):
