@@ -232,16 +232,14 @@ def _check_review_cycle(
     framework = content.framework
     first = framework.first_review_date
     if first is None:
-        problems.append(
-            _blocking("review-cycle", "No first scheduled review date is set.", "settings=1")
-        )
+        problems.append(_blocking("review-cycle", "No first scheduled review date is set.", ""))
     elif engagement_end is not None and first <= engagement_end:
         problems.append(
             _blocking(
                 "review-cycle",
                 f"The first review ({first:%d %b %Y}) falls before the engagement ends "
                 f"({engagement_end:%d %b %Y}).",
-                "settings=1",
+                "",
             )
         )
     systems = {system.pk for system in content.systems}
@@ -265,7 +263,7 @@ def _check_review_cycle(
             )
         )
     if not framework.sunset_criteria.strip():
-        problems.append(_warning("review-cycle", "No sunset criteria are written.", "settings=1"))
+        problems.append(_warning("review-cycle", "No sunset criteria are written.", ""))
     return problems
 
 

@@ -40,3 +40,25 @@ def test_facilitator_sees_a_message_beside_the_field_and_keeps_the_input(live_se
     page.get_by_text("is already used in this framework").wait_for()
     assert page.get_by_label("Workflow / use case").input_value() == "Typed workflow"
     assert AISystem.objects.filter(name="Customer-support assistant").count() == 1
+
+
+def test_facilitator_moves_a_level_up_twice_by_keyboard(live_server, page):
+    load_demo()
+    log_in(page, live_server)
+    page.goto(live_server.url + reverse("step", args=["demo", "ladder"]))
+    button = page.get_by_role("button", name="Move Fine-tuning up")
+    button.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        "document.querySelector('tbody tr:nth-child(3) td').innerText === 'Fine-tuning'"
+    )
+    page.keyboard.press("Enter")  # focus stayed on the same button after the swap
+    page.wait_for_function(
+        "document.querySelector('tbody tr:nth-child(2) td').innerText === 'Fine-tuning'"
+    )
+    keys = list(
+        EscalationLevel.objects.filter(framework__engagement__slug="demo").values_list(
+            "key", flat=True
+        )
+    )
+    assert keys.index("fine-tuning") == 1

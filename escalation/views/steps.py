@@ -148,7 +148,8 @@ FAILURE_MODES = Collection(
 
 def _levels(framework: Framework) -> QuerySet[EscalationLevel]:
     return EscalationLevel.objects.filter(framework=framework).prefetch_related(
-        Prefetch("trigger_thresholds", Threshold.objects.select_related("ai_system"))
+        Prefetch("trigger_thresholds", Threshold.objects.select_related("ai_system")),
+        "failure_modes",
     )
 
 
@@ -162,6 +163,10 @@ LADDER = Collection(
         Column("Level", lambda lv: lv.name),
         Column("Trigger", lambda lv: lv.trigger or NOT_SET),
         Column("Threshold breaches leading here", _thresholds_text),
+        Column(
+            "Failure types leading here",
+            lambda lv: ", ".join(f.name for f in lv.failure_modes.all()) or NOT_SET,
+        ),
         Column("Entry criteria", lambda lv: lv.entry_criteria or NOT_SET),
         Column("Exit / success criteria", lambda lv: lv.exit_criteria or NOT_SET),
         Column("Rollback rule", lambda lv: lv.rollback_rule or NOT_SET),
@@ -336,6 +341,8 @@ def _render_editor(
     step, editor = _step(step_key)
     framework = engagement.framework
     can_edit = engagement.membership.can(Capability.EDIT)  # type: ignore[attr-defined]
+    if open_form is not None:
+        _focus_first_field(open_form.form)
     settings_form = None
     if editor.settings_form:
         settings_form = (
@@ -365,6 +372,14 @@ def _render_editor(
     context["completion"] = step_completion(framework).get(step.key, 0)
     context["all_steps"] = STEPS
     return render(request, "escalation/steps/step.html", context, status=status)
+
+
+def _focus_first_field(form: Any) -> None:
+    """Keyboard users land in the form they opened, or on the first field to fix."""
+    names = [name for name in form.fields if not form.fields[name].widget.is_hidden]
+    wrong = [name for name in names if form.is_bound and name in form.errors]
+    if names:
+        form.fields[(wrong or names)[0]].widget.attrs["autofocus"] = True
 
 
 def _changed(request: HttpRequest, engagement: Engagement, step_key: str) -> HttpResponse:
@@ -408,30 +423,38 @@ def _shown(instance: Any, name: str) -> str:
     return NOT_SET if value in (None, "") else str(value)
 
 
+def _requested_form(
+    request: HttpRequest, editor: StepEditor, framework: Framework
+) -> OpenForm | None:
+    """The form a link asked to open: `?add=<list>` (optionally prefilled with `ai_system` and
+    `output_type`) or `?edit=<list>:<key>`."""
+    if "add" in request.GET:
+        collection = _collection(editor, request.GET["add"])
+        if not collection.can_add:
+            return None
+        initial: dict[str, Any] = {"output_type": request.GET.get("output_type", "")}
+        if "ai_system" in request.GET:
+            systems = AISystem.objects.filter(framework=framework, key=request.GET["ai_system"])
+            initial["ai_system"] = systems.first()
+        return OpenForm(
+            collection.name, None, collection.form_class(framework=framework, initial=initial)
+        )
+    if "edit" in request.GET:
+        collection_name, _, item_key = request.GET["edit"].partition(":")
+        collection = _collection(editor, collection_name)
+        model = collection.form_class._meta.model
+        item = get_object_or_404(model, framework=framework, key=item_key)
+        return OpenForm(
+            collection.name, item.key, collection.form_class(instance=item, framework=framework)
+        )
+    return None
+
+
 @require_GET
 def step(request: HttpRequest, slug: str, step_key: str) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug, Capability.VIEW)
-    _step_, editor = _step(step_key)
-    open_form = None
-    framework = engagement.framework
-    if "add" in request.GET:
-        collection = _collection(editor, request.GET["add"])
-        if collection.can_add:
-            initial = {k: v for k, v in request.GET.items() if k in {"output_type"}}
-            if "ai_system" in request.GET:
-                system = AISystem.objects.filter(framework=framework, key=request.GET["ai_system"])
-                initial["ai_system"] = system.first()
-            form = collection.form_class(framework=framework, initial=initial)
-            open_form = OpenForm(collection.name, None, form)
-    elif "edit" in request.GET:
-        collection_name, _, item_key = request.GET["edit"].partition(":")
-        collection = _collection(editor, collection_name)
-        item = get_object_or_404(
-            collection.form_class._meta.model, framework=framework, key=item_key
-        )
-        open_form = OpenForm(
-            collection.name, item.key, collection.form_class(instance=item, framework=framework)
-        )
+    editor = _step(step_key)[1]
+    open_form = _requested_form(request, editor, engagement.framework)
     return _render_editor(request, engagement, step_key, open_form)
 
 
