@@ -301,3 +301,15 @@ def test_import_page_refuses_put(client, facilitator):
 def test_items_missing_their_key_are_refused(demo_document):
     del demo_document["ai_systems"][0]["key"]
     assert "ai_systems[0].key: missing" in refused(demo_document)
+
+
+def test_export_import_export_through_the_commands_is_byte_identical(tmp_path, engagement):
+    fill_demo_framework(engagement.framework, END)
+    first = StringIO()
+    call_command("export_framework", engagement.slug, stdout=first)
+    path = tmp_path / "framework.json"
+    path.write_text(first.getvalue())
+    call_command("import_framework", str(path), "--slug", "again", stdout=StringIO())
+    second = StringIO()
+    call_command("export_framework", "again", stdout=second)
+    assert second.getvalue().encode() == first.getvalue().encode()

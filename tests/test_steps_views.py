@@ -387,3 +387,59 @@ def test_step_page_query_count_does_not_grow_with_rows(
     fill_large_framework(large.framework)
     with django_assert_num_queries(len(small)):
         client.get(step_url(large, key))
+
+
+def test_facilitator_opens_a_row_for_editing_with_its_row_version(client, engagement, facilitator):
+    fill_demo_framework(engagement.framework, END)
+    client.force_login(facilitator)
+    response = client.get(step_url(engagement, "ladder") + "?edit=levels:fine-tuning")
+    html = response.content.decode()
+    assert 'name="row_version" value="1"' in html and "autofocus" in html
+
+
+def test_observer_asking_to_edit_gets_the_read_only_page(client, engagement, observer):
+    fill_demo_framework(engagement.framework, END)
+    client.force_login(observer)
+    html = client.get(step_url(engagement, "ladder") + "?edit=levels:fine-tuning").content.decode()
+    assert 'name="row_version"' not in html
+
+
+def test_approver_cannot_edit_thresholds(client, engagement, approver):
+    fill_demo_framework(engagement.framework, END)
+    client.force_login(approver)
+    url = edit_url(engagement, "thresholds", "thresholds", "claims-triage-classification")
+    assert client.post(url, {"quality_floor": "1"}).status_code == 403
+
+
+def test_editing_an_unknown_row_is_404(client, engagement, facilitator):
+    client.force_login(facilitator)
+    url = edit_url(engagement, "systems", "ai-systems", "ghost")
+    assert client.post(url, system_data(row_version=1)).status_code == 404
+
+
+def test_an_unknown_list_on_a_step_is_404(client, engagement, facilitator):
+    client.force_login(facilitator)
+    assert client.post(add_url(engagement, "systems", "levels"), {}).status_code == 404
+
+
+def test_adding_a_threshold_from_an_uncovered_output_type_prefills_the_form(
+    client, engagement, facilitator
+):
+    system = make_system(engagement, output_types=["chat answer", "summary"])
+    client.force_login(facilitator)
+    query = f"?add=thresholds&ai_system={system.key}&output_type=summary"
+    html = client.get(step_url(engagement, "thresholds") + query).content.decode()
+    assert f'<option value="{system.pk}" selected>' in html
+    assert 'name="output_type" value="summary"' in html
+
+
+def test_ladder_edit_links_thresholds_and_records_them(client, engagement, facilitator):
+    fill_demo_framework(engagement.framework, END)
+    level = EscalationLevel.objects.get(framework=engagement.framework, key="hybrid-routing")
+    threshold = Threshold.objects.get(key="support-assistant-summary")
+    client.force_login(facilitator)
+    data = {"name": level.name, "kind": level.kind, "row_version": "1"}
+    data["trigger_thresholds"] = [str(threshold.pk)]
+    client.post(edit_url(engagement, "ladder", "levels", level.key), data)
+    change = Activity.objects.get(verb="updated").changes["trigger_thresholds"]
+    assert change == {"before": ["claims-triage-classification"], "after": [threshold.key]}
