@@ -46,7 +46,7 @@ class Problem:
 
 @dataclass
 class FrameworkContent:
-    """Every row of a framework, loaded once (six queries)."""
+    """Every row of a framework, loaded once (seven queries)."""
 
     framework: Framework
     systems: list[AISystem]
@@ -81,9 +81,14 @@ def _warning(step: str, message: str, fix: str = "") -> Problem:
     return Problem(ProblemSeverity.WARNING, step, message, fix)
 
 
-def run_checks(framework: Framework, engagement_end: datetime.date | None = None) -> list[Problem]:
-    """Every problem across the steps, in step order."""
-    content = FrameworkContent.load(framework)
+def run_checks(
+    framework: Framework,
+    engagement_end: datetime.date | None = None,
+    content: FrameworkContent | None = None,
+) -> list[Problem]:
+    """Every problem across the steps, in step order. Pass `content` to reuse rows already
+    loaded (the checks page shares one load with step_completion)."""
+    content = content or FrameworkContent.load(framework)
     return [
         *_check_systems_and_thresholds(content),
         *_check_failure_modes(content),
@@ -271,9 +276,11 @@ def _percent(done: int, total: int) -> int:
     return round(100 * done / total) if total else 0
 
 
-def step_completion(framework: Framework) -> dict[str, int]:
-    """How far each step is, 0–100, from its content (six queries)."""
-    content = FrameworkContent.load(framework)
+def step_completion(
+    framework: Framework, content: FrameworkContent | None = None
+) -> dict[str, int]:
+    """How far each step is, 0–100, from its content (seven queries, or none given `content`)."""
+    content = content or FrameworkContent.load(framework)
     systems, levels = content.systems, content.levels
     with_thresholds = {threshold.ai_system_id for threshold in content.thresholds}
     mapped = sum(1 for failure in content.failure_modes if failure.recommended_level_id)

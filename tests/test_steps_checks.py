@@ -19,7 +19,8 @@ from escalation.models import (
     Framework,
     Threshold,
 )
-from tests.factories import make_framework
+from tests.factories import make_engagement, make_framework, make_member
+from workshops.models import Role
 
 pytestmark = pytest.mark.django_db
 
@@ -232,3 +233,18 @@ def test_checks_page_is_404_for_outsiders(client, engagement, outsider):
 def test_checks_page_refuses_post(client, engagement, observer):
     client.force_login(observer)
     assert client.post(reverse("checks", args=[engagement.slug])).status_code == 405
+
+
+def test_checks_page_query_count_does_not_grow_with_rows(
+    client, engagement, facilitator, django_assert_num_queries
+):
+    # Session, user, membership+engagement+framework, then one load of the framework (seven).
+    fill_demo_framework(engagement.framework, END)
+    client.force_login(facilitator)
+    with django_assert_num_queries(10):
+        client.get(reverse("checks", args=[engagement.slug]))
+    large = make_engagement(slug="large")
+    make_member(large, Role.FACILITATOR, facilitator)
+    fill_large_framework(large.framework)
+    with django_assert_num_queries(10):
+        client.get(reverse("checks", args=[large.slug]))

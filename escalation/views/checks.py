@@ -8,7 +8,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from escalation.checks import is_ready_for_review, run_checks, step_completion
+from escalation.checks import (
+    FrameworkContent,
+    is_ready_for_review,
+    run_checks,
+    step_completion,
+)
 from escalation.steps import STEPS
 from workshops.models import Capability, Engagement, get_engagement_for
 
@@ -29,8 +34,9 @@ def last_working_day(engagement: Engagement) -> datetime.date:
 @require_GET
 def checks(request: HttpRequest, slug: str) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug, Capability.VIEW)
-    problems = run_checks(engagement.framework, last_working_day(engagement))
-    completion = step_completion(engagement.framework)
+    content = FrameworkContent.load(engagement.framework)
+    problems = run_checks(engagement.framework, last_working_day(engagement), content)
+    completion = step_completion(engagement.framework, content)
     context = {
         "engagement": engagement,
         "problems": problems,
