@@ -5,6 +5,12 @@ and the artifact pages render from it, and export / import read and write it. It
 items are listed in ladder / display order (position, then key), keys inside objects are sorted
 when serialized, decimals are strings with their fixed number of places, dates are ISO 8601.
 
+Reading (`read_document`) is strict: a document is checked whole (types, the models' own validators
+and constraints, unique keys and names, references by key, size and depth) and refused with every
+problem named by its place ("thresholds[3].ai_system: no ai system with key 'x'"), or written in one
+transaction as a new Framework. Items get their list index as position, so export → import →
+export gives the same bytes.
+
 Shape (schema_version 1):
 
     {
@@ -391,16 +397,35 @@ def _object(value: Any, place: str, keys: set[str], problems: list[str]) -> dict
     return value
 
 
-def _check_instance(instance: Any, place: str, exclude: list[str], problems: list[str]) -> None:
+def _check_instance(
+    instance: Any,
+    place: str,
+    exclude: list[str],
+    problems: list[str],
+    places: dict[str, str] | None = None,
+) -> None:
     """Field validators, blank/choices/length checks and the model's clean(): the same rules the
-    forms and the database enforce, with their human messages."""
+    forms and the database enforce, with their human messages. `places` maps a model field to
+    where it sits in the document, when that is not `place.field`."""
     try:
         instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
     except ValidationError as error:
         for field, messages in error.message_dict.items():
             for message in messages:
-                where = place if field == "__all__" else f"{place}.{field}"
+                where = (places or {}).get(field) or (
+                    place if field == "__all__" else f"{place}.{field}"
+                )
                 problems.append(f"{where}: {message}")
+
+
+# Where the framework's own fields sit in the document.
+FRAMEWORK_PLACES = {
+    "name": "name",
+    "scope_creep_rule": "governance.scope_creep_rule",
+    "review_frequency": "review_cycle.frequency",
+    "first_review_date": "review_cycle.first_review_date",
+    "sunset_criteria": "review_cycle.sunset_criteria",
+}
 
 
 class _Reader:
@@ -414,12 +439,10 @@ class _Reader:
         document = _object(data, "document", TOP_LEVEL_KEYS, self.problems)
         if document is None:
             return None
-        if document.get("schema_version") != SCHEMA_VERSION:
-            self.problems.append(
-                f"schema_version: expected {SCHEMA_VERSION}, got {document.get('schema_version')!r}"[
-                    :200
-                ]
-            )
+        version = document.get("schema_version")
+        if type(version) is not int or version != SCHEMA_VERSION:  # not True, not 1.0
+            got = repr(version)[:60]
+            self.problems.append(f"schema_version: expected {SCHEMA_VERSION}, got {got}")
             return None
         framework = Framework()
         name = _field_value(
@@ -457,7 +480,7 @@ class _Reader:
                 )
                 if value is not None:
                     setattr(framework, field_name, value)
-        _check_instance(framework, "document", [], self.problems)
+        _check_instance(framework, "document", [], self.problems, FRAMEWORK_PLACES)
         for collection, (outer, inner) in COLLECTION_PLACES.items():
             container = document if inner is None else review
             if container is None:

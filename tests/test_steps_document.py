@@ -313,3 +313,14 @@ def test_export_import_export_through_the_commands_is_byte_identical(tmp_path, e
     second = StringIO()
     call_command("export_framework", "again", stdout=second)
     assert second.getvalue().encode() == first.getvalue().encode()
+
+
+def test_schema_version_true_is_not_1(demo_document):
+    demo_document["schema_version"] = True
+    assert refused(demo_document) == ["schema_version: expected 1, got True"]
+
+
+def test_framework_fields_are_named_by_their_place_in_the_document(demo_document):
+    demo_document["review_cycle"]["frequency"] = "hourly"
+    problems = refused(demo_document)
+    assert any(p.startswith("review_cycle.frequency: ") for p in problems)
