@@ -2,6 +2,7 @@
 
 import pytest
 from django.urls import reverse
+from playwright.sync_api import expect
 
 from escalation.models import AISystem, EscalationLevel
 from workshops.demo import DEMO_PASSWORD, load_demo
@@ -46,19 +47,11 @@ def test_facilitator_moves_a_level_up_twice_by_keyboard(live_server, page):
     load_demo()
     log_in(page, live_server)
     page.goto(live_server.url + reverse("step", args=["demo", "ladder"]))
-    button = page.get_by_role("button", name="Move Fine-tuning up")
-    button.focus()
+    page.get_by_role("button", name="Move Fine-tuning up").focus()
     page.keyboard.press("Enter")
-    page.wait_for_function(
-        "document.querySelector('tbody tr:nth-child(3) td').innerText === 'Fine-tuning'"
-    )
+    first_cells = page.locator("tbody tr td:first-child")
+    expect(first_cells.nth(2)).to_have_text("Fine-tuning")
     page.keyboard.press("Enter")  # focus stayed on the same button after the swap
-    page.wait_for_function(
-        "document.querySelector('tbody tr:nth-child(2) td').innerText === 'Fine-tuning'"
-    )
-    keys = list(
-        EscalationLevel.objects.filter(framework__engagement__slug="demo").values_list(
-            "key", flat=True
-        )
-    )
-    assert keys.index("fine-tuning") == 1
+    expect(first_cells.nth(1)).to_have_text("Fine-tuning")
+    levels = EscalationLevel.objects.filter(framework__engagement__slug="demo")
+    assert list(levels.values_list("key", flat=True)).index("fine-tuning") == 1

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from escalation.document import DocumentError, parse_document_text, read_document
+from workshops.audit import record_activity
 from workshops.models import Engagement, Membership, Role
 
 
@@ -50,6 +51,9 @@ def import_engagement(
     )
     if facilitator is not None:
         Membership.objects.create(engagement=engagement, user=facilitator, role=Role.FACILITATOR)
+    record_activity(
+        engagement, facilitator, "imported", f"Started from the framework file “{framework.name}”"
+    )
     return engagement
 
 
