@@ -550,6 +550,9 @@ class _Reader:
                     ):
                         self.problems.append(f"{where}: expected a list of keys")
                         continue
+                    if many and len(set(value)) != len(value):
+                        self.problems.append(f"{where}: a key is listed twice")
+                        continue
                     for key in wanted:
                         if key is None and not many and instance._meta.get_field(name).null:
                             continue
@@ -572,6 +575,7 @@ class _Reader:
             pairs.setdefault(pair, index)
 
     def create(self, framework: Framework) -> Framework:
+        """Write the checked rows: one bulk insert per collection (PostgreSQL returns the ids)."""
         framework.save()
         by_key: dict[str, dict[str, Any]] = {}
         # Order matters: thresholds name systems, failure modes name levels.
@@ -583,19 +587,22 @@ class _Reader:
             "drift_triggers",
             "external_triggers",
         ]:
-            by_key[collection] = {}
+            instances = []
             for instance, item in self.items[collection]:
                 instance.framework = framework
                 for name, (target, many) in REFERENCES.get(collection, {}).items():
                     if not many:
                         key = item.get(name)
                         setattr(instance, name, by_key[target][key] if key is not None else None)
-                instance.save()
-                by_key[collection][instance.key] = instance
-        for level, item in self.items["levels"]:
-            level.trigger_thresholds.set(
-                [by_key["thresholds"][key] for key in item["trigger_thresholds"]]
-            )
+                instances.append(instance)
+            COLLECTIONS[collection][0].objects.bulk_create(instances)
+            by_key[collection] = {instance.key: instance for instance in instances}
+        Link = EscalationLevel.trigger_thresholds.through
+        Link.objects.bulk_create(
+            Link(escalationlevel_id=level.pk, threshold_id=by_key["thresholds"][key].pk)
+            for level, item in self.items["levels"]
+            for key in item["trigger_thresholds"]
+        )
         return framework
 
 

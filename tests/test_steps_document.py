@@ -324,3 +324,9 @@ def test_framework_fields_are_named_by_their_place_in_the_document(demo_document
     demo_document["review_cycle"]["frequency"] = "hourly"
     problems = refused(demo_document)
     assert any(p.startswith("review_cycle.frequency: ") for p in problems)
+
+
+def test_a_threshold_listed_twice_in_a_level_trigger_is_refused(demo_document):
+    key = demo_document["thresholds"][0]["key"]
+    demo_document["levels"][0]["trigger_thresholds"] = [key, key]
+    assert "levels[0].trigger_thresholds: a key is listed twice" in refused(demo_document)

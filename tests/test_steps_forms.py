@@ -4,6 +4,7 @@ field, and saves nothing; property-based: no input at all makes the server fail.
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 from django.urls import reverse
@@ -281,3 +282,56 @@ def test_any_input_to_the_governance_edit_saves_or_changes_nothing(
     if response.status_code != 302:
         fresh = EscalationLevel.objects.get(pk=level.pk)
         assert (fresh.row_version, fresh.cost_ceiling) == (level.row_version, level.cost_ceiling)
+
+
+# Property-based, on the validators themselves: the form accepts exactly the values the database
+# accepts, and refuses everything else with a message on that field.
+
+in_range_floor = st.decimals(min_value=0, max_value=100, places=2)
+out_of_range_floor = st.one_of(
+    st.decimals(max_value="-0.01", places=2, allow_nan=False, allow_infinity=False),
+    st.decimals(min_value="100.01", max_value="9999.99", places=2),
+)
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=in_range_floor)
+def test_any_quality_floor_from_0_to_100_is_accepted(framework, value):
+    Threshold.objects.filter(ai_system__key="claims-triage").delete()
+    form = ThresholdForm(threshold_data(framework, quality_floor=str(value)), framework=framework)
+    assert form.is_valid(), form.errors
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=out_of_range_floor)
+def test_any_quality_floor_outside_0_to_100_is_refused_on_that_field(framework, value):
+    form = ThresholdForm(threshold_data(framework, quality_floor=str(value)), framework=framework)
+    assert not form.is_valid() and "quality_floor" in form.errors
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    breaches=st.integers(min_value=-5, max_value=120),
+    windows=st.integers(min_value=-5, max_value=120),
+)
+def test_trigger_rule_is_accepted_exactly_when_1_le_breaches_le_windows_le_100(
+    framework, breaches, windows
+):
+    Threshold.objects.filter(ai_system__key="claims-triage").delete()
+    data = threshold_data(framework, trigger_breaches=str(breaches), trigger_windows=str(windows))
+    form = ThresholdForm(data, framework=framework)
+    assert form.is_valid() == (1 <= breaches <= windows <= 100)
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    currency=st.text(alphabet=st.characters(codec="utf-8"), max_size=5)
+    | st.from_regex(r"\s?[a-zA-Z]{3}\s?", fullmatch=True)
+)
+def test_currency_is_accepted_exactly_when_it_is_three_letters(framework, currency):
+    level = EscalationLevel.objects.get(framework=framework, key="fine-tuning")
+    data = {"approval_rule": "single", "currency": currency, "row_version": "1"}
+    form = GovernanceLevelForm(data, instance=level, framework=framework)
+    typed = currency.strip()  # as Django's CharField cleans it
+    expected = len(typed) <= 3 and re.fullmatch(r"[A-Z]{3}", typed.upper()) is not None
+    assert form.is_valid() == expected
