@@ -335,3 +335,31 @@ def test_currency_is_accepted_exactly_when_it_is_three_letters(framework, curren
     typed = currency.strip()  # as Django's CharField cleans it
     expected = len(typed) <= 3 and re.fullmatch(r"[A-Z]{3}", typed.upper()) is not None
     assert form.is_valid() == expected
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    frequency=st.one_of(st.sampled_from(["monthly", "quarterly"]), printable),
+    first_review=st.one_of(st.dates().map(str), printable),
+    sunset=printable,
+)
+def test_any_input_to_the_review_cycle_settings_saves_or_changes_nothing(
+    client, engagement, facilitator, frequency, first_review, sunset
+):
+    client.force_login(facilitator)
+    framework = type(engagement.framework).objects.get(pk=engagement.framework.pk)
+    data = {
+        "review_frequency": frequency,
+        "first_review_date": first_review,
+        "sunset_criteria": sunset,
+        "row_version": str(framework.row_version),
+    }
+    response = client.post(reverse("step_settings", args=[engagement.slug, "review-cycle"]), data)
+    assert response.status_code in {302, 422}
+    if response.status_code == 422:
+        fresh = type(framework).objects.get(pk=framework.pk)
+        assert fresh.row_version == framework.row_version
