@@ -396,6 +396,19 @@ def _changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _record(
+    request: HttpRequest,
+    engagement: Engagement,
+    verb: str,
+    summary: str,
+    kind: Collection,
+    key: str,
+    changes: dict[str, Any],
+) -> None:
+    item = f"{kind.document_name}/{key}"
+    record_activity(engagement, request.user, verb, summary, item=item, changes=changes)
+
+
 def _stale_status(request: HttpRequest) -> int:
     # 409 says what happened; htmx only swaps 2xx and 422, so it gets 422 with the same fragment.
     return 422 if request.htmx else 409  # type: ignore[attr-defined]
@@ -472,15 +485,9 @@ def step_item_add(request: HttpRequest, slug: str, step_key: str, collection: st
         except IntegrityError:  # someone added the same name a moment ago
             form.add_error(None, "Another row with these details was saved just now: reload.")
         else:
-            after = item_document(kind.document_name, item)
-            record_activity(
-                engagement,
-                request.user,
-                "created",
-                f"Added {kind.singular} “{item}”",
-                item=f"{kind.document_name}/{item.key}",
-                changes=_changes({}, after),
-            )
+            changes = _changes({}, item_document(kind.document_name, item))
+            summary = f"Added {kind.singular} “{item}”"
+            _record(request, engagement, "created", summary, kind, item.key, changes)
             return _changed(request, engagement, step_key)
     return _render_editor(request, engagement, step_key, OpenForm(kind.name, None, form), 422)
 
@@ -512,14 +519,8 @@ def step_item_edit(
             request, engagement, step_key, OpenForm(kind.name, item.key, form), 422
         )
     changes = _changes(before, item_document(kind.document_name, item))
-    summary = f"Edited {kind.singular} “{item}”"
-    record_activity(
-        engagement,
-        request.user,
-        "updated",
-        summary,
-        item=f"{kind.document_name}/{item.key}",
-        changes=changes,
+    _record(
+        request, engagement, "updated", f"Edited {kind.singular} “{item}”", kind, item.key, changes
     )
     return _changed(request, engagement, step_key)
 
@@ -538,14 +539,7 @@ def step_item_delete(
     before = item_document(kind.document_name, item)
     item.delete()
     summary = f"Removed {kind.singular} “{item}”"
-    record_activity(
-        engagement,
-        request.user,
-        "deleted",
-        summary,
-        item=f"{kind.document_name}/{item_key}",
-        changes=_changes(before, {}),
-    )
+    _record(request, engagement, "deleted", summary, kind, item_key, _changes(before, {}))
     return _changed(request, engagement, step_key)
 
 
@@ -562,14 +556,7 @@ def step_item_move(
     moved = model.move(item, up=request.POST["direction"] == "up")
     if moved:
         summary = f"Moved {kind.singular} “{item}” {request.POST['direction']}"
-        record_activity(
-            engagement,
-            request.user,
-            "moved",
-            summary,
-            item=f"{kind.document_name}/{item_key}",
-            changes={"position": moved},
-        )
+        _record(request, engagement, "moved", summary, kind, item_key, {"position": moved})
     return _changed(request, engagement, step_key)
 
 
