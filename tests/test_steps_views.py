@@ -353,7 +353,7 @@ def test_carried_over_rows_are_marked_changed_or_not(client, engagement, observe
     changed.save()
     client.force_login(observer)
     html = client.get(step_url(engagement, "failure-modes")).content.decode()
-    assert html.count("Changed since last cycle") == 1
+    assert html.count('Changed since last cycle</span> <small class="muted">severity<') == 1
     assert html.count("Carried over</span>") == 1
 
 

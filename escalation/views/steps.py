@@ -73,6 +73,7 @@ class Collection:
     can_delete: bool = True
     can_move: bool = True
     hint: str = ""
+    delete_warning: str = ""  # what else goes or changes when a row is deleted
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,7 @@ AI_SYSTEMS = Collection(
         Column("Output types", lambda s: ", ".join(s.output_types) or NOT_SET),
     ],
     lambda framework: AISystem.objects.filter(framework=framework),
+    delete_warning="Its thresholds and drift triggers are deleted with it.",
 )
 THRESHOLDS = Collection(
     "thresholds",
@@ -172,6 +174,7 @@ LADDER = Collection(
         Column("Rollback rule", lambda lv: lv.rollback_rule or NOT_SET),
     ],
     _levels,
+    delete_warning="Failure types that recommend it will map to no level.",
 )
 GOVERNANCE = Collection(
     "levels",
@@ -265,6 +268,7 @@ class Row:
     item: Any
     cells: list[tuple[Any, bool]]
     carried: str  # "" (new this cycle), "changed" or "unchanged" since the last cycle
+    carried_changes: list[str] = field(default_factory=list)  # fields changed since then
     form: Any = None
     stale: bool = False
 
@@ -293,11 +297,13 @@ def _collection(editor: StepEditor, name: str) -> Collection:
 
 
 def _row(collection: Collection, item: Any, open_form: OpenForm | None) -> Row:
-    carried = ""
+    carried, changed = "", []
     if item.carried_over is not None:
-        changed = item_document(collection.document_name, item) != item.carried_over
+        now = item_document(collection.document_name, item)
+        changed = [name for name in now if now[name] != item.carried_over.get(name)]
         carried = "changed" if changed else "unchanged"
-    row = Row(item, [(c.value(item), c.numeric) for c in collection.columns], carried)
+    cells = [(column.value(item), column.numeric) for column in collection.columns]
+    row = Row(item, cells, carried, [name.replace("_", " ") for name in changed])
     if open_form and open_form.collection == collection.name and open_form.item_key == item.key:
         row.form, row.stale = open_form.form, open_form.stale
     return row
