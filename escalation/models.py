@@ -22,9 +22,10 @@ from typing import Any, ClassVar
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.text import slugify
 
 
 class StaleEditError(Exception):
@@ -72,6 +73,19 @@ class Framework(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save_edited(self, *, loaded_row_version: int, update_fields: list[str]) -> None:
+        """Save the framework's own fields edited on top of `loaded_row_version`, or raise
+        StaleEditError; one compare-and-set UPDATE, as for FrameworkItem.save_edited."""
+        values = {name: getattr(self, name) for name in update_fields}
+        now = timezone.now()
+        updated = Framework.objects.filter(pk=self.pk, row_version=loaded_row_version).update(
+            **values, row_version=F("row_version") + 1, updated_at=now
+        )
+        if not updated:
+            raise StaleEditError(Framework.objects.get(pk=self.pk))  # type: ignore[arg-type]
+        self.row_version = loaded_row_version + 1
+        self.updated_at = now
+
 
 class FrameworkItem(models.Model):
     """What every editable row of a framework shares: identity, ordering and optimistic locking."""
@@ -86,6 +100,46 @@ class FrameworkItem(models.Model):
     class Meta:
         abstract = True
         ordering: ClassVar[list[str]] = ["position", "id"]
+
+    @classmethod
+    def free_key(cls, framework: Framework, wanted: str) -> str:
+        """`wanted` as a slug, with -2, -3, ... appended while another item holds it."""
+        base = slugify(wanted.replace("_", "-"))[:70].strip("-") or cls._meta.model_name or "item"
+        taken = set(
+            cls._default_manager.filter(framework=framework, key__startswith=base).values_list(
+                "key", flat=True
+            )
+        )
+        key, number = base, 1
+        while key in taken:
+            number += 1
+            key = f"{base}-{number}"
+        return key
+
+    @classmethod
+    def move(cls, item: FrameworkItem, *, up: bool) -> dict[str, int] | None:
+        """Swap `item` with its neighbour above or below; the positions before and after, or None
+        when it is already at that end. Positions are renumbered 0..n-1 on the way."""
+        # Atomic with the siblings locked: two facilitators reordering at once would otherwise
+        # renumber from different snapshots (levels' unique positions are checked at commit).
+        with transaction.atomic():
+            siblings = list(
+                cls._default_manager.filter(framework_id=item.framework_id)
+                .select_for_update()
+                .order_by("position", "id")
+            )
+            index = next(i for i, sibling in enumerate(siblings) if sibling.pk == item.pk)
+            target = index - 1 if up else index + 1
+            if not 0 <= target < len(siblings):
+                return None
+            siblings[index], siblings[target] = siblings[target], siblings[index]
+            renumbered = []
+            for position, sibling in enumerate(siblings):
+                if sibling.position != position:
+                    sibling.position = position
+                    renumbered.append(sibling)
+            cls._default_manager.bulk_update(renumbered, ["position"])
+        return {"before": index, "after": target}
 
     def save_edited(
         self, *, loaded_row_version: int, update_fields: list[str] | None = None

@@ -8,8 +8,9 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.urls import reverse
 
-from escalation.defaults import apply_method_defaults
+from escalation.defaults import fill_large_framework
 from escalation.models import Framework
+from escalation.steps import STEPS
 from workshops.models import Activity, DayNote, Engagement, Membership, Role
 
 BENCH_SLUG = "bench-large"
@@ -30,6 +31,7 @@ def seed_large_engagement() -> Any:
         start_date="2026-11-02",
         framework=framework,
     )
+    fill_large_framework(framework)
     facilitator = User.objects.create_user(username=f"{BENCH_SLUG}-facilitator")
     Membership.objects.create(engagement=engagement, user=facilitator, role=Role.FACILITATOR)
     for number in range(BENCH_MEMBERS):
@@ -42,7 +44,6 @@ def seed_large_engagement() -> Any:
 
 def _seed_days_and_activity(engagement: Engagement, facilitator: Any) -> None:
     """Notes on every day, a long audit trail and the method's default content (workshops)."""
-    apply_method_defaults(engagement.framework)
     for day in range(1, engagement.working_days + 1):
         DayNote.objects.create(
             engagement=engagement,
@@ -116,4 +117,7 @@ def pages_to_measure() -> list[tuple[str, str]]:
             reverse("version_compare", args=[BENCH_SLUG]) + "?a=1&b=draft",
         ),
         ("audit trail", reverse("audit", args=[BENCH_SLUG])),
+        *[(f"step: {step.key}", reverse("step", args=[BENCH_SLUG, step.key])) for step in STEPS],
+        ("checks", reverse("checks", args=[BENCH_SLUG])),
+        ("framework.json", reverse("framework_json", args=[BENCH_SLUG])),
     ]

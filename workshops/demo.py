@@ -10,6 +10,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from escalation.defaults import apply_method_defaults, fill_demo_framework
 from escalation.models import EscalationLevel, Framework, ReviewFrequency
 from workshops.audit import record_activity
 from workshops.models import Engagement, EngagementStatus, Membership, Role
@@ -69,6 +70,10 @@ def load_demo(today: datetime.date | None = None) -> list[tuple[str, str]]:
         start_date=monday,
         status=EngagementStatus.RUNNING,
     )
+    # The framework content; skipped when the demo framework already has content.
+    fill_demo_framework(
+        demo.framework, engagement_end=demo.start_date + datetime.timedelta(days=11)
+    )
     for username, _first, _last, role in DEMO_PEOPLE:
         if role is not None:
             Membership.objects.get_or_create(
@@ -78,7 +83,7 @@ def load_demo(today: datetime.date | None = None) -> list[tuple[str, str]]:
     # After the framework content is in place: versions freeze whatever content exists.
     load_demo_versions(demo, users)
 
-    other, _ = _engagement(
+    other, other_is_new = _engagement(
         "pilot",
         client_organisation="Contoso Bank",
         title="Chat assistant escalation pilot",
@@ -86,6 +91,8 @@ def load_demo(today: datetime.date | None = None) -> list[tuple[str, str]]:
         start_date=monday,
         working_days=5,
     )
+    if other_is_new:
+        apply_method_defaults(other.framework)
     Membership.objects.get_or_create(
         engagement=other, user=users["outsider"], defaults={"role": Role.FACILITATOR}
     )

@@ -11,16 +11,18 @@ import time
 from collections.abc import Callable
 
 from django.core.management.base import BaseCommand
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
 
+from escalation.document import build_document, read_document
 from workshops.bench import (
     BENCH_SLUG,
     pages_to_measure,
     remove_large_engagement,
     seed_large_engagement,
 )
+from workshops.models import Engagement
 
 
 class Command(BaseCommand):
@@ -68,4 +70,15 @@ class Command(BaseCommand):
 
 def extra_measurements() -> list[tuple[str, Callable[[], object]]]:
     """Non-page work worth tracking (diagram, pack); later features add theirs here."""
-    return []
+    framework = Engagement.objects.get(slug=BENCH_SLUG).framework
+    document = build_document(framework)
+
+    def import_rolled_back() -> None:
+        with transaction.atomic():  # measure the import without leaving a framework behind
+            read_document(document)
+            transaction.set_rollback(True)
+
+    return [
+        ("build_document (large framework)", lambda: build_document(framework)),
+        ("read_document (large, rolled back)", import_rolled_back),
+    ]

@@ -1,0 +1,317 @@
+"""Consistency checks across the five steps, and how complete each step is.
+
+"Ready for review" means no blocking problem remains. Everything is computed from one load of the
+framework's rows (a constant number of queries however large it is). What the framework needs of
+its engagement (the last working day) is passed in, since this app knows nothing of engagements.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import models
+from django.db.models import Prefetch
+
+from escalation.models import (
+    AISystem,
+    DriftTrigger,
+    EscalationLevel,
+    ExternalTrigger,
+    FailureKind,
+    FailureMode,
+    Framework,
+    Threshold,
+)
+
+
+class ProblemSeverity(models.TextChoices):
+    BLOCKING = "blocking", "Blocking"
+    WARNING = "warning", "Warning"
+
+
+@dataclass(frozen=True)
+class Problem:
+    severity: str  # ProblemSeverity
+    step: str  # a key of escalation.steps.STEPS
+    message: str
+    # Query string that opens the fix on the step page ("edit=levels:fine-tuning"), or "".
+    fix: str = ""
+
+    @property
+    def blocking(self) -> bool:
+        return self.severity == ProblemSeverity.BLOCKING
+
+
+@dataclass
+class FrameworkContent:
+    """Every row of a framework, loaded once (seven queries)."""
+
+    framework: Framework
+    systems: list[AISystem]
+    thresholds: list[Threshold]
+    levels: list[EscalationLevel]
+    failure_modes: list[FailureMode]
+    drift_triggers: list[DriftTrigger]
+    external_triggers: list[ExternalTrigger]
+
+    @classmethod
+    def load(cls, framework: Framework) -> FrameworkContent:
+        return cls(
+            framework,
+            list(AISystem.objects.filter(framework=framework)),
+            list(Threshold.objects.filter(framework=framework)),
+            list(
+                EscalationLevel.objects.filter(framework=framework).prefetch_related(
+                    Prefetch("trigger_thresholds", Threshold.objects.only("id", "framework_id"))
+                )
+            ),
+            list(FailureMode.objects.filter(framework=framework)),
+            list(DriftTrigger.objects.filter(framework=framework)),
+            list(ExternalTrigger.objects.filter(framework=framework)),
+        )
+
+
+def _blocking(step: str, message: str, fix: str = "") -> Problem:
+    return Problem(ProblemSeverity.BLOCKING, step, message, fix)
+
+
+def _warning(step: str, message: str, fix: str = "") -> Problem:
+    return Problem(ProblemSeverity.WARNING, step, message, fix)
+
+
+def run_checks(
+    framework: Framework,
+    engagement_end: datetime.date | None = None,
+    content: FrameworkContent | None = None,
+) -> list[Problem]:
+    """Every problem across the steps, in step order. Pass `content` to reuse rows already
+    loaded (the checks page shares one load with step_completion)."""
+    content = content or FrameworkContent.load(framework)
+    return [
+        *_check_systems_and_thresholds(content),
+        *_check_failure_modes(content),
+        *_check_ladder(content),
+        *_check_governance(content),
+        *_check_review_cycle(content, engagement_end),
+    ]
+
+
+def is_ready_for_review(problems: list[Problem]) -> bool:
+    return not any(problem.blocking for problem in problems)
+
+
+def _check_systems_and_thresholds(content: FrameworkContent) -> list[Problem]:
+    problems = []
+    if not content.systems:
+        problems.append(_blocking("systems", "No AI system is in scope yet.", "add=ai-systems"))
+    systems = {system.pk: system for system in content.systems}
+    with_thresholds = {threshold.ai_system_id for threshold in content.thresholds}
+    for system in content.systems:
+        if system.pk not in with_thresholds:
+            problems.append(
+                _blocking(
+                    "thresholds",
+                    f"{system.name} has no performance thresholds.",
+                    f"add=thresholds&ai_system={system.key}",
+                )
+            )
+    for threshold in content.thresholds:
+        system = systems.get(threshold.ai_system_id)
+        if system is None:
+            problems.append(
+                _blocking(
+                    "thresholds",
+                    f"Threshold {threshold.key} belongs to an AI system outside this framework.",
+                    f"edit=thresholds:{threshold.key}",
+                )
+            )
+        elif threshold.output_type and threshold.output_type not in system.output_types:
+            problems.append(
+                _blocking(
+                    "thresholds",
+                    f"A threshold of {system.name} names the output type "
+                    f"“{threshold.output_type}”, which the system does not list.",
+                    f"edit=thresholds:{threshold.key}",
+                )
+            )
+    return problems
+
+
+def _check_failure_modes(content: FrameworkContent) -> list[Problem]:
+    problems = []
+    level_ids = {level.pk for level in content.levels}
+    present = {failure.kind for failure in content.failure_modes}
+    for kind in FailureKind:
+        if kind != FailureKind.CUSTOM and kind not in present:
+            problems.append(
+                _warning(
+                    "failure-modes",
+                    f"The standard failure type “{kind.label}” is not in the taxonomy.",
+                    "add=failure-modes",
+                )
+            )
+    for failure in content.failure_modes:
+        if failure.recommended_level_id is None:
+            problems.append(
+                _blocking(
+                    "failure-modes",
+                    f"The failure type “{failure.name}” maps to no escalation level.",
+                    f"edit=failure-modes:{failure.key}",
+                )
+            )
+        elif failure.recommended_level_id not in level_ids:
+            problems.append(
+                _blocking(
+                    "failure-modes",
+                    f"The failure type “{failure.name}” maps to a level outside this framework.",
+                    f"edit=failure-modes:{failure.key}",
+                )
+            )
+    return problems
+
+
+def _check_ladder(content: FrameworkContent) -> list[Problem]:
+    if not content.levels:
+        return [_blocking("ladder", "The escalation ladder has no levels.", "add=levels")]
+    problems = []
+    threshold_ids = {threshold.pk for threshold in content.thresholds}
+    mapped_levels = {failure.recommended_level_id for failure in content.failure_modes}
+    for level in content.levels:
+        linked = list(level.trigger_thresholds.all())
+        if any(threshold.pk not in threshold_ids for threshold in linked):
+            problems.append(
+                _blocking(
+                    "ladder",
+                    f"The trigger of “{level.name}” names a threshold outside this framework.",
+                    f"edit=levels:{level.key}",
+                )
+            )
+        if not level.trigger.strip() and not linked and level.pk not in mapped_levels:
+            problems.append(
+                _warning(
+                    "ladder",
+                    f"Nothing leads to “{level.name}”: give it a trigger, a threshold or a "
+                    "failure type.",
+                    f"edit=levels:{level.key}",
+                )
+            )
+    return problems
+
+
+def _check_governance(content: FrameworkContent) -> list[Problem]:
+    problems = []
+    highest: EscalationLevel | None = None
+    for level in content.levels:
+        fix = f"edit=levels:{level.key}"
+        if not level.approval_owner_name.strip():
+            problems.append(_blocking("governance", f"“{level.name}” has no approval owner.", fix))
+        if level.cost_ceiling is None:
+            problems.append(_blocking("governance", f"“{level.name}” has no cost ceiling.", fix))
+            continue
+        if (
+            highest is not None
+            and highest.cost_ceiling is not None
+            and level.currency == highest.currency
+            and level.cost_ceiling < highest.cost_ceiling
+        ):
+            problems.append(
+                _warning(
+                    "governance",
+                    f"The cost ceiling of “{level.name}” ({level.cost_ceiling:,.0f} "
+                    f"{level.currency}) is below that of “{highest.name}” lower on the "
+                    f"ladder ({highest.cost_ceiling:,.0f} {highest.currency}).",
+                    fix,
+                )
+            )
+            continue
+        highest = level
+    return problems
+
+
+def _check_review_cycle(
+    content: FrameworkContent, engagement_end: datetime.date | None
+) -> list[Problem]:
+    problems = []
+    framework = content.framework
+    first = framework.first_review_date
+    if first is None:
+        problems.append(_blocking("review-cycle", "No first scheduled review date is set.", ""))
+    elif engagement_end is not None and first <= engagement_end:
+        problems.append(
+            _blocking(
+                "review-cycle",
+                f"The first review ({first:%d %b %Y}) falls before the engagement ends "
+                f"({engagement_end:%d %b %Y}).",
+                "",
+            )
+        )
+    systems = {system.pk for system in content.systems}
+    for trigger in content.drift_triggers:
+        if trigger.ai_system_id is not None and trigger.ai_system_id not in systems:
+            problems.append(
+                _blocking(
+                    "review-cycle",
+                    f"Drift trigger {trigger.key} names an AI system outside this framework.",
+                    f"edit=drift-triggers:{trigger.key}",
+                )
+            )
+    if not content.drift_triggers:
+        problems.append(
+            _warning("review-cycle", "No drift or alert trigger is defined.", "add=drift-triggers")
+        )
+    if not content.external_triggers:
+        problems.append(
+            _warning(
+                "review-cycle", "No external trigger event is defined.", "add=external-triggers"
+            )
+        )
+    if not framework.sunset_criteria.strip():
+        problems.append(_warning("review-cycle", "No sunset criteria are written.", ""))
+    return problems
+
+
+def _percent(done: int, total: int) -> int:
+    return round(100 * done / total) if total else 0
+
+
+def step_completion(
+    framework: Framework, content: FrameworkContent | None = None
+) -> dict[str, int]:
+    """How far each step is, 0–100, from its content (seven queries, or none given `content`)."""
+    content = content or FrameworkContent.load(framework)
+    systems, levels = content.systems, content.levels
+    with_thresholds = {threshold.ai_system_id for threshold in content.thresholds}
+    mapped = sum(1 for failure in content.failure_modes if failure.recommended_level_id)
+    review_parts: list[Any] = [
+        framework.first_review_date,
+        framework.sunset_criteria.strip(),
+        content.drift_triggers,
+        content.external_triggers,
+    ]
+    return {
+        "systems": _percent(
+            sum(1 for s in systems if s.workflow and s.business_owner and s.output_types),
+            len(systems),
+        ),
+        "thresholds": _percent(sum(1 for s in systems if s.pk in with_thresholds), len(systems)),
+        "failure-modes": _percent(mapped, max(len(content.failure_modes), 5)),
+        "ladder": _percent(
+            sum(
+                1
+                for level in levels
+                if (level.trigger.strip() or level.trigger_thresholds.all())
+                and level.entry_criteria.strip()
+                and level.exit_criteria.strip()
+            ),
+            len(levels),
+        ),
+        "governance": _percent(
+            sum(
+                1 for lv in levels if lv.approval_owner_name.strip() and lv.cost_ceiling is not None
+            ),
+            len(levels),
+        ),
+        "review-cycle": _percent(sum(1 for part in review_parts if part), len(review_parts)),
+    }

@@ -1,0 +1,47 @@
+"""The consistency checks page: every problem across the steps, each with a link to fix it."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from escalation.checks import (
+    FrameworkContent,
+    is_ready_for_review,
+    run_checks,
+    step_completion,
+)
+from escalation.steps import STEPS
+from workshops.models import Capability, Engagement, get_engagement_for
+
+
+def last_working_day(engagement: Engagement) -> datetime.date:
+    """The engagement's last working day: start date plus its working days, skipping weekends
+    and holidays."""
+    day, remaining = engagement.start_date, engagement.working_days
+    holidays = set(engagement.holidays or [])
+    while True:
+        if day.weekday() < 5 and day not in holidays:
+            remaining -= 1
+            if remaining == 0:
+                return day
+        day += datetime.timedelta(days=1)
+
+
+@require_GET
+def checks(request: HttpRequest, slug: str) -> HttpResponse:
+    engagement = get_engagement_for(request.user, slug, Capability.VIEW)
+    content = FrameworkContent.load(engagement.framework)
+    problems = run_checks(engagement.framework, last_working_day(engagement), content)
+    completion = step_completion(engagement.framework, content)
+    context = {
+        "engagement": engagement,
+        "problems": problems,
+        "ready": is_ready_for_review(problems),
+        "steps": [(step, completion.get(step.key, 0)) for step in STEPS],
+        "blocking_count": sum(1 for problem in problems if problem.blocking),
+    }
+    return render(request, "escalation/checks.html", context)

@@ -1,0 +1,592 @@
+"""The step pages: one page per step of the method, with inline add / edit / delete / reorder of
+its rows. Every page also serves its editor alone (htmx, or `?embed=1`), so day pages can embed it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from escalation.checks import step_completion
+from escalation.document import item_document
+from escalation.forms import (
+    AISystemForm,
+    DriftTriggerForm,
+    ExternalTriggerForm,
+    FailureModeForm,
+    FrameworkSettingsForm,
+    GovernanceLevelForm,
+    ItemForm,
+    LadderLevelForm,
+    ReviewCycleForm,
+    ScopeCreepRuleForm,
+    ThresholdForm,
+)
+from escalation.models import (
+    AISystem,
+    DriftTrigger,
+    EscalationLevel,
+    ExternalTrigger,
+    FailureMode,
+    Framework,
+    StaleEditError,
+    Threshold,
+)
+from escalation.steps import STEPS, STEPS_BY_KEY, Step
+from workshops.audit import record_activity
+from workshops.models import Capability, Engagement, get_engagement_for
+
+NOT_SET = "—"
+
+
+def _money(amount: Any, currency: str) -> str:
+    return f"{amount:,.0f} {currency}" if amount is not None else NOT_SET
+
+
+@dataclass(frozen=True)
+class Column:
+    heading: str
+    value: Callable[[Any], Any]
+    numeric: bool = False
+
+
+@dataclass(frozen=True)
+class Collection:
+    """One kind of row a step edits, and how its table shows it."""
+
+    name: str  # URL segment
+    document_name: str  # the framework document's collection (and the audit item prefix)
+    title: str
+    singular: str
+    form_class: type[ItemForm]
+    columns: list[Column]
+    rows: Callable[[Framework], QuerySet[Any]]
+    can_add: bool = True
+    can_delete: bool = True
+    can_move: bool = True
+    hint: str = ""
+    delete_warning: str = ""  # what else goes or changes when a row is deleted
+
+
+@dataclass(frozen=True)
+class StepEditor:
+    collections: list[Collection]
+    settings_form: type[FrameworkSettingsForm] | None = None
+    settings_title: str = ""
+
+
+def _thresholds_text(level: EscalationLevel) -> str:
+    return ", ".join(str(threshold) for threshold in level.trigger_thresholds.all()) or NOT_SET
+
+
+AI_SYSTEMS = Collection(
+    "ai-systems",
+    "ai_systems",
+    "AI systems in scope",
+    "AI system",
+    AISystemForm,
+    [
+        Column("Name", lambda s: s.name),
+        Column("Vendor and model", lambda s: " ".join(filter(None, [s.vendor, s.model_name]))),
+        Column("Version", lambda s: s.model_version or NOT_SET),
+        Column("Workflow", lambda s: s.workflow),
+        Column("Business owner", lambda s: s.business_owner or NOT_SET),
+        Column("Output types", lambda s: ", ".join(s.output_types) or NOT_SET),
+    ],
+    lambda framework: AISystem.objects.filter(framework=framework),
+    delete_warning="Its thresholds and drift triggers are deleted with it.",
+)
+THRESHOLDS = Collection(
+    "thresholds",
+    "thresholds",
+    "Performance thresholds",
+    "threshold",
+    ThresholdForm,
+    [
+        Column("Output type", lambda t: t.output_type or "All outputs"),
+        Column("Quality floor", lambda t: f"{t.quality_metric} ≥ {t.quality_floor}"),
+        Column("Error rate ≤", lambda t: f"{t.error_rate_ceiling_pct} %", numeric=True),
+        Column("Latency ≤", lambda t: f"{t.latency_percentile} {t.latency_limit_ms:,} ms", True),
+        Column("Throughput ≥", lambda t: f"{t.throughput_floor_rpm:,} rpm", numeric=True),
+        Column("Confidence ≥", lambda t: t.confidence_minimum, numeric=True),
+        Column("Trigger rule", lambda t: t.trigger_rule),
+        Column("Data source", lambda t: t.data_source or NOT_SET),
+    ],
+    lambda framework: (
+        Threshold.objects.filter(framework=framework)
+        .select_related("ai_system")
+        .order_by("ai_system__position", "ai_system__key", "output_type", "key")
+    ),
+    can_move=False,
+)
+FAILURE_MODES = Collection(
+    "failure-modes",
+    "failure_modes",
+    "Failure-mode taxonomy",
+    "failure type",
+    FailureModeForm,
+    [
+        Column("Failure type", lambda f: f.name),
+        Column("Severity", lambda f: f.get_severity_display()),
+        Column("Detection signal", lambda f: f.detection_signal or NOT_SET),
+        Column("Recommended level", lambda f: f.recommended_level or NOT_SET),
+        Column("Immediate mitigation", lambda f: f.immediate_mitigation or NOT_SET),
+        Column("Long-term fix", lambda f: f.long_term_fix or NOT_SET),
+        Column("Resolution owner", lambda f: f.resolution_owner or NOT_SET),
+    ],
+    lambda framework: FailureMode.objects.filter(framework=framework).select_related(
+        "recommended_level"
+    ),
+)
+
+
+def _levels(framework: Framework) -> QuerySet[EscalationLevel]:
+    return EscalationLevel.objects.filter(framework=framework).prefetch_related(
+        Prefetch("trigger_thresholds", Threshold.objects.select_related("ai_system")),
+        "failure_modes",
+    )
+
+
+LADDER = Collection(
+    "levels",
+    "levels",
+    "Escalation ladder (bottom rung first)",
+    "level",
+    LadderLevelForm,
+    [
+        Column("Level", lambda lv: lv.name),
+        Column("Trigger", lambda lv: lv.trigger or NOT_SET),
+        Column("Threshold breaches leading here", _thresholds_text),
+        Column(
+            "Failure types leading here",
+            lambda lv: ", ".join(f.name for f in lv.failure_modes.all()) or NOT_SET,
+        ),
+        Column("Entry criteria", lambda lv: lv.entry_criteria or NOT_SET),
+        Column("Exit / success criteria", lambda lv: lv.exit_criteria or NOT_SET),
+        Column("Rollback rule", lambda lv: lv.rollback_rule or NOT_SET),
+    ],
+    _levels,
+    delete_warning="Failure types that recommend it will map to no level.",
+)
+GOVERNANCE = Collection(
+    "levels",
+    "levels",
+    "Approval and cost per level",
+    "level",
+    GovernanceLevelForm,
+    [
+        Column("Level", lambda lv: lv.name),
+        Column(
+            "Approval owner",
+            lambda lv: (
+                ", ".join(filter(None, [lv.approval_owner_name, lv.approval_owner_role])) or NOT_SET
+            ),
+        ),
+        Column(
+            "Approval rule",
+            lambda lv: (
+                lv.get_approval_rule_display()
+                + (f": {lv.approval_group}" if lv.approval_group else "")
+            ),
+        ),
+        Column("Cost ceiling", lambda lv: _money(lv.cost_ceiling, lv.currency), numeric=True),
+        Column("Cost delta", lambda lv: _money(lv.estimated_cost_delta, lv.currency), numeric=True),
+        Column(
+            "Timeline delta",
+            lambda lv: (
+                f"{lv.timeline_delta_days} days" if lv.timeline_delta_days is not None else NOT_SET
+            ),
+            numeric=True,
+        ),
+    ],
+    lambda framework: EscalationLevel.objects.filter(framework=framework),
+    can_add=False,
+    can_delete=False,
+    can_move=False,
+    hint="Levels are added, removed and reordered on the escalation ladder step.",
+)
+DRIFT_TRIGGERS = Collection(
+    "drift-triggers",
+    "drift_triggers",
+    "Drift and alert triggers",
+    "drift trigger",
+    DriftTriggerForm,
+    [
+        Column("AI system", lambda d: d.ai_system or "Every AI system"),
+        Column("Metric", lambda d: d.get_metric_display()),
+        Column("Change", lambda d: d.change),
+        Column("Window", lambda d: f"{d.window_days} days", numeric=True),
+    ],
+    lambda framework: DriftTrigger.objects.filter(framework=framework).select_related("ai_system"),
+)
+EXTERNAL_TRIGGERS = Collection(
+    "external-triggers",
+    "external_triggers",
+    "External trigger events",
+    "external trigger",
+    ExternalTriggerForm,
+    [
+        Column("Event", lambda e: e.get_event_display()),
+        Column("Description", lambda e: e.description or NOT_SET),
+        Column("What the review reconsiders", lambda e: e.response or NOT_SET),
+    ],
+    lambda framework: ExternalTrigger.objects.filter(framework=framework),
+)
+
+STEP_EDITORS: dict[str, StepEditor] = {
+    "systems": StepEditor([AI_SYSTEMS]),
+    "thresholds": StepEditor([THRESHOLDS]),
+    "failure-modes": StepEditor([FAILURE_MODES]),
+    "ladder": StepEditor([LADDER]),
+    "governance": StepEditor([GOVERNANCE], ScopeCreepRuleForm, "Scope-creep rule"),
+    "review-cycle": StepEditor(
+        [DRIFT_TRIGGERS, EXTERNAL_TRIGGERS], ReviewCycleForm, "Scheduled reviews and sunset"
+    ),
+}
+
+
+@dataclass
+class OpenForm:
+    """The one form open in an editor: a row being edited, a new row, or the step's settings."""
+
+    collection: str  # a Collection.name, or "settings"
+    item_key: str | None
+    form: Any
+    stale: bool = False
+
+
+@dataclass
+class Row:
+    item: Any
+    cells: list[tuple[Any, bool]]
+    carried: str  # "" (new this cycle), "changed" or "unchanged" since the last cycle
+    carried_changes: list[str] = field(default_factory=list)  # fields changed since then
+    form: Any = None
+    stale: bool = False
+
+
+@dataclass
+class Section:
+    collection: Collection
+    rows: list[Row]
+    add_form: Any = None
+    add_stale: bool = False
+    groups: list[dict[str, Any]] = field(default_factory=list)
+    colspan: int = 1
+
+
+def _step(step_key: str) -> tuple[Step, StepEditor]:
+    if step_key not in STEP_EDITORS:
+        raise Http404("No such step.")
+    return STEPS_BY_KEY[step_key], STEP_EDITORS[step_key]
+
+
+def _collection(editor: StepEditor, name: str) -> Collection:
+    for collection in editor.collections:
+        if collection.name == name:
+            return collection
+    raise Http404("No such list on this step.")
+
+
+def _row(collection: Collection, item: Any, open_form: OpenForm | None) -> Row:
+    carried, changed = "", []
+    if item.carried_over is not None:
+        now = item_document(collection.document_name, item)
+        changed = [name for name in now if now[name] != item.carried_over.get(name)]
+        carried = "changed" if changed else "unchanged"
+    cells = [(column.value(item), column.numeric) for column in collection.columns]
+    row = Row(item, cells, carried, [name.replace("_", " ") for name in changed])
+    if open_form and open_form.collection == collection.name and open_form.item_key == item.key:
+        row.form, row.stale = open_form.form, open_form.stale
+    return row
+
+
+def _sections(
+    framework: Framework, editor: StepEditor, open_form: OpenForm | None, can_edit: bool
+) -> list[Section]:
+    sections = []
+    for collection in editor.collections:
+        section = Section(
+            collection, [_row(collection, item, open_form) for item in collection.rows(framework)]
+        )
+        section.colspan = len(collection.columns) + (2 if can_edit else 1)
+        if open_form and open_form.collection == collection.name and open_form.item_key is None:
+            section.add_form, section.add_stale = open_form.form, open_form.stale
+        if collection is THRESHOLDS:
+            section.groups = _threshold_groups(framework, section.rows)
+        sections.append(section)
+    return sections
+
+
+def _threshold_groups(framework: Framework, rows: list[Row]) -> list[dict[str, Any]]:
+    """Thresholds as a table per AI system × output type, with the output types not yet covered."""
+    groups = []
+    for system in AISystem.objects.filter(framework=framework):
+        own = [row for row in rows if row.item.ai_system_id == system.pk]
+        covered = {row.item.output_type for row in own}
+        missing = [o for o in system.output_types if o not in covered and "" not in covered]
+        groups.append({"system": system, "rows": own, "missing": missing})
+    return groups
+
+
+def _render_editor(
+    request: HttpRequest,
+    engagement: Engagement,
+    step_key: str,
+    open_form: OpenForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    step, editor = _step(step_key)
+    framework = engagement.framework
+    can_edit = engagement.membership.can(Capability.EDIT)  # type: ignore[attr-defined]
+    if open_form is not None:
+        _focus_first_field(open_form.form)
+    settings_form = None
+    if editor.settings_form:
+        settings_form = (
+            open_form.form
+            if open_form and open_form.collection == "settings"
+            else editor.settings_form(instance=framework)
+        )
+    context = {
+        "engagement": engagement,
+        "framework": framework,
+        "step": step,
+        "editor": editor,
+        "can_edit": can_edit,
+        "sections": _sections(framework, editor, open_form if can_edit else None, can_edit),
+        "settings_form": settings_form,
+        "settings_display": [
+            (settings_form.fields[name].label, _shown(framework, name))
+            for name in (settings_form.Meta.fields if settings_form else [])
+        ],
+        "settings_stale": bool(
+            open_form and open_form.collection == "settings" and open_form.stale
+        ),
+        "step_url": reverse("step", args=[engagement.slug, step.key]),
+    }
+    if request.htmx or request.GET.get("embed"):  # type: ignore[attr-defined]
+        return render(request, "escalation/steps/step.html#editor", context, status=status)
+    context["completion"] = step_completion(framework).get(step.key, 0)
+    context["all_steps"] = STEPS
+    return render(request, "escalation/steps/step.html", context, status=status)
+
+
+def _focus_first_field(form: Any) -> None:
+    """Keyboard users land in the form they opened, or on the first field to fix."""
+    names = [name for name in form.fields if not form.fields[name].widget.is_hidden]
+    wrong = [name for name in names if form.is_bound and name in form.errors]
+    if names:
+        form.fields[(wrong or names)[0]].widget.attrs["autofocus"] = True
+
+
+def _changed(request: HttpRequest, engagement: Engagement, step_key: str) -> HttpResponse:
+    if request.htmx:  # type: ignore[attr-defined]
+        return _render_editor(request, engagement, step_key)
+    return redirect("step", engagement.slug, step_key)
+
+
+def _changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    return {
+        name: {"before": before.get(name), "after": after.get(name)}
+        for name in sorted(set(before) | set(after))
+        if before.get(name) != after.get(name)
+    }
+
+
+def _record(
+    request: HttpRequest,
+    engagement: Engagement,
+    verb: str,
+    summary: str,
+    kind: Collection,
+    key: str,
+    changes: dict[str, Any],
+) -> None:
+    item = f"{kind.document_name}/{key}"
+    record_activity(engagement, request.user, verb, summary, item=item, changes=changes)
+
+
+def _stale_status(request: HttpRequest) -> int:
+    # 409 says what happened; htmx only swaps 2xx and 422, so it gets 422 with the same fragment.
+    return 422 if request.htmx else 409  # type: ignore[attr-defined]
+
+
+def _stale_form(form: Any, current: Any, **kwargs: Any) -> Any:
+    """The typed input again, now on top of the other person's save, with their values shown."""
+    data = form.data.copy()
+    data["row_version"] = str(current.row_version)
+    reopened = type(form)(data, instance=current, **kwargs)
+    reopened.stale_current = [
+        (bound.label, _shown(current, bound.name)) for bound in reopened.visible_fields()
+    ]
+    return reopened
+
+
+def _shown(instance: Any, name: str) -> str:
+    if hasattr(instance, f"get_{name}_display"):
+        return str(getattr(instance, f"get_{name}_display")())
+    value = getattr(instance, name)
+    if hasattr(value, "all"):
+        return ", ".join(str(item) for item in value.all()) or NOT_SET
+    if isinstance(value, list):
+        return ", ".join(value) or NOT_SET
+    return NOT_SET if value in (None, "") else str(value)
+
+
+def _requested_form(
+    request: HttpRequest, editor: StepEditor, framework: Framework
+) -> OpenForm | None:
+    """The form a link asked to open: `?add=<list>` (optionally prefilled with `ai_system` and
+    `output_type`) or `?edit=<list>:<key>`."""
+    if "add" in request.GET:
+        collection = _collection(editor, request.GET["add"])
+        if not collection.can_add:
+            return None
+        initial: dict[str, Any] = {"output_type": request.GET.get("output_type", "")}
+        if "ai_system" in request.GET:
+            systems = AISystem.objects.filter(framework=framework, key=request.GET["ai_system"])
+            initial["ai_system"] = systems.first()
+        return OpenForm(
+            collection.name, None, collection.form_class(framework=framework, initial=initial)
+        )
+    if "edit" in request.GET:
+        collection_name, _, item_key = request.GET["edit"].partition(":")
+        collection = _collection(editor, collection_name)
+        model = collection.form_class._meta.model
+        item = get_object_or_404(model, framework=framework, key=item_key)
+        return OpenForm(
+            collection.name, item.key, collection.form_class(instance=item, framework=framework)
+        )
+    return None
+
+
+@require_GET
+def step(request: HttpRequest, slug: str, step_key: str) -> HttpResponse:
+    engagement = get_engagement_for(request.user, slug, Capability.VIEW)
+    editor = _step(step_key)[1]
+    open_form = _requested_form(request, editor, engagement.framework)
+    return _render_editor(request, engagement, step_key, open_form)
+
+
+@require_POST
+def step_item_add(request: HttpRequest, slug: str, step_key: str, collection: str) -> HttpResponse:
+    engagement = get_engagement_for(request.user, slug, Capability.EDIT)
+    kind = _collection(_step(step_key)[1], collection)
+    if not kind.can_add:
+        raise Http404("Rows of this list are added on another step.")
+    form = kind.form_class(request.POST, framework=engagement.framework)
+    if form.is_valid():
+        try:
+            with transaction.atomic():  # the row and its many-to-many links land together
+                item = form.save_new()
+        except IntegrityError:  # someone added the same name a moment ago
+            form.add_error(None, "Another row with these details was saved just now: reload.")
+        else:
+            changes = _changes({}, item_document(kind.document_name, item))
+            summary = f"Added {kind.singular} “{item}”"
+            _record(request, engagement, "created", summary, kind, item.key, changes)
+            return _changed(request, engagement, step_key)
+    return _render_editor(request, engagement, step_key, OpenForm(kind.name, None, form), 422)
+
+
+@require_POST
+def step_item_edit(
+    request: HttpRequest, slug: str, step_key: str, collection: str, item_key: str
+) -> HttpResponse:
+    engagement = get_engagement_for(request.user, slug, Capability.EDIT)
+    kind = _collection(_step(step_key)[1], collection)
+    framework = engagement.framework
+    item = get_object_or_404(kind.form_class._meta.model, framework=framework, key=item_key)
+    before = item_document(kind.document_name, item)
+    form = kind.form_class(request.POST, instance=item, framework=framework)
+    if not form.is_valid():
+        return _render_editor(
+            request, engagement, step_key, OpenForm(kind.name, item.key, form), 422
+        )
+    try:
+        with transaction.atomic():  # the row and its many-to-many links change together
+            form.save_edit()
+    except StaleEditError as stale:
+        reopened = _stale_form(form, stale.current, framework=framework)
+        open_form = OpenForm(kind.name, item.key, reopened, stale=True)
+        return _render_editor(request, engagement, step_key, open_form, _stale_status(request))
+    except IntegrityError:
+        form.add_error(None, "Another row with these details was saved just now: reload.")
+        return _render_editor(
+            request, engagement, step_key, OpenForm(kind.name, item.key, form), 422
+        )
+    changes = _changes(before, item_document(kind.document_name, item))
+    _record(
+        request, engagement, "updated", f"Edited {kind.singular} “{item}”", kind, item.key, changes
+    )
+    return _changed(request, engagement, step_key)
+
+
+@require_POST
+def step_item_delete(
+    request: HttpRequest, slug: str, step_key: str, collection: str, item_key: str
+) -> HttpResponse:
+    engagement = get_engagement_for(request.user, slug, Capability.EDIT)
+    kind = _collection(_step(step_key)[1], collection)
+    if not kind.can_delete:
+        raise Http404("Rows of this list are removed on another step.")
+    item = get_object_or_404(
+        kind.form_class._meta.model, framework=engagement.framework, key=item_key
+    )
+    before = item_document(kind.document_name, item)
+    item.delete()
+    summary = f"Removed {kind.singular} “{item}”"
+    _record(request, engagement, "deleted", summary, kind, item_key, _changes(before, {}))
+    return _changed(request, engagement, step_key)
+
+
+@require_POST
+def step_item_move(
+    request: HttpRequest, slug: str, step_key: str, collection: str, item_key: str
+) -> HttpResponse:
+    engagement = get_engagement_for(request.user, slug, Capability.EDIT)
+    kind = _collection(_step(step_key)[1], collection)
+    if not kind.can_move:
+        raise Http404("These rows keep their order.")
+    if request.POST.get("direction") not in {"up", "down"}:
+        return HttpResponseBadRequest("Say which way to move the row: direction=up or down.")
+    model = kind.form_class._meta.model
+    item = get_object_or_404(model, framework=engagement.framework, key=item_key)
+    moved = model.move(item, up=request.POST["direction"] == "up")
+    if moved:
+        summary = f"Moved {kind.singular} “{item}” {request.POST['direction']}"
+        _record(request, engagement, "moved", summary, kind, item_key, {"position": moved})
+    return _changed(request, engagement, step_key)
+
+
+@require_POST
+def step_settings(request: HttpRequest, slug: str, step_key: str) -> HttpResponse:
+    engagement = get_engagement_for(request.user, slug, Capability.EDIT)
+    editor = _step(step_key)[1]
+    if editor.settings_form is None:
+        raise Http404("This step has no settings.")
+    framework = engagement.framework
+    fields = list(editor.settings_form._meta.fields or [])
+    before = {name: _shown(framework, name) for name in fields}
+    form = editor.settings_form(request.POST, instance=framework)
+    if not form.is_valid():
+        return _render_editor(request, engagement, step_key, OpenForm("settings", None, form), 422)
+    try:
+        form.save_edit()
+    except StaleEditError as stale:
+        reopened = _stale_form(form, stale.current)
+        open_form = OpenForm("settings", None, reopened, stale=True)
+        return _render_editor(request, engagement, step_key, open_form, _stale_status(request))
+    changes = _changes(before, {name: _shown(framework, name) for name in fields})
+    summary = f"Edited the {editor.settings_title.lower()}"
+    record_activity(engagement, request.user, "updated", summary, item="framework", changes=changes)
+    return _changed(request, engagement, step_key)

@@ -1,0 +1,57 @@
+"""Journeys on the step pages in a real browser: inline editing through htmx, by keyboard."""
+
+import pytest
+from django.urls import reverse
+from playwright.sync_api import expect
+
+from escalation.models import AISystem, EscalationLevel
+from workshops.demo import DEMO_PASSWORD, load_demo
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def log_in(page, live_server, username="facilitator"):
+    page.goto(live_server.url + reverse("login"))
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+
+def test_facilitator_renames_a_level_inline(live_server, page):
+    load_demo()
+    log_in(page, live_server)
+    page.goto(live_server.url + reverse("step", args=["demo", "ladder"]))
+    page.get_by_role("link", name="Edit Fine-tuning").click()
+    page.get_by_label("Name").fill("Supervised fine-tuning")
+    page.get_by_label("Name").press("Enter")
+    page.get_by_role("link", name="Edit Supervised fine-tuning").wait_for()
+    assert page.url.endswith(reverse("step", args=["demo", "ladder"]))  # no full page load
+    assert EscalationLevel.objects.filter(name="Supervised fine-tuning").exists()
+
+
+def test_facilitator_sees_a_message_beside_the_field_and_keeps_the_input(live_server, page):
+    load_demo()
+    log_in(page, live_server)
+    page.goto(live_server.url + reverse("step", args=["demo", "systems"]))
+    page.get_by_role("link", name="Add AI system").click()
+    page.get_by_label("Name").fill("Customer-support assistant")
+    page.get_by_label("Model:", exact=True).fill("gpt-5")
+    page.get_by_label("Workflow / use case").fill("Typed workflow")
+    page.get_by_role("button", name="Add").click()
+    page.get_by_text("is already used in this framework").wait_for()
+    assert page.get_by_label("Workflow / use case").input_value() == "Typed workflow"
+    assert AISystem.objects.filter(name="Customer-support assistant").count() == 1
+
+
+def test_facilitator_moves_a_level_up_twice_by_keyboard(live_server, page):
+    load_demo()
+    log_in(page, live_server)
+    page.goto(live_server.url + reverse("step", args=["demo", "ladder"]))
+    page.get_by_role("button", name="Move Fine-tuning up").focus()
+    page.keyboard.press("Enter")
+    first_cells = page.locator("tbody tr td:first-child")
+    expect(first_cells.nth(2)).to_have_text("Fine-tuning")
+    page.keyboard.press("Enter")  # focus stayed on the same button after the swap
+    expect(first_cells.nth(1)).to_have_text("Fine-tuning")
+    levels = EscalationLevel.objects.filter(framework__engagement__slug="demo")
+    assert list(levels.values_list("key", flat=True)).index("fine-tuning") == 1

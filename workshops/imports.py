@@ -1,0 +1,97 @@
+"""A new engagement from a framework document: the upload page and `manage.py import_framework`
+share this, so both validate the same way and create the same rows."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any, ClassVar
+
+from django import forms
+from django.db import transaction
+from django.utils.text import slugify
+
+from escalation.document import DocumentError, parse_document_text, read_document
+from workshops.audit import record_activity
+from workshops.models import Engagement, Membership, Role
+
+
+def free_engagement_slug(wanted: str) -> str:
+    base = slugify(wanted)[:50].strip("-") or "imported"
+    slug, number = base, 1
+    while Engagement.objects.filter(slug=slug).exists():
+        number += 1
+        slug = f"{base}-{number}"
+    return slug
+
+
+def next_monday(today: datetime.date | None = None) -> datetime.date:
+    today = today or datetime.date.today()
+    return today + datetime.timedelta(days=(7 - today.weekday()) % 7 or 7)
+
+
+@transaction.atomic  # the framework and the engagement that owns it exist together or not at all
+def import_engagement(
+    data: Any,
+    *,
+    slug: str = "",
+    client_organisation: str = "",
+    title: str = "",
+    start_date: datetime.date | None = None,
+    facilitator: Any = None,
+) -> Engagement:
+    """Create a framework from a parsed document (DocumentError if it is refused) and an
+    engagement that owns it; `facilitator`, if given, becomes its facilitator."""
+    framework = read_document(data)
+    engagement = Engagement.objects.create(
+        slug=slug or free_engagement_slug(framework.name),
+        client_organisation=client_organisation or framework.name,
+        title=title or f"{framework.name} (imported)",
+        start_date=start_date or next_monday(),
+        framework=framework,
+    )
+    if facilitator is not None:
+        Membership.objects.create(engagement=engagement, user=facilitator, role=Role.FACILITATOR)
+    record_activity(
+        engagement, facilitator, "imported", f"Started from the framework file “{framework.name}”"
+    )
+    return engagement
+
+
+class ImportEngagementForm(forms.Form):
+    file = forms.FileField(label="Framework file (JSON)")
+    slug = forms.SlugField(
+        max_length=60,
+        required=False,
+        help_text="Web address of the new engagement; blank: from the name.",
+    )
+    client_organisation = forms.CharField(max_length=200, required=False, label="Client")
+    title = forms.CharField(max_length=200, required=False)
+    start_date = forms.DateField(
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Blank: next Monday.",
+    )
+    field_order: ClassVar[list[str]] = [
+        "file",
+        "client_organisation",
+        "title",
+        "slug",
+        "start_date",
+    ]
+
+    def clean_slug(self) -> str:
+        slug = self.cleaned_data["slug"]
+        if slug and Engagement.objects.filter(slug=slug).exists():
+            raise forms.ValidationError(f"An engagement at “{slug}” exists already: pick another.")
+        return slug
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        try:
+            self.document = parse_document_text(upload.read(MAX_UPLOAD_BYTES + 1))
+        except DocumentError as error:
+            raise forms.ValidationError(error.problems) from None
+        return upload
+
+
+MAX_UPLOAD_BYTES = 2 * 1024 * 1024
