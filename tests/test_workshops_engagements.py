@@ -191,7 +191,7 @@ def test_dashboard_shows_steps_blocking_review_and_people(client, engagement, fa
     make_member(engagement, Role.OBSERVER)
     client.force_login(facilitator)
     html = client.get(reverse("dashboard", args=["acme"])).content.decode()
-    assert "Performance thresholds: nothing recorded yet." in html
+    assert "No AI system is in scope yet." in html
     assert "Observer" in html
 
 

@@ -89,18 +89,19 @@ def test_engagement_pages_take_the_same_queries_small_or_large(
 def test_dashboard_query_count(client, facilitator, engagement, django_assert_num_queries):
     _grow(engagement, 5)
     client.force_login(facilitator)
-    # session, user, membership+engagement+framework, step counts, systems without thresholds,
-    # versions, day notes, activity, memberships, pending invitations
-    with django_assert_num_queries(10):
+    # session, user, membership+engagement+framework, the framework's rows (systems, thresholds,
+    # levels, their trigger thresholds, failure modes, drift and external triggers: 7), versions,
+    # day notes, activity, memberships, pending invitations
+    with django_assert_num_queries(15):
         client.get(reverse("dashboard", args=["acme"]))
 
 
 def test_day_query_count(client, facilitator, engagement, django_assert_num_queries):
     _grow(engagement, 5)
     client.force_login(facilitator)
-    # session, user, membership+engagement+framework, step counts, systems
-    # without thresholds, versions, day notes
-    with django_assert_num_queries(7):
+    # session, user, membership+engagement+framework, the framework's rows (7), versions,
+    # day notes
+    with django_assert_num_queries(12):
         client.get(reverse("day", args=["acme", 1]))
 
 

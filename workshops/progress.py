@@ -1,112 +1,41 @@
 """Where an engagement stands, computed from its real content: completion per step, what blocks
 review, what each day still misses and the status of every day. A constant number of queries,
-however large the framework or the plan.
-
-`escalation.checks` (the consistency checks) is used when it is installed; until then a minimal
-count of the framework's content stands in for it.
+however large the framework or the plan: the framework's rows are loaded once and shared by the
+consistency checks, the completion figures and the item counts.
 """
 
 from __future__ import annotations
 
 import datetime
 import zoneinfo
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
 
-from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Q
 from django.utils import timezone
 
-from escalation.models import (
-    AISystem,
-    DriftTrigger,
-    EscalationLevel,
-    ExternalTrigger,
-    FailureMode,
-    Framework,
-    FrameworkVersion,
-    Threshold,
-)
-from escalation.steps import STEPS, STEPS_BY_KEY
+from escalation.checks import FrameworkContent, run_checks, step_completion
+from escalation.models import FrameworkVersion
+from escalation.steps import STEPS_BY_KEY
 from workshops.models import DayNote, Engagement, ReviewState
 from workshops.plan import PlannedDay, Requirement, current_day_number
 
-try:  # the steps work provides the real consistency checks; merged later
-    from escalation import checks as escalation_checks  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover - depends on what is merged
-    escalation_checks = None
 
-
-def _count_of(model: Any, *conditions: Q) -> Coalesce:
-    counted = (
-        model.objects.filter(*conditions, framework=OuterRef("pk"))
-        .order_by()
-        .values("framework")
-        .annotate(total=Count("pk"))
-        .values("total")
-    )
-    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
-
-
-def content_counts(framework: Framework) -> dict[str, int]:
-    """Items per step in one query (one subquery per kind of item)."""
-    governed_level = Q(cost_ceiling__isnull=False) & (
-        ~Q(approval_owner_name="") | ~Q(approval_owner_role="")
-    )
-    row = (
-        Framework.objects.filter(pk=framework.pk)
-        .annotate(
-            n_systems=_count_of(AISystem),
-            n_thresholds=_count_of(Threshold),
-            n_failure_modes=_count_of(FailureMode),
-            n_levels=_count_of(EscalationLevel),
-            n_governed_levels=_count_of(EscalationLevel, governed_level),
-            n_drift_triggers=_count_of(DriftTrigger),
-            n_external_triggers=_count_of(ExternalTrigger),
-        )
-        .values()
-        .get()
-    )
-    return {
-        "systems": row["n_systems"],
-        "thresholds": row["n_thresholds"],
-        "failure-modes": row["n_failure_modes"],
-        "ladder": row["n_levels"],
-        "governance": row["n_governed_levels"],
-        "review-cycle": row["n_drift_triggers"] + row["n_external_triggers"],
-    }
-
-
-def step_completion(framework: Framework) -> dict[str, int]:
-    if escalation_checks is not None and hasattr(escalation_checks, "step_completion"):
-        return escalation_checks.step_completion(framework)
-    return content_counts(framework)
-
-
-def blocking_problems(
-    framework: Framework, counts: dict[str, int], engagement_end: datetime.date
-) -> list[str]:
-    """What must be fixed before a version goes to review, as sentences."""
-    if escalation_checks is not None and hasattr(escalation_checks, "run_checks"):
-        return [
-            str(getattr(problem, "message", problem))
-            for problem in escalation_checks.run_checks(framework, engagement_end=engagement_end)
-        ]
-    problems = [f"{step.title}: nothing recorded yet." for step in STEPS if not counts[step.key]]
-    problems += [
-        f"{name} has no performance thresholds."
-        for name in AISystem.objects.filter(framework=framework, thresholds__isnull=True)
-        .order_by("position", "name")
-        .values_list("name", flat=True)[:20]
+def item_counts(content: FrameworkContent) -> dict[str, int]:
+    """How many items each step holds (a level counts for governance once it has an owner)."""
+    governed = [
+        level
+        for level in content.levels
+        if level.cost_ceiling is not None
+        and (level.approval_owner_name.strip() or level.approval_owner_role.strip())
     ]
-    if counts["ladder"] and counts["governance"] < counts["ladder"]:
-        missing = counts["ladder"] - counts["governance"]
-        problems.append(f"{missing} ladder level(s) lack an approval owner or a cost ceiling.")
-    if not framework.sunset_criteria.strip():
-        problems.append("Review cycle: no sunset criteria.")
-    if framework.first_review_date is None:
-        problems.append("Review cycle: no first review date.")
-    return problems
+    return {
+        "systems": len(content.systems),
+        "thresholds": len(content.thresholds),
+        "failure-modes": len(content.failure_modes),
+        "ladder": len(content.levels),
+        "governance": len(governed),
+        "review-cycle": len(content.drift_triggers) + len(content.external_triggers),
+    }
 
 
 @dataclass
@@ -119,6 +48,7 @@ class Facts:
     versions_in_review: int
     notes: dict[int, DayNote]
     today: datetime.date
+    completion: dict[str, int] = field(default_factory=dict)  # percent per step
 
 
 def engagement_today(engagement: Engagement) -> datetime.date:
@@ -128,7 +58,8 @@ def engagement_today(engagement: Engagement) -> datetime.date:
 
 def gather_facts(engagement: Engagement, plan: list[PlannedDay]) -> Facts:
     framework = engagement.framework
-    counts = step_completion(framework)
+    content = FrameworkContent.load(framework)
+    problems = run_checks(framework, engagement_end=plan[-1].date, content=content)
     versions = FrameworkVersion.objects.filter(framework=framework).aggregate(
         frozen=Count("pk"),
         in_review=Count(
@@ -137,8 +68,9 @@ def gather_facts(engagement: Engagement, plan: list[PlannedDay]) -> Facts:
         ),
     )
     return Facts(
-        counts=counts,
-        problems=blocking_problems(framework, counts, plan[-1].date),
+        counts=item_counts(content),
+        completion=step_completion(framework, content),
+        problems=[problem.message for problem in problems if problem.blocking],
         versions_frozen=versions["frozen"],
         versions_in_review=versions["in_review"],
         notes={note.day_number: note for note in DayNote.objects.filter(engagement=engagement)},

@@ -87,7 +87,7 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
         "progress": plan_progress(rows),
         "facts": facts,
         "steps": [
-            (step, facts.counts.get(step.key, 0), step_url(engagement.slug, step.key))
+            (step, facts.completion.get(step.key, 0), step_url(engagement.slug, step.key))
             for step in STEPS
         ],
         "activities": Activity.objects.filter(engagement=engagement).select_related("actor")[:12],
