@@ -1,9 +1,14 @@
 """Backup and restore round-trip the whole database."""
 
+from io import StringIO
+
 import pytest
 from django.core.management import call_command
+from django.db import IntegrityError
 
+from escalation.models import FrameworkVersion
 from tests.factories import make_engagement
+from workshops.demo import load_demo
 from workshops.models import Engagement
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -16,3 +21,24 @@ def test_restore_brings_back_what_was_backed_up(tmp_path):
     Engagement.objects.filter(slug="kept").update(client_organisation="Changed after backup")
     call_command("restore", str(backup))
     assert Engagement.objects.get(slug="kept").client_organisation == "Kept Ltd"
+
+
+def test_frozen_versions_keep_their_hashes_through_backup_and_restore(tmp_path):
+    load_demo()
+    before = dict(FrameworkVersion.objects.values_list("public_id", "sha256"))
+    backup = tmp_path / "workshop.dump"
+    call_command("backup", str(backup))
+    call_command("restore", str(backup))
+    assert dict(FrameworkVersion.objects.values_list("public_id", "sha256")) == before
+    output = StringIO()
+    call_command("verify_register", "demo", stdout=output)
+    assert "All versions of demo match their frozen hashes." in output.getvalue()
+
+
+def test_frozen_versions_stay_frozen_after_restore(tmp_path):
+    load_demo()
+    backup = tmp_path / "workshop.dump"
+    call_command("backup", str(backup))
+    call_command("restore", str(backup))
+    with pytest.raises(IntegrityError):
+        FrameworkVersion.objects.update(summary="rewritten after restore")
