@@ -28,12 +28,25 @@ from escalation.models import (
 from workshops.models import Approval, Engagement, Review, ReviewState
 
 SYSTEMS = [
-    ("claims-summariser", "Claims summariser", "gpt-4o", "Claims triage", ["summary", "extraction"]),
+    (
+        "claims-summariser",
+        "Claims summariser",
+        "gpt-4o",
+        "Claims triage",
+        ["summary", "extraction"],
+    ),
     ("policy-assistant", "Policy assistant", "claude-sonnet", "Broker questions", ["chat answer"]),
 ]
 LEVELS = [
     ("prompt", "Prompt optimization", LevelKind.PROMPT_OPTIMIZATION, "Pat Prompt", "5000", 5),
-    ("retrieval", "Retrieval augmentation", LevelKind.RETRIEVAL_AUGMENTATION, "Rita Rag", "25000", 20),
+    (
+        "retrieval",
+        "Retrieval augmentation",
+        LevelKind.RETRIEVAL_AUGMENTATION,
+        "Rita Rag",
+        "25000",
+        20,
+    ),
     ("fine-tuning", "Fine-tuning", LevelKind.FINE_TUNING, "Finn Tuner", "120000", 60),
 ]
 FAILURES = [

@@ -62,7 +62,12 @@ def test_dot_has_a_node_per_level_in_ladder_order():
 
 def test_dot_node_shows_entry_criteria_owner_cost_and_timeline():
     dot = ladder_dot(LADDER)
-    for text in ("Prompt optimization entry criteria", "Prompt optimization owner", "EUR 1,500.00", "+10 days"):
+    for text in (
+        "Prompt optimization entry criteria",
+        "Prompt optimization owner",
+        "EUR 1,500.00",
+        "+10 days",
+    ):
         assert text in dot
 
 
@@ -94,7 +99,9 @@ def test_svg_contains_every_level_and_edge():
         assert f'id="level-{key}"' in svg
         assert f'id="edge-to-{key}"' in svg
     assert svg.count('class="edge"') == 3
-    assert all(f"{n}. {name}" in svg for n, name in [(1, "Prompt optimization"), (3, "Fine-tuning")])
+    assert all(
+        f"{n}. {name}" in svg for n, name in [(1, "Prompt optimization"), (3, "Fine-tuning")]
+    )
 
 
 @pytest.mark.django_db
