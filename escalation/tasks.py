@@ -60,7 +60,9 @@ def request_pack(
         else:
             pack.status, pack.progress, pack.error = PackStatus.QUEUED, 0, ""
             pack.save(update_fields=["status", "progress", "error"])
-        transaction.on_commit(lambda: generate_pack.enqueue(pack.pk))
+        # The database backend stores the task in this same transaction: the worker sees the
+        # task exactly when it can see the pack.
+        generate_pack.enqueue(pack.pk)
     return pack
 
 
