@@ -8,9 +8,11 @@ under `.dev-signing/`, its certificate named so nobody mistakes it for a product
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import fcntl
 import io
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from cryptography import x509
@@ -126,5 +128,17 @@ def sign_pdf(pdf: bytes, *, reason: str) -> bytes:
         use_pades_lta=False,
     )
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-    output = signers.sign_pdf(writer, metadata, signer=signer, timestamper=timestamper)
-    return output.getvalue()
+
+    def sign() -> bytes:
+        output = asyncio.run(
+            signers.async_sign_pdf(writer, metadata, signer=signer, timestamper=timestamper)
+        )
+        return output.getvalue()
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return sign()
+    # Under a running event loop (an async caller) asyncio.run refuses: sign in a fresh thread.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(sign).result()
