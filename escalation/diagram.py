@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import html
-import re
 import textwrap
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -161,8 +160,6 @@ def inline_svg(svg: bytes, title: str) -> str:
     """SVG ready to sit inside HTML: no XML prolog or DOCTYPE, labelled for screen readers."""
     text = svg.decode()
     text = text[text.index("<svg") :]
-    # Graphviz gives fixed pt sizes; a viewBox with a relative width lets the page scale it.
-    text = re.sub(r'<svg width="[^"]*" height="[^"]*"', "<svg", text, count=1)
     return text.replace(
         "<svg", f'<svg role="img" aria-label="{html.escape(title)}" class="ladder-svg"', 1
     )

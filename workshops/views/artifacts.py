@@ -138,7 +138,13 @@ def framework_json(request: HttpRequest, slug: str, number: int | None = None) -
 def pack_page(request: HttpRequest, slug: str, number: int | None = None) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug, Capability.VIEW)
     source = artifact_source(engagement, number)
-    pack = Pack.objects.of(engagement.framework, source.version).defer("pdf", "document").first()
+    # A pack made before sign-off (watermarked DRAFT) is not the one to offer after it.
+    pack = (
+        Pack.objects.of(engagement.framework, source.version)
+        .filter(signed=source.signed_off)
+        .defer("pdf", "document")
+        .first()
+    )
     template = "workshops/artifacts/pack.html"
     return render(
         request,
