@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +14,7 @@ from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives import serialization
 from django.db import transaction
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation import async_validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 from pypdf import PdfReader
 
@@ -62,13 +64,22 @@ def build_version_pack(*, signed_off: bool) -> BuiltPack:
     return BuiltPack(build_pack(source.document, pack_context(source)), version.sha256)
 
 
-@pytest.fixture(scope="module")
-def signed(django_db_setup: Any, django_db_blocker: Any) -> BuiltPack:
+def built_once(django_db_blocker: Any, *, signed_off: bool) -> BuiltPack:
     # Rendering takes seconds: build once for the module, in a transaction rolled back after.
     with django_db_blocker.unblock(), transaction.atomic():
-        built = build_version_pack(signed_off=True)
+        built = build_version_pack(signed_off=signed_off)
         transaction.set_rollback(True)
     return built
+
+
+@pytest.fixture(scope="module")
+def signed(django_db_setup: Any, django_db_blocker: Any) -> BuiltPack:
+    return built_once(django_db_blocker, signed_off=True)
+
+
+@pytest.fixture(scope="module")
+def unapproved(django_db_setup: Any, django_db_blocker: Any) -> BuiltPack:
+    return built_once(django_db_blocker, signed_off=False)
 
 
 @pytest.fixture
@@ -111,9 +122,8 @@ def test_pages_carry_running_header_and_page_numbers(signed_pack):
     assert "Acme Insurance · v1" in page and "Page 3 of" in page
 
 
-@pytest.mark.django_db
-def test_pack_of_an_unapproved_version_is_watermarked_draft_and_not_signed():
-    pdf = build_version_pack(signed_off=False).pdf
+def test_pack_of_an_unapproved_version_is_watermarked_draft_and_not_signed(unapproved):
+    pdf = unapproved.pdf
     assert "DRAFT" in pdf_text(pdf)
     assert PdfFileReader(io.BytesIO(pdf)).embedded_signatures == []
 
@@ -127,9 +137,16 @@ def validation_context() -> ValidationContext:
     return ValidationContext(trust_roots=[asn1_x509.Certificate.load(der)])
 
 
+def validate(signature: Any) -> Any:
+    # Its own thread and event loop: Playwright's loop may be running in this one already.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        check = async_validate_pdf_signature(signature, validation_context())
+        return pool.submit(asyncio.run, check).result()
+
+
 def test_signature_validates_with_pyhanko_and_names_version_and_hash(signed):
     signature = PdfFileReader(io.BytesIO(signed.pdf)).embedded_signatures[0]
-    status = validate_pdf_signature(signature, validation_context())
+    status = validate(signature)
     assert status.bottom_line
     assert f"v1, SHA-256 {signed.sha256}" in str(signature.sig_object["/Reason"])
 
@@ -147,7 +164,7 @@ def tampered(pdf: bytes) -> bytes:
 
 def test_signature_fails_after_one_byte_changes(signed_pack):
     signature = PdfFileReader(io.BytesIO(tampered(signed_pack))).embedded_signatures[0]
-    status = validate_pdf_signature(signature, validation_context())
+    status = validate(signature)
     assert not status.intact and not status.bottom_line
 
 
