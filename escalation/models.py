@@ -16,6 +16,7 @@ Every editable item carries:
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -507,6 +508,10 @@ class DiagramRender(models.Model):
         return f"{self.format} {self.sha256[:12]}"
 
 
+# A large pack renders in seconds; one unfinished after this long will not finish by itself.
+PACK_STALLED_AFTER = timedelta(minutes=10)
+
+
 class PackStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
     RUNNING = "running", "Generating"
@@ -581,6 +586,13 @@ class Pack(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in {PackStatus.READY, PackStatus.FAILED}
+
+    @property
+    def is_stalled(self) -> bool:
+        """Waiting or running far longer than a pack takes: no worker, or a worker that died."""
+        if self.is_finished:
+            return False
+        return timezone.now() - (self.started_at or self.created_at) > PACK_STALLED_AFTER
 
     @property
     def filename(self) -> str:

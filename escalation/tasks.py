@@ -1,8 +1,8 @@
 """Packs are generated in the background (Django tasks, django-tasks-db, `manage.py db_worker`).
 
 `request_pack` returns the pack for a request, reusing one that is ready or on its way for the same
-document and context (so the second download is instant), retrying a failed one, or queueing a
-new one. `generate_pack` is the task; it never leaves a partial file behind.
+document and context (so the second download is instant), retrying a failed or stalled one, or
+queueing a new one. `generate_pack` is the task; it never leaves a partial file behind.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def request_pack(
             .select_for_update()
             .first()
         )
-        if pack is not None and pack.status != PackStatus.FAILED:
+        if pack is not None and pack.status != PackStatus.FAILED and not pack.is_stalled:
             return pack
         if pack is None:
             pack = Pack.objects.create(
@@ -59,7 +59,8 @@ def request_pack(
             )
         else:
             pack.status, pack.progress, pack.error = PackStatus.QUEUED, 0, ""
-            pack.save(update_fields=["status", "progress", "error"])
+            pack.created_at, pack.started_at = timezone.now(), None
+            pack.save(update_fields=["status", "progress", "error", "created_at", "started_at"])
         # The database backend stores the task in this same transaction: the worker sees the
         # task exactly when it can see the pack.
         generate_pack.enqueue(pack.pk)

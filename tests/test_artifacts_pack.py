@@ -3,12 +3,14 @@ reuse of a stored pack, retry after a failure, and `manage.py export_pack`."""
 
 from __future__ import annotations
 
+import datetime
 import io
 from typing import Any
 
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from escalation.models import Pack, PackStatus
@@ -139,3 +141,13 @@ def test_export_pack_command_writes_the_signed_pack(signed_version, tmp_path):
 def test_export_pack_command_refuses_an_unknown_version(version, tmp_path):
     with pytest.raises(Exception, match="no version 9"):
         call_command("export_pack", "acme", "--version", "9", "-o", str(tmp_path / "x.pdf"))
+
+
+def test_a_stalled_pack_can_be_started_again(client, reviewer, version):
+    client.force_login(reviewer)
+    client.post(url("pack_generate", 1))
+    Pack.objects.update(created_at=timezone.now() - datetime.timedelta(hours=1))
+    assert "taking far longer" in client.get(url("pack", 1)).content.decode()
+    client.post(url("pack_generate", 1))
+    run_worker()
+    assert Pack.objects.get().status == PackStatus.READY
