@@ -186,12 +186,22 @@ MATRIX_COLUMNS = [
 ]
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> Any:
+    # Typed text opened in a spreadsheet must stay text: a leading "=" would run as a formula.
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def _csv(rows: list[dict[str, Any]], columns: list[tuple[str, str]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(heading for _, heading in columns)
     for row in rows:
-        writer.writerow(row[name] for name, _ in columns)
+        writer.writerow(_cell(row[name]) for name, _ in columns)
     return out.getvalue()
 
 

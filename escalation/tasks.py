@@ -36,7 +36,7 @@ def request_pack(
 ) -> Pack:
     """The pack of `document` with `context`: an existing one, a retried one, or a new one."""
     key = request_key(document, context)
-    # Lock the latest matching pack so two clicks at once cannot queue the same pack twice.
+    # Lock the latest matching pack so two retries at once cannot both queue it again.
     with transaction.atomic():
         pack = (
             Pack.objects.of(framework, version)

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives import serialization
-from django.db import transaction
+from django.db import connection, transaction
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import async_validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
@@ -66,9 +66,13 @@ def build_version_pack(*, signed_off: bool) -> BuiltPack:
 
 def built_once(django_db_blocker: Any, *, signed_off: bool) -> BuiltPack:
     # Rendering takes seconds: build once for the module, in a transaction rolled back after.
-    with django_db_blocker.unblock(), transaction.atomic():
-        built = build_version_pack(signed_off=signed_off)
-        transaction.set_rollback(True)
+    with django_db_blocker.unblock():
+        with transaction.atomic():
+            built = build_version_pack(signed_off=signed_off)
+            transaction.set_rollback(True)
+        # Built outside any test's connection handling: close what was opened here, or the
+        # session outlives the run and blocks dropping the test database.
+        connection.close()
     return built
 
 

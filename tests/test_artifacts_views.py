@@ -147,3 +147,13 @@ def test_review_calendar_holds_each_scheduled_review(client, observer, version):
         "2028-10-31",
     ]
     assert starts == [datetime.date.fromisoformat(day) for day in expected]
+
+
+def test_matrix_csv_keeps_typed_formulas_as_text(client, observer, engagement, version):
+    engagement.framework.failure_modes.filter(key="factual").update(
+        resolution_owner="=HYPERLINK(1)"
+    )
+    make_version(engagement.framework, number=2)
+    client.force_login(observer)
+    rows = list(csv.DictReader(io.StringIO(client.get(url("matrix_csv", 2)).content.decode())))
+    assert rows[0]["Resolution owner"] == "'=HYPERLINK(1)"

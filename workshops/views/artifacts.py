@@ -19,7 +19,7 @@ from escalation.diagram import inline_svg, ladder_title, render_ladder
 from escalation.document import export_text
 from escalation.models import DiagramRender, Pack, PackStatus
 from escalation.tasks import request_pack
-from workshops.models import Capability, get_engagement_for
+from workshops.models import Capability, Engagement, get_engagement_for
 from workshops.packs import ArtifactSource, artifact_source, pack_context
 
 LINK_NAMES = [
@@ -53,7 +53,7 @@ def _attachment(content: bytes | str, content_type: str, filename: str) -> HttpR
     )
 
 
-def _require_pack_access(engagement: object, source: ArtifactSource) -> None:
+def _require_pack_access(engagement: Engagement, source: ArtifactSource) -> None:
     # Which capability a pack needs depends on the version's sign-off, known only after lookup.
     if not engagement.membership.can(source.pack_capability):  # type: ignore[attr-defined]
         raise PermissionDenied("Only people taking part in the review may have a draft pack.")
