@@ -151,3 +151,15 @@ def test_a_stalled_pack_can_be_started_again(client, reviewer, version):
     client.post(url("pack_generate", 1))
     run_worker()
     assert Pack.objects.get().status == PackStatus.READY
+
+
+def test_unfinished_pack_cannot_be_downloaded(client, reviewer, version):
+    client.force_login(reviewer)
+    client.post(url("pack_generate", 1))
+    response = client.get(reverse("pack_download", args=["acme", Pack.objects.get().public_id]))
+    assert response.status_code == 404
+
+
+def test_outsider_cannot_see_the_pack_page(client, outsider, version):
+    client.force_login(outsider)
+    assert client.get(url("pack", 1)).status_code == 404
