@@ -192,6 +192,14 @@ SECURE_CSP = {
     "frame-ancestors": [CSP.NONE],
 }
 
+# The pack's digital signature (escalation/signing.py). Without a key and certificate,
+# development signs with a self-signed pair generated under .dev-signing/; production refuses.
+SIGNING_KEY_FILE = env_str("SIGNING_KEY_FILE")
+SIGNING_CERT_FILE = env_str("SIGNING_CERT_FILE")
+SIGNING_KEY_PASSWORD = env_str("SIGNING_KEY_PASSWORD")
+SIGNING_TIMESTAMP_URL = env_str("SIGNING_TIMESTAMP_URL")
+SIGNING_DEVELOPMENT_DIR = BASE_DIR / ".dev-signing"
+
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 

@@ -22,7 +22,7 @@ import pytest
 from django.test import Client
 from django.urls import URLResolver, get_resolver, reverse
 
-from escalation.models import EscalationLevel
+from escalation.models import EscalationLevel, FrameworkVersion, Pack, PackStatus
 from workshops.demo import load_demo
 from workshops.models import Capability, Comment, Engagement, Invitation
 
@@ -102,6 +102,25 @@ EXPECTATIONS: dict[str, Rule] = {
     "step_item_move": Rule(get=None, post=EDIT),
     "checks": Rule(get=VIEW, post=None),
     "framework_json": Rule(get=VIEW, post=None),
+    # Artifacts of the working draft and of a version (the swept version, v2, is not signed off:
+    # its pack, like the draft's, is only for people taking part in the review).
+    **{
+        f"{prefix}{name}": Rule(get=VIEW, post=None)
+        for prefix in ("", "version_")
+        for name in (
+            "artifacts",
+            "ladder_svg",
+            "ladder_png",
+            "register_csv",
+            "matrix_csv",
+            "reviews_ics",
+            "document_json",
+            "pack",
+        )
+    },
+    "pack_generate": Rule(get=None, post=COMMENT),
+    "version_pack_generate": Rule(get=None, post=COMMENT),
+    "pack_download": Rule(get=COMMENT, post=None),
     # Starting an engagement from a file: facilitators (of any engagement) and staff only.
     "import_framework": Rule(
         get=LOGGED_IN, post=LOGGED_IN, refused_for=("observer", "approver", "reviewer")
@@ -122,6 +141,16 @@ PARAMETERS: dict[str, Any] = {
         ).id
     ),
     "username": "observer",
+    "public_id": lambda: (
+        Pack.objects.create(
+            framework=Engagement.objects.get(slug="demo").framework,
+            version=FrameworkVersion.objects.get(framework__engagement__slug="demo", number=2),
+            status=PackStatus.READY,
+            signed=False,
+            request_key="access-sweep",
+            pdf=b"%PDF-1.7 draft pack of the sweep",
+        ).public_id
+    ),
     "step_key": "ladder",
     "collection": "levels",
     "item_key": lambda: (

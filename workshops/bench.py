@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -9,9 +11,12 @@ from django.db import connection, transaction
 from django.urls import reverse
 
 from escalation.defaults import fill_large_framework
-from escalation.models import Framework
+from escalation.diagram import diagram_sha256, ladder_dot, render_ladder
+from escalation.models import DiagramRender, Framework
+from escalation.pdf import SignOff, build_pack
 from escalation.steps import STEPS
 from workshops.models import Activity, DayNote, Engagement, Membership, Role
+from workshops.packs import artifact_source, pack_context
 
 BENCH_SLUG = "bench-large"
 BENCH_MEMBERS = 60
@@ -120,4 +125,35 @@ def pages_to_measure() -> list[tuple[str, str]]:
         *[(f"step: {step.key}", reverse("step", args=[BENCH_SLUG, step.key])) for step in STEPS],
         ("checks", reverse("checks", args=[BENCH_SLUG])),
         ("framework.json", reverse("framework_json", args=[BENCH_SLUG])),
+        ("artifacts (working draft)", reverse("artifacts", args=[BENCH_SLUG])),
+        ("pack page (working draft)", reverse("pack", args=[BENCH_SLUG])),
+    ]
+
+
+def artifact_measurements() -> list[tuple[str, Callable[[], object], int]]:
+    """The ladder drawn cold and from the cache, and the pack rendered as draft and signed."""
+    engagement = Engagement.objects.get(slug=BENCH_SLUG)
+    source = artifact_source(engagement, None)
+    document = source.document
+    draft = pack_context(source)
+    signed = dataclasses.replace(
+        draft,
+        signed_off=True,
+        status="Signed off",
+        approvals=[
+            SignOff(f"Approver {n}", "Approver", draft.generated_at, draft.version_sha256)
+            for n in range(5)
+        ],
+    )
+    dot = ladder_dot(document)
+
+    def draw_cold() -> bytes:
+        DiagramRender.objects.filter(sha256=diagram_sha256(dot, "svg")).delete()
+        return render_ladder(document)
+
+    return [
+        ("diagram svg, cold (dot runs)", draw_cold, 30),
+        ("diagram svg, cached", lambda: render_ladder(document), 30),
+        ("pack pdf, draft (render)", lambda: build_pack(document, draft), 3),
+        ("pack pdf, signed (render + sign)", lambda: build_pack(document, signed), 3),
     ]

@@ -1,0 +1,237 @@
+"""The method's four artifacts, read from a framework document, and their file exports.
+
+Pages and the PDF pack both render these rows, so a frozen version shows exactly as frozen: the
+document is the only input, and references (system keys, level keys) resolve to names here.
+"""
+
+from __future__ import annotations
+
+import calendar
+import csv
+import datetime
+import io
+from typing import Any
+
+import icalendar
+
+from escalation.diagram import level_triggers, money
+from escalation.models import (
+    DriftMetric,
+    ExternalEvent,
+    FailureKind,
+    LevelKind,
+    ReviewFrequency,
+    Severity,
+)
+
+SCHEDULED_REVIEWS = 8
+
+
+def _label(choices: Any, value: str | None) -> str:
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value or ""
+
+
+def threshold_register(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """Performance threshold register: one row per model, workflow and output type."""
+    systems = {system["key"]: system for system in document.get("ai_systems", [])}
+    rows = []
+    for threshold in document.get("thresholds", []):
+        system = systems.get(threshold["ai_system"], {})
+        model = " ".join(
+            part for part in (system.get("model_name"), system.get("model_version")) if part
+        )
+        rows.append(
+            {
+                "key": threshold["key"],
+                "system": system.get("name", threshold["ai_system"]),
+                "model": model,
+                "workflow": system.get("workflow", ""),
+                "output_type": threshold.get("output_type") or "All outputs",
+                "error_rate_ceiling": f"{threshold['error_rate_ceiling_pct']}%",
+                "quality": f"{threshold['quality_metric']} ≥ {threshold['quality_floor']}",
+                "confidence_minimum": threshold["confidence_minimum"],
+                "latency": f"{threshold['latency_percentile']} ≤ {threshold['latency_limit_ms']} ms",
+                "throughput_floor": f"{threshold['throughput_floor_rpm']} req/min",
+                "window": f"{threshold['measurement_window_hours']} h",
+                "trigger_rule": (
+                    f"{threshold['trigger_breaches']} of the last {threshold['trigger_windows']} "
+                    "windows breached"
+                ),
+                "data_source": threshold.get("data_source", ""),
+            }
+        )
+    return rows
+
+
+def ladder(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """The escalation ladder's levels in order, with what leads to each (the diagram's edges)."""
+    rows = []
+    for number, level in enumerate(document.get("levels", []), start=1):
+        owner = level.get("approval_owner_name") or "Not named"
+        if level.get("approval_owner_role"):
+            owner = f"{owner} ({level['approval_owner_role']})"
+        if level.get("approval_rule") == "all_of_group" and level.get("approval_group"):
+            owner = f"{owner}; all of: {level['approval_group']}"
+        days = level.get("timeline_delta_days")
+        rows.append(
+            {
+                "number": number,
+                "key": level["key"],
+                "name": level["name"],
+                "kind": _label(LevelKind, level.get("kind")),
+                "triggers": level_triggers(document, level),
+                "entry_criteria": level.get("entry_criteria", ""),
+                "exit_criteria": level.get("exit_criteria", ""),
+                "rollback_rule": level.get("rollback_rule", ""),
+                "approval_owner": owner,
+                "estimated_cost": money(level.get("estimated_cost_delta"), level.get("currency")),
+                "cost_ceiling": money(level.get("cost_ceiling"), level.get("currency")),
+                "timeline_delta": f"+{days} days" if days is not None else "Not estimated",
+            }
+        )
+    return rows
+
+
+def response_matrix(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """Failure mode response matrix: each failure type, its level, mitigation, fix and owner."""
+    levels = {row["key"]: row for row in ladder(document)}
+    rows = []
+    for mode in document.get("failure_modes", []):
+        level = levels.get(mode.get("recommended_level") or "")
+        rows.append(
+            {
+                "key": mode["key"],
+                "name": mode["name"],
+                "kind": _label(FailureKind, mode.get("kind")),
+                "severity": _label(Severity, mode.get("severity")),
+                "recommended_level": f"{level['number']}. {level['name']}" if level else "None",
+                "immediate_mitigation": mode.get("immediate_mitigation", ""),
+                "long_term_fix": mode.get("long_term_fix", ""),
+                "resolution_owner": mode.get("resolution_owner", ""),
+            }
+        )
+    return rows
+
+
+def _add_months(day: datetime.date, months: int) -> datetime.date:
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return datetime.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def review_dates(document: dict[str, Any], count: int = SCHEDULED_REVIEWS) -> list[datetime.date]:
+    """The next `count` scheduled reviews, from the first review date at the chosen frequency."""
+    cycle = document.get("review_cycle", {})
+    if not cycle.get("first_review_date"):
+        return []
+    first = datetime.date.fromisoformat(cycle["first_review_date"])
+    months = ReviewFrequency(cycle.get("frequency", ReviewFrequency.QUARTERLY)).months
+    return [_add_months(first, months * number) for number in range(count)]
+
+
+def review_protocol(document: dict[str, Any]) -> dict[str, Any]:
+    """Review cadence protocol: schedule, drift and external triggers, sunset criteria."""
+    cycle = document.get("review_cycle", {})
+    systems = {system["key"]: system["name"] for system in document.get("ai_systems", [])}
+    return {
+        "frequency": _label(ReviewFrequency, cycle.get("frequency")),
+        "dates": review_dates(document),
+        "drift_triggers": [
+            {
+                "system": systems.get(trigger.get("ai_system") or "", "Every AI system"),
+                "metric": _label(DriftMetric, trigger["metric"]),
+                "change": trigger["change"],
+                "window": f"{trigger['window_days']} days",
+            }
+            for trigger in cycle.get("drift_triggers", [])
+        ],
+        "external_triggers": [
+            {
+                "event": _label(ExternalEvent, trigger["event"]),
+                "description": trigger.get("description", ""),
+                "response": trigger.get("response", ""),
+            }
+            for trigger in cycle.get("external_triggers", [])
+        ],
+        "sunset_criteria": cycle.get("sunset_criteria", ""),
+        "scope_creep_rule": document.get("governance", {}).get("scope_creep_rule", ""),
+    }
+
+
+REGISTER_COLUMNS = [
+    ("system", "AI system"),
+    ("model", "Model"),
+    ("workflow", "Workflow"),
+    ("output_type", "Output type"),
+    ("error_rate_ceiling", "Acceptable error rate"),
+    ("quality", "Quality floor"),
+    ("confidence_minimum", "Minimum confidence"),
+    ("latency", "Latency limit"),
+    ("throughput_floor", "Throughput floor"),
+    ("window", "Measurement window"),
+    ("trigger_rule", "Trigger rule"),
+    ("data_source", "Data source"),
+]
+MATRIX_COLUMNS = [
+    ("name", "Failure type"),
+    ("kind", "Classification"),
+    ("severity", "Severity"),
+    ("recommended_level", "Recommended level"),
+    ("immediate_mitigation", "Immediate mitigation"),
+    ("long_term_fix", "Long-term fix"),
+    ("resolution_owner", "Resolution owner"),
+]
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> Any:
+    # Typed text opened in a spreadsheet must stay text: a leading "=" would run as a formula.
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _csv(rows: list[dict[str, Any]], columns: list[tuple[str, str]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(heading for _, heading in columns)
+    for row in rows:
+        writer.writerow(_cell(row[name]) for name, _ in columns)
+    return out.getvalue()
+
+
+def register_csv(document: dict[str, Any]) -> str:
+    return _csv(threshold_register(document), REGISTER_COLUMNS)
+
+
+def matrix_csv(document: dict[str, Any]) -> str:
+    return _csv(response_matrix(document), MATRIX_COLUMNS)
+
+
+def review_calendar(document: dict[str, Any], *, title: str, uid_prefix: str) -> bytes:
+    """The scheduled reviews as iCalendar all-day events, one per review date."""
+    cal = icalendar.Calendar()
+    cal.add("prodid", "-//Escalation Workshop//Review cadence//EN")
+    cal.add("version", "2.0")
+    cal.add("x-wr-calname", title)
+    protocol = review_protocol(document)
+    for number, day in enumerate(protocol["dates"], start=1):
+        event = icalendar.Event()
+        # Stable per framework and review number, so re-importing updates instead of duplicating.
+        event.add("uid", f"{uid_prefix}-review-{number}@escalation-workshop")
+        event.add("dtstamp", datetime.datetime.now(datetime.UTC))
+        event.add("dtstart", day)
+        event.add("dtend", day + datetime.timedelta(days=1))
+        event.add("summary", f"{title}: scheduled review {number}")
+        event.add(
+            "description",
+            f"{protocol['frequency']} review of the escalation framework. "
+            f"Sunset criteria: {protocol['sunset_criteria'] or 'none stated'}",
+        )
+        cal.add_component(event)
+    return cal.to_ical()

@@ -1,0 +1,165 @@
+"""The escalation ladder diagram: DOT built from a framework document, drawn by graphviz.
+
+`ladder_dot(document)` is the one DOT builder: a pure function of the document (no database), so
+a frozen version draws exactly as frozen. `render_ladder(document, format)` draws it with `dot`,
+keeping every drawing in `DiagramRender` under the hash of its DOT source: an unchanged ladder is
+never drawn twice, by any process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import textwrap
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import graphviz
+
+from escalation.models import DiagramRender
+
+WRAP_COLUMNS = 44
+START_NODE = "detected"
+
+
+def _wrapped(text: str, columns: int = WRAP_COLUMNS) -> str:
+    """Escaped for a graphviz HTML-like label, wrapped so no line runs off the node."""
+    lines = textwrap.wrap(" ".join(str(text).split()), columns) or [""]
+    return '<BR ALIGN="LEFT"/>'.join(html.escape(line) for line in lines) + '<BR ALIGN="LEFT"/>'
+
+
+def money(amount: str | None, currency: str) -> str:
+    if amount in (None, ""):
+        return "not estimated"
+    try:
+        return f"{currency} {Decimal(amount):,.2f}"
+    except InvalidOperation:
+        return f"{currency} {amount}"
+
+
+def _level_label(number: int, level: dict[str, Any]) -> str:
+    owner = level.get("approval_owner_name") or "owner not named"
+    if level.get("approval_owner_role"):
+        owner = f"{owner} ({level['approval_owner_role']})"
+    days = level.get("timeline_delta_days")
+    timeline = f"+{days} days" if days is not None else "not estimated"
+    rows = [
+        f'<TR><TD ALIGN="LEFT" BGCOLOR="#1f4e79"><FONT COLOR="#ffffff"><B>'
+        f"{number}. {html.escape(level['name'])}</B></FONT></TD></TR>",
+        f'<TR><TD ALIGN="LEFT" BALIGN="LEFT"><B>Entry criteria</B><BR ALIGN="LEFT"/>'
+        f"{_wrapped(level.get('entry_criteria') or 'not stated')}</TD></TR>",
+        f'<TR><TD ALIGN="LEFT" BALIGN="LEFT"><B>Approval owner</B><BR ALIGN="LEFT"/>'
+        f"{_wrapped(owner)}</TD></TR>",
+        f'<TR><TD ALIGN="LEFT" BALIGN="LEFT"><B>Estimated cost</B> '
+        f"{html.escape(money(level.get('estimated_cost_delta'), level.get('currency') or ''))}"
+        f'<BR ALIGN="LEFT"/><B>Timeline</B> {html.escape(timeline)}<BR ALIGN="LEFT"/></TD></TR>',
+    ]
+    return (
+        '<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="6" COLOR="#5b6677">'
+        + "".join(rows)
+        + "</TABLE>>"
+    )
+
+
+def threshold_summary(threshold: dict[str, Any], systems: dict[str, str]) -> str:
+    system = systems.get(threshold["ai_system"], threshold["ai_system"])
+    output = threshold.get("output_type") or "all outputs"
+    return (
+        f"{system} · {output}: error > {threshold['error_rate_ceiling_pct']}% or "
+        f"{threshold['quality_metric']} < {threshold['quality_floor']} "
+        f"({threshold['trigger_breaches']} of {threshold['trigger_windows']} windows)"
+    )
+
+
+def level_triggers(document: dict[str, Any], level: dict[str, Any]) -> list[str]:
+    """What sends a model to `level`: its trigger, thresholds and the failure modes routed to it."""
+    systems = {system["key"]: system["name"] for system in document.get("ai_systems", [])}
+    thresholds = {t["key"]: t for t in document.get("thresholds", [])}
+    triggers = [level["trigger"]] if level.get("trigger") else []
+    triggers += [
+        threshold_summary(thresholds[key], systems)
+        for key in level.get("trigger_thresholds", [])
+        if key in thresholds
+    ]
+    failure_modes = [
+        mode["name"]
+        for mode in document.get("failure_modes", [])
+        if mode.get("recommended_level") == level["key"]
+    ]
+    if failure_modes:
+        triggers.append("Failure modes: " + ", ".join(failure_modes))
+    return triggers
+
+
+def _edge_label(triggers: list[str]) -> str:
+    if not triggers:
+        return "<<I>no trigger stated</I>>"
+    return "<" + "".join(_wrapped(f"• {trigger}", 52) for trigger in triggers) + ">"
+
+
+def ladder_title(document: dict[str, Any]) -> str:
+    return f"Escalation ladder: {document.get('name', 'framework')}"
+
+
+def ladder_dot(document: dict[str, Any]) -> str:
+    """The ladder as DOT: levels top to bottom, each edge labelled with what leads to the level."""
+    title = ladder_title(document)
+    graph = graphviz.Digraph(name=title, graph_attr={"rankdir": "TB"})
+    graph.attr(label=title, labelloc="t", fontsize="16", fontname="DejaVu Sans", nodesep="0.4")
+    graph.attr("node", shape="plain", fontname="DejaVu Sans", fontsize="10")
+    graph.attr("edge", fontname="DejaVu Sans", fontsize="9", color="#5b6677")
+    levels = document.get("levels", [])
+    if not levels:
+        graph.node("empty", label="No escalation levels defined yet", shape="box", id="empty")
+        return graph.source
+    graph.node(
+        START_NODE,
+        label="Threshold breach or failure detected",
+        shape="box",
+        style="rounded,filled",
+        fillcolor="#f4f6f9",
+        id="node-detected",
+    )
+    previous = START_NODE
+    for number, level in enumerate(levels, start=1):
+        node = f"level-{level['key']}"
+        graph.node(node, label=_level_label(number, level), id=node)
+        graph.edge(
+            previous,
+            node,
+            label=_edge_label(level_triggers(document, level)),
+            id=f"edge-to-{level['key']}",
+        )
+        previous = node
+    return graph.source
+
+
+def diagram_sha256(dot_source: str, format: str) -> str:
+    return hashlib.sha256(f"{format}\n{dot_source}".encode()).hexdigest()
+
+
+def render_dot(dot_source: str, format: str) -> bytes:
+    """The drawing of `dot_source`, from the cache or drawn now by `dot` and cached."""
+    digest = diagram_sha256(dot_source, format)
+    cached = DiagramRender.objects.filter(sha256=digest, format=format).first()
+    if cached is not None:
+        return bytes(cached.content)
+    content = graphviz.Source(dot_source).pipe(format=format)
+    # Two processes may draw the same ladder at once; the unique constraint keeps one row.
+    DiagramRender.objects.bulk_create(
+        [DiagramRender(sha256=digest, format=format, content=content)], ignore_conflicts=True
+    )
+    return content
+
+
+def render_ladder(document: dict[str, Any], format: str = DiagramRender.Format.SVG) -> bytes:
+    return render_dot(ladder_dot(document), format)
+
+
+def inline_svg(svg: bytes, title: str) -> str:
+    """SVG ready to sit inside HTML: no XML prolog or DOCTYPE, labelled for screen readers."""
+    text = svg.decode()
+    text = text[text.index("<svg") :]
+    return text.replace(
+        "<svg", f'<svg role="img" aria-label="{html.escape(title)}" class="ladder-svg"', 1
+    )

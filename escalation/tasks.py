@@ -1,0 +1,104 @@
+"""Packs are generated in the background (Django tasks, django-tasks-db, `manage.py db_worker`).
+
+`request_pack` returns the pack for a request, reusing one that is ready or on its way for the same
+document and context (so the second download is instant), retrying a failed or stalled one, or
+queueing a new one. `generate_pack` is the task; it never leaves a partial file behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.tasks import task
+from django.utils import timezone
+
+from escalation.document import canonical_bytes, document_sha256
+from escalation.models import Framework, FrameworkVersion, Pack, PackStatus
+from escalation.pdf import PackContext, build_pack
+
+logger = logging.getLogger(__name__)
+
+
+def request_key(document: dict[str, Any], context: PackContext) -> str:
+    stable = {**context.to_json(), "generated_at": None}
+    return hashlib.sha256(document_sha256(document).encode() + canonical_bytes(stable)).hexdigest()
+
+
+def request_pack(
+    framework: Framework,
+    version: FrameworkVersion | None,
+    document: dict[str, Any],
+    context: PackContext,
+) -> Pack:
+    """The pack of `document` with `context`: an existing one, a retried one, or a new one."""
+    key = request_key(document, context)
+    # Lock the latest matching pack so two retries at once cannot both queue it again.
+    with transaction.atomic():
+        pack = (
+            Pack.objects.of(framework, version)
+            .filter(request_key=key)
+            .defer("pdf")
+            .select_for_update()
+            .first()
+        )
+        if pack is not None and pack.status != PackStatus.FAILED and not pack.is_stalled:
+            return pack
+        if pack is None:
+            pack = Pack.objects.create(
+                framework=framework,
+                version=version,
+                document=document,
+                document_sha256=document_sha256(document),
+                context=context.to_json(),
+                request_key=key,
+                signed=context.signed_off,
+            )
+        else:
+            pack.status, pack.progress, pack.error = PackStatus.QUEUED, 0, ""
+            pack.created_at, pack.started_at = timezone.now(), None
+            pack.save(update_fields=["status", "progress", "error", "created_at", "started_at"])
+        # The database backend stores the task in this same transaction: the worker sees the
+        # task exactly when it can see the pack.
+        generate_pack.enqueue(pack.pk)
+    return pack
+
+
+def _set_progress(pack_id: int, progress: int) -> None:
+    Pack.objects.filter(pk=pack_id).update(progress=progress)
+
+
+@task()
+def generate_pack(pack_id: int) -> str:
+    started = Pack.objects.filter(pk=pack_id, status=PackStatus.QUEUED).update(
+        status=PackStatus.RUNNING,
+        progress=10,
+        started_at=timezone.now(),
+        attempts=F("attempts") + 1,
+    )
+    if not started:
+        return "not queued"
+    pack = Pack.objects.defer("pdf").get(pk=pack_id)
+    try:
+        pdf = build_pack(
+            pack.document,
+            PackContext.from_json(pack.context),
+            on_progress=lambda progress: _set_progress(pack_id, progress),
+        )
+    except Exception as error:
+        logger.exception("Pack %s failed", pack.public_id)
+        Pack.objects.filter(pk=pack_id).update(
+            status=PackStatus.FAILED,
+            progress=0,
+            error=f"{type(error).__name__}: {error}",
+            finished_at=timezone.now(),
+        )
+        return "failed"
+    # Bytes and the ready flag land in one UPDATE: a reader sees no file or the whole file.
+    Pack.objects.filter(pk=pack_id).update(
+        status=PackStatus.READY, pdf=pdf, progress=100, finished_at=timezone.now(), error=""
+    )
+    return "ready"

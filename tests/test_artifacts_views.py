@@ -1,0 +1,159 @@
+"""The artifact pages, their file exports, and the PDF pack page with background generation."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+import json
+from typing import Any
+
+import icalendar
+import pytest
+from django.urls import reverse
+
+from tests.artifact_content import FAILURES, make_framework_content, make_version, sign_off
+
+pytestmark = pytest.mark.django_db
+
+HEADINGS = [
+    "Performance threshold register",
+    "Escalation ladder diagram",
+    "Failure mode response matrix",
+    "Review cadence protocol",
+]
+
+
+@pytest.fixture
+def version(engagement: Any) -> Any:
+    make_framework_content(engagement.framework)
+    return make_version(engagement.framework)
+
+
+@pytest.fixture
+def signed_version(engagement: Any, version: Any, approver: Any) -> Any:
+    sign_off(engagement, version, [approver])
+    return version
+
+
+def url(name: str, number: int | None = None, **kwargs: Any) -> str:
+    if number is None:
+        return reverse(name, kwargs={"slug": "acme", **kwargs})
+    return reverse(f"version_{name}", kwargs={"slug": "acme", "number": number, **kwargs})
+
+
+# Pages
+
+
+def test_draft_artifacts_page_shows_the_four_artifacts_marked_draft(client, observer, version):
+    client.force_login(observer)
+    html = client.get(url("artifacts")).content.decode()
+    assert all(heading in html for heading in HEADINGS)
+    assert "DRAFT" in html
+
+
+def test_version_page_inlines_the_ladder_svg_without_xml_prolog(client, observer, version):
+    client.force_login(observer)
+    html = client.get(url("artifacts", 1)).content.decode()
+    assert '<svg role="img" aria-label="Escalation ladder:' in html
+    assert "<?xml" not in html and "<!DOCTYPE svg" not in html
+
+
+def test_signed_off_version_page_is_not_marked_draft(client, observer, signed_version):
+    client.force_login(observer)
+    html = client.get(url("artifacts", 1)).content.decode()
+    assert "Signed off" in html and "DRAFT" not in html
+
+
+def test_frozen_version_shows_as_frozen_after_the_draft_changes(client, observer, version):
+    version.framework.failure_modes.all().delete()
+    client.force_login(observer)
+    html = client.get(url("artifacts", 1)).content.decode()
+    assert all(name in html for _, name, _, _ in FAILURES)
+
+
+def test_outsider_gets_404(client, outsider, version):
+    client.force_login(outsider)
+    assert client.get(url("artifacts", 1)).status_code == 404
+
+
+def test_unknown_version_gets_404(client, observer, version):
+    client.force_login(observer)
+    assert client.get(url("artifacts", 7)).status_code == 404
+
+
+def test_artifacts_page_refuses_post(client, observer, version):
+    client.force_login(observer)
+    assert client.post(url("artifacts", 1)).status_code == 405
+
+
+@pytest.mark.parametrize("extra_thresholds", [0, 40])
+def test_artifacts_page_queries_do_not_grow_with_rows(
+    client, observer, engagement, django_assert_num_queries, extra_thresholds
+):
+    make_framework_content(engagement.framework, extra_thresholds=extra_thresholds)
+    make_version(engagement.framework)
+    client.force_login(observer)
+    client.get(url("artifacts", 1))  # draws and caches the ladder
+    # session, user, membership + engagement, version, review, cached drawing
+    with django_assert_num_queries(6):
+        client.get(url("artifacts", 1))
+
+
+# Files
+
+
+def test_ladder_downloads_as_svg_and_png(client, observer, version):
+    client.force_login(observer)
+    svg, png = client.get(url("ladder_svg", 1)), client.get(url("ladder_png", 1))
+    assert svg["Content-Type"] == "image/svg+xml" and b"Fine" in svg.content
+    assert png["Content-Type"] == "image/png" and png.content.startswith(b"\x89PNG")
+
+
+def test_register_csv_has_a_row_per_threshold(client, observer, version):
+    client.force_login(observer)
+    rows = list(csv.reader(io.StringIO(client.get(url("register_csv", 1)).content.decode())))
+    assert rows[0][:4] == ["AI system", "Model", "Workflow", "Output type"]
+    assert len(rows) == 1 + len(version.document["thresholds"])
+
+
+def test_matrix_csv_maps_each_failure_type_to_its_level(client, observer, version):
+    client.force_login(observer)
+    rows = list(csv.DictReader(io.StringIO(client.get(url("matrix_csv", 1)).content.decode())))
+    assert [(row["Failure type"], row["Recommended level"]) for row in rows] == [
+        ("Wrong policy limit quoted", "1. Prompt optimization"),
+        ("Invented claim reference", "2. Retrieval augmentation"),
+        ("Misread underwriting jargon", "3. Fine-tuning"),
+    ]
+
+
+def test_framework_json_is_the_frozen_document(client, observer, version):
+    client.force_login(observer)
+    assert json.loads(client.get(url("document_json", 1)).content) == version.document
+
+
+def test_review_calendar_holds_each_scheduled_review(client, observer, version):
+    client.force_login(observer)
+    calendar = icalendar.Calendar.from_ical(client.get(url("reviews_ics", 1)).content)
+    starts = [event.decoded("dtstart") for event in calendar.walk("VEVENT")]
+    expected = [
+        "2027-01-31",
+        "2027-04-30",
+        "2027-07-31",
+        "2027-10-31",
+        "2028-01-31",
+        "2028-04-30",
+        "2028-07-31",
+        "2028-10-31",
+    ]
+    assert starts == [datetime.date.fromisoformat(day) for day in expected]
+
+
+def test_matrix_csv_keeps_typed_formulas_as_text(client, observer, engagement, version):
+    engagement.framework.failure_modes.filter(key="factual").update(
+        resolution_owner="=HYPERLINK(1)"
+    )
+    make_version(engagement.framework, number=2)
+    client.force_login(observer)
+    rows = list(csv.DictReader(io.StringIO(client.get(url("matrix_csv", 2)).content.decode())))
+    assert rows[0]["Resolution owner"] == "'=HYPERLINK(1)"

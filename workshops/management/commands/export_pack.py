@@ -1,0 +1,48 @@
+"""`manage.py export_pack SLUG --version N -o FILE`: the PDF pack from the command line.
+
+The same path as the pack page: the engagement's data gathered by `workshops.packs`, rendered and
+(for a signed-off version) signed by `escalation.pdf.build_pack`. Without --version it exports the
+working draft.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from django.http import Http404
+
+from escalation.pdf import build_pack
+from workshops.models import Engagement
+from workshops.packs import artifact_source, pack_context
+
+
+class Command(BaseCommand):
+    help = "Write the PDF pack of an engagement's framework version (or working draft) to a file."
+
+    def add_base_argument(self, parser, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        # Here --version names the framework version to export, not Django's version.
+        if "--version" not in args:
+            super().add_base_argument(parser, *args, **kwargs)
+
+    def add_arguments(self, parser) -> None:  # type: ignore[no-untyped-def]
+        parser.add_argument("slug")
+        parser.add_argument(
+            "--version", dest="number", type=int, help="Version number; default: the working draft."
+        )
+        parser.add_argument("-o", "--output", required=True, help="The PDF file to write.")
+
+    def handle(
+        self, *args: object, slug: str, number: int | None, output: str, **options: object
+    ) -> None:
+        engagement = Engagement.objects.select_related("framework").filter(slug=slug).first()
+        if engagement is None:
+            raise CommandError(f"No engagement {slug!r}.")
+        try:
+            source = artifact_source(engagement, number)
+        except Http404 as error:
+            raise CommandError(f"{slug} has no version {number}.") from error
+        pdf = build_pack(source.document, pack_context(source))
+        Path(output).write_bytes(pdf)
+        signed = "signed" if source.signed_off else "DRAFT, not signed"
+        self.stdout.write(f"Wrote {output} ({source.label}, {signed}, {len(pdf):,} bytes)")

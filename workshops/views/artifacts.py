@@ -1,0 +1,182 @@
+"""The four artifacts as pages and files, the ladder diagram, and the PDF pack.
+
+Every view works for a frozen version (`number`) and for the working draft (no number), and
+renders from the framework document only, so a version shows exactly as it was frozen.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from escalation import artifacts
+from escalation.diagram import inline_svg, ladder_title, render_ladder
+from escalation.document import export_text
+from escalation.models import DiagramRender, Pack, PackStatus
+from escalation.tasks import request_pack
+from workshops.models import Capability, Engagement, get_engagement_for
+from workshops.packs import ArtifactSource, artifact_source, pack_context
+
+LINK_NAMES = [
+    "artifacts",
+    "ladder_svg",
+    "ladder_png",
+    "register_csv",
+    "matrix_csv",
+    "reviews_ics",
+    "document_json",
+    "pack",
+    "pack_generate",
+]
+DIAGRAM_TYPES = {DiagramRender.Format.SVG: "image/svg+xml", DiagramRender.Format.PNG: "image/png"}
+
+
+def artifact_links(slug: str, number: int | None) -> dict[str, str]:
+    if number is None:
+        return {name: reverse(name, kwargs={"slug": slug}) for name in LINK_NAMES}
+    return {
+        name: reverse(f"version_{name}", kwargs={"slug": slug, "number": number})
+        for name in LINK_NAMES
+    }
+
+
+def _attachment(content: bytes | str, content_type: str, filename: str) -> HttpResponse:
+    return HttpResponse(
+        content,
+        content_type=content_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def _require_pack_access(engagement: Engagement, source: ArtifactSource) -> None:
+    # Which capability a pack needs depends on the version's sign-off, known only after lookup.
+    if not engagement.membership.can(source.pack_capability):  # type: ignore[attr-defined]
+        raise PermissionDenied("Only people taking part in the review may have a draft pack.")
+
+
+@require_GET
+def artifacts_page(request: HttpRequest, slug: str, number: int | None = None) -> HttpResponse:
+    engagement = get_engagement_for(request.user, slug, Capability.VIEW)
+    source = artifact_source(engagement, number)
+    document = source.document
+    return render(
+        request,
+        "workshops/artifacts/artifacts.html",
+        {
+            "engagement": engagement,
+            "source": source,
+            "links": artifact_links(slug, number),
+            "register": artifacts.threshold_register(document),
+            "ladder": artifacts.ladder(document),
+            "matrix": artifacts.response_matrix(document),
+            "protocol": artifacts.review_protocol(document),
+            "ladder_svg": inline_svg(render_ladder(document), ladder_title(document)),
+            "ladder_title": ladder_title(document),
+        },
+    )
+
+
+@require_GET
+def ladder_download(
+    request: HttpRequest, slug: str, format: str, number: int | None = None
+) -> HttpResponse:
+    engagement = get_engagement_for(request.user, slug, Capability.VIEW)
+    source = artifact_source(engagement, number)
+    content = render_ladder(source.document, format)
+    return _attachment(content, DIAGRAM_TYPES[format], f"{source.file_stem}-ladder.{format}")
+
+
+@require_GET
+def register_csv(request: HttpRequest, slug: str, number: int | None = None) -> HttpResponse:
+    engagement = get_engagement_for(request.user, slug, Capability.VIEW)
+    source = artifact_source(engagement, number)
+    return _attachment(
+        artifacts.register_csv(source.document),
+        "text/csv; charset=utf-8",
+        f"{source.file_stem}-threshold-register.csv",
+    )
+
+
+@require_GET
+def matrix_csv(request: HttpRequest, slug: str, number: int | None = None) -> HttpResponse:
+    engagement = get_engagement_for(request.user, slug, Capability.VIEW)
+    source = artifact_source(engagement, number)
+    return _attachment(
+        artifacts.matrix_csv(source.document),
+        "text/csv; charset=utf-8",
+        f"{source.file_stem}-failure-mode-matrix.csv",
+    )
+
+
+@require_GET
+def reviews_ics(request: HttpRequest, slug: str, number: int | None = None) -> HttpResponse:
+    engagement = get_engagement_for(request.user, slug, Capability.VIEW)
+    source = artifact_source(engagement, number)
+    calendar = artifacts.review_calendar(
+        source.document,
+        title=f"{engagement.client_organisation} escalation framework reviews",
+        uid_prefix=f"{engagement.public_id}-{source.file_stem}",
+    )
+    return _attachment(calendar, "text/calendar; charset=utf-8", f"{source.file_stem}-reviews.ics")
+
+
+@require_GET
+def framework_json(request: HttpRequest, slug: str, number: int | None = None) -> HttpResponse:
+    engagement = get_engagement_for(request.user, slug, Capability.VIEW)
+    source = artifact_source(engagement, number)
+    return _attachment(
+        export_text(source.document), "application/json", f"{source.file_stem}-framework.json"
+    )
+
+
+@require_GET
+def pack_page(request: HttpRequest, slug: str, number: int | None = None) -> HttpResponse:
+    engagement = get_engagement_for(request.user, slug, Capability.VIEW)
+    source = artifact_source(engagement, number)
+    # A pack made before sign-off (watermarked DRAFT) is not the one to offer after it.
+    pack = (
+        Pack.objects.of(engagement.framework, source.version)
+        .filter(signed=source.signed_off)
+        .defer("pdf", "document")
+        .first()
+    )
+    template = "workshops/artifacts/pack.html"
+    return render(
+        request,
+        f"{template}#pack-status" if request.htmx else template,
+        {
+            "engagement": engagement,
+            "source": source,
+            "pack": pack,
+            "links": artifact_links(slug, number),
+            "may_have_pack": engagement.membership.can(source.pack_capability),
+        },
+    )
+
+
+@require_POST
+def generate_pack(request: HttpRequest, slug: str, number: int | None = None) -> HttpResponse:
+    engagement = get_engagement_for(request.user, slug, Capability.VIEW)
+    source = artifact_source(engagement, number)
+    _require_pack_access(engagement, source)
+    request_pack(engagement.framework, source.version, source.document, pack_context(source))
+    return redirect(artifact_links(slug, number)["pack"])
+
+
+@require_GET
+def pack_download(request: HttpRequest, slug: str, public_id: UUID) -> HttpResponse:
+    engagement = get_engagement_for(request.user, slug, Capability.VIEW)
+    pack = get_object_or_404(
+        Pack.objects.select_related("framework", "version"),
+        framework=engagement.framework,
+        public_id=public_id,
+        status=PackStatus.READY,
+    )
+    if not pack.signed and not engagement.membership.can(Capability.COMMENT):
+        raise PermissionDenied("Only people taking part in the review may have a draft pack.")
+    return _attachment(bytes(pack.pdf), "application/pdf", pack.filename)
