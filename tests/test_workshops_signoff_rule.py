@@ -1,9 +1,11 @@
 """The sign-off rule screen: the facilitator chooses whose approval signs a version off."""
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests.factories import make_member, make_user
-from workshops.models import Activity, Engagement, Membership, Role, SignoffRule
+from workshops.models import Activity, Engagement, Invitation, Membership, Role, SignoffRule
 
 URL = reverse("signoff_rule", args=["acme"])
 
@@ -94,3 +96,34 @@ def test_members_read_the_rule_on_the_people_page(client, engagement, facilitato
     client.force_login(observer)
     response = client.get(reverse("people", args=["acme"]))
     assert "signed off when these approvers have approved it" in response.content.decode()
+
+
+def _people_queries(client):
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(reverse("people", args=["acme"])).status_code == 200
+    return len(captured)
+
+
+def _grow(engagement, size):
+    for _ in range(size):
+        approver = make_member(engagement, Role.APPROVER)
+        Invitation.objects.create(
+            engagement=engagement, email=f"x-{approver}@example.com", role="reviewer"
+        )
+
+
+def test_people_page_queries_do_not_grow_with_approvers_and_invitations(
+    client, engagement, facilitator, observer
+):
+    # For the facilitator and a reader of the named rule: session, user, membership, members,
+    # invitations, the approvers of the sign-off form (and of the rule shown to readers).
+    engagement.set_signoff_rule(SignoffRule.NAMED_APPROVERS, set())
+    _grow(engagement, 1)
+    counts = []
+    for user in (facilitator, observer):
+        client.force_login(user)
+        counts.append(_people_queries(client))
+    _grow(engagement, 20)
+    for user, small in zip((facilitator, observer), counts, strict=True):
+        client.force_login(user)
+        assert _people_queries(client) == small

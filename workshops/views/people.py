@@ -33,6 +33,9 @@ def _render_people(
     status: int = 200,
     signoff_form: SignoffRuleForm | None = None,
 ) -> HttpResponse:
+    can_manage = engagement.membership.can(Capability.MANAGE_PEOPLE)
+    if signoff_form is None and can_manage:
+        signoff_form = SignoffRuleForm(engagement=engagement)
     context = {
         "engagement": engagement,
         "memberships": Membership.objects.filter(engagement=engagement).select_related("user"),
@@ -41,8 +44,8 @@ def _render_people(
         ).select_related("invited_by"),
         "form": form,
         "roles": Role.choices,
-        "can_manage": engagement.membership.can(Capability.MANAGE_PEOPLE),
-        "signoff_form": signoff_form or SignoffRuleForm(engagement=engagement),
+        "can_manage": can_manage,
+        "signoff_form": signoff_form,
     }
     return render(request, "workshops/people.html", context, status=status)
 
