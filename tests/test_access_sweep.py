@@ -82,6 +82,9 @@ EXPECTATIONS: dict[str, Rule] = {
     "change_role": Rule(get=None, post=MANAGE),
     "remove_member": Rule(get=None, post=MANAGE),
     "accept_invitation": Rule(get=PUBLIC, post=PUBLIC),
+    "signoff_rule": Rule(get=None, post=MANAGE),
+    "cancel_invitation": Rule(get=None, post=MANAGE),
+    "resend_invitation": Rule(get=None, post=MANAGE),
     "versions": Rule(get=VIEW, post=None),
     "version_freeze": Rule(get=None, post=EDIT),
     "version_compare": Rule(get=VIEW, post=None),
@@ -163,6 +166,13 @@ PARAMETERS: dict[str, Any] = {
         Invitation.objects.create(
             engagement=Engagement.objects.get(slug="demo"), email="new@example.com", role="reviewer"
         ).token
+    ),
+    "invitation_id": lambda: (
+        Invitation.objects.create(
+            engagement=Engagement.objects.get(slug="demo"),
+            email="later@example.com",
+            role="observer",
+        ).pk
     ),
 }
 

@@ -11,7 +11,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 
-from workshops.models import DayNote, Engagement, Membership, Role
+from workshops.models import DayNote, Engagement, Membership, Role, SignoffRule
 
 
 class DateListField(forms.Field):
@@ -155,3 +155,43 @@ class InvitedUserForm(UserCreationForm):
     class Meta(UserCreationForm.Meta):
         model = get_user_model()
         fields = ("username", "first_name", "last_name")
+
+
+class SignoffRuleForm(forms.Form):
+    """Whose approval signs a version off: every approver, or the approvers named here."""
+
+    rule = forms.ChoiceField(
+        choices=SignoffRule.choices, widget=forms.RadioSelect, label="A version is signed off when"
+    )
+    approvers = forms.MultipleChoiceField(
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Named approvers",
+        help_text="Used with “the named approvers”: only these approvers must approve.",
+    )
+
+    def __init__(self, *args: Any, engagement: Engagement, **kwargs: Any) -> None:
+        self.approver_memberships = list(
+            engagement.memberships.filter(role=Role.APPROVER).select_related("user")
+        )
+        kwargs.setdefault(
+            "initial",
+            {
+                "rule": engagement.signoff_rule,
+                "approvers": [
+                    m.user.username for m in self.approver_memberships if m.signoff_required
+                ],
+            },
+        )
+        super().__init__(*args, **kwargs)
+        self.fields["approvers"].choices = [
+            (m.user.username, m.user.get_full_name() or m.user.username)
+            for m in self.approver_memberships
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if cleaned.get("rule") == SignoffRule.NAMED_APPROVERS and not cleaned.get("approvers"):
+            # With nobody named, sign-off would silently fall back to every approver.
+            self.add_error("approvers", "Name at least one approver whose approval is required.")
+        return cleaned

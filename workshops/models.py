@@ -183,6 +183,18 @@ class Engagement(models.Model):
             return [m for m in approvers if m.signoff_required] or approvers
         return approvers
 
+    @transaction.atomic  # the rule and the approvers it names must change together
+    def set_signoff_rule(self, rule: str, named_usernames: set[str]) -> None:
+        """Choose whose approval signs a version off. Under the named rule, `named_usernames`
+        are the approvers who must approve; under "every approver" the names are kept as they
+        were, so switching back restores them."""
+        if rule == SignoffRule.NAMED_APPROVERS:
+            approvers = self.memberships.filter(role=Role.APPROVER)
+            approvers.filter(user__username__in=named_usernames).update(signoff_required=True)
+            approvers.exclude(user__username__in=named_usernames).update(signoff_required=False)
+        self.signoff_rule = rule
+        self.save(update_fields=["signoff_rule"])
+
     def freeze_version(self, user: Any, summary: str) -> Review:
         """Freeze the working draft as the next version, with its review in draft."""
         from escalation.versions import freeze_version
@@ -321,6 +333,26 @@ class Invitation(models.Model):
         if self.expires_at <= django_timezone.now():
             return "This invitation has expired. Ask the facilitator for a new one."
         return ""
+
+    def renew(self) -> None:
+        """A new link and a new week, for an invitation not yet accepted. The old link dies.
+
+        One conditional UPDATE: an acceptance in flight holds the row lock, so this waits for it
+        and then finds the invitation used instead of renewing it.
+        """
+        token, expires_at = new_invitation_token(), invitation_expiry()
+        renewed = Invitation.objects.filter(pk=self.pk, accepted_at__isnull=True).update(
+            token=token, expires_at=expires_at
+        )
+        if not renewed:
+            raise ValidationError("This invitation has already been accepted.")
+        self.token, self.expires_at = token, expires_at
+
+    def cancel(self) -> None:
+        """Withdraw an invitation not yet accepted: its link stops working at once."""
+        cancelled, _ = Invitation.objects.filter(pk=self.pk, accepted_at__isnull=True).delete()
+        if not cancelled:
+            raise ValidationError("This invitation has already been accepted.")
 
     def send(self) -> None:
         inviter = "A facilitator"

@@ -17,6 +17,17 @@ urlpatterns = [
     path("e/<slug:slug>/people/invite/", people.invite, name="invite"),
     path("e/<slug:slug>/people/<str:username>/role/", people.change_role, name="change_role"),
     path("e/<slug:slug>/people/<str:username>/remove/", people.remove_member, name="remove_member"),
+    path("e/<slug:slug>/people/signoff/", people.signoff_rule, name="signoff_rule"),
+    path(
+        "e/<slug:slug>/people/invitations/<int:invitation_id>/cancel/",
+        people.cancel_invitation,
+        name="cancel_invitation",
+    ),
+    path(
+        "e/<slug:slug>/people/invitations/<int:invitation_id>/resend/",
+        people.resend_invitation,
+        name="resend_invitation",
+    ),
     path("invitations/<str:token>/", people.accept_invitation, name="accept_invitation"),
     # Versions, review and sign-off, and the audit trail.
     path("e/<slug:slug>/versions/", reviews.version_list, name="versions"),

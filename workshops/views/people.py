@@ -8,13 +8,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from workshops.audit import record_activity
-from workshops.forms import InvitationForm, InvitedUserForm, RoleForm
+from workshops.forms import InvitationForm, InvitedUserForm, RoleForm, SignoffRuleForm
 from workshops.models import (
     Capability,
     Engagement,
     Invitation,
     Membership,
     Role,
+    SignoffRule,
     get_engagement_for,
 )
 
@@ -26,8 +27,15 @@ def people(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _render_people(
-    request: HttpRequest, engagement: Engagement, form: InvitationForm, status: int = 200
+    request: HttpRequest,
+    engagement: Engagement,
+    form: InvitationForm,
+    status: int = 200,
+    signoff_form: SignoffRuleForm | None = None,
 ) -> HttpResponse:
+    can_manage = engagement.membership.can(Capability.MANAGE_PEOPLE)
+    if signoff_form is None and can_manage:
+        signoff_form = SignoffRuleForm(engagement=engagement)
     context = {
         "engagement": engagement,
         "memberships": Membership.objects.filter(engagement=engagement).select_related("user"),
@@ -36,7 +44,8 @@ def _render_people(
         ).select_related("invited_by"),
         "form": form,
         "roles": Role.choices,
-        "can_manage": engagement.membership.can(Capability.MANAGE_PEOPLE),
+        "can_manage": can_manage,
+        "signoff_form": signoff_form,
     }
     return render(request, "workshops/people.html", context, status=status)
 
@@ -98,6 +107,68 @@ def remove_member(request: HttpRequest, slug: str, username: str) -> HttpRespons
     if membership.user_id == request.user.pk:
         return redirect("home")
     return redirect("people", engagement.slug)
+
+
+def _pending_invitation(engagement: Engagement, invitation_id: int) -> Invitation:
+    return get_object_or_404(
+        Invitation, pk=invitation_id, engagement=engagement, accepted_at__isnull=True
+    )
+
+
+@require_POST
+def cancel_invitation(request: HttpRequest, slug: str, invitation_id: int) -> HttpResponse:
+    engagement = get_engagement_for(request.user, slug, Capability.MANAGE_PEOPLE)
+    invitation = _pending_invitation(engagement, invitation_id)
+    try:
+        invitation.cancel()
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("people", engagement.slug)
+    summary = f"Cancelled the invitation of {invitation.email}."
+    record_activity(engagement, request.user, "cancelled invitation", summary)
+    messages.success(request, f"{summary} Its link no longer works.")
+    return redirect("people", engagement.slug)
+
+
+@require_POST
+def resend_invitation(request: HttpRequest, slug: str, invitation_id: int) -> HttpResponse:
+    engagement = get_engagement_for(request.user, slug, Capability.MANAGE_PEOPLE)
+    invitation = _pending_invitation(engagement, invitation_id)
+    try:
+        invitation.renew()
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("people", engagement.slug)
+    invitation.send()
+    summary = f"Sent {invitation.email} a new invitation link."
+    record_activity(engagement, request.user, "resent invitation", summary)
+    messages.success(request, f"{summary} The previous link no longer works (valid for 7 days).")
+    return redirect("people", engagement.slug)
+
+
+@require_POST
+def signoff_rule(request: HttpRequest, slug: str) -> HttpResponse:
+    engagement = get_engagement_for(request.user, slug, Capability.MANAGE_PEOPLE)
+    form = SignoffRuleForm(request.POST, engagement=engagement)
+    if not form.is_valid():
+        invitation_form = InvitationForm(engagement=engagement)
+        return _render_people(request, engagement, invitation_form, 422, signoff_form=form)
+    names = dict(form.fields["approvers"].choices)
+    before = _signoff_description(engagement, [names[u] for u in form.initial["approvers"]])
+    engagement.set_signoff_rule(form.cleaned_data["rule"], set(form.cleaned_data["approvers"]))
+    after = _signoff_description(engagement, [names[u] for u in form.cleaned_data["approvers"]])
+    if before != after:
+        changes = {"sign-off rule": {"before": before, "after": after}}
+        summary = f"Changed the sign-off rule: {after}."
+        record_activity(engagement, request.user, "changed sign-off rule", summary, changes=changes)
+    messages.success(request, f"Sign-off rule saved: {after}.")
+    return redirect("people", engagement.slug)
+
+
+def _signoff_description(engagement: Engagement, approver_names: list[str]) -> str:
+    if engagement.signoff_rule != SignoffRule.NAMED_APPROVERS:
+        return "every approver must approve"
+    return "only " + ", ".join(sorted(approver_names)) + " must approve"
 
 
 @login_not_required
