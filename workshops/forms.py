@@ -9,7 +9,8 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
+from django.core.validators import MaxLengthValidator
 
 from workshops.models import DayNote, Engagement, Membership, Role
 
@@ -155,3 +156,14 @@ class InvitedUserForm(UserCreationForm):
     class Meta(UserCreationForm.Meta):
         model = get_user_model()
         fields = ("username", "first_name", "last_name")
+
+
+class LoginForm(AuthenticationForm):
+    """Django's login form, refusing an over-long username before authenticating. Django sets the
+    username field's max_length for the widget only, and django-axes would record the whole text
+    of a failed attempt in its 255-character username column: a server error, not a message."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        username = self.fields["username"]
+        username.validators.append(MaxLengthValidator(username.max_length))
