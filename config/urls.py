@@ -15,4 +15,5 @@ urlpatterns = [
     path("import/", transfer.import_framework, name="import_framework"),
 ]
 
+handler400 = "config.errors.bad_request"
 handler500 = "config.errors.server_error"
