@@ -216,3 +216,33 @@ def test_step_pages_answer_any_query(client, facilitator, comments, step, params
     response = client.get(f"/e/acme/steps/{step}/", params, headers=headers)
     server_did_not_fail(response)
     assert response.status_code in (200, 400, 404)
+
+
+@few_examples
+@given(data=form_data(["withdraw-reason"]), number=st.sampled_from([1, 2, 3]))
+def test_withdrawal_never_fails_and_refusals_change_nothing(
+    client, facilitator, comments, data, number
+):
+    client.force_login(facilitator)
+    with rolled_back():
+        post_and_check(client, f"/e/acme/versions/{number}/withdraw/", data)
+
+
+@few_examples
+@given(
+    data=form_data(["direction"], direction=st.sampled_from(["up", "down"])),
+    target=st.sampled_from(
+        [
+            "ladder/levels/fine-tuning",
+            "failure-modes/failure-modes/x",
+            "systems/ai-systems/claims-bot",
+        ]
+    ),
+)
+def test_moving_rows_never_fails_and_refusals_change_nothing(
+    client, facilitator, comments, data, target
+):
+    client.force_login(facilitator)
+    step, collection, key = target.split("/")
+    with rolled_back():
+        post_and_check(client, f"/e/acme/steps/{step}/{collection}/{key}/move/", data)

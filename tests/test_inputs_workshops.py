@@ -228,3 +228,31 @@ def test_new_account_form_never_fails_and_refusals_create_no_account(engagement,
             client, reverse("accept_invitation", args=[invitation.token]), data
         )
         assert (response.status_code == 302) == valid
+
+
+# Django's password forms
+
+
+@few_examples
+@given(data=form_data(["email"], email=st.sampled_from(["fay@example.com", "no@example.com"])))
+def test_password_reset_never_fails_and_changes_nothing(facilitator, data):
+    with rolled_back():
+        before = database_state()
+        response = Client().post(reverse("password_reset"), data)
+        server_did_not_fail(response)
+        assert database_state() == before  # it only sends an email, if anything
+
+
+@few_examples
+@given(
+    data=form_data(
+        ["old_password", "new_password1", "new_password2"],
+        old_password=st.just("pass-word-1"),
+        new_password1=st.just("correct-horse-battery-9"),
+        new_password2=st.just("correct-horse-battery-9"),
+    )
+)
+def test_password_change_never_fails_and_refusals_keep_the_password(client, facilitator, data):
+    client.force_login(facilitator)
+    with rolled_back():
+        post_and_check(client, reverse("password_change"), data)
