@@ -83,6 +83,14 @@ def test_login_never_fails_and_a_refused_login_logs_nobody_in(facilitator, data)
             assert "_auth_user_id" not in client.session
 
 
+@override_settings(AXES_ENABLED=True)
+@pytest.mark.parametrize("url", ["/accounts/login/", "/admin/login/"])
+def test_an_over_long_username_is_refused_on_both_login_pages(db, url):
+    response = Client().post(url, {"username": "x" * 300, "password": "guess"})
+    assert response.status_code == 200
+    assert "at most 150 characters" in response.content.decode()
+
+
 # New engagement and settings
 
 
