@@ -246,3 +246,13 @@ def test_moving_rows_never_fails_and_refusals_change_nothing(
     step, collection, key = target.split("/")
     with rolled_back():
         post_and_check(client, f"/e/acme/steps/{step}/{collection}/{key}/move/", data)
+
+
+@pytest.mark.parametrize(
+    "address", ["/e/acme/audit/?person=%00", "/e/acme/steps/systems/?edit=ai-systems:%00"]
+)
+def test_a_nul_character_in_a_query_is_refused_with_a_clear_400(client, observer, address):
+    client.force_login(observer)
+    response = client.get(address)
+    assert response.status_code == 400
+    assert "NUL character" in response.content.decode()

@@ -264,3 +264,10 @@ def test_password_change_never_fails_and_refusals_keep_the_password(client, faci
     client.force_login(facilitator)
     with rolled_back():
         post_and_check(client, reverse("password_change"), data)
+
+
+def test_a_nul_character_in_an_address_is_refused_with_a_clear_400(client, facilitator):
+    client.force_login(facilitator)
+    response = client.post("/e/acme/people/fay%00/role/", {"role": "observer"})
+    assert response.status_code == 400
+    assert "NUL character" in response.content.decode()
