@@ -1,11 +1,14 @@
-"""The server-error page: a database outage gets a clear 503 instead of a generic 500."""
+"""The error pages: a database outage gets a clear 503 instead of a generic 500, and a request
+too large to read a clear 413 instead of a bare 400."""
 
 from __future__ import annotations
 
 import logging
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.db import DatabaseError, connections
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.template.loader import render_to_string
 from django.views.decorators.csrf import requires_csrf_token
 
@@ -35,3 +38,21 @@ def database_is_down() -> bool:
         connection.close()
         return True
     return False
+
+
+@requires_csrf_token
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's handler400, for refused requests Django cannot even read (the body too large,
+    too many fields) and other suspicious ones: say what happened, and that nothing was saved."""
+    if isinstance(exception, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
+        reason = (
+            f"What you sent is larger than this page accepts (about {limit} MB). "
+            "Nothing was saved: send less, or a smaller file."
+        )
+        context = {"reason": reason, "too_big": True}
+        return HttpResponse(render_to_string("400.html", context), status=413)
+    reason = None
+    if isinstance(exception, TooManyFieldsSent | TooManyFilesSent):
+        reason = "The form sent more fields or files than any page here has. Nothing was saved."
+    return HttpResponseBadRequest(render_to_string("400.html", {"reason": reason}))

@@ -1,9 +1,13 @@
 from django.contrib import admin
+from django.contrib.auth.views import LoginView
 from django.urls import include, path
 
 from escalation.views import transfer
+from workshops.forms import LoginForm
 
 urlpatterns = [
+    # Django's login view with a form that refuses over-long usernames (see LoginForm).
+    path("accounts/login/", LoginView.as_view(authentication_form=LoginForm), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("", include("workshops.urls")),
@@ -11,4 +15,5 @@ urlpatterns = [
     path("import/", transfer.import_framework, name="import_framework"),
 ]
 
+handler400 = "config.errors.bad_request"
 handler500 = "config.errors.server_error"

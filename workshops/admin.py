@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 
+from workshops.forms import AdminLoginForm
 from workshops.models import (
     Activity,
     Approval,
@@ -71,3 +72,6 @@ class ReviewAdmin(admin.ModelAdmin):
 admin.site.register(ReviewEvent)
 admin.site.register(Comment)
 admin.site.register(Approval)
+
+# An over-long username must be a message, not a row django-axes cannot store (see LoginForm).
+admin.site.login_form = AdminLoginForm

@@ -8,8 +8,10 @@ import zoneinfo
 from typing import Any
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import get_user_model
-from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
+from django.core.validators import MaxLengthValidator
 
 from workshops.models import DayNote, Engagement, Membership, Role, SignoffRule
 
@@ -195,3 +197,18 @@ class SignoffRuleForm(forms.Form):
             # With nobody named, sign-off would silently fall back to every approver.
             self.add_error("approvers", "Name at least one approver whose approval is required.")
         return cleaned
+
+
+class LoginForm(AuthenticationForm):
+    """Django's login form, refusing an over-long username before authenticating. Django sets the
+    username field's max_length for the widget only, and django-axes would record the whole text
+    of a failed attempt in its 255-character username column: a server error, not a message."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        username = self.fields["username"]
+        username.validators.append(MaxLengthValidator(username.max_length))
+
+
+class AdminLoginForm(LoginForm, AdminAuthenticationForm):
+    """The admin's login form, with the same refusal."""

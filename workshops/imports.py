@@ -45,7 +45,8 @@ def import_engagement(
     engagement = Engagement.objects.create(
         slug=slug or free_engagement_slug(framework.name),
         client_organisation=client_organisation or framework.name,
-        title=title or f"{framework.name} (imported)",
+        # The name may fill its 200 characters; the title has no more room than that.
+        title=title or f"{framework.name[:189]} (imported)",
         start_date=start_date or next_monday(),
         framework=framework,
     )
@@ -57,8 +58,10 @@ def import_engagement(
     return engagement
 
 
-class ImportEngagementForm(forms.Form):
-    file = forms.FileField(label="Framework file (JSON)")
+class EngagementDetailsForm(forms.Form):
+    """What the new engagement is called and when it starts; blank fields come from the file.
+    The upload page and the command both check these, so neither creates a broken engagement."""
+
     slug = forms.SlugField(
         max_length=60,
         required=False,
@@ -71,6 +74,24 @@ class ImportEngagementForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text="Blank: next Monday.",
     )
+
+    def clean_slug(self) -> str:
+        slug = self.cleaned_data["slug"]
+        if slug and Engagement.objects.filter(slug=slug).exists():
+            raise forms.ValidationError(f"An engagement at “{slug}” exists already: pick another.")
+        return slug
+
+
+# What browsers send for a .json file; octet-stream is what they send when they do not know.
+JSON_CONTENT_TYPES = {"application/json", "text/json", "application/octet-stream"}
+
+
+class ImportEngagementForm(EngagementDetailsForm):
+    file = forms.FileField(
+        label="Framework file (JSON)",
+        widget=forms.ClearableFileInput(attrs={"accept": ".json,application/json"}),
+        help_text="A .json file of at most 2 MB.",
+    )
     field_order: ClassVar[list[str]] = [
         "file",
         "client_organisation",
@@ -79,14 +100,20 @@ class ImportEngagementForm(forms.Form):
         "start_date",
     ]
 
-    def clean_slug(self) -> str:
-        slug = self.cleaned_data["slug"]
-        if slug and Engagement.objects.filter(slug=slug).exists():
-            raise forms.ValidationError(f"An engagement at “{slug}” exists already: pick another.")
-        return slug
-
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith(".json") or upload.content_type not in (
+            JSON_CONTENT_TYPES
+        ):
+            raise forms.ValidationError(
+                "Upload a framework document: a .json file (application/json), "
+                "as downloaded from an engagement."
+            )
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(
+                f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB; "
+                "a framework document is far smaller."
+            )
         try:
             self.document = parse_document_text(upload.read(MAX_UPLOAD_BYTES + 1))
         except DocumentError as error:

@@ -174,8 +174,12 @@ def version_comment(request: HttpRequest, slug: str, number: int) -> HttpRespons
     engagement = get_engagement_for(request.user, slug, Capability.COMMENT)
     review = _review(engagement, number)
     form = CommentForm(request.POST)
+    parent_id = form.cleaned_data.get("parent") if form.is_valid() else None
+    parent = review.comments.filter(pk=parent_id).first() if parent_id is not None else None
+    if parent_id is not None and parent is None:
+        # A reply to a comment of another version or engagement, or to none: never a new thread.
+        form.add_error(None, "The comment you replied to is not on this version.")
     if form.is_valid():
-        parent = review.comments.filter(pk=form.cleaned_data["parent"]).first()
         try:
             comment = review.add_comment(
                 request.user, form.cleaned_data["body"], form.cleaned_data["item"], parent

@@ -11,6 +11,14 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from escalation.document import DocumentError, parse_document_text
 
+# The form's fields by the options that fill them, to name the option in a refusal.
+OPTIONS = {
+    "slug": "slug",
+    "client_organisation": "client",
+    "title": "title",
+    "start_date": "start-date",
+}
+
 
 class Command(BaseCommand):
     help = "Create a new engagement whose framework is read from FILE (a framework document)."
@@ -29,24 +37,31 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         # The one place escalation reaches into workshops: the import creates an engagement.
-        from workshops.imports import import_engagement
-        from workshops.models import Engagement
+        from workshops.imports import EngagementDetailsForm, import_engagement
 
         path = options["file"]
         try:
             text = sys.stdin.read() if path == "-" else Path(path).read_bytes()
         except OSError as error:
             raise CommandError(f"Cannot read {path}: {error.strerror}.") from None
-        if options["slug"] and Engagement.objects.filter(slug=options["slug"]).exists():
-            raise CommandError(f"An engagement with slug {options['slug']!r} exists already.")
-        try:
-            engagement = import_engagement(
-                parse_document_text(text),
-                slug=options["slug"],
-                client_organisation=options["client"],
-                title=options["title"],
-                start_date=options["start_date"],
+        details = EngagementDetailsForm(
+            {
+                "slug": options["slug"],
+                "client_organisation": options["client"],
+                "title": options["title"],
+                "start_date": options["start_date"] or "",
+            }
+        )
+        if not details.is_valid():
+            raise CommandError(
+                "Nothing was created:\n  "
+                + "\n  ".join(
+                    f"--{OPTIONS[name]}: {' '.join(problems)}"
+                    for name, problems in details.errors.items()
+                )
             )
+        try:
+            engagement = import_engagement(parse_document_text(text), **details.cleaned_data)
         except DocumentError as error:
             raise CommandError(
                 "The file was refused, nothing was created:\n  " + "\n  ".join(error.problems)

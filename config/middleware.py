@@ -1,0 +1,49 @@
+"""Request checks that hold for every URL, before any view runs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.template.loader import render_to_string
+
+
+def refuse_nul_characters(
+    get_response: Callable[[HttpRequest], HttpResponse],
+) -> Callable[[HttpRequest], HttpResponse]:
+    """A NUL character in the path or the query string is refused with a 400. No address of ours
+    carries one, and PostgreSQL cannot compare text with it: a username, token or filter holding
+    one would otherwise reach a query and fail as a server error. Form fields are the forms' job
+    (Django's CharField refuses NUL with a message beside the field)."""
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        query_text = "".join(key + "".join(values) for key, values in request.GET.lists())
+        if "\x00" in request.path or "\x00" in query_text:
+            reason = "The address contains a NUL character, which no page here accepts."
+            return HttpResponseBadRequest(render_to_string("400.html", {"reason": reason}))
+        return get_response(request)
+
+    return middleware
+
+
+def refuse_oversized_bodies(
+    get_response: Callable[[HttpRequest], HttpResponse],
+) -> Callable[[HttpRequest], HttpResponse]:
+    """A body larger than any page takes (the framework import's 2 MB file and a few fields) is
+    refused by its declared length before anything reads it. Django caps form fields
+    (DATA_UPLOAD_MAX_MEMORY_SIZE) but streams an upload of any size to a temporary file first,
+    and the CSRF check reads the body before a view could refuse it. config.errors answers 413."""
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 64 * 1024
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0  # Django itself treats a malformed length as no body
+        if length > limit:
+            raise RequestDataTooBig(f"Request body of {length} bytes refused (limit {limit}).")
+        return get_response(request)
+
+    return middleware
