@@ -37,10 +37,10 @@ bench: env system-packages migrate demo ## Page latency and query counts, then t
 LOAD_ENV := DEBUG=false SECRET_KEY=load-test-only-not-a-secret ALLOWED_HOSTS=127.0.0.1 AXES_ENABLED=false
 load: env migrate demo
 	$(LOAD_ENV) $(MANAGE) collectstatic --no-input -v0
-	@$(LOAD_ENV) $(VENV)/bin/gunicorn config.wsgi:application --bind 127.0.0.1:8001 --workers 4 \
+	@$(LOAD_ENV) $(VENV)/bin/gunicorn config.wsgi:application --bind 127.0.0.1:8001 --workers 4 --threads 2 \
 	  --daemon --pid .load-gunicorn.pid --error-logfile .load-gunicorn.log
 	@sleep 3; status=0; \
-	$(VENV)/bin/locust -f tests/load/locustfile.py --headless --users 50 --spawn-rate 10 \
+	$(LOAD_ENV) $(VENV)/bin/locust -f tests/load/locustfile.py --headless --users 50 --spawn-rate 10 \
 	  --run-time 60s --host http://127.0.0.1:8001 --only-summary || status=$$?; \
 	kill $$(cat .load-gunicorn.pid); rm -f .load-gunicorn.pid; exit $$status
 
