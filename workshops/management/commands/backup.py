@@ -3,8 +3,6 @@ from typing import cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
-
-# The only backend in DATABASES: the client programs need its server's major version.
 from django.db.backends.postgresql.base import DatabaseWrapper as PostgreSQLConnection
 
 from config.database import client_program, connected_libpq_url
@@ -18,6 +16,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, file: str, **options: object) -> None:
         command = [
+            # DATABASES holds PostgreSQL only; pg_dump must match its server's major version.
             client_program("pg_dump", cast(PostgreSQLConnection, connection).pg_version // 10000),
             "--format=custom",
             "--no-owner",

@@ -3,8 +3,6 @@ from typing import cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
-
-# The only backend in DATABASES: the client programs need its server's major version.
 from django.db.backends.postgresql.base import DatabaseWrapper as PostgreSQLConnection
 
 from config.database import client_program, connected_libpq_url
