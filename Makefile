@@ -24,6 +24,7 @@ test: env system-packages lint ## Lint, migrations check and the whole suite (br
 lint: env
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	DEBUG=true $(VENV)/bin/mypy
 
 format: env
 	$(VENV)/bin/ruff format .

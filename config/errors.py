@@ -46,11 +46,11 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     too many fields) and other suspicious ones: say what happened, and that nothing was saved."""
     if isinstance(exception, RequestDataTooBig):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
-        reason = (
+        too_big = (
             f"What you sent is larger than this page accepts (about {limit} MB). "
             "Nothing was saved: send less, or a smaller file."
         )
-        context = {"reason": reason, "too_big": True}
+        context = {"reason": too_big, "too_big": True}
         return HttpResponse(render_to_string("400.html", context), status=413)
     reason = None
     if isinstance(exception, TooManyFieldsSent | TooManyFilesSent):

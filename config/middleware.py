@@ -3,11 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.template.loader import render_to_string
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from django_htmx.middleware import HtmxDetails
+
+
+class SignedInRequest(HttpRequest):
+    """The request a view receives unless it is marked @login_not_required: the middleware
+    above has made sure its user is signed in (LoginRequiredMiddleware) and attached `htmx`
+    (django-htmx). A type for annotations only; at run time it is Django's HttpRequest."""
+
+    user: User
+    htmx: HtmxDetails
 
 
 def refuse_nul_characters(

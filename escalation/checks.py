@@ -118,8 +118,8 @@ def _check_systems_and_thresholds(content: FrameworkContent) -> list[Problem]:
                 )
             )
     for threshold in content.thresholds:
-        system = systems.get(threshold.ai_system_id)
-        if system is None:
+        threshold_system = systems.get(threshold.ai_system_id)
+        if threshold_system is None:
             problems.append(
                 _blocking(
                     "thresholds",
@@ -127,11 +127,11 @@ def _check_systems_and_thresholds(content: FrameworkContent) -> list[Problem]:
                     f"edit=thresholds:{threshold.key}",
                 )
             )
-        elif threshold.output_type and threshold.output_type not in system.output_types:
+        elif threshold.output_type and threshold.output_type not in threshold_system.output_types:
             problems.append(
                 _blocking(
                     "thresholds",
-                    f"A threshold of {system.name} names the output type "
+                    f"A threshold of {threshold_system.name} names the output type "
                     f"“{threshold.output_type}”, which the system does not list.",
                     f"edit=thresholds:{threshold.key}",
                 )

@@ -52,7 +52,8 @@ def copy_framework(source: Framework, name: str | None = None) -> Framework:
     )
 
     carried = _by_key(document["ai_systems"])
-    systems = {
+    # Keyed by old id; an unset reference (None) finds nothing and stays unset in the copy.
+    systems: dict[int | None, AISystem] = {
         old.pk: AISystem.objects.create(
             framework=framework, carried_over=carried[old.key], **_content(old)
         )
@@ -71,7 +72,7 @@ def copy_framework(source: Framework, name: str | None = None) -> Framework:
     }
 
     carried = _by_key(document["levels"])
-    levels = {}
+    levels: dict[int | None, EscalationLevel] = {}
     for old in EscalationLevel.objects.filter(framework=source).prefetch_related(
         "trigger_thresholds"
     ):

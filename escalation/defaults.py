@@ -323,7 +323,7 @@ def fill_demo_framework(framework: Framework, engagement_end: datetime.date) -> 
         level.cost_ceiling, level.currency = Decimal(ceiling), "EUR"
         level.estimated_cost_delta, level.timeline_delta_days = Decimal(delta), days
         level.save()
-        level.trigger_thresholds.set([thresholds[pair] for pair in triggers[kind]])
+        level.trigger_thresholds.set([thresholds[pair] for pair in triggers[LevelKind(kind)]])
     owners = {
         FailureKind.FACTUAL_ERROR: ("Claims knowledge team", Severity.HIGH),
         FailureKind.HALLUCINATION: ("AI platform team", Severity.CRITICAL),
@@ -344,7 +344,7 @@ def fill_demo_framework(framework: Framework, engagement_end: datetime.date) -> 
         failure.immediate_mitigation = "Route affected cases to human review; notify the owner."
         failure.long_term_fix = "Fix at the recommended level; add the cases to the test set."
         failure.save()
-    for position, (system, metric, change, days) in enumerate(
+    for position, (watched_system, metric, change, days) in enumerate(
         [
             (support, DriftMetric.QUALITY, "groundedness drops by more than 5 points", 7),
             (extraction, DriftMetric.ERROR_RATE, "rises above 1.5 % for a week", 7),
@@ -354,9 +354,11 @@ def fill_demo_framework(framework: Framework, engagement_end: datetime.date) -> 
     ):
         DriftTrigger.objects.create(
             framework=framework,
-            key=DriftTrigger.free_key(framework, f"{metric}-{system.key if system else 'all'}"),
+            key=DriftTrigger.free_key(
+                framework, f"{metric}-{watched_system.key if watched_system else 'all'}"
+            ),
             position=position,
-            ai_system=system,
+            ai_system=watched_system,
             metric=metric,
             change=change,
             window_days=days,

@@ -544,15 +544,16 @@ class _Reader:
                 for name, (target, many) in fields.items():
                     where = f"{place}[{index}].{name}"
                     value = item.get(name)
-                    wanted = value if many else [value]
-                    if many and not (
-                        isinstance(value, list) and all(isinstance(v, str) for v in value)
-                    ):
+                    if not many:
+                        wanted = [value]
+                    elif not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
                         self.problems.append(f"{where}: expected a list of keys")
                         continue
-                    if many and len(set(value)) != len(value):
+                    elif len(set(value)) != len(value):
                         self.problems.append(f"{where}: a key is listed twice")
                         continue
+                    else:
+                        wanted = value
                     for key in wanted:
                         if key is None and not many and instance._meta.get_field(name).null:
                             continue

@@ -4,7 +4,7 @@ message beside the field, so the database's refusal is never what a facilitator 
 from __future__ import annotations
 
 import re
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from django import forms
 from django.db import models
@@ -43,7 +43,7 @@ class ItemForm(forms.ModelForm):
         self.stale_current: list[tuple[str, str]] = []
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         for name in self.unique_fields:
             value = cleaned.get(name)
             if value in (None, ""):
@@ -59,7 +59,7 @@ class ItemForm(forms.ModelForm):
     def validate_constraints(self) -> None:
         # The checks above give each constraint its human message; Django's generic "Constraint
         # ... is violated" is only a safety net for a rule they missed, so it runs last.
-        if not self._errors:
+        if not self.errors:  # full_clean is running: this reads the errors so far
             super().validate_constraints()
 
     def new_key(self) -> str:
@@ -153,7 +153,8 @@ class ThresholdForm(ItemForm):
 
     def __init__(self, *args: Any, framework: Framework, **kwargs: Any) -> None:
         super().__init__(*args, framework=framework, **kwargs)
-        self.fields["ai_system"].queryset = AISystem.objects.filter(framework=framework)  # type: ignore[attr-defined]
+        ai_system = cast(forms.ModelChoiceField, self.fields["ai_system"])
+        ai_system.queryset = AISystem.objects.filter(framework=framework)
         for name in ["quality_floor", "error_rate_ceiling_pct", "confidence_minimum"]:
             self.fields[name].widget.attrs["inputmode"] = "decimal"
 
@@ -217,9 +218,8 @@ class FailureModeForm(ItemForm):
 
     def __init__(self, *args: Any, framework: Framework, **kwargs: Any) -> None:
         super().__init__(*args, framework=framework, **kwargs)
-        self.fields["recommended_level"].queryset = EscalationLevel.objects.filter(  # type: ignore[attr-defined]
-            framework=framework
-        )
+        recommended_level = cast(forms.ModelChoiceField, self.fields["recommended_level"])
+        recommended_level.queryset = EscalationLevel.objects.filter(framework=framework)
 
 
 class LadderLevelForm(ItemForm):
@@ -249,9 +249,10 @@ class LadderLevelForm(ItemForm):
 
     def __init__(self, *args: Any, framework: Framework, **kwargs: Any) -> None:
         super().__init__(*args, framework=framework, **kwargs)
-        self.fields["trigger_thresholds"].queryset = Threshold.objects.filter(  # type: ignore[attr-defined]
-            framework=framework
-        ).select_related("ai_system")
+        trigger_thresholds = cast(forms.ModelMultipleChoiceField, self.fields["trigger_thresholds"])
+        trigger_thresholds.queryset = Threshold.objects.filter(framework=framework).select_related(
+            "ai_system"
+        )
 
 
 class GovernanceLevelForm(ItemForm):
@@ -306,8 +307,9 @@ class DriftTriggerForm(ItemForm):
 
     def __init__(self, *args: Any, framework: Framework, **kwargs: Any) -> None:
         super().__init__(*args, framework=framework, **kwargs)
-        self.fields["ai_system"].queryset = AISystem.objects.filter(framework=framework)  # type: ignore[attr-defined]
-        self.fields["ai_system"].empty_label = "Every AI system"  # type: ignore[attr-defined]
+        ai_system = cast(forms.ModelChoiceField, self.fields["ai_system"])
+        ai_system.queryset = AISystem.objects.filter(framework=framework)
+        ai_system.empty_label = "Every AI system"
 
     def new_key(self) -> str:
         system = self.cleaned_data.get("ai_system")

@@ -32,7 +32,7 @@ from django.utils.text import slugify
 class StaleEditError(Exception):
     """Someone else saved this item after it was loaded into the form."""
 
-    def __init__(self, current: FrameworkItem) -> None:
+    def __init__(self, current: FrameworkItem | Framework) -> None:
         super().__init__(f"{current} was changed by someone else")
         self.current = current
 
@@ -83,7 +83,7 @@ class Framework(models.Model):
             **values, row_version=F("row_version") + 1, updated_at=now
         )
         if not updated:
-            raise StaleEditError(Framework.objects.get(pk=self.pk))  # type: ignore[arg-type]
+            raise StaleEditError(Framework.objects.get(pk=self.pk))
         self.row_version = loaded_row_version + 1
         self.updated_at = now
 

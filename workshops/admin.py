@@ -1,6 +1,7 @@
 """Staff see every engagement here; members see only theirs in the app."""
 
 from django.contrib import admin
+from django.http import HttpRequest
 
 from workshops.forms import AdminLoginForm
 from workshops.models import (
@@ -59,7 +60,7 @@ class ActivityAdmin(admin.ModelAdmin):
     list_select_related = ["engagement", "actor"]
     list_filter = ["verb"]
 
-    def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request: HttpRequest, obj: Activity | None = None) -> bool:
         return False  # the audit trail is not edited
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import re
 import zoneinfo
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
@@ -13,7 +13,14 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.core.validators import MaxLengthValidator
 
-from workshops.models import DayNote, Engagement, Membership, Role, SignoffRule
+from workshops.models import (
+    DayNote,
+    Engagement,
+    EngagementStatus,
+    Membership,
+    Role,
+    SignoffRule,
+)
 
 
 class DateListField(forms.Field):
@@ -98,13 +105,13 @@ class NewEngagementForm(EngagementSettingsForm):
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Only frameworks the user facilitated: copying must not leak another client's content.
-        self.fields["copy_from"].queryset = Engagement.objects.filter(
+        cast(forms.ModelChoiceField, self.fields["copy_from"]).queryset = Engagement.objects.filter(
             memberships__user=user, memberships__role=Role.FACILITATOR
         ).order_by("-start_date")
 
 
 class StatusForm(forms.Form):
-    status = forms.ChoiceField(choices=Engagement._meta.get_field("status").choices)
+    status = forms.ChoiceField(choices=EngagementStatus.choices)
 
 
 class DayNoteForm(forms.ModelForm):
@@ -123,7 +130,7 @@ class DayNoteForm(forms.ModelForm):
         }
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         if cleaned.get("decisions", "").strip() and not cleaned.get("attendees", "").strip():
             # A decision without the people who took it cannot be traced in a review.
             self.add_error("attendees", "Record who was present before recording decisions.")
@@ -186,13 +193,17 @@ class SignoffRuleForm(forms.Form):
             },
         )
         super().__init__(*args, **kwargs)
-        self.fields["approvers"].choices = [
-            (m.user.username, m.user.get_full_name() or m.user.username)
+        # Each approver's username and the name shown for them (the view's activity summary too).
+        self.approver_names = {
+            m.user.username: m.user.get_full_name() or m.user.username
             for m in self.approver_memberships
-        ]
+        }
+        cast(forms.MultipleChoiceField, self.fields["approvers"]).choices = list(
+            self.approver_names.items()
+        )
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         if cleaned.get("rule") == SignoffRule.NAMED_APPROVERS and not cleaned.get("approvers"):
             # With nobody named, sign-off would silently fall back to every approver.
             self.add_error("approvers", "Name at least one approver whose approval is required.")
@@ -206,7 +217,7 @@ class LoginForm(AuthenticationForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        username = self.fields["username"]
+        username = cast(forms.CharField, self.fields["username"])
         username.validators.append(MaxLengthValidator(username.max_length))
 
 

@@ -4,7 +4,7 @@ share this, so both validate the same way and create the same rows."""
 from __future__ import annotations
 
 import datetime
-from typing import Any, ClassVar
+from typing import Any
 
 from django import forms
 from django.db import transaction
@@ -92,7 +92,7 @@ class ImportEngagementForm(EngagementDetailsForm):
         widget=forms.ClearableFileInput(attrs={"accept": ".json,application/json"}),
         help_text="A .json file of at most 2 MB.",
     )
-    field_order: ClassVar[list[str]] = [
+    field_order = [
         "file",
         "client_organisation",
         "title",

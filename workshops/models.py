@@ -113,6 +113,10 @@ class Engagement(models.Model):
 
     objects = EngagementQuerySet.as_manager()
 
+    # Not a column: get_engagement_for() attaches the requesting user's membership to the
+    # engagement it returns, so views ask `engagement.membership.can(...)` without a query.
+    membership: Membership
+
     class Meta:
         ordering: ClassVar[list[str]] = ["-start_date", "title"]
         constraints: ClassVar[list[Any]] = [
@@ -241,7 +245,7 @@ def get_engagement_for(user: Any, slug: str, capability: str = Capability.VIEW) 
             f"As {membership.get_role_display().lower()} you cannot {Capability(capability).label}."
         )
     engagement = membership.engagement
-    engagement.membership = membership  # type: ignore[attr-defined]
+    engagement.membership = membership
     return engagement
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from django.db import models
 
-from escalation.steps import STEPS_BY_KEY
+from escalation.steps import STEPS_BY_KEY, Step
 
 
 class Requirement(models.TextChoices):
@@ -295,7 +295,7 @@ class PlannedDay:
         return _unique(key for day in self.template_days for key in day.step_keys)
 
     @property
-    def steps(self) -> list[object]:
+    def steps(self) -> list[Step]:
         return [STEPS_BY_KEY[key] for key in self.step_keys]
 
     @property

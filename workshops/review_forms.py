@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -61,8 +61,8 @@ class CompareForm(forms.Form):
     def __init__(self, *args: Any, numbers: list[int], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         choices = [(str(n), f"v{n}") for n in numbers] + [(DRAFT, "Working draft")]
-        self.fields["a"].choices = choices
-        self.fields["b"].choices = choices
+        cast(forms.ChoiceField, self.fields["a"]).choices = choices
+        cast(forms.ChoiceField, self.fields["b"]).choices = choices
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -1,3 +1,6 @@
+from collections.abc import Callable
+
+from django.http import HttpResponse
 from django.urls import path
 
 from workshops.views import days, engagements, people, reviews
@@ -71,7 +74,7 @@ from workshops.views import artifacts  # noqa: E402  (kept apart: other areas ad
 
 # The artifacts, for the working draft (e/<slug>/artifacts/...) and for each frozen version
 # (e/<slug>/versions/<number>/artifacts/...): the same views, `number` absent for the draft.
-_ARTIFACT_ROUTES = [
+_ARTIFACT_ROUTES: list[tuple[str, Callable[..., HttpResponse], str, dict[str, str]]] = [
     ("", artifacts.artifacts_page, "artifacts", {}),
     ("ladder.svg", artifacts.ladder_download, "ladder_svg", {"format": "svg"}),
     ("ladder.png", artifacts.ladder_download, "ladder_png", {"format": "png"}),

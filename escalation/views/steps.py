@@ -10,11 +10,12 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from config.middleware import SignedInRequest
 from escalation.checks import step_completion
 from escalation.document import item_document
 from escalation.forms import (
@@ -338,7 +339,7 @@ def _threshold_groups(framework: Framework, rows: list[Row]) -> list[dict[str, A
 
 
 def _render_editor(
-    request: HttpRequest,
+    request: SignedInRequest,
     engagement: Engagement,
     step_key: str,
     open_form: OpenForm | None = None,
@@ -346,7 +347,7 @@ def _render_editor(
 ) -> HttpResponse:
     step, editor = _step(step_key)
     framework = engagement.framework
-    can_edit = engagement.membership.can(Capability.EDIT)  # type: ignore[attr-defined]
+    can_edit = engagement.membership.can(Capability.EDIT)
     if open_form is not None:
         _focus_first_field(open_form.form)
     settings_form = None
@@ -366,14 +367,16 @@ def _render_editor(
         "settings_form": settings_form,
         "settings_display": [
             (settings_form.fields[name].label, _shown(framework, name))
-            for name in (settings_form.Meta.fields if settings_form else [])
-        ],
+            for name in settings_form._meta.fields or []
+        ]
+        if settings_form
+        else [],
         "settings_stale": bool(
             open_form and open_form.collection == "settings" and open_form.stale
         ),
         "step_url": reverse("step", args=[engagement.slug, step.key]),
     }
-    if request.htmx or request.GET.get("embed"):  # type: ignore[attr-defined]
+    if request.htmx or request.GET.get("embed"):
         return render(request, "escalation/steps/step.html#editor", context, status=status)
     context["completion"] = step_completion(framework).get(step.key, 0)
     context["all_steps"] = STEPS
@@ -388,8 +391,8 @@ def _focus_first_field(form: Any) -> None:
         form.fields[(wrong or names)[0]].widget.attrs["autofocus"] = True
 
 
-def _changed(request: HttpRequest, engagement: Engagement, step_key: str) -> HttpResponse:
-    if request.htmx:  # type: ignore[attr-defined]
+def _changed(request: SignedInRequest, engagement: Engagement, step_key: str) -> HttpResponse:
+    if request.htmx:
         return _render_editor(request, engagement, step_key)
     return redirect("step", engagement.slug, step_key)
 
@@ -403,7 +406,7 @@ def _changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
 
 
 def _record(
-    request: HttpRequest,
+    request: SignedInRequest,
     engagement: Engagement,
     verb: str,
     summary: str,
@@ -415,9 +418,9 @@ def _record(
     record_activity(engagement, request.user, verb, summary, item=item, changes=changes)
 
 
-def _stale_status(request: HttpRequest) -> int:
+def _stale_status(request: SignedInRequest) -> int:
     # 409 says what happened; htmx only swaps 2xx and 422, so it gets 422 with the same fragment.
-    return 422 if request.htmx else 409  # type: ignore[attr-defined]
+    return 422 if request.htmx else 409
 
 
 def _stale_form(form: Any, current: Any, **kwargs: Any) -> Any:
@@ -443,7 +446,7 @@ def _shown(instance: Any, name: str) -> str:
 
 
 def _requested_form(
-    request: HttpRequest, editor: StepEditor, framework: Framework
+    request: SignedInRequest, editor: StepEditor, framework: Framework
 ) -> OpenForm | None:
     """The form a link asked to open: `?add=<list>` (optionally prefilled with `ai_system` and
     `output_type`) or `?edit=<list>:<key>`."""
@@ -470,7 +473,7 @@ def _requested_form(
 
 
 @require_GET
-def step(request: HttpRequest, slug: str, step_key: str) -> HttpResponse:
+def step(request: SignedInRequest, slug: str, step_key: str) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug, Capability.VIEW)
     editor = _step(step_key)[1]
     open_form = _requested_form(request, editor, engagement.framework)
@@ -478,7 +481,9 @@ def step(request: HttpRequest, slug: str, step_key: str) -> HttpResponse:
 
 
 @require_POST
-def step_item_add(request: HttpRequest, slug: str, step_key: str, collection: str) -> HttpResponse:
+def step_item_add(
+    request: SignedInRequest, slug: str, step_key: str, collection: str
+) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug, Capability.EDIT)
     kind = _collection(_step(step_key)[1], collection)
     if not kind.can_add:
@@ -500,7 +505,7 @@ def step_item_add(request: HttpRequest, slug: str, step_key: str, collection: st
 
 @require_POST
 def step_item_edit(
-    request: HttpRequest, slug: str, step_key: str, collection: str, item_key: str
+    request: SignedInRequest, slug: str, step_key: str, collection: str, item_key: str
 ) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug, Capability.EDIT)
     kind = _collection(_step(step_key)[1], collection)
@@ -533,7 +538,7 @@ def step_item_edit(
 
 @require_POST
 def step_item_delete(
-    request: HttpRequest, slug: str, step_key: str, collection: str, item_key: str
+    request: SignedInRequest, slug: str, step_key: str, collection: str, item_key: str
 ) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug, Capability.EDIT)
     kind = _collection(_step(step_key)[1], collection)
@@ -551,7 +556,7 @@ def step_item_delete(
 
 @require_POST
 def step_item_move(
-    request: HttpRequest, slug: str, step_key: str, collection: str, item_key: str
+    request: SignedInRequest, slug: str, step_key: str, collection: str, item_key: str
 ) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug, Capability.EDIT)
     kind = _collection(_step(step_key)[1], collection)
@@ -569,7 +574,7 @@ def step_item_move(
 
 
 @require_POST
-def step_settings(request: HttpRequest, slug: str, step_key: str) -> HttpResponse:
+def step_settings(request: SignedInRequest, slug: str, step_key: str) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug, Capability.EDIT)
     editor = _step(step_key)[1]
     if editor.settings_form is None:

@@ -4,11 +4,13 @@ engagement from it."""
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from config.middleware import SignedInRequest
 from escalation.document import DocumentError, build_document, export_text
 from workshops.imports import ImportEngagementForm, import_engagement
 from workshops.models import Capability, Membership, Role, get_engagement_for
@@ -25,15 +27,15 @@ def framework_json(request: HttpRequest, slug: str) -> HttpResponse:
     return response
 
 
-def _may_import(user: object) -> bool:
+def _may_import(user: User) -> bool:
     """Facilitators of any engagement and staff may start an engagement from a file."""
-    if getattr(user, "is_staff", False):
+    if user.is_staff:
         return True
     return Membership.objects.filter(user=user, role=Role.FACILITATOR).exists()
 
 
 @require_http_methods(["GET", "POST"])
-def import_framework(request: HttpRequest) -> HttpResponse:
+def import_framework(request: SignedInRequest) -> HttpResponse:
     if not _may_import(request.user):
         raise PermissionDenied("Only facilitators can start an engagement from a file.")
     form = ImportEngagementForm(request.POST or None, request.FILES or None)

@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from config.middleware import SignedInRequest
 from escalation import artifacts
 from escalation.diagram import inline_svg, ladder_title, render_ladder
 from escalation.document import export_text
@@ -55,7 +56,7 @@ def _attachment(content: bytes | str, content_type: str, filename: str) -> HttpR
 
 def _require_pack_access(engagement: Engagement, source: ArtifactSource) -> None:
     # Which capability a pack needs depends on the version's sign-off, known only after lookup.
-    if not engagement.membership.can(source.pack_capability):  # type: ignore[attr-defined]
+    if not engagement.membership.can(source.pack_capability):
         raise PermissionDenied("Only people taking part in the review may have a draft pack.")
 
 
@@ -88,7 +89,9 @@ def ladder_download(
     engagement = get_engagement_for(request.user, slug, Capability.VIEW)
     source = artifact_source(engagement, number)
     content = render_ladder(source.document, format)
-    return _attachment(content, DIAGRAM_TYPES[format], f"{source.file_stem}-ladder.{format}")
+    return _attachment(
+        content, DIAGRAM_TYPES[DiagramRender.Format(format)], f"{source.file_stem}-ladder.{format}"
+    )
 
 
 @require_GET
@@ -135,7 +138,7 @@ def framework_json(request: HttpRequest, slug: str, number: int | None = None) -
 
 
 @require_GET
-def pack_page(request: HttpRequest, slug: str, number: int | None = None) -> HttpResponse:
+def pack_page(request: SignedInRequest, slug: str, number: int | None = None) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug, Capability.VIEW)
     source = artifact_source(engagement, number)
     # A pack made before sign-off (watermarked DRAFT) is not the one to offer after it.
@@ -179,4 +182,5 @@ def pack_download(request: HttpRequest, slug: str, public_id: UUID) -> HttpRespo
     )
     if not pack.signed and not engagement.membership.can(Capability.COMMENT):
         raise PermissionDenied("Only people taking part in the review may have a draft pack.")
+    assert pack.pdf is not None  # a ready pack has its PDF (constraint pack_ready_has_pdf)
     return _attachment(bytes(pack.pdf), "application/pdf", pack.filename)

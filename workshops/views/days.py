@@ -3,6 +3,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from config.middleware import SignedInRequest
 from workshops.audit import record_activity
 from workshops.forms import DayNoteForm
 from workshops.models import Capability, DayNote, Engagement, get_engagement_for
@@ -34,7 +35,7 @@ def day(request: HttpRequest, slug: str, number: int) -> HttpResponse:
 
 
 @require_POST
-def day_notes(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+def day_notes(request: SignedInRequest, slug: str, number: int) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug, Capability.EDIT)
     note = _note(engagement, _planned_day(engagement, number))
     before = {name: getattr(note, name) for name in DayNoteForm.Meta.fields}

@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from config.middleware import SignedInRequest
 from escalation.steps import STEPS
 from workshops.audit import record_activity
 from workshops.forms import EngagementSettingsForm, NewEngagementForm, StatusForm
@@ -31,7 +32,7 @@ from workshops.progress import (
 
 
 @require_GET
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: SignedInRequest) -> HttpResponse:
     memberships = list(
         Membership.objects.filter(user=request.user)
         .select_related("engagement")
@@ -43,7 +44,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "workshops/home.html", {"rows": rows, "waiting": _waiting_for(request)})
 
 
-def _waiting_for(request: HttpRequest) -> list[Review]:
+def _waiting_for(request: SignedInRequest) -> list[Review]:
     """Versions in review that the user should comment on or approve (one query)."""
     already_approved = Approval.objects.filter(
         review=OuterRef("pk"), approver=request.user, decision=Approval.Decision.APPROVED

@@ -1,12 +1,14 @@
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from config.middleware import SignedInRequest
 from workshops.audit import record_activity
 from workshops.forms import InvitationForm, InvitedUserForm, RoleForm, SignoffRuleForm
 from workshops.models import (
@@ -51,7 +53,7 @@ def _render_people(
 
 
 @require_POST
-def invite(request: HttpRequest, slug: str) -> HttpResponse:
+def invite(request: SignedInRequest, slug: str) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug, Capability.MANAGE_PEOPLE)
     form = InvitationForm(request.POST, engagement=engagement)
     if not form.is_valid():
@@ -153,7 +155,7 @@ def signoff_rule(request: HttpRequest, slug: str) -> HttpResponse:
     if not form.is_valid():
         invitation_form = InvitationForm(engagement=engagement)
         return _render_people(request, engagement, invitation_form, 422, signoff_form=form)
-    names = dict(form.fields["approvers"].choices)
+    names = form.approver_names
     before = _signoff_description(engagement, [names[u] for u in form.initial["approvers"]])
     engagement.set_signoff_rule(form.cleaned_data["rule"], set(form.cleaned_data["approvers"]))
     after = _signoff_description(engagement, [names[u] for u in form.cleaned_data["approvers"]])
@@ -193,11 +195,16 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @transaction.atomic  # a new account must not outlive an acceptance that was refused
-def _accept(invitation: Invitation, form: InvitedUserForm | None, user: object) -> object:
+def _accept(
+    invitation: Invitation, form: InvitedUserForm | None, user: User | AnonymousUser
+) -> User:
     if form is not None:
-        user = form.save(commit=False)
-        user.email = invitation.email
-        user.save()
+        new_user: User = form.save(commit=False)
+        new_user.email = invitation.email
+        new_user.save()
+        user = new_user
+    if not user.is_authenticated:  # the view asks for an account form unless signed in
+        raise ValidationError("Sign in, or create an account, to accept the invitation.")
     Invitation.accept(invitation.token, user)
     return user
 

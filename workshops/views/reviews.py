@@ -20,6 +20,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from config.middleware import SignedInRequest
 from escalation.diff import changed_anchors, count_changes, diff_documents
 from escalation.document import build_document, document_sha256
 from escalation.models import FrameworkVersion
@@ -94,7 +95,7 @@ def _version_list_page(
         "reviews": reviews,
         "form": form,
         "draft_changed": not reviews or reviews[0].version.sha256 != draft_sha256,
-        "can_freeze": engagement.membership.can(Capability.EDIT),  # type: ignore[attr-defined]
+        "can_freeze": engagement.membership.can(Capability.EDIT),
     }
     return render(request, "workshops/versions/list.html", context, status=status)
 
@@ -170,7 +171,7 @@ def version_request_changes(request: HttpRequest, slug: str, number: int) -> Htt
 
 
 @require_POST
-def version_comment(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+def version_comment(request: SignedInRequest, slug: str, number: int) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug, Capability.COMMENT)
     review = _review(engagement, number)
     form = CommentForm(request.POST)
@@ -258,7 +259,7 @@ def _discussion(
     form: CommentForm | None = None,
 ) -> HttpResponse:
     """One item's discussion, as htmx swaps it in after a comment (422 with the form's errors)."""
-    membership: Membership = engagement.membership  # type: ignore[attr-defined]
+    membership: Membership = engagement.membership
     titles = item_anchors(review.version.document)
     item = ReadableItem(anchor, titles.get(anchor, anchor), [], True) if anchor else None
     context = {
@@ -276,7 +277,7 @@ def _detail(
 ) -> dict[str, Any]:
     # Queries, whatever the number of items, versions and comments: the baseline version, all
     # comments with their authors, the approvals, the events, and the sign-off approvers.
-    membership: Membership = engagement.membership  # type: ignore[attr-defined]
+    membership: Membership = engagement.membership
     document = review.version.document
     baseline = review.baseline()
     changes = diff_documents(baseline.version.document, document) if baseline else []
@@ -352,10 +353,10 @@ def version_compare(request: HttpRequest, slug: str) -> HttpResponse:
         .values_list("number", flat=True)
     )
     if not numbers:
-        context = {"engagement": engagement, "form": None, "changes": None}
+        context: dict[str, Any] = {"engagement": engagement, "form": None, "changes": None}
         return render(request, "workshops/versions/compare.html", context)
     form = CompareForm(request.GET or {"a": str(numbers[-1]), "b": DRAFT}, numbers=numbers)
-    context: dict[str, Any] = {"engagement": engagement, "form": form, "changes": None}
+    context = {"engagement": engagement, "form": form, "changes": None}
     if not form.is_valid():
         return render(request, "workshops/versions/compare.html", context, status=422)
     a, b = form.cleaned_data["a"], form.cleaned_data["b"]

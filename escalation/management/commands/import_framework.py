@@ -56,7 +56,7 @@ class Command(BaseCommand):
             raise CommandError(
                 "Nothing was created:\n  "
                 + "\n  ".join(
-                    f"--{OPTIONS[name]}: {' '.join(problems)}"
+                    f"--{OPTIONS[name]}: {' '.join(str(problem) for problem in problems)}"
                     for name, problems in details.errors.items()
                 )
             )

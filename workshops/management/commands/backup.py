@@ -1,7 +1,9 @@
 import subprocess
+from typing import cast
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
+from django.db.backends.postgresql.base import DatabaseWrapper as PostgreSQLConnection
 
 from config.database import client_program, connected_libpq_url
 
@@ -9,12 +11,13 @@ from config.database import client_program, connected_libpq_url
 class Command(BaseCommand):
     help = "Write the whole database (every engagement, version and pack) to FILE with pg_dump."
 
-    def add_arguments(self, parser) -> None:  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file")
 
     def handle(self, *args: object, file: str, **options: object) -> None:
         command = [
-            client_program("pg_dump", connection.pg_version // 10000),
+            # DATABASES holds PostgreSQL only; pg_dump must match its server's major version.
+            client_program("pg_dump", cast(PostgreSQLConnection, connection).pg_version // 10000),
             "--format=custom",
             "--no-owner",
             "--no-privileges",

@@ -9,8 +9,9 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable
+from functools import partial
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection, reset_queries, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
@@ -29,7 +30,7 @@ from workshops.models import Engagement
 class Command(BaseCommand):
     help = "Measure median / p95 latency and query counts per page on a large engagement."
 
-    def add_arguments(self, parser) -> None:  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--rounds", type=int, default=30)
 
     def handle(self, *args: object, rounds: int = 30, **options: object) -> None:
@@ -43,7 +44,7 @@ class Command(BaseCommand):
         try:
             with override_settings(ALLOWED_HOSTS=["testserver"]):
                 for name, url in pages_to_measure():
-                    self._measure(name, lambda url=url: client.get(url), rounds)
+                    self._measure(name, partial(client.get, url), rounds)
                 for name, action, *most_rounds in extra_measurements():
                     self._measure(name, action, min([rounds, *most_rounds]))
         finally:

@@ -8,8 +8,9 @@ working draft.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.http import Http404
 
 from escalation.pdf import build_pack
@@ -20,12 +21,12 @@ from workshops.packs import artifact_source, pack_context
 class Command(BaseCommand):
     help = "Write the PDF pack of an engagement's framework version (or working draft) to a file."
 
-    def add_base_argument(self, parser, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def add_base_argument(self, parser: CommandParser, *args: Any, **kwargs: Any) -> None:
         # Here --version names the framework version to export, not Django's version.
         if "--version" not in args:
             super().add_base_argument(parser, *args, **kwargs)
 
-    def add_arguments(self, parser) -> None:  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("slug")
         parser.add_argument(
             "--version", dest="number", type=int, help="Version number; default: the working draft."

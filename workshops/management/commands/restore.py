@@ -1,7 +1,9 @@
 import subprocess
+from typing import cast
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
+from django.db.backends.postgresql.base import DatabaseWrapper as PostgreSQLConnection
 
 from config.database import client_program, connected_libpq_url
 
@@ -9,12 +11,14 @@ from config.database import client_program, connected_libpq_url
 class Command(BaseCommand):
     help = "Replace the database's content with a backup written by `manage.py backup FILE`."
 
-    def add_arguments(self, parser) -> None:  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file")
 
     def handle(self, *args: object, file: str, **options: object) -> None:
         url = connected_libpq_url(connection)
-        program = client_program("pg_restore", connection.pg_version // 10000)
+        program = client_program(
+            "pg_restore", cast(PostgreSQLConnection, connection).pg_version // 10000
+        )
         # Our own open connection would hold locks that DROP TABLE waits for.
         connection.close()
         command = [

@@ -1,4 +1,4 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from escalation.models import FrameworkVersion
 from escalation.versions import stored_hash_matches
@@ -8,7 +8,7 @@ from workshops.models import Engagement
 class Command(BaseCommand):
     help = "Recompute every frozen version's SHA-256 from its stored document; fail on a mismatch."
 
-    def add_arguments(self, parser) -> None:  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("slug", help="The engagement's slug, as in /e/<slug>/.")
 
     def handle(self, *args: object, slug: str, **options: object) -> None:
