@@ -35,10 +35,11 @@ bench: env system-packages migrate demo ## Page latency and query counts, then t
 	$(MAKE) --no-print-directory load
 
 # 50 concurrent users for 60 s against gunicorn (production settings), headless locust.
+# Keep-alive outlasts the users' think time, or gunicorn closes a connection as a request arrives.
 LOAD_ENV := DEBUG=false SECRET_KEY=load-test-only-not-a-secret ALLOWED_HOSTS=127.0.0.1 AXES_ENABLED=false
 load: env migrate demo
 	$(LOAD_ENV) $(MANAGE) collectstatic --no-input -v0
-	@$(LOAD_ENV) $(VENV)/bin/gunicorn config.wsgi:application --bind 127.0.0.1:8001 --workers 4 --threads 2 \
+	@$(LOAD_ENV) $(VENV)/bin/gunicorn config.wsgi:application --bind 127.0.0.1:8001 --workers 4 --threads 2 --keep-alive 10 \
 	  --daemon --pid .load-gunicorn.pid --error-logfile .load-gunicorn.log
 	@sleep 3; status=0; \
 	$(LOAD_ENV) $(VENV)/bin/locust -f tests/load/locustfile.py --headless --users 50 --spawn-rate 10 \
