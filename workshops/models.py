@@ -584,6 +584,11 @@ class Review(models.Model):
         (`notify=False` only for seeded data: the demo and the bench)."""
         with transaction.atomic():  # state, event and the engagement's status move together
             self._begin(user, ReviewAction.SUBMIT)
+            # Two versions submitted at the same instant would each miss the other's uncommitted
+            # move and the loser would hit review_one_in_review_per_engagement (a server error).
+            # Locking the engagement row serializes submits per engagement, so the check below
+            # sees the winner and the loser gets the refusal message instead.
+            Engagement.objects.select_for_update().filter(pk=self.engagement_id).exists()
             other = (
                 Review.objects.filter(engagement_id=self.engagement_id, state=ReviewState.IN_REVIEW)
                 .select_related("version")
