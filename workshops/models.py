@@ -8,7 +8,7 @@ from __future__ import annotations
 import secrets
 import uuid
 import zoneinfo
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -149,6 +149,10 @@ class Engagement(models.Model):
     def plan(self) -> list[PlannedDay]:
         """The working days of this engagement, each with its part of the method."""
         return build_plan(self.start_date, self.working_days, self.holidays)
+
+    def last_working_day(self) -> date:
+        """The day the engagement ends: the plan's last day (weekends and holidays skipped)."""
+        return self.plan()[-1].date
 
     def next_statuses(self) -> list[EngagementStatus]:
         return [EngagementStatus(status) for status in STATUS_MOVES[self.status]]
