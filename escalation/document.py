@@ -104,8 +104,9 @@ FAILURE_MODE_FIELDS = [
     "long_term_fix",
     "resolution_owner",
 ]
-LEVEL_FIELDS = [
-    "key",
+# A level's fields as the two steps that edit it split them: the ladder (step 3) and governance
+# (step 4). The step forms and the printed sections use these same lists.
+LADDER_FIELDS = [
     "name",
     "kind",
     "trigger",
@@ -113,6 +114,8 @@ LEVEL_FIELDS = [
     "entry_criteria",
     "exit_criteria",
     "rollback_rule",
+]
+GOVERNANCE_FIELDS = [
     "approval_owner_name",
     "approval_owner_role",
     "approval_rule",
@@ -122,8 +125,14 @@ LEVEL_FIELDS = [
     "estimated_cost_delta",
     "timeline_delta_days",
 ]
+LEVEL_FIELDS = ["key", *LADDER_FIELDS, *GOVERNANCE_FIELDS]
 DRIFT_TRIGGER_FIELDS = ["key", "ai_system", "metric", "change", "window_days"]
 EXTERNAL_TRIGGER_FIELDS = ["key", "event", "description", "response"]
+
+
+def editable_fields(document_fields: list[str]) -> list[str]:
+    """The fields a person edits: the document's, less the key (made from them, never typed)."""
+    return [field for field in document_fields if field != "key"]
 
 
 def _plain(value: Any) -> Any:

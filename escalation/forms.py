@@ -9,6 +9,16 @@ from typing import Any, ClassVar, cast
 from django import forms
 from django.db import models
 
+from escalation.document import (
+    AI_SYSTEM_FIELDS,
+    DRIFT_TRIGGER_FIELDS,
+    EXTERNAL_TRIGGER_FIELDS,
+    FAILURE_MODE_FIELDS,
+    GOVERNANCE_FIELDS,
+    LADDER_FIELDS,
+    THRESHOLD_FIELDS,
+    editable_fields,
+)
 from escalation.models import (
     AISystem,
     ApprovalRule,
@@ -90,15 +100,7 @@ class AISystemForm(ItemForm):
 
     class Meta:
         model = AISystem
-        fields: ClassVar[list[str]] = [
-            "name",
-            "vendor",
-            "model_name",
-            "model_version",
-            "workflow",
-            "business_owner",
-            "output_types",
-        ]
+        fields: ClassVar[list[str]] = editable_fields(AI_SYSTEM_FIELDS)
         labels: ClassVar[dict[str, str]] = {
             "name": "Name",
             "model_name": "Model",
@@ -122,21 +124,7 @@ class ThresholdForm(ItemForm):
 
     class Meta:
         model = Threshold
-        fields: ClassVar[list[str]] = [
-            "ai_system",
-            "output_type",
-            "quality_metric",
-            "quality_floor",
-            "error_rate_ceiling_pct",
-            "latency_percentile",
-            "latency_limit_ms",
-            "throughput_floor_rpm",
-            "confidence_minimum",
-            "measurement_window_hours",
-            "data_source",
-            "trigger_breaches",
-            "trigger_windows",
-        ]
+        fields: ClassVar[list[str]] = editable_fields(THRESHOLD_FIELDS)
         labels: ClassVar[dict[str, str]] = {
             "ai_system": "AI system",
             "quality_metric": "Quality metric",
@@ -189,18 +177,7 @@ class FailureModeForm(ItemForm):
 
     class Meta:
         model = FailureMode
-        fields: ClassVar[list[str]] = [
-            "name",
-            "kind",
-            "description",
-            "example",
-            "detection_signal",
-            "severity",
-            "recommended_level",
-            "immediate_mitigation",
-            "long_term_fix",
-            "resolution_owner",
-        ]
+        fields: ClassVar[list[str]] = editable_fields(FAILURE_MODE_FIELDS)
         labels: ClassVar[dict[str, str]] = {
             "kind": "Failure type",
             "recommended_level": "Recommended escalation level",
@@ -229,15 +206,7 @@ class LadderLevelForm(ItemForm):
 
     class Meta:
         model = EscalationLevel
-        fields: ClassVar[list[str]] = [
-            "name",
-            "kind",
-            "trigger",
-            "trigger_thresholds",
-            "entry_criteria",
-            "exit_criteria",
-            "rollback_rule",
-        ]
+        fields: ClassVar[list[str]] = LADDER_FIELDS
         labels: ClassVar[dict[str, str]] = {
             "trigger_thresholds": "Threshold breaches that lead here",
             "exit_criteria": "Exit / success criteria",
@@ -260,16 +229,7 @@ class GovernanceLevelForm(ItemForm):
 
     class Meta:
         model = EscalationLevel
-        fields: ClassVar[list[str]] = [
-            "approval_owner_name",
-            "approval_owner_role",
-            "approval_rule",
-            "approval_group",
-            "cost_ceiling",
-            "currency",
-            "estimated_cost_delta",
-            "timeline_delta_days",
-        ]
+        fields: ClassVar[list[str]] = GOVERNANCE_FIELDS
         labels: ClassVar[dict[str, str]] = {
             "approval_owner_name": "Approval owner (name)",
             "approval_owner_role": "Approval owner (role)",
@@ -299,7 +259,7 @@ class DriftTriggerForm(ItemForm):
 
     class Meta:
         model = DriftTrigger
-        fields: ClassVar[list[str]] = ["ai_system", "metric", "change", "window_days"]
+        fields: ClassVar[list[str]] = editable_fields(DRIFT_TRIGGER_FIELDS)
         labels: ClassVar[dict[str, str]] = {
             "ai_system": "AI system",
             "window_days": "Window (days)",
@@ -321,7 +281,7 @@ class ExternalTriggerForm(ItemForm):
 
     class Meta:
         model = ExternalTrigger
-        fields: ClassVar[list[str]] = ["event", "description", "response"]
+        fields: ClassVar[list[str]] = editable_fields(EXTERNAL_TRIGGER_FIELDS)
         widgets: ClassVar[dict[str, Any]] = {
             "description": forms.Textarea(attrs={"rows": 2}),
             "response": forms.Textarea(attrs={"rows": 2}),

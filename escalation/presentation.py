@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from escalation.document import GOVERNANCE_FIELDS, LADDER_FIELDS
 from escalation.models import (
     ApprovalRule,
     DriftMetric,
@@ -109,26 +110,6 @@ CHOICES: dict[tuple[str, str], dict[str, str]] = {
     ("drift_triggers", "metric"): dict(DriftMetric.choices),
     ("external_triggers", "event"): dict(ExternalEvent.choices),
 }
-
-LADDER_FIELDS = [
-    "name",
-    "kind",
-    "trigger",
-    "trigger_thresholds",
-    "entry_criteria",
-    "exit_criteria",
-    "rollback_rule",
-]
-GOVERNANCE_FIELDS = [
-    "approval_owner_name",
-    "approval_owner_role",
-    "approval_rule",
-    "approval_group",
-    "cost_ceiling",
-    "currency",
-    "estimated_cost_delta",
-    "timeline_delta_days",
-]
 
 
 @dataclass(frozen=True)

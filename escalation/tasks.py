@@ -11,7 +11,7 @@ import hashlib
 import logging
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.tasks import task
 from django.utils import timezone
@@ -36,8 +36,17 @@ def request_pack(
 ) -> Pack:
     """The pack of `document` with `context`: an existing one, a retried one, or a new one."""
     key = request_key(document, context)
-    # Lock the latest matching pack so two retries at once cannot both queue it again.
     with transaction.atomic():
+        # A row lock cannot cover a pack that does not exist yet: two first requests at once
+        # would both create one. A transaction-scoped advisory lock on (framework, version,
+        # request key) serializes them, so the second waits and then finds the first's pack.
+        # Chosen over a unique constraint: it needs no migration (rows this race already
+        # duplicated would make one fail to apply) and no NULL handling for draft packs. A hash
+        # collision only makes two unrelated requests wait for each other, never share a pack.
+        lock_name = f"pack:{framework.pk}:{version.pk if version else 'draft'}:{key}"
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [lock_name])
+        # Lock the latest matching pack so two retries at once cannot both queue it again.
         pack = (
             Pack.objects.of(framework, version)
             .filter(request_key=key)

@@ -9,7 +9,7 @@ from django.db import connection, transaction
 from escalation.models import EscalationLevel, StaleEditError
 from tests.factories import make_engagement, make_framework, make_member, make_user
 from tests.review_content import fill_small_framework
-from workshops.models import ReviewAction, ReviewState, Role
+from workshops.models import IllegalReviewMoveError, ReviewAction, ReviewState, Role
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -129,3 +129,47 @@ def test_two_last_approvers_at_once_sign_off_exactly_once():
     assert sorted(signed) == [False, True]
     assert review.state == ReviewState.APPROVED
     assert review.events.filter(action=ReviewAction.SIGN_OFF).count() == 1
+
+
+def test_two_versions_submitted_at_once_the_second_is_told_not_crashed():
+    engagement = make_engagement(slug="race-submit")
+    fill_small_framework(engagement.framework)
+    facilitator = make_member(engagement, Role.FACILITATOR, make_user("race-sub-fay"))
+    first = engagement.freeze_version(facilitator, "First cut")
+    engagement.framework.sunset_criteria = "Retired when the model is replaced"
+    engagement.framework.save()
+    second = engagement.freeze_version(facilitator, "Second cut")
+    first_submitted = threading.Event()
+    outcome = {}
+
+    def submit_first():
+        # Keeps its submit uncommitted until the second submit has had time to reach the database.
+        try:
+            with transaction.atomic():
+                type(first).objects.get(pk=first.pk).submit(facilitator, notify=False)
+                first_submitted.set()
+                threading.Event().wait(0.5)
+            outcome["first"] = "submitted"
+        finally:
+            connection.close()
+
+    def submit_second():
+        try:
+            first_submitted.wait(5)
+            try:
+                type(second).objects.get(pk=second.pk).submit(facilitator, notify=False)
+                outcome["second"] = "submitted"
+            except Exception as refused:  # noqa: BLE001 - the kind of refusal is what is tested
+                outcome["second"] = refused
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit_first), threading.Thread(target=submit_second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+
+    assert outcome["first"] == "submitted"
+    assert isinstance(outcome["second"], IllegalReviewMoveError)
+    assert "withdraw it before submitting" in str(outcome["second"])

@@ -5,6 +5,7 @@ import datetime
 import pytest
 
 from escalation.steps import STEPS
+from workshops.models import Engagement
 from workshops.plan import (
     TEMPLATE_DAYS,
     build_plan,
@@ -112,3 +113,10 @@ def test_current_day_is_the_last_working_day_reached():
 
 def test_step_url_names_the_step_editor():
     assert step_url("acme", "ladder") == "/e/acme/steps/ladder/"
+
+
+def test_an_engagements_last_working_day_is_its_plans_last_day_past_weekends_and_holidays():
+    engagement = Engagement(start_date=MONDAY, working_days=5, holidays=[MONDAY])
+    # Monday is a holiday, so five working days end on the next Monday.
+    assert engagement.last_working_day() == datetime.date(2026, 11, 9)
+    assert engagement.last_working_day() == engagement.plan()[-1].date

@@ -8,7 +8,7 @@ from __future__ import annotations
 import secrets
 import uuid
 import zoneinfo
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -149,6 +149,10 @@ class Engagement(models.Model):
     def plan(self) -> list[PlannedDay]:
         """The working days of this engagement, each with its part of the method."""
         return build_plan(self.start_date, self.working_days, self.holidays)
+
+    def last_working_day(self) -> date:
+        """The day the engagement ends: the plan's last day (weekends and holidays skipped)."""
+        return self.plan()[-1].date
 
     def next_statuses(self) -> list[EngagementStatus]:
         return [EngagementStatus(status) for status in STATUS_MOVES[self.status]]
@@ -584,6 +588,11 @@ class Review(models.Model):
         (`notify=False` only for seeded data: the demo and the bench)."""
         with transaction.atomic():  # state, event and the engagement's status move together
             self._begin(user, ReviewAction.SUBMIT)
+            # Two versions submitted at the same instant would each miss the other's uncommitted
+            # move and the loser would hit review_one_in_review_per_engagement (a server error).
+            # Locking the engagement row serializes submits per engagement, so the check below
+            # sees the winner and the loser gets the refusal message instead.
+            Engagement.objects.select_for_update().filter(pk=self.engagement_id).exists()
             other = (
                 Review.objects.filter(engagement_id=self.engagement_id, state=ReviewState.IN_REVIEW)
                 .select_related("version")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
-
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
@@ -15,27 +13,14 @@ from escalation.checks import (
     step_completion,
 )
 from escalation.steps import STEPS
-from workshops.models import Capability, Engagement, get_engagement_for
-
-
-def last_working_day(engagement: Engagement) -> datetime.date:
-    """The engagement's last working day: start date plus its working days, skipping weekends
-    and holidays."""
-    day, remaining = engagement.start_date, engagement.working_days
-    holidays = set(engagement.holidays or [])
-    while True:
-        if day.weekday() < 5 and day not in holidays:
-            remaining -= 1
-            if remaining == 0:
-                return day
-        day += datetime.timedelta(days=1)
+from workshops.models import Capability, get_engagement_for
 
 
 @require_GET
 def checks(request: HttpRequest, slug: str) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug, Capability.VIEW)
     content = FrameworkContent.load(engagement.framework)
-    problems = run_checks(engagement.framework, last_working_day(engagement), content)
+    problems = run_checks(engagement.framework, engagement.last_working_day(), content)
     completion = step_completion(engagement.framework, content)
     context = {
         "engagement": engagement,
