@@ -7,9 +7,6 @@ import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.utils import timezone
-
-from escalation.document import build_document, document_sha256
 from escalation.models import (
     AISystem,
     DriftMetric,
@@ -25,7 +22,9 @@ from escalation.models import (
     ReviewFrequency,
     Threshold,
 )
-from workshops.models import Approval, Engagement, Review, ReviewState
+from escalation.versions import freeze_version
+from tests.factories import make_member
+from workshops.models import Engagement, Review, Role
 
 SYSTEMS = [
     (
@@ -140,26 +139,19 @@ def _threshold(framework: Framework, system: AISystem, output: str) -> Threshold
 
 
 def make_version(framework: Framework, number: int = 1) -> FrameworkVersion:
-    document = build_document(framework)
-    return FrameworkVersion.objects.create(
-        framework=framework, number=number, document=document, sha256=document_sha256(document)
-    )
+    """Freeze the framework as the app does (the same numbering, hash and trigger)."""
+    version = freeze_version(framework, f"Frozen for the test as v{number}", "Test facilitator")
+    assert version.number == number, f"expected to freeze v{number}, froze {version.label}"
+    return version
 
 
 def sign_off(engagement: Engagement, version: FrameworkVersion, approvers: list[Any]) -> Review:
-    now = timezone.now()
-    review = Review.objects.create(
-        version=version,
-        engagement=engagement,
-        state=ReviewState.APPROVED,
-        submitted_at=now,
-        signed_off_at=now,
-    )
-    for approver in approvers:
-        Approval.objects.create(
-            review=review,
-            approver=approver,
-            decision=Approval.Decision.APPROVED,
-            sha256=version.sha256,
-        )
+    """Take `version` through the real review: submitted by a facilitator, approved by each of
+    `approvers`, who must satisfy the engagement's sign-off rule."""
+    review, _ = Review.objects.get_or_create(version=version, engagement=engagement)
+    membership = engagement.memberships.filter(role=Role.FACILITATOR).first()
+    facilitator = membership.user if membership else make_member(engagement, Role.FACILITATOR)
+    review.submit(facilitator, notify=False)
+    signed_off = [review.approve(approver) for approver in approvers][-1]
+    assert signed_off, "these approvers do not meet the engagement's sign-off rule"
     return review

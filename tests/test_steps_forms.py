@@ -11,7 +11,6 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from escalation import document
 from escalation.defaults import fill_demo_framework
 from escalation.forms import (
     AISystemForm,
@@ -364,13 +363,3 @@ def test_any_input_to_the_review_cycle_settings_saves_or_changes_nothing(
     if response.status_code == 422:
         fresh = type(framework).objects.get(pk=framework.pk)
         assert fresh.row_version == framework.row_version
-
-
-def test_each_step_form_edits_its_document_fields_less_the_key():
-    # One list per item type: the portable document, the step forms and the printed sections.
-    assert ["key", *document.LADDER_FIELDS, *document.GOVERNANCE_FIELDS] == document.LEVEL_FIELDS
-    assert (
-        LadderLevelForm.Meta.fields + GovernanceLevelForm.Meta.fields
-        == document.editable_fields(document.LEVEL_FIELDS)
-    )
-    assert ThresholdForm.Meta.fields == document.editable_fields(document.THRESHOLD_FIELDS)
