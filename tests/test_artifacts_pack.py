@@ -115,8 +115,8 @@ def test_status_fragment_polls_until_the_pack_is_ready(client, reviewer, version
     polling = client.get(url("pack", 1), headers={"HX-Request": "true"}).content.decode()
     run_worker()
     finished = client.get(url("pack", 1), headers={"HX-Request": "true"}).content.decode()
-    assert 'hx-trigger="every 1s"' in polling and "<progress" in polling
-    assert 'hx-trigger="every 1s"' not in finished and "Download" in finished
+    assert 'data-hx-trigger="every 1s"' in polling and "<progress" in polling
+    assert 'data-hx-trigger="every 1s"' not in finished and "Download" in finished
 
 
 def test_failed_run_shows_its_error_and_can_be_retried(client, approver, signed_version, settings):
