@@ -14,7 +14,8 @@ from django.utils import timezone
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from escalation.models import Pack, PackStatus
-from tests.artifact_content import make_framework_content, make_version, sign_off
+from tests.factories import make_version, sign_off
+from tests.framework_content import make_framework_content
 
 # The worker closes connections between tasks (close_old_connections), which a test wrapped in
 # a transaction cannot survive: these tests commit for real.

@@ -20,15 +20,8 @@ from pypdf import PdfReader
 
 from escalation.pdf import StaticOnlyFetcher, build_pack
 from escalation.signing import DEVELOPMENT_COMMON_NAME, signing_certificate
-from tests.artifact_content import (
-    FAILURES,
-    LEVELS,
-    SYSTEMS,
-    make_framework_content,
-    make_version,
-    sign_off,
-)
-from tests.factories import make_engagement, make_member, make_user
+from tests.factories import make_engagement, make_member, make_user, make_version, sign_off
+from tests.framework_content import FAILURES, LEVELS, SYSTEMS, make_framework_content
 from workshops.models import Role
 from workshops.packs import artifact_source, pack_context
 

@@ -25,7 +25,7 @@ from escalation.document import (
     read_document,
 )
 from escalation.models import Framework
-from tests.factories import make_framework
+from tests.framework_content import make_framework
 from workshops.models import Engagement, Membership, Role
 
 pytestmark = pytest.mark.django_db
