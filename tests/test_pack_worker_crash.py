@@ -1,4 +1,4 @@
-"""Faults: a pack worker killed mid-render leaves no partial file, and the pack is retried."""
+"""A pack worker killed mid-render leaves no partial file, and the pack is retried."""
 
 from __future__ import annotations
 
