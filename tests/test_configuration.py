@@ -6,6 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from config.settings import env_bool
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -91,3 +95,17 @@ def test_every_environment_variable_read_by_settings_is_in_the_readme_table():
     documented = set(re.findall(r"`([A-Z_]+)`", table))
     assert read, "no env_* calls found: the pattern no longer matches config/settings.py"
     assert read - documented == set()
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("true", True), ("ON", True), ("1", True), ("yes", True), ("false", False), ("0", False)],
+)
+def test_boolean_variables_accept_the_usual_spellings(monkeypatch, value, expected):
+    monkeypatch.setenv("EMAIL_USE_TLS", value)
+    assert env_bool("EMAIL_USE_TLS") is expected
+
+
+def test_an_unset_boolean_variable_takes_its_default(monkeypatch):
+    monkeypatch.delenv("EMAIL_USE_TLS", raising=False)
+    assert env_bool("EMAIL_USE_TLS", default=True) is True
