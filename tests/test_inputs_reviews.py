@@ -10,7 +10,6 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from escalation.steps import STEPS
-from escalation.views.steps import STEP_EDITORS
 from tests.factories import make_member
 from tests.inputs import (
     database_state,
@@ -22,6 +21,7 @@ from tests.inputs import (
 )
 from tests.review_content import fill_small_framework
 from workshops.models import Comment, Role
+from workshops.views.steps import STEP_EDITORS
 
 pytestmark = pytest.mark.django_db
 

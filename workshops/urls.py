@@ -70,6 +70,37 @@ urlpatterns = [
     path("e/<slug:slug>/audit/", reviews.audit_trail, name="audit"),
 ]
 
+from workshops.views import checks, steps, transfer  # noqa: E402  (kept apart, as below)
+
+# The step editors, the consistency checks, and the framework file in and out.
+urlpatterns += [
+    path("import/", transfer.import_framework, name="import_framework"),
+    path("e/<slug:slug>/steps/<str:step_key>/", steps.step, name="step"),
+    path("e/<slug:slug>/steps/<str:step_key>/settings/", steps.step_settings, name="step_settings"),
+    path(
+        "e/<slug:slug>/steps/<str:step_key>/<str:collection>/add/",
+        steps.step_item_add,
+        name="step_item_add",
+    ),
+    path(
+        "e/<slug:slug>/steps/<str:step_key>/<str:collection>/<slug:item_key>/edit/",
+        steps.step_item_edit,
+        name="step_item_edit",
+    ),
+    path(
+        "e/<slug:slug>/steps/<str:step_key>/<str:collection>/<slug:item_key>/delete/",
+        steps.step_item_delete,
+        name="step_item_delete",
+    ),
+    path(
+        "e/<slug:slug>/steps/<str:step_key>/<str:collection>/<slug:item_key>/move/",
+        steps.step_item_move,
+        name="step_item_move",
+    ),
+    path("e/<slug:slug>/checks/", checks.checks, name="checks"),
+    path("e/<slug:slug>/framework.json", transfer.framework_json, name="framework_json"),
+]
+
 from workshops.views import artifacts  # noqa: E402  (kept apart: other areas add their imports above)
 
 # The artifacts, for the working draft (e/<slug>/artifacts/...) and for each frozen version

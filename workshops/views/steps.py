@@ -377,10 +377,10 @@ def _render_editor(
         "step_url": reverse("step", args=[engagement.slug, step.key]),
     }
     if request.htmx or request.GET.get("embed"):
-        return render(request, "escalation/steps/step.html#editor", context, status=status)
+        return render(request, "workshops/steps/step.html#editor", context, status=status)
     context["completion"] = step_completion(framework).get(step.key, 0)
     context["all_steps"] = STEPS
-    return render(request, "escalation/steps/step.html", context, status=status)
+    return render(request, "workshops/steps/step.html", context, status=status)
 
 
 def _focus_first_field(form: Any) -> None:

@@ -55,4 +55,4 @@ def import_framework(request: SignedInRequest) -> HttpResponse:
             messages.success(request, f"Created “{engagement.title}” from the file.")
             return redirect("dashboard", engagement.slug)
     status = 422 if request.method == "POST" else 200
-    return render(request, "escalation/import.html", {"form": form}, status=status)
+    return render(request, "workshops/import.html", {"form": form}, status=status)

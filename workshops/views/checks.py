@@ -29,4 +29,4 @@ def checks(request: HttpRequest, slug: str) -> HttpResponse:
         "steps": [(step, completion.get(step.key, 0)) for step in STEPS],
         "blocking_count": sum(1 for problem in problems if problem.blocking),
     }
-    return render(request, "escalation/checks.html", context)
+    return render(request, "workshops/checks.html", context)
