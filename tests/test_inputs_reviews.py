@@ -9,6 +9,7 @@ from django.contrib.messages import get_messages
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from escalation.editors import STEP_EDITORS
 from escalation.steps import STEPS
 from tests.factories import make_member
 from tests.inputs import (
@@ -21,7 +22,6 @@ from tests.inputs import (
 )
 from tests.review_content import fill_small_framework
 from workshops.models import Comment, Role
-from workshops.views.steps import STEP_EDITORS
 
 pytestmark = pytest.mark.django_db
 
