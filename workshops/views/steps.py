@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 from django.db import IntegrityError, transaction
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
@@ -14,7 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from config.middleware import SignedInRequest
-from escalation.checks import step_completion
+from escalation.checks import Problem, step_completion
 from escalation.document import item_document
 from escalation.editors import NOT_SET, STEP_EDITORS, THRESHOLDS, Collection, StepEditor
 from escalation.models import AISystem, Framework, StaleEditError
@@ -239,6 +240,19 @@ def _requested_form(
             collection.name, item.key, collection.form_class(instance=item, framework=framework)
         )
     return None
+
+
+def fix_url(slug: str, problem: Problem) -> str:
+    """The step page with the form that fixes `problem` open, in the queries read above."""
+    url = reverse("step", args=[slug, problem.step])
+    fix = problem.fix
+    if fix is None:
+        return url
+    if fix.item_key:
+        query = {"edit": f"{fix.collection}:{fix.item_key}"}
+    else:
+        query = {"add": fix.collection, **dict(fix.prefill)}
+    return f"{url}?{urlencode(query, safe=':')}"
 
 
 @require_GET
