@@ -72,7 +72,7 @@ urlpatterns = [
 
 from workshops.views import checks, steps, transfer  # noqa: E402  (kept apart, as below)
 
-# The step editors, the consistency checks, and the framework file in and out.
+# The step editors, the consistency checks, and starting an engagement from a framework file.
 urlpatterns += [
     path("import/", transfer.import_framework, name="import_framework"),
     path("e/<slug:slug>/steps/<str:step_key>/", steps.step, name="step"),
@@ -98,7 +98,6 @@ urlpatterns += [
         name="step_item_move",
     ),
     path("e/<slug:slug>/checks/", checks.checks, name="checks"),
-    path("e/<slug:slug>/framework.json", transfer.framework_json, name="framework_json"),
 ]
 
 from workshops.views import artifacts  # noqa: E402  (kept apart: other areas add their imports above)
@@ -132,4 +131,9 @@ urlpatterns.append(
         artifacts.pack_download,
         name="pack_download",
     )
+)
+# The draft's framework document under its older address: the same download as
+# artifacts/framework.json (document_json), the one the README documents.
+urlpatterns.append(
+    path("e/<slug:slug>/framework.json", artifacts.framework_json, name="framework_json")
 )
