@@ -134,17 +134,27 @@ class Engagement(models.Model):
             raise ValidationError({"working_days": "An engagement runs 5 to 10 working days."})
 
     @transaction.atomic  # the engagement, its framework and its first facilitator exist together
-    def open_for(self, facilitator: Any, *, copy_from: Engagement | None = None) -> None:
-        """Save this new engagement with its framework: the method's defaults, or a copy of
-        `copy_from`'s framework for the next review cycle. `facilitator` runs it."""
+    def open_for(
+        self,
+        facilitator: Any,
+        *,
+        copy_from: Engagement | None = None,
+        framework: Framework | None = None,
+    ) -> None:
+        """Save this new engagement with its framework: `framework` as given (read from a file),
+        a copy of `copy_from`'s framework for the next review cycle, or the method's defaults.
+        `facilitator`, if not None, runs it. The one way an engagement is created."""
         name = f"{self.client_organisation} escalation framework"
-        if copy_from is not None:
+        if framework is not None:
+            self.framework = framework
+        elif copy_from is not None:
             self.framework = copy_framework(copy_from.framework, name=name)
         else:
             self.framework = Framework.objects.create(name=name)
             apply_method_defaults(self.framework)
         self.save()
-        Membership.objects.create(engagement=self, user=facilitator, role=Role.FACILITATOR)
+        if facilitator is not None:
+            Membership.objects.create(engagement=self, user=facilitator, role=Role.FACILITATOR)
 
     def plan(self) -> list[PlannedDay]:
         """The working days of this engagement, each with its part of the method."""

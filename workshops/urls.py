@@ -70,6 +70,36 @@ urlpatterns = [
     path("e/<slug:slug>/audit/", reviews.audit_trail, name="audit"),
 ]
 
+from workshops.views import checks, steps, transfer  # noqa: E402  (kept apart, as below)
+
+# The step editors, the consistency checks, and starting an engagement from a framework file.
+urlpatterns += [
+    path("import/", transfer.import_framework, name="import_framework"),
+    path("e/<slug:slug>/steps/<str:step_key>/", steps.step, name="step"),
+    path("e/<slug:slug>/steps/<str:step_key>/settings/", steps.step_settings, name="step_settings"),
+    path(
+        "e/<slug:slug>/steps/<str:step_key>/<str:collection>/add/",
+        steps.step_item_add,
+        name="step_item_add",
+    ),
+    path(
+        "e/<slug:slug>/steps/<str:step_key>/<str:collection>/<slug:item_key>/edit/",
+        steps.step_item_edit,
+        name="step_item_edit",
+    ),
+    path(
+        "e/<slug:slug>/steps/<str:step_key>/<str:collection>/<slug:item_key>/delete/",
+        steps.step_item_delete,
+        name="step_item_delete",
+    ),
+    path(
+        "e/<slug:slug>/steps/<str:step_key>/<str:collection>/<slug:item_key>/move/",
+        steps.step_item_move,
+        name="step_item_move",
+    ),
+    path("e/<slug:slug>/checks/", checks.checks, name="checks"),
+]
+
 from workshops.views import artifacts  # noqa: E402  (kept apart: other areas add their imports above)
 
 # The artifacts, for the working draft (e/<slug>/artifacts/...) and for each frozen version
@@ -101,4 +131,9 @@ urlpatterns.append(
         artifacts.pack_download,
         name="pack_download",
     )
+)
+# The draft's framework document under its older address: the same download as
+# artifacts/framework.json (document_json), the one the README documents.
+urlpatterns.append(
+    path("e/<slug:slug>/framework.json", artifacts.framework_json, name="framework_json")
 )
