@@ -12,13 +12,11 @@ from workshops.models import (
     Activity,
     Approval,
     EngagementStatus,
-    IllegalReviewMoveError,
-    ReviewAction,
     ReviewEvent,
-    ReviewState,
     Role,
     SignoffRule,
 )
+from workshops.signoff import IllegalReviewMoveError, ReviewAction, ReviewState
 
 ROLES = ["facilitator", "approver", "reviewer", "observer"]
 STATES = list(ReviewState.values)

@@ -8,8 +8,9 @@ import datetime
 import pytest
 from django.urls import reverse
 
-from escalation.defaults import fill_demo_framework, fill_large_framework
+from escalation.demo_framework import fill_demo_framework
 from escalation.document import item_document
+from escalation.large_framework import fill_large_framework
 from escalation.models import AISystem, EscalationLevel, FailureMode, Framework, Threshold
 from escalation.steps import STEPS
 from tests.factories import make_engagement, make_member

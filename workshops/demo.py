@@ -10,9 +10,10 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from escalation.defaults import apply_method_defaults, fill_demo_framework
+from escalation.demo_framework import fill_demo_framework
+from escalation.method_defaults import apply_method_defaults
 from escalation.models import EscalationLevel, Framework, ReviewFrequency
-from workshops.audit import record_activity
+from workshops.audit import AuditVerb, record_activity
 from workshops.models import Engagement, EngagementStatus, Membership, Role
 
 DEMO_PASSWORD = "workshop-demo"
@@ -130,7 +131,7 @@ def load_demo_versions(demo: Engagement, users: dict[str, Any]) -> None:
     record_activity(
         demo,
         facilitator,
-        "content.edit",
+        AuditVerb.UPDATED,
         f"Changed {field} of {item}",
         item=item,
         changes={field: {"before": before, "after": after}},
@@ -148,7 +149,7 @@ def load_demo_versions(demo: Engagement, users: dict[str, Any]) -> None:
     record_activity(
         demo,
         facilitator,
-        "content.edit",
+        AuditVerb.UPDATED,
         "Changed the scheduled review frequency",
         item="review_cycle/schedule",
         changes={"review_frequency": {"before": before_frequency, "after": "monthly"}},

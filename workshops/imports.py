@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from escalation.document import DocumentError, parse_document_text, read_document
-from workshops.audit import record_activity
+from workshops.audit import AuditVerb, record_activity
 from workshops.models import Engagement, Membership, Role
 
 
@@ -53,7 +53,10 @@ def import_engagement(
     if facilitator is not None:
         Membership.objects.create(engagement=engagement, user=facilitator, role=Role.FACILITATOR)
     record_activity(
-        engagement, facilitator, "imported", f"Started from the framework file “{framework.name}”"
+        engagement,
+        facilitator,
+        AuditVerb.IMPORTED,
+        f"Started from the framework file “{framework.name}”",
     )
     return engagement
 

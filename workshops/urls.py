@@ -3,7 +3,7 @@ from collections.abc import Callable
 from django.http import HttpResponse
 from django.urls import path
 
-from workshops.views import days, engagements, people, reviews
+from workshops.views import artifacts, audit, days, engagements, people, reviews
 
 urlpatterns = [
     path("", engagements.home, name="home"),
@@ -67,10 +67,8 @@ urlpatterns = [
         reviews.comment_resolve,
         name="comment_resolve",
     ),
-    path("e/<slug:slug>/audit/", reviews.audit_trail, name="audit"),
+    path("e/<slug:slug>/audit/", audit.audit_trail, name="audit"),
 ]
-
-from workshops.views import artifacts  # noqa: E402  (kept apart: other areas add their imports above)
 
 # The artifacts, for the working draft (e/<slug>/artifacts/...) and for each frozen version
 # (e/<slug>/versions/<number>/artifacts/...): the same views, `number` absent for the draft.
