@@ -91,6 +91,16 @@ def fill_demo_framework(framework: Framework, engagement_end: datetime.date) -> 
     if AISystem.objects.filter(framework=framework).exists():
         return False
     apply_method_defaults(framework)
+    systems = _create_systems(framework)
+    thresholds = _create_thresholds(framework, systems)
+    _govern_levels(framework, thresholds)
+    _describe_failure_modes(framework)
+    _create_drift_triggers(framework, systems)
+    _schedule_review_cycle(framework, engagement_end)
+    return True
+
+
+def _create_systems(framework: Framework) -> dict[str, AISystem]:
     support = AISystem.objects.create(
         framework=framework,
         key="support-assistant",
@@ -127,6 +137,17 @@ def fill_demo_framework(framework: Framework, engagement_end: datetime.date) -> 
         business_owner="Aisha Rahman, Claims director",
         output_types=["classification"],
     )
+    return {system.key: system for system in (support, extraction, triage)}
+
+
+def _create_thresholds(
+    framework: Framework, systems: dict[str, AISystem]
+) -> dict[tuple[str, str], Threshold]:
+    support, extraction, triage = (
+        systems["support-assistant"],
+        systems["document-extraction"],
+        systems["claims-triage"],
+    )
     rows = [
         # system, output type, metric, floor, error %, pct, ms, rpm, confidence, data source
         (support, "chat answer", "answer groundedness", "85", "4", "p95", 3_500, 120, "0.70"),
@@ -135,7 +156,7 @@ def fill_demo_framework(framework: Framework, engagement_end: datetime.date) -> 
         (extraction, "summary", "summary faithfulness", "90", "3", "p95", 8_000, 20, "0.75"),
         (triage, "classification", "macro F1", "88", "5", "p99", 800, 300, "0.80"),
     ]
-    thresholds = {}
+    thresholds: dict[tuple[str, str], Threshold] = {}
     for position, (system, output, metric, floor, error, pct, ms, rpm, conf) in enumerate(rows):
         thresholds[(system.key, output)] = Threshold.objects.create(
             framework=framework,
@@ -155,6 +176,10 @@ def fill_demo_framework(framework: Framework, engagement_end: datetime.date) -> 
             trigger_breaches=3,
             trigger_windows=5,
         )
+    return thresholds
+
+
+def _govern_levels(framework: Framework, thresholds: dict[tuple[str, str], Threshold]) -> None:
     levels = {level.kind: level for level in EscalationLevel.objects.filter(framework=framework)}
     triggers = {
         LevelKind.PROMPT_OPTIMIZATION: [("support-assistant", "chat answer")],
@@ -180,6 +205,9 @@ def fill_demo_framework(framework: Framework, engagement_end: datetime.date) -> 
         level.estimated_cost_delta, level.timeline_delta_days = Decimal(delta), days
         level.save()
         level.trigger_thresholds.set([thresholds[pair] for pair in triggers[LevelKind(kind)]])
+
+
+def _describe_failure_modes(framework: Framework) -> None:
     owners = {
         FailureKind.FACTUAL_ERROR: ("Claims knowledge team", Severity.HIGH),
         FailureKind.HALLUCINATION: ("AI platform team", Severity.CRITICAL),
@@ -200,6 +228,14 @@ def fill_demo_framework(framework: Framework, engagement_end: datetime.date) -> 
         failure.immediate_mitigation = "Route affected cases to human review; notify the owner."
         failure.long_term_fix = "Fix at the recommended level; add the cases to the test set."
         failure.save()
+
+
+def _create_drift_triggers(framework: Framework, systems: dict[str, AISystem]) -> None:
+    support, extraction, triage = (
+        systems["support-assistant"],
+        systems["document-extraction"],
+        systems["claims-triage"],
+    )
     for position, (watched_system, metric, change, days) in enumerate(
         [
             (support, DriftMetric.QUALITY, "groundedness drops by more than 5 points", 7),
@@ -219,6 +255,9 @@ def fill_demo_framework(framework: Framework, engagement_end: datetime.date) -> 
             change=change,
             window_days=days,
         )
+
+
+def _schedule_review_cycle(framework: Framework, engagement_end: datetime.date) -> None:
     framework.review_frequency = "quarterly"
     framework.first_review_date = engagement_end + datetime.timedelta(days=90)
     framework.sunset_criteria = (
@@ -227,4 +266,3 @@ def fill_demo_framework(framework: Framework, engagement_end: datetime.date) -> 
         "retired when the system it serves is decommissioned."
     )
     framework.save()
-    return True

@@ -34,7 +34,15 @@ def fill_large_framework(
     drift_triggers: int = 40,
 ) -> None:
     """A large, consistent framework for tests and `make bench` (bulk inserts, a few seconds)."""
-    created_systems = AISystem.objects.bulk_create(
+    created_systems = _systems(framework, systems, outputs_per_system)
+    thresholds = _thresholds(framework, created_systems, outputs_per_system)
+    created_levels = _levels_with_triggers(framework, thresholds, levels)
+    _failure_modes(framework, created_levels, failure_modes)
+    _triggers_and_schedule(framework, created_systems, drift_triggers)
+
+
+def _systems(framework: Framework, systems: int, outputs_per_system: int) -> list[AISystem]:
+    return AISystem.objects.bulk_create(
         AISystem(
             framework=framework,
             key=f"system-{number:03d}",
@@ -49,7 +57,12 @@ def fill_large_framework(
         )
         for number in range(systems)
     )
-    thresholds = Threshold.objects.bulk_create(
+
+
+def _thresholds(
+    framework: Framework, created_systems: list[AISystem], outputs_per_system: int
+) -> list[Threshold]:
+    return Threshold.objects.bulk_create(
         Threshold(
             framework=framework,
             key=f"{system.key}-output-{o}",
@@ -67,6 +80,11 @@ def fill_large_framework(
         for index, system in enumerate(created_systems)
         for o in range(outputs_per_system)
     )
+
+
+def _levels_with_triggers(
+    framework: Framework, thresholds: list[Threshold], levels: int
+) -> list[EscalationLevel]:
     kinds = [kind for kind in LevelKind if kind != LevelKind.CUSTOM]
     created_levels = EscalationLevel.objects.bulk_create(
         EscalationLevel(
@@ -92,6 +110,13 @@ def fill_large_framework(
         Link(escalationlevel_id=created_levels[i % levels].pk, threshold_id=threshold.pk)
         for i, threshold in enumerate(thresholds)
     )
+    return created_levels
+
+
+def _failure_modes(
+    framework: Framework, created_levels: list[EscalationLevel], failure_modes: int
+) -> None:
+    levels = len(created_levels)
     failure_kinds = [kind for kind in FailureKind if kind != FailureKind.CUSTOM]
     FailureMode.objects.bulk_create(
         FailureMode(
@@ -107,6 +132,12 @@ def fill_large_framework(
         )
         for number in range(failure_modes)
     )
+
+
+def _triggers_and_schedule(
+    framework: Framework, created_systems: list[AISystem], drift_triggers: int
+) -> None:
+    systems = len(created_systems)
     DriftTrigger.objects.bulk_create(
         DriftTrigger(
             framework=framework,

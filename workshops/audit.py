@@ -56,7 +56,7 @@ def record_activity(
     return engagement.activities.create(
         actor=actor if getattr(actor, "is_authenticated", False) else None,
         verb=AuditVerb(verb),
-        item=item,
+        anchor=item,
         summary=summary[:300],
         changes=changes or {},
     )

@@ -122,23 +122,23 @@ def load_demo_versions(demo: Engagement, users: dict[str, Any]) -> None:
         before = str(level.cost_ceiling) if level.cost_ceiling is not None else None
         level.cost_ceiling = (level.cost_ceiling or Decimal(40000)) + Decimal(10000)
         level.save_edited(loaded_row_version=level.row_version, update_fields=["cost_ceiling"])
-        item, field, after = f"levels/{level.key}", "cost_ceiling", str(level.cost_ceiling)
+        anchor, field, after = f"levels/{level.key}", "cost_ceiling", str(level.cost_ceiling)
     else:
         before = framework.sunset_criteria
         framework.sunset_criteria = "Retire a rule that has not fired in four review cycles."
         framework.save(update_fields=["sunset_criteria"])
-        item, field, after = "review_cycle/schedule", "sunset_criteria", framework.sunset_criteria
+        anchor, field, after = "review_cycle/schedule", "sunset_criteria", framework.sunset_criteria
     record_activity(
         demo,
         facilitator,
         AuditVerb.UPDATED,
-        f"Changed {field} of {item}",
-        item=item,
+        f"Changed {field} of {anchor}",
+        item=anchor,
         changes={field: {"before": before, "after": after}},
     )
     second = demo.freeze_version(facilitator, f"Updated {field.replace('_', ' ')} after review")
     second.submit(facilitator, notify=False)
-    thread = second.add_comment(reviewer, "Was this agreed with finance?", item=item)
+    thread = second.add_comment(reviewer, "Was this agreed with finance?", anchor=anchor)
     second.add_comment(facilitator, "Yes, in the budget call on day 8.", parent=thread)
     second.add_comment(approver, "I will approve once the ladder diagram is in the pack.")
 

@@ -400,7 +400,7 @@ class Activity(models.Model):
     )
     verb = models.CharField(max_length=60, choices=AuditVerb.choices)
     # The framework item touched, by document collection and key ("levels/fine-tuning"), if any.
-    item = models.CharField(max_length=120, blank=True)
+    anchor = models.CharField(max_length=120, blank=True)
     summary = models.CharField(max_length=300)
     changes = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=django_timezone.now)
@@ -410,7 +410,7 @@ class Activity(models.Model):
         indexes: ClassVar[list[Any]] = [
             # Serves the dashboard's "recent activity" and the audit page's per-item filter.
             models.Index(fields=["engagement", "-created_at"], name="activity_recent"),
-            models.Index(fields=["engagement", "item"], name="activity_by_item"),
+            models.Index(fields=["engagement", "anchor"], name="activity_by_item"),
         ]
 
     def __str__(self) -> str:

@@ -142,7 +142,7 @@ class Review(models.Model):
             return True
 
     def add_comment(
-        self, user: Any, body: str, item: str = "", parent: Comment | None = None
+        self, user: Any, body: str, anchor: str = "", parent: Comment | None = None
     ) -> Comment:
         self._check(user, ReviewAction.COMMENT)
         if not body.strip():
@@ -151,19 +151,19 @@ class Review(models.Model):
             if parent.review_id != self.pk:
                 raise ValidationError("That comment belongs to another version.")
             parent = parent.parent or parent  # threads are one level deep
-            item = parent.item
-        elif item and item not in item_anchors(self.version.document):
-            raise ValidationError({"item": f"{self.version.label} has no item {item}."})
+            anchor = parent.anchor
+        elif anchor and anchor not in item_anchors(self.version.document):
+            raise ValidationError(f"{self.version.label} has no item {anchor}.")
         comment = Comment.objects.create(
-            review=self, author=user, item=item, parent=parent, body=body.strip()
+            review=self, author=user, anchor=anchor, parent=parent, body=body.strip()
         )
         record_activity(
             self.engagement,
             user,
             AuditVerb.REVIEW_COMMENTED,
             f"{display_name(user)} commented on {self.version.label}"
-            + (f" ({item})" if item else ""),
-            item=item,
+            + (f" ({anchor})" if anchor else ""),
+            item=anchor,
         )
         return comment
 
@@ -292,7 +292,7 @@ class Comment(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     # A framework item by collection and key ("levels/fine-tuning"); blank: the whole version.
-    item = models.CharField(max_length=120, blank=True)
+    anchor = models.CharField(max_length=120, blank=True)
     parent = models.ForeignKey(
         "self", on_delete=models.CASCADE, null=True, blank=True, related_name="replies"
     )
@@ -333,7 +333,7 @@ class Comment(models.Model):
             user,
             AuditVerb.REVIEW_THREAD_RESOLVED,
             f"{display_name(user)} resolved a thread on {self.review.version.label}",
-            item=self.item,
+            item=self.anchor,
         )
 
 

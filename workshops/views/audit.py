@@ -20,7 +20,7 @@ def audit_trail(request: HttpRequest, slug: str) -> HttpResponse:
     anchor, person, verb = (request.GET.get(k, "").strip() for k in ("item", "person", "verb"))
     activities = Activity.objects.filter(engagement=engagement).select_related("actor")
     if anchor:
-        activities = activities.filter(Q(item=anchor) | Q(item__startswith=f"{anchor}/"))
+        activities = activities.filter(Q(anchor=anchor) | Q(anchor__startswith=f"{anchor}/"))
     if person:
         activities = activities.filter(actor__username=person)
     if verb:
@@ -33,7 +33,7 @@ def audit_trail(request: HttpRequest, slug: str) -> HttpResponse:
         "filters": {"item": anchor, "person": person, "verb": verb},
         "people": engagement.memberships.select_related("user").order_by("user__username"),
         "verbs": _distinct(engagement, "verb"),
-        "items": _distinct(engagement, "item"),
+        "items": _distinct(engagement, "anchor"),
     }
     return render(request, "workshops/audit.html", context)
 

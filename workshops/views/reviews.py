@@ -187,7 +187,7 @@ def version_comment(request: SignedInRequest, slug: str, number: int) -> HttpRes
             form.add_error(None, getattr(refused, "messages", [str(refused)]))
         else:
             if request.htmx:
-                return _discussion(request, engagement, review, comment.item)
+                return _discussion(request, engagement, review, comment.anchor)
             url = reverse("version_detail", args=[slug, number])
             return redirect(f"{url}#comment-{comment.pk}")
     if request.htmx:
@@ -263,7 +263,7 @@ def _discussion(
         "engagement": engagement,
         "version": review.version,
         "may": {action: review.may(membership, action) for action in MOVES},
-        "entry": ItemOnPage(item, False, _threads_by_item(review).get(anchor, []), form),
+        "entry": ItemOnPage(item, False, _threads_by_anchor(review).get(anchor, []), form),
     }
     status = 422 if form is not None else 200
     return render(request, "workshops/versions/detail.html#discussion", context, status=status)
@@ -279,7 +279,7 @@ def _detail(
     baseline = review.baseline()
     changes = diff_documents(baseline.version.document, document) if baseline else []
     changed = changed_anchors(baseline.version.document, document) if baseline else set()
-    threads = _threads_by_item(review)
+    threads = _threads_by_anchor(review)
     failed_anchor = comment_form.data.get("item", "") if comment_form is not None else None
     sections = [
         (
@@ -323,8 +323,8 @@ def _detail(
     }
 
 
-def _threads_by_item(review: Review) -> dict[str, list[Comment]]:
-    """First comments grouped by item, each with `.thread_replies` in order (one query)."""
+def _threads_by_anchor(review: Review) -> dict[str, list[Comment]]:
+    """First comments grouped by the anchor of their item, each with `.thread_replies` in order (one query)."""
     comments = list(review.comments.select_related("author", "resolved_by"))
     replies: dict[int, list[Comment]] = defaultdict(list)
     for comment in comments:
@@ -334,7 +334,7 @@ def _threads_by_item(review: Review) -> dict[str, list[Comment]]:
     for comment in comments:
         if comment.parent_id is None:
             comment.thread_replies = replies.get(comment.pk, [])  # type: ignore[attr-defined]
-            threads[comment.item].append(comment)
+            threads[comment.anchor].append(comment)
     return threads
 
 
