@@ -83,6 +83,10 @@ DEMO_GOVERNANCE: dict[str, tuple[str, str, str, str, int, int, int]] = {
 }
 
 
+# The demo client's three systems: support assistant, document extraction, claims triage.
+type DemoSystems = tuple[AISystem, AISystem, AISystem]
+
+
 @transaction.atomic  # the demo is skipped once it has content, so it must not be left half-filled
 def fill_demo_framework(framework: Framework, engagement_end: datetime.date) -> bool:
     """Northwind Insurance's framework: three AI systems with thresholds, the five failure types,
@@ -100,7 +104,8 @@ def fill_demo_framework(framework: Framework, engagement_end: datetime.date) -> 
     return True
 
 
-def _create_systems(framework: Framework) -> dict[str, AISystem]:
+def _create_systems(framework: Framework) -> DemoSystems:
+    """The support assistant, the extraction pipeline and the triage classifier, in that order."""
     support = AISystem.objects.create(
         framework=framework,
         key="support-assistant",
@@ -137,17 +142,13 @@ def _create_systems(framework: Framework) -> dict[str, AISystem]:
         business_owner="Aisha Rahman, Claims director",
         output_types=["classification"],
     )
-    return {system.key: system for system in (support, extraction, triage)}
+    return support, extraction, triage
 
 
 def _create_thresholds(
-    framework: Framework, systems: dict[str, AISystem]
+    framework: Framework, systems: DemoSystems
 ) -> dict[tuple[str, str], Threshold]:
-    support, extraction, triage = (
-        systems["support-assistant"],
-        systems["document-extraction"],
-        systems["claims-triage"],
-    )
+    support, extraction, triage = systems
     rows = [
         # system, output type, metric, floor, error %, pct, ms, rpm, confidence, data source
         (support, "chat answer", "answer groundedness", "85", "4", "p95", 3_500, 120, "0.70"),
@@ -230,12 +231,8 @@ def _describe_failure_modes(framework: Framework) -> None:
         failure.save()
 
 
-def _create_drift_triggers(framework: Framework, systems: dict[str, AISystem]) -> None:
-    support, extraction, triage = (
-        systems["support-assistant"],
-        systems["document-extraction"],
-        systems["claims-triage"],
-    )
+def _create_drift_triggers(framework: Framework, systems: DemoSystems) -> None:
+    support, extraction, triage = systems
     for position, (watched_system, metric, change, days) in enumerate(
         [
             (support, DriftMetric.QUALITY, "groundedness drops by more than 5 points", 7),
