@@ -9,7 +9,8 @@ import pytest
 from django.urls import reverse
 
 from escalation.checks import Fix, is_ready_for_review, run_checks, step_completion
-from escalation.defaults import fill_demo_framework, fill_large_framework
+from escalation.demo_framework import fill_demo_framework
+from escalation.large_framework import fill_large_framework
 from escalation.models import (
     AISystem,
     DriftTrigger,

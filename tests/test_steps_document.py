@@ -16,7 +16,7 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from escalation.defaults import fill_demo_framework, fill_large_framework
+from escalation.demo_framework import fill_demo_framework
 from escalation.document import (
     DocumentError,
     build_document,
@@ -24,6 +24,7 @@ from escalation.document import (
     parse_document_text,
     read_document,
 )
+from escalation.large_framework import fill_large_framework
 from escalation.models import Framework
 from tests.factories import make_framework
 from workshops.models import Engagement, Membership, Role

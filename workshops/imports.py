@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from escalation.document import DocumentError, parse_document_text, read_document
-from workshops.audit import record_activity
+from workshops.audit import AuditVerb, record_activity
 from workshops.models import Engagement
 
 
@@ -51,7 +51,10 @@ def import_engagement(
     )
     engagement.open_for(facilitator, framework=framework)
     record_activity(
-        engagement, facilitator, "imported", f"Started from the framework file “{framework.name}”"
+        engagement,
+        facilitator,
+        AuditVerb.IMPORTED,
+        f"Started from the framework file “{framework.name}”",
     )
     return engagement
 

@@ -3,7 +3,17 @@ from collections.abc import Callable
 from django.http import HttpResponse
 from django.urls import path
 
-from workshops.views import days, engagements, people, reviews
+from workshops.views import (
+    artifacts,
+    audit,
+    checks,
+    days,
+    engagements,
+    people,
+    reviews,
+    steps,
+    transfer,
+)
 
 urlpatterns = [
     path("", engagements.home, name="home"),
@@ -67,10 +77,8 @@ urlpatterns = [
         reviews.comment_resolve,
         name="comment_resolve",
     ),
-    path("e/<slug:slug>/audit/", reviews.audit_trail, name="audit"),
+    path("e/<slug:slug>/audit/", audit.audit_trail, name="audit"),
 ]
-
-from workshops.views import checks, steps, transfer  # noqa: E402  (kept apart, as below)
 
 # The step editors, the consistency checks, and starting an engagement from a framework file.
 urlpatterns += [
@@ -100,8 +108,6 @@ urlpatterns += [
     path("e/<slug:slug>/checks/", checks.checks, name="checks"),
 ]
 
-from workshops.views import artifacts  # noqa: E402  (kept apart: other areas add their imports above)
-
 # The artifacts, for the working draft (e/<slug>/artifacts/...) and for each frozen version
 # (e/<slug>/versions/<number>/artifacts/...): the same views, `number` absent for the draft.
 _ARTIFACT_ROUTES: list[tuple[str, Callable[..., HttpResponse], str, dict[str, str]]] = [
@@ -110,7 +116,7 @@ _ARTIFACT_ROUTES: list[tuple[str, Callable[..., HttpResponse], str, dict[str, st
     ("ladder.png", artifacts.ladder_download, "ladder_png", {"format": "png"}),
     ("threshold-register.csv", artifacts.register_csv, "register_csv", {}),
     ("failure-mode-matrix.csv", artifacts.matrix_csv, "matrix_csv", {}),
-    ("reviews.ics", artifacts.reviews_ics, "reviews_ics", {}),
+    ("reviews.ics", artifacts.review_cycle_ics, "review_cycle_ics", {}),
     ("framework.json", artifacts.framework_json, "document_json", {}),
     ("pack/", artifacts.pack_page, "pack", {}),
     ("pack/generate", artifacts.generate_pack, "pack_generate", {}),

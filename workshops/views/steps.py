@@ -20,7 +20,7 @@ from escalation.document import item_document
 from escalation.editors import NOT_SET, STEP_EDITORS, THRESHOLDS, Collection, StepEditor
 from escalation.models import AISystem, Framework, StaleEditError
 from escalation.steps import STEPS, STEPS_BY_KEY, Step
-from workshops.audit import record_activity
+from workshops.audit import AuditVerb, record_activity
 from workshops.models import Capability, Engagement, get_engagement_for
 
 
@@ -178,14 +178,14 @@ def _changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
 def _record(
     request: SignedInRequest,
     engagement: Engagement,
-    verb: str,
+    verb: AuditVerb,
     summary: str,
     kind: Collection,
     key: str,
     changes: dict[str, Any],
 ) -> None:
-    item = f"{kind.document_name}/{key}"
-    record_activity(engagement, request.user, verb, summary, item=item, changes=changes)
+    anchor = f"{kind.document_name}/{key}"
+    record_activity(engagement, request.user, verb, summary, anchor=anchor, changes=changes)
 
 
 def _stale_status(request: SignedInRequest) -> int:
@@ -281,7 +281,7 @@ def step_item_add(
         else:
             changes = _changes({}, item_document(kind.document_name, item))
             summary = f"Added {kind.singular} “{item}”"
-            _record(request, engagement, "created", summary, kind, item.key, changes)
+            _record(request, engagement, AuditVerb.CREATED, summary, kind, item.key, changes)
             return _changed(request, engagement, step_key)
     return _render_editor(request, engagement, step_key, OpenForm(kind.name, None, form), 422)
 
@@ -314,7 +314,13 @@ def step_item_edit(
         )
     changes = _changes(before, item_document(kind.document_name, item))
     _record(
-        request, engagement, "updated", f"Edited {kind.singular} “{item}”", kind, item.key, changes
+        request,
+        engagement,
+        AuditVerb.UPDATED,
+        f"Edited {kind.singular} “{item}”",
+        kind,
+        item.key,
+        changes,
     )
     return _changed(request, engagement, step_key)
 
@@ -333,7 +339,7 @@ def step_item_delete(
     before = item_document(kind.document_name, item)
     item.delete()
     summary = f"Removed {kind.singular} “{item}”"
-    _record(request, engagement, "deleted", summary, kind, item_key, _changes(before, {}))
+    _record(request, engagement, AuditVerb.DELETED, summary, kind, item_key, _changes(before, {}))
     return _changed(request, engagement, step_key)
 
 
@@ -352,7 +358,9 @@ def step_item_move(
     moved = model.move(item, up=request.POST["direction"] == "up")
     if moved:
         summary = f"Moved {kind.singular} “{item}” {request.POST['direction']}"
-        _record(request, engagement, "moved", summary, kind, item_key, {"position": moved})
+        _record(
+            request, engagement, AuditVerb.REORDERED, summary, kind, item_key, {"position": moved}
+        )
     return _changed(request, engagement, step_key)
 
 
@@ -376,5 +384,7 @@ def step_settings(request: SignedInRequest, slug: str, step_key: str) -> HttpRes
         return _render_editor(request, engagement, step_key, open_form, _stale_status(request))
     changes = _changes(before, {name: _shown(framework, name) for name in fields})
     summary = f"Edited the {editor.settings_title.lower()}"
-    record_activity(engagement, request.user, "updated", summary, item="framework", changes=changes)
+    record_activity(
+        engagement, request.user, AuditVerb.UPDATED, summary, anchor="framework", changes=changes
+    )
     return _changed(request, engagement, step_key)
