@@ -106,7 +106,7 @@ def pack_html(document: dict[str, Any], context: PackContext) -> str:
             "register": artifacts.threshold_register(document),
             "ladder": artifacts.ladder(document),
             "matrix": artifacts.response_matrix(document),
-            "protocol": artifacts.review_protocol(document),
+            "protocol": artifacts.review_cycle_protocol(document),
             "ladder_svg": inline_svg(svg, ladder_title(document)),
             "ladder_title": ladder_title(document),
         },
