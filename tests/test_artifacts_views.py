@@ -12,7 +12,8 @@ import icalendar
 import pytest
 from django.urls import reverse
 
-from tests.artifact_content import FAILURES, make_framework_content, make_version, sign_off
+from tests.factories import make_version, sign_off
+from tests.framework_content import FAILURES, make_framework_content
 
 pytestmark = pytest.mark.django_db
 

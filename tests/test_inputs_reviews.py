@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from escalation.editors import STEP_EDITORS
 from escalation.steps import STEPS
 from tests.factories import make_member
+from tests.framework_content import fill_small_framework
 from tests.inputs import (
     database_state,
     few_examples,
@@ -20,7 +21,6 @@ from tests.inputs import (
     rolled_back,
     server_did_not_fail,
 )
-from tests.review_content import fill_small_framework
 from workshops.models import Comment, Role
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import reverse
 
 from escalation.models import EscalationLevel, FrameworkVersion
-from tests.review_content import fill_small_framework
+from tests.framework_content import fill_small_framework
 from workshops.models import ReviewState
 
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from escalation.models import EscalationLevel
 from tests.factories import make_member, make_user
-from tests.review_content import fill_small_framework
+from tests.framework_content import fill_small_framework
 from workshops.models import (
     Activity,
     Approval,

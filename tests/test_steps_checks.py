@@ -20,7 +20,8 @@ from escalation.models import (
     Framework,
     Threshold,
 )
-from tests.factories import make_engagement, make_framework, make_member
+from tests.factories import make_engagement, make_member
+from tests.framework_content import make_framework
 from workshops.models import Role
 from workshops.views.steps import fix_url
 

@@ -26,7 +26,7 @@ from escalation.document import (
 )
 from escalation.large_framework import fill_large_framework
 from escalation.models import Framework
-from tests.factories import make_framework
+from tests.framework_content import make_framework
 from workshops.models import Engagement, Membership, Role
 
 pytestmark = pytest.mark.django_db

@@ -31,7 +31,7 @@ from escalation.models import (
     FailureMode,
     Threshold,
 )
-from tests.factories import make_framework
+from tests.framework_content import make_framework
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,8 @@ from escalation.models import (
     FailureMode,
     Threshold,
 )
-from tests.factories import make_engagement, make_framework, make_member
+from tests.factories import make_engagement, make_member
+from tests.framework_content import make_framework
 from workshops.models import (
     Activity,
     Engagement,

@@ -12,7 +12,7 @@ from escalation.models import (
     FailureMode,
     LevelKind,
 )
-from tests.factories import make_framework
+from tests.framework_content import make_framework
 
 
 def test_defaults_are_the_five_failure_kinds_and_six_levels_in_ladder_order(db):
