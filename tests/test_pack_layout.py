@@ -1,0 +1,157 @@
+"""The PDF pack as a client holds it: every word on the page, readable, and the whole framework.
+
+The packs are made the way `manage.py export_pack` makes them, for the demo's signed-off v1 and for
+the large bench engagement's last signed-off version, then read back word by word with
+`pdftotext -bbox` (poppler), which reports each word's box on its page in points.
+"""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.db import connection, transaction
+
+from workshops.bench import BENCH_SLUG, BENCH_VERSIONS, seed_large_engagement
+from workshops.demo import load_demo
+
+MM = 72 / 25.4
+# The pack's @page margins (static/css/pack.css): top, right, bottom, left.
+MARGIN_TOP, MARGIN_RIGHT, MARGIN_BOTTOM, MARGIN_LEFT = 22 * MM, 16 * MM, 20 * MM, 16 * MM
+TOLERANCE = 1.0
+# poppler's word box spans the font's ascent to its descent: 1.164 em for DejaVu Sans, the pack's
+# only typeface. A word's box height over this is the size it is printed at, scaling included.
+DEJAVU_BOX_EM = 1.164
+SMALLEST_READABLE_PT = 7.0
+XHTML = "{http://www.w3.org/1999/xhtml}"
+
+
+@dataclass(frozen=True)
+class Word:
+    page: int
+    text: str
+    x_min: float
+    y_min: float
+    x_max: float
+    y_max: float
+    page_width: float
+    page_height: float
+
+    @property
+    def size_pt(self) -> float:
+        return (self.y_max - self.y_min) / DEJAVU_BOX_EM
+
+    def on_page(self) -> bool:
+        """Inside the page's content box; running headers and page numbers sit in the margin
+        bands above and below it, but no further out than the content box's sides."""
+        inside_sides = (
+            self.x_min >= MARGIN_LEFT - TOLERANCE
+            and self.x_max <= self.page_width - MARGIN_RIGHT + TOLERANCE
+        )
+        inside_height = self.y_min >= -TOLERANCE and self.y_max <= self.page_height + TOLERANCE
+        return inside_sides and inside_height
+
+    def in_body(self) -> bool:
+        return (
+            self.y_min >= MARGIN_TOP - TOLERANCE
+            and self.y_max <= self.page_height - MARGIN_BOTTOM + TOLERANCE
+        )
+
+
+@dataclass(frozen=True)
+class ExportedPack:
+    words: list[Word]
+    text: str
+
+    @property
+    def pages(self) -> int:
+        return max(word.page for word in self.words)
+
+    def words_on(self, page: int) -> list[Word]:
+        return [word for word in self.words if word.page == page]
+
+
+def read_words(pdf: Path) -> list[Word]:
+    bbox = subprocess.run(
+        ["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    words = []
+    for number, page in enumerate(ET.fromstring(bbox).iter(f"{XHTML}page"), start=1):
+        width, height = float(page.get("width", 0)), float(page.get("height", 0))
+        for word in page.iter(f"{XHTML}word"):
+            box = [float(word.get(edge, 0)) for edge in ("xMin", "yMin", "xMax", "yMax")]
+            words.append(Word(number, word.text or "", *box, width, height))
+    return words
+
+
+def export(slug: str, number: int, path: Path) -> ExportedPack:
+    call_command(
+        "export_pack", slug, "--version", str(number), "-o", str(path), stdout=io.StringIO()
+    )
+    text = subprocess.run(
+        ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    return ExportedPack(read_words(path), " ".join(text.split()))
+
+
+def exported_once(django_db_blocker: Any, seed: Any, slug: str, number: int, path: Path) -> Any:
+    # Seeding and rendering take seconds: once per module, in a transaction rolled back after.
+    with django_db_blocker.unblock():
+        with transaction.atomic():
+            seed()
+            exported = export(slug, number, path)
+            transaction.set_rollback(True)
+        # Opened outside any test's connection handling: close it, or it blocks dropping the
+        # test database.
+        connection.close()
+    return exported
+
+
+@pytest.fixture(scope="module")
+def demo_pack(django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: Any) -> Any:
+    path = tmp_path_factory.mktemp("packs") / "demo-v1.pdf"
+    return exported_once(django_db_blocker, load_demo, "demo", 1, path)
+
+
+@pytest.fixture(scope="module")
+def bench_pack(django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: Any) -> Any:
+    path = tmp_path_factory.mktemp("packs") / "bench.pdf"
+    # The last version is still in review; the one before is signed off.
+    return exported_once(
+        django_db_blocker, seed_large_engagement, BENCH_SLUG, BENCH_VERSIONS - 1, path
+    )
+
+
+@pytest.fixture(params=["demo_pack", "bench_pack"])
+def pack(request: Any) -> ExportedPack:
+    return request.getfixturevalue(request.param)
+
+
+def test_every_word_of_the_pack_lies_on_its_page(pack):
+    assert [word for word in pack.words if not word.on_page()] == []
+
+
+def test_margins_hold_only_the_running_header_and_page_number(pack):
+    in_margins = {word.text for word in pack.words if not word.in_body()}
+    expected = {word.text for word in pack.words_on(2) if not word.in_body()}
+    assert "Page" in expected and in_margins - expected <= {str(n) for n in range(pack.pages + 1)}
+
+
+def test_every_word_of_the_pack_is_printed_at_a_readable_size(pack):
+    assert [word for word in pack.words if word.size_pt < SMALLEST_READABLE_PT - 0.1] == []
+
+
+def test_the_ladder_diagram_is_in_the_pack_at_a_readable_size(pack):
+    # The diagram's first box reads "Threshold breach or failure detected"; nothing else does.
+    diagram_words = [
+        word
+        for previous, word in zip(pack.words, pack.words[1:], strict=False)
+        if (previous.text, word.text) == ("failure", "detected") and previous.y_min == word.y_min
+    ]
+    assert diagram_words and all(word.size_pt >= SMALLEST_READABLE_PT for word in diagram_words)
