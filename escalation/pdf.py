@@ -210,10 +210,7 @@ def pack_html(document: dict[str, Any], context: PackContext) -> str:
         {
             "document": document,
             "pack": context,
-            "register": artifacts.threshold_register(document),
-            "ladder": artifacts.ladder(document),
-            "matrix": artifacts.response_matrix(document),
-            "protocol": artifacts.review_protocol(document),
+            **artifacts.sections(document),
             "ladder_svg": "".join(
                 f'<div class="ladder-part">{part}</div>'
                 for part in ladder_parts(svg, ladder_title(document))

@@ -8,6 +8,7 @@ the large bench engagement's last signed-off version, then read back word by wor
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -18,8 +19,11 @@ import pytest
 from django.core.management import call_command
 from django.db import connection, transaction
 
+from escalation import artifacts
 from workshops.bench import BENCH_SLUG, BENCH_VERSIONS, seed_large_engagement
 from workshops.demo import load_demo
+from workshops.models import Engagement
+from workshops.packs import artifact_source
 
 MM = 72 / 25.4
 # The pack's @page margins (static/css/pack.css): top, right, bottom, left.
@@ -66,6 +70,7 @@ class Word:
 
 @dataclass(frozen=True)
 class ExportedPack:
+    document: dict[str, Any]
     words: list[Word]
     text: str
 
@@ -75,6 +80,11 @@ class ExportedPack:
 
     def words_on(self, page: int) -> list[Word]:
         return [word for word in self.words if word.page == page]
+
+
+def flat(text: str) -> str:
+    """Text as words between single spaces; a line wrapped after a hyphen joined again."""
+    return re.sub(r"-\s+", "-", " ".join(text.split()))
 
 
 def read_words(pdf: Path) -> list[Word]:
@@ -94,10 +104,12 @@ def export(slug: str, number: int, path: Path) -> ExportedPack:
     call_command(
         "export_pack", slug, "--version", str(number), "-o", str(path), stdout=io.StringIO()
     )
+    # -raw: in the order it is drawn, so the lines of a table cell stay together.
     text = subprocess.run(
-        ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
+        ["pdftotext", "-raw", str(path), "-"], capture_output=True, text=True, check=True
     ).stdout
-    return ExportedPack(read_words(path), " ".join(text.split()))
+    document = artifact_source(Engagement.objects.get(slug=slug), number).document
+    return ExportedPack(document, read_words(path), flat(text))
 
 
 def exported_once(django_db_blocker: Any, seed: Any, slug: str, number: int, path: Path) -> Any:
@@ -155,3 +167,37 @@ def test_the_ladder_diagram_is_in_the_pack_at_a_readable_size(pack):
         if (previous.text, word.text) == ("failure", "detected") and previous.y_min == word.y_min
     ]
     assert diagram_words and all(word.size_pt >= SMALLEST_READABLE_PT for word in diagram_words)
+
+
+def missing_from(pack: ExportedPack, texts: list[str]) -> list[str]:
+    return [text for text in texts if flat(text) not in pack.text]
+
+
+def test_pack_names_every_ai_system_in_scope_with_its_owner(demo_pack):
+    systems = demo_pack.document["ai_systems"]
+    assert missing_from(demo_pack, [s["name"] for s in systems]) == []
+    assert missing_from(demo_pack, [s["business_owner"] for s in systems]) == []
+
+
+def test_pack_prints_every_levels_exit_criteria_and_rollback_rule(demo_pack):
+    levels = demo_pack.document["levels"]
+    assert missing_from(demo_pack, [level["exit_criteria"] for level in levels]) == []
+    assert missing_from(demo_pack, [level["rollback_rule"] for level in levels]) == []
+
+
+def test_pack_prints_every_levels_cost_ceiling_and_approval_rule(demo_pack):
+    rows = artifacts.ladder(demo_pack.document)
+    assert missing_from(demo_pack, [row["cost_ceiling"] for row in rows]) == []
+    groups = [level["approval_group"] for level in demo_pack.document["levels"]]
+    assert missing_from(demo_pack, [group for group in groups if group]) == []
+
+
+def test_pack_prints_the_scope_creep_rule(demo_pack):
+    rule = demo_pack.document["governance"]["scope_creep_rule"]
+    assert rule and missing_from(demo_pack, [rule]) == []
+
+
+def test_pack_prints_how_each_failure_type_shows_and_an_example(demo_pack):
+    modes = demo_pack.document["failure_modes"]
+    assert missing_from(demo_pack, [mode["detection_signal"] for mode in modes]) == []
+    assert missing_from(demo_pack, [mode["example"] for mode in modes]) == []
