@@ -20,6 +20,11 @@ from django.core.management import call_command
 from django.db import connection, transaction
 
 from escalation import artifacts
+from escalation.defaults import fill_large_framework
+from escalation.diagram import render_ladder
+from escalation.document import build_document
+from escalation.models import Framework
+from escalation.pdf import LADDER_PART_HEIGHT_PT, ladder_parts
 from workshops.bench import BENCH_SLUG, BENCH_VERSIONS, seed_large_engagement
 from workshops.demo import load_demo
 from workshops.models import Engagement
@@ -80,6 +85,28 @@ class ExportedPack:
 
     def words_on(self, page: int) -> list[Word]:
         return [word for word in self.words if word.page == page]
+
+
+@pytest.fixture
+def large_ladder_svg(db: Any) -> bytes:
+    framework = Framework.objects.create(name="Large")
+    fill_large_framework(framework)
+    return render_ladder(build_document(framework))
+
+
+def part_height(part: str) -> float:
+    return float(ET.fromstring(part).get("height", "").removesuffix("pt"))
+
+
+def test_a_tall_ladder_is_cut_into_parts_no_taller_than_a_page(large_ladder_svg):
+    parts = ladder_parts(large_ladder_svg, "Ladder")
+    assert len(parts) > 1 and max(map(part_height, parts)) <= LADDER_PART_HEIGHT_PT
+
+
+def test_each_line_of_the_ladder_is_in_exactly_one_part(large_ladder_svg):
+    # A line cut by a part's edge would be kept, half hidden, in the parts on both sides of it.
+    parts = ladder_parts(large_ladder_svg, "Ladder")
+    assert sum(part.count("<text") for part in parts) == large_ladder_svg.decode().count("<text")
 
 
 def flat(text: str) -> str:
