@@ -100,6 +100,7 @@ class StaticOnlyFetcher(weasyprint.URLFetcher):
 
 
 SVG = "{http://www.w3.org/2000/svg}"
+# Parts are written back as plain <svg>, not <ns0:svg>, which no renderer would draw.
 ET.register_namespace("", SVG[1:-1])
 ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
 # The part of an A4 portrait page (pack.css: 22/16/20 mm margins) a ladder part may fill: the full
@@ -193,7 +194,7 @@ def ladder_parts(svg: bytes, title: str) -> list[str]:
         )
         # Text outside the window is not seen, but the PDF would still carry it as words; and
         # the parts repeat the drawing's ids, which name nothing in the pack.
-        for parent in part.iter():
+        for parent in list(part.iter()):
             parent.attrib.pop("id", None)
             for text in parent.findall(f"{SVG}text"):
                 line_top, line_bottom = drawing.line(text)
