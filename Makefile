@@ -25,6 +25,7 @@ lint: env
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	DEBUG=true $(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 format: env
 	$(VENV)/bin/ruff format .

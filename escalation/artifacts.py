@@ -25,7 +25,7 @@ from escalation.models import (
     Severity,
 )
 
-SCHEDULED_REVIEWS = 8
+SCHEDULED_REVIEW_CYCLES = 8
 
 
 def _label(choices: Any, value: str | None) -> str:
@@ -144,7 +144,9 @@ def _add_months(day: datetime.date, months: int) -> datetime.date:
     return datetime.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
-def review_dates(document: dict[str, Any], count: int = SCHEDULED_REVIEWS) -> list[datetime.date]:
+def review_cycle_dates(
+    document: dict[str, Any], count: int = SCHEDULED_REVIEW_CYCLES
+) -> list[datetime.date]:
     """The next `count` scheduled reviews, from the first review date at the chosen frequency."""
     cycle = document.get("review_cycle", {})
     if not cycle.get("first_review_date"):
@@ -154,13 +156,13 @@ def review_dates(document: dict[str, Any], count: int = SCHEDULED_REVIEWS) -> li
     return [_add_months(first, months * number) for number in range(count)]
 
 
-def review_protocol(document: dict[str, Any]) -> dict[str, Any]:
+def review_cycle_protocol(document: dict[str, Any]) -> dict[str, Any]:
     """Review cadence protocol: schedule, drift and external triggers, sunset criteria."""
     cycle = document.get("review_cycle", {})
     systems = {system["key"]: system["name"] for system in document.get("ai_systems", [])}
     return {
         "frequency": _label(ReviewFrequency, cycle.get("frequency")),
-        "dates": review_dates(document),
+        "dates": review_cycle_dates(document),
         "drift_triggers": [
             {
                 "system": systems.get(trigger.get("ai_system") or "", "Every AI system"),
@@ -190,7 +192,7 @@ def sections(document: dict[str, Any]) -> dict[str, Any]:
         "ladder": ladder(document),
         "scope_creep_rule": document.get("governance", {}).get("scope_creep_rule", ""),
         "matrix": response_matrix(document),
-        "protocol": review_protocol(document),
+        "protocol": review_cycle_protocol(document),
     }
 
 
@@ -246,13 +248,13 @@ def matrix_csv(document: dict[str, Any]) -> str:
     return _csv(response_matrix(document), MATRIX_COLUMNS)
 
 
-def review_calendar(document: dict[str, Any], *, title: str, uid_prefix: str) -> bytes:
+def review_cycle_calendar(document: dict[str, Any], *, title: str, uid_prefix: str) -> bytes:
     """The scheduled reviews as iCalendar all-day events, one per review date."""
     cal = icalendar.Calendar()
     cal.add("prodid", "-//Escalation Workshop//Review cadence//EN")
     cal.add("version", "2.0")
     cal.add("x-wr-calname", title)
-    protocol = review_protocol(document)
+    protocol = review_cycle_protocol(document)
     for number, day in enumerate(protocol["dates"], start=1):
         event = icalendar.Event()
         # Stable per framework and review number, so re-importing updates instead of duplicating.

@@ -156,9 +156,9 @@ def test_framework_json_is_the_frozen_document(client, observer, version):
     assert json.loads(client.get(url("document_json", 1)).content) == version.document
 
 
-def test_review_calendar_holds_each_scheduled_review(client, observer, version):
+def test_review_cycle_calendar_holds_each_scheduled_review(client, observer, version):
     client.force_login(observer)
-    calendar = icalendar.Calendar.from_ical(client.get(url("reviews_ics", 1)).content)
+    calendar = icalendar.Calendar.from_ical(client.get(url("review_cycle_ics", 1)).content)
     starts = [event.decoded("dtstart") for event in calendar.walk("VEVENT")]
     expected = [
         "2027-01-31",

@@ -9,8 +9,8 @@ from django.contrib.messages import get_messages
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from escalation.editors import STEP_EDITORS
 from escalation.steps import STEPS
-from escalation.views.steps import STEP_EDITORS
 from tests.factories import make_member
 from tests.inputs import (
     database_state,

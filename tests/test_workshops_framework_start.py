@@ -1,7 +1,7 @@
 """Where a new engagement's framework comes from: the method's defaults, or last cycle's copy."""
 
 from escalation.copying import copy_framework
-from escalation.defaults import apply_method_defaults
+from escalation.method_defaults import apply_method_defaults
 from escalation.models import (
     AISystem,
     DriftMetric,
