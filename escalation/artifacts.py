@@ -16,6 +16,7 @@ import icalendar
 
 from escalation.diagram import level_triggers, money
 from escalation.models import (
+    ApprovalRule,
     DriftMetric,
     ExternalEvent,
     FailureKind,
@@ -32,6 +33,24 @@ def _label(choices: Any, value: str | None) -> str:
         return str(choices(value).label)
     except ValueError:
         return value or ""
+
+
+def ai_systems(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """The AI systems in scope: what each is, who owns it, what it produces."""
+    return [
+        {
+            "key": system["key"],
+            "name": system["name"],
+            "vendor": system.get("vendor", ""),
+            "model": " ".join(
+                part for part in (system.get("model_name"), system.get("model_version")) if part
+            ),
+            "workflow": system.get("workflow", ""),
+            "business_owner": system.get("business_owner", ""),
+            "output_types": ", ".join(system.get("output_types", [])),
+        }
+        for system in document.get("ai_systems", [])
+    ]
 
 
 def threshold_register(document: dict[str, Any]) -> list[dict[str, Any]]:
@@ -73,8 +92,6 @@ def ladder(document: dict[str, Any]) -> list[dict[str, Any]]:
         owner = level.get("approval_owner_name") or "Not named"
         if level.get("approval_owner_role"):
             owner = f"{owner} ({level['approval_owner_role']})"
-        if level.get("approval_rule") == "all_of_group" and level.get("approval_group"):
-            owner = f"{owner}; all of: {level['approval_group']}"
         days = level.get("timeline_delta_days")
         rows.append(
             {
@@ -87,6 +104,8 @@ def ladder(document: dict[str, Any]) -> list[dict[str, Any]]:
                 "exit_criteria": level.get("exit_criteria", ""),
                 "rollback_rule": level.get("rollback_rule", ""),
                 "approval_owner": owner,
+                "approval_rule": _label(ApprovalRule, level.get("approval_rule")),
+                "approval_group": level.get("approval_group", ""),
                 "estimated_cost": money(level.get("estimated_cost_delta"), level.get("currency")),
                 "cost_ceiling": money(level.get("cost_ceiling"), level.get("currency")),
                 "timeline_delta": f"+{days} days" if days is not None else "Not estimated",
@@ -106,6 +125,9 @@ def response_matrix(document: dict[str, Any]) -> list[dict[str, Any]]:
                 "key": mode["key"],
                 "name": mode["name"],
                 "kind": _label(FailureKind, mode.get("kind")),
+                "description": mode.get("description", ""),
+                "example": mode.get("example", ""),
+                "detection_signal": mode.get("detection_signal", ""),
                 "severity": _label(Severity, mode.get("severity")),
                 "recommended_level": f"{level['number']}. {level['name']}" if level else "None",
                 "immediate_mitigation": mode.get("immediate_mitigation", ""),
@@ -159,7 +181,18 @@ def review_cycle_protocol(document: dict[str, Any]) -> dict[str, Any]:
             for trigger in cycle.get("external_triggers", [])
         ],
         "sunset_criteria": cycle.get("sunset_criteria", ""),
+    }
+
+
+def sections(document: dict[str, Any]) -> dict[str, Any]:
+    """Everything the artifact pages and the pack print of a framework, section by section."""
+    return {
+        "systems": ai_systems(document),
+        "register": threshold_register(document),
+        "ladder": ladder(document),
         "scope_creep_rule": document.get("governance", {}).get("scope_creep_rule", ""),
+        "matrix": response_matrix(document),
+        "protocol": review_cycle_protocol(document),
     }
 
 

@@ -27,8 +27,10 @@ from workshops.models import Role
 from workshops.packs import artifact_source, pack_context
 
 HEADINGS = [
+    "AI systems in scope",
     "Performance threshold register",
     "Escalation ladder diagram",
+    "Governance per level",
     "Failure mode response matrix",
     "Review cadence protocol",
     "Decisions log",
