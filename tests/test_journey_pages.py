@@ -1,0 +1,67 @@
+"""The pages that guide each role to its next step: where the signed pack is, what to do next,
+and a frozen version that never reads as a draft."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.urls import reverse
+
+from tests.factories import make_version, sign_off
+from tests.framework_content import make_framework_content
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def signed_version(engagement: Any, approver: Any) -> Any:
+    make_framework_content(engagement.framework)
+    version = make_version(engagement.framework)
+    sign_off(engagement, version, [approver])
+    return version
+
+
+def test_client_roles_land_on_the_latest_signed_off_artifacts(client, observer, signed_version):
+    client.force_login(observer)
+    response = client.get(reverse("artifacts", args=["acme"]))
+    assert response.url == reverse("version_artifacts", args=["acme", 1])
+
+
+def test_client_roles_can_still_choose_the_working_draft(client, observer, signed_version):
+    client.force_login(observer)
+    response = client.get(reverse("artifacts", args=["acme"]) + "?show=draft")
+    assert response.status_code == 200 and b"Working draft" in response.content
+
+
+def test_facilitators_land_on_the_working_draft_with_a_switcher(
+    client, facilitator, signed_version
+):
+    client.force_login(facilitator)
+    page = client.get(reverse("artifacts", args=["acme"])).content.decode()
+    assert 'aria-current="page">Working draft</a>' in page
+    assert reverse("version_artifacts", args=["acme", 1]) in page
+
+
+def test_the_versions_list_links_each_version_to_its_artifacts_and_pack(
+    client, observer, signed_version
+):
+    client.force_login(observer)
+    page = client.get(reverse("versions", args=["acme"])).content.decode()
+    assert reverse("version_artifacts", args=["acme", 1]) in page
+    assert reverse("version_pack", args=["acme", 1]) in page
+
+
+def test_the_version_page_links_to_its_signed_pack(client, approver, signed_version):
+    client.force_login(approver)
+    page = client.get(reverse("version_detail", args=["acme", 1])).content.decode()
+    assert "Signed PDF pack of v1" in page
+    assert reverse("version_pack", args=["acme", 1]) in page
+
+
+def test_a_frozen_version_is_never_badged_draft(client, facilitator, engagement):
+    make_framework_content(engagement.framework)
+    engagement.freeze_version(facilitator, "First cut")
+    client.force_login(facilitator)
+    page = client.get(reverse("version_detail", args=["acme", 1])).content.decode()
+    assert ">Draft<" not in page and "Frozen, not in review" in page
