@@ -65,3 +65,38 @@ def test_a_frozen_version_is_never_badged_draft(client, facilitator, engagement)
     client.force_login(facilitator)
     page = client.get(reverse("version_detail", args=["acme", 1])).content.decode()
     assert ">Draft<" not in page and "Frozen, not in review" in page
+
+
+def submitted_version(engagement: Any, facilitator: Any) -> Any:
+    make_framework_content(engagement.framework)
+    review = engagement.freeze_version(facilitator, "First cut")
+    review.submit(facilitator)
+    return review
+
+
+def test_the_approvers_dashboard_leads_with_the_version_awaiting_approval(
+    client, engagement, facilitator, approver
+):
+    submitted_version(engagement, facilitator)
+    client.force_login(approver)
+    page = client.get(reverse("dashboard", args=["acme"])).content.decode()
+    assert "v1 awaits your approval." in page
+    assert "ready to be frozen" not in page and "What still blocks review" not in page
+
+
+def test_the_facilitators_dashboard_counts_the_comments_to_answer(
+    client, engagement, facilitator, approver
+):
+    review = submitted_version(engagement, facilitator)
+    for text in ["Too low.", "Who owns this?", "Typo."]:
+        review.add_comment(approver, text, "", None)
+    client.force_login(facilitator)
+    page = client.get(reverse("dashboard", args=["acme"])).content.decode()
+    assert "3 comments to answer on v1." in page
+
+
+def test_every_dashboard_offers_the_signed_pack_once_signed_off(client, observer, signed_version):
+    client.force_login(observer)
+    page = client.get(reverse("dashboard", args=["acme"])).content.decode()
+    assert "v1 is signed off: download the signed pack." in page
+    assert reverse("version_pack", args=["acme", 1]) in page

@@ -21,6 +21,7 @@ from workshops.models import (
     Role,
     get_engagement_for,
 )
+from workshops.next_actions import next_actions
 from workshops.plan import step_url
 from workshops.progress import (
     day_progress,
@@ -99,6 +100,7 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
             engagement=engagement, accepted_at__isnull=True
         ).count(),
         "status_form": StatusForm(),
+        "next_actions": next_actions(engagement, engagement.membership, facts.problems),
     }
     return render(request, "workshops/dashboard.html", context)
 
