@@ -100,3 +100,40 @@ def test_every_dashboard_offers_the_signed_pack_once_signed_off(client, observer
     page = client.get(reverse("dashboard", args=["acme"])).content.decode()
     assert "v1 is signed off: download the signed pack." in page
     assert reverse("version_pack", args=["acme", 1]) in page
+
+
+def test_freezing_is_not_offered_when_the_draft_equals_the_last_version(
+    client, engagement, facilitator
+):
+    make_framework_content(engagement.framework)
+    engagement.freeze_version(facilitator, "First cut")
+    client.force_login(facilitator)
+    page = client.get(reverse("versions", args=["acme"])).content.decode()
+    assert "Freeze as a new version" not in page and "Nothing changed since v1" in page
+
+
+def day_page(client: Any, engagement: Any, requirement: str) -> str:
+    number = next(day.number for day in engagement.plan() if requirement in day.requires)
+    return client.get(reverse("day", args=["acme", number])).content.decode()
+
+
+def test_the_documentation_day_offers_the_checks_and_the_freeze(client, engagement, facilitator):
+    client.force_login(facilitator)
+    page = day_page(client, engagement, "version_frozen")
+    assert f'href="{reverse("checks", args=["acme"])}">Run the consistency checks' in page
+    assert f'href="{reverse("versions", args=["acme"])}#freeze-heading">Freeze a version' in page
+
+
+def test_the_alignment_day_sends_the_frozen_version_for_review(client, engagement, facilitator):
+    make_framework_content(engagement.framework)
+    engagement.freeze_version(facilitator, "First cut")
+    client.force_login(facilitator)
+    page = day_page(client, engagement, "version_in_review")
+    assert "Send v1 for review" in page and "nothing new to freeze" in page
+
+
+def test_each_missing_item_links_to_where_it_is_done(client, engagement, facilitator):
+    client.force_login(facilitator)
+    page = client.get(reverse("day", args=["acme", 1])).content.decode()
+    assert '<a href="#notes-heading">Record who attended.</a>' in page
+    assert '<a href="#step-systems-heading">' in page
