@@ -137,3 +137,47 @@ def test_each_missing_item_links_to_where_it_is_done(client, engagement, facilit
     page = client.get(reverse("day", args=["acme", 1])).content.decode()
     assert '<a href="#notes-heading">Record who attended.</a>' in page
     assert '<a href="#step-systems-heading">' in page
+
+
+# A new engagement
+
+
+def new_engagement_data(**overrides: Any) -> dict[str, Any]:
+    data = {
+        "client_organisation": "Borealis Bank",
+        "title": "Model escalation 2027",
+        "scope_summary": "Two assistants.",
+        "start_date": "2027-03-01",
+        "working_days": "10",
+        "timezone": "Europe/Oslo",
+        "holidays": "",
+    }
+    return data | overrides
+
+
+def test_a_new_engagement_defaults_to_the_sites_zone_and_next_monday(client, facilitator):
+    client.force_login(facilitator)
+    form = client.get(reverse("engagement_new")).context["form"]
+    assert form["timezone"].value() == "UTC"
+    assert form["start_date"].value().weekday() == 0
+
+
+def test_a_blank_slug_is_made_from_the_title(client, facilitator):
+    client.force_login(facilitator)
+    response = client.post(reverse("engagement_new"), new_engagement_data())
+    assert response.url == reverse("dashboard", args=["model-escalation-2027"])
+
+
+def test_a_weekend_start_is_stored_as_the_monday_day_one_falls_on(client, facilitator):
+    client.force_login(facilitator)
+    data = new_engagement_data(slug="borealis", start_date="2027-02-27")  # a Saturday
+    response = client.post(reverse("engagement_new"), data, follow=True)
+    assert response.context["engagement"].start_date.isoformat() == "2027-03-01"
+    assert "Day 1 moves to Monday 1 March 2027" in response.content.decode()
+
+
+def test_a_length_of_zero_is_refused_by_the_rule_the_browser_is_given(client, facilitator):
+    client.force_login(facilitator)
+    response = client.post(reverse("engagement_new"), new_engagement_data(working_days="0"))
+    assert "An engagement runs 5 to 10 working days." in response.content.decode()
+    assert 'min="5"' in response.content.decode() and 'max="10"' in response.content.decode()
