@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
-from tests.factories import make_version, sign_off
+from tests.factories import make_member, make_user, make_version, sign_off
 from tests.framework_content import make_framework_content
+from workshops.models import Role
 
 pytestmark = pytest.mark.django_db
 
@@ -181,3 +182,38 @@ def test_a_length_of_zero_is_refused_by_the_rule_the_browser_is_given(client, fa
     response = client.post(reverse("engagement_new"), new_engagement_data(working_days="0"))
     assert "An engagement runs 5 to 10 working days." in response.content.decode()
     assert 'min="5"' in response.content.decode() and 'max="10"' in response.content.decode()
+
+
+# Edit forms say what they edit
+
+
+def test_saving_the_scope_creep_rule_confirms_saved(client, engagement, facilitator):
+    client.force_login(facilitator)
+    url = reverse("step_settings", args=["acme", "governance"])
+    data = {"scope_creep_rule": "One level at a time.", "row_version": "1"}
+    html = client.post(url, data, HTTP_HX_REQUEST="true").content.decode()
+    assert '<span class="saved" role="status">Saved.</span>' in html
+
+
+def test_the_edit_form_names_the_row_it_edits(client, engagement, facilitator):
+    make_framework_content(engagement.framework)
+    level = engagement.framework.levels.first()
+    client.force_login(facilitator)
+    url = reverse("step", args=["acme", "ladder"]) + f"?edit=levels:{level.key}"
+    assert f"Editing level “{level}”" in client.get(url).content.decode()
+
+
+def test_thresholds_leading_to_a_level_are_checkboxes(client, engagement, facilitator):
+    make_framework_content(engagement.framework)
+    level = engagement.framework.levels.first()
+    client.force_login(facilitator)
+    url = reverse("step", args=["acme", "ladder"]) + f"?edit=levels:{level.key}"
+    html = client.get(url).content.decode()
+    assert 'type="checkbox" name="trigger_thresholds"' in html and "<select multiple" not in html
+
+
+def test_removing_a_member_asks_first_naming_the_person(client, engagement, facilitator):
+    make_member(engagement, Role.REVIEWER, make_user("rob", first_name="Rob", last_name="Reyes"))
+    client.force_login(facilitator)
+    html = client.get(reverse("people", args=["acme"])).content.decode()
+    assert 'data-confirm="Remove Rob Reyes from' in html

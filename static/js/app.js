@@ -23,3 +23,9 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   select.insertAdjacentElement("afterend", button);
 });
+
+// A form that undoes something (removing a person) asks first, in the words of data-confirm.
+document.addEventListener("submit", (event) => {
+  const question = event.target.dataset ? event.target.dataset.confirm : undefined;
+  if (question && !window.confirm(question)) event.preventDefault();
+});

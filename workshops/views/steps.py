@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.db import IntegrityError, transaction
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
@@ -114,6 +115,7 @@ def _render_editor(
     step_key: str,
     open_form: OpenForm | None = None,
     status: int = 200,
+    settings_saved: bool = False,
 ) -> HttpResponse:
     step, editor = _step(step_key)
     framework = engagement.framework
@@ -141,6 +143,7 @@ def _render_editor(
         ]
         if settings_form
         else [],
+        "settings_saved": settings_saved,
         "settings_stale": bool(
             open_form and open_form.collection == "settings" and open_form.stale
         ),
@@ -168,11 +171,15 @@ def _focus_first_field(form: Any) -> None:
 FRAMEWORK_CHANGED = "framework-changed"
 
 
-def _changed(request: SignedInRequest, engagement: Engagement, step_key: str) -> HttpResponse:
+def _changed(
+    request: SignedInRequest, engagement: Engagement, step_key: str, settings_saved: bool = False
+) -> HttpResponse:
     if request.htmx:
-        response = _render_editor(request, engagement, step_key)
+        response = _render_editor(request, engagement, step_key, settings_saved=settings_saved)
         response["HX-Trigger"] = FRAMEWORK_CHANGED
         return response
+    if settings_saved:
+        messages.success(request, "Saved.")
     return redirect("step", engagement.slug, step_key)
 
 
@@ -427,4 +434,4 @@ def step_settings(request: SignedInRequest, slug: str, step_key: str) -> HttpRes
     record_activity(
         engagement, request.user, AuditVerb.UPDATED, summary, anchor="framework", changes=changes
     )
-    return _changed(request, engagement, step_key)
+    return _changed(request, engagement, step_key, settings_saved=True)
