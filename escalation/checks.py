@@ -333,3 +333,80 @@ def step_completion(
         ),
         "review-cycle": _percent(sum(1 for part in review_parts if part), len(review_parts)),
     }
+
+
+def step_gaps(
+    framework: Framework, content: FrameworkContent | None = None
+) -> dict[str, list[str]]:
+    """What keeps each step under 100 %, in words: the same tests as `step_completion`."""
+    content = content or FrameworkContent.load(framework)
+    systems, levels = content.systems, content.levels
+    with_thresholds = {threshold.ai_system_id for threshold in content.thresholds}
+
+    def lacking(name: str, parts: dict[str, Any]) -> list[str]:
+        missing = [label for label, value in parts.items() if not value]
+        return [f"{name}: no {' and no '.join(missing)}."] if missing else []
+
+    gaps: dict[str, list[str]] = {
+        "systems": [
+            gap
+            for s in systems
+            for gap in lacking(
+                s.name,
+                {
+                    "workflow": s.workflow,
+                    "business owner": s.business_owner,
+                    "output types": s.output_types,
+                },
+            )
+        ]
+        or ([] if systems else ["No AI system yet."]),
+        "thresholds": [
+            f"{s.name} has no thresholds yet." for s in systems if s.pk not in with_thresholds
+        ]
+        or ([] if systems else ["Add the AI systems in scope first."]),
+        "failure-modes": [
+            f"{failure.name} has no recommended level."
+            for failure in content.failure_modes
+            if not failure.recommended_level_id
+        ],
+        "ladder": [
+            gap
+            for level in levels
+            for gap in lacking(
+                level.name,
+                {
+                    "trigger": level.trigger.strip() or level.trigger_thresholds.all(),
+                    "entry criteria": level.entry_criteria.strip(),
+                    "exit criteria": level.exit_criteria.strip(),
+                },
+            )
+        ]
+        or ([] if levels else ["No level yet."]),
+        "governance": [
+            gap
+            for level in levels
+            for gap in lacking(
+                level.name,
+                {
+                    "approval owner": level.approval_owner_name.strip(),
+                    "cost ceiling": level.cost_ceiling is not None,
+                },
+            )
+        ]
+        or ([] if levels else ["Add the levels of the ladder first."]),
+        "review-cycle": lacking(
+            "The review cycle",
+            {
+                "first review date": framework.first_review_date,
+                "sunset criteria": framework.sunset_criteria.strip(),
+                "drift trigger": content.drift_triggers,
+                "external trigger": content.external_triggers,
+            },
+        ),
+    }
+    if len(content.failure_modes) < 5:
+        gaps["failure-modes"].insert(
+            0, f"Describe at least five failure modes ({len(content.failure_modes)} so far)."
+        )
+    return gaps

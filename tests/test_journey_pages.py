@@ -217,3 +217,10 @@ def test_removing_a_member_asks_first_naming_the_person(client, engagement, faci
     client.force_login(facilitator)
     html = client.get(reverse("people", args=["acme"])).content.decode()
     assert 'data-confirm="Remove Rob Reyes from' in html
+
+
+def test_a_step_under_100_percent_says_what_is_missing(client, engagement, facilitator):
+    engagement.framework.ai_systems.create(name="Claims bot", key="claims-bot", model_name="x")
+    client.force_login(facilitator)
+    html = client.get(reverse("step", args=["acme", "systems"])).content.decode()
+    assert "Claims bot: no workflow and no business owner and no output types." in html

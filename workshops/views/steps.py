@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from config.middleware import SignedInRequest
-from escalation.checks import Problem, step_completion
+from escalation.checks import FrameworkContent, Problem, step_completion, step_gaps
 from escalation.document import item_document
 from escalation.editors import NOT_SET, STEP_EDITORS, THRESHOLDS, Collection, StepEditor
 from escalation.models import AISystem, Framework, StaleEditError
@@ -119,6 +119,7 @@ def _render_editor(
 ) -> HttpResponse:
     step, editor = _step(step_key)
     framework = engagement.framework
+    content = FrameworkContent.load(framework)
     can_edit = engagement.membership.can(Capability.EDIT)
     if open_form is not None:
         _focus_first_field(_carrying_loaded_values(open_form.form))
@@ -149,7 +150,8 @@ def _render_editor(
         ),
         "step_url": reverse("step", args=[engagement.slug, step.key]),
         # In the editor, so that every save shows the new figure with the rows it comes from.
-        "completion": step_completion(framework).get(step.key, 0),
+        "completion": step_completion(framework, content).get(step.key, 0),
+        "gaps": step_gaps(framework, content).get(step.key, []),
     }
     if request.htmx or request.GET.get("embed"):
         return render(request, "workshops/steps/step.html#editor", context, status=status)
