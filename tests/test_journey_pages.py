@@ -3,11 +3,14 @@ and a frozen version that never reads as a draft."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from escalation.document import build_document
 from tests.factories import make_member, make_user, make_version, sign_off
 from tests.framework_content import make_framework_content
 from workshops.models import Role
@@ -224,3 +227,36 @@ def test_a_step_under_100_percent_says_what_is_missing(client, engagement, facil
     client.force_login(facilitator)
     html = client.get(reverse("step", args=["acme", "systems"])).content.decode()
     assert "Claims bot: no workflow and no business owner and no output types." in html
+
+
+# Import errors in the uploader's words
+
+
+def upload_text(text: str) -> Any:
+    return SimpleUploadedFile("framework.json", text.encode(), content_type="application/json")
+
+
+def import_errors(client: Any, facilitator: Any, text: str) -> str:
+    client.force_login(facilitator)
+    return client.post(reverse("import_framework"), {"file": upload_text(text)}).content.decode()
+
+
+def test_an_upload_that_is_not_json_says_so(client, facilitator):
+    html = import_errors(client, facilitator, "name,vendor\nbot,x")
+    assert "This is not a JSON file, or it is damaged." in html
+    assert '<small class="muted">(file: not valid JSON' in html
+
+
+def test_an_upload_without_ai_systems_says_the_file_has_no_ai_systems_list(
+    client, engagement, facilitator
+):
+    document = build_document(engagement.framework)
+    del document["ai_systems"]
+    html = import_errors(client, facilitator, json.dumps(document))
+    assert "The file has no AI systems list." in html
+
+
+def test_an_upload_from_a_newer_version_says_so_first(client, engagement, facilitator):
+    document = build_document(engagement.framework) | {"schema_version": 99}
+    html = import_errors(client, facilitator, json.dumps(document))
+    assert "This is a framework file from a newer version of Escalation Workshop" in html
