@@ -43,7 +43,7 @@ class Journey:
 
     def _console(self, message: Any) -> None:
         if message.type == "error":
-            self.errors.append(f"{self.page.url}: {message.text}")
+            self.errors.append(f"{self.page.url}: {message.text} (at {message.location})")
 
     def screenshot(self, what: str) -> None:
         self.shots += 1
@@ -144,6 +144,15 @@ def test_an_approver_goes_from_the_invitation_to_the_signed_pack(live_server, pa
     box = page.locator("#review-box")
     expect(box).to_be_in_viewport()
     journey.screenshot("version-under-review")
+    page.get_by_role("navigation", name="Contents of v1").get_by_role(
+        "link", name="Fine-tuning"
+    ).first.click()
+    item = page.locator("#item-levels-fine-tuning")
+    item.get_by_text("Comment on Fine-tuning").click()
+    item.get_by_label("Your comment").fill("Fine, if the cost ceiling holds.")
+    item.get_by_role("button", name="Post comment").click()  # saved in place by htmx
+    expect(item.locator(".thread")).to_contain_text("Fine, if the cost ceiling holds.")
+    expect(box).to_be_in_viewport()  # the decision stays at hand while reading
     box.get_by_label("Note (optional)").fill("Approved for the first review cycle.")
     if box.locator("input[name$=password]").count():  # a password step-up, where there is one
         box.locator("input[name$=password]").fill("a-long-pass-phrase-9")
