@@ -17,15 +17,23 @@ from typing import Any
 import graphviz
 
 from escalation.models import DiagramRender
+from escalation.text import visible
 
 WRAP_COLUMNS = 44
 START_NODE = "detected"
 
 
+def _html(text: Any) -> str:
+    """Text for a graphviz HTML-like label: markup escaped, and control characters (which
+    graphviz refuses, and a frozen version may hold) shown as their code point. Every text of
+    the document reaches DOT inside an HTML-like label, where a backslash or a quote is plain."""
+    return html.escape(visible(str(text)))
+
+
 def _wrapped(text: str, columns: int = WRAP_COLUMNS) -> str:
     """Escaped for a graphviz HTML-like label, wrapped so no line runs off the node."""
     lines = textwrap.wrap(" ".join(str(text).split()), columns) or [""]
-    return '<BR ALIGN="LEFT"/>'.join(html.escape(line) for line in lines) + '<BR ALIGN="LEFT"/>'
+    return '<BR ALIGN="LEFT"/>'.join(_html(line) for line in lines) + '<BR ALIGN="LEFT"/>'
 
 
 def money(amount: str | None, currency: str) -> str:
@@ -45,14 +53,14 @@ def _level_label(number: int, level: dict[str, Any]) -> str:
     timeline = f"+{days} days" if days is not None else "not estimated"
     rows = [
         f'<TR><TD ALIGN="LEFT" BGCOLOR="#1f4e79"><FONT COLOR="#ffffff"><B>'
-        f"{number}. {html.escape(level['name'])}</B></FONT></TD></TR>",
+        f"{number}. {_html(level['name'])}</B></FONT></TD></TR>",
         f'<TR><TD ALIGN="LEFT" BALIGN="LEFT"><B>Entry criteria</B><BR ALIGN="LEFT"/>'
         f"{_wrapped(level.get('entry_criteria') or 'not stated')}</TD></TR>",
         f'<TR><TD ALIGN="LEFT" BALIGN="LEFT"><B>Approval owner</B><BR ALIGN="LEFT"/>'
         f"{_wrapped(owner)}</TD></TR>",
         f'<TR><TD ALIGN="LEFT" BALIGN="LEFT"><B>Estimated cost</B> '
-        f"{html.escape(money(level.get('estimated_cost_delta'), level.get('currency') or ''))}"
-        f'<BR ALIGN="LEFT"/><B>Timeline</B> {html.escape(timeline)}<BR ALIGN="LEFT"/></TD></TR>',
+        f"{_html(money(level.get('estimated_cost_delta'), level.get('currency') or ''))}"
+        f'<BR ALIGN="LEFT"/><B>Timeline</B> {_html(timeline)}<BR ALIGN="LEFT"/></TD></TR>',
     ]
     return (
         '<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="6" COLOR="#5b6677">'
@@ -104,8 +112,10 @@ def ladder_title(document: dict[str, Any]) -> str:
 def ladder_dot(document: dict[str, Any]) -> str:
     """The ladder as DOT: levels top to bottom, each edge labelled with what leads to the level."""
     title = ladder_title(document)
-    graph = graphviz.Digraph(name=title, graph_attr={"rankdir": "TB"})
-    graph.attr(label=title, labelloc="t", fontsize="16", fontname="DejaVu Sans", nodesep="0.4")
+    # The graph's name becomes the SVG's <title>: a quoted DOT string, where a backslash is an
+    # escape (a name ending in one would swallow the closing quote), so it is escaped.
+    graph = graphviz.Digraph(name=graphviz.escape(visible(title)), graph_attr={"rankdir": "TB"})
+    graph.attr(label=f"<{_html(title)}>", labelloc="t", fontsize="16", fontname="DejaVu Sans", nodesep="0.4")
     graph.attr("node", shape="plain", fontname="DejaVu Sans", fontsize="10")
     graph.attr("edge", fontname="DejaVu Sans", fontsize="9", color="#5b6677")
     levels = document.get("levels", [])
@@ -161,5 +171,5 @@ def inline_svg(svg: bytes, title: str) -> str:
     text = svg.decode()
     text = text[text.index("<svg") :]
     return text.replace(
-        "<svg", f'<svg role="img" aria-label="{html.escape(title)}" class="ladder-svg"', 1
+        "<svg", f'<svg role="img" aria-label="{_html(title)}" class="ladder-svg"', 1
     )

@@ -1,0 +1,246 @@
+"""Values that once broke rendering or answered 500, each reproduced through the app's own views:
+text that reaches DOT, mail headers and iCalendar, a lone surrogate in an import, a date at the
+end of the calendar, a name longer than its column, and two saves of one day's notes at once."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import threading
+from typing import Any
+
+import icalendar
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+
+from escalation.models import EscalationLevel, Pack, PackStatus
+from tests.artifact_content import make_framework_content, make_version
+from tests.factories import make_engagement, make_member, make_user
+from workshops.models import DayNote, Engagement, Role
+
+pytestmark = pytest.mark.django_db
+
+
+def run_worker() -> None:
+    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+
+
+def artifacts_of(number: int | None = None) -> str:
+    if number is None:
+        return reverse("artifacts", args=["acme"])
+    return reverse("version_artifacts", args=["acme", number])
+
+
+def pack_is_made(client: Client, number: int) -> bool:
+    client.post(reverse("version_pack_generate", args=["acme", number]))
+    run_worker()
+    return Pack.objects.get(version__number=number).status == PackStatus.READY
+
+
+# The worker closes connections between tasks, which a test wrapped in a transaction cannot
+# survive: the tests that make a pack commit for real.
+# Text reaching the ladder's DOT source: stored before it was refused, frozen for good.
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_framework_name_ending_in_a_backslash_still_draws_and_packs(
+    client, engagement, reviewer
+):
+    engagement.framework.name = "Acme\\"
+    engagement.framework.save()
+    make_framework_content(engagement.framework)
+    make_version(engagement.framework)
+    client.force_login(reviewer)
+    assert client.get(artifacts_of()).status_code == 200
+    assert client.get(artifacts_of(1)).status_code == 200
+    assert pack_is_made(client, 1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_control_character_in_a_frozen_level_name_is_drawn_as_its_code_point(
+    client, engagement, reviewer
+):
+    make_framework_content(engagement.framework)
+    EscalationLevel.objects.filter(key="prompt").update(name="Prompt\x01optimization")
+    make_version(engagement.framework)
+    client.force_login(reviewer)
+    page = client.get(artifacts_of(1))
+    assert "Prompt[U+0001]optimization" in page.content.decode()
+    assert pack_is_made(client, 1)
+
+
+def test_quotes_and_backslashes_in_every_ladder_label_survive_the_drawing(
+    client, engagement, reviewer
+):
+    make_framework_content(engagement.framework)
+    EscalationLevel.objects.filter(key="prompt").update(
+        trigger='say "hi" \\', entry_criteria="C:\\path\\", approval_owner_name='\\"'
+    )
+    client.force_login(reviewer)
+    svg = client.get(reverse("ladder_svg", args=["acme"])).content.decode()
+    assert "say &quot;hi&quot; \\" in svg and "C:\\path\\" in svg
+
+
+# Mail headers and iCalendar text
+
+
+def test_a_line_break_in_the_stored_client_name_does_not_break_the_invitation_mail(
+    client, engagement, facilitator, mailoutbox
+):
+    Engagement.objects.filter(pk=engagement.pk).update(
+        client_organisation="Acme\nInsurance", title="Cycle\r\n2"
+    )
+    client.force_login(facilitator)
+    response = client.post(
+        reverse("invite", args=["acme"]), {"email": "new@example.com", "role": Role.REVIEWER}
+    )
+    assert response.status_code == 302
+    assert mailoutbox[0].subject == "Invitation: Cycle 2 (Acme Insurance)"
+
+
+def test_the_reviews_calendar_escapes_stored_text_as_rfc_5545_says(
+    client, engagement, observer
+):
+    make_framework_content(engagement.framework)
+    Engagement.objects.filter(pk=engagement.pk).update(client_organisation="Acme\nInsurance")
+    engagement.framework.sunset_criteria = "Retire; replace, then \\ report\nto the board"
+    engagement.framework.save()
+    client.force_login(observer)
+    response = client.get(reverse("reviews_ics", args=["acme"]))
+    assert response.status_code == 200
+    event = icalendar.Calendar.from_ical(response.content).walk("VEVENT")[0]
+    assert "Retire; replace, then \\ report\nto the board" in str(event["description"])
+    assert all(len(line) <= 75 for line in response.content.split(b"\r\n"))
+
+
+# The import
+
+
+def test_an_imported_document_with_a_lone_surrogate_is_refused_naming_the_place(
+    client, facilitator
+):
+    make_framework_content(make_engagement(slug="source").framework)
+    client.force_login(facilitator)
+    document = json.loads(client.get(reverse("document_json", args=["acme"])).content)
+    document["name"] = "Acme \ud800"
+    body = json.dumps(document).encode()  # \ud800 travels as a JSON escape
+    upload = SimpleUploadedFile("f.json", body, content_type="application/json")
+    response = client.post("/import/", {"file": upload})
+    assert response.status_code == 422
+    assert "name: Contains an invalid character (U+D800" in response.content.decode()
+    assert Engagement.objects.count() == 2
+
+
+# Dates and names at the edges of their columns
+
+
+def test_a_start_date_at_the_end_of_the_calendar_is_refused_beside_the_field(
+    client, engagement, facilitator
+):
+    client.force_login(facilitator)
+    data = {
+        "client_organisation": "Acme",
+        "title": "Cycle 2",
+        "start_date": "9999-12-27",
+        "working_days": "10",
+        "timezone": "UTC",
+    }
+    response = client.post(reverse("engagement_settings", args=["acme"]), data)
+    assert response.status_code == 422
+    assert "Pick a date between 2000 and 2100." in response.content.decode()
+
+
+@pytest.mark.parametrize("name", ["dashboard", "days", "current_day", "versions", "artifacts"])
+def test_an_engagement_stored_with_a_start_date_at_the_end_of_the_calendar_still_answers(
+    client, engagement, observer, name
+):
+    Engagement.objects.filter(pk=engagement.pk).update(start_date=datetime.date(9999, 12, 27))
+    client.force_login(observer)
+    response = client.get(reverse(name, args=["acme"]), follow=True)
+    assert response.status_code == 200
+
+
+def test_a_first_and_last_name_longer_than_the_author_column_still_freeze(
+    client, engagement
+):
+    user = make_user("long", first_name="F" * 150, last_name="L" * 150)
+    make_member(engagement, Role.FACILITATOR, user)
+    client.force_login(user)
+    response = client.post(reverse("version_freeze", args=["acme"]), {"summary": "First"})
+    assert response.status_code == 302
+    assert engagement.framework.versions.get().created_by_name.startswith("F" * 100)
+
+
+def test_an_invited_person_cannot_choose_a_name_longer_than_the_app_can_show(
+    client, engagement, facilitator
+):
+    from workshops.forms import InvitedUserForm
+
+    form = InvitedUserForm(
+        {
+            "username": "newbie",
+            "first_name": "F" * 100,
+            "last_name": "L" * 100,
+            "password1": "a-long-pass-word-1",
+            "password2": "a-long-pass-word-1",
+        }
+    )
+    assert "last_name" in form.errors
+
+
+# Day notes
+
+
+def notes_url(number: int = 1) -> str:
+    return reverse("day_notes", args=["acme", number])
+
+
+NOTES = {"attendees": "Fay (facilitator)", "decisions": "Keep the ladder", "open_questions": ""}
+
+
+def test_a_note_saved_on_top_of_an_older_version_is_refused_and_keeps_the_newer(
+    client, engagement, facilitator
+):
+    client.force_login(facilitator)
+    client.post(notes_url(), NOTES | {"row_version": ""})
+    client.post(notes_url(), NOTES | {"decisions": "Newer", "row_version": "1"})
+    response = client.post(notes_url(), NOTES | {"decisions": "Stale", "row_version": "1"})
+    assert response.status_code == 409
+    assert DayNote.objects.get().decisions == "Newer"
+
+
+def test_reordering_a_level_makes_an_edit_loaded_before_it_stale(client, engagement, facilitator):
+    make_framework_content(engagement.framework)
+    level = EscalationLevel.objects.get(key="retrieval")
+    client.force_login(facilitator)
+    move = reverse("step_item_move", args=["acme", "ladder", "levels", "retrieval"])
+    assert client.post(move, {"direction": "up"}).status_code < 400
+    level.refresh_from_db()
+    assert level.position == 0 and level.row_version == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_first_saves_of_a_days_notes_at_once_both_answer(facilitator, engagement):
+    start = threading.Barrier(2)
+    statuses: list[Any] = []
+
+    def save(decisions: str) -> None:
+        try:
+            client = Client()
+            client.force_login(facilitator)
+            start.wait(5)
+            statuses.append(client.post(notes_url(), NOTES | {"decisions": decisions}).status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=save, args=(text,)) for text in ("One", "Two")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    assert sorted(statuses)[0] == 302 and all(status < 500 for status in statuses)
+    assert DayNote.objects.count() == 1
