@@ -23,6 +23,7 @@ from escalation.models import (
     ReviewFrequency,
     Severity,
 )
+from escalation.text import one_line, visible
 
 SCHEDULED_REVIEWS = 8
 
@@ -214,7 +215,12 @@ def matrix_csv(document: dict[str, Any]) -> str:
 
 
 def review_calendar(document: dict[str, Any], *, title: str, uid_prefix: str) -> bytes:
-    """The scheduled reviews as iCalendar all-day events, one per review date."""
+    """The scheduled reviews as iCalendar all-day events, one per review date.
+
+    icalendar escapes TEXT values (backslash, semicolon, comma, new line) and folds long lines
+    as RFC 5545 says; the calendar's name is an X- property it does not escape, so it and the
+    summaries built from it are made one line first, and controls shown as code points."""
+    title = one_line(title)
     cal = icalendar.Calendar()
     cal.add("prodid", "-//Escalation Workshop//Review cadence//EN")
     cal.add("version", "2.0")
@@ -230,8 +236,10 @@ def review_calendar(document: dict[str, Any], *, title: str, uid_prefix: str) ->
         event.add("summary", f"{title}: scheduled review {number}")
         event.add(
             "description",
-            f"{protocol['frequency']} review of the escalation framework. "
-            f"Sunset criteria: {protocol['sunset_criteria'] or 'none stated'}",
+            visible(
+                f"{protocol['frequency']} review of the escalation framework. "
+                f"Sunset criteria: {protocol['sunset_criteria'] or 'none stated'}"
+            ),
         )
         cal.add_component(event)
     return cal.to_ical()

@@ -115,7 +115,13 @@ def ladder_dot(document: dict[str, Any]) -> str:
     # The graph's name becomes the SVG's <title>: a quoted DOT string, where a backslash is an
     # escape (a name ending in one would swallow the closing quote), so it is escaped.
     graph = graphviz.Digraph(name=graphviz.escape(visible(title)), graph_attr={"rankdir": "TB"})
-    graph.attr(label=f"<{_html(title)}>", labelloc="t", fontsize="16", fontname="DejaVu Sans", nodesep="0.4")
+    graph.attr(
+        label=f"<{_html(title)}>",
+        labelloc="t",
+        fontsize="16",
+        fontname="DejaVu Sans",
+        nodesep="0.4",
+    )
     graph.attr("node", shape="plain", fontname="DejaVu Sans", fontsize="10")
     graph.attr("edge", fontname="DejaVu Sans", fontsize="9", color="#5b6677")
     levels = document.get("levels", [])

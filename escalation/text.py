@@ -14,6 +14,7 @@ import re
 from typing import Any
 
 from django import forms
+from django.contrib.postgres.forms import SimpleArrayField
 from django.core.exceptions import ValidationError
 
 # C0 controls, DEL and C1 controls, and the surrogate range (only ever lone in a Python str).
@@ -79,6 +80,10 @@ class SafeTextForm:
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[call-arg]
         for field in self.fields.values():
+            if isinstance(field.widget, forms.PasswordInput):
+                continue  # a password is never shown or drawn, only hashed
+            if isinstance(field, SimpleArrayField):  # a list of short texts: check each item
+                field = field.base_field
             if isinstance(field, forms.CharField):
                 multiline = isinstance(field.widget, forms.Textarea)
                 field.validators.append(validate_long_text if multiline else validate_line)
@@ -90,6 +95,11 @@ def visible(text: str) -> str:
     """Stored text with any control character (other than new lines and tabs) or lone surrogate
     shown as its code point, so a renderer that would refuse it draws it instead."""
     return _UNSAFE_IN_LONG_TEXT.sub(lambda match: f"[{character_name(match.group())}]", text)
+
+
+def shortened(text: str, length: int) -> str:
+    """`text` cut to `length` characters, an ellipsis marking the cut."""
+    return text if len(text) <= length else text[: length - 1] + "…"
 
 
 def one_line(text: str) -> str:

@@ -47,9 +47,7 @@ def pack_is_made(client: Client, number: int) -> bool:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_framework_name_ending_in_a_backslash_still_draws_and_packs(
-    client, engagement, reviewer
-):
+def test_a_framework_name_ending_in_a_backslash_still_draws_and_packs(client, engagement, reviewer):
     engagement.framework.name = "Acme\\"
     engagement.framework.save()
     make_framework_content(engagement.framework)
@@ -102,9 +100,7 @@ def test_a_line_break_in_the_stored_client_name_does_not_break_the_invitation_ma
     assert mailoutbox[0].subject == "Invitation: Cycle 2 (Acme Insurance)"
 
 
-def test_the_reviews_calendar_escapes_stored_text_as_rfc_5545_says(
-    client, engagement, observer
-):
+def test_the_reviews_calendar_escapes_stored_text_as_rfc_5545_says(client, engagement, observer):
     make_framework_content(engagement.framework)
     Engagement.objects.filter(pk=engagement.pk).update(client_organisation="Acme\nInsurance")
     engagement.framework.sunset_criteria = "Retire; replace, then \\ report\nto the board"
@@ -164,9 +160,7 @@ def test_an_engagement_stored_with_a_start_date_at_the_end_of_the_calendar_still
     assert response.status_code == 200
 
 
-def test_a_first_and_last_name_longer_than_the_author_column_still_freeze(
-    client, engagement
-):
+def test_a_first_and_last_name_longer_than_the_author_column_still_freeze(client, engagement):
     user = make_user("long", first_name="F" * 150, last_name="L" * 150)
     make_member(engagement, Role.FACILITATOR, user)
     client.force_login(user)

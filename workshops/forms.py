@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.core.validators import MaxLengthValidator
 
+from escalation.text import SafeTextForm, date_refusal
 from workshops.models import (
     DayNote,
     Engagement,
@@ -41,6 +42,8 @@ class DateListField(forms.Field):
                 raise forms.ValidationError(
                     f"“{text}” is not a date: write dates as YYYY-MM-DD, e.g. 2026-12-25."
                 ) from None
+            if refusal := date_refusal(dates[-1]):
+                raise forms.ValidationError(f"{text}: {refusal}")
         return sorted(set(dates))
 
     def prepare_value(self, value: Any) -> str:
@@ -55,7 +58,7 @@ def timezone_choices() -> list[tuple[str, str]]:
     return [(name, name) for name in sorted(zoneinfo.available_timezones())]
 
 
-class EngagementSettingsForm(forms.ModelForm):
+class EngagementSettingsForm(SafeTextForm, forms.ModelForm):
     holidays = DateListField(
         required=False,
         help_text="Days the workshop does not meet besides weekends, as YYYY-MM-DD.",
@@ -110,11 +113,11 @@ class NewEngagementForm(EngagementSettingsForm):
         ).order_by("-start_date")
 
 
-class StatusForm(forms.Form):
+class StatusForm(SafeTextForm, forms.Form):
     status = forms.ChoiceField(choices=EngagementStatus.choices)
 
 
-class DayNoteForm(forms.ModelForm):
+class DayNoteForm(SafeTextForm, forms.ModelForm):
     class Meta:
         model = DayNote
         fields = ["attendees", "decisions", "open_questions"]
@@ -137,7 +140,7 @@ class DayNoteForm(forms.ModelForm):
         return cleaned
 
 
-class InvitationForm(forms.Form):
+class InvitationForm(SafeTextForm, forms.Form):
     email = forms.EmailField()
     role = forms.ChoiceField(choices=Role.choices, initial=Role.REVIEWER)
 
@@ -154,19 +157,33 @@ class InvitationForm(forms.Form):
         return email
 
 
-class RoleForm(forms.Form):
+class RoleForm(SafeTextForm, forms.Form):
     role = forms.ChoiceField(choices=Role.choices)
 
 
-class InvitedUserForm(UserCreationForm):
+class InvitedUserForm(SafeTextForm, UserCreationForm):
     """A new account for someone who follows an invitation link."""
 
     class Meta(UserCreationForm.Meta):
         model = get_user_model()
         fields = ("username", "first_name", "last_name")
 
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        full_name = f"{cleaned.get('first_name', '')} {cleaned.get('last_name', '')}".strip()
+        if len(full_name) > FULL_NAME_LENGTH:
+            # The full name is what versions, sign-offs and mails record, in 150 characters.
+            self.add_error(
+                "last_name",
+                f"First and last name together take at most {FULL_NAME_LENGTH} characters.",
+            )
+        return cleaned
 
-class SignoffRuleForm(forms.Form):
+
+FULL_NAME_LENGTH = 150
+
+
+class SignoffRuleForm(SafeTextForm, forms.Form):
     """Whose approval signs a version off: every approver, or the approvers named here."""
 
     rule = forms.ChoiceField(
@@ -210,7 +227,7 @@ class SignoffRuleForm(forms.Form):
         return cleaned
 
 
-class LoginForm(AuthenticationForm):
+class LoginForm(SafeTextForm, AuthenticationForm):
     """Django's login form, refusing an over-long username before authenticating. Django sets the
     username field's max_length for the widget only, and django-axes would record the whole text
     of a failed attempt in its 255-character username column: a server error, not a message."""

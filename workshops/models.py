@@ -23,6 +23,7 @@ from django.utils import timezone as django_timezone
 from escalation.copying import copy_framework
 from escalation.defaults import apply_method_defaults
 from escalation.models import Framework, FrameworkVersion
+from escalation.text import one_line
 from workshops.plan import PlannedDay, build_plan
 
 
@@ -367,7 +368,10 @@ class Invitation(models.Model):
         if self.invited_by is not None:
             inviter = self.invited_by.get_full_name() or self.invited_by.username
         send_mail(
-            subject=f"Invitation: {self.engagement.title} ({self.engagement.client_organisation})",
+            # A header must be one line: stored titles may hold line breaks.
+            subject=one_line(
+                f"Invitation: {self.engagement.title} ({self.engagement.client_organisation})"
+            ),
             message=(
                 f"{inviter} invites you to the engagement "
                 f'"{self.engagement.title}" for {self.engagement.client_organisation} as '

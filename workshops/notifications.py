@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.urls import reverse
 
+from escalation.text import one_line
 from workshops.models import Membership, Role
 
 if TYPE_CHECKING:
@@ -27,7 +28,10 @@ def send_review_request(review: Review) -> bool:
     url = settings.SITE_URL + reverse(
         "version_detail", args=[engagement.slug, review.version.number]
     )
-    subject = f"{engagement.client_organisation}: {review.version.label} is ready for review"
+    # A header must be one line: a stored client name may hold line breaks.
+    subject = one_line(
+        f"{engagement.client_organisation}: {review.version.label} is ready for review"
+    )
     try:
         for member in members:
             if not member.user.email:

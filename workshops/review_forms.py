@@ -6,8 +6,10 @@ from typing import Any, cast
 
 from django import forms
 
+from escalation.text import SafeTextForm
 
-class FreezeForm(forms.Form):
+
+class FreezeForm(SafeTextForm, forms.Form):
     summary = forms.CharField(
         label="What changed",
         max_length=2000,
@@ -16,7 +18,7 @@ class FreezeForm(forms.Form):
     )
 
 
-class ApproveForm(forms.Form):
+class ApproveForm(SafeTextForm, forms.Form):
     reason = forms.CharField(
         label="Note (optional)",
         required=False,
@@ -25,7 +27,7 @@ class ApproveForm(forms.Form):
     )
 
 
-class RequestChangesForm(forms.Form):
+class RequestChangesForm(SafeTextForm, forms.Form):
     reason = forms.CharField(
         label="What must change",
         max_length=2000,
@@ -34,11 +36,11 @@ class RequestChangesForm(forms.Form):
     )
 
 
-class WithdrawForm(forms.Form):
+class WithdrawForm(SafeTextForm, forms.Form):
     reason = forms.CharField(label="Why", required=False, max_length=2000)
 
 
-class CommentForm(forms.Form):
+class CommentForm(SafeTextForm, forms.Form):
     body = forms.CharField(
         label="Comment",
         max_length=5000,
@@ -52,7 +54,7 @@ class CommentForm(forms.Form):
 DRAFT = "draft"
 
 
-class CompareForm(forms.Form):
+class CompareForm(SafeTextForm, forms.Form):
     """Two sides to compare: version numbers, or "draft" for the working draft."""
 
     a = forms.ChoiceField(label="Compare")
