@@ -118,6 +118,8 @@ class StatusForm(SafeTextForm, forms.Form):
 
 
 class DayNoteForm(SafeTextForm, forms.ModelForm):
+    row_version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+
     class Meta:
         model = DayNote
         fields = ["attendees", "decisions", "open_questions"]
@@ -131,6 +133,11 @@ class DayNoteForm(SafeTextForm, forms.ModelForm):
             "decisions": "What the group settled today, one per line.",
             "open_questions": "What stays open, and who will answer it.",
         }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["row_version"].initial = self.instance.row_version
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

@@ -15,8 +15,8 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
-from django.db import models, transaction
-from django.db.models import Q
+from django.db import IntegrityError, models, transaction
+from django.db.models import F, Q
 from django.http import Http404
 from django.utils import timezone as django_timezone
 
@@ -416,6 +416,8 @@ class DayNote(models.Model):
     open_questions = models.TextField(blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(default=django_timezone.now)
+    # Optimistic locking, as for framework items: a save names the version it was typed on.
+    row_version = models.PositiveIntegerField(default=1)
 
     class Meta:
         ordering: ClassVar[list[str]] = ["day_number"]
@@ -430,6 +432,43 @@ class DayNote(models.Model):
 
     def __str__(self) -> str:
         return f"Day {self.day_number} of {self.engagement.slug}"
+
+    def save_edited(self, *, loaded_row_version: int | None) -> None:
+        """Save notes typed on top of `loaded_row_version` (None: typed while the day had no
+        notes), or raise StaleNotesError carrying the notes someone else saved meanwhile.
+
+        An edit is one compare-and-set UPDATE. A first save is an INSERT in a savepoint: when
+        two first saves race, the unique constraint day_note_one_per_day refuses the second,
+        which is then told, instead of answering 500 or overwriting the first."""
+        now = django_timezone.now()
+        notes = DayNote.objects.filter(engagement=self.engagement, day_number=self.day_number)
+        if loaded_row_version is None and self.pk is None:
+            try:
+                with transaction.atomic():
+                    self.updated_at, self.row_version = now, 1
+                    self.save(force_insert=True)
+                return
+            except IntegrityError:
+                self.pk = None
+        elif loaded_row_version is not None:
+            values = {name: getattr(self, name) for name in DAY_NOTE_FIELDS}
+            if notes.filter(row_version=loaded_row_version).update(
+                **values, updated_at=now, row_version=F("row_version") + 1
+            ):
+                self.updated_at, self.row_version = now, loaded_row_version + 1
+                return
+        raise StaleNotesError(notes.get())
+
+
+DAY_NOTE_FIELDS = ["attendees", "decisions", "open_questions"]
+
+
+class StaleNotesError(Exception):
+    """Someone else saved the day's notes after they were loaded into the form."""
+
+    def __init__(self, current: DayNote) -> None:
+        super().__init__(f"{current} was changed by someone else")
+        self.current = current
 
 
 class Activity(models.Model):
