@@ -130,7 +130,15 @@ def review_dates(document: dict[str, Any], count: int = SCHEDULED_REVIEWS) -> li
         return []
     first = datetime.date.fromisoformat(cycle["first_review_date"])
     months = ReviewFrequency(cycle.get("frequency", ReviewFrequency.QUARTERLY)).months
-    return [_add_months(first, months * number) for number in range(count)]
+    dates = []
+    for number in range(count):
+        try:
+            day = _add_months(first, months * number)
+        except ValueError:
+            break  # past year 9999: only a date stored before dates were bounded gets here
+        if day < datetime.date.max:  # an all-day event ends the next day
+            dates.append(day)
+    return dates
 
 
 def review_protocol(document: dict[str, Any]) -> dict[str, Any]:

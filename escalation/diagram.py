@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import html
+import logging
+import re
 import textwrap
+import uuid
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -18,6 +21,8 @@ import graphviz
 
 from escalation.models import DiagramRender
 from escalation.text import visible
+
+logger = logging.getLogger(__name__)
 
 WRAP_COLUMNS = 44
 START_NODE = "detected"
@@ -168,8 +173,40 @@ def render_dot(dot_source: str, format: str) -> bytes:
     return content
 
 
+class DiagramError(Exception):
+    """graphviz refused to draw a ladder. The message is for the page and the pack task: it
+    names the level graphviz choked on where known, and a reference to the logged details
+    (graphviz's own error quotes paths and the DOT source, which a page must not show)."""
+
+    def __init__(self, place: str, reference: str) -> None:
+        where = f" (graphviz refused {place})" if place else ""
+        super().__init__(
+            f"The ladder diagram could not be drawn{where}. Reference {reference} in the log."
+        )
+        self.place, self.reference = place, reference
+
+
+def _refused_place(document: dict[str, Any], stderr: bytes | str | None) -> str:
+    """The level whose label graphviz refused, from its error ("in label of node level-x")."""
+    text = stderr.decode(errors="replace") if isinstance(stderr, bytes) else (stderr or "")
+    match = re.search(r"(?:node|edge)[^\n]*?(?:level-|edge-to-)([a-z0-9-]+)", text)
+    if match is None:
+        return ""
+    for number, level in enumerate(document.get("levels", []), start=1):
+        if level.get("key") == match.group(1):
+            return f"the label of level {number}, “{visible(str(level.get('name', '')))}”"
+    return ""
+
+
 def render_ladder(document: dict[str, Any], format: str = DiagramRender.Format.SVG) -> bytes:
-    return render_dot(ladder_dot(document), format)
+    """The ladder drawn; DiagramError (never graphviz's raw error) if graphviz refuses it."""
+    try:
+        return render_dot(ladder_dot(document), format)
+    except (graphviz.CalledProcessError, graphviz.ExecutableNotFound) as error:
+        reference = uuid.uuid4().hex[:12]
+        logger.exception("Ladder diagram refused by graphviz (reference %s)", reference)
+        stderr = getattr(error, "stderr", None)
+        raise DiagramError(_refused_place(document, stderr), reference) from error
 
 
 def inline_svg(svg: bytes, title: str) -> str:

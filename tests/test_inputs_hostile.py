@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import threading
 from typing import Any
 
@@ -18,7 +19,7 @@ from django.test import Client
 from django.urls import reverse
 
 from escalation.models import EscalationLevel, Pack, PackStatus
-from tests.artifact_content import make_framework_content, make_version
+from tests.artifact_content import make_framework_content, make_version, sign_off
 from tests.factories import make_engagement, make_member, make_user
 from workshops.models import DayNote, Engagement, Role
 
@@ -238,3 +239,79 @@ def test_two_first_saves_of_a_days_notes_at_once_both_answer(facilitator, engage
         thread.join(20)
     assert sorted(statuses)[0] == 302 and all(status < 500 for status in statuses)
     assert DayNote.objects.count() == 1
+
+
+# Rendering defensively
+
+
+@pytest.fixture
+def refusing_graphviz(tmp_path, monkeypatch):
+    """A `dot` that refuses the first level's label as graphviz does: the one fake, at the
+    boundary of an outside program."""
+    dot = tmp_path / "dot"
+    dot.write_text(
+        "#!/bin/sh\necho 'Error: /srv/secret/path: syntax error' >&2\n"
+        "echo 'in label of node level-prompt' >&2\nexit 1\n"
+    )
+    dot.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
+
+
+def test_a_ladder_graphviz_refuses_is_explained_on_the_page_naming_the_level(
+    client, engagement, reviewer, refusing_graphviz
+):
+    make_framework_content(engagement.framework)
+    client.force_login(reviewer)
+    response = client.get(artifacts_of())
+    html = response.content.decode()
+    assert response.status_code == 200 and "Failure mode response matrix" in html
+    assert "graphviz refused the label of level 1, “Prompt optimization”" in html
+    assert "/srv/secret" not in html
+
+
+def test_a_ladder_download_graphviz_refuses_answers_why_not_500(
+    client, engagement, reviewer, refusing_graphviz
+):
+    make_framework_content(engagement.framework)
+    client.force_login(reviewer)
+    response = client.get(reverse("ladder_png", args=["acme"]))
+    assert response.status_code == 422
+    assert b"The ladder diagram could not be drawn" in response.content
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_pack_graphviz_refuses_says_which_level_on_the_pack_page(
+    client, engagement, reviewer, refusing_graphviz
+):
+    make_framework_content(engagement.framework)
+    make_version(engagement.framework)
+    client.force_login(reviewer)
+    assert not pack_is_made(client, 1)
+    html = client.get(reverse("version_pack", args=["acme", 1])).content.decode()
+    assert "graphviz refused the label of level 1, “Prompt optimization”" in html
+    assert "/srv/secret" not in html
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_pack_shows_a_reference_instead_of_the_exception(
+    client, engagement, approver, settings
+):
+    make_framework_content(engagement.framework)
+    version = make_version(engagement.framework)
+    sign_off(engagement, version, [approver])
+    settings.SIGNING_KEY_FILE = settings.SIGNING_CERT_FILE = "/nonexistent/signing.pem"
+    client.force_login(approver)
+    assert not pack_is_made(client, 1)
+    html = client.get(reverse("version_pack", args=["acme", 1])).content.decode()
+    assert "Reference " in html and "/nonexistent" not in html
+
+
+@pytest.mark.parametrize("name", ["artifacts", "reviews_ics"])
+def test_a_first_review_stored_at_the_end_of_the_calendar_still_renders(
+    client, engagement, observer, name
+):
+    make_framework_content(engagement.framework)
+    engagement.framework.first_review_date = datetime.date(9999, 11, 30)
+    engagement.framework.save()
+    client.force_login(observer)
+    assert client.get(reverse(name, args=["acme"])).status_code == 200

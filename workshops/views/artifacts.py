@@ -6,17 +6,19 @@ renders from the framework document only, so a version shows exactly as it was f
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_POST
 
 from config.middleware import SignedInRequest
 from escalation import artifacts
-from escalation.diagram import inline_svg, ladder_title, render_ladder
+from escalation.diagram import DiagramError, inline_svg, ladder_title, render_ladder
 from escalation.document import export_text
 from escalation.models import DiagramRender, Pack, PackStatus
 from escalation.tasks import request_pack
@@ -76,10 +78,18 @@ def artifacts_page(request: HttpRequest, slug: str, number: int | None = None) -
             "ladder": artifacts.ladder(document),
             "matrix": artifacts.response_matrix(document),
             "protocol": artifacts.review_protocol(document),
-            "ladder_svg": inline_svg(render_ladder(document), ladder_title(document)),
+            "ladder_svg": _ladder_or_why_not(document),
             "ladder_title": ladder_title(document),
         },
     )
+
+
+def _ladder_or_why_not(document: dict[str, Any]) -> str:
+    """The inline ladder, or, when graphviz refuses it, why: the other artifacts still show."""
+    try:
+        return inline_svg(render_ladder(document), ladder_title(document))
+    except DiagramError as error:
+        return format_html('<p class="field-error" role="alert">{}</p>', str(error))
 
 
 @require_GET
@@ -88,7 +98,10 @@ def ladder_download(
 ) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug, Capability.VIEW)
     source = artifact_source(engagement, number)
-    content = render_ladder(source.document, format)
+    try:
+        content = render_ladder(source.document, format)
+    except DiagramError as error:
+        return HttpResponse(str(error), content_type="text/plain; charset=utf-8", status=422)
     return _attachment(
         content, DIAGRAM_TYPES[DiagramRender.Format(format)], f"{source.file_stem}-ladder.{format}"
     )
