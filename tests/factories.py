@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 
 from escalation.models import Framework
-from workshops.models import Engagement, Membership
+from workshops.models import Engagement, Membership, open_engagement_permission
 
 _counter = itertools.count(1)
 
@@ -20,6 +20,12 @@ def make_user(username: str | None = None, **fields: Any) -> Any:
     fields.setdefault("email", f"{username}@example.com")
     fields.setdefault("first_name", username.title())
     user = get_user_model().objects.create_user(username=username, password="pass-word-1", **fields)
+    return user
+
+
+def make_consultant(user: Any) -> Any:
+    """A user who may open engagements (the site permission of consultants)."""
+    user.user_permissions.add(open_engagement_permission())
     return user
 
 

@@ -13,7 +13,13 @@ from django.db import transaction
 from escalation.defaults import apply_method_defaults, fill_demo_framework
 from escalation.models import EscalationLevel, Framework, ReviewFrequency
 from workshops.audit import record_activity
-from workshops.models import Engagement, EngagementStatus, Membership, Role
+from workshops.models import (
+    Engagement,
+    EngagementStatus,
+    Membership,
+    Role,
+    open_engagement_permission,
+)
 
 DEMO_PASSWORD = "workshop-demo"
 
@@ -55,6 +61,8 @@ def load_demo(today: datetime.date | None = None) -> list[tuple[str, str]]:
         if created:
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
+        if _role in (Role.FACILITATOR, None):  # the consultants: they may open engagements
+            user.user_permissions.add(open_engagement_permission())
         users[username] = user
 
     monday = today - datetime.timedelta(days=today.weekday())

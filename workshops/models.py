@@ -120,6 +120,10 @@ class Engagement(models.Model):
 
     class Meta:
         ordering: ClassVar[list[str]] = ["-start_date", "title"]
+        # Consultants open engagements; client stakeholders who joined by invitation do not.
+        permissions: ClassVar[list[tuple[str, str]]] = [
+            ("open_engagement", "Can open engagements (consultants)")
+        ]
         constraints: ClassVar[list[Any]] = [
             models.CheckConstraint(
                 condition=Q(working_days__gte=5, working_days__lte=10),
@@ -303,6 +307,16 @@ class Membership(models.Model):
         if self.role == Role.FACILITATOR:
             self._refuse_leaving_without_facilitator()
         self.delete()
+
+
+OPEN_ENGAGEMENT = "workshops.open_engagement"
+
+
+def open_engagement_permission() -> Any:
+    """The site permission of consultants: opening engagements (see Engagement.Meta)."""
+    from django.contrib.auth.models import Permission
+
+    return Permission.objects.get(content_type__app_label="workshops", codename="open_engagement")
 
 
 def new_invitation_token() -> str:

@@ -71,9 +71,11 @@ class ArtifactSource:
         return self.review.get_state_display() if self.review else "Frozen, not yet in review"
 
     @property
-    def pack_capability(self) -> str:
-        """Every member may have the signed-off pack; drafts leave the system only for the
-        people taking part in the review (not observers)."""
+    def export_capability(self) -> str:
+        """One rule for every file of the artifacts (pack, JSON, CSV, iCalendar, SVG, PNG):
+        every member may have those of a signed-off version; drafts (the working draft, a
+        version not signed off) leave the system only for the people taking part in the
+        review, not observers, who read them on the pages."""
         return Capability.VIEW if self.signed_off else Capability.COMMENT
 
 

@@ -13,12 +13,13 @@ from django.views.decorators.http import require_GET, require_http_methods
 from config.middleware import SignedInRequest
 from escalation.document import DocumentError, build_document, export_text
 from workshops.imports import ImportEngagementForm, import_engagement
-from workshops.models import Capability, Membership, Role, get_engagement_for
+from workshops.models import OPEN_ENGAGEMENT, Capability, get_engagement_for
 
 
 @require_GET
 def framework_json(request: HttpRequest, slug: str) -> HttpResponse:
-    engagement = get_engagement_for(request.user, slug, Capability.VIEW)
+    # The working draft as a file: like every draft export, not for observers.
+    engagement = get_engagement_for(request.user, slug, Capability.COMMENT)
     response = HttpResponse(
         export_text(build_document(engagement.framework)),
         content_type="application/json; charset=utf-8",
@@ -28,10 +29,8 @@ def framework_json(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _may_import(user: User) -> bool:
-    """Facilitators of any engagement and staff may start an engagement from a file."""
-    if user.is_staff:
-        return True
-    return Membership.objects.filter(user=user, role=Role.FACILITATOR).exists()
+    """Starting an engagement from a file is opening one: consultants only."""
+    return user.has_perm(OPEN_ENGAGEMENT)
 
 
 @require_http_methods(["GET", "POST"])

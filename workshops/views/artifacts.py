@@ -56,10 +56,13 @@ def _attachment(content: bytes | str, content_type: str, filename: str) -> HttpR
     )
 
 
-def _require_pack_access(engagement: Engagement, source: ArtifactSource) -> None:
-    # Which capability a pack needs depends on the version's sign-off, known only after lookup.
-    if not engagement.membership.can(source.pack_capability):
-        raise PermissionDenied("Only people taking part in the review may have a draft pack.")
+def _exportable_source(engagement: Engagement, number: int | None) -> ArtifactSource:
+    """The source of a file download, or 403: which capability a file needs depends on the
+    version's sign-off, known only after lookup."""
+    source = artifact_source(engagement, number)
+    if not engagement.membership.can(source.export_capability):
+        raise PermissionDenied("Only people taking part in the review may have draft files.")
+    return source
 
 
 @require_GET
@@ -80,6 +83,7 @@ def artifacts_page(request: HttpRequest, slug: str, number: int | None = None) -
             "protocol": artifacts.review_protocol(document),
             "ladder_svg": _ladder_or_why_not(document),
             "ladder_title": ladder_title(document),
+            "may_export": engagement.membership.can(source.export_capability),
         },
     )
 
@@ -97,7 +101,7 @@ def ladder_download(
     request: HttpRequest, slug: str, format: str, number: int | None = None
 ) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug, Capability.VIEW)
-    source = artifact_source(engagement, number)
+    source = _exportable_source(engagement, number)
     try:
         content = render_ladder(source.document, format)
     except DiagramError as error:
@@ -110,7 +114,7 @@ def ladder_download(
 @require_GET
 def register_csv(request: HttpRequest, slug: str, number: int | None = None) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug, Capability.VIEW)
-    source = artifact_source(engagement, number)
+    source = _exportable_source(engagement, number)
     return _attachment(
         artifacts.register_csv(source.document),
         "text/csv; charset=utf-8",
@@ -121,7 +125,7 @@ def register_csv(request: HttpRequest, slug: str, number: int | None = None) -> 
 @require_GET
 def matrix_csv(request: HttpRequest, slug: str, number: int | None = None) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug, Capability.VIEW)
-    source = artifact_source(engagement, number)
+    source = _exportable_source(engagement, number)
     return _attachment(
         artifacts.matrix_csv(source.document),
         "text/csv; charset=utf-8",
@@ -132,7 +136,7 @@ def matrix_csv(request: HttpRequest, slug: str, number: int | None = None) -> Ht
 @require_GET
 def reviews_ics(request: HttpRequest, slug: str, number: int | None = None) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug, Capability.VIEW)
-    source = artifact_source(engagement, number)
+    source = _exportable_source(engagement, number)
     calendar = artifacts.review_calendar(
         source.document,
         title=f"{engagement.client_organisation} escalation framework reviews",
@@ -144,7 +148,7 @@ def reviews_ics(request: HttpRequest, slug: str, number: int | None = None) -> H
 @require_GET
 def framework_json(request: HttpRequest, slug: str, number: int | None = None) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug, Capability.VIEW)
-    source = artifact_source(engagement, number)
+    source = _exportable_source(engagement, number)
     return _attachment(
         export_text(source.document), "application/json", f"{source.file_stem}-framework.json"
     )
@@ -170,7 +174,7 @@ def pack_page(request: SignedInRequest, slug: str, number: int | None = None) ->
             "source": source,
             "pack": pack,
             "links": artifact_links(slug, number),
-            "may_have_pack": engagement.membership.can(source.pack_capability),
+            "may_have_pack": engagement.membership.can(source.export_capability),
         },
     )
 
@@ -178,8 +182,7 @@ def pack_page(request: SignedInRequest, slug: str, number: int | None = None) ->
 @require_POST
 def generate_pack(request: HttpRequest, slug: str, number: int | None = None) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug, Capability.VIEW)
-    source = artifact_source(engagement, number)
-    _require_pack_access(engagement, source)
+    source = _exportable_source(engagement, number)
     request_pack(engagement.framework, source.version, source.document, pack_context(source))
     return redirect(artifact_links(slug, number)["pack"])
 

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from config.middleware import SignedInRequest
 from workshops.audit import record_activity
 from workshops.forms import InvitationForm, InvitedUserForm, RoleForm, SignoffRuleForm
+from workshops.invitation_limits import invitation_refusal
 from workshops.models import (
     Capability,
     Engagement,
@@ -58,6 +59,9 @@ def invite(request: SignedInRequest, slug: str) -> HttpResponse:
     form = InvitationForm(request.POST, engagement=engagement)
     if not form.is_valid():
         return _render_people(request, engagement, form, status=422)
+    if refusal := invitation_refusal(engagement, request.user):
+        form.add_error(None, refusal)
+        return _render_people(request, engagement, form, status=429)
     invitation = Invitation.objects.create(
         engagement=engagement, invited_by=request.user, **form.cleaned_data
     )
@@ -136,6 +140,9 @@ def cancel_invitation(request: HttpRequest, slug: str, invitation_id: int) -> Ht
 def resend_invitation(request: HttpRequest, slug: str, invitation_id: int) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug, Capability.MANAGE_PEOPLE)
     invitation = _pending_invitation(engagement, invitation_id)
+    if refusal := invitation_refusal(engagement, request.user):
+        messages.error(request, refusal)
+        return redirect("people", engagement.slug)
     try:
         invitation.renew()
     except ValidationError as error:
