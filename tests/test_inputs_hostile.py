@@ -12,6 +12,7 @@ from typing import Any
 
 import icalendar
 import pytest
+from django import forms as django_forms
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import connection
@@ -19,6 +20,7 @@ from django.test import Client
 from django.urls import reverse
 
 from escalation.models import EscalationLevel, Pack, PackStatus
+from escalation.text import SafeTextForm
 from tests.artifact_content import make_framework_content, make_version, sign_off
 from tests.factories import make_engagement, make_member, make_user
 from workshops.models import DayNote, Engagement, Role
@@ -315,3 +317,30 @@ def test_a_first_review_stored_at_the_end_of_the_calendar_still_renders(
     engagement.framework.save()
     client.force_login(observer)
     assert client.get(reverse(name, args=["acme"])).status_code == 200
+
+
+# One text rule for every form
+
+
+def project_forms() -> list[type]:
+    """Every form class the app defines (its modules imported, so subclasses are known)."""
+    import workshops.forms
+    import workshops.imports
+    import workshops.review_forms  # noqa: F401
+
+    def subclasses(cls: type) -> list[type]:
+        return [sub for direct in cls.__subclasses__() for sub in [direct, *subclasses(direct)]]
+
+    return sorted(
+        {
+            form
+            for form in subclasses(django_forms.BaseForm)
+            if form.__module__.split(".")[0] in {"escalation", "workshops"}
+        },
+        key=lambda form: form.__qualname__,
+    )
+
+
+@pytest.mark.parametrize("form_class", project_forms(), ids=lambda form: form.__qualname__)
+def test_every_form_of_the_app_applies_the_one_text_rule(form_class):
+    assert issubclass(form_class, SafeTextForm)
