@@ -78,7 +78,7 @@ class SafeTextForm:
     fields: dict[str, forms.Field]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        super().__init__(*args, **kwargs)
         for field in self.fields.values():
             if isinstance(field.widget, forms.PasswordInput):
                 continue  # a password is never shown or drawn, only hashed

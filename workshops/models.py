@@ -121,9 +121,7 @@ class Engagement(models.Model):
     class Meta:
         ordering: ClassVar[list[str]] = ["-start_date", "title"]
         # Consultants open engagements; client stakeholders who joined by invitation do not.
-        permissions: ClassVar[list[tuple[str, str]]] = [
-            ("open_engagement", "Can open engagements (consultants)")
-        ]
+        permissions = (("open_engagement", "Can open engagements (consultants)"),)
         constraints: ClassVar[list[Any]] = [
             models.CheckConstraint(
                 condition=Q(working_days__gte=5, working_days__lte=10),

@@ -30,7 +30,7 @@ class Migration(migrations.Migration):
             name="engagement",
             options={
                 "ordering": ["-start_date", "title"],
-                "permissions": [("open_engagement", "Can open engagements (consultants)")],
+                "permissions": (("open_engagement", "Can open engagements (consultants)"),),
             },
         ),
         migrations.RunPython(grant_to_facilitators, migrations.RunPython.noop),

@@ -77,8 +77,9 @@ def _stale_notes(
 ) -> HttpResponse:
     """The typed notes again, now on top of the other person's save, which is quoted: saving
     again replaces it on purpose."""
-    form = DayNoteForm(request.POST.copy(), instance=current)
-    form.data["row_version"] = str(current.row_version)
+    data = request.POST.copy()
+    data["row_version"] = str(current.row_version)
+    form = DayNoteForm(data, instance=current)
     form.is_valid()
     form.add_error(
         None,
