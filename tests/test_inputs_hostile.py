@@ -103,12 +103,12 @@ def test_a_line_break_in_the_stored_client_name_does_not_break_the_invitation_ma
     assert mailoutbox[0].subject == "Invitation: Cycle 2 (Acme Insurance)"
 
 
-def test_the_reviews_calendar_escapes_stored_text_as_rfc_5545_says(client, engagement, observer):
+def test_the_reviews_calendar_escapes_stored_text_as_rfc_5545_says(client, engagement, reviewer):
     make_framework_content(engagement.framework)
     Engagement.objects.filter(pk=engagement.pk).update(client_organisation="Acme\nInsurance")
     engagement.framework.sunset_criteria = "Retire; replace, then \\ report\nto the board"
     engagement.framework.save()
-    client.force_login(observer)
+    client.force_login(reviewer)
     response = client.get(reverse("reviews_ics", args=["acme"]))
     assert response.status_code == 200
     event = icalendar.Calendar.from_ical(response.content).walk("VEVENT")[0]
@@ -310,12 +310,12 @@ def test_a_failed_pack_shows_a_reference_instead_of_the_exception(
 
 @pytest.mark.parametrize("name", ["artifacts", "reviews_ics"])
 def test_a_first_review_stored_at_the_end_of_the_calendar_still_renders(
-    client, engagement, observer, name
+    client, engagement, reviewer, name
 ):
     make_framework_content(engagement.framework)
     engagement.framework.first_review_date = datetime.date(9999, 11, 30)
     engagement.framework.save()
-    client.force_login(observer)
+    client.force_login(reviewer)
     assert client.get(reverse(name, args=["acme"])).status_code == 200
 
 
