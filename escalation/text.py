@@ -9,6 +9,7 @@ text through `visible()` so those versions still draw.
 
 from __future__ import annotations
 
+import copy
 import datetime
 import re
 from typing import Any
@@ -83,6 +84,9 @@ class SafeTextForm:
             if isinstance(field.widget, forms.PasswordInput):
                 continue  # a password is never shown or drawn, only hashed
             if isinstance(field, SimpleArrayField):  # a list of short texts: check each item
+                # The form's copy of a field shares its base field with the class: copy it too,
+                # or every form built would add one more validator to the shared one.
+                field.base_field = copy.deepcopy(field.base_field)
                 field = field.base_field
             if isinstance(field, forms.CharField):
                 multiline = isinstance(field.widget, forms.Textarea)

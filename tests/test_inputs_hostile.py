@@ -344,3 +344,14 @@ def project_forms() -> list[type]:
 @pytest.mark.parametrize("form_class", project_forms(), ids=lambda form: form.__qualname__)
 def test_every_form_of_the_app_applies_the_one_text_rule(form_class):
     assert issubclass(form_class, SafeTextForm)
+
+
+def test_a_control_character_in_one_item_of_a_list_field_is_refused_naming_the_item(engagement):
+    from escalation.forms import AISystemForm
+
+    for _ in range(3):  # each form checks the items once, however many forms were built
+        form = AISystemForm({"output_types": "summary,chat\x01"}, framework=engagement.framework)
+    assert form.errors["output_types"] == [
+        "Item 2 in the array did not validate: "
+        "Contains a control character (U+0001) that cannot be printed."
+    ]
