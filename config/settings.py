@@ -10,6 +10,7 @@ from pathlib import Path
 
 from django.utils.csp import CSP
 
+from config import local_env
 from config.database import database_url, django_database
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -35,6 +36,11 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
 
 
+# A development checkout's `.env` (written by `make run`), under the environment. The suite reads
+# the environment alone: a developer's `.env` must not change what the tests check.
+if "PYTEST_VERSION" not in os.environ:
+    local_env.load(local_env.path())
+
 DEBUG = env_bool("DEBUG")
 TESTING = "PYTEST_VERSION" in os.environ
 DEVELOPMENT = DEBUG or TESTING
@@ -44,6 +50,8 @@ if not SECRET_KEY:
     if not DEVELOPMENT:
         sys.exit("SECRET_KEY is not set: export SECRET_KEY=<a long random string> (or DEBUG=true).")
     SECRET_KEY = "development-only-key-never-used-in-production-0123456789abcdef"
+if not DEVELOPMENT and SECRET_KEY.startswith(local_env.DEVELOPMENT_KEY_PREFIX):
+    sys.exit("SECRET_KEY is a development key (from .env): set a real one for production.")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEVELOPMENT else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -126,7 +134,10 @@ AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
-AXES_IPWARE_PROXY_COUNT = 1 if env_bool("HTTPS") else 0
+# The client's address from X-Forwarded-For, as written by this many trusted proxies in front of
+# the app (docker compose: 1, the TLS proxy); 0 uses the connection's address (config/client_address.py).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "config.client_address.client_address"
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
