@@ -39,14 +39,13 @@ bench: env system-packages migrate demo ## Page latency and query counts, then t
 	DEBUG=true $(MANAGE) bench
 	$(MAKE) --no-print-directory load
 
-# 50 concurrent users for 60 s against gunicorn (production settings), headless locust.
-# Keep-alive outlasts the users' think time, or gunicorn closes a connection as a request arrives.
+# 50 concurrent users for 60 s against gunicorn (production settings and the production gunicorn
+# configuration, config/gunicorn.py: --preload, gthread), headless locust.
 LOAD_ENV := DEBUG=false SECRET_KEY=load-test-only-not-a-secret ALLOWED_HOSTS=127.0.0.1 AXES_ENABLED=false
 load: env db migrate demo
 	$(LOAD_ENV) $(MANAGE) collectstatic --no-input -v0
-	@$(LOAD_ENV) $(VENV)/bin/gunicorn config.wsgi:application --bind 127.0.0.1:8001 --preload \
-	  --workers 4 --worker-class gthread --threads 2 --keep-alive 10 \
-	  --daemon --pid .load-gunicorn.pid --error-logfile .load-gunicorn.log
+	@$(LOAD_ENV) $(VENV)/bin/gunicorn --config config/gunicorn.py config.wsgi:application \
+	  --bind 127.0.0.1:8001 --workers 4 --daemon --pid .load-gunicorn.pid --error-logfile .load-gunicorn.log
 	@sleep 3; status=0; \
 	$(LOAD_ENV) $(VENV)/bin/locust -f tests/load/locustfile.py --headless --users 50 --spawn-rate 10 \
 	  --run-time 60s --host http://127.0.0.1:8001 --only-summary || status=$$?; \

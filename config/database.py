@@ -83,7 +83,8 @@ def client_program(name: str, server_major: int) -> str:
 def connected_libpq_url(connection: Any) -> str:
     """A libpq URL for the client programs, naming the host or socket directory the live
     connection actually uses (an empty HOST means "libpq's default socket", which differs
-    between Debian's libpq and the bundled programs)."""
+    between Debian's libpq and the bundled programs). Without the password: see
+    `libpq_environment`."""
     connection.ensure_connection()
     database = dict(connection.settings_dict)
     database["HOST"] = connection.connection.info.host
@@ -92,12 +93,12 @@ def connected_libpq_url(connection: Any) -> str:
 
 
 def libpq_url(database: dict[str, object]) -> str:
-    """A libpq connection URL for Django's DATABASES entry (for the client programs)."""
+    """A libpq connection URL for Django's DATABASES entry (for the client programs), without
+    the password: a command line is visible to every user of the machine (ps, /proc)."""
     from urllib.parse import quote
 
     user = quote(str(database["USER"] or ""))
-    password = quote(str(database["PASSWORD"] or ""))
-    credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    credentials = f"{user}@" if user else ""
     host = str(database["HOST"] or "")
     port = str(database["PORT"] or "")
     name = quote(str(database["NAME"]))
@@ -106,3 +107,13 @@ def libpq_url(database: dict[str, object]) -> str:
             f"&port={port}" if port else ""
         )
     return f"postgresql://{credentials}{host}{':' + port if port else ''}/{name}"
+
+
+def libpq_environment(database: dict[str, object]) -> dict[str, str]:
+    """The environment for a client program: ours, plus the password in PGPASSWORD, which
+    only the program's own user can read."""
+    environment = dict(os.environ)
+    environment.pop("PGPASSWORD", None)
+    if database["PASSWORD"]:
+        environment["PGPASSWORD"] = str(database["PASSWORD"])
+    return environment

@@ -179,7 +179,9 @@ else:
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Escalation Workshop <workshop@localhost>")
 
-# Security headers. HTTPS=true (behind a TLS-terminating proxy) turns on secure cookies and HSTS.
+# Security headers. HTTPS=true (behind a TLS-terminating proxy) turns on secure cookies and HSTS,
+# and trusts X-Forwarded-Proto: only the proxy may reach the app's port (docker-compose.yml binds
+# it to 127.0.0.1), and the proxy must overwrite that header on every request.
 HTTPS = env_bool("HTTPS")
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
 SECURE_SSL_REDIRECT = HTTPS
@@ -187,7 +189,10 @@ SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
 SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365 if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
-SECURE_HSTS_PRELOAD = HTTPS
+# Preloading is a promise browsers keep for months (every subdomain HTTPS, hard to take back):
+# opt-in with HSTS_PRELOAD=true, and the deploy check's reminder is silenced until then.
+SECURE_HSTS_PRELOAD = HTTPS and env_bool("HSTS_PRELOAD")
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
