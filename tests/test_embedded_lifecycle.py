@@ -107,10 +107,11 @@ def test_the_app_answers_after_every_kind_of_stop(migrated_checkout, tmp_path):
         assert wait_until(lambda: answers(f"http://127.0.0.1:{port}/healthz"), 120), (
             f"cycle {cycle}: the app did not answer:\n{log.read_text()[-3000:]}"
         )
-        os.killpg(run.pid, SIGNALS[cycle % len(SIGNALS)])
+        session = run.pid
+        os.killpg(session, SIGNALS[cycle % len(SIGNALS)])
         run.wait(timeout=30)
-        assert wait_until(lambda: not processes_of_session(run.pid), 30), (
-            f"cycle {cycle}: left running: {processes_of_session(run.pid)}"
+        assert wait_until(lambda: not processes_of_session(session), 30), (  # noqa: B023
+            f"cycle {cycle}: left running: {processes_of_session(session)}"
         )
         # The database server was never touched, and its pid file still names it.
         assert embedded.running_pid() == server_pid
