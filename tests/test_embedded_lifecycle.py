@@ -23,9 +23,9 @@ from config import embedded
 BASE_DIR = Path(__file__).resolve().parent.parent
 SIGNALS = [signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGKILL]
 # The issue asks for twenty cycles; on a busy 2-core machine each takes several seconds (every
-# start imports WeasyPrint and pyHanko in three processes), so `make test` runs two rounds of the
+# start imports WeasyPrint and pyHanko in three processes), so `make test` runs one round of the
 # four signals and LIFECYCLE_CYCLES=20 runs the full twenty.
-CYCLES = int(os.environ.get("LIFECYCLE_CYCLES", "8"))
+CYCLES = int(os.environ.get("LIFECYCLE_CYCLES", "4"))
 
 pytestmark = pytest.mark.skipif(
     bool(os.environ.get("DATABASE_URL")), reason="DATABASE_URL is set: no embedded server in use"
