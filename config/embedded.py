@@ -68,6 +68,9 @@ def running_pid(data_dir: Path = DATA_DIR) -> int | None:
 def ensure_running(data_dir: Path = DATA_DIR, database: str = DATABASE_NAME) -> str:
     """Start the server unless it runs (creating the data directory and `database` when new);
     return its URL. Cheap when it runs already: one small file read, no connection."""
+    # The pid list of the former get_server() start (a server it started is still ours to use);
+    # nothing reads it any more, and an emptied one looked like a broken setup.
+    (data_dir / ".handle_pids.json").unlink(missing_ok=True)
     if running_pid(data_dir) is not None:
         return url(data_dir, database)
     with _start_lock(data_dir) as lock:
@@ -76,8 +79,6 @@ def ensure_running(data_dir: Path = DATA_DIR, database: str = DATABASE_NAME) -> 
             _initialise(data_dir, lock)
             _start(data_dir)
         _create_database(data_dir, database)
-        # The pid list of the former get_server() start; nothing reads it any more.
-        (data_dir / ".handle_pids.json").unlink(missing_ok=True)
     return url(data_dir, database)
 
 
@@ -167,8 +168,13 @@ def _start(data_dir: Path) -> None:
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
     # A server still starting or shutting down (a stop a moment ago) settles first.
     while (pid_status := _postmaster(data_dir))[0] is not None and time.monotonic() < deadline:
-        if pid_status[1] == "ready" and socket_path(data_dir).is_socket():
-            return
+        if pid_status[1] == "ready":
+            if socket_path(data_dir).is_socket():
+                return
+            raise EmbeddedServerError(
+                f"the server in {data_dir} has no socket there (started by an older version?): "
+                "run `python -m config.embedded restart`"
+            )
         time.sleep(0.1)
     options = f"-h '' -k {shlex.quote(str(data_dir))} -p {PORT}"
     try:

@@ -198,3 +198,11 @@ def test_the_command_line_reports_status_and_refuses_unknown_verbs():
     )
     assert (status.returncode, status.stdout.decode().split()[0]) == (0, "running")
     assert unknown.returncode == 2
+
+
+def test_an_emptied_pid_list_of_the_former_library_breaks_nothing(scratch_server):
+    # What a SIGTERM to `make run` used to leave behind: every later start failed on it.
+    (scratch_server / ".handle_pids.json").write_text("")
+    embedded.ensure_running(scratch_server)
+    assert not (scratch_server / ".handle_pids.json").exists()
+    assert connects(scratch_server)
