@@ -49,3 +49,16 @@ def test_behind_the_proxy_addresses_a_client_prepends_are_ignored():
     for forged in ["1.1.1.1", "1.1.1.2", "1.1.1.3", "1.1.1.4", "1.1.1.5"]:
         log_in(WRONG, REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=f"{forged}, {HOME}")
     assert log_in(RIGHT, REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=HOME).status_code == 429
+
+
+@override_settings(AXES_ENABLED=True, TRUSTED_PROXY_COUNT=0)
+def test_the_lock_message_says_why_even_with_the_right_password():
+    five_bad_passwords(REMOTE_ADDR=HOME)
+    response = log_in(RIGHT, REMOTE_ADDR=HOME)
+    assert "Too many failed log-in attempts" in response.content.decode()
+
+
+@override_settings(AXES_ENABLED=True, TRUSTED_PROXY_COUNT=0)
+def test_a_correct_login_after_one_failure_still_works():
+    log_in(WRONG, REMOTE_ADDR=HOME)
+    assert log_in(RIGHT, REMOTE_ADDR=HOME).status_code == 302
