@@ -23,6 +23,7 @@ from django.utils import timezone as django_timezone
 from escalation.copying import copy_framework
 from escalation.defaults import apply_method_defaults
 from escalation.models import Framework, FrameworkVersion
+from workshops.people import display_name
 from workshops.plan import PlannedDay, build_plan
 
 
@@ -363,9 +364,7 @@ class Invitation(models.Model):
             raise ValidationError("This invitation has already been accepted.")
 
     def send(self) -> None:
-        inviter = "A facilitator"
-        if self.invited_by is not None:
-            inviter = self.invited_by.get_full_name() or self.invited_by.username
+        inviter = display_name(self.invited_by, absent="A facilitator")
         send_mail(
             subject=f"Invitation: {self.engagement.title} ({self.engagement.client_organisation})",
             message=(
@@ -532,10 +531,6 @@ REFUSALS: dict[tuple[str, str], str] = {
     ),
     (ReviewAction.COMMENT, ReviewState.SUPERSEDED): _SUPERSEDED,
 }
-
-
-def display_name(user: Any) -> str:
-    return (user.get_full_name() or user.get_username()) if user is not None else "Someone"
 
 
 class ReviewQuerySet(models.QuerySet["Review"]):

@@ -11,6 +11,7 @@ from django.core.mail import EmailMessage
 from django.urls import reverse
 
 from workshops.models import Membership, Role
+from workshops.people import display_name
 
 if TYPE_CHECKING:
     from workshops.models import Review
@@ -34,7 +35,7 @@ def send_review_request(review: Review) -> bool:
                 continue
             action = "review and approve" if member.role == Role.APPROVER else "review"
             body = (
-                f"Hello {member.user.get_full_name() or member.user.get_username()},\n\n"
+                f"Hello {display_name(member.user)},\n\n"
                 f"{review.version.label} of the escalation framework for "
                 f"{engagement.client_organisation} is ready for you to {action}.\n\n"
                 f"What changed: {review.version.summary or '(no summary)'}\n\n{url}\n"

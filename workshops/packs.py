@@ -27,6 +27,7 @@ from workshops.models import (
     Review,
     Role,
 )
+from workshops.people import display_name
 
 
 @dataclass
@@ -92,7 +93,7 @@ def _local(engagement: Engagement, moment: Any) -> str:
 
 
 def _person(user: Any) -> str:
-    return (user.get_full_name() or user.username) if user else "Someone no longer here"
+    return display_name(user, absent="Someone no longer here")
 
 
 def _decisions(source: ArtifactSource) -> list[Decision]:
