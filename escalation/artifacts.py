@@ -14,7 +14,8 @@ from typing import Any
 
 import icalendar
 
-from escalation.diagram import level_triggers, money
+from escalation import formatting
+from escalation.diagram import level_triggers
 from escalation.models import (
     DriftMetric,
     ExternalEvent,
@@ -50,15 +51,21 @@ def threshold_register(document: dict[str, Any]) -> list[dict[str, Any]]:
                 "model": model,
                 "workflow": system.get("workflow", ""),
                 "output_type": threshold.get("output_type") or "All outputs",
-                "error_rate_ceiling": f"{threshold['error_rate_ceiling_pct']}%",
-                "quality": f"{threshold['quality_metric']} ≥ {threshold['quality_floor']}",
-                "confidence_minimum": threshold["confidence_minimum"],
-                "latency": f"{threshold['latency_percentile']} ≤ {threshold['latency_limit_ms']} ms",
-                "throughput_floor": f"{threshold['throughput_floor_rpm']} req/min",
-                "window": f"{threshold['measurement_window_hours']} h",
-                "trigger_rule": (
-                    f"{threshold['trigger_breaches']} of the last {threshold['trigger_windows']} "
-                    "windows breached"
+                "error_rate_ceiling": formatting.percent(threshold["error_rate_ceiling_pct"]),
+                "quality": (
+                    f"{threshold['quality_metric']} ≥ {formatting.number(threshold['quality_floor'])}"
+                ),
+                "confidence_minimum": formatting.number(threshold["confidence_minimum"]),
+                "latency": (
+                    f"{threshold['latency_percentile']} ≤ "
+                    f"{formatting.milliseconds(threshold['latency_limit_ms'])}"
+                ),
+                "throughput_floor": formatting.per_minute(threshold["throughput_floor_rpm"]),
+                "window": formatting.hours(threshold["measurement_window_hours"]),
+                "trigger_rule": formatting.trigger_rule(
+                    threshold["trigger_breaches"],
+                    threshold["trigger_windows"],
+                    threshold["measurement_window_hours"],
                 ),
                 "data_source": threshold.get("data_source", ""),
             }
@@ -70,12 +77,11 @@ def ladder(document: dict[str, Any]) -> list[dict[str, Any]]:
     """The escalation ladder's levels in order, with what leads to each (the diagram's edges)."""
     rows = []
     for number, level in enumerate(document.get("levels", []), start=1):
-        owner = level.get("approval_owner_name") or "Not named"
-        if level.get("approval_owner_role"):
-            owner = f"{owner} ({level['approval_owner_role']})"
+        owner = formatting.approval_owner(
+            level.get("approval_owner_name"), level.get("approval_owner_role")
+        )
         if level.get("approval_rule") == "all_of_group" and level.get("approval_group"):
             owner = f"{owner}; all of: {level['approval_group']}"
-        days = level.get("timeline_delta_days")
         rows.append(
             {
                 "number": number,
@@ -87,9 +93,11 @@ def ladder(document: dict[str, Any]) -> list[dict[str, Any]]:
                 "exit_criteria": level.get("exit_criteria", ""),
                 "rollback_rule": level.get("rollback_rule", ""),
                 "approval_owner": owner,
-                "estimated_cost": money(level.get("estimated_cost_delta"), level.get("currency")),
-                "cost_ceiling": money(level.get("cost_ceiling"), level.get("currency")),
-                "timeline_delta": f"+{days} days" if days is not None else "Not estimated",
+                "estimated_cost": formatting.money(
+                    level.get("estimated_cost_delta"), level.get("currency")
+                ),
+                "cost_ceiling": formatting.money(level.get("cost_ceiling"), level.get("currency")),
+                "timeline_delta": formatting.days(level.get("timeline_delta_days"), signed=True),
             }
         )
     return rows
@@ -107,7 +115,9 @@ def response_matrix(document: dict[str, Any]) -> list[dict[str, Any]]:
                 "name": mode["name"],
                 "kind": _label(FailureKind, mode.get("kind")),
                 "severity": _label(Severity, mode.get("severity")),
-                "recommended_level": f"{level['number']}. {level['name']}" if level else "None",
+                "recommended_level": (
+                    f"{level['number']}. {level['name']}" if level else formatting.EMPTY
+                ),
                 "immediate_mitigation": mode.get("immediate_mitigation", ""),
                 "long_term_fix": mode.get("long_term_fix", ""),
                 "resolution_owner": mode.get("resolution_owner", ""),
@@ -144,7 +154,7 @@ def review_protocol(document: dict[str, Any]) -> dict[str, Any]:
                 "system": systems.get(trigger.get("ai_system") or "", "Every AI system"),
                 "metric": _label(DriftMetric, trigger["metric"]),
                 "change": trigger["change"],
-                "window": f"{trigger['window_days']} days",
+                "window": formatting.days(trigger["window_days"]),
             }
             for trigger in cycle.get("drift_triggers", [])
         ],

@@ -14,6 +14,7 @@ from typing import Any
 from django.db import models
 from django.db.models import Prefetch
 
+from escalation import formatting
 from escalation.completeness import (
     has_a_way_in,
     has_approval_owner,
@@ -226,9 +227,10 @@ def _check_governance(content: FrameworkContent) -> list[Problem]:
             problems.append(
                 _warning(
                     "governance",
-                    f"The cost ceiling of “{level.name}” ({level.cost_ceiling:,.0f} "
-                    f"{level.currency}) is below that of “{highest.name}” lower on the "
-                    f"ladder ({highest.cost_ceiling:,.0f} {highest.currency}).",
+                    f"The cost ceiling of “{level.name}” "
+                    f"({formatting.money(level.cost_ceiling, level.currency)}) is below that of "
+                    f"“{highest.name}” lower on the ladder "
+                    f"({formatting.money(highest.cost_ceiling, highest.currency)}).",
                     fix,
                 )
             )
@@ -249,8 +251,8 @@ def _check_review_cycle(
         problems.append(
             _blocking(
                 "review-cycle",
-                f"The first review ({first:%d %b %Y}) falls before the engagement ends "
-                f"({engagement_end:%d %b %Y}).",
+                f"The first review ({formatting.date(first)}) falls before the engagement "
+                f"ends ({formatting.date(engagement_end)}).",
                 "",
             )
         )

@@ -28,6 +28,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.text import slugify
 
+from escalation import formatting
+
 
 class StaleEditError(Exception):
     """Someone else saved this item after it was loaded into the form."""
@@ -293,9 +295,8 @@ class Threshold(FrameworkItem):
 
     @property
     def trigger_rule(self) -> str:
-        return (
-            f"Breached in {self.trigger_breaches} of the last {self.trigger_windows} "
-            f"{self.measurement_window_hours}-hour windows"
+        return formatting.trigger_rule(
+            self.trigger_breaches, self.trigger_windows, self.measurement_window_hours
         )
 
 

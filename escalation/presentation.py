@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from escalation.document import GOVERNANCE_FIELDS, LADDER_FIELDS
+from escalation.formatting import EMPTY, is_empty
 from escalation.models import (
     ApprovalRule,
     DriftMetric,
@@ -22,8 +23,6 @@ from escalation.models import (
     Severity,
 )
 from escalation.steps import STEPS_BY_KEY
-
-EMPTY = "—"
 
 # Human names of every field, by document collection.
 FIELD_LABELS: dict[str, dict[str, str]] = {
@@ -206,7 +205,7 @@ class Reader:
         return str(item.get("name") or item["key"])
 
     def value(self, collection: str, field: str, value: Any) -> str:
-        if value is None or value == "" or value == []:
+        if is_empty(value):
             return EMPTY
         if (collection, field) in CHOICES:
             return CHOICES[(collection, field)].get(value, str(value))

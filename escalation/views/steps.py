@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from config.middleware import SignedInRequest
+from escalation import formatting
 from escalation.checks import step_completion
 from escalation.document import item_document
 from escalation.forms import (
@@ -45,11 +46,7 @@ from escalation.steps import STEPS, STEPS_BY_KEY, Step
 from workshops.audit import record_activity
 from workshops.models import Capability, Engagement, get_engagement_for
 
-NOT_SET = "—"
-
-
-def _money(amount: Any, currency: str) -> str:
-    return f"{amount:,.0f} {currency}" if amount is not None else NOT_SET
+NOT_SET = formatting.EMPTY
 
 
 @dataclass(frozen=True)
@@ -113,11 +110,17 @@ THRESHOLDS = Collection(
     ThresholdForm,
     [
         Column("Output type", lambda t: t.output_type or "All outputs"),
-        Column("Quality floor", lambda t: f"{t.quality_metric} ≥ {t.quality_floor}"),
-        Column("Error rate ≤", lambda t: f"{t.error_rate_ceiling_pct} %", numeric=True),
-        Column("Latency ≤", lambda t: f"{t.latency_percentile} {t.latency_limit_ms:,} ms", True),
-        Column("Throughput ≥", lambda t: f"{t.throughput_floor_rpm:,} rpm", numeric=True),
-        Column("Confidence ≥", lambda t: t.confidence_minimum, numeric=True),
+        Column(
+            "Quality floor", lambda t: f"{t.quality_metric} ≥ {formatting.number(t.quality_floor)}"
+        ),
+        Column("Error rate ≤", lambda t: formatting.percent(t.error_rate_ceiling_pct), True),
+        Column(
+            "Latency ≤",
+            lambda t: f"{t.latency_percentile} {formatting.milliseconds(t.latency_limit_ms)}",
+            True,
+        ),
+        Column("Throughput ≥", lambda t: formatting.per_minute(t.throughput_floor_rpm), True),
+        Column("Confidence ≥", lambda t: formatting.number(t.confidence_minimum), numeric=True),
         Column("Trigger rule", lambda t: t.trigger_rule),
         Column("Data source", lambda t: t.data_source or NOT_SET),
     ],
@@ -187,9 +190,7 @@ GOVERNANCE = Collection(
         Column("Level", lambda lv: lv.name),
         Column(
             "Approval owner",
-            lambda lv: (
-                ", ".join(filter(None, [lv.approval_owner_name, lv.approval_owner_role])) or NOT_SET
-            ),
+            lambda lv: formatting.approval_owner(lv.approval_owner_name, lv.approval_owner_role),
         ),
         Column(
             "Approval rule",
@@ -198,13 +199,17 @@ GOVERNANCE = Collection(
                 + (f": {lv.approval_group}" if lv.approval_group else "")
             ),
         ),
-        Column("Cost ceiling", lambda lv: _money(lv.cost_ceiling, lv.currency), numeric=True),
-        Column("Cost delta", lambda lv: _money(lv.estimated_cost_delta, lv.currency), numeric=True),
+        Column(
+            "Cost ceiling", lambda lv: formatting.money(lv.cost_ceiling, lv.currency), numeric=True
+        ),
+        Column(
+            "Cost delta",
+            lambda lv: formatting.money(lv.estimated_cost_delta, lv.currency),
+            numeric=True,
+        ),
         Column(
             "Timeline delta",
-            lambda lv: (
-                f"{lv.timeline_delta_days} days" if lv.timeline_delta_days is not None else NOT_SET
-            ),
+            lambda lv: formatting.days(lv.timeline_delta_days, signed=True),
             numeric=True,
         ),
     ],
@@ -224,7 +229,7 @@ DRIFT_TRIGGERS = Collection(
         Column("AI system", lambda d: d.ai_system or "Every AI system"),
         Column("Metric", lambda d: d.get_metric_display()),
         Column("Change", lambda d: d.change),
-        Column("Window", lambda d: f"{d.window_days} days", numeric=True),
+        Column("Window", lambda d: formatting.days(d.window_days), numeric=True),
     ],
     lambda framework: DriftTrigger.objects.filter(framework=framework).select_related("ai_system"),
 )
