@@ -17,12 +17,16 @@ import icalendar
 from escalation import formatting
 from escalation.diagram import level_triggers
 from escalation.models import (
+    AISystem,
     DriftMetric,
     ExternalEvent,
     FailureKind,
+    FailureMode,
     LevelKind,
     ReviewFrequency,
     Severity,
+    Threshold,
+    field_label,
 )
 
 SCHEDULED_REVIEWS = 8
@@ -171,28 +175,30 @@ def review_protocol(document: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# CSV headings: a column showing one field carries that field's label; the rest say what they
+# combine.
 REGISTER_COLUMNS = [
-    ("system", "AI system"),
-    ("model", "Model"),
-    ("workflow", "Workflow"),
-    ("output_type", "Output type"),
-    ("error_rate_ceiling", "Acceptable error rate"),
-    ("quality", "Quality floor"),
-    ("confidence_minimum", "Minimum confidence"),
-    ("latency", "Latency limit"),
-    ("throughput_floor", "Throughput floor"),
-    ("window", "Measurement window"),
+    ("system", field_label(Threshold, "ai_system")),
+    ("model", field_label(AISystem, "model_name")),
+    ("workflow", field_label(AISystem, "workflow")),
+    ("output_type", field_label(Threshold, "output_type")),
+    ("error_rate_ceiling", field_label(Threshold, "error_rate_ceiling_pct")),
+    ("quality", field_label(Threshold, "quality_floor")),
+    ("confidence_minimum", field_label(Threshold, "confidence_minimum")),
+    ("latency", field_label(Threshold, "latency_limit_ms")),
+    ("throughput_floor", field_label(Threshold, "throughput_floor_rpm")),
+    ("window", field_label(Threshold, "measurement_window_hours")),
     ("trigger_rule", "Trigger rule"),
-    ("data_source", "Data source"),
+    ("data_source", field_label(Threshold, "data_source")),
 ]
 MATRIX_COLUMNS = [
-    ("name", "Failure type"),
-    ("kind", "Classification"),
-    ("severity", "Severity"),
-    ("recommended_level", "Recommended level"),
-    ("immediate_mitigation", "Immediate mitigation"),
-    ("long_term_fix", "Long-term fix"),
-    ("resolution_owner", "Resolution owner"),
+    ("name", field_label(FailureMode, "name")),
+    ("kind", field_label(FailureMode, "kind")),
+    ("severity", field_label(FailureMode, "severity")),
+    ("recommended_level", field_label(FailureMode, "recommended_level")),
+    ("immediate_mitigation", field_label(FailureMode, "immediate_mitigation")),
+    ("long_term_fix", field_label(FailureMode, "long_term_fix")),
+    ("resolution_owner", field_label(FailureMode, "resolution_owner")),
 ]
 
 
