@@ -691,4 +691,6 @@ class Pack(models.Model):
 def field_label(model: type[models.Model], name: str) -> str:
     """A field's human name, from its verbose_name: the one label forms, step tables, the
     readable document and the artifacts all print."""
-    return capfirst(str(model._meta.get_field(name).verbose_name))
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field), f"{name} is a relation's reverse side, not a field"
+    return capfirst(str(field.verbose_name))
