@@ -91,6 +91,13 @@ def date(value: datetime.date | str | None) -> str:
     return f"{value:%-d %b %Y}"
 
 
+def moment(value: datetime.datetime | None) -> str:
+    """ "2 Nov 2026 14:05 CET": a point in time, in the zone `value` carries."""
+    if value is None:
+        return EMPTY
+    return f"{value:%-d %b %Y %H:%M %Z}".rstrip()
+
+
 def trigger_rule(breaches: int, windows: int, window_hours: int) -> str:
     """When breaching a threshold escalates: the one sentence every page and file uses."""
     return f"Breached in {breaches} of the last {windows} {window_hours}-hour windows"

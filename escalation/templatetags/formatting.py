@@ -33,5 +33,5 @@ def days(count: int | None) -> str:
 
 
 @register.filter
-def day(value: Any) -> str:
+def day_date(value: Any) -> str:
     return formatting.date(value)
