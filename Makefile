@@ -15,7 +15,7 @@ run: env system-packages migrate demo ## Serve the app with a demo engagement on
 	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C stops the server and the worker)"
 	@trap 'kill 0' EXIT; \
 	DEBUG=true $(MANAGE) db_worker --no-reload & \
-	DEBUG=true $(MANAGE) runserver --skip-checks $(HOST):$(PORT)
+	DEBUG=true $(MANAGE) runserver $(HOST):$(PORT)
 
 test: env system-packages lint ## Lint, migrations check and the whole suite (browser tests included)
 	DEBUG=true $(MANAGE) makemigrations --check --dry-run
@@ -25,6 +25,7 @@ lint: env
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	DEBUG=true $(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 format: env
 	$(VENV)/bin/ruff format .

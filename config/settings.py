@@ -19,11 +19,20 @@ def env_str(name: str, default: str = "") -> str:
     return os.environ.get(name, default).strip()
 
 
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off"}
+
+
 def env_bool(name: str, default: bool = False) -> bool:
-    value = env_str(name)
+    """A mistyped value ("ture") stops the process: silently reading it as False could turn off HTTPS."""
+    value = env_str(name).lower()
     if not value:
         return default
-    return value.lower() in {"1", "true", "yes", "on"}
+    if value in TRUE_WORDS:
+        return True
+    if value in FALSE_WORDS:
+        return False
+    sys.exit(f"{name}={env_str(name)!r} is not a boolean: use true/false (or 1/0, yes/no, on/off).")
 
 
 def env_int(name: str, default: int) -> int:
@@ -63,6 +72,7 @@ INSTALLED_APPS = [
     "axes",
     "escalation",
     "workshops",
+    "config",
 ]
 
 MIDDLEWARE = [

@@ -18,6 +18,7 @@ from escalation import formatting
 from escalation.diagram import level_triggers
 from escalation.models import (
     AISystem,
+    ApprovalRule,
     DriftMetric,
     ExternalEvent,
     FailureKind,
@@ -29,7 +30,7 @@ from escalation.models import (
     field_label,
 )
 
-SCHEDULED_REVIEWS = 8
+SCHEDULED_REVIEW_CYCLES = 8
 
 
 def _label(choices: Any, value: str | None) -> str:
@@ -37,6 +38,24 @@ def _label(choices: Any, value: str | None) -> str:
         return str(choices(value).label)
     except ValueError:
         return value or ""
+
+
+def ai_systems(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """The AI systems in scope: what each is, who owns it, what it produces."""
+    return [
+        {
+            "key": system["key"],
+            "name": system["name"],
+            "vendor": system.get("vendor", ""),
+            "model": " ".join(
+                part for part in (system.get("model_name"), system.get("model_version")) if part
+            ),
+            "workflow": system.get("workflow", ""),
+            "business_owner": system.get("business_owner", ""),
+            "output_types": ", ".join(system.get("output_types", [])),
+        }
+        for system in document.get("ai_systems", [])
+    ]
 
 
 def threshold_register(document: dict[str, Any]) -> list[dict[str, Any]]:
@@ -84,8 +103,6 @@ def ladder(document: dict[str, Any]) -> list[dict[str, Any]]:
         owner = formatting.approval_owner(
             level.get("approval_owner_name"), level.get("approval_owner_role")
         )
-        if level.get("approval_rule") == "all_of_group" and level.get("approval_group"):
-            owner = f"{owner}; all of: {level['approval_group']}"
         rows.append(
             {
                 "number": number,
@@ -97,6 +114,8 @@ def ladder(document: dict[str, Any]) -> list[dict[str, Any]]:
                 "exit_criteria": level.get("exit_criteria", ""),
                 "rollback_rule": level.get("rollback_rule", ""),
                 "approval_owner": owner,
+                "approval_rule": _label(ApprovalRule, level.get("approval_rule")),
+                "approval_group": level.get("approval_group", ""),
                 "estimated_cost": formatting.money(
                     level.get("estimated_cost_delta"), level.get("currency")
                 ),
@@ -118,6 +137,9 @@ def response_matrix(document: dict[str, Any]) -> list[dict[str, Any]]:
                 "key": mode["key"],
                 "name": mode["name"],
                 "kind": _label(FailureKind, mode.get("kind")),
+                "description": mode.get("description", ""),
+                "example": mode.get("example", ""),
+                "detection_signal": mode.get("detection_signal", ""),
                 "severity": _label(Severity, mode.get("severity")),
                 "recommended_level": (
                     f"{level['number']}. {level['name']}" if level else formatting.EMPTY
@@ -136,7 +158,9 @@ def _add_months(day: datetime.date, months: int) -> datetime.date:
     return datetime.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
-def review_dates(document: dict[str, Any], count: int = SCHEDULED_REVIEWS) -> list[datetime.date]:
+def review_cycle_dates(
+    document: dict[str, Any], count: int = SCHEDULED_REVIEW_CYCLES
+) -> list[datetime.date]:
     """The next `count` scheduled reviews, from the first review date at the chosen frequency."""
     cycle = document.get("review_cycle", {})
     if not cycle.get("first_review_date"):
@@ -146,13 +170,13 @@ def review_dates(document: dict[str, Any], count: int = SCHEDULED_REVIEWS) -> li
     return [_add_months(first, months * number) for number in range(count)]
 
 
-def review_protocol(document: dict[str, Any]) -> dict[str, Any]:
+def review_cycle_protocol(document: dict[str, Any]) -> dict[str, Any]:
     """Review cadence protocol: schedule, drift and external triggers, sunset criteria."""
     cycle = document.get("review_cycle", {})
     systems = {system["key"]: system["name"] for system in document.get("ai_systems", [])}
     return {
         "frequency": _label(ReviewFrequency, cycle.get("frequency")),
-        "dates": review_dates(document),
+        "dates": review_cycle_dates(document),
         "drift_triggers": [
             {
                 "system": systems.get(trigger.get("ai_system") or "", "Every AI system"),
@@ -171,7 +195,18 @@ def review_protocol(document: dict[str, Any]) -> dict[str, Any]:
             for trigger in cycle.get("external_triggers", [])
         ],
         "sunset_criteria": cycle.get("sunset_criteria", ""),
+    }
+
+
+def sections(document: dict[str, Any]) -> dict[str, Any]:
+    """Everything the artifact pages and the pack print of a framework, section by section."""
+    return {
+        "systems": ai_systems(document),
+        "register": threshold_register(document),
+        "ladder": ladder(document),
         "scope_creep_rule": document.get("governance", {}).get("scope_creep_rule", ""),
+        "matrix": response_matrix(document),
+        "protocol": review_cycle_protocol(document),
     }
 
 
@@ -229,13 +264,13 @@ def matrix_csv(document: dict[str, Any]) -> str:
     return _csv(response_matrix(document), MATRIX_COLUMNS)
 
 
-def review_calendar(document: dict[str, Any], *, title: str, uid_prefix: str) -> bytes:
+def review_cycle_calendar(document: dict[str, Any], *, title: str, uid_prefix: str) -> bytes:
     """The scheduled reviews as iCalendar all-day events, one per review date."""
     cal = icalendar.Calendar()
     cal.add("prodid", "-//Escalation Workshop//Review cadence//EN")
     cal.add("version", "2.0")
     cal.add("x-wr-calname", title)
-    protocol = review_protocol(document)
+    protocol = review_cycle_protocol(document)
     for number, day in enumerate(protocol["dates"], start=1):
         event = icalendar.Event()
         # Stable per framework and review number, so re-importing updates instead of duplicating.

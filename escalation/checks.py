@@ -40,12 +40,29 @@ class ProblemSeverity(models.TextChoices):
 
 
 @dataclass(frozen=True)
+class Fix:
+    """Where a problem is fixed in its step's editor: a new row of `collection`, prefilled with
+    `prefill`, or its row `item_key`. The engagement's pages turn this into a link."""
+
+    collection: str  # a Collection.name of escalation.editors
+    item_key: str = ""
+    prefill: tuple[tuple[str, str], ...] = ()
+
+
+def _add(collection: str, **prefill: str) -> Fix:
+    return Fix(collection, prefill=tuple(prefill.items()))
+
+
+def _edit(collection: str, item_key: str) -> Fix:
+    return Fix(collection, item_key)
+
+
+@dataclass(frozen=True)
 class Problem:
     severity: str  # ProblemSeverity
     step: str  # a key of escalation.steps.STEPS
     message: str
-    # Query string that opens the fix on the step page ("edit=levels:fine-tuning"), or "".
-    fix: str = ""
+    fix: Fix | None = None  # None: the step as a whole (a setting, or nothing to open)
 
     @property
     def blocking(self) -> bool:
@@ -81,11 +98,11 @@ class FrameworkContent:
         )
 
 
-def _blocking(step: str, message: str, fix: str = "") -> Problem:
+def _blocking(step: str, message: str, fix: Fix | None = None) -> Problem:
     return Problem(ProblemSeverity.BLOCKING, step, message, fix)
 
 
-def _warning(step: str, message: str, fix: str = "") -> Problem:
+def _warning(step: str, message: str, fix: Fix | None = None) -> Problem:
     return Problem(ProblemSeverity.WARNING, step, message, fix)
 
 
@@ -113,7 +130,7 @@ def is_ready_for_review(problems: list[Problem]) -> bool:
 def _check_systems_and_thresholds(content: FrameworkContent) -> list[Problem]:
     problems = []
     if not content.systems:
-        problems.append(_blocking("systems", "No AI system is in scope yet.", "add=ai-systems"))
+        problems.append(_blocking("systems", "No AI system is in scope yet.", _add("ai-systems")))
     systems = {system.pk: system for system in content.systems}
     with_thresholds = {threshold.ai_system_id for threshold in content.thresholds}
     for system in content.systems:
@@ -122,7 +139,7 @@ def _check_systems_and_thresholds(content: FrameworkContent) -> list[Problem]:
                 _blocking(
                     "thresholds",
                     f"{system.name} has no performance thresholds.",
-                    f"add=thresholds&ai_system={system.key}",
+                    _add("thresholds", ai_system=system.key),
                 )
             )
     for threshold in content.thresholds:
@@ -132,7 +149,7 @@ def _check_systems_and_thresholds(content: FrameworkContent) -> list[Problem]:
                 _blocking(
                     "thresholds",
                     f"Threshold {threshold.key} belongs to an AI system outside this framework.",
-                    f"edit=thresholds:{threshold.key}",
+                    _edit("thresholds", threshold.key),
                 )
             )
         elif threshold.output_type and threshold.output_type not in threshold_system.output_types:
@@ -141,7 +158,7 @@ def _check_systems_and_thresholds(content: FrameworkContent) -> list[Problem]:
                     "thresholds",
                     f"A threshold of {threshold_system.name} names the output type "
                     f"“{threshold.output_type}”, which the system does not list.",
-                    f"edit=thresholds:{threshold.key}",
+                    _edit("thresholds", threshold.key),
                 )
             )
     return problems
@@ -157,7 +174,7 @@ def _check_failure_modes(content: FrameworkContent) -> list[Problem]:
                 _warning(
                     "failure-modes",
                     f"The standard failure type “{kind.label}” is not in the taxonomy.",
-                    "add=failure-modes",
+                    _add("failure-modes"),
                 )
             )
     for failure in content.failure_modes:
@@ -166,7 +183,7 @@ def _check_failure_modes(content: FrameworkContent) -> list[Problem]:
                 _blocking(
                     "failure-modes",
                     f"The failure type “{failure.name}” maps to no escalation level.",
-                    f"edit=failure-modes:{failure.key}",
+                    _edit("failure-modes", failure.key),
                 )
             )
         elif failure.recommended_level_id not in level_ids:
@@ -174,7 +191,7 @@ def _check_failure_modes(content: FrameworkContent) -> list[Problem]:
                 _blocking(
                     "failure-modes",
                     f"The failure type “{failure.name}” maps to a level outside this framework.",
-                    f"edit=failure-modes:{failure.key}",
+                    _edit("failure-modes", failure.key),
                 )
             )
     return problems
@@ -182,7 +199,7 @@ def _check_failure_modes(content: FrameworkContent) -> list[Problem]:
 
 def _check_ladder(content: FrameworkContent) -> list[Problem]:
     if not content.levels:
-        return [_blocking("ladder", "The escalation ladder has no levels.", "add=levels")]
+        return [_blocking("ladder", "The escalation ladder has no levels.", _add("levels"))]
     problems = []
     threshold_ids = {threshold.pk for threshold in content.thresholds}
     mapped_levels = {failure.recommended_level_id for failure in content.failure_modes}
@@ -193,7 +210,7 @@ def _check_ladder(content: FrameworkContent) -> list[Problem]:
                 _blocking(
                     "ladder",
                     f"The trigger of “{level.name}” names a threshold outside this framework.",
-                    f"edit=levels:{level.key}",
+                    _edit("levels", level.key),
                 )
             )
         if not has_a_way_in(level) and level.pk not in mapped_levels:
@@ -202,7 +219,7 @@ def _check_ladder(content: FrameworkContent) -> list[Problem]:
                     "ladder",
                     f"Nothing leads to “{level.name}”: give it a trigger, a threshold or a "
                     "failure type.",
-                    f"edit=levels:{level.key}",
+                    _edit("levels", level.key),
                 )
             )
     return problems
@@ -212,7 +229,7 @@ def _check_governance(content: FrameworkContent) -> list[Problem]:
     problems = []
     highest: EscalationLevel | None = None
     for level in content.levels:
-        fix = f"edit=levels:{level.key}"
+        fix = _edit("levels", level.key)
         if not has_approval_owner(level):
             problems.append(_blocking("governance", f"“{level.name}” has no approval owner.", fix))
         if level.cost_ceiling is None:
@@ -246,14 +263,13 @@ def _check_review_cycle(
     framework = content.framework
     first = framework.first_review_date
     if first is None:
-        problems.append(_blocking("review-cycle", "No first scheduled review date is set.", ""))
+        problems.append(_blocking("review-cycle", "No first scheduled review date is set."))
     elif engagement_end is not None and first <= engagement_end:
         problems.append(
             _blocking(
                 "review-cycle",
                 f"The first review ({formatting.date(first)}) falls before the engagement "
                 f"ends ({formatting.date(engagement_end)}).",
-                "",
             )
         )
     systems = {system.pk for system in content.systems}
@@ -263,21 +279,23 @@ def _check_review_cycle(
                 _blocking(
                     "review-cycle",
                     f"Drift trigger {trigger.key} names an AI system outside this framework.",
-                    f"edit=drift-triggers:{trigger.key}",
+                    _edit("drift-triggers", trigger.key),
                 )
             )
     if not content.drift_triggers:
         problems.append(
-            _warning("review-cycle", "No drift or alert trigger is defined.", "add=drift-triggers")
+            _warning(
+                "review-cycle", "No drift or alert trigger is defined.", _add("drift-triggers")
+            )
         )
     if not content.external_triggers:
         problems.append(
             _warning(
-                "review-cycle", "No external trigger event is defined.", "add=external-triggers"
+                "review-cycle", "No external trigger event is defined.", _add("external-triggers")
             )
         )
     if not framework.sunset_criteria.strip():
-        problems.append(_warning("review-cycle", "No sunset criteria are written.", ""))
+        problems.append(_warning("review-cycle", "No sunset criteria are written."))
     return problems
 
 

@@ -150,7 +150,7 @@ def items_of(document: dict[str, Any], collection: str) -> list[dict[str, Any]]:
     return list(document.get(collection, []))
 
 
-class Reader:
+class DocumentTexts:
     """Titles and value texts for one document (references resolve within that document)."""
 
     def __init__(self, document: dict[str, Any]) -> None:
@@ -223,7 +223,7 @@ class ReadableSection:
 
 
 def readable_sections(document: dict[str, Any]) -> list[ReadableSection]:
-    reader = Reader(document)
+    texts = DocumentTexts(document)
     seen: set[str] = set()
     sections = []
     for key, title, parts in SECTIONS:
@@ -234,13 +234,13 @@ def readable_sections(document: dict[str, Any]) -> list[ReadableSection]:
                 fields = [
                     ReadableField(
                         FIELD_LABELS[part.collection][name],
-                        reader.value(part.collection, name, item.get(name)),
+                        texts.value(part.collection, name, item.get(name)),
                     )
                     for name in part.fields
                 ]
                 items.append(
                     ReadableItem(
-                        anchor, reader.title(part.collection, item), fields, anchor not in seen
+                        anchor, texts.title(part.collection, item), fields, anchor not in seen
                     )
                 )
                 seen.add(anchor)
@@ -250,9 +250,9 @@ def readable_sections(document: dict[str, Any]) -> list[ReadableSection]:
 
 def item_anchors(document: dict[str, Any]) -> dict[str, str]:
     """Every item a comment may name in this document: anchor → title."""
-    reader = Reader(document)
+    texts = DocumentTexts(document)
     return {
-        f"{part.collection}/{item['key']}": reader.title(part.collection, item)
+        f"{part.collection}/{item['key']}": texts.title(part.collection, item)
         for _key, _title, parts in SECTIONS
         for part in parts
         for item in items_of(document, part.collection)

@@ -103,11 +103,6 @@ def signing_files() -> tuple[Path, Path, bytes | None]:
     return key_path, cert_path, None
 
 
-def signing_certificate() -> x509.Certificate:
-    _, cert_path, _ = signing_files()
-    return x509.load_pem_x509_certificate(cert_path.read_bytes())
-
-
 def sign_pdf(pdf: bytes, *, reason: str) -> bytes:
     """`pdf` with an approval signature added as an incremental update."""
     key_path, cert_path, password = signing_files()

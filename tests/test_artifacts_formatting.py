@@ -4,8 +4,10 @@ diagram and in the PDF pack."""
 import datetime
 from decimal import Decimal
 
+from django.template.loader import render_to_string
+
 from escalation import formatting
-from escalation.artifacts import ladder, register_csv
+from escalation.artifacts import ladder, register_csv, sections
 from escalation.diagram import ladder_dot
 
 
@@ -77,3 +79,17 @@ def test_the_register_csv_and_the_diagram_write_the_trigger_rule_in_the_same_wor
     rule = "Breached in 3 of the last 5 24-hour windows"
     assert rule in register_csv(DOCUMENT)
     assert rule in ladder_dot(DOCUMENT)
+
+
+def test_the_governance_section_prints_money_and_the_group_in_its_own_column():
+    level = {**LEVEL, "approval_rule": "all_of_group", "approval_group": "Risk board"}
+    row = ladder({**DOCUMENT, "levels": [level]})[0]
+    html = render_to_string("escalation/artifacts/governance.html", sections(DOCUMENT))
+    assert row["approval_owner"] == "Dana Lead (CTO)" and row["approval_group"] == "Risk board"
+    assert "EUR 500,000" in html and "+30 days" in html
+
+
+def test_the_systems_section_heads_columns_with_field_labels_and_dashes_what_is_missing():
+    html = render_to_string("escalation/artifacts/systems.html", sections(DOCUMENT))
+    assert '<th scope="col">Business owner</th>' in html
+    assert f"<td>{formatting.EMPTY}</td>" in html

@@ -1,10 +1,10 @@
-"""Faults and abuse: a lost database, repeated failed logins."""
+"""A lost database gives a clear 503 page, and the app recovers when it returns."""
 
 from contextlib import contextmanager
 
 import pytest
 from django.db import connection
-from django.test import Client, override_settings
+from django.test import Client
 from django.urls import reverse
 
 
@@ -38,19 +38,3 @@ def test_app_recovers_when_the_database_returns(facilitator):
     with database_unreachable():
         assert client.get(reverse("home")).status_code == 503
     assert client.get(reverse("home")).status_code == 200
-
-
-@override_settings(AXES_ENABLED=True)
-def test_login_is_locked_after_five_failures_even_with_the_right_password(facilitator, client):
-    for _ in range(5):
-        client.post(reverse("login"), {"username": "fay", "password": "wrong"})
-    response = client.post(reverse("login"), {"username": "fay", "password": "pass-word-1"})
-    assert response.status_code == 429
-    assert "Too many failed log-in attempts" in response.content.decode()
-
-
-@override_settings(AXES_ENABLED=True)
-def test_a_correct_login_after_one_failure_still_works(facilitator, client):
-    client.post(reverse("login"), {"username": "fay", "password": "wrong"})
-    response = client.post(reverse("login"), {"username": "fay", "password": "pass-word-1"})
-    assert response.status_code == 302

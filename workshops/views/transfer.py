@@ -1,30 +1,19 @@
-"""The portable format in the browser: download a framework document, upload one to start a new
-engagement from it."""
+"""Starting an engagement from a framework document uploaded in the browser (the download is an
+artifact: workshops/views/artifacts.py)."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods
 
 from config.middleware import SignedInRequest
-from escalation.document import DocumentError, build_document, export_text
+from escalation.document import DocumentError
 from workshops.imports import ImportEngagementForm, import_engagement
-from workshops.models import Capability, Membership, Role, get_engagement_for
-
-
-@require_GET
-def framework_json(request: HttpRequest, slug: str) -> HttpResponse:
-    engagement = get_engagement_for(request.user, slug, Capability.VIEW)
-    response = HttpResponse(
-        export_text(build_document(engagement.framework)),
-        content_type="application/json; charset=utf-8",
-    )
-    response["Content-Disposition"] = f'attachment; filename="{engagement.slug}-framework.json"'
-    return response
+from workshops.models import Membership, Role
 
 
 def _may_import(user: User) -> bool:
@@ -55,4 +44,4 @@ def import_framework(request: SignedInRequest) -> HttpResponse:
             messages.success(request, f"Created “{engagement.title}” from the file.")
             return redirect("dashboard", engagement.slug)
     status = 422 if request.method == "POST" else 200
-    return render(request, "escalation/import.html", {"form": form}, status=status)
+    return render(request, "workshops/import.html", {"form": form}, status=status)

@@ -1,4 +1,4 @@
-"""Faults: a pack worker killed mid-render leaves no partial file, and the pack is retried."""
+"""A pack worker killed mid-render leaves no partial file, and the pack is retried."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ from django.utils import timezone
 
 from config.database import connected_libpq_url
 from escalation.models import Pack, PackStatus
-from tests.artifact_content import make_framework_content, make_version
+from tests.factories import make_version
+from tests.framework_content import make_framework_content
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ROOT = Path(__file__).resolve().parent.parent

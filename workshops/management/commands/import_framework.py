@@ -10,6 +10,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from escalation.document import DocumentError, parse_document_text
+from workshops.imports import EngagementDetailsForm, import_engagement
 
 # The form's fields by the options that fill them, to name the option in a refusal.
 OPTIONS = {
@@ -36,9 +37,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        # The one place escalation reaches into workshops: the import creates an engagement.
-        from workshops.imports import EngagementDetailsForm, import_engagement
-
         path = options["file"]
         try:
             text = sys.stdin.read() if path == "-" else Path(path).read_bytes()

@@ -14,6 +14,7 @@ from escalation.checks import (
 )
 from escalation.steps import STEPS
 from workshops.models import Capability, get_engagement_for
+from workshops.views.steps import fix_url
 
 
 @require_GET
@@ -25,8 +26,9 @@ def checks(request: HttpRequest, slug: str) -> HttpResponse:
     context = {
         "engagement": engagement,
         "problems": problems,
+        "fixes": [(problem, fix_url(engagement.slug, problem)) for problem in problems],
         "ready": is_ready_for_review(problems),
         "steps": [(step, completion.get(step.key, 0)) for step in STEPS],
         "blocking_count": sum(1 for problem in problems if problem.blocking),
     }
-    return render(request, "escalation/checks.html", context)
+    return render(request, "workshops/checks.html", context)

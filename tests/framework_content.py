@@ -1,9 +1,11 @@
-"""Framework content for the artifact tests, built with the ORM: models, thresholds, a ladder,
-failure modes and a review cycle, plus frozen versions and sign-off."""
+"""Framework content for tests, built with the ORM: an empty framework, a small one with one item
+of every kind, and a full one (two systems, thresholds, a three-level ladder, failure modes, drift
+and external triggers, a review cycle) for the artifacts and the pack."""
 
 from __future__ import annotations
 
 import datetime
+import itertools
 from decimal import Decimal
 from typing import Any
 
@@ -17,14 +19,86 @@ from escalation.models import (
     FailureKind,
     FailureMode,
     Framework,
-    FrameworkVersion,
     LevelKind,
     ReviewFrequency,
     Threshold,
 )
-from escalation.versions import freeze_version
-from tests.factories import make_member
-from workshops.models import Engagement, Review, Role
+
+_counter = itertools.count(1)
+
+
+def make_framework(**fields: Any) -> Framework:
+    fields.setdefault("name", f"Framework {next(_counter)}")
+    return Framework.objects.create(**fields)
+
+
+def fill_small_framework(framework: Framework) -> dict[str, Any]:
+    """One item of every kind: a system, a threshold, two levels, a failure mode, two triggers."""
+    system = AISystem.objects.create(
+        framework=framework,
+        key="claims-bot",
+        name="Claims assistant",
+        model_name="gpt-4o",
+        workflow="Claims triage",
+        output_types=["summary"],
+    )
+    threshold = Threshold.objects.create(
+        framework=framework,
+        key="claims-bot-all",
+        ai_system=system,
+        quality_metric="Groundedness",
+        quality_floor=Decimal("85.00"),
+        error_rate_ceiling_pct=Decimal("2.50"),
+        latency_limit_ms=2500,
+        throughput_floor_rpm=60,
+        confidence_minimum=Decimal("0.700"),
+    )
+    prompt = EscalationLevel.objects.create(
+        framework=framework,
+        key="prompt-optimization",
+        name="Prompt optimization",
+        kind=LevelKind.PROMPT_OPTIMIZATION,
+        position=1,
+        trigger="Any threshold breach",
+        approval_owner_name="Dana Lead",
+    )
+    prompt.trigger_thresholds.add(threshold)
+    fine_tuning = EscalationLevel.objects.create(
+        framework=framework,
+        key="fine-tuning",
+        name="Fine-tuning",
+        kind=LevelKind.FINE_TUNING,
+        position=2,
+        trigger="Prompt changes did not restore quality",
+        cost_ceiling=Decimal("40000.00"),
+    )
+    failure = FailureMode.objects.create(
+        framework=framework,
+        key="hallucination",
+        name="Hallucination",
+        kind=FailureKind.HALLUCINATION,
+        recommended_level=fine_tuning,
+    )
+    DriftTrigger.objects.create(
+        framework=framework,
+        key="quality-drop",
+        ai_system=system,
+        metric=DriftMetric.QUALITY,
+        change="drops by more than 5 points",
+    )
+    ExternalTrigger.objects.create(
+        framework=framework,
+        key="model-update",
+        event=ExternalEvent.FOUNDATION_MODEL_UPDATE,
+        response="Re-run the threshold measurements",
+    )
+    return {
+        "system": system,
+        "threshold": threshold,
+        "fine_tuning": fine_tuning,
+        "failure": failure,
+    }
+
 
 SYSTEMS = [
     (
@@ -136,22 +210,3 @@ def _threshold(framework: Framework, system: AISystem, output: str) -> Threshold
         throughput_floor_rpm=60,
         confidence_minimum=Decimal("0.8"),
     )
-
-
-def make_version(framework: Framework, number: int = 1) -> FrameworkVersion:
-    """Freeze the framework as the app does (the same numbering, hash and trigger)."""
-    version = freeze_version(framework, f"Frozen for the test as v{number}", "Test facilitator")
-    assert version.number == number, f"expected to freeze v{number}, froze {version.label}"
-    return version
-
-
-def sign_off(engagement: Engagement, version: FrameworkVersion, approvers: list[Any]) -> Review:
-    """Take `version` through the real review: submitted by a facilitator, approved by each of
-    `approvers`, who must satisfy the engagement's sign-off rule."""
-    review, _ = Review.objects.get_or_create(version=version, engagement=engagement)
-    membership = engagement.memberships.filter(role=Role.FACILITATOR).first()
-    facilitator = membership.user if membership else make_member(engagement, Role.FACILITATOR)
-    review.submit(facilitator, notify=False)
-    signed_off = [review.approve(approver) for approver in approvers][-1]
-    assert signed_off, "these approvers do not meet the engagement's sign-off rule"
-    return review

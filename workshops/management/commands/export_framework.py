@@ -7,6 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from escalation.document import build_document, export_text
+from workshops.models import Engagement
 
 
 class Command(BaseCommand):
@@ -16,9 +17,6 @@ class Command(BaseCommand):
         parser.add_argument("slug")
 
     def handle(self, *args: Any, slug: str, **options: Any) -> None:
-        # The one place escalation reaches into workshops: an engagement names the framework.
-        from workshops.models import Engagement
-
         engagement = Engagement.objects.select_related("framework").filter(slug=slug).first()
         if engagement is None:
             raise CommandError(f"No engagement with slug {slug!r}.")
