@@ -14,15 +14,20 @@ from typing import Any
 
 import icalendar
 
-from escalation.diagram import level_triggers, money
+from escalation import formatting
+from escalation.diagram import level_triggers
 from escalation.models import (
+    AISystem,
     ApprovalRule,
     DriftMetric,
     ExternalEvent,
     FailureKind,
+    FailureMode,
     LevelKind,
     ReviewFrequency,
     Severity,
+    Threshold,
+    field_label,
 )
 
 SCHEDULED_REVIEW_CYCLES = 8
@@ -69,15 +74,21 @@ def threshold_register(document: dict[str, Any]) -> list[dict[str, Any]]:
                 "model": model,
                 "workflow": system.get("workflow", ""),
                 "output_type": threshold.get("output_type") or "All outputs",
-                "error_rate_ceiling": f"{threshold['error_rate_ceiling_pct']}%",
-                "quality": f"{threshold['quality_metric']} ≥ {threshold['quality_floor']}",
-                "confidence_minimum": threshold["confidence_minimum"],
-                "latency": f"{threshold['latency_percentile']} ≤ {threshold['latency_limit_ms']} ms",
-                "throughput_floor": f"{threshold['throughput_floor_rpm']} req/min",
-                "window": f"{threshold['measurement_window_hours']} h",
-                "trigger_rule": (
-                    f"{threshold['trigger_breaches']} of the last {threshold['trigger_windows']} "
-                    "windows breached"
+                "error_rate_ceiling": formatting.percent(threshold["error_rate_ceiling_pct"]),
+                "quality": (
+                    f"{threshold['quality_metric']} ≥ {formatting.number(threshold['quality_floor'])}"
+                ),
+                "confidence_minimum": formatting.number(threshold["confidence_minimum"]),
+                "latency": (
+                    f"{threshold['latency_percentile']} ≤ "
+                    f"{formatting.milliseconds(threshold['latency_limit_ms'])}"
+                ),
+                "throughput_floor": formatting.per_minute(threshold["throughput_floor_rpm"]),
+                "window": formatting.hours(threshold["measurement_window_hours"]),
+                "trigger_rule": formatting.trigger_rule(
+                    threshold["trigger_breaches"],
+                    threshold["trigger_windows"],
+                    threshold["measurement_window_hours"],
                 ),
                 "data_source": threshold.get("data_source", ""),
             }
@@ -89,10 +100,9 @@ def ladder(document: dict[str, Any]) -> list[dict[str, Any]]:
     """The escalation ladder's levels in order, with what leads to each (the diagram's edges)."""
     rows = []
     for number, level in enumerate(document.get("levels", []), start=1):
-        owner = level.get("approval_owner_name") or "Not named"
-        if level.get("approval_owner_role"):
-            owner = f"{owner} ({level['approval_owner_role']})"
-        days = level.get("timeline_delta_days")
+        owner = formatting.approval_owner(
+            level.get("approval_owner_name"), level.get("approval_owner_role")
+        )
         rows.append(
             {
                 "number": number,
@@ -106,9 +116,11 @@ def ladder(document: dict[str, Any]) -> list[dict[str, Any]]:
                 "approval_owner": owner,
                 "approval_rule": _label(ApprovalRule, level.get("approval_rule")),
                 "approval_group": level.get("approval_group", ""),
-                "estimated_cost": money(level.get("estimated_cost_delta"), level.get("currency")),
-                "cost_ceiling": money(level.get("cost_ceiling"), level.get("currency")),
-                "timeline_delta": f"+{days} days" if days is not None else "Not estimated",
+                "estimated_cost": formatting.money(
+                    level.get("estimated_cost_delta"), level.get("currency")
+                ),
+                "cost_ceiling": formatting.money(level.get("cost_ceiling"), level.get("currency")),
+                "timeline_delta": formatting.days(level.get("timeline_delta_days"), signed=True),
             }
         )
     return rows
@@ -129,7 +141,9 @@ def response_matrix(document: dict[str, Any]) -> list[dict[str, Any]]:
                 "example": mode.get("example", ""),
                 "detection_signal": mode.get("detection_signal", ""),
                 "severity": _label(Severity, mode.get("severity")),
-                "recommended_level": f"{level['number']}. {level['name']}" if level else "None",
+                "recommended_level": (
+                    f"{level['number']}. {level['name']}" if level else formatting.EMPTY
+                ),
                 "immediate_mitigation": mode.get("immediate_mitigation", ""),
                 "long_term_fix": mode.get("long_term_fix", ""),
                 "resolution_owner": mode.get("resolution_owner", ""),
@@ -168,7 +182,7 @@ def review_cycle_protocol(document: dict[str, Any]) -> dict[str, Any]:
                 "system": systems.get(trigger.get("ai_system") or "", "Every AI system"),
                 "metric": _label(DriftMetric, trigger["metric"]),
                 "change": trigger["change"],
-                "window": f"{trigger['window_days']} days",
+                "window": formatting.days(trigger["window_days"]),
             }
             for trigger in cycle.get("drift_triggers", [])
         ],
@@ -196,28 +210,30 @@ def sections(document: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# CSV headings: a column showing one field carries that field's label; the rest say what they
+# combine.
 REGISTER_COLUMNS = [
-    ("system", "AI system"),
-    ("model", "Model"),
-    ("workflow", "Workflow"),
-    ("output_type", "Output type"),
-    ("error_rate_ceiling", "Acceptable error rate"),
-    ("quality", "Quality floor"),
-    ("confidence_minimum", "Minimum confidence"),
-    ("latency", "Latency limit"),
-    ("throughput_floor", "Throughput floor"),
-    ("window", "Measurement window"),
+    ("system", field_label(Threshold, "ai_system")),
+    ("model", field_label(AISystem, "model_name")),
+    ("workflow", field_label(AISystem, "workflow")),
+    ("output_type", field_label(Threshold, "output_type")),
+    ("error_rate_ceiling", field_label(Threshold, "error_rate_ceiling_pct")),
+    ("quality", field_label(Threshold, "quality_floor")),
+    ("confidence_minimum", field_label(Threshold, "confidence_minimum")),
+    ("latency", field_label(Threshold, "latency_limit_ms")),
+    ("throughput_floor", field_label(Threshold, "throughput_floor_rpm")),
+    ("window", field_label(Threshold, "measurement_window_hours")),
     ("trigger_rule", "Trigger rule"),
-    ("data_source", "Data source"),
+    ("data_source", field_label(Threshold, "data_source")),
 ]
 MATRIX_COLUMNS = [
-    ("name", "Failure type"),
-    ("kind", "Classification"),
-    ("severity", "Severity"),
-    ("recommended_level", "Recommended level"),
-    ("immediate_mitigation", "Immediate mitigation"),
-    ("long_term_fix", "Long-term fix"),
-    ("resolution_owner", "Resolution owner"),
+    ("name", field_label(FailureMode, "name")),
+    ("kind", field_label(FailureMode, "kind")),
+    ("severity", field_label(FailureMode, "severity")),
+    ("recommended_level", field_label(FailureMode, "recommended_level")),
+    ("immediate_mitigation", field_label(FailureMode, "immediate_mitigation")),
+    ("long_term_fix", field_label(FailureMode, "long_term_fix")),
+    ("resolution_owner", field_label(FailureMode, "resolution_owner")),
 ]
 
 

@@ -138,14 +138,14 @@ def test_ladder_downloads_as_svg_and_png(client, observer, version):
 def test_register_csv_has_a_row_per_threshold(client, observer, version):
     client.force_login(observer)
     rows = list(csv.reader(io.StringIO(client.get(url("register_csv", 1)).content.decode())))
-    assert rows[0][:4] == ["AI system", "Model", "Workflow", "Output type"]
+    assert rows[0][:4] == ["AI system", "Model", "Workflow / use case", "Output type"]
     assert len(rows) == 1 + len(version.document["thresholds"])
 
 
 def test_matrix_csv_maps_each_failure_type_to_its_level(client, observer, version):
     client.force_login(observer)
     rows = list(csv.DictReader(io.StringIO(client.get(url("matrix_csv", 1)).content.decode())))
-    assert [(row["Failure type"], row["Recommended level"]) for row in rows] == [
+    assert [(row["Failure mode"], row["Recommended escalation level"]) for row in rows] == [
         ("Wrong policy limit quoted", "1. Prompt optimization"),
         ("Invented claim reference", "2. Retrieval augmentation"),
         ("Misread underwriting jargon", "3. Fine-tuning"),

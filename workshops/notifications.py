@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage, send_mail
 from django.urls import reverse
 
+from workshops.people import display_name
 from workshops.roles import Role
 
 if TYPE_CHECKING:
@@ -22,9 +23,7 @@ logger = logging.getLogger(__name__)
 def send_invitation(invitation: Invitation) -> None:
     """Mail the invitation's link to the invited address."""
     engagement = invitation.engagement
-    inviter = "A facilitator"
-    if invitation.invited_by is not None:
-        inviter = invitation.invited_by.get_full_name() or invitation.invited_by.username
+    inviter = display_name(invitation.invited_by, absent="A facilitator")
     send_mail(
         subject=f"Invitation: {engagement.title} ({engagement.client_organisation})",
         message=(
@@ -54,7 +53,7 @@ def send_review_request(review: Review) -> bool:
                 continue
             action = "review and approve" if member.role == Role.APPROVER else "review"
             body = (
-                f"Hello {member.user.get_full_name() or member.user.get_username()},\n\n"
+                f"Hello {display_name(member.user)},\n\n"
                 f"{review.version.label} of the escalation framework for "
                 f"{engagement.client_organisation} is ready for you to {action}.\n\n"
                 f"What changed: {review.version.summary or '(no summary)'}\n\n{url}\n"

@@ -23,6 +23,7 @@ from escalation.method_defaults import apply_method_defaults
 from escalation.models import Framework
 from escalation.versions import freeze_version as freeze_framework_version
 from workshops.audit import AuditVerb, record_activity
+from workshops.people import display_name
 from workshops.plan import PlannedDay, build_plan
 from workshops.roles import ROLE_CAPABILITIES, Capability, Role
 from workshops.signoff import ReviewAction, ReviewState
@@ -212,10 +213,6 @@ class Engagement(models.Model):
                 changes={"sha256": {"before": None, "after": version.sha256}},
             )
         return review
-
-
-def display_name(user: Any) -> str:
-    return (user.get_full_name() or user.get_username()) if user is not None else "Someone"
 
 
 def get_engagement_for(user: Any, slug: str, capability: str = Capability.VIEW) -> Engagement:

@@ -14,8 +14,9 @@ from django.utils import timezone as django_timezone
 from escalation.models import FrameworkVersion
 from escalation.presentation import item_anchors
 from workshops.audit import AuditVerb, record_activity
-from workshops.models.engagements import Engagement, EngagementStatus, Membership, display_name
+from workshops.models.engagements import Engagement, EngagementStatus, Membership
 from workshops.notifications import send_review_request
+from workshops.people import display_name
 from workshops.roles import Role
 from workshops.signoff import (
     MOVES,
