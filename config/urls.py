@@ -2,7 +2,6 @@ from django.contrib import admin
 from django.contrib.auth.views import LoginView
 from django.urls import include, path
 
-from escalation.views import transfer
 from workshops.forms import LoginForm
 
 urlpatterns = [
@@ -11,8 +10,6 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("", include("workshops.urls")),
-    path("e/<slug:slug>/", include("escalation.urls")),
-    path("import/", transfer.import_framework, name="import_framework"),
 ]
 
 handler400 = "config.errors.bad_request"

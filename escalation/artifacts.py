@@ -14,18 +14,24 @@ from typing import Any
 
 import icalendar
 
-from escalation.diagram import level_triggers, money
+from escalation import formatting
+from escalation.diagram import level_triggers
 from escalation.models import (
+    AISystem,
+    ApprovalRule,
     DriftMetric,
     ExternalEvent,
     FailureKind,
+    FailureMode,
     LevelKind,
     ReviewFrequency,
     Severity,
+    Threshold,
+    field_label,
 )
 from escalation.text import one_line, visible
 
-SCHEDULED_REVIEWS = 8
+SCHEDULED_REVIEW_CYCLES = 8
 
 
 def _label(choices: Any, value: str | None) -> str:
@@ -33,6 +39,24 @@ def _label(choices: Any, value: str | None) -> str:
         return str(choices(value).label)
     except ValueError:
         return value or ""
+
+
+def ai_systems(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """The AI systems in scope: what each is, who owns it, what it produces."""
+    return [
+        {
+            "key": system["key"],
+            "name": system["name"],
+            "vendor": system.get("vendor", ""),
+            "model": " ".join(
+                part for part in (system.get("model_name"), system.get("model_version")) if part
+            ),
+            "workflow": system.get("workflow", ""),
+            "business_owner": system.get("business_owner", ""),
+            "output_types": ", ".join(system.get("output_types", [])),
+        }
+        for system in document.get("ai_systems", [])
+    ]
 
 
 def threshold_register(document: dict[str, Any]) -> list[dict[str, Any]]:
@@ -51,15 +75,21 @@ def threshold_register(document: dict[str, Any]) -> list[dict[str, Any]]:
                 "model": model,
                 "workflow": system.get("workflow", ""),
                 "output_type": threshold.get("output_type") or "All outputs",
-                "error_rate_ceiling": f"{threshold['error_rate_ceiling_pct']}%",
-                "quality": f"{threshold['quality_metric']} ≥ {threshold['quality_floor']}",
-                "confidence_minimum": threshold["confidence_minimum"],
-                "latency": f"{threshold['latency_percentile']} ≤ {threshold['latency_limit_ms']} ms",
-                "throughput_floor": f"{threshold['throughput_floor_rpm']} req/min",
-                "window": f"{threshold['measurement_window_hours']} h",
-                "trigger_rule": (
-                    f"{threshold['trigger_breaches']} of the last {threshold['trigger_windows']} "
-                    "windows breached"
+                "error_rate_ceiling": formatting.percent(threshold["error_rate_ceiling_pct"]),
+                "quality": (
+                    f"{threshold['quality_metric']} ≥ {formatting.number(threshold['quality_floor'])}"
+                ),
+                "confidence_minimum": formatting.number(threshold["confidence_minimum"]),
+                "latency": (
+                    f"{threshold['latency_percentile']} ≤ "
+                    f"{formatting.milliseconds(threshold['latency_limit_ms'])}"
+                ),
+                "throughput_floor": formatting.per_minute(threshold["throughput_floor_rpm"]),
+                "window": formatting.hours(threshold["measurement_window_hours"]),
+                "trigger_rule": formatting.trigger_rule(
+                    threshold["trigger_breaches"],
+                    threshold["trigger_windows"],
+                    threshold["measurement_window_hours"],
                 ),
                 "data_source": threshold.get("data_source", ""),
             }
@@ -71,12 +101,9 @@ def ladder(document: dict[str, Any]) -> list[dict[str, Any]]:
     """The escalation ladder's levels in order, with what leads to each (the diagram's edges)."""
     rows = []
     for number, level in enumerate(document.get("levels", []), start=1):
-        owner = level.get("approval_owner_name") or "Not named"
-        if level.get("approval_owner_role"):
-            owner = f"{owner} ({level['approval_owner_role']})"
-        if level.get("approval_rule") == "all_of_group" and level.get("approval_group"):
-            owner = f"{owner}; all of: {level['approval_group']}"
-        days = level.get("timeline_delta_days")
+        owner = formatting.approval_owner(
+            level.get("approval_owner_name"), level.get("approval_owner_role")
+        )
         rows.append(
             {
                 "number": number,
@@ -88,9 +115,13 @@ def ladder(document: dict[str, Any]) -> list[dict[str, Any]]:
                 "exit_criteria": level.get("exit_criteria", ""),
                 "rollback_rule": level.get("rollback_rule", ""),
                 "approval_owner": owner,
-                "estimated_cost": money(level.get("estimated_cost_delta"), level.get("currency")),
-                "cost_ceiling": money(level.get("cost_ceiling"), level.get("currency")),
-                "timeline_delta": f"+{days} days" if days is not None else "Not estimated",
+                "approval_rule": _label(ApprovalRule, level.get("approval_rule")),
+                "approval_group": level.get("approval_group", ""),
+                "estimated_cost": formatting.money(
+                    level.get("estimated_cost_delta"), level.get("currency")
+                ),
+                "cost_ceiling": formatting.money(level.get("cost_ceiling"), level.get("currency")),
+                "timeline_delta": formatting.days(level.get("timeline_delta_days"), signed=True),
             }
         )
     return rows
@@ -107,8 +138,13 @@ def response_matrix(document: dict[str, Any]) -> list[dict[str, Any]]:
                 "key": mode["key"],
                 "name": mode["name"],
                 "kind": _label(FailureKind, mode.get("kind")),
+                "description": mode.get("description", ""),
+                "example": mode.get("example", ""),
+                "detection_signal": mode.get("detection_signal", ""),
                 "severity": _label(Severity, mode.get("severity")),
-                "recommended_level": f"{level['number']}. {level['name']}" if level else "None",
+                "recommended_level": (
+                    f"{level['number']}. {level['name']}" if level else formatting.EMPTY
+                ),
                 "immediate_mitigation": mode.get("immediate_mitigation", ""),
                 "long_term_fix": mode.get("long_term_fix", ""),
                 "resolution_owner": mode.get("resolution_owner", ""),
@@ -123,7 +159,9 @@ def _add_months(day: datetime.date, months: int) -> datetime.date:
     return datetime.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
-def review_dates(document: dict[str, Any], count: int = SCHEDULED_REVIEWS) -> list[datetime.date]:
+def review_cycle_dates(
+    document: dict[str, Any], count: int = SCHEDULED_REVIEW_CYCLES
+) -> list[datetime.date]:
     """The next `count` scheduled reviews, from the first review date at the chosen frequency."""
     cycle = document.get("review_cycle", {})
     if not cycle.get("first_review_date"):
@@ -141,19 +179,19 @@ def review_dates(document: dict[str, Any], count: int = SCHEDULED_REVIEWS) -> li
     return dates
 
 
-def review_protocol(document: dict[str, Any]) -> dict[str, Any]:
+def review_cycle_protocol(document: dict[str, Any]) -> dict[str, Any]:
     """Review cadence protocol: schedule, drift and external triggers, sunset criteria."""
     cycle = document.get("review_cycle", {})
     systems = {system["key"]: system["name"] for system in document.get("ai_systems", [])}
     return {
         "frequency": _label(ReviewFrequency, cycle.get("frequency")),
-        "dates": review_dates(document),
+        "dates": review_cycle_dates(document),
         "drift_triggers": [
             {
                 "system": systems.get(trigger.get("ai_system") or "", "Every AI system"),
                 "metric": _label(DriftMetric, trigger["metric"]),
                 "change": trigger["change"],
-                "window": f"{trigger['window_days']} days",
+                "window": formatting.days(trigger["window_days"]),
             }
             for trigger in cycle.get("drift_triggers", [])
         ],
@@ -166,32 +204,45 @@ def review_protocol(document: dict[str, Any]) -> dict[str, Any]:
             for trigger in cycle.get("external_triggers", [])
         ],
         "sunset_criteria": cycle.get("sunset_criteria", ""),
-        "scope_creep_rule": document.get("governance", {}).get("scope_creep_rule", ""),
     }
 
 
+def sections(document: dict[str, Any]) -> dict[str, Any]:
+    """Everything the artifact pages and the pack print of a framework, section by section."""
+    return {
+        "systems": ai_systems(document),
+        "register": threshold_register(document),
+        "ladder": ladder(document),
+        "scope_creep_rule": document.get("governance", {}).get("scope_creep_rule", ""),
+        "matrix": response_matrix(document),
+        "protocol": review_cycle_protocol(document),
+    }
+
+
+# CSV headings: a column showing one field carries that field's label; the rest say what they
+# combine.
 REGISTER_COLUMNS = [
-    ("system", "AI system"),
-    ("model", "Model"),
-    ("workflow", "Workflow"),
-    ("output_type", "Output type"),
-    ("error_rate_ceiling", "Acceptable error rate"),
-    ("quality", "Quality floor"),
-    ("confidence_minimum", "Minimum confidence"),
-    ("latency", "Latency limit"),
-    ("throughput_floor", "Throughput floor"),
-    ("window", "Measurement window"),
+    ("system", field_label(Threshold, "ai_system")),
+    ("model", field_label(AISystem, "model_name")),
+    ("workflow", field_label(AISystem, "workflow")),
+    ("output_type", field_label(Threshold, "output_type")),
+    ("error_rate_ceiling", field_label(Threshold, "error_rate_ceiling_pct")),
+    ("quality", field_label(Threshold, "quality_floor")),
+    ("confidence_minimum", field_label(Threshold, "confidence_minimum")),
+    ("latency", field_label(Threshold, "latency_limit_ms")),
+    ("throughput_floor", field_label(Threshold, "throughput_floor_rpm")),
+    ("window", field_label(Threshold, "measurement_window_hours")),
     ("trigger_rule", "Trigger rule"),
-    ("data_source", "Data source"),
+    ("data_source", field_label(Threshold, "data_source")),
 ]
 MATRIX_COLUMNS = [
-    ("name", "Failure type"),
-    ("kind", "Classification"),
-    ("severity", "Severity"),
-    ("recommended_level", "Recommended level"),
-    ("immediate_mitigation", "Immediate mitigation"),
-    ("long_term_fix", "Long-term fix"),
-    ("resolution_owner", "Resolution owner"),
+    ("name", field_label(FailureMode, "name")),
+    ("kind", field_label(FailureMode, "kind")),
+    ("severity", field_label(FailureMode, "severity")),
+    ("recommended_level", field_label(FailureMode, "recommended_level")),
+    ("immediate_mitigation", field_label(FailureMode, "immediate_mitigation")),
+    ("long_term_fix", field_label(FailureMode, "long_term_fix")),
+    ("resolution_owner", field_label(FailureMode, "resolution_owner")),
 ]
 
 
@@ -222,7 +273,7 @@ def matrix_csv(document: dict[str, Any]) -> str:
     return _csv(response_matrix(document), MATRIX_COLUMNS)
 
 
-def review_calendar(document: dict[str, Any], *, title: str, uid_prefix: str) -> bytes:
+def review_cycle_calendar(document: dict[str, Any], *, title: str, uid_prefix: str) -> bytes:
     """The scheduled reviews as iCalendar all-day events, one per review date.
 
     icalendar escapes TEXT values (backslash, semicolon, comma, new line) and folds long lines
@@ -233,7 +284,7 @@ def review_calendar(document: dict[str, Any], *, title: str, uid_prefix: str) ->
     cal.add("prodid", "-//Escalation Workshop//Review cadence//EN")
     cal.add("version", "2.0")
     cal.add("x-wr-calname", title)
-    protocol = review_protocol(document)
+    protocol = review_cycle_protocol(document)
     for number, day in enumerate(protocol["dates"], start=1):
         event = icalendar.Event()
         # Stable per framework and review number, so re-importing updates instead of duplicating.

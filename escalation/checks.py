@@ -14,6 +14,14 @@ from typing import Any
 from django.db import models
 from django.db.models import Prefetch
 
+from escalation import formatting
+from escalation.completeness import (
+    has_a_way_in,
+    has_approval_owner,
+    is_defined,
+    is_described,
+    is_governed,
+)
 from escalation.models import (
     AISystem,
     DriftTrigger,
@@ -32,12 +40,29 @@ class ProblemSeverity(models.TextChoices):
 
 
 @dataclass(frozen=True)
+class Fix:
+    """Where a problem is fixed in its step's editor: a new row of `collection`, prefilled with
+    `prefill`, or its row `item_key`. The engagement's pages turn this into a link."""
+
+    collection: str  # a Collection.name of escalation.editors
+    item_key: str = ""
+    prefill: tuple[tuple[str, str], ...] = ()
+
+
+def _add(collection: str, **prefill: str) -> Fix:
+    return Fix(collection, prefill=tuple(prefill.items()))
+
+
+def _edit(collection: str, item_key: str) -> Fix:
+    return Fix(collection, item_key)
+
+
+@dataclass(frozen=True)
 class Problem:
     severity: str  # ProblemSeverity
     step: str  # a key of escalation.steps.STEPS
     message: str
-    # Query string that opens the fix on the step page ("edit=levels:fine-tuning"), or "".
-    fix: str = ""
+    fix: Fix | None = None  # None: the step as a whole (a setting, or nothing to open)
 
     @property
     def blocking(self) -> bool:
@@ -73,11 +98,11 @@ class FrameworkContent:
         )
 
 
-def _blocking(step: str, message: str, fix: str = "") -> Problem:
+def _blocking(step: str, message: str, fix: Fix | None = None) -> Problem:
     return Problem(ProblemSeverity.BLOCKING, step, message, fix)
 
 
-def _warning(step: str, message: str, fix: str = "") -> Problem:
+def _warning(step: str, message: str, fix: Fix | None = None) -> Problem:
     return Problem(ProblemSeverity.WARNING, step, message, fix)
 
 
@@ -105,7 +130,7 @@ def is_ready_for_review(problems: list[Problem]) -> bool:
 def _check_systems_and_thresholds(content: FrameworkContent) -> list[Problem]:
     problems = []
     if not content.systems:
-        problems.append(_blocking("systems", "No AI system is in scope yet.", "add=ai-systems"))
+        problems.append(_blocking("systems", "No AI system is in scope yet.", _add("ai-systems")))
     systems = {system.pk: system for system in content.systems}
     with_thresholds = {threshold.ai_system_id for threshold in content.thresholds}
     for system in content.systems:
@@ -114,7 +139,7 @@ def _check_systems_and_thresholds(content: FrameworkContent) -> list[Problem]:
                 _blocking(
                     "thresholds",
                     f"{system.name} has no performance thresholds.",
-                    f"add=thresholds&ai_system={system.key}",
+                    _add("thresholds", ai_system=system.key),
                 )
             )
     for threshold in content.thresholds:
@@ -124,7 +149,7 @@ def _check_systems_and_thresholds(content: FrameworkContent) -> list[Problem]:
                 _blocking(
                     "thresholds",
                     f"Threshold {threshold.key} belongs to an AI system outside this framework.",
-                    f"edit=thresholds:{threshold.key}",
+                    _edit("thresholds", threshold.key),
                 )
             )
         elif threshold.output_type and threshold.output_type not in threshold_system.output_types:
@@ -133,7 +158,7 @@ def _check_systems_and_thresholds(content: FrameworkContent) -> list[Problem]:
                     "thresholds",
                     f"A threshold of {threshold_system.name} names the output type "
                     f"“{threshold.output_type}”, which the system does not list.",
-                    f"edit=thresholds:{threshold.key}",
+                    _edit("thresholds", threshold.key),
                 )
             )
     return problems
@@ -149,7 +174,7 @@ def _check_failure_modes(content: FrameworkContent) -> list[Problem]:
                 _warning(
                     "failure-modes",
                     f"The standard failure type “{kind.label}” is not in the taxonomy.",
-                    "add=failure-modes",
+                    _add("failure-modes"),
                 )
             )
     for failure in content.failure_modes:
@@ -158,7 +183,7 @@ def _check_failure_modes(content: FrameworkContent) -> list[Problem]:
                 _blocking(
                     "failure-modes",
                     f"The failure type “{failure.name}” maps to no escalation level.",
-                    f"edit=failure-modes:{failure.key}",
+                    _edit("failure-modes", failure.key),
                 )
             )
         elif failure.recommended_level_id not in level_ids:
@@ -166,7 +191,7 @@ def _check_failure_modes(content: FrameworkContent) -> list[Problem]:
                 _blocking(
                     "failure-modes",
                     f"The failure type “{failure.name}” maps to a level outside this framework.",
-                    f"edit=failure-modes:{failure.key}",
+                    _edit("failure-modes", failure.key),
                 )
             )
     return problems
@@ -174,7 +199,7 @@ def _check_failure_modes(content: FrameworkContent) -> list[Problem]:
 
 def _check_ladder(content: FrameworkContent) -> list[Problem]:
     if not content.levels:
-        return [_blocking("ladder", "The escalation ladder has no levels.", "add=levels")]
+        return [_blocking("ladder", "The escalation ladder has no levels.", _add("levels"))]
     problems = []
     threshold_ids = {threshold.pk for threshold in content.thresholds}
     mapped_levels = {failure.recommended_level_id for failure in content.failure_modes}
@@ -185,16 +210,16 @@ def _check_ladder(content: FrameworkContent) -> list[Problem]:
                 _blocking(
                     "ladder",
                     f"The trigger of “{level.name}” names a threshold outside this framework.",
-                    f"edit=levels:{level.key}",
+                    _edit("levels", level.key),
                 )
             )
-        if not level.trigger.strip() and not linked and level.pk not in mapped_levels:
+        if not has_a_way_in(level) and level.pk not in mapped_levels:
             problems.append(
                 _warning(
                     "ladder",
                     f"Nothing leads to “{level.name}”: give it a trigger, a threshold or a "
                     "failure type.",
-                    f"edit=levels:{level.key}",
+                    _edit("levels", level.key),
                 )
             )
     return problems
@@ -204,8 +229,8 @@ def _check_governance(content: FrameworkContent) -> list[Problem]:
     problems = []
     highest: EscalationLevel | None = None
     for level in content.levels:
-        fix = f"edit=levels:{level.key}"
-        if not level.approval_owner_name.strip():
+        fix = _edit("levels", level.key)
+        if not has_approval_owner(level):
             problems.append(_blocking("governance", f"“{level.name}” has no approval owner.", fix))
         if level.cost_ceiling is None:
             problems.append(_blocking("governance", f"“{level.name}” has no cost ceiling.", fix))
@@ -219,9 +244,10 @@ def _check_governance(content: FrameworkContent) -> list[Problem]:
             problems.append(
                 _warning(
                     "governance",
-                    f"The cost ceiling of “{level.name}” ({level.cost_ceiling:,.0f} "
-                    f"{level.currency}) is below that of “{highest.name}” lower on the "
-                    f"ladder ({highest.cost_ceiling:,.0f} {highest.currency}).",
+                    f"The cost ceiling of “{level.name}” "
+                    f"({formatting.money(level.cost_ceiling, level.currency)}) is below that of "
+                    f"“{highest.name}” lower on the ladder "
+                    f"({formatting.money(highest.cost_ceiling, highest.currency)}).",
                     fix,
                 )
             )
@@ -237,14 +263,13 @@ def _check_review_cycle(
     framework = content.framework
     first = framework.first_review_date
     if first is None:
-        problems.append(_blocking("review-cycle", "No first scheduled review date is set.", ""))
+        problems.append(_blocking("review-cycle", "No first scheduled review date is set."))
     elif engagement_end is not None and first <= engagement_end:
         problems.append(
             _blocking(
                 "review-cycle",
-                f"The first review ({first:%d %b %Y}) falls before the engagement ends "
-                f"({engagement_end:%d %b %Y}).",
-                "",
+                f"The first review ({formatting.date(first)}) falls before the engagement "
+                f"ends ({formatting.date(engagement_end)}).",
             )
         )
     systems = {system.pk for system in content.systems}
@@ -254,21 +279,23 @@ def _check_review_cycle(
                 _blocking(
                     "review-cycle",
                     f"Drift trigger {trigger.key} names an AI system outside this framework.",
-                    f"edit=drift-triggers:{trigger.key}",
+                    _edit("drift-triggers", trigger.key),
                 )
             )
     if not content.drift_triggers:
         problems.append(
-            _warning("review-cycle", "No drift or alert trigger is defined.", "add=drift-triggers")
+            _warning(
+                "review-cycle", "No drift or alert trigger is defined.", _add("drift-triggers")
+            )
         )
     if not content.external_triggers:
         problems.append(
             _warning(
-                "review-cycle", "No external trigger event is defined.", "add=external-triggers"
+                "review-cycle", "No external trigger event is defined.", _add("external-triggers")
             )
         )
     if not framework.sunset_criteria.strip():
-        problems.append(_warning("review-cycle", "No sunset criteria are written.", ""))
+        problems.append(_warning("review-cycle", "No sunset criteria are written."))
     return problems
 
 
@@ -291,27 +318,10 @@ def step_completion(
         content.external_triggers,
     ]
     return {
-        "systems": _percent(
-            sum(1 for s in systems if s.workflow and s.business_owner and s.output_types),
-            len(systems),
-        ),
+        "systems": _percent(sum(1 for system in systems if is_described(system)), len(systems)),
         "thresholds": _percent(sum(1 for s in systems if s.pk in with_thresholds), len(systems)),
         "failure-modes": _percent(mapped, max(len(content.failure_modes), 5)),
-        "ladder": _percent(
-            sum(
-                1
-                for level in levels
-                if (level.trigger.strip() or level.trigger_thresholds.all())
-                and level.entry_criteria.strip()
-                and level.exit_criteria.strip()
-            ),
-            len(levels),
-        ),
-        "governance": _percent(
-            sum(
-                1 for lv in levels if lv.approval_owner_name.strip() and lv.cost_ceiling is not None
-            ),
-            len(levels),
-        ),
+        "ladder": _percent(sum(1 for level in levels if is_defined(level)), len(levels)),
+        "governance": _percent(sum(1 for level in levels if is_governed(level)), len(levels)),
         "review-cycle": _percent(sum(1 for part in review_parts if part), len(review_parts)),
     }

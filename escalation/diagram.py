@@ -14,11 +14,11 @@ import logging
 import re
 import textwrap
 import uuid
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import graphviz
 
+from escalation import formatting
 from escalation.models import DiagramRender
 from escalation.text import visible
 
@@ -41,30 +41,21 @@ def _wrapped(text: str, columns: int = WRAP_COLUMNS) -> str:
     return '<BR ALIGN="LEFT"/>'.join(_html(line) for line in lines) + '<BR ALIGN="LEFT"/>'
 
 
-def money(amount: str | None, currency: str) -> str:
-    if amount in (None, ""):
-        return "not estimated"
-    try:
-        return f"{currency} {Decimal(amount):,.2f}"
-    except InvalidOperation:
-        return f"{currency} {amount}"
-
-
 def _level_label(number: int, level: dict[str, Any]) -> str:
-    owner = level.get("approval_owner_name") or "owner not named"
-    if level.get("approval_owner_role"):
-        owner = f"{owner} ({level['approval_owner_role']})"
-    days = level.get("timeline_delta_days")
-    timeline = f"+{days} days" if days is not None else "not estimated"
+    owner = formatting.approval_owner(
+        level.get("approval_owner_name"), level.get("approval_owner_role")
+    )
+    timeline = formatting.days(level.get("timeline_delta_days"), signed=True)
+    cost = formatting.money(level.get("estimated_cost_delta"), level.get("currency"))
     rows = [
         f'<TR><TD ALIGN="LEFT" BGCOLOR="#1f4e79"><FONT COLOR="#ffffff"><B>'
         f"{number}. {_html(level['name'])}</B></FONT></TD></TR>",
         f'<TR><TD ALIGN="LEFT" BALIGN="LEFT"><B>Entry criteria</B><BR ALIGN="LEFT"/>'
-        f"{_wrapped(level.get('entry_criteria') or 'not stated')}</TD></TR>",
+        f"{_wrapped(formatting.or_empty(level.get('entry_criteria')))}</TD></TR>",
         f'<TR><TD ALIGN="LEFT" BALIGN="LEFT"><B>Approval owner</B><BR ALIGN="LEFT"/>'
         f"{_wrapped(owner)}</TD></TR>",
         f'<TR><TD ALIGN="LEFT" BALIGN="LEFT"><B>Estimated cost</B> '
-        f"{_html(money(level.get('estimated_cost_delta'), level.get('currency') or ''))}"
+        f"{_html(cost)}"
         f'<BR ALIGN="LEFT"/><B>Timeline</B> {_html(timeline)}<BR ALIGN="LEFT"/></TD></TR>',
     ]
     return (
@@ -78,9 +69,17 @@ def threshold_summary(threshold: dict[str, Any], systems: dict[str, str]) -> str
     system = systems.get(threshold["ai_system"], threshold["ai_system"])
     output = threshold.get("output_type") or "all outputs"
     return (
-        f"{system} · {output}: error > {threshold['error_rate_ceiling_pct']}% or "
-        f"{threshold['quality_metric']} < {threshold['quality_floor']} "
-        f"({threshold['trigger_breaches']} of {threshold['trigger_windows']} windows)"
+        f"{system} · {output}: error > {formatting.percent(threshold['error_rate_ceiling_pct'])} "
+        f"or {threshold['quality_metric']} < {formatting.number(threshold['quality_floor'])}. "
+        + _trigger_rule(threshold)
+    )
+
+
+def _trigger_rule(threshold: dict[str, Any]) -> str:
+    return formatting.trigger_rule(
+        threshold["trigger_breaches"],
+        threshold["trigger_windows"],
+        threshold["measurement_window_hours"],
     )
 
 

@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from escalation.formatting import EMPTY, is_empty
 from escalation.presentation import (
     FIELD_LABELS,
     SECTIONS,
-    Reader,
+    DocumentTexts,
     items_of,
     section_title,
 )
@@ -54,7 +55,7 @@ class SectionChanges:
 
 def diff_documents(old: dict[str, Any], new: dict[str, Any]) -> list[SectionChanges]:
     """The sections with at least one added, removed or changed item, in reading order."""
-    old_reader, new_reader = Reader(old), Reader(new)
+    old_texts, new_texts = DocumentTexts(old), DocumentTexts(new)
     sections = []
     for key, title, parts in SECTIONS:
         changes: list[ItemChange] = []
@@ -66,19 +67,19 @@ def diff_documents(old: dict[str, Any], new: dict[str, Any]) -> list[SectionChan
                 fields = [
                     FieldChange(
                         FIELD_LABELS[part.collection][name],
-                        old_reader.value(part.collection, name, (old_item or {}).get(name)),
-                        new_reader.value(part.collection, name, new_item.get(name)),
+                        old_texts.value(part.collection, name, (old_item or {}).get(name)),
+                        new_texts.value(part.collection, name, new_item.get(name)),
                     )
                     for name in part.fields
                     if old_item is None or old_item.get(name) != new_item.get(name)
                 ]
                 if old_item is None:
-                    fields = [f for f in fields if f.after != "—"]
+                    fields = [f for f in fields if f.after != EMPTY]
                 if old_item is None or fields:
                     changes.append(
                         ItemChange(
                             f"{part.collection}/{item_key}",
-                            new_reader.title(part.collection, new_item),
+                            new_texts.title(part.collection, new_item),
                             Change.ADDED if old_item is None else Change.CHANGED,
                             fields,
                         )
@@ -88,16 +89,16 @@ def diff_documents(old: dict[str, Any], new: dict[str, Any]) -> list[SectionChan
                     fields = [
                         FieldChange(
                             FIELD_LABELS[part.collection][name],
-                            old_reader.value(part.collection, name, old_item.get(name)),
-                            "—",
+                            old_texts.value(part.collection, name, old_item.get(name)),
+                            EMPTY,
                         )
                         for name in part.fields
-                        if old_item.get(name) not in (None, "", [])
+                        if not is_empty(old_item.get(name))
                     ]
                     changes.append(
                         ItemChange(
                             f"{part.collection}/{item_key}",
-                            old_reader.title(part.collection, old_item),
+                            old_texts.title(part.collection, old_item),
                             Change.REMOVED,
                             fields,
                         )

@@ -446,7 +446,7 @@ FRAMEWORK_PLACES = {
 }
 
 
-class _Reader:
+class _DocumentImporter:
     """Checks a whole document into unsaved instances, collecting every problem."""
 
     def __init__(self) -> None:
@@ -481,10 +481,10 @@ class _Reader:
                 )
                 or ""
             )
-        review = _object(
+        review_cycle = _object(
             document.get("review_cycle"), "review_cycle", REVIEW_CYCLE_KEYS, self.problems
         )
-        if review is not None:
+        if review_cycle is not None:
             for field_name, key in [
                 ("review_frequency", "frequency"),
                 ("first_review_date", "first_review_date"),
@@ -492,7 +492,7 @@ class _Reader:
             ]:
                 value = _field_value(
                     Framework._meta.get_field(field_name),
-                    review.get(key),
+                    review_cycle.get(key),
                     f"review_cycle.{key}",
                     self.problems,
                 )
@@ -500,7 +500,7 @@ class _Reader:
                     setattr(framework, field_name, value)
         _check_instance(framework, "document", [], self.problems, FRAMEWORK_PLACES)
         for collection, (outer, inner) in COLLECTION_PLACES.items():
-            container = document if inner is None else review
+            container = document if inner is None else review_cycle
             if container is None:
                 continue
             place = outer if inner is None else f"{outer}.{inner}"
@@ -628,13 +628,13 @@ class _Reader:
 def read_document(data: Any) -> Framework:
     """Create a new Framework from a document (a parsed JSON value), or raise DocumentError
     listing every problem; nothing is written unless the whole document is sound."""
-    reader = _Reader()
-    framework = reader.read(data)
-    if reader.problems or framework is None:
-        raise DocumentError(reader.problems or ["document: unreadable"])
+    importer = _DocumentImporter()
+    framework = importer.read(data)
+    if importer.problems or framework is None:
+        raise DocumentError(importer.problems or ["document: unreadable"])
     try:
         # All or nothing: a failure halfway would leave a partial framework behind.
         with transaction.atomic():
-            return reader.create(framework)
+            return importer.create(framework)
     except IntegrityError as error:  # a rule the checks above missed; the database still refuses
         raise DocumentError([f"document: refused by the database ({error})"[:300]]) from None

@@ -7,7 +7,10 @@ document to the file handed out: render, then sign when the version is signed of
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import re
+import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,7 +21,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 
 from escalation import artifacts
-from escalation.diagram import inline_svg, ladder_title, render_ladder
+from escalation.diagram import ladder_title, render_ladder
 from escalation.signing import sign_pdf
 
 
@@ -96,6 +99,111 @@ class StaticOnlyFetcher(weasyprint.URLFetcher):
         raise ValueError(f"The pack may only use static files and data: URLs, not {url}")
 
 
+SVG = "{http://www.w3.org/2000/svg}"
+# Parts are written back as plain <svg>, not <ns0:svg>, which no renderer would draw.
+ET.register_namespace("", SVG[1:-1])
+ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
+# The part of an A4 portrait page (pack.css: 22/16/20 mm margins) a ladder part may fill: the full
+# width, and the height less room for the section's heading above the first part.
+LADDER_PART_WIDTH_PT = 504
+LADDER_PART_HEIGHT_PT = 620
+# Where a line of text reaches above and below its baseline, in ems (DejaVu Sans).
+ASCENT_EM, DESCENT_EM = 0.93, 0.24
+# Room kept around a box or label when the drawing is cut, so borders stay with their text.
+CUT_MARGIN_PT = 7
+
+
+Span = tuple[float, float]
+
+
+class _Drawing:
+    """A graphviz SVG and where its text sits, in its viewBox's units (points, y downwards)."""
+
+    def __init__(self, svg: bytes) -> None:
+        self.root = ET.fromstring(svg)
+        _x, _y, self.width, self.height = (float(n) for n in self.root.get("viewBox", "").split())
+        graph = self.root.find(f"{SVG}g")
+        transform = graph.get("transform", "") if graph is not None else ""
+        # graphviz draws in its own coordinates (y upwards from the bottom), moved into the
+        # viewBox by the top group's transform: "scale(s s) rotate(0) translate(x y)".
+        scale = re.search(r"scale\(([\d.]+)", transform)
+        shift = re.search(r"translate\([-\d.]+ ([-\d.]+)\)", transform)
+        self.scale = float(scale.group(1)) if scale else 1.0
+        self.shift = float(shift.group(1)) if shift else 0.0
+        self.groups = graph.findall(f"{SVG}g") if graph is not None else []
+
+    def line(self, text: ET.Element) -> Span:
+        """Top and bottom of one line of text."""
+        baseline = self.scale * (float(text.get("y", 0)) + self.shift)
+        size = self.scale * float(text.get("font-size", 14))
+        return baseline - ASCENT_EM * size, baseline + DESCENT_EM * size
+
+    def lines(self, element: ET.Element) -> list[Span]:
+        return [self.line(text) for text in element.iter(f"{SVG}text")]
+
+    def blocks(self) -> list[Span]:
+        """Each box and each edge label as one span, with a margin for its borders."""
+        spans = []
+        for group in self.groups:
+            lines = self.lines(group)
+            if lines:
+                top, bottom = min(t for t, _ in lines), max(b for _, b in lines)
+                spans.append((top - CUT_MARGIN_PT, bottom + CUT_MARGIN_PT))
+        return spans
+
+
+def _cuts(height: float, limit: float, lines: list[Span], blocks: list[Span]) -> list[float]:
+    """Where to cut a drawing `height` tall into parts at most `limit` tall: never through a
+    line of text, and between boxes and labels (`blocks`) wherever one part can hold them."""
+
+    def clear(y: float, spans: list[Span]) -> bool:
+        return not any(top < y < bottom for top, bottom in spans)
+
+    cuts, start = [0.0], 0.0
+    candidates = sorted({bottom for _top, bottom in lines} | {b for _t, b in blocks})
+    while height - start > limit:
+        fitting = [y for y in candidates if start < y <= start + limit and clear(y, lines)]
+        between_blocks = [y for y in fitting if clear(y, blocks)]
+        # A label longer than a part is cut between two of its lines; no line is ever cut.
+        start = max(between_blocks or fitting or [start + limit])
+        cuts.append(start)
+    return [*cuts, height]
+
+
+def ladder_parts(svg: bytes, title: str) -> list[str]:
+    """The ladder drawing cut into page-sized parts, each drawn at full size (or shrunk only to
+    the page's width), so its text stays readable however many levels the ladder has. Each part
+    is the same drawing seen through a window, holding only the text inside that window."""
+    drawing = _Drawing(svg)
+    shrink = min(1.0, LADDER_PART_WIDTH_PT / drawing.width)
+    everything = drawing.lines(drawing.root)
+    cuts = _cuts(drawing.height, LADDER_PART_HEIGHT_PT / shrink, everything, drawing.blocks())
+    windows = list(zip(cuts, cuts[1:], strict=False))
+    parts = []
+    for number, (top, bottom) in enumerate(windows, start=1):
+        part = copy.deepcopy(drawing.root)
+        part.attrib.update(
+            {
+                "viewBox": f"0 {top:.2f} {drawing.width:.2f} {bottom - top:.2f}",
+                "width": f"{drawing.width:.2f}pt",
+                "height": f"{bottom - top:.2f}pt",
+                "class": "ladder-svg",
+                "role": "img",
+                "aria-label": title if len(windows) == 1 else f"{title}, part {number}",
+            }
+        )
+        # Text outside the window is not seen, but the PDF would still carry it as words; and
+        # the parts repeat the drawing's ids, which name nothing in the pack.
+        for parent in list(part.iter()):
+            parent.attrib.pop("id", None)
+            for text in parent.findall(f"{SVG}text"):
+                line_top, line_bottom = drawing.line(text)
+                if line_bottom <= top or line_top >= bottom:
+                    parent.remove(text)
+        parts.append(ET.tostring(part, encoding="unicode"))
+    return parts
+
+
 def pack_html(document: dict[str, Any], context: PackContext) -> str:
     svg = render_ladder(document)
     return render_to_string(
@@ -103,11 +211,11 @@ def pack_html(document: dict[str, Any], context: PackContext) -> str:
         {
             "document": document,
             "pack": context,
-            "register": artifacts.threshold_register(document),
-            "ladder": artifacts.ladder(document),
-            "matrix": artifacts.response_matrix(document),
-            "protocol": artifacts.review_protocol(document),
-            "ladder_svg": inline_svg(svg, ladder_title(document)),
+            **artifacts.sections(document),
+            "ladder_svg": "".join(
+                f'<div class="ladder-part">{part}</div>'
+                for part in ladder_parts(svg, ladder_title(document))
+            ),
             "ladder_title": ladder_title(document),
         },
     )

@@ -1,4 +1,5 @@
-"""Plain factories: build what a test needs, with keyword defaults, and nothing more."""
+"""Plain factories for users, engagements, members and versions: build what a test needs, with
+keyword defaults, and nothing more. Framework content lives in tests/framework_content.py."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 
-from escalation.models import Framework
-from workshops.models import Engagement, Membership, open_engagement_permission
+from escalation.models import Framework, FrameworkVersion
+from escalation.versions import freeze_version
+from tests.framework_content import make_framework
+from workshops.models import Engagement, Membership, Review, Role, open_engagement_permission
 
 _counter = itertools.count(1)
 
@@ -29,11 +32,6 @@ def make_consultant(user: Any) -> Any:
     return user
 
 
-def make_framework(**fields: Any) -> Framework:
-    fields.setdefault("name", f"Framework {next(_counter)}")
-    return Framework.objects.create(**fields)
-
-
 def make_engagement(**fields: Any) -> Engagement:
     number = next(_counter)
     fields.setdefault("slug", f"engagement-{number}")
@@ -49,3 +47,22 @@ def make_member(engagement: Engagement, role: str, user: Any = None, **fields: A
     user = user or make_user(f"{role}{next(_counter)}")
     Membership.objects.create(engagement=engagement, user=user, role=role, **fields)
     return user
+
+
+def make_version(framework: Framework, number: int = 1) -> FrameworkVersion:
+    """Freeze the framework as the app does (the same numbering, hash and trigger)."""
+    version = freeze_version(framework, f"Frozen for the test as v{number}", "Test facilitator")
+    assert version.number == number, f"expected to freeze v{number}, froze {version.label}"
+    return version
+
+
+def sign_off(engagement: Engagement, version: FrameworkVersion, approvers: list[Any]) -> Review:
+    """Take `version` through the real review: submitted by a facilitator, approved by each of
+    `approvers`, who must satisfy the engagement's sign-off rule."""
+    review, _ = Review.objects.get_or_create(version=version, engagement=engagement)
+    membership = engagement.memberships.filter(role=Role.FACILITATOR).first()
+    facilitator = membership.user if membership else make_member(engagement, Role.FACILITATOR)
+    review.submit(facilitator, notify=False)
+    signed_off = [review.approve(approver) for approver in approvers][-1]
+    assert signed_off, "these approvers do not meet the engagement's sign-off rule"
+    return review

@@ -125,7 +125,7 @@ EXPECTATIONS: dict[str, Rule] = {
             "ladder_png",
             "register_csv",
             "matrix_csv",
-            "reviews_ics",
+            "review_cycle_ics",
             "document_json",
         )
     },

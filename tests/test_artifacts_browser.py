@@ -10,7 +10,8 @@ from django.core.management import call_command
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from escalation.models import Pack, PackStatus
-from tests.artifact_content import make_framework_content, make_version, sign_off
+from tests.factories import make_version, sign_off
+from tests.framework_content import make_framework_content
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -14,7 +14,8 @@ from django.utils import timezone
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from escalation.models import Pack, PackStatus
-from tests.artifact_content import make_framework_content, make_version, sign_off
+from tests.factories import make_version, sign_off
+from tests.framework_content import make_framework_content
 
 # The worker closes connections between tasks (close_old_connections), which a test wrapped in
 # a transaction cannot survive: these tests commit for real.
@@ -115,8 +116,8 @@ def test_status_fragment_polls_until_the_pack_is_ready(client, reviewer, version
     polling = client.get(url("pack", 1), headers={"HX-Request": "true"}).content.decode()
     run_worker()
     finished = client.get(url("pack", 1), headers={"HX-Request": "true"}).content.decode()
-    assert 'hx-trigger="every 1s"' in polling and "<progress" in polling
-    assert 'hx-trigger="every 1s"' not in finished and "Download" in finished
+    assert 'data-hx-trigger="every 1s"' in polling and "<progress" in polling
+    assert 'data-hx-trigger="every 1s"' not in finished and "Download" in finished
 
 
 def test_failed_run_shows_its_error_and_can_be_retried(client, approver, signed_version, settings):

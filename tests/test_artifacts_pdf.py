@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from asn1crypto import x509 as asn1_x509
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from django.db import connection, transaction
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -19,22 +20,17 @@ from pyhanko_certvalidator import ValidationContext
 from pypdf import PdfReader
 
 from escalation.pdf import StaticOnlyFetcher, build_pack
-from escalation.signing import DEVELOPMENT_COMMON_NAME, signing_certificate
-from tests.artifact_content import (
-    FAILURES,
-    LEVELS,
-    SYSTEMS,
-    make_framework_content,
-    make_version,
-    sign_off,
-)
-from tests.factories import make_engagement, make_member, make_user
+from escalation.signing import DEVELOPMENT_COMMON_NAME, signing_files
+from tests.factories import make_engagement, make_member, make_user, make_version, sign_off
+from tests.framework_content import FAILURES, LEVELS, SYSTEMS, make_framework_content
 from workshops.models import Role
 from workshops.packs import artifact_source, pack_context
 
 HEADINGS = [
+    "AI systems in scope",
     "Performance threshold register",
     "Escalation ladder diagram",
+    "Governance per level",
     "Failure mode response matrix",
     "Review cadence protocol",
     "Decisions log",
@@ -137,7 +133,9 @@ def test_signed_off_pack_has_no_draft_watermark(signed_pack):
 
 
 def validation_context() -> ValidationContext:
-    der = signing_certificate().public_bytes(serialization.Encoding.DER)
+    _, cert_path, _ = signing_files()  # the certificate sign_pdf signs with
+    certificate = x509.load_pem_x509_certificate(cert_path.read_bytes())
+    der = certificate.public_bytes(serialization.Encoding.DER)
     return ValidationContext(trust_roots=[asn1_x509.Certificate.load(der)])
 
 

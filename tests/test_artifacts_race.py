@@ -9,7 +9,8 @@ from django.db import connection, transaction
 from escalation.models import Pack
 from escalation.pdf import PackContext
 from escalation.tasks import request_pack
-from tests.artifact_content import make_framework_content, make_version
+from tests.factories import make_version
+from tests.framework_content import make_framework_content
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

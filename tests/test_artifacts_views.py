@@ -10,18 +10,31 @@ from typing import Any
 
 import icalendar
 import pytest
+from django.contrib.auth import get_user_model
 from django.urls import reverse
+from django.utils.html import escape
 
-from tests.artifact_content import FAILURES, make_framework_content, make_version, sign_off
+from escalation import artifacts
+from tests.factories import make_version, sign_off
+from tests.framework_content import FAILURES, make_framework_content
+from workshops.demo import load_demo
+from workshops.models import Engagement
+from workshops.packs import artifact_source
 
 pytestmark = pytest.mark.django_db
 
 HEADINGS = [
+    "AI systems in scope",
     "Performance threshold register",
     "Escalation ladder diagram",
+    "Governance per level",
     "Failure mode response matrix",
     "Review cadence protocol",
 ]
+User = get_user_model()
+# What a page must print of each level and each AI system, besides what the names show.
+LEVEL_TEXT = ["exit_criteria", "rollback_rule", "approval_group", "approval_owner_name"]
+SYSTEM_TEXT = ["name", "vendor", "business_owner", "workflow"]
 
 
 @pytest.fixture
@@ -45,11 +58,23 @@ def url(name: str, number: int | None = None, **kwargs: Any) -> str:
 # Pages
 
 
-def test_draft_artifacts_page_shows_the_four_artifacts_marked_draft(client, observer, version):
+def test_draft_artifacts_page_shows_every_artifact_marked_draft(client, observer, version):
     client.force_login(observer)
     html = client.get(url("artifacts")).content.decode()
     assert all(heading in html for heading in HEADINGS)
     assert "DRAFT" in html
+
+
+def test_artifacts_page_shows_the_whole_framework_of_the_demo(client):
+    load_demo()
+    client.force_login(User.objects.get(username="observer"))
+    html = client.get(reverse("version_artifacts", kwargs={"slug": "demo", "number": 1}))
+    document = artifact_source(Engagement.objects.get(slug="demo"), 1).document
+    printed = [row["cost_ceiling"] for row in artifacts.ladder(document)]
+    printed += [level[field] for level in document["levels"] for field in LEVEL_TEXT]
+    printed += [system[field] for system in document["ai_systems"] for field in SYSTEM_TEXT]
+    printed.append(document["governance"]["scope_creep_rule"])
+    assert [text for text in printed if escape(text) not in html.content.decode()] == []
 
 
 def test_version_page_inlines_the_ladder_svg_without_xml_prolog(client, observer, version):
@@ -113,14 +138,14 @@ def test_ladder_downloads_as_svg_and_png(client, reviewer, version):
 def test_register_csv_has_a_row_per_threshold(client, reviewer, version):
     client.force_login(reviewer)
     rows = list(csv.reader(io.StringIO(client.get(url("register_csv", 1)).content.decode())))
-    assert rows[0][:4] == ["AI system", "Model", "Workflow", "Output type"]
+    assert rows[0][:4] == ["AI system", "Model", "Workflow / use case", "Output type"]
     assert len(rows) == 1 + len(version.document["thresholds"])
 
 
 def test_matrix_csv_maps_each_failure_type_to_its_level(client, reviewer, version):
     client.force_login(reviewer)
     rows = list(csv.DictReader(io.StringIO(client.get(url("matrix_csv", 1)).content.decode())))
-    assert [(row["Failure type"], row["Recommended level"]) for row in rows] == [
+    assert [(row["Failure mode"], row["Recommended escalation level"]) for row in rows] == [
         ("Wrong policy limit quoted", "1. Prompt optimization"),
         ("Invented claim reference", "2. Retrieval augmentation"),
         ("Misread underwriting jargon", "3. Fine-tuning"),
@@ -132,9 +157,9 @@ def test_framework_json_is_the_frozen_document(client, reviewer, version):
     assert json.loads(client.get(url("document_json", 1)).content) == version.document
 
 
-def test_review_calendar_holds_each_scheduled_review(client, reviewer, version):
+def test_review_cycle_calendar_holds_each_scheduled_review(client, reviewer, version):
     client.force_login(reviewer)
-    calendar = icalendar.Calendar.from_ical(client.get(url("reviews_ics", 1)).content)
+    calendar = icalendar.Calendar.from_ical(client.get(url("review_cycle_ics", 1)).content)
     starts = [event.decoded("dtstart") for event in calendar.walk("VEVENT")]
     expected = [
         "2027-01-31",

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from escalation.models import EscalationLevel
-from tests.review_content import fill_small_framework
+from tests.framework_content import fill_small_framework
 from workshops.models import Review, ReviewState
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -21,8 +21,8 @@ from django.urls import reverse
 
 from escalation.models import EscalationLevel, Pack, PackStatus
 from escalation.text import SafeTextForm
-from tests.artifact_content import make_framework_content, make_version, sign_off
-from tests.factories import make_engagement, make_member, make_user
+from tests.factories import make_engagement, make_member, make_user, make_version, sign_off
+from tests.framework_content import make_framework_content
 from workshops.models import DayNote, Engagement, Role
 
 pytestmark = pytest.mark.django_db
@@ -109,7 +109,7 @@ def test_the_reviews_calendar_escapes_stored_text_as_rfc_5545_says(client, engag
     engagement.framework.sunset_criteria = "Retire; replace, then \\ report\nto the board"
     engagement.framework.save()
     client.force_login(reviewer)
-    response = client.get(reverse("reviews_ics", args=["acme"]))
+    response = client.get(reverse("review_cycle_ics", args=["acme"]))
     assert response.status_code == 200
     event = icalendar.Calendar.from_ical(response.content).walk("VEVENT")[0]
     assert "Retire; replace, then \\ report\nto the board" in str(event["description"])
@@ -308,7 +308,7 @@ def test_a_failed_pack_shows_a_reference_instead_of_the_exception(
     assert "Reference " in html and "/nonexistent" not in html
 
 
-@pytest.mark.parametrize("name", ["artifacts", "reviews_ics"])
+@pytest.mark.parametrize("name", ["artifacts", "review_cycle_ics"])
 def test_a_first_review_stored_at_the_end_of_the_calendar_still_renders(
     client, engagement, reviewer, name
 ):

@@ -9,9 +9,10 @@ from django.contrib.messages import get_messages
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from escalation.editors import STEP_EDITORS
 from escalation.steps import STEPS
-from escalation.views.steps import STEP_EDITORS
 from tests.factories import make_member
+from tests.framework_content import fill_small_framework
 from tests.inputs import (
     database_state,
     few_examples,
@@ -20,7 +21,6 @@ from tests.inputs import (
     rolled_back,
     server_did_not_fail,
 )
-from tests.review_content import fill_small_framework
 from workshops.models import Comment, Role
 
 pytestmark = pytest.mark.django_db

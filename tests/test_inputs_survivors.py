@@ -15,7 +15,7 @@ from django.urls import reverse
 from hypothesis import given
 from hypothesis import strategies as st
 
-from escalation.defaults import fill_demo_framework
+from escalation.demo_framework import fill_demo_framework
 from escalation.forms import (
     AISystemForm,
     DriftTriggerForm,
@@ -148,7 +148,7 @@ def test_a_version_frozen_from_every_surviving_value_renders_every_artifact_and_
         "ladder_png",
         "register_csv",
         "matrix_csv",
-        "reviews_ics",
+        "review_cycle_ics",
         "document_json",
     ]:
         response = client.get(reverse(f"version_{name}", args=["acme", 1]))

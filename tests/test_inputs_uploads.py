@@ -14,9 +14,9 @@ from django.core.management import CommandError, call_command
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from escalation.defaults import fill_demo_framework
+from escalation.demo_framework import fill_demo_framework
 from escalation.document import build_document, export_text
-from tests.factories import make_framework
+from tests.framework_content import make_framework
 from tests.inputs import (
     database_state,
     few_examples,

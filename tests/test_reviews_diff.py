@@ -7,8 +7,7 @@ import pytest
 from escalation.diff import Change, changed_anchors, count_changes, diff_documents
 from escalation.document import build_document
 from escalation.presentation import item_anchors, readable_sections
-from tests.factories import make_framework
-from tests.review_content import fill_small_framework
+from tests.framework_content import fill_small_framework, make_framework
 
 
 @pytest.fixture

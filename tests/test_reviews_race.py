@@ -7,9 +7,10 @@ import pytest
 from django.db import connection, transaction
 
 from escalation.models import EscalationLevel, StaleEditError
-from tests.factories import make_engagement, make_framework, make_member, make_user
-from tests.review_content import fill_small_framework
-from workshops.models import IllegalReviewMoveError, ReviewAction, ReviewState, Role
+from tests.factories import make_engagement, make_member, make_user
+from tests.framework_content import fill_small_framework, make_framework
+from workshops.models import Role
+from workshops.signoff import IllegalReviewMoveError, ReviewAction, ReviewState
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -11,8 +11,8 @@ from django.db import IntegrityError, connection, transaction
 from escalation.document import build_document, document_sha256, export_text
 from escalation.models import AISystem, EscalationLevel, Framework, FrameworkVersion
 from escalation.versions import NothingToFreezeError, freeze_version
-from tests.factories import make_engagement, make_framework
-from tests.review_content import fill_small_framework
+from tests.factories import make_engagement
+from tests.framework_content import fill_small_framework, make_framework
 
 
 @pytest.fixture

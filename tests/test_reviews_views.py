@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import reverse
 
 from escalation.models import EscalationLevel, FrameworkVersion
-from tests.review_content import fill_small_framework
+from tests.framework_content import fill_small_framework
 from workshops.models import ReviewState
 
 
@@ -222,7 +222,7 @@ def test_reviewer_comments_on_an_item(client, engagement, reviewer, review):
         url("version_comment", engagement, 1), {"body": "Why 40k?", "item": "levels/fine-tuning"}
     )
     assert response.status_code == 302
-    assert review.comments.get().item == "levels/fine-tuning"
+    assert review.comments.get().anchor == "levels/fine-tuning"
 
 
 def test_observer_cannot_comment(client, engagement, observer, review):
@@ -248,7 +248,7 @@ def test_comment_on_an_unknown_item_says_so(client, engagement, reviewer, review
 
 
 def test_reply_and_resolve_a_thread(client, engagement, reviewer, facilitator, review):
-    thread = review.add_comment(reviewer, "Why 40k?", item="levels/fine-tuning")
+    thread = review.add_comment(reviewer, "Why 40k?", anchor="levels/fine-tuning")
     logged_in(client, facilitator).post(
         url("version_comment", engagement, 1), {"body": "Budget cap", "parent": thread.pk}
     )
@@ -298,12 +298,12 @@ def test_audit_trail_lists_review_actions(client, engagement, facilitator, obser
 
 
 def test_audit_trail_filters_by_item(client, engagement, facilitator, reviewer, review):
-    review.add_comment(reviewer, "About fine-tuning", item="levels/fine-tuning")
+    review.add_comment(reviewer, "About fine-tuning", anchor="levels/fine-tuning")
     review.add_comment(reviewer, "About the whole thing")
     response = logged_in(client, facilitator).get(
         url("audit", engagement), {"item": "levels/fine-tuning"}
     )
-    assert [a.item for a in response.context["page"].object_list] == ["levels/fine-tuning"]
+    assert [a.anchor for a in response.context["page"].object_list] == ["levels/fine-tuning"]
 
 
 def test_audit_trail_filters_by_person_and_verb(client, engagement, facilitator, reviewer, review):
@@ -339,7 +339,7 @@ def _grow(engagement, facilitator, approver, reviewer, rounds, start=0):
         review = engagement.freeze_version(facilitator, f"Round {number}")
         review.submit(facilitator)
         for _ in range(3):
-            thread = review.add_comment(reviewer, "Why?", item="levels/fine-tuning")
+            thread = review.add_comment(reviewer, "Why?", anchor="levels/fine-tuning")
             review.add_comment(approver, "Because", parent=thread)
             review.add_comment(reviewer, "On the whole version")
         review.approve(approver)

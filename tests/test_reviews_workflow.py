@@ -7,18 +7,16 @@ from django.utils import timezone
 
 from escalation.models import EscalationLevel
 from tests.factories import make_member, make_user
-from tests.review_content import fill_small_framework
+from tests.framework_content import fill_small_framework
 from workshops.models import (
     Activity,
     Approval,
     EngagementStatus,
-    IllegalReviewMoveError,
-    ReviewAction,
     ReviewEvent,
-    ReviewState,
     Role,
     SignoffRule,
 )
+from workshops.signoff import IllegalReviewMoveError, ReviewAction, ReviewState
 
 ROLES = ["facilitator", "approver", "reviewer", "observer"]
 STATES = list(ReviewState.values)
@@ -275,10 +273,10 @@ def test_a_failed_email_does_not_lose_the_submission(
 
 
 def test_replies_thread_under_the_first_comment(review, approver, reviewer):
-    first = review.add_comment(approver, "Why 40k?", item="levels/fine-tuning")
+    first = review.add_comment(approver, "Why 40k?", anchor="levels/fine-tuning")
     reply = review.add_comment(reviewer, "Budget cap", parent=first)
     reply_to_reply = review.add_comment(approver, "Fine", parent=reply)
-    assert (reply.parent, reply_to_reply.parent, reply_to_reply.item) == (
+    assert (reply.parent, reply_to_reply.parent, reply_to_reply.anchor) == (
         first,
         first,
         "levels/fine-tuning",
@@ -287,7 +285,7 @@ def test_replies_thread_under_the_first_comment(review, approver, reviewer):
 
 def test_a_comment_names_an_item_of_the_version(review, approver):
     with pytest.raises(ValidationError, match="v1 has no item levels/nope"):
-        review.add_comment(approver, "Hm", item="levels/nope")
+        review.add_comment(approver, "Hm", anchor="levels/nope")
 
 
 def test_a_thread_is_resolved_by_its_author_or_a_facilitator(review, approver, reviewer):

@@ -8,8 +8,9 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from escalation.checks import is_ready_for_review, run_checks, step_completion
-from escalation.defaults import fill_demo_framework, fill_large_framework
+from escalation.checks import Fix, is_ready_for_review, run_checks, step_completion
+from escalation.demo_framework import fill_demo_framework
+from escalation.large_framework import fill_large_framework
 from escalation.models import (
     AISystem,
     DriftTrigger,
@@ -19,8 +20,10 @@ from escalation.models import (
     Framework,
     Threshold,
 )
-from tests.factories import make_engagement, make_framework, make_member
+from tests.factories import make_engagement, make_member
+from tests.framework_content import make_framework
 from workshops.models import Role
+from workshops.views.steps import fix_url
 
 pytestmark = pytest.mark.django_db
 
@@ -68,7 +71,7 @@ def test_a_model_without_thresholds_is_blocking(framework):
     )
     problem = next(p for p in run_checks(framework, END) if "New bot" in p.message)
     assert (problem.step, problem.blocking) == ("thresholds", True)
-    assert problem.fix == "add=thresholds&ai_system=new"
+    assert problem.fix == Fix("thresholds", prefill=(("ai_system", "new"),))
 
 
 def test_a_threshold_for_an_output_type_the_system_does_not_produce_is_blocking(framework):
@@ -83,7 +86,7 @@ def test_a_failure_type_without_a_level_is_blocking(framework):
         recommended_level=None
     )
     problem = next(p for p in run_checks(framework, END) if "Hallucination" in p.message)
-    assert problem.blocking and problem.fix == "edit=failure-modes:hallucination"
+    assert problem.blocking and problem.fix == Fix("failure-modes", "hallucination")
 
 
 def test_a_failure_type_mapped_to_another_frameworks_level_is_blocking(framework):
@@ -216,6 +219,19 @@ def test_checks_page_lists_problems_with_a_link_to_fix_each(client, engagement, 
     html = client.get(reverse("checks", args=[engagement.slug])).content.decode()
     assert "Not ready for review" in html
     assert reverse("step", args=[engagement.slug, "systems"]) + "?add=ai-systems" in html
+
+
+def test_a_fix_links_to_the_step_with_its_form_open(client, engagement, facilitator):
+    fill_demo_framework(engagement.framework, END)
+    FailureMode.objects.filter(framework=engagement.framework).update(recommended_level=None)
+    problem = next(p for p in run_checks(engagement.framework, END) if p.fix and p.fix.item_key)
+    url = fix_url(engagement.slug, problem)
+    assert url == reverse("step", args=[engagement.slug, "failure-modes"]) + (
+        f"?edit=failure-modes:{problem.fix.item_key}"
+    )
+    client.force_login(facilitator)
+    html = client.get(url).content.decode()
+    assert f'<tr id="row-failure-modes-{problem.fix.item_key}" class="editing">' in html
 
 
 def test_checks_page_says_ready_for_the_demo(client, engagement, observer):

@@ -7,10 +7,11 @@ import datetime
 import pytest
 
 from escalation.checks import is_ready_for_review, run_checks
-from escalation.defaults import apply_method_defaults, fill_demo_framework
+from escalation.demo_framework import fill_demo_framework
 from escalation.document import build_document
+from escalation.method_defaults import apply_method_defaults
 from escalation.models import EscalationLevel, ExternalTrigger, FailureKind, FailureMode
-from tests.factories import make_framework
+from tests.framework_content import make_framework
 from workshops.demo import load_demo
 from workshops.models import Engagement
 

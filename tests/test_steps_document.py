@@ -16,7 +16,7 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from escalation.defaults import fill_demo_framework, fill_large_framework
+from escalation.demo_framework import fill_demo_framework
 from escalation.document import (
     DocumentError,
     build_document,
@@ -24,8 +24,9 @@ from escalation.document import (
     parse_document_text,
     read_document,
 )
+from escalation.large_framework import fill_large_framework
 from escalation.models import Framework
-from tests.factories import make_framework
+from tests.framework_content import make_framework
 from workshops.models import Engagement, Membership, Role
 
 pytestmark = pytest.mark.django_db
@@ -232,8 +233,16 @@ def test_framework_json_downloads_the_document(client, engagement, reviewer):
     fill_demo_framework(engagement.framework, END)
     client.force_login(reviewer)
     response = client.get(reverse("framework_json", args=[engagement.slug]))
-    assert response["Content-Disposition"] == 'attachment; filename="acme-framework.json"'
+    assert response["Content-Disposition"] == 'attachment; filename="acme-draft-framework.json"'
+    assert response["Content-Type"] == "application/json"
     assert response.content.decode() == export_text(build_document(engagement.framework))
+
+
+def test_framework_json_is_the_same_download_as_the_drafts_artifact(client, engagement, reviewer):
+    client.force_login(reviewer)
+    older = client.get(reverse("framework_json", args=[engagement.slug]))
+    artifact = client.get(reverse("document_json", args=[engagement.slug]))
+    assert (older.headers, older.content) == (artifact.headers, artifact.content)
 
 
 def test_framework_json_is_404_for_outsiders(client, engagement, outsider):

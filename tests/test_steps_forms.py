@@ -11,7 +11,7 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from escalation.defaults import fill_demo_framework
+from escalation.demo_framework import fill_demo_framework
 from escalation.forms import (
     AISystemForm,
     DriftTriggerForm,
@@ -31,7 +31,7 @@ from escalation.models import (
     FailureMode,
     Threshold,
 )
-from tests.factories import make_framework
+from tests.framework_content import make_framework
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,9 @@ import datetime
 import pytest
 from django.urls import reverse
 
-from escalation.defaults import fill_demo_framework, fill_large_framework
+from escalation.demo_framework import fill_demo_framework
 from escalation.document import item_document
+from escalation.large_framework import fill_large_framework
 from escalation.models import AISystem, EscalationLevel, FailureMode, Framework, Threshold
 from escalation.steps import STEPS
 from tests.factories import make_engagement, make_member
@@ -110,7 +111,7 @@ def test_adding_records_the_activity_with_its_values(client, engagement, facilit
     client.force_login(facilitator)
     client.post(add_url(engagement, "systems", "ai-systems"), system_data())
     activity = Activity.objects.get(engagement=engagement)
-    assert (activity.verb, activity.item) == ("created", "ai_systems/support-bot")
+    assert (activity.verb, activity.anchor) == ("created", "ai_systems/support-bot")
     assert activity.changes["name"] == {"before": None, "after": "Support bot"}
 
 
@@ -306,7 +307,9 @@ def test_review_cycle_settings_save_and_are_recorded(client, engagement, facilit
     client.post(url, data)
     framework = Framework.objects.get(pk=engagement.framework.pk)
     assert (framework.review_frequency, framework.row_version) == ("monthly", 2)
-    assert Activity.objects.get(item="framework").changes["review_frequency"]["after"] == "Monthly"
+    assert (
+        Activity.objects.get(anchor="framework").changes["review_frequency"]["after"] == "Monthly"
+    )
 
 
 def test_stale_settings_edit_is_refused(client, engagement, facilitator):

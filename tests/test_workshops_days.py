@@ -16,7 +16,7 @@ def test_day_page_shows_guidance_and_embeds_its_step_editors(client, facilitator
     client.force_login(facilitator)
     html = client.get(reverse("day", args=["acme", 1])).content.decode()
     assert "Questions the group must settle" in html
-    assert 'hx-get="/e/acme/steps/systems/?embed=1"' in html
+    assert 'data-hx-get="/e/acme/steps/systems/?embed=1"' in html
     assert '<a href="/e/acme/steps/thresholds/">' in html
 
 
@@ -36,7 +36,7 @@ def test_notes_are_saved_as_a_fragment_with_the_progress_out_of_band(client, fac
     )
     html = response.content.decode()
     assert DayNote.objects.get(day_number=3).decisions == "Five failure kinds"
-    assert 'id="plan-progress" class="wizard-progress" hx-swap-oob="true"' in html
+    assert 'id="plan-progress" class="wizard-progress" data-hx-swap-oob="true"' in html
     assert "<html" not in html
 
 

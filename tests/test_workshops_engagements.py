@@ -1,5 +1,7 @@
 """Creating engagements (from the method's defaults or a copy), their settings and status."""
 
+import datetime
+
 from django.urls import reverse
 
 from escalation.models import (
@@ -10,6 +12,7 @@ from escalation.models import (
     Threshold,
 )
 from tests.factories import make_consultant, make_engagement, make_member
+from tests.framework_content import make_framework
 from workshops.models import (
     Activity,
     Engagement,
@@ -18,6 +21,7 @@ from workshops.models import (
     Role,
 )
 
+MONDAY = datetime.date(2027, 1, 4)
 NEW = {
     "slug": "northwind-2027",
     "client_organisation": "Northwind",
@@ -208,3 +212,14 @@ def test_settings_page_fills_the_date_picker_in_iso_format(client, facilitator):
     client.force_login(facilitator)
     html = client.get(reverse("engagement_settings", args=["acme"])).content.decode()
     assert 'type="date" name="start_date" value="2026-11-02"' in html
+
+
+def test_an_engagement_opened_with_a_framework_keeps_it_as_given(db):
+    # The import's way in: the framework read from a file, no method defaults added, and no
+    # facilitator when the command line creates it.
+    framework = make_framework(name="From a file")
+    engagement = Engagement(slug="from-file", client_organisation="Northwind", start_date=MONDAY)
+    engagement.open_for(None, framework=framework)
+    assert Engagement.objects.get(slug="from-file").framework == framework
+    assert not EscalationLevel.objects.filter(framework=framework).exists()
+    assert not Membership.objects.filter(engagement=engagement).exists()

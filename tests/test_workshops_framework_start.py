@@ -1,7 +1,7 @@
 """Where a new engagement's framework comes from: the method's defaults, or last cycle's copy."""
 
 from escalation.copying import copy_framework
-from escalation.defaults import apply_method_defaults
+from escalation.method_defaults import apply_method_defaults
 from escalation.models import (
     AISystem,
     DriftMetric,
@@ -12,7 +12,7 @@ from escalation.models import (
     FailureMode,
     LevelKind,
 )
-from tests.factories import make_framework
+from tests.framework_content import make_framework
 
 
 def test_defaults_are_the_five_failure_kinds_and_six_levels_in_ladder_order(db):

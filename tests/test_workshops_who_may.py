@@ -7,8 +7,9 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from tests.artifact_content import make_framework_content, make_version
-from workshops.audit import record_activity
+from tests.factories import make_version
+from tests.framework_content import make_framework_content
+from workshops.audit import AuditVerb, record_activity
 from workshops.demo import load_demo
 from workshops.invitation_limits import PER_ENGAGEMENT_PER_DAY, PER_INVITER_PER_HOUR
 from workshops.models import Engagement, Invitation, Role
@@ -89,7 +90,7 @@ def test_an_engagement_is_stopped_after_the_daily_limit_even_for_a_new_inviter(
     client, engagement, facilitator, outsider
 ):
     for _ in range(PER_ENGAGEMENT_PER_DAY):
-        record_activity(engagement, outsider, "invited", "Invited someone as reviewer.")
+        record_activity(engagement, outsider, AuditVerb.INVITED, "Invited someone as reviewer.")
     client.force_login(facilitator)
     response = invite(client, 1)
     assert response.status_code == 429
@@ -101,7 +102,7 @@ def test_resends_count_towards_the_limit(client, engagement, facilitator, mailou
     invite(client, 0)
     invitation = Invitation.objects.get()
     for _ in range(PER_INVITER_PER_HOUR - 1):
-        record_activity(engagement, facilitator, "resent invitation", "Sent a new link.")
+        record_activity(engagement, facilitator, AuditVerb.INVITATION_RESENT, "Sent a new link.")
     token = invitation.token
     response = client.post(reverse("resend_invitation", args=["acme", invitation.pk]), follow=True)
     assert "invitations in the last hour" in response.content.decode()
@@ -113,7 +114,7 @@ def test_resends_count_towards_the_limit(client, engagement, facilitator, mailou
 
 
 @pytest.mark.parametrize(
-    "name", ["ladder_svg", "ladder_png", "register_csv", "matrix_csv", "reviews_ics"]
+    "name", ["ladder_svg", "ladder_png", "register_csv", "matrix_csv", "review_cycle_ics"]
 )
 def test_an_observer_takes_no_draft_file_away(client, engagement, observer, name):
     make_framework_content(engagement.framework)

@@ -1,28 +1,62 @@
-"""One way into the audit trail: every change of framework content and every review action."""
+"""One way into the audit trail: every change of framework content, of the engagement and its
+people, and every review action, each named by one verb."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from workshops.models import Activity, Engagement
+from django.db import models
+
+if TYPE_CHECKING:
+    from workshops.models import Activity, Engagement
+
+
+class AuditVerb(models.TextChoices):
+    """What happened. The values are stored in Activity.verb: keep them when a label changes."""
+
+    # Framework content, row by row (the step editors) and the engagement's own settings.
+    CREATED = "created", "Created"
+    UPDATED = "updated", "Updated"
+    DELETED = "deleted", "Deleted"
+    REORDERED = "moved", "Reordered"
+    IMPORTED = "imported", "Imported"
+    # The engagement and its people.
+    STATUS_CHANGED = "changed status", "Changed status"
+    NOTED = "noted", "Noted the day"
+    INVITED = "invited", "Invited"
+    INVITATION_RESENT = "resent invitation", "Resent an invitation"
+    INVITATION_CANCELLED = "cancelled invitation", "Cancelled an invitation"
+    ROLE_CHANGED = "changed role", "Changed a role"
+    MEMBER_REMOVED = "removed", "Removed a member"
+    SIGNOFF_RULE_CHANGED = "changed sign-off rule", "Changed the sign-off rule"
+    # Versions and their review.
+    VERSION_FROZEN = "version.freeze", "Froze a version"
+    REVIEW_SUBMITTED = "review.submit", "Submitted for review"
+    REVIEW_WITHDRAWN = "review.withdraw", "Withdrew from review"
+    REVIEW_APPROVED = "review.approve", "Approved"
+    REVIEW_CHANGES_REQUESTED = "review.request_changes", "Requested changes"
+    REVIEW_SIGNED_OFF = "review.sign_off", "Signed off"
+    REVIEW_SUPERSEDED = "review.supersede", "Superseded"
+    REVIEW_COMMENTED = "review.comment", "Commented"
+    REVIEW_THREAD_RESOLVED = "review.resolve", "Resolved a thread"
 
 
 def record_activity(
     engagement: Engagement,
     actor: Any,
-    verb: str,
+    verb: AuditVerb,
     summary: str,
     *,
-    item: str = "",
+    anchor: str = "",
     changes: dict[str, Any] | None = None,
 ) -> Activity:
-    """Record that `actor` did `verb`. `item` names a framework item ("levels/fine-tuning");
-    `changes` maps a field to {"before": ..., "after": ...} (JSON-ready values)."""
-    return Activity.objects.create(
-        engagement=engagement,
+    """Record that `actor` did `verb`. `anchor` names the framework item touched
+    ("levels/fine-tuning"); `changes` maps a field to {"before": ..., "after": ...} (JSON-ready
+    values)."""
+    return engagement.activities.create(
         actor=actor if getattr(actor, "is_authenticated", False) else None,
-        verb=verb,
-        item=item,
+        verb=AuditVerb(verb),
+        anchor=anchor,
         summary=summary[:300],
         changes=changes or {},
     )

@@ -10,11 +10,12 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.urls import reverse
 
-from escalation.defaults import fill_large_framework
 from escalation.diagram import diagram_sha256, ladder_dot, render_ladder
+from escalation.large_framework import fill_large_framework
 from escalation.models import DiagramRender, Framework
 from escalation.pdf import SignOff, build_pack
 from escalation.steps import STEPS
+from workshops.audit import AuditVerb
 from workshops.models import Activity, DayNote, Engagement, Membership, Role
 from workshops.packs import artifact_source, pack_context
 
@@ -57,7 +58,9 @@ def _seed_days_and_activity(engagement: Engagement, facilitator: Any) -> None:
             decisions="\n".join(f"Decision {n}" for n in range(20)),
         )
     Activity.objects.bulk_create(
-        Activity(engagement=engagement, actor=facilitator, verb="noted", summary=f"Change {n}")
+        Activity(
+            engagement=engagement, actor=facilitator, verb=AuditVerb.NOTED, summary=f"Change {n}"
+        )
         for n in range(2000)
     )
 

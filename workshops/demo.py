@@ -10,9 +10,10 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from escalation.defaults import apply_method_defaults, fill_demo_framework
+from escalation.demo_framework import fill_demo_framework
+from escalation.method_defaults import apply_method_defaults
 from escalation.models import EscalationLevel, Framework, ReviewFrequency
-from workshops.audit import record_activity
+from workshops.audit import AuditVerb, record_activity
 from workshops.models import (
     Engagement,
     EngagementStatus,
@@ -129,23 +130,23 @@ def load_demo_versions(demo: Engagement, users: dict[str, Any]) -> None:
         before = str(level.cost_ceiling) if level.cost_ceiling is not None else None
         level.cost_ceiling = (level.cost_ceiling or Decimal(40000)) + Decimal(10000)
         level.save_edited(loaded_row_version=level.row_version, update_fields=["cost_ceiling"])
-        item, field, after = f"levels/{level.key}", "cost_ceiling", str(level.cost_ceiling)
+        anchor, field, after = f"levels/{level.key}", "cost_ceiling", str(level.cost_ceiling)
     else:
         before = framework.sunset_criteria
         framework.sunset_criteria = "Retire a rule that has not fired in four review cycles."
         framework.save(update_fields=["sunset_criteria"])
-        item, field, after = "review_cycle/schedule", "sunset_criteria", framework.sunset_criteria
+        anchor, field, after = "review_cycle/schedule", "sunset_criteria", framework.sunset_criteria
     record_activity(
         demo,
         facilitator,
-        "content.edit",
-        f"Changed {field} of {item}",
-        item=item,
+        AuditVerb.UPDATED,
+        f"Changed {field} of {anchor}",
+        anchor=anchor,
         changes={field: {"before": before, "after": after}},
     )
     second = demo.freeze_version(facilitator, f"Updated {field.replace('_', ' ')} after review")
     second.submit(facilitator, notify=False)
-    thread = second.add_comment(reviewer, "Was this agreed with finance?", item=item)
+    thread = second.add_comment(reviewer, "Was this agreed with finance?", anchor=anchor)
     second.add_comment(facilitator, "Yes, in the budget call on day 8.", parent=thread)
     second.add_comment(approver, "I will approve once the ladder diagram is in the pack.")
 
@@ -156,8 +157,8 @@ def load_demo_versions(demo: Engagement, users: dict[str, Any]) -> None:
     record_activity(
         demo,
         facilitator,
-        "content.edit",
+        AuditVerb.UPDATED,
         "Changed the scheduled review frequency",
-        item="review_cycle/schedule",
+        anchor="review_cycle/schedule",
         changes={"review_frequency": {"before": before_frequency, "after": "monthly"}},
     )

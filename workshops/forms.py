@@ -22,6 +22,7 @@ from workshops.models import (
     Role,
     SignoffRule,
 )
+from workshops.people import display_name
 
 
 class DateListField(forms.Field):
@@ -219,8 +220,7 @@ class SignoffRuleForm(SafeTextForm, forms.Form):
         super().__init__(*args, **kwargs)
         # Each approver's username and the name shown for them (the view's activity summary too).
         self.approver_names = {
-            m.user.username: m.user.get_full_name() or m.user.username
-            for m in self.approver_memberships
+            m.user.username: display_name(m.user) for m in self.approver_memberships
         }
         cast(forms.MultipleChoiceField, self.fields["approvers"]).choices = list(
             self.approver_names.items()

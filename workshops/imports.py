@@ -12,8 +12,8 @@ from django.utils.text import slugify
 
 from escalation.document import DocumentError, parse_document_text, read_document
 from escalation.text import SafeTextForm
-from workshops.audit import record_activity
-from workshops.models import Engagement, Membership, Role
+from workshops.audit import AuditVerb, record_activity
+from workshops.models import Engagement
 
 
 def free_engagement_slug(wanted: str) -> str:
@@ -43,18 +43,19 @@ def import_engagement(
     """Create a framework from a parsed document (DocumentError if it is refused) and an
     engagement that owns it; `facilitator`, if given, becomes its facilitator."""
     framework = read_document(data)
-    engagement = Engagement.objects.create(
+    engagement = Engagement(
         slug=slug or free_engagement_slug(framework.name),
         client_organisation=client_organisation or framework.name,
         # The name may fill its 200 characters; the title has no more room than that.
         title=title or f"{framework.name[:189]} (imported)",
         start_date=start_date or next_monday(),
-        framework=framework,
     )
-    if facilitator is not None:
-        Membership.objects.create(engagement=engagement, user=facilitator, role=Role.FACILITATOR)
+    engagement.open_for(facilitator, framework=framework)
     record_activity(
-        engagement, facilitator, "imported", f"Started from the framework file “{framework.name}”"
+        engagement,
+        facilitator,
+        AuditVerb.IMPORTED,
+        f"Started from the framework file “{framework.name}”",
     )
     return engagement
 

@@ -10,12 +10,13 @@ from typing import Any
 
 from django.utils import timezone
 
+from workshops.audit import AuditVerb
 from workshops.models import Activity, Engagement
 
 PER_INVITER_PER_HOUR = 30
 PER_ENGAGEMENT_PER_DAY = 100
 # The audit verbs of a mail carrying an invitation link (see views/people.py).
-INVITATION_VERBS = ("invited", "resent invitation")
+INVITATION_VERBS = (AuditVerb.INVITED, AuditVerb.INVITATION_RESENT)
 
 
 def invitation_refusal(engagement: Engagement, inviter: Any) -> str:

@@ -1,5 +1,6 @@
-"""Emails to people of an engagement. Sending happens after the action has committed and never
-undoes it: a failure is logged and reported back, so the page can say who was not told."""
+"""Emails to people of an engagement: invitations and review requests. A review request is sent
+after the action has committed and never undoes it: a failure is logged and reported back, so the
+page can say who was not told."""
 
 from __future__ import annotations
 
@@ -7,24 +8,43 @@ import logging
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, send_mail
 from django.urls import reverse
 
 from escalation.text import one_line
-from workshops.models import Membership, Role
+from workshops.people import display_name
+from workshops.roles import Role
 
 if TYPE_CHECKING:
-    from workshops.models import Review
+    from workshops.models import Invitation, Review
 
 logger = logging.getLogger(__name__)
+
+
+def send_invitation(invitation: Invitation) -> None:
+    """Mail the invitation's link to the invited address."""
+    engagement = invitation.engagement
+    inviter = display_name(invitation.invited_by, absent="A facilitator")
+    send_mail(
+        # A header must be one line: stored titles may hold line breaks.
+        subject=one_line(f"Invitation: {engagement.title} ({engagement.client_organisation})"),
+        message=(
+            f"{inviter} invites you to the engagement "
+            f'"{engagement.title}" for {engagement.client_organisation} as '
+            f"{invitation.get_role_display().lower()}.\n\nAccept it here (valid until "
+            f"{invitation.expires_at:%-d %b %Y %H:%M} UTC):\n{invitation.url}\n"
+        ),
+        from_email=None,
+        recipient_list=[invitation.email],
+    )
 
 
 def send_review_request(review: Review) -> bool:
     """Ask the engagement's reviewers and approvers to review `review`; False if sending failed."""
     engagement = review.engagement
-    members = Membership.objects.filter(
-        engagement=engagement, role__in=[Role.APPROVER, Role.REVIEWER]
-    ).select_related("user")
+    members = engagement.memberships.filter(role__in=[Role.APPROVER, Role.REVIEWER]).select_related(
+        "user"
+    )
     url = settings.SITE_URL + reverse(
         "version_detail", args=[engagement.slug, review.version.number]
     )
@@ -38,7 +58,7 @@ def send_review_request(review: Review) -> bool:
                 continue
             action = "review and approve" if member.role == Role.APPROVER else "review"
             body = (
-                f"Hello {member.user.get_full_name() or member.user.get_username()},\n\n"
+                f"Hello {display_name(member.user)},\n\n"
                 f"{review.version.label} of the escalation framework for "
                 f"{engagement.client_organisation} is ready for you to {action}.\n\n"
                 f"What changed: {review.version.summary or '(no summary)'}\n\n{url}\n"

@@ -15,6 +15,7 @@ from typing import Any
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from escalation import formatting
 from escalation.document import build_document, document_sha256
 from escalation.models import FrameworkVersion
 from escalation.pdf import Decision, PackContext, SignOff
@@ -27,6 +28,7 @@ from workshops.models import (
     Review,
     Role,
 )
+from workshops.people import display_name
 
 
 @dataclass
@@ -90,11 +92,11 @@ def artifact_source(engagement: Engagement, number: int | None) -> ArtifactSourc
 
 def _local(engagement: Engagement, moment: Any) -> str:
     zone = zoneinfo.ZoneInfo(engagement.timezone)
-    return timezone.localtime(moment, zone).strftime("%-d %B %Y %H:%M %Z")
+    return formatting.moment(timezone.localtime(moment, zone))
 
 
 def _person(user: Any) -> str:
-    return (user.get_full_name() or user.username) if user else "Someone no longer here"
+    return display_name(user, absent="Someone no longer here")
 
 
 def _decisions(source: ArtifactSource) -> list[Decision]:
@@ -144,7 +146,7 @@ def _approvals(source: ArtifactSource) -> list[SignOff]:
 
 def pack_context(source: ArtifactSource) -> PackContext:
     engagement = source.engagement
-    dates = [("Engagement start", engagement.start_date.strftime("%-d %B %Y"))]
+    dates = [("Engagement start", formatting.date(engagement.start_date))]
     if source.version:
         dates.append(("Version frozen", _local(engagement, source.version.created_at)))
     if source.review and source.review.submitted_at:

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import models
+from django.urls import reverse
 
 from escalation.steps import STEPS_BY_KEY, Step
 
@@ -365,8 +366,5 @@ def current_day_number(plan: list[PlannedDay], today: datetime.date) -> int | No
 
 
 def step_url(slug: str, step_key: str) -> str:
-    """The step editor's address (`escalation` serves it as the URL named `step`).
-
-    Built as a string so the day pages do not depend on that route being installed yet.
-    """
-    return f"/e/{slug}/steps/{step_key}/"
+    """The step editor's address, for the day pages that link to or embed it."""
+    return reverse("step", args=[slug, step_key])

@@ -3,7 +3,17 @@ from collections.abc import Callable
 from django.http import HttpResponse
 from django.urls import path
 
-from workshops.views import days, engagements, people, reviews
+from workshops.views import (
+    artifacts,
+    audit,
+    checks,
+    days,
+    engagements,
+    people,
+    reviews,
+    steps,
+    transfer,
+)
 
 urlpatterns = [
     path("", engagements.home, name="home"),
@@ -67,10 +77,36 @@ urlpatterns = [
         reviews.comment_resolve,
         name="comment_resolve",
     ),
-    path("e/<slug:slug>/audit/", reviews.audit_trail, name="audit"),
+    path("e/<slug:slug>/audit/", audit.audit_trail, name="audit"),
 ]
 
-from workshops.views import artifacts  # noqa: E402  (kept apart: other areas add their imports above)
+# The step editors, the consistency checks, and starting an engagement from a framework file.
+urlpatterns += [
+    path("import/", transfer.import_framework, name="import_framework"),
+    path("e/<slug:slug>/steps/<str:step_key>/", steps.step, name="step"),
+    path("e/<slug:slug>/steps/<str:step_key>/settings/", steps.step_settings, name="step_settings"),
+    path(
+        "e/<slug:slug>/steps/<str:step_key>/<str:collection>/add/",
+        steps.step_item_add,
+        name="step_item_add",
+    ),
+    path(
+        "e/<slug:slug>/steps/<str:step_key>/<str:collection>/<slug:item_key>/edit/",
+        steps.step_item_edit,
+        name="step_item_edit",
+    ),
+    path(
+        "e/<slug:slug>/steps/<str:step_key>/<str:collection>/<slug:item_key>/delete/",
+        steps.step_item_delete,
+        name="step_item_delete",
+    ),
+    path(
+        "e/<slug:slug>/steps/<str:step_key>/<str:collection>/<slug:item_key>/move/",
+        steps.step_item_move,
+        name="step_item_move",
+    ),
+    path("e/<slug:slug>/checks/", checks.checks, name="checks"),
+]
 
 # The artifacts, for the working draft (e/<slug>/artifacts/...) and for each frozen version
 # (e/<slug>/versions/<number>/artifacts/...): the same views, `number` absent for the draft.
@@ -80,7 +116,7 @@ _ARTIFACT_ROUTES: list[tuple[str, Callable[..., HttpResponse], str, dict[str, st
     ("ladder.png", artifacts.ladder_download, "ladder_png", {"format": "png"}),
     ("threshold-register.csv", artifacts.register_csv, "register_csv", {}),
     ("failure-mode-matrix.csv", artifacts.matrix_csv, "matrix_csv", {}),
-    ("reviews.ics", artifacts.reviews_ics, "reviews_ics", {}),
+    ("reviews.ics", artifacts.review_cycle_ics, "review_cycle_ics", {}),
     ("framework.json", artifacts.framework_json, "document_json", {}),
     ("pack/", artifacts.pack_page, "pack", {}),
     ("pack/generate", artifacts.generate_pack, "pack_generate", {}),
@@ -101,4 +137,9 @@ urlpatterns.append(
         artifacts.pack_download,
         name="pack_download",
     )
+)
+# The draft's framework document under its older address: the same download as
+# artifacts/framework.json (document_json), the one the README documents.
+urlpatterns.append(
+    path("e/<slug:slug>/framework.json", artifacts.framework_json, name="framework_json")
 )

@@ -31,7 +31,7 @@ LINK_NAMES = [
     "ladder_png",
     "register_csv",
     "matrix_csv",
-    "reviews_ics",
+    "review_cycle_ics",
     "document_json",
     "pack",
     "pack_generate",
@@ -77,10 +77,7 @@ def artifacts_page(request: HttpRequest, slug: str, number: int | None = None) -
             "engagement": engagement,
             "source": source,
             "links": artifact_links(slug, number),
-            "register": artifacts.threshold_register(document),
-            "ladder": artifacts.ladder(document),
-            "matrix": artifacts.response_matrix(document),
-            "protocol": artifacts.review_protocol(document),
+            **artifacts.sections(document),
             "ladder_svg": _ladder_or_why_not(document),
             "ladder_title": ladder_title(document),
             "may_export": engagement.membership.can(source.export_capability),
@@ -134,10 +131,10 @@ def matrix_csv(request: HttpRequest, slug: str, number: int | None = None) -> Ht
 
 
 @require_GET
-def reviews_ics(request: HttpRequest, slug: str, number: int | None = None) -> HttpResponse:
+def review_cycle_ics(request: HttpRequest, slug: str, number: int | None = None) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug, Capability.VIEW)
     source = _exportable_source(engagement, number)
-    calendar = artifacts.review_calendar(
+    calendar = artifacts.review_cycle_calendar(
         source.document,
         title=f"{engagement.client_organisation} escalation framework reviews",
         uid_prefix=f"{engagement.public_id}-{source.file_stem}",

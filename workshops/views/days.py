@@ -3,7 +3,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from config.middleware import SignedInRequest
-from workshops.audit import record_activity
+from workshops.audit import AuditVerb, record_activity
 from workshops.forms import DayNoteForm
 from workshops.models import (
     Capability,
@@ -62,7 +62,7 @@ def day_notes(request: SignedInRequest, slug: str, number: int) -> HttpResponse:
         record_activity(
             engagement,
             request.user,
-            "noted",
+            AuditVerb.NOTED,
             f"Updated the notes of day {number}.",
             changes=changes,
         )

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from config.middleware import SignedInRequest
 from escalation.steps import STEPS
-from workshops.audit import record_activity
+from workshops.audit import AuditVerb, record_activity
 from workshops.forms import EngagementSettingsForm, NewEngagementForm, StatusForm
 from workshops.models import (
     OPEN_ENGAGEMENT,
@@ -72,7 +72,9 @@ def new_engagement(request: HttpRequest) -> HttpResponse:
         source = form.cleaned_data["copy_from"]
         engagement.open_for(request.user, copy_from=source)
         origin = f"copied from {source.slug}" if source else "from the method's defaults"
-        record_activity(engagement, request.user, "created", f"Created the engagement ({origin}).")
+        record_activity(
+            engagement, request.user, AuditVerb.CREATED, f"Created the engagement ({origin})."
+        )
         messages.success(request, f"{engagement.title} is ready. You are its facilitator.")
         return redirect("dashboard", engagement.slug)
     status = 422 if form.is_bound else 200
@@ -115,7 +117,7 @@ def engagement_settings(request: HttpRequest, slug: str) -> HttpResponse:
         }
         form.save()
         record_activity(
-            engagement, request.user, "updated", "Changed the settings.", changes=changes
+            engagement, request.user, AuditVerb.UPDATED, "Changed the settings.", changes=changes
         )
         messages.success(request, "Settings saved.")
         return redirect("dashboard", engagement.slug)
@@ -142,7 +144,7 @@ def engagement_status(request: HttpRequest, slug: str) -> HttpResponse:
     record_activity(
         engagement,
         request.user,
-        "moved",
+        AuditVerb.STATUS_CHANGED,
         f"Moved the engagement from {before.lower()} to {after.lower()}.",
         changes={"status": {"before": before, "after": after}},
     )

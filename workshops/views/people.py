@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.middleware import SignedInRequest
-from workshops.audit import record_activity
+from workshops.audit import AuditVerb, record_activity
 from workshops.forms import InvitationForm, InvitedUserForm, RoleForm, SignoffRuleForm
 from workshops.invitation_limits import invitation_refusal
 from workshops.models import (
@@ -21,6 +21,7 @@ from workshops.models import (
     SignoffRule,
     get_engagement_for,
 )
+from workshops.notifications import send_invitation
 
 
 @require_GET
@@ -65,11 +66,11 @@ def invite(request: SignedInRequest, slug: str) -> HttpResponse:
     invitation = Invitation.objects.create(
         engagement=engagement, invited_by=request.user, **form.cleaned_data
     )
-    invitation.send()
+    send_invitation(invitation)
     record_activity(
         engagement,
         request.user,
-        "invited",
+        AuditVerb.INVITED,
         f"Invited {invitation.email} as {invitation.get_role_display().lower()}.",
     )
     messages.success(request, f"Invitation sent to {invitation.email} (valid for 7 days).")
@@ -93,7 +94,7 @@ def change_role(request: HttpRequest, slug: str, username: str) -> HttpResponse:
     after = membership.get_role_display()
     summary = f"Changed {membership.user}'s role from {before.lower()} to {after.lower()}."
     changes = {"role": {"before": before, "after": after}}
-    record_activity(engagement, request.user, "changed role", summary, changes=changes)
+    record_activity(engagement, request.user, AuditVerb.ROLE_CHANGED, summary, changes=changes)
     messages.success(request, summary)
     return redirect("people", engagement.slug)
 
@@ -108,7 +109,7 @@ def remove_member(request: HttpRequest, slug: str, username: str) -> HttpRespons
         messages.error(request, " ".join(error.messages))
         return redirect("people", engagement.slug)
     summary = f"Removed {membership.user} ({membership.get_role_display().lower()})."
-    record_activity(engagement, request.user, "removed", summary)
+    record_activity(engagement, request.user, AuditVerb.MEMBER_REMOVED, summary)
     messages.success(request, summary)
     if membership.user_id == request.user.pk:
         return redirect("home")
@@ -131,7 +132,7 @@ def cancel_invitation(request: HttpRequest, slug: str, invitation_id: int) -> Ht
         messages.error(request, " ".join(error.messages))
         return redirect("people", engagement.slug)
     summary = f"Cancelled the invitation of {invitation.email}."
-    record_activity(engagement, request.user, "cancelled invitation", summary)
+    record_activity(engagement, request.user, AuditVerb.INVITATION_CANCELLED, summary)
     messages.success(request, f"{summary} Its link no longer works.")
     return redirect("people", engagement.slug)
 
@@ -148,9 +149,9 @@ def resend_invitation(request: HttpRequest, slug: str, invitation_id: int) -> Ht
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("people", engagement.slug)
-    invitation.send()
+    send_invitation(invitation)
     summary = f"Sent {invitation.email} a new invitation link."
-    record_activity(engagement, request.user, "resent invitation", summary)
+    record_activity(engagement, request.user, AuditVerb.INVITATION_RESENT, summary)
     messages.success(request, f"{summary} The previous link no longer works (valid for 7 days).")
     return redirect("people", engagement.slug)
 
@@ -169,7 +170,9 @@ def signoff_rule(request: HttpRequest, slug: str) -> HttpResponse:
     if before != after:
         changes = {"sign-off rule": {"before": before, "after": after}}
         summary = f"Changed the sign-off rule: {after}."
-        record_activity(engagement, request.user, "changed sign-off rule", summary, changes=changes)
+        record_activity(
+            engagement, request.user, AuditVerb.SIGNOFF_RULE_CHANGED, summary, changes=changes
+        )
     messages.success(request, f"Sign-off rule saved: {after}.")
     return redirect("people", engagement.slug)
 

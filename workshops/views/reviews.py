@@ -1,4 +1,4 @@
-"""Versions of the framework, their review and sign-off, and the audit trail.
+"""Versions of the framework, their review and sign-off.
 
 Version pages render from the frozen snapshot (`version.document`), never from today's tables;
 only the compare page reads the working draft, and only when asked to (`b=draft`).
@@ -13,7 +13,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -27,13 +26,10 @@ from escalation.models import FrameworkVersion
 from escalation.presentation import ReadableItem, item_anchors, readable_sections
 from escalation.versions import NothingToFreezeError
 from workshops.models import (
-    MOVES,
-    Activity,
     Approval,
     Capability,
     Comment,
     Engagement,
-    IllegalReviewMoveError,
     Membership,
     Review,
     get_engagement_for,
@@ -47,6 +43,7 @@ from workshops.review_forms import (
     RequestChangesForm,
     WithdrawForm,
 )
+from workshops.signoff import MOVES, IllegalReviewMoveError
 
 # Versions
 
@@ -190,7 +187,7 @@ def version_comment(request: SignedInRequest, slug: str, number: int) -> HttpRes
             form.add_error(None, getattr(refused, "messages", [str(refused)]))
         else:
             if request.htmx:
-                return _discussion(request, engagement, review, comment.item)
+                return _discussion(request, engagement, review, comment.anchor)
             url = reverse("version_detail", args=[slug, number])
             return redirect(f"{url}#comment-{comment.pk}")
     if request.htmx:
@@ -266,7 +263,7 @@ def _discussion(
         "engagement": engagement,
         "version": review.version,
         "may": {action: review.may(membership, action) for action in MOVES},
-        "entry": ItemOnPage(item, False, _threads_by_item(review).get(anchor, []), form),
+        "entry": ItemOnPage(item, False, _threads_by_anchor(review).get(anchor, []), form),
     }
     status = 422 if form is not None else 200
     return render(request, "workshops/versions/detail.html#discussion", context, status=status)
@@ -282,7 +279,7 @@ def _detail(
     baseline = review.baseline()
     changes = diff_documents(baseline.version.document, document) if baseline else []
     changed = changed_anchors(baseline.version.document, document) if baseline else set()
-    threads = _threads_by_item(review)
+    threads = _threads_by_anchor(review)
     failed_anchor = comment_form.data.get("item", "") if comment_form is not None else None
     sections = [
         (
@@ -326,8 +323,8 @@ def _detail(
     }
 
 
-def _threads_by_item(review: Review) -> dict[str, list[Comment]]:
-    """First comments grouped by item, each with `.thread_replies` in order (one query)."""
+def _threads_by_anchor(review: Review) -> dict[str, list[Comment]]:
+    """First comments grouped by the anchor of their item, each with `.thread_replies` in order (one query)."""
     comments = list(review.comments.select_related("author", "resolved_by"))
     replies: dict[int, list[Comment]] = defaultdict(list)
     for comment in comments:
@@ -337,7 +334,7 @@ def _threads_by_item(review: Review) -> dict[str, list[Comment]]:
     for comment in comments:
         if comment.parent_id is None:
             comment.thread_replies = replies.get(comment.pk, [])  # type: ignore[attr-defined]
-            threads[comment.item].append(comment)
+            threads[comment.anchor].append(comment)
     return threads
 
 
@@ -378,43 +375,3 @@ def _document(engagement: Engagement, side: str) -> dict[str, Any]:
 
 def _side_label(side: str) -> str:
     return "Working draft" if side == DRAFT else f"v{side}"
-
-
-# The audit trail
-
-AUDIT_PAGE_SIZE = 50
-
-
-@require_GET
-def audit_trail(request: HttpRequest, slug: str) -> HttpResponse:
-    engagement = get_engagement_for(request.user, slug)
-    item, person, verb = (request.GET.get(k, "").strip() for k in ("item", "person", "verb"))
-    activities = Activity.objects.filter(engagement=engagement).select_related("actor")
-    if item:
-        activities = activities.filter(Q(item=item) | Q(item__startswith=f"{item}/"))
-    if person:
-        activities = activities.filter(actor__username=person)
-    if verb:
-        activities = activities.filter(verb=verb)
-    page = Paginator(activities, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
-    # Filter choices: who is in the engagement, and which verbs and items occur (three queries).
-    context = {
-        "engagement": engagement,
-        "page": page,
-        "filters": {"item": item, "person": person, "verb": verb},
-        "people": engagement.memberships.select_related("user").order_by("user__username"),
-        "verbs": _distinct(engagement, "verb"),
-        "items": _distinct(engagement, "item"),
-    }
-    return render(request, "workshops/audit.html", context)
-
-
-def _distinct(engagement: Engagement, column: str) -> list[str]:
-    values = (
-        Activity.objects.filter(engagement=engagement)
-        .exclude(**{column: ""})
-        .order_by(column)
-        .values_list(column, flat=True)
-        .distinct()
-    )
-    return list(values)

@@ -1,0 +1,265 @@
+"""The demo client's framework (Northwind Insurance): realistic content for `load_demo` and for
+tests that need a complete, plausible framework."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.db import transaction
+
+from escalation.method_defaults import apply_method_defaults
+from escalation.models import (
+    AISystem,
+    ApprovalRule,
+    DriftMetric,
+    DriftTrigger,
+    EscalationLevel,
+    FailureKind,
+    FailureMode,
+    Framework,
+    LatencyPercentile,
+    LevelKind,
+    Severity,
+    Threshold,
+)
+
+# The demo client's governance: owner, role, rule, group, ceiling (EUR), cost delta, days.
+DEMO_GOVERNANCE: dict[str, tuple[str, str, str, str, int, int, int]] = {
+    LevelKind.PROMPT_OPTIMIZATION: (
+        "Priya Natarajan",
+        "AI product owner",
+        ApprovalRule.SINGLE,
+        "",
+        5_000,
+        2_000,
+        5,
+    ),
+    LevelKind.RETRIEVAL_AUGMENTATION: (
+        "Priya Natarajan",
+        "AI product owner",
+        ApprovalRule.SINGLE,
+        "",
+        25_000,
+        15_000,
+        15,
+    ),
+    LevelKind.FEW_SHOT_ENRICHMENT: (
+        "Tomás Lindqvist",
+        "Head of data science",
+        ApprovalRule.SINGLE,
+        "",
+        40_000,
+        20_000,
+        15,
+    ),
+    LevelKind.FINE_TUNING: (
+        "Tomás Lindqvist",
+        "Head of data science",
+        ApprovalRule.ALL_OF_GROUP,
+        "Head of data science, Chief risk officer",
+        120_000,
+        80_000,
+        45,
+    ),
+    LevelKind.HYBRID_ROUTING: (
+        "Helen Okoro",
+        "Chief technology officer",
+        ApprovalRule.ALL_OF_GROUP,
+        "CTO, Chief risk officer",
+        200_000,
+        110_000,
+        60,
+    ),
+    LevelKind.MODEL_REPLACEMENT: (
+        "Helen Okoro",
+        "Chief technology officer",
+        ApprovalRule.ALL_OF_GROUP,
+        "AI steering committee (CTO, CRO, COO)",
+        500_000,
+        350_000,
+        120,
+    ),
+}
+
+
+# The demo client's three systems: support assistant, document extraction, claims triage.
+type DemoSystems = tuple[AISystem, AISystem, AISystem]
+
+
+@transaction.atomic  # the demo is skipped once it has content, so it must not be left half-filled
+def fill_demo_framework(framework: Framework, engagement_end: datetime.date) -> bool:
+    """Northwind Insurance's framework: three AI systems with thresholds, the five failure types,
+    the six levels with owners and ceilings, and a review protocol. Only fills an empty framework
+    (returns False otherwise), so loading the demo twice changes nothing."""
+    if AISystem.objects.filter(framework=framework).exists():
+        return False
+    apply_method_defaults(framework)
+    systems = _create_systems(framework)
+    thresholds = _create_thresholds(framework, systems)
+    _govern_levels(framework, thresholds)
+    _describe_failure_modes(framework)
+    _create_drift_triggers(framework, systems)
+    _schedule_review_cycle(framework, engagement_end)
+    return True
+
+
+def _create_systems(framework: Framework) -> DemoSystems:
+    """The support assistant, the extraction pipeline and the triage classifier, in that order."""
+    support = AISystem.objects.create(
+        framework=framework,
+        key="support-assistant",
+        position=0,
+        name="Customer-support assistant",
+        vendor="OpenAI",
+        model_name="gpt-4o",
+        model_version="2024-08-06",
+        workflow="Answers policyholders' questions in the web chat and drafts agent replies.",
+        business_owner="Maria Schultz, Head of customer service",
+        output_types=["chat answer", "summary"],
+    )
+    extraction = AISystem.objects.create(
+        framework=framework,
+        key="document-extraction",
+        position=1,
+        name="Document-extraction pipeline",
+        vendor="Anthropic",
+        model_name="claude-sonnet",
+        model_version="4.5",
+        workflow="Reads claim forms, invoices and medical reports into structured claim data.",
+        business_owner="Jonas Berg, Claims operations lead",
+        output_types=["extraction", "summary"],
+    )
+    triage = AISystem.objects.create(
+        framework=framework,
+        key="claims-triage",
+        position=2,
+        name="Claims-triage classifier",
+        vendor="In-house",
+        model_name="triage-xgb-llm-hybrid",
+        model_version="3.2",
+        workflow="Routes new claims to fast-track, standard or specialist handling.",
+        business_owner="Aisha Rahman, Claims director",
+        output_types=["classification"],
+    )
+    return support, extraction, triage
+
+
+def _create_thresholds(
+    framework: Framework, systems: DemoSystems
+) -> dict[tuple[str, str], Threshold]:
+    support, extraction, triage = systems
+    rows = [
+        # system, output type, metric, floor, error %, pct, ms, rpm, confidence, data source
+        (support, "chat answer", "answer groundedness", "85", "4", "p95", 3_500, 120, "0.70"),
+        (support, "summary", "summary faithfulness", "90", "3", "p95", 6_000, 30, "0.75"),
+        (extraction, "extraction", "field-level F1", "95", "2", "p99", 20_000, 40, "0.85"),
+        (extraction, "summary", "summary faithfulness", "90", "3", "p95", 8_000, 20, "0.75"),
+        (triage, "classification", "macro F1", "88", "5", "p99", 800, 300, "0.80"),
+    ]
+    thresholds: dict[tuple[str, str], Threshold] = {}
+    for position, (system, output, metric, floor, error, pct, ms, rpm, conf) in enumerate(rows):
+        thresholds[(system.key, output)] = Threshold.objects.create(
+            framework=framework,
+            key=Threshold.free_key(framework, f"{system.key}-{output}"),
+            position=position,
+            ai_system=system,
+            output_type=output,
+            quality_metric=metric,
+            quality_floor=Decimal(floor),
+            error_rate_ceiling_pct=Decimal(error),
+            latency_percentile=LatencyPercentile(pct),
+            latency_limit_ms=ms,
+            throughput_floor_rpm=rpm,
+            confidence_minimum=Decimal(conf),
+            measurement_window_hours=24,
+            data_source="Weekly labelled sample of 400 cases; production telemetry",
+            trigger_breaches=3,
+            trigger_windows=5,
+        )
+    return thresholds
+
+
+def _govern_levels(framework: Framework, thresholds: dict[tuple[str, str], Threshold]) -> None:
+    levels = {level.kind: level for level in EscalationLevel.objects.filter(framework=framework)}
+    triggers = {
+        LevelKind.PROMPT_OPTIMIZATION: [("support-assistant", "chat answer")],
+        LevelKind.RETRIEVAL_AUGMENTATION: [
+            ("support-assistant", "chat answer"),
+            ("support-assistant", "summary"),
+        ],
+        LevelKind.FEW_SHOT_ENRICHMENT: [("claims-triage", "classification")],
+        LevelKind.FINE_TUNING: [("document-extraction", "extraction")],
+        LevelKind.HYBRID_ROUTING: [("claims-triage", "classification")],
+        LevelKind.MODEL_REPLACEMENT: [("document-extraction", "extraction")],
+    }
+    for kind, level in levels.items():
+        owner, role, rule, group, ceiling, delta, days = DEMO_GOVERNANCE[kind]
+        level.trigger = (
+            "A threshold breached by the trigger rule, or a failure type that maps here, "
+            "with the levels below tried or skipped."
+        )
+        level.exit_criteria = "Every threshold of the system met for 4 consecutive windows."
+        level.approval_owner_name, level.approval_owner_role = owner, role
+        level.approval_rule, level.approval_group = rule, group
+        level.cost_ceiling, level.currency = Decimal(ceiling), "EUR"
+        level.estimated_cost_delta, level.timeline_delta_days = Decimal(delta), days
+        level.save()
+        level.trigger_thresholds.set([thresholds[pair] for pair in triggers[LevelKind(kind)]])
+
+
+def _describe_failure_modes(framework: Framework) -> None:
+    owners = {
+        FailureKind.FACTUAL_ERROR: ("Claims knowledge team", Severity.HIGH),
+        FailureKind.HALLUCINATION: ("AI platform team", Severity.CRITICAL),
+        FailureKind.FORMAT_VIOLATION: ("AI platform team", Severity.MEDIUM),
+        FailureKind.DOMAIN_MISAPPLICATION: ("Claims knowledge team", Severity.HIGH),
+        FailureKind.CONFIDENCE_MISCALIBRATION: ("Data science team", Severity.MEDIUM),
+    }
+    for failure in FailureMode.objects.filter(framework=framework):
+        owner, severity = owners[FailureKind(failure.kind)]
+        failure.resolution_owner, failure.severity = owner, severity
+        failure.example = {
+            FailureKind.FACTUAL_ERROR: "Tells a customer their policy covers flood damage; it does not.",
+            FailureKind.HALLUCINATION: "Extracts an invoice number that appears nowhere in the scan.",
+            FailureKind.FORMAT_VIOLATION: "Returns the claim amount as text instead of a number.",
+            FailureKind.DOMAIN_MISAPPLICATION: "Applies car-insurance excess rules to a home claim.",
+            FailureKind.CONFIDENCE_MISCALIBRATION: "Fast-tracks claims at 0.95 confidence that are right 70 % of the time.",
+        }[FailureKind(failure.kind)]
+        failure.immediate_mitigation = "Route affected cases to human review; notify the owner."
+        failure.long_term_fix = "Fix at the recommended level; add the cases to the test set."
+        failure.save()
+
+
+def _create_drift_triggers(framework: Framework, systems: DemoSystems) -> None:
+    support, extraction, triage = systems
+    for position, (watched_system, metric, change, days) in enumerate(
+        [
+            (support, DriftMetric.QUALITY, "groundedness drops by more than 5 points", 7),
+            (extraction, DriftMetric.ERROR_RATE, "rises above 1.5 % for a week", 7),
+            (triage, DriftMetric.CONFIDENCE, "mean confidence shifts by more than 0.1", 14),
+            (None, DriftMetric.LATENCY, "p95 doubles against the previous month", 30),
+        ]
+    ):
+        DriftTrigger.objects.create(
+            framework=framework,
+            key=DriftTrigger.free_key(
+                framework, f"{metric}-{watched_system.key if watched_system else 'all'}"
+            ),
+            position=position,
+            ai_system=watched_system,
+            metric=metric,
+            change=change,
+            window_days=days,
+        )
+
+
+def _schedule_review_cycle(framework: Framework, engagement_end: datetime.date) -> None:
+    framework.review_frequency = "quarterly"
+    framework.first_review_date = engagement_end + datetime.timedelta(days=90)
+    framework.sunset_criteria = (
+        "An escalation is rolled back when its system has met every threshold for two review "
+        "cycles at the level below, or when its running cost exceeds the level's ceiling; it is "
+        "retired when the system it serves is decommissioned."
+    )
+    framework.save()

@@ -1,0 +1,284 @@
+"""The step editors' framework side: which rows each step edits, the columns its tables show and
+the query that loads them. Plain data; the pages that serve the editors live in
+workshops/views/steps.py."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+
+from escalation import formatting
+from escalation.forms import (
+    AISystemForm,
+    DriftTriggerForm,
+    ExternalTriggerForm,
+    FailureModeForm,
+    FrameworkSettingsForm,
+    GovernanceLevelForm,
+    ItemForm,
+    LadderLevelForm,
+    ReviewCycleForm,
+    ScopeCreepRuleForm,
+    ThresholdForm,
+)
+from escalation.models import (
+    AISystem,
+    DriftTrigger,
+    EscalationLevel,
+    ExternalTrigger,
+    FailureMode,
+    Framework,
+    Threshold,
+    field_label,
+)
+
+NOT_SET = formatting.EMPTY
+
+
+@dataclass(frozen=True)
+class Column:
+    heading: str
+    value: Callable[[Any], Any]
+    numeric: bool = False
+
+
+@dataclass(frozen=True)
+class Collection:
+    """One kind of row a step edits, and how its table shows it."""
+
+    name: str  # URL segment
+    document_name: str  # the framework document's collection (and the audit item prefix)
+    title: str
+    singular: str
+    form_class: type[ItemForm]
+    columns: list[Column]
+    rows: Callable[[Framework], QuerySet[Any]]
+    can_add: bool = True
+    can_delete: bool = True
+    can_move: bool = True
+    hint: str = ""
+    delete_warning: str = ""  # what else goes or changes when a row is deleted
+
+
+@dataclass(frozen=True)
+class StepEditor:
+    collections: list[Collection]
+    settings_form: type[FrameworkSettingsForm] | None = None
+    settings_title: str = ""
+
+
+def _thresholds_text(level: EscalationLevel) -> str:
+    return ", ".join(str(threshold) for threshold in level.trigger_thresholds.all()) or NOT_SET
+
+
+AI_SYSTEMS = Collection(
+    "ai-systems",
+    "ai_systems",
+    "AI systems in scope",
+    "AI system",
+    AISystemForm,
+    [
+        Column(field_label(AISystem, "name"), lambda s: s.name),
+        Column("Vendor and model", lambda s: " ".join(filter(None, [s.vendor, s.model_name]))),
+        Column(field_label(AISystem, "model_version"), lambda s: s.model_version or NOT_SET),
+        Column(field_label(AISystem, "workflow"), lambda s: s.workflow),
+        Column(field_label(AISystem, "business_owner"), lambda s: s.business_owner or NOT_SET),
+        Column(
+            field_label(AISystem, "output_types"), lambda s: ", ".join(s.output_types) or NOT_SET
+        ),
+    ],
+    lambda framework: AISystem.objects.filter(framework=framework),
+    delete_warning="Its thresholds and drift triggers are deleted with it.",
+)
+THRESHOLDS = Collection(
+    "thresholds",
+    "thresholds",
+    "Performance thresholds",
+    "threshold",
+    ThresholdForm,
+    [
+        Column(field_label(Threshold, "output_type"), lambda t: t.output_type or "All outputs"),
+        Column(
+            field_label(Threshold, "quality_floor"),
+            lambda t: f"{t.quality_metric} ≥ {formatting.number(t.quality_floor)}",
+        ),
+        Column(
+            field_label(Threshold, "error_rate_ceiling_pct"),
+            lambda t: formatting.percent(t.error_rate_ceiling_pct),
+            True,
+        ),
+        Column(
+            field_label(Threshold, "latency_limit_ms"),
+            lambda t: f"{t.latency_percentile} {formatting.milliseconds(t.latency_limit_ms)}",
+            True,
+        ),
+        Column(
+            field_label(Threshold, "throughput_floor_rpm"),
+            lambda t: formatting.per_minute(t.throughput_floor_rpm),
+            True,
+        ),
+        Column(
+            field_label(Threshold, "confidence_minimum"),
+            lambda t: formatting.number(t.confidence_minimum),
+            numeric=True,
+        ),
+        Column("Trigger rule", lambda t: t.trigger_rule),
+        Column(field_label(Threshold, "data_source"), lambda t: t.data_source or NOT_SET),
+    ],
+    lambda framework: (
+        Threshold.objects.filter(framework=framework)
+        .select_related("ai_system")
+        .order_by("ai_system__position", "ai_system__key", "output_type", "key")
+    ),
+    can_move=False,
+)
+FAILURE_MODES = Collection(
+    "failure-modes",
+    "failure_modes",
+    "Failure-mode taxonomy",
+    "failure type",
+    FailureModeForm,
+    [
+        Column(field_label(FailureMode, "name"), lambda f: f.name),
+        Column(field_label(FailureMode, "severity"), lambda f: f.get_severity_display()),
+        Column(
+            field_label(FailureMode, "detection_signal"), lambda f: f.detection_signal or NOT_SET
+        ),
+        Column(
+            field_label(FailureMode, "recommended_level"), lambda f: f.recommended_level or NOT_SET
+        ),
+        Column(
+            field_label(FailureMode, "immediate_mitigation"),
+            lambda f: f.immediate_mitigation or NOT_SET,
+        ),
+        Column(field_label(FailureMode, "long_term_fix"), lambda f: f.long_term_fix or NOT_SET),
+        Column(
+            field_label(FailureMode, "resolution_owner"), lambda f: f.resolution_owner or NOT_SET
+        ),
+    ],
+    lambda framework: FailureMode.objects.filter(framework=framework).select_related(
+        "recommended_level"
+    ),
+)
+
+
+def _levels(framework: Framework) -> QuerySet[EscalationLevel]:
+    return EscalationLevel.objects.filter(framework=framework).prefetch_related(
+        Prefetch("trigger_thresholds", Threshold.objects.select_related("ai_system")),
+        "failure_modes",
+    )
+
+
+LADDER = Collection(
+    "levels",
+    "levels",
+    "Escalation ladder (bottom rung first)",
+    "level",
+    LadderLevelForm,
+    [
+        Column(field_label(EscalationLevel, "name"), lambda lv: lv.name),
+        Column(field_label(EscalationLevel, "trigger"), lambda lv: lv.trigger or NOT_SET),
+        Column(field_label(EscalationLevel, "trigger_thresholds"), _thresholds_text),
+        Column(
+            "Failure types leading here",
+            lambda lv: ", ".join(f.name for f in lv.failure_modes.all()) or NOT_SET,
+        ),
+        Column(
+            field_label(EscalationLevel, "entry_criteria"), lambda lv: lv.entry_criteria or NOT_SET
+        ),
+        Column(
+            field_label(EscalationLevel, "exit_criteria"), lambda lv: lv.exit_criteria or NOT_SET
+        ),
+        Column(
+            field_label(EscalationLevel, "rollback_rule"), lambda lv: lv.rollback_rule or NOT_SET
+        ),
+    ],
+    _levels,
+    delete_warning="Failure types that recommend it will map to no level.",
+)
+GOVERNANCE = Collection(
+    "levels",
+    "levels",
+    "Approval and cost per level",
+    "level",
+    GovernanceLevelForm,
+    [
+        Column(field_label(EscalationLevel, "name"), lambda lv: lv.name),
+        Column(
+            "Approval owner",
+            lambda lv: formatting.approval_owner(lv.approval_owner_name, lv.approval_owner_role),
+        ),
+        Column(
+            field_label(EscalationLevel, "approval_rule"),
+            lambda lv: (
+                lv.get_approval_rule_display()
+                + (f": {lv.approval_group}" if lv.approval_group else "")
+            ),
+        ),
+        Column(
+            field_label(EscalationLevel, "cost_ceiling"),
+            lambda lv: formatting.money(lv.cost_ceiling, lv.currency),
+            numeric=True,
+        ),
+        Column(
+            field_label(EscalationLevel, "estimated_cost_delta"),
+            lambda lv: formatting.money(lv.estimated_cost_delta, lv.currency),
+            numeric=True,
+        ),
+        Column(
+            field_label(EscalationLevel, "timeline_delta_days"),
+            lambda lv: formatting.days(lv.timeline_delta_days, signed=True),
+            numeric=True,
+        ),
+    ],
+    lambda framework: EscalationLevel.objects.filter(framework=framework),
+    can_add=False,
+    can_delete=False,
+    can_move=False,
+    hint="Levels are added, removed and reordered on the escalation ladder step.",
+)
+DRIFT_TRIGGERS = Collection(
+    "drift-triggers",
+    "drift_triggers",
+    "Drift and alert triggers",
+    "drift trigger",
+    DriftTriggerForm,
+    [
+        Column(field_label(DriftTrigger, "ai_system"), lambda d: d.ai_system or "Every AI system"),
+        Column(field_label(DriftTrigger, "metric"), lambda d: d.get_metric_display()),
+        Column(field_label(DriftTrigger, "change"), lambda d: d.change),
+        Column(
+            field_label(DriftTrigger, "window_days"),
+            lambda d: formatting.days(d.window_days),
+            numeric=True,
+        ),
+    ],
+    lambda framework: DriftTrigger.objects.filter(framework=framework).select_related("ai_system"),
+)
+EXTERNAL_TRIGGERS = Collection(
+    "external-triggers",
+    "external_triggers",
+    "External trigger events",
+    "external trigger",
+    ExternalTriggerForm,
+    [
+        Column(field_label(ExternalTrigger, "event"), lambda e: e.get_event_display()),
+        Column(field_label(ExternalTrigger, "description"), lambda e: e.description or NOT_SET),
+        Column(field_label(ExternalTrigger, "response"), lambda e: e.response or NOT_SET),
+    ],
+    lambda framework: ExternalTrigger.objects.filter(framework=framework),
+)
+
+STEP_EDITORS: dict[str, StepEditor] = {
+    "systems": StepEditor([AI_SYSTEMS]),
+    "thresholds": StepEditor([THRESHOLDS]),
+    "failure-modes": StepEditor([FAILURE_MODES]),
+    "ladder": StepEditor([LADDER]),
+    "governance": StepEditor([GOVERNANCE], ScopeCreepRuleForm, "Scope-creep rule"),
+    "review-cycle": StepEditor(
+        [DRIFT_TRIGGERS, EXTERNAL_TRIGGERS], ReviewCycleForm, "Scheduled reviews and sunset"
+    ),
+}

@@ -1,0 +1,166 @@
+"""A large generated framework for `make bench` and for tests that need volume: hundreds of rows,
+bulk-inserted, consistent but not realistic."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.db import transaction
+
+from escalation.models import (
+    AISystem,
+    DriftMetric,
+    DriftTrigger,
+    EscalationLevel,
+    ExternalEvent,
+    ExternalTrigger,
+    FailureKind,
+    FailureMode,
+    Framework,
+    LevelKind,
+    Threshold,
+)
+
+
+@transaction.atomic  # one consistent large framework or none
+def fill_large_framework(
+    framework: Framework,
+    *,
+    systems: int = 40,
+    outputs_per_system: int = 3,
+    failure_modes: int = 30,
+    levels: int = 12,
+    drift_triggers: int = 40,
+) -> None:
+    """A large, consistent framework for tests and `make bench` (bulk inserts, a few seconds)."""
+    created_systems = _systems(framework, systems, outputs_per_system)
+    thresholds = _thresholds(framework, created_systems, outputs_per_system)
+    created_levels = _levels_with_triggers(framework, thresholds, levels)
+    _failure_modes(framework, created_levels, failure_modes)
+    _triggers_and_schedule(framework, created_systems, drift_triggers)
+
+
+def _systems(framework: Framework, systems: int, outputs_per_system: int) -> list[AISystem]:
+    return AISystem.objects.bulk_create(
+        AISystem(
+            framework=framework,
+            key=f"system-{number:03d}",
+            position=number,
+            name=f"AI system {number:03d}",
+            vendor="Vendor",
+            model_name=f"model-{number % 7}",
+            model_version=f"{number % 4}.0",
+            workflow=f"Workflow {number:03d} of the large bench client",
+            business_owner=f"Owner {number % 9}",
+            output_types=[f"output-{o}" for o in range(outputs_per_system)],
+        )
+        for number in range(systems)
+    )
+
+
+def _thresholds(
+    framework: Framework, created_systems: list[AISystem], outputs_per_system: int
+) -> list[Threshold]:
+    return Threshold.objects.bulk_create(
+        Threshold(
+            framework=framework,
+            key=f"{system.key}-output-{o}",
+            position=index * outputs_per_system + o,
+            ai_system=system,
+            output_type=f"output-{o}",
+            quality_metric="accuracy",
+            quality_floor=Decimal("80.00") + o,
+            error_rate_ceiling_pct=Decimal("5.00"),
+            latency_limit_ms=1000 + o * 500,
+            throughput_floor_rpm=60,
+            confidence_minimum=Decimal("0.750"),
+            data_source="Telemetry",
+        )
+        for index, system in enumerate(created_systems)
+        for o in range(outputs_per_system)
+    )
+
+
+def _levels_with_triggers(
+    framework: Framework, thresholds: list[Threshold], levels: int
+) -> list[EscalationLevel]:
+    kinds = [kind for kind in LevelKind if kind != LevelKind.CUSTOM]
+    created_levels = EscalationLevel.objects.bulk_create(
+        EscalationLevel(
+            framework=framework,
+            key=f"level-{number:02d}",
+            position=number,
+            name=f"Level {number + 1:02d}",
+            kind=kinds[number] if number < len(kinds) else LevelKind.CUSTOM,
+            trigger="Breach of a linked threshold",
+            entry_criteria="Lower levels tried",
+            exit_criteria="Thresholds met for 4 windows",
+            rollback_rule="Revert",
+            approval_owner_name=f"Approver {number}",
+            approval_owner_role="Director",
+            cost_ceiling=Decimal(10_000 * (number + 1)),
+            estimated_cost_delta=Decimal(5_000 * (number + 1)),
+            timeline_delta_days=5 * (number + 1),
+        )
+        for number in range(levels)
+    )
+    Link = EscalationLevel.trigger_thresholds.through
+    Link.objects.bulk_create(
+        Link(escalationlevel_id=created_levels[i % levels].pk, threshold_id=threshold.pk)
+        for i, threshold in enumerate(thresholds)
+    )
+    return created_levels
+
+
+def _failure_modes(
+    framework: Framework, created_levels: list[EscalationLevel], failure_modes: int
+) -> None:
+    levels = len(created_levels)
+    failure_kinds = [kind for kind in FailureKind if kind != FailureKind.CUSTOM]
+    FailureMode.objects.bulk_create(
+        FailureMode(
+            framework=framework,
+            key=f"failure-{number:02d}",
+            position=number,
+            name=f"Failure type {number:02d}",
+            kind=failure_kinds[number] if number < len(failure_kinds) else FailureKind.CUSTOM,
+            description="A way the model fails",
+            detection_signal="Monitoring",
+            recommended_level=created_levels[number % levels],
+            resolution_owner="Platform team",
+        )
+        for number in range(failure_modes)
+    )
+
+
+def _triggers_and_schedule(
+    framework: Framework, created_systems: list[AISystem], drift_triggers: int
+) -> None:
+    systems = len(created_systems)
+    DriftTrigger.objects.bulk_create(
+        DriftTrigger(
+            framework=framework,
+            key=f"drift-{number:03d}",
+            position=number,
+            ai_system=created_systems[number % systems],
+            metric=list(DriftMetric)[number % len(DriftMetric)],
+            change="moves by more than 10 %",
+        )
+        for number in range(drift_triggers)
+    )
+    external = [
+        ExternalTrigger(
+            framework=framework,
+            key=event.value.replace("_", "-"),
+            position=position,
+            event=event,
+            description=f"{event.label} affecting any system",
+            response="Review the affected thresholds",
+        )
+        for position, event in enumerate(ExternalEvent)
+    ]
+    ExternalTrigger.objects.bulk_create(external)
+    framework.first_review_date = datetime.date(2027, 3, 1)
+    framework.sunset_criteria = "Roll back when thresholds hold for two cycles."
+    framework.save()

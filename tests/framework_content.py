@@ -1,0 +1,212 @@
+"""Framework content for tests, built with the ORM: an empty framework, a small one with one item
+of every kind, and a full one (two systems, thresholds, a three-level ladder, failure modes, drift
+and external triggers, a review cycle) for the artifacts and the pack."""
+
+from __future__ import annotations
+
+import datetime
+import itertools
+from decimal import Decimal
+from typing import Any
+
+from escalation.models import (
+    AISystem,
+    DriftMetric,
+    DriftTrigger,
+    EscalationLevel,
+    ExternalEvent,
+    ExternalTrigger,
+    FailureKind,
+    FailureMode,
+    Framework,
+    LevelKind,
+    ReviewFrequency,
+    Threshold,
+)
+
+_counter = itertools.count(1)
+
+
+def make_framework(**fields: Any) -> Framework:
+    fields.setdefault("name", f"Framework {next(_counter)}")
+    return Framework.objects.create(**fields)
+
+
+def fill_small_framework(framework: Framework) -> dict[str, Any]:
+    """One item of every kind: a system, a threshold, two levels, a failure mode, two triggers."""
+    system = AISystem.objects.create(
+        framework=framework,
+        key="claims-bot",
+        name="Claims assistant",
+        model_name="gpt-4o",
+        workflow="Claims triage",
+        output_types=["summary"],
+    )
+    threshold = Threshold.objects.create(
+        framework=framework,
+        key="claims-bot-all",
+        ai_system=system,
+        quality_metric="Groundedness",
+        quality_floor=Decimal("85.00"),
+        error_rate_ceiling_pct=Decimal("2.50"),
+        latency_limit_ms=2500,
+        throughput_floor_rpm=60,
+        confidence_minimum=Decimal("0.700"),
+    )
+    prompt = EscalationLevel.objects.create(
+        framework=framework,
+        key="prompt-optimization",
+        name="Prompt optimization",
+        kind=LevelKind.PROMPT_OPTIMIZATION,
+        position=1,
+        trigger="Any threshold breach",
+        approval_owner_name="Dana Lead",
+    )
+    prompt.trigger_thresholds.add(threshold)
+    fine_tuning = EscalationLevel.objects.create(
+        framework=framework,
+        key="fine-tuning",
+        name="Fine-tuning",
+        kind=LevelKind.FINE_TUNING,
+        position=2,
+        trigger="Prompt changes did not restore quality",
+        cost_ceiling=Decimal("40000.00"),
+    )
+    failure = FailureMode.objects.create(
+        framework=framework,
+        key="hallucination",
+        name="Hallucination",
+        kind=FailureKind.HALLUCINATION,
+        recommended_level=fine_tuning,
+    )
+    DriftTrigger.objects.create(
+        framework=framework,
+        key="quality-drop",
+        ai_system=system,
+        metric=DriftMetric.QUALITY,
+        change="drops by more than 5 points",
+    )
+    ExternalTrigger.objects.create(
+        framework=framework,
+        key="model-update",
+        event=ExternalEvent.FOUNDATION_MODEL_UPDATE,
+        response="Re-run the threshold measurements",
+    )
+    return {
+        "system": system,
+        "threshold": threshold,
+        "fine_tuning": fine_tuning,
+        "failure": failure,
+    }
+
+
+SYSTEMS = [
+    (
+        "claims-summariser",
+        "Claims summariser",
+        "gpt-4o",
+        "Claims triage",
+        ["summary", "extraction"],
+    ),
+    ("policy-assistant", "Policy assistant", "claude-sonnet", "Broker questions", ["chat answer"]),
+]
+LEVELS = [
+    ("prompt", "Prompt optimization", LevelKind.PROMPT_OPTIMIZATION, "Pat Prompt", "5000", 5),
+    (
+        "retrieval",
+        "Retrieval augmentation",
+        LevelKind.RETRIEVAL_AUGMENTATION,
+        "Rita Rag",
+        "25000",
+        20,
+    ),
+    ("fine-tuning", "Fine-tuning", LevelKind.FINE_TUNING, "Finn Tuner", "120000", 60),
+]
+FAILURES = [
+    ("factual", "Wrong policy limit quoted", FailureKind.FACTUAL_ERROR, "prompt"),
+    ("invented", "Invented claim reference", FailureKind.HALLUCINATION, "retrieval"),
+    ("jargon", "Misread underwriting jargon", FailureKind.DOMAIN_MISAPPLICATION, "fine-tuning"),
+]
+
+
+def make_framework_content(framework: Framework, *, extra_thresholds: int = 0) -> Framework:
+    systems = [
+        AISystem.objects.create(
+            framework=framework,
+            key=key,
+            name=name,
+            model_name=model,
+            workflow=workflow,
+            output_types=outputs,
+            position=position,
+        )
+        for position, (key, name, model, workflow, outputs) in enumerate(SYSTEMS)
+    ]
+    thresholds = []
+    for system in systems:
+        for output in system.output_types:
+            thresholds.append(_threshold(framework, system, output))
+    for number in range(extra_thresholds):
+        thresholds.append(_threshold(framework, systems[0], f"extra output {number}"))
+    levels = {}
+    for position, (key, name, kind, owner, cost, days) in enumerate(LEVELS):
+        levels[key] = EscalationLevel.objects.create(
+            framework=framework,
+            key=key,
+            name=name,
+            kind=kind,
+            position=position,
+            trigger=f"Escalate to {name.lower()} when the level below is exhausted",
+            entry_criteria=f"Entry into {name.lower()} needs evidence from two weekly reports",
+            approval_owner_name=owner,
+            approval_owner_role="Head of AI",
+            estimated_cost_delta=Decimal(cost),
+            timeline_delta_days=days,
+        )
+    levels["prompt"].trigger_thresholds.set(thresholds[:2])
+    for position, (key, name, kind, level) in enumerate(FAILURES):
+        FailureMode.objects.create(
+            framework=framework,
+            key=key,
+            name=name,
+            kind=kind,
+            position=position,
+            recommended_level=levels[level],
+            immediate_mitigation=f"Route {name.lower()} cases to a human",
+            long_term_fix=f"Fix {name.lower()} at the root",
+            resolution_owner="ML lead",
+        )
+    DriftTrigger.objects.create(
+        framework=framework,
+        key="quality-drop",
+        ai_system=systems[0],
+        metric=DriftMetric.QUALITY,
+        change="drops by more than 5 points",
+    )
+    ExternalTrigger.objects.create(
+        framework=framework,
+        key="new-model",
+        event=ExternalEvent.FOUNDATION_MODEL_UPDATE,
+        description="The vendor ships a new model generation",
+        response="Re-run the evaluation set",
+    )
+    framework.review_frequency = ReviewFrequency.QUARTERLY
+    framework.first_review_date = datetime.date(2027, 1, 31)
+    framework.sunset_criteria = "Retire the framework when the claims workflow is decommissioned"
+    framework.save()
+    return framework
+
+
+def _threshold(framework: Framework, system: AISystem, output: str) -> Threshold:
+    return Threshold.objects.create(
+        framework=framework,
+        ai_system=system,
+        key=f"{system.key}-{output}".replace(" ", "-"),
+        output_type=output,
+        quality_metric="groundedness",
+        quality_floor=Decimal("85"),
+        error_rate_ceiling_pct=Decimal("2.5"),
+        latency_limit_ms=1200,
+        throughput_floor_rpm=60,
+        confidence_minimum=Decimal("0.8"),
+    )

@@ -1,0 +1,230 @@
+"""The PDF pack as a client holds it: every word on the page, readable, and the whole framework.
+
+The packs are made the way `manage.py export_pack` makes them, for the demo's signed-off v1 and for
+the large bench engagement's last signed-off version, then read back word by word with
+`pdftotext -bbox` (poppler), which reports each word's box on its page in points.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.db import connection, transaction
+
+from escalation import artifacts
+from escalation.diagram import render_ladder
+from escalation.document import build_document
+from escalation.large_framework import fill_large_framework
+from escalation.models import Framework
+from escalation.pdf import LADDER_PART_HEIGHT_PT, ladder_parts
+from workshops.bench import BENCH_SLUG, BENCH_VERSIONS, seed_large_engagement
+from workshops.demo import load_demo
+from workshops.models import Engagement
+from workshops.packs import artifact_source
+
+MM = 72 / 25.4
+# The pack's @page margins (static/css/pack.css): top, right, bottom, left.
+MARGIN_TOP, MARGIN_RIGHT, MARGIN_BOTTOM, MARGIN_LEFT = 22 * MM, 16 * MM, 20 * MM, 16 * MM
+TOLERANCE = 1.0
+# poppler's word box spans the font's ascent to its descent: 1.164 em for DejaVu Sans, the pack's
+# only typeface. A word's box height over this is the size it is printed at, scaling included.
+DEJAVU_BOX_EM = 1.164
+SMALLEST_READABLE_PT = 7.0
+XHTML = "{http://www.w3.org/1999/xhtml}"
+
+
+@dataclass(frozen=True)
+class Word:
+    page: int
+    text: str
+    x_min: float
+    y_min: float
+    x_max: float
+    y_max: float
+    page_width: float
+    page_height: float
+
+    @property
+    def size_pt(self) -> float:
+        return (self.y_max - self.y_min) / DEJAVU_BOX_EM
+
+    def on_page(self) -> bool:
+        """Inside the page's content box; running headers and page numbers sit in the margin
+        bands above and below it, but no further out than the content box's sides."""
+        inside_sides = (
+            self.x_min >= MARGIN_LEFT - TOLERANCE
+            and self.x_max <= self.page_width - MARGIN_RIGHT + TOLERANCE
+        )
+        inside_height = self.y_min >= -TOLERANCE and self.y_max <= self.page_height + TOLERANCE
+        return inside_sides and inside_height
+
+    def in_body(self) -> bool:
+        return (
+            self.y_min >= MARGIN_TOP - TOLERANCE
+            and self.y_max <= self.page_height - MARGIN_BOTTOM + TOLERANCE
+        )
+
+
+@dataclass(frozen=True)
+class ExportedPack:
+    document: dict[str, Any]
+    words: list[Word]
+    text: str
+
+    @property
+    def pages(self) -> int:
+        return max(word.page for word in self.words)
+
+    def words_on(self, page: int) -> list[Word]:
+        return [word for word in self.words if word.page == page]
+
+
+@pytest.fixture
+def large_ladder_svg(db: Any) -> bytes:
+    framework = Framework.objects.create(name="Large")
+    fill_large_framework(framework)
+    return render_ladder(build_document(framework))
+
+
+def part_height(part: str) -> float:
+    return float(ET.fromstring(part).get("height", "").removesuffix("pt"))
+
+
+def test_a_tall_ladder_is_cut_into_parts_no_taller_than_a_page(large_ladder_svg):
+    parts = ladder_parts(large_ladder_svg, "Ladder")
+    assert len(parts) > 1 and max(map(part_height, parts)) <= LADDER_PART_HEIGHT_PT
+
+
+def test_each_line_of_the_ladder_is_in_exactly_one_part(large_ladder_svg):
+    # A line cut by a part's edge would be kept, half hidden, in the parts on both sides of it.
+    parts = ladder_parts(large_ladder_svg, "Ladder")
+    assert sum(part.count("<text") for part in parts) == large_ladder_svg.decode().count("<text")
+
+
+def flat(text: str) -> str:
+    """Text as words between single spaces; a line wrapped after a hyphen joined again."""
+    return re.sub(r"-\s+", "-", " ".join(text.split()))
+
+
+def read_words(pdf: Path) -> list[Word]:
+    bbox = subprocess.run(
+        ["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    words = []
+    for number, page in enumerate(ET.fromstring(bbox).iter(f"{XHTML}page"), start=1):
+        width, height = float(page.get("width", 0)), float(page.get("height", 0))
+        for word in page.iter(f"{XHTML}word"):
+            box = [float(word.get(edge, 0)) for edge in ("xMin", "yMin", "xMax", "yMax")]
+            words.append(Word(number, word.text or "", *box, width, height))
+    return words
+
+
+def export(slug: str, number: int, path: Path) -> ExportedPack:
+    call_command(
+        "export_pack", slug, "--version", str(number), "-o", str(path), stdout=io.StringIO()
+    )
+    # -raw: in the order it is drawn, so the lines of a table cell stay together.
+    text = subprocess.run(
+        ["pdftotext", "-raw", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    document = artifact_source(Engagement.objects.get(slug=slug), number).document
+    return ExportedPack(document, read_words(path), flat(text))
+
+
+def exported_once(django_db_blocker: Any, seed: Any, slug: str, number: int, path: Path) -> Any:
+    # Seeding and rendering take seconds: once per module, in a transaction rolled back after.
+    with django_db_blocker.unblock():
+        with transaction.atomic():
+            seed()
+            exported = export(slug, number, path)
+            transaction.set_rollback(True)
+        # Opened outside any test's connection handling: close it, or it blocks dropping the
+        # test database.
+        connection.close()
+    return exported
+
+
+@pytest.fixture(scope="module")
+def demo_pack(django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: Any) -> Any:
+    path = tmp_path_factory.mktemp("packs") / "demo-v1.pdf"
+    return exported_once(django_db_blocker, load_demo, "demo", 1, path)
+
+
+@pytest.fixture(scope="module")
+def bench_pack(django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: Any) -> Any:
+    path = tmp_path_factory.mktemp("packs") / "bench.pdf"
+    # The last version is still in review; the one before is signed off.
+    return exported_once(
+        django_db_blocker, seed_large_engagement, BENCH_SLUG, BENCH_VERSIONS - 1, path
+    )
+
+
+@pytest.fixture(params=["demo_pack", "bench_pack"])
+def pack(request: Any) -> ExportedPack:
+    return request.getfixturevalue(request.param)
+
+
+def test_every_word_of_the_pack_lies_on_its_page(pack):
+    assert [word for word in pack.words if not word.on_page()] == []
+
+
+def test_margins_hold_only_the_running_header_and_page_number(pack):
+    in_margins = {word.text for word in pack.words if not word.in_body()}
+    expected = {word.text for word in pack.words_on(2) if not word.in_body()}
+    assert "Page" in expected and in_margins - expected <= {str(n) for n in range(pack.pages + 1)}
+
+
+def test_every_word_of_the_pack_is_printed_at_a_readable_size(pack):
+    assert [word for word in pack.words if word.size_pt < SMALLEST_READABLE_PT - 0.1] == []
+
+
+def test_the_ladder_diagram_is_in_the_pack_at_a_readable_size(pack):
+    # The diagram's first box reads "Threshold breach or failure detected"; nothing else does.
+    diagram_words = [
+        word
+        for previous, word in zip(pack.words, pack.words[1:], strict=False)
+        if (previous.text, word.text) == ("failure", "detected") and previous.y_min == word.y_min
+    ]
+    assert diagram_words and all(word.size_pt >= SMALLEST_READABLE_PT for word in diagram_words)
+
+
+def missing_from(pack: ExportedPack, texts: list[str]) -> list[str]:
+    return [text for text in texts if flat(text) not in pack.text]
+
+
+def test_pack_names_every_ai_system_in_scope_with_its_owner(demo_pack):
+    systems = demo_pack.document["ai_systems"]
+    assert missing_from(demo_pack, [s["name"] for s in systems]) == []
+    assert missing_from(demo_pack, [s["business_owner"] for s in systems]) == []
+
+
+def test_pack_prints_every_levels_exit_criteria_and_rollback_rule(demo_pack):
+    levels = demo_pack.document["levels"]
+    assert missing_from(demo_pack, [level["exit_criteria"] for level in levels]) == []
+    assert missing_from(demo_pack, [level["rollback_rule"] for level in levels]) == []
+
+
+def test_pack_prints_every_levels_cost_ceiling_and_approval_rule(demo_pack):
+    rows = artifacts.ladder(demo_pack.document)
+    assert missing_from(demo_pack, [row["cost_ceiling"] for row in rows]) == []
+    groups = [level["approval_group"] for level in demo_pack.document["levels"]]
+    assert missing_from(demo_pack, [group for group in groups if group]) == []
+
+
+def test_pack_prints_the_scope_creep_rule(demo_pack):
+    rule = demo_pack.document["governance"]["scope_creep_rule"]
+    assert rule and missing_from(demo_pack, [rule]) == []
+
+
+def test_pack_prints_how_each_failure_type_shows_and_an_example(demo_pack):
+    modes = demo_pack.document["failure_modes"]
+    assert missing_from(demo_pack, [mode["detection_signal"] for mode in modes]) == []
+    assert missing_from(demo_pack, [mode["example"] for mode in modes]) == []

@@ -1,0 +1,368 @@
+"""What people do with a frozen version: its review (the sign-off state machine applied),
+the events of that review, comments and approvals."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, transaction
+from django.db.models import Q
+from django.utils import timezone as django_timezone
+
+from escalation.models import FrameworkVersion
+from escalation.presentation import item_anchors
+from workshops.audit import AuditVerb, record_activity
+from workshops.models.engagements import Engagement, EngagementStatus, Membership
+from workshops.notifications import send_review_request
+from workshops.people import display_name
+from workshops.roles import Role
+from workshops.signoff import (
+    MOVES,
+    IllegalReviewMoveError,
+    ReviewAction,
+    ReviewState,
+    check_move,
+)
+
+
+class ReviewQuerySet(models.QuerySet["Review"]):
+    def signed_off(self) -> ReviewQuerySet:
+        return self.filter(signed_off_at__isnull=False)
+
+
+class Review(models.Model):
+    """The review life of one frozen version: its state, and through it comments and approvals.
+
+    Every move goes through a method here (`submit`, `withdraw`, `approve`, `request_changes`,
+    `add_comment`), which checks the actor's role and the current state, locks the row so two
+    people acting at once are serialized, and records the move as a ReviewEvent and an Activity.
+    """
+
+    version = models.OneToOneField(
+        FrameworkVersion, on_delete=models.PROTECT, related_name="review"
+    )
+    engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="reviews")
+    state = models.CharField(max_length=20, choices=ReviewState.choices, default=ReviewState.DRAFT)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    signed_off_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ReviewQuerySet.as_manager()
+
+    # Set after commit when the review request emails could not be sent (see submit()).
+    notification_failed = False
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["-version__number"]
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(
+                fields=["engagement"],
+                condition=Q(state="in_review"),
+                name="review_one_in_review_per_engagement",
+            ),
+            models.CheckConstraint(
+                condition=Q(signed_off_at__isnull=True) | Q(state__in=["approved", "superseded"]),
+                name="review_signed_off_only_when_approved",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version} ({self.state})"
+
+    # The moves.
+
+    def submit(self, user: Any, *, notify: bool = True) -> None:
+        """Put the version in front of reviewers and approvers; they are emailed after commit
+        (`notify=False` only for seeded data: the demo and the bench)."""
+        with transaction.atomic():  # state, event and the engagement's status move together
+            self._begin(user, ReviewAction.SUBMIT)
+            # Two versions submitted at the same instant would each miss the other's uncommitted
+            # move and the loser would hit review_one_in_review_per_engagement (a server error).
+            # Locking the engagement row serializes submits per engagement, so the check below
+            # sees the winner and the loser gets the refusal message instead.
+            Engagement.objects.select_for_update().filter(pk=self.engagement_id).exists()
+            other = (
+                Review.objects.filter(engagement_id=self.engagement_id, state=ReviewState.IN_REVIEW)
+                .select_related("version")
+                .first()
+            )
+            if other is not None:
+                raise IllegalReviewMoveError(
+                    f"{other.version.label} is in review: withdraw it before submitting "
+                    f"{self.version.label}."
+                )
+            self.submitted_at = django_timezone.now()
+            self._move(user, ReviewAction.SUBMIT, ReviewState.IN_REVIEW)
+            self.engagement.status = EngagementStatus.IN_REVIEW
+            self.engagement.save(update_fields=["status"])
+            if notify:
+                transaction.on_commit(self._send_review_request)
+
+    def withdraw(self, user: Any, reason: str = "") -> None:
+        with transaction.atomic():  # state, event and the engagement's status move together
+            self._begin(user, ReviewAction.WITHDRAW)
+            self._move(user, ReviewAction.WITHDRAW, ReviewState.DRAFT, reason)
+            self._engagement_back_to_work()
+
+    def request_changes(self, user: Any, reason: str) -> None:
+        if not reason.strip():
+            raise ValidationError({"reason": "Say what must change: a reason is required."})
+        with transaction.atomic():  # the decision, the state and the event move together
+            self._begin(user, ReviewAction.REQUEST_CHANGES)
+            Approval.objects.create(
+                review=self,
+                approver=user,
+                decision=Approval.Decision.CHANGES_REQUESTED,
+                reason=reason.strip(),
+                sha256=self.version.sha256,
+            )
+            self._move(user, ReviewAction.REQUEST_CHANGES, ReviewState.CHANGES_REQUESTED, reason)
+            self._engagement_back_to_work()
+
+    def approve(self, user: Any, reason: str = "") -> bool:
+        """Record the approver's approval of this exact hash; sign off when the engagement's rule
+        is met. Returns whether the version is now signed off."""
+        # Atomic and under the review's row lock: two last approvers approving at once must
+        # produce exactly one sign-off.
+        with transaction.atomic():
+            self._begin(user, ReviewAction.APPROVE)
+            if self.approvals.filter(approver=user, decision=Approval.Decision.APPROVED).exists():
+                raise IllegalReviewMoveError(f"You approved {self.version.label} already.")
+            Approval.objects.create(
+                review=self,
+                approver=user,
+                decision=Approval.Decision.APPROVED,
+                reason=reason.strip(),
+                sha256=self.version.sha256,
+            )
+            self._move(user, ReviewAction.APPROVE, ReviewState.IN_REVIEW, reason)
+            if self.missing_signoffs():
+                return False
+            self._sign_off(user)
+            return True
+
+    def add_comment(
+        self, user: Any, body: str, anchor: str = "", parent: Comment | None = None
+    ) -> Comment:
+        self._check(user, ReviewAction.COMMENT)
+        if not body.strip():
+            raise ValidationError({"body": "Write a comment first."})
+        if parent is not None:
+            if parent.review_id != self.pk:
+                raise ValidationError("That comment belongs to another version.")
+            parent = parent.parent or parent  # threads are one level deep
+            anchor = parent.anchor
+        elif anchor and anchor not in item_anchors(self.version.document):
+            raise ValidationError(f"{self.version.label} has no item {anchor}.")
+        comment = Comment.objects.create(
+            review=self, author=user, anchor=anchor, parent=parent, body=body.strip()
+        )
+        record_activity(
+            self.engagement,
+            user,
+            AuditVerb.REVIEW_COMMENTED,
+            f"{display_name(user)} commented on {self.version.label}"
+            + (f" ({anchor})" if anchor else ""),
+            anchor=anchor,
+        )
+        return comment
+
+    # What the pages ask.
+
+    def required_approvers(self) -> list[Membership]:
+        return self.engagement.signoff_approvers()
+
+    def missing_signoffs(self) -> list[Membership]:
+        approved = set(
+            self.approvals.filter(decision=Approval.Decision.APPROVED).values_list(
+                "approver_id", flat=True
+            )
+        )
+        return [m for m in self.required_approvers() if m.user_id not in approved]
+
+    def baseline(self) -> Review | None:
+        """What this review is compared against: the last signed-off version before this one,
+        or, before any sign-off, the version just before it (whose review asked for changes)."""
+        earlier = (
+            Review.objects.filter(
+                engagement_id=self.engagement_id, version__number__lt=self.version.number
+            )
+            .select_related("version")
+            .order_by("-version__number")
+        )
+        return earlier.signed_off().first() or earlier.first()
+
+    def may(self, membership: Membership, action: str) -> bool:
+        """Whether `membership` may make `action` now: decides which buttons a page shows (the
+        move itself checks again)."""
+        capability, states = MOVES[action]
+        return membership.can(capability) and self.state in states
+
+    def refusal(self, user: Any, action: str) -> str:
+        """Why `user` may not make `action` now ("" when they may): lets pages hide buttons."""
+        try:
+            self._check(user, action)
+        except (PermissionDenied, IllegalReviewMoveError) as refused:
+            return str(refused)
+        return ""
+
+    # The machinery.
+
+    def _check(self, user: Any, action: str) -> Membership:
+        membership = (
+            Membership.objects.filter(engagement_id=self.engagement_id, user=user).first()
+            if getattr(user, "is_authenticated", False)
+            else None
+        )
+        return check_move(membership, self.state, action, self.version.label)
+
+    def _begin(self, user: Any, action: str) -> Membership:
+        """Lock the row and re-read the state, so the check sees any move made a moment ago."""
+        locked = Review.objects.select_for_update().get(pk=self.pk)
+        self.state, self.signed_off_at = locked.state, locked.signed_off_at
+        return self._check(user, action)
+
+    def _move(self, user: Any, action: str, to_state: str, reason: str = "") -> None:
+        from_state = self.state
+        self.state = to_state
+        self.save(update_fields=["state", "submitted_at", "signed_off_at"])
+        ReviewEvent.objects.create(
+            review=self,
+            actor=user,
+            action=action,
+            from_state=from_state,
+            to_state=to_state,
+            reason=reason.strip(),
+        )
+        record_activity(
+            self.engagement,
+            user,
+            AuditVerb(f"review.{action}"),
+            f"{display_name(user)}: {self.version.label} {ReviewAction(action).label.lower()}"
+            + (f": {reason.strip()}" if reason.strip() else ""),
+            changes={"state": {"before": from_state, "after": to_state}},
+        )
+
+    def _sign_off(self, user: Any) -> None:
+        self.signed_off_at = django_timezone.now()
+        self._move(user, ReviewAction.SIGN_OFF, ReviewState.APPROVED)
+        older = (
+            Review.objects.filter(
+                engagement_id=self.engagement_id, version__number__lt=self.version.number
+            )
+            .exclude(state=ReviewState.SUPERSEDED)
+            .select_related("version", "engagement")
+        )
+        for review in older:
+            review._move(user, ReviewAction.SUPERSEDE, ReviewState.SUPERSEDED)
+        self.engagement.status = EngagementStatus.SIGNED_OFF
+        self.engagement.save(update_fields=["status"])
+
+    def _engagement_back_to_work(self) -> None:
+        self.engagement.status = EngagementStatus.RUNNING
+        self.engagement.save(update_fields=["status"])
+
+    def _send_review_request(self) -> None:
+        self.notification_failed = not send_review_request(self)
+
+
+class ReviewEvent(models.Model):
+    """Each move of a review's state: who, when, from → to, and why."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    action = models.CharField(max_length=30, choices=ReviewAction.choices)
+    from_state = models.CharField(max_length=20, choices=ReviewState.choices)
+    to_state = models.CharField(max_length=20, choices=ReviewState.choices)
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=django_timezone.now)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.action}: {self.from_state} → {self.to_state}"
+
+
+class Comment(models.Model):
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    # A framework item by collection and key ("levels/fine-tuning"); blank: the whole version.
+    anchor = models.CharField(max_length=120, blank=True)
+    parent = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="replies"
+    )
+    body = models.TextField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=django_timezone.now)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["created_at", "id"]
+        indexes: ClassVar[list[Any]] = [
+            # The version page reads all of one review's comments at once.
+            models.Index(fields=["review", "created_at"], name="comment_by_review"),
+        ]
+
+    def __str__(self) -> str:
+        return self.body[:60]
+
+    def resolve(self, user: Any) -> None:
+        """Close a thread: its author or a facilitator may, while the version is under discussion."""
+        membership = self.review._check(user, ReviewAction.COMMENT)
+        if self.parent_id is not None:
+            raise ValidationError("Resolve the thread from its first comment.")
+        if self.resolved_at is not None:
+            raise ValidationError("This thread is resolved already.")
+        if self.author_id != user.pk and membership.role != Role.FACILITATOR:
+            raise PermissionDenied("Only the comment's author or a facilitator can resolve it.")
+        self.resolved_at, self.resolved_by = django_timezone.now(), user
+        self.save(update_fields=["resolved_at", "resolved_by"])
+        record_activity(
+            self.review.engagement,
+            user,
+            AuditVerb.REVIEW_THREAD_RESOLVED,
+            f"{display_name(user)} resolved a thread on {self.review.version.label}",
+            anchor=self.anchor,
+        )
+
+
+class Approval(models.Model):
+    """An approver's decision on a version, with the exact hash they looked at."""
+
+    class Decision(models.TextChoices):
+        APPROVED = "approved", "Approved"
+        CHANGES_REQUESTED = "changes_requested", "Changes requested"
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="approvals")
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decision = models.CharField(max_length=20, choices=Decision.choices)
+    reason = models.TextField(blank=True)
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=django_timezone.now)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["created_at", "id"]
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(
+                fields=["review", "approver"],
+                condition=Q(decision="approved"),
+                name="approval_once_per_approver",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.approver} {self.decision}"

@@ -1,0 +1,34 @@
+"""The consistency checks page: every problem across the steps, each with a link to fix it."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from escalation.checks import (
+    FrameworkContent,
+    is_ready_for_review,
+    run_checks,
+    step_completion,
+)
+from escalation.steps import STEPS
+from workshops.models import Capability, get_engagement_for
+from workshops.views.steps import fix_url
+
+
+@require_GET
+def checks(request: HttpRequest, slug: str) -> HttpResponse:
+    engagement = get_engagement_for(request.user, slug, Capability.VIEW)
+    content = FrameworkContent.load(engagement.framework)
+    problems = run_checks(engagement.framework, engagement.last_working_day(), content)
+    completion = step_completion(engagement.framework, content)
+    context = {
+        "engagement": engagement,
+        "problems": problems,
+        "fixes": [(problem, fix_url(engagement.slug, problem)) for problem in problems],
+        "ready": is_ready_for_review(problems),
+        "steps": [(step, completion.get(step.key, 0)) for step in STEPS],
+        "blocking_count": sum(1 for problem in problems if problem.blocking),
+    }
+    return render(request, "workshops/checks.html", context)

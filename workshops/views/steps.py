@@ -1,0 +1,390 @@
+"""The step pages: one page per step of the method, with inline add / edit / delete / reorder of
+its rows. Every page also serves its editor alone (htmx, or `?embed=1`), so day pages can embed it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from django.db import IntegrityError, transaction
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from config.middleware import SignedInRequest
+from escalation.checks import Problem, step_completion
+from escalation.document import item_document
+from escalation.editors import NOT_SET, STEP_EDITORS, THRESHOLDS, Collection, StepEditor
+from escalation.models import AISystem, Framework, StaleEditError
+from escalation.steps import STEPS, STEPS_BY_KEY, Step
+from workshops.audit import AuditVerb, record_activity
+from workshops.models import Capability, Engagement, get_engagement_for
+
+
+@dataclass
+class OpenForm:
+    """The one form open in an editor: a row being edited, a new row, or the step's settings."""
+
+    collection: str  # a Collection.name, or "settings"
+    item_key: str | None
+    form: Any
+    stale: bool = False
+
+
+@dataclass
+class Row:
+    item: Any
+    cells: list[tuple[Any, bool]]
+    carried: str  # "" (new this cycle), "changed" or "unchanged" since the last cycle
+    carried_changes: list[str] = field(default_factory=list)  # fields changed since then
+    form: Any = None
+    stale: bool = False
+
+
+@dataclass
+class Section:
+    collection: Collection
+    rows: list[Row]
+    add_form: Any = None
+    add_stale: bool = False
+    groups: list[dict[str, Any]] = field(default_factory=list)
+    colspan: int = 1
+
+
+def _step(step_key: str) -> tuple[Step, StepEditor]:
+    if step_key not in STEP_EDITORS:
+        raise Http404("No such step.")
+    return STEPS_BY_KEY[step_key], STEP_EDITORS[step_key]
+
+
+def _collection(editor: StepEditor, name: str) -> Collection:
+    for collection in editor.collections:
+        if collection.name == name:
+            return collection
+    raise Http404("No such list on this step.")
+
+
+def _row(collection: Collection, item: Any, open_form: OpenForm | None) -> Row:
+    carried, changed = "", []
+    if item.carried_over is not None:
+        now = item_document(collection.document_name, item)
+        changed = [name for name in now if now[name] != item.carried_over.get(name)]
+        carried = "changed" if changed else "unchanged"
+    cells = [(column.value(item), column.numeric) for column in collection.columns]
+    row = Row(item, cells, carried, [name.replace("_", " ") for name in changed])
+    if open_form and open_form.collection == collection.name and open_form.item_key == item.key:
+        row.form, row.stale = open_form.form, open_form.stale
+    return row
+
+
+def _sections(
+    framework: Framework, editor: StepEditor, open_form: OpenForm | None, can_edit: bool
+) -> list[Section]:
+    sections = []
+    for collection in editor.collections:
+        section = Section(
+            collection, [_row(collection, item, open_form) for item in collection.rows(framework)]
+        )
+        section.colspan = len(collection.columns) + (2 if can_edit else 1)
+        if open_form and open_form.collection == collection.name and open_form.item_key is None:
+            section.add_form, section.add_stale = open_form.form, open_form.stale
+        if collection is THRESHOLDS:
+            section.groups = _threshold_groups(framework, section.rows)
+        sections.append(section)
+    return sections
+
+
+def _threshold_groups(framework: Framework, rows: list[Row]) -> list[dict[str, Any]]:
+    """Thresholds as a table per AI system × output type, with the output types not yet covered."""
+    groups = []
+    for system in AISystem.objects.filter(framework=framework):
+        own = [row for row in rows if row.item.ai_system_id == system.pk]
+        covered = {row.item.output_type for row in own}
+        missing = [o for o in system.output_types if o not in covered and "" not in covered]
+        groups.append({"system": system, "rows": own, "missing": missing})
+    return groups
+
+
+def _render_editor(
+    request: SignedInRequest,
+    engagement: Engagement,
+    step_key: str,
+    open_form: OpenForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    step, editor = _step(step_key)
+    framework = engagement.framework
+    can_edit = engagement.membership.can(Capability.EDIT)
+    if open_form is not None:
+        _focus_first_field(open_form.form)
+    settings_form = None
+    if editor.settings_form:
+        settings_form = (
+            open_form.form
+            if open_form and open_form.collection == "settings"
+            else editor.settings_form(instance=framework)
+        )
+    context = {
+        "engagement": engagement,
+        "framework": framework,
+        "step": step,
+        "editor": editor,
+        "can_edit": can_edit,
+        "sections": _sections(framework, editor, open_form if can_edit else None, can_edit),
+        "settings_form": settings_form,
+        "settings_display": [
+            (settings_form.fields[name].label, _shown(framework, name))
+            for name in settings_form._meta.fields or []
+        ]
+        if settings_form
+        else [],
+        "settings_stale": bool(
+            open_form and open_form.collection == "settings" and open_form.stale
+        ),
+        "step_url": reverse("step", args=[engagement.slug, step.key]),
+    }
+    if request.htmx or request.GET.get("embed"):
+        return render(request, "workshops/steps/step.html#editor", context, status=status)
+    context["completion"] = step_completion(framework).get(step.key, 0)
+    context["all_steps"] = STEPS
+    return render(request, "workshops/steps/step.html", context, status=status)
+
+
+def _focus_first_field(form: Any) -> None:
+    """Keyboard users land in the form they opened, or on the first field to fix."""
+    names = [name for name in form.fields if not form.fields[name].widget.is_hidden]
+    wrong = [name for name in names if form.is_bound and name in form.errors]
+    if names:
+        form.fields[(wrong or names)[0]].widget.attrs["autofocus"] = True
+
+
+def _changed(request: SignedInRequest, engagement: Engagement, step_key: str) -> HttpResponse:
+    if request.htmx:
+        return _render_editor(request, engagement, step_key)
+    return redirect("step", engagement.slug, step_key)
+
+
+def _changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    return {
+        name: {"before": before.get(name), "after": after.get(name)}
+        for name in sorted(set(before) | set(after))
+        if before.get(name) != after.get(name)
+    }
+
+
+def _record(
+    request: SignedInRequest,
+    engagement: Engagement,
+    verb: AuditVerb,
+    summary: str,
+    kind: Collection,
+    key: str,
+    changes: dict[str, Any],
+) -> None:
+    anchor = f"{kind.document_name}/{key}"
+    record_activity(engagement, request.user, verb, summary, anchor=anchor, changes=changes)
+
+
+def _stale_status(request: SignedInRequest) -> int:
+    # 409 says what happened; htmx only swaps 2xx and 422, so it gets 422 with the same fragment.
+    return 422 if request.htmx else 409
+
+
+def _stale_form(form: Any, current: Any, **kwargs: Any) -> Any:
+    """The typed input again, now on top of the other person's save, with their values shown."""
+    data = form.data.copy()
+    data["row_version"] = str(current.row_version)
+    reopened = type(form)(data, instance=current, **kwargs)
+    reopened.stale_current = [
+        (bound.label, _shown(current, bound.name)) for bound in reopened.visible_fields()
+    ]
+    return reopened
+
+
+def _shown(instance: Any, name: str) -> str:
+    if hasattr(instance, f"get_{name}_display"):
+        return str(getattr(instance, f"get_{name}_display")())
+    value = getattr(instance, name)
+    if hasattr(value, "all"):
+        return ", ".join(str(item) for item in value.all()) or NOT_SET
+    if isinstance(value, list):
+        return ", ".join(value) or NOT_SET
+    return NOT_SET if value in (None, "") else str(value)
+
+
+def _requested_form(
+    request: SignedInRequest, editor: StepEditor, framework: Framework
+) -> OpenForm | None:
+    """The form a link asked to open: `?add=<list>` (optionally prefilled with `ai_system` and
+    `output_type`) or `?edit=<list>:<key>`."""
+    if "add" in request.GET:
+        collection = _collection(editor, request.GET["add"])
+        if not collection.can_add:
+            return None
+        initial: dict[str, Any] = {"output_type": request.GET.get("output_type", "")}
+        if "ai_system" in request.GET:
+            systems = AISystem.objects.filter(framework=framework, key=request.GET["ai_system"])
+            initial["ai_system"] = systems.first()
+        return OpenForm(
+            collection.name, None, collection.form_class(framework=framework, initial=initial)
+        )
+    if "edit" in request.GET:
+        collection_name, _, item_key = request.GET["edit"].partition(":")
+        collection = _collection(editor, collection_name)
+        model = collection.form_class._meta.model
+        item = get_object_or_404(model, framework=framework, key=item_key)
+        return OpenForm(
+            collection.name, item.key, collection.form_class(instance=item, framework=framework)
+        )
+    return None
+
+
+def fix_url(slug: str, problem: Problem) -> str:
+    """The step page with the form that fixes `problem` open, in the queries read above."""
+    url = reverse("step", args=[slug, problem.step])
+    fix = problem.fix
+    if fix is None:
+        return url
+    if fix.item_key:
+        query = {"edit": f"{fix.collection}:{fix.item_key}"}
+    else:
+        query = {"add": fix.collection, **dict(fix.prefill)}
+    return f"{url}?{urlencode(query, safe=':')}"
+
+
+@require_GET
+def step(request: SignedInRequest, slug: str, step_key: str) -> HttpResponse:
+    engagement = get_engagement_for(request.user, slug, Capability.VIEW)
+    editor = _step(step_key)[1]
+    open_form = _requested_form(request, editor, engagement.framework)
+    return _render_editor(request, engagement, step_key, open_form)
+
+
+@require_POST
+def step_item_add(
+    request: SignedInRequest, slug: str, step_key: str, collection: str
+) -> HttpResponse:
+    engagement = get_engagement_for(request.user, slug, Capability.EDIT)
+    kind = _collection(_step(step_key)[1], collection)
+    if not kind.can_add:
+        raise Http404("Rows of this list are added on another step.")
+    form = kind.form_class(request.POST, framework=engagement.framework)
+    if form.is_valid():
+        try:
+            with transaction.atomic():  # the row and its many-to-many links land together
+                item = form.save_new()
+        except IntegrityError:  # someone added the same name a moment ago
+            form.add_error(None, "Another row with these details was saved just now: reload.")
+        else:
+            changes = _changes({}, item_document(kind.document_name, item))
+            summary = f"Added {kind.singular} “{item}”"
+            _record(request, engagement, AuditVerb.CREATED, summary, kind, item.key, changes)
+            return _changed(request, engagement, step_key)
+    return _render_editor(request, engagement, step_key, OpenForm(kind.name, None, form), 422)
+
+
+@require_POST
+def step_item_edit(
+    request: SignedInRequest, slug: str, step_key: str, collection: str, item_key: str
+) -> HttpResponse:
+    engagement = get_engagement_for(request.user, slug, Capability.EDIT)
+    kind = _collection(_step(step_key)[1], collection)
+    framework = engagement.framework
+    item = get_object_or_404(kind.form_class._meta.model, framework=framework, key=item_key)
+    before = item_document(kind.document_name, item)
+    form = kind.form_class(request.POST, instance=item, framework=framework)
+    if not form.is_valid():
+        return _render_editor(
+            request, engagement, step_key, OpenForm(kind.name, item.key, form), 422
+        )
+    try:
+        with transaction.atomic():  # the row and its many-to-many links change together
+            form.save_edit()
+    except StaleEditError as stale:
+        reopened = _stale_form(form, stale.current, framework=framework)
+        open_form = OpenForm(kind.name, item.key, reopened, stale=True)
+        return _render_editor(request, engagement, step_key, open_form, _stale_status(request))
+    except IntegrityError:
+        form.add_error(None, "Another row with these details was saved just now: reload.")
+        return _render_editor(
+            request, engagement, step_key, OpenForm(kind.name, item.key, form), 422
+        )
+    changes = _changes(before, item_document(kind.document_name, item))
+    _record(
+        request,
+        engagement,
+        AuditVerb.UPDATED,
+        f"Edited {kind.singular} “{item}”",
+        kind,
+        item.key,
+        changes,
+    )
+    return _changed(request, engagement, step_key)
+
+
+@require_POST
+def step_item_delete(
+    request: SignedInRequest, slug: str, step_key: str, collection: str, item_key: str
+) -> HttpResponse:
+    engagement = get_engagement_for(request.user, slug, Capability.EDIT)
+    kind = _collection(_step(step_key)[1], collection)
+    if not kind.can_delete:
+        raise Http404("Rows of this list are removed on another step.")
+    item = get_object_or_404(
+        kind.form_class._meta.model, framework=engagement.framework, key=item_key
+    )
+    before = item_document(kind.document_name, item)
+    item.delete()
+    summary = f"Removed {kind.singular} “{item}”"
+    _record(request, engagement, AuditVerb.DELETED, summary, kind, item_key, _changes(before, {}))
+    return _changed(request, engagement, step_key)
+
+
+@require_POST
+def step_item_move(
+    request: SignedInRequest, slug: str, step_key: str, collection: str, item_key: str
+) -> HttpResponse:
+    engagement = get_engagement_for(request.user, slug, Capability.EDIT)
+    kind = _collection(_step(step_key)[1], collection)
+    if not kind.can_move:
+        raise Http404("These rows keep their order.")
+    if request.POST.get("direction") not in {"up", "down"}:
+        return HttpResponseBadRequest("Say which way to move the row: direction=up or down.")
+    model = kind.form_class._meta.model
+    item = get_object_or_404(model, framework=engagement.framework, key=item_key)
+    moved = model.move(item, up=request.POST["direction"] == "up")
+    if moved:
+        summary = f"Moved {kind.singular} “{item}” {request.POST['direction']}"
+        _record(
+            request, engagement, AuditVerb.REORDERED, summary, kind, item_key, {"position": moved}
+        )
+    return _changed(request, engagement, step_key)
+
+
+@require_POST
+def step_settings(request: SignedInRequest, slug: str, step_key: str) -> HttpResponse:
+    engagement = get_engagement_for(request.user, slug, Capability.EDIT)
+    editor = _step(step_key)[1]
+    if editor.settings_form is None:
+        raise Http404("This step has no settings.")
+    framework = engagement.framework
+    fields = list(editor.settings_form._meta.fields or [])
+    before = {name: _shown(framework, name) for name in fields}
+    form = editor.settings_form(request.POST, instance=framework)
+    if not form.is_valid():
+        return _render_editor(request, engagement, step_key, OpenForm("settings", None, form), 422)
+    try:
+        form.save_edit()
+    except StaleEditError as stale:
+        reopened = _stale_form(form, stale.current)
+        open_form = OpenForm("settings", None, reopened, stale=True)
+        return _render_editor(request, engagement, step_key, open_form, _stale_status(request))
+    changes = _changes(before, {name: _shown(framework, name) for name in fields})
+    summary = f"Edited the {editor.settings_title.lower()}"
+    record_activity(
+        engagement, request.user, AuditVerb.UPDATED, summary, anchor="framework", changes=changes
+    )
+    return _changed(request, engagement, step_key)
