@@ -15,6 +15,7 @@ from escalation.method_defaults import apply_method_defaults
 from escalation.models import EscalationLevel, Framework, ReviewFrequency
 from workshops.audit import AuditVerb, record_activity
 from workshops.models import Engagement, EngagementStatus, Membership, Role
+from workshops.stepup import Authentication
 
 DEMO_PASSWORD = "workshop-demo"
 
@@ -115,7 +116,11 @@ def load_demo_versions(demo: Engagement, users: dict[str, Any]) -> None:
     first = demo.freeze_version(facilitator, "First complete draft after the ladder workshop")
     first.submit(facilitator, notify=False)
     for member in demo.signoff_approvers():
-        first.approve(member.user, "Matches what we agreed on day 7.")
+        first.approve(
+            member.user,
+            "Matches what we agreed on day 7.",
+            authentication=Authentication.seeded(),
+        )
 
     level = EscalationLevel.objects.filter(framework=framework).order_by("-position").first()
     if level is not None:

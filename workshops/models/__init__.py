@@ -18,7 +18,14 @@ from workshops.models.engagements import (
     new_invitation_token,
     validate_timezone,
 )
-from workshops.models.reviews import Approval, Comment, Review, ReviewEvent, ReviewQuerySet
+from workshops.models.reviews import (
+    Approval,
+    Comment,
+    RequiredApprover,
+    Review,
+    ReviewEvent,
+    ReviewQuerySet,
+)
 from workshops.roles import Capability, Role
 from workshops.signoff import ReviewState
 
@@ -34,6 +41,7 @@ __all__ = [
     "EngagementStatus",
     "Invitation",
     "Membership",
+    "RequiredApprover",
     "Review",
     "ReviewEvent",
     "ReviewQuerySet",
