@@ -5,6 +5,7 @@ proved who they are, and their name and email as they were at that moment."""
 import datetime
 
 import pytest
+from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -131,3 +132,15 @@ def test_the_pack_prints_each_approver_name_and_email_as_recorded(
     assert [(s.approver, s.email, s.role) for s in sign_offs] == [
         ("Abe", "abe@example.com", "Approver")
     ]
+
+
+@override_settings(AXES_ENABLED=True)
+def test_guessing_the_password_at_approval_locks_out_like_the_login_page(
+    client, in_review, approver
+):
+    _signed_in(client, approver, minutes_ago=6)
+    for _ in range(5):
+        client.post(APPROVE, {"approve-password": "guess"})
+    response = client.post(APPROVE, {"approve-password": "pass-word-1"})
+    assert response.status_code == 429
+    assert not Approval.objects.exists()
