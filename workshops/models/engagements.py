@@ -185,6 +185,9 @@ class Engagement(models.Model):
         """Choose whose approval signs a version off. Under the named rule, `named_usernames`
         are the approvers who must approve; under "every approver" the names are kept as they
         were, so switching back restores them."""
+        # Taken first, as Review.submit takes it: a submission records either the old rule with
+        # the old names or the new rule with the new names, never a mixture.
+        Engagement.objects.select_for_update().filter(pk=self.pk).exists()
         if rule == SignoffRule.NAMED_APPROVERS:
             approvers = self.memberships.filter(role=Role.APPROVER)
             approvers.filter(user__username__in=named_usernames).update(signoff_required=True)
