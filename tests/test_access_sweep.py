@@ -85,7 +85,13 @@ EXPECTATIONS: dict[str, Rule] = {
     "invite": Rule(get=None, post=MANAGE),
     "change_role": Rule(get=None, post=MANAGE),
     "remove_member": Rule(get=None, post=MANAGE),
-    "accept_invitation": Rule(get=PUBLIC, post=PUBLIC),
+    # Public to its invitee; any signed-in account with another address is refused (the
+    # sweep's invitation is for new@example.com, nobody's address here).
+    "accept_invitation": Rule(
+        get=PUBLIC,
+        post=PUBLIC,
+        refused_for=("outsider", "observer", "approver", "reviewer", "facilitator"),
+    ),
     "signoff_rule": Rule(get=None, post=MANAGE),
     "cancel_invitation": Rule(get=None, post=MANAGE),
     "resend_invitation": Rule(get=None, post=MANAGE),

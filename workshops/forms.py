@@ -23,6 +23,7 @@ from workshops.models import (
     SignoffRule,
 )
 from workshops.people import display_name
+from workshops.roles import GRANTABLE_ROLES
 
 
 class DateListField(forms.Field):
@@ -156,6 +157,17 @@ class InvitationForm(SafeTextForm, forms.Form):
         super().__init__(*args, **kwargs)
         self.engagement = engagement
 
+    def clean_role(self) -> str:
+        role = self.cleaned_data["role"]
+        inviter = self.engagement.membership
+        if role not in GRANTABLE_ROLES[inviter.role]:
+            # Never more than the inviter holds: the invitation carries their authority.
+            raise forms.ValidationError(
+                f"As {inviter.get_role_display().lower()} you cannot invite someone as "
+                f"{Role(role).label.lower()}."
+            )
+        return role
+
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].strip().lower()
         if Membership.objects.filter(
@@ -170,14 +182,33 @@ class RoleForm(SafeTextForm, forms.Form):
 
 
 class InvitedUserForm(SafeTextForm, UserCreationForm):
-    """A new account for someone who follows an invitation link."""
+    """A new account for someone who follows an invitation link: its email address is the
+    invited one, shown and not editable (the link reached that mailbox, which is the proof)."""
+
+    email = forms.EmailField(
+        disabled=True,
+        required=False,
+        label="Email address",
+        help_text="The address this invitation was sent to.",
+    )
 
     class Meta(UserCreationForm.Meta):
         model = get_user_model()
-        fields = ("username", "first_name", "last_name")
+        fields = ("username", "email", "first_name", "last_name")
+
+    def __init__(self, *args: Any, invited_email: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.invited_email = invited_email
+        self.fields["email"].initial = invited_email
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
+        if get_user_model().objects.filter(email__iexact=self.invited_email).exists():
+            # One account per address: the invitation joins that account, not a new one.
+            raise forms.ValidationError(
+                "An account with this email address exists already: sign in to accept."
+            )
+        cleaned["email"] = self.invited_email
         full_name = f"{cleaned.get('first_name', '')} {cleaned.get('last_name', '')}".strip()
         if len(full_name) > FULL_NAME_LENGTH:
             # The full name is what versions, sign-offs and mails record, in 150 characters.

@@ -24,9 +24,7 @@ from workshops.models import (
     Capability,
     DayNote,
     Engagement,
-    Membership,
     Review,
-    Role,
 )
 from workshops.people import display_name
 
@@ -121,22 +119,13 @@ def _decisions(source: ArtifactSource) -> list[Decision]:
 def _approvals(source: ArtifactSource) -> list[SignOff]:
     if not source.review:
         return []
-    approvals = list(
-        source.review.approvals.filter(decision=Approval.Decision.APPROVED).select_related(
-            "approver"
-        )
-    )
-    roles = dict(
-        Membership.objects.filter(
-            engagement=source.engagement, user__in=[a.approver_id for a in approvals]
-        ).values_list("user_id", "role")
-    )
+    # Name, email and role as recorded when each approval was given, never the live account.
+    approvals = source.review.approvals.filter(decision=Approval.Decision.APPROVED)
     return [
         SignOff(
-            approver=_person(approval.approver),
-            role=str(Role(roles[approval.approver_id]).label)
-            if approval.approver_id in roles
-            else "Former member",
+            approver=approval.approver_name,
+            email=approval.approver_email,
+            role=approval.get_approver_role_display(),
             approved_at=_local(source.engagement, approval.created_at),
             sha256=approval.sha256,
         )

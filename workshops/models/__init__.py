@@ -21,7 +21,14 @@ from workshops.models.engagements import (
     open_engagement_permission,
     validate_timezone,
 )
-from workshops.models.reviews import Approval, Comment, Review, ReviewEvent, ReviewQuerySet
+from workshops.models.reviews import (
+    Approval,
+    Comment,
+    RequiredApprover,
+    Review,
+    ReviewEvent,
+    ReviewQuerySet,
+)
 from workshops.roles import Capability, Role
 from workshops.signoff import ReviewState
 
@@ -39,6 +46,7 @@ __all__ = [
     "EngagementStatus",
     "Invitation",
     "Membership",
+    "RequiredApprover",
     "Review",
     "ReviewEvent",
     "ReviewQuerySet",

@@ -25,7 +25,7 @@ from escalation.versions import freeze_version as freeze_framework_version
 from workshops.audit import AuditVerb, record_activity
 from workshops.people import display_name
 from workshops.plan import PlannedDay, build_plan
-from workshops.roles import ROLE_CAPABILITIES, Capability, Role
+from workshops.roles import GRANTABLE_ROLES, ROLE_CAPABILITIES, Capability, Role
 from workshops.signoff import ReviewAction, ReviewState
 
 if TYPE_CHECKING:
@@ -188,6 +188,9 @@ class Engagement(models.Model):
         """Choose whose approval signs a version off. Under the named rule, `named_usernames`
         are the approvers who must approve; under "every approver" the names are kept as they
         were, so switching back restores them."""
+        # Taken first, as Review.submit takes it: a submission records either the old rule with
+        # the old names or the new rule with the new names, never a mixture.
+        Engagement.objects.select_for_update().filter(pk=self.pk).exists()
         if rule == SignoffRule.NAMED_APPROVERS:
             approvers = self.memberships.filter(role=Role.APPROVER)
             approvers.filter(user__username__in=named_usernames).update(signoff_required=True)
@@ -278,18 +281,57 @@ class Membership(models.Model):
                 f"{self.user} is the last facilitator: make someone else facilitator first."
             )
 
+    def _refuse_leaving_an_open_review(self, change: str) -> None:
+        # The engagement row lock serializes this with Review.submit, which records the required
+        # approvers under the same lock: a submit cannot slip in between this check and the change.
+        Engagement.objects.select_for_update().filter(pk=self.engagement_id).exists()
+        review = (
+            self.engagement.reviews.filter(state=ReviewState.IN_REVIEW, required__user=self.user_id)
+            .select_related("version")
+            .first()
+        )
+        if review is not None:
+            raise ValidationError(
+                f"{display_name(self.user)} is a required approver of {review.version.label}, "
+                f"in review: withdraw the review first, or wait for its outcome, to {change}."
+            )
+
+    def _cancel_invitations_beyond(self, role: str | None) -> int:
+        """Cancel the pending invitations this member sent for a role that `role` (None: no
+        longer a member) may not grant. Returns how many were cancelled."""
+        grantable = GRANTABLE_ROLES[role] if role is not None else frozenset()
+        cancelled, _ = (
+            Invitation.objects.filter(
+                engagement_id=self.engagement_id, invited_by=self.user_id, accepted_at__isnull=True
+            )
+            .exclude(role__in=grantable)
+            .delete()
+        )
+        return cancelled
+
     @transaction.atomic  # the facilitator count and the change must see the same rows
-    def change_role(self, role: str) -> None:
+    def change_role(self, role: str) -> int:
+        """Give this member `role`. Returns how many invitations they sent were cancelled
+        because their new role may not grant them."""
+        if self.role == role:
+            return 0
+        self._refuse_leaving_an_open_review("change their role")
         if self.role == Role.FACILITATOR and role != Role.FACILITATOR:
             self._refuse_leaving_without_facilitator()
         self.role = role
         self.save(update_fields=["role"])
+        return self._cancel_invitations_beyond(role)
 
     @transaction.atomic  # the facilitator count and the removal must see the same rows
-    def remove(self) -> None:
+    def remove(self) -> int:
+        """Remove this member, and cancel the invitations they sent and nobody accepted yet (a
+        link must not outlive the authority of the person who sent it). Returns how many."""
+        self._refuse_leaving_an_open_review("remove them")
         if self.role == Role.FACILITATOR:
             self._refuse_leaving_without_facilitator()
+        cancelled = self._cancel_invitations_beyond(None)
         self.delete()
+        return cancelled
 
 
 OPEN_ENGAGEMENT = "workshops.open_engagement"
@@ -308,6 +350,13 @@ def new_invitation_token() -> str:
 
 def invitation_expiry() -> Any:
     return django_timezone.now() + timedelta(days=7)
+
+
+def masked_email(email: str) -> str:
+    """Enough of an address for its owner to recognise it, not enough to read it off a
+    forwarded link: "n…@example.com"."""
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}…@{domain}"
 
 
 class Invitation(models.Model):
@@ -360,10 +409,21 @@ class Invitation(models.Model):
         if not cancelled:
             raise ValidationError("This invitation has already been accepted.")
 
+    def refusal_for(self, user: Any) -> str:
+        """Why `user` may not accept this invitation ("" if they may): it is for one address."""
+        if (user.email or "").casefold() == self.email.casefold():
+            return ""
+        return (
+            f"This invitation is for {masked_email(self.email)}; you are signed in as "
+            f"{user.get_username()} ({user.email or 'no email address'}). Sign in with the "
+            "invited address, or ask the facilitator to invite this one."
+        )
+
     @classmethod
     @transaction.atomic  # the lock below must be held until the membership exists
     def accept(cls, token: str, user: Any) -> Membership:
-        """Make `user` a member as invited, once. Raises ValidationError if unusable.
+        """Make `user` a member as invited, once, if the invitation is for their email address.
+        Raises ValidationError if unusable or meant for someone else.
 
         The row lock makes a second acceptance of the same token (a double click, two tabs, a
         forwarded link) wait for the first and then see it used.
@@ -373,7 +433,7 @@ class Invitation(models.Model):
             .select_related("engagement")
             .get(token=token)
         )
-        reason = invitation.unusable_reason()
+        reason = invitation.unusable_reason() or invitation.refusal_for(user)
         if reason:
             raise ValidationError(reason)
         membership, _ = Membership.objects.get_or_create(
