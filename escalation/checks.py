@@ -14,6 +14,14 @@ from typing import Any
 from django.db import models
 from django.db.models import Prefetch
 
+from escalation import formatting
+from escalation.completeness import (
+    has_a_way_in,
+    has_approval_owner,
+    is_defined,
+    is_described,
+    is_governed,
+)
 from escalation.models import (
     AISystem,
     DriftTrigger,
@@ -23,6 +31,7 @@ from escalation.models import (
     FailureMode,
     Framework,
     Threshold,
+    field_label,
 )
 
 
@@ -205,7 +214,7 @@ def _check_ladder(content: FrameworkContent) -> list[Problem]:
                     _edit("levels", level.key),
                 )
             )
-        if not level.trigger.strip() and not linked and level.pk not in mapped_levels:
+        if not has_a_way_in(level) and level.pk not in mapped_levels:
             problems.append(
                 _warning(
                     "ladder",
@@ -222,7 +231,7 @@ def _check_governance(content: FrameworkContent) -> list[Problem]:
     highest: EscalationLevel | None = None
     for level in content.levels:
         fix = _edit("levels", level.key)
-        if not level.approval_owner_name.strip():
+        if not has_approval_owner(level):
             problems.append(_blocking("governance", f"“{level.name}” has no approval owner.", fix))
         if level.cost_ceiling is None:
             problems.append(_blocking("governance", f"“{level.name}” has no cost ceiling.", fix))
@@ -236,9 +245,10 @@ def _check_governance(content: FrameworkContent) -> list[Problem]:
             problems.append(
                 _warning(
                     "governance",
-                    f"The cost ceiling of “{level.name}” ({level.cost_ceiling:,.0f} "
-                    f"{level.currency}) is below that of “{highest.name}” lower on the "
-                    f"ladder ({highest.cost_ceiling:,.0f} {highest.currency}).",
+                    f"The cost ceiling of “{level.name}” "
+                    f"({formatting.money(level.cost_ceiling, level.currency)}) is below that of "
+                    f"“{highest.name}” lower on the ladder "
+                    f"({formatting.money(highest.cost_ceiling, highest.currency)}).",
                     fix,
                 )
             )
@@ -259,8 +269,8 @@ def _check_review_cycle(
         problems.append(
             _blocking(
                 "review-cycle",
-                f"The first review ({first:%d %b %Y}) falls before the engagement ends "
-                f"({engagement_end:%d %b %Y}).",
+                f"The first review ({formatting.date(first)}) falls before the engagement "
+                f"ends ({formatting.date(engagement_end)}).",
             )
         )
     systems = {system.pk for system in content.systems}
@@ -309,28 +319,11 @@ def step_completion(
         content.external_triggers,
     ]
     return {
-        "systems": _percent(
-            sum(1 for s in systems if s.workflow and s.business_owner and s.output_types),
-            len(systems),
-        ),
+        "systems": _percent(sum(1 for system in systems if is_described(system)), len(systems)),
         "thresholds": _percent(sum(1 for s in systems if s.pk in with_thresholds), len(systems)),
         "failure-modes": _percent(mapped, max(len(content.failure_modes), 5)),
-        "ladder": _percent(
-            sum(
-                1
-                for level in levels
-                if (level.trigger.strip() or level.trigger_thresholds.all())
-                and level.entry_criteria.strip()
-                and level.exit_criteria.strip()
-            ),
-            len(levels),
-        ),
-        "governance": _percent(
-            sum(
-                1 for lv in levels if lv.approval_owner_name.strip() and lv.cost_ceiling is not None
-            ),
-            len(levels),
-        ),
+        "ladder": _percent(sum(1 for level in levels if is_defined(level)), len(levels)),
+        "governance": _percent(sum(1 for level in levels if is_governed(level)), len(levels)),
         "review-cycle": _percent(sum(1 for part in review_parts if part), len(review_parts)),
     }
 
@@ -338,7 +331,8 @@ def step_completion(
 def step_gaps(
     framework: Framework, content: FrameworkContent | None = None
 ) -> dict[str, list[str]]:
-    """What keeps each step under 100 %, in words: the same tests as `step_completion`."""
+    """What keeps each step under 100 %, in words: the rows `step_completion` does not count
+    (the rules of escalation/completeness.py), each naming its empty fields by their labels."""
     content = content or FrameworkContent.load(framework)
     systems, levels = content.systems, content.levels
     with_thresholds = {threshold.ai_system_id for threshold in content.thresholds}
@@ -347,16 +341,20 @@ def step_gaps(
         missing = [label for label, value in parts.items() if not value]
         return [f"{name}: no {' and no '.join(missing)}."] if missing else []
 
+    def label(model: type[models.Model], field: str) -> str:
+        return field_label(model, field).lower()
+
     gaps: dict[str, list[str]] = {
         "systems": [
             gap
             for s in systems
+            if not is_described(s)
             for gap in lacking(
                 s.name,
                 {
-                    "workflow": s.workflow,
-                    "business owner": s.business_owner,
-                    "output types": s.output_types,
+                    label(AISystem, "workflow"): s.workflow,
+                    label(AISystem, "business_owner"): s.business_owner,
+                    label(AISystem, "output_types"): s.output_types,
                 },
             )
         ]
@@ -373,12 +371,13 @@ def step_gaps(
         "ladder": [
             gap
             for level in levels
+            if not is_defined(level)
             for gap in lacking(
                 level.name,
                 {
-                    "trigger": level.trigger.strip() or level.trigger_thresholds.all(),
-                    "entry criteria": level.entry_criteria.strip(),
-                    "exit criteria": level.exit_criteria.strip(),
+                    label(EscalationLevel, "trigger"): has_a_way_in(level),
+                    label(EscalationLevel, "entry_criteria"): level.entry_criteria.strip(),
+                    label(EscalationLevel, "exit_criteria"): level.exit_criteria.strip(),
                 },
             )
         ]
@@ -386,11 +385,12 @@ def step_gaps(
         "governance": [
             gap
             for level in levels
+            if not is_governed(level)
             for gap in lacking(
                 level.name,
                 {
-                    "approval owner": level.approval_owner_name.strip(),
-                    "cost ceiling": level.cost_ceiling is not None,
+                    label(EscalationLevel, "approval_owner_name"): has_approval_owner(level),
+                    label(EscalationLevel, "cost_ceiling"): level.cost_ceiling is not None,
                 },
             )
         ]
@@ -398,8 +398,8 @@ def step_gaps(
         "review-cycle": lacking(
             "The review cycle",
             {
-                "first review date": framework.first_review_date,
-                "sunset criteria": framework.sunset_criteria.strip(),
+                label(Framework, "first_review_date"): framework.first_review_date,
+                label(Framework, "sunset_criteria"): framework.sunset_criteria.strip(),
                 "drift trigger": content.drift_triggers,
                 "external trigger": content.external_triggers,
             },

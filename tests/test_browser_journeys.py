@@ -21,7 +21,7 @@ from django.core.management import call_command
 from playwright.sync_api import Page, expect
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from tests.factories import make_user
+from tests.factories import make_consultant, make_user
 from tests.framework_content import fill_small_framework
 from workshops.models import Invitation, Role
 from workshops.notifications import send_invitation
@@ -60,7 +60,7 @@ def run_worker() -> None:
 
 
 def test_a_facilitator_goes_from_new_engagement_to_sent_for_review(live_server, page):
-    make_user("fay", first_name="Fay", last_name="Fenwick")
+    make_consultant(make_user("fay", first_name="Fay", last_name="Fenwick"))
     journey = Journey(page, "facilitator")
 
     page.goto(live_server.url)  # the only typed address: the rest is clicking
@@ -99,7 +99,7 @@ def test_a_facilitator_goes_from_new_engagement_to_sent_for_review(live_server, 
     # Every panel that depends on the new row follows, without a reload.
     expect(thresholds).to_contain_text("Add thresholds for chat answer")
     expect(checklist).not_to_contain_text("AI systems in scope: nothing recorded yet.")
-    expect(systems.get_by_test_id("completion-systems")).to_have_text("100 %")
+    expect(systems.get_by_test_id("completion-systems")).to_have_text("100%")
     journey.screenshot("day-one-after-saving")
 
     page.get_by_role("link", name="Versions", exact=True).click()
@@ -122,7 +122,7 @@ def test_an_approver_goes_from_the_invitation_to_the_signed_pack(live_server, pa
     )
     mail.outbox.clear()
     send_invitation(invitation)
-    engagement.freeze_version(facilitator, "First cut").submit(facilitator, notify=False)
+    review = engagement.freeze_version(facilitator, "First cut")
     link = re.search(r"https?://\S+/invitations/\S+/", mail.outbox[0].body)
     assert link is not None
     journey = Journey(page, "approver")
@@ -131,11 +131,16 @@ def test_an_approver_goes_from_the_invitation_to_the_signed_pack(live_server, pa
     page.goto(live_server.url + urlsplit(link.group(0)).path)
     journey.screenshot("invitation")
     page.get_by_label("Username").fill("ada")
+    expect(page.get_by_label("Email address")).to_have_value("ada@acme.test")  # bound, not typed
     page.get_by_label("First name").fill("Ada")
     page.get_by_label("Last name").fill("Achterberg")
     page.get_by_label(re.compile(r"^Password:?$")).fill("a-long-pass-phrase-9")
     page.get_by_label("Password confirmation").fill("a-long-pass-phrase-9")
     page.get_by_role("button", name="Create account and join").click()
+    expect(page.get_by_text("Nothing waits for you now")).to_be_visible()
+    # The approvers are fixed when a version is submitted: the facilitator sends v1 once Ada is in.
+    review.submit(facilitator, notify=False)
+    page.get_by_role("link", name="Dashboard", exact=True).click()
     expect(page.get_by_text("v1 awaits your approval.")).to_be_visible()
     expect(page.get_by_text("ready to be frozen")).to_have_count(0)
     journey.screenshot("dashboard")

@@ -226,7 +226,7 @@ def test_a_step_under_100_percent_says_what_is_missing(client, engagement, facil
     engagement.framework.ai_systems.create(name="Claims bot", key="claims-bot", model_name="x")
     client.force_login(facilitator)
     html = client.get(reverse("step", args=["acme", "systems"])).content.decode()
-    assert "Claims bot: no workflow and no business owner and no output types." in html
+    assert "Claims bot: no workflow / use case and no business owner and no output types." in html
 
 
 # Import errors in the uploader's words

@@ -463,4 +463,4 @@ def test_the_editor_fragment_carries_the_steps_new_completion(client, engagement
     response = client.post(
         add_url(engagement, "systems", "ai-systems"), system_data(), HTTP_HX_REQUEST="true"
     )
-    assert 'data-testid="completion-systems">100 %' in response.content.decode()
+    assert 'data-testid="completion-systems">100%' in response.content.decode()

@@ -15,6 +15,7 @@ from typing import Any
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from escalation import formatting
 from escalation.document import build_document, document_sha256
 from escalation.models import FrameworkVersion
 from escalation.pdf import Decision, PackContext, SignOff
@@ -23,10 +24,9 @@ from workshops.models import (
     Capability,
     DayNote,
     Engagement,
-    Membership,
     Review,
-    Role,
 )
+from workshops.people import display_name
 
 
 @dataclass
@@ -71,9 +71,11 @@ class ArtifactSource:
         return self.review.get_state_display() if self.review else "Frozen, not yet in review"
 
     @property
-    def pack_capability(self) -> str:
-        """Every member may have the signed-off pack; drafts leave the system only for the
-        people taking part in the review (not observers)."""
+    def export_capability(self) -> str:
+        """One rule for every file of the artifacts (pack, JSON, CSV, iCalendar, SVG, PNG):
+        every member may have those of a signed-off version; drafts (the working draft, a
+        version not signed off) leave the system only for the people taking part in the
+        review, not observers, who read them on the pages."""
         return Capability.VIEW if self.signed_off else Capability.COMMENT
 
 
@@ -88,11 +90,11 @@ def artifact_source(engagement: Engagement, number: int | None) -> ArtifactSourc
 
 def _local(engagement: Engagement, moment: Any) -> str:
     zone = zoneinfo.ZoneInfo(engagement.timezone)
-    return timezone.localtime(moment, zone).strftime("%-d %B %Y %H:%M %Z")
+    return formatting.moment(timezone.localtime(moment, zone))
 
 
 def _person(user: Any) -> str:
-    return (user.get_full_name() or user.username) if user else "Someone no longer here"
+    return display_name(user, absent="Someone no longer here")
 
 
 def _decisions(source: ArtifactSource) -> list[Decision]:
@@ -117,22 +119,13 @@ def _decisions(source: ArtifactSource) -> list[Decision]:
 def _approvals(source: ArtifactSource) -> list[SignOff]:
     if not source.review:
         return []
-    approvals = list(
-        source.review.approvals.filter(decision=Approval.Decision.APPROVED).select_related(
-            "approver"
-        )
-    )
-    roles = dict(
-        Membership.objects.filter(
-            engagement=source.engagement, user__in=[a.approver_id for a in approvals]
-        ).values_list("user_id", "role")
-    )
+    # Name, email and role as recorded when each approval was given, never the live account.
+    approvals = source.review.approvals.filter(decision=Approval.Decision.APPROVED)
     return [
         SignOff(
-            approver=_person(approval.approver),
-            role=str(Role(roles[approval.approver_id]).label)
-            if approval.approver_id in roles
-            else "Former member",
+            approver=approval.approver_name,
+            email=approval.approver_email,
+            role=approval.get_approver_role_display(),
             approved_at=_local(source.engagement, approval.created_at),
             sha256=approval.sha256,
         )
@@ -142,7 +135,7 @@ def _approvals(source: ArtifactSource) -> list[SignOff]:
 
 def pack_context(source: ArtifactSource) -> PackContext:
     engagement = source.engagement
-    dates = [("Engagement start", engagement.start_date.strftime("%-d %B %Y"))]
+    dates = [("Engagement start", formatting.date(engagement.start_date))]
     if source.version:
         dates.append(("Version frozen", _local(engagement, source.version.created_at)))
     if source.review and source.review.submitted_at:

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Exists, OuterRef
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -13,6 +13,7 @@ from workshops.audit import AuditVerb, record_activity
 from workshops.forms import EngagementSettingsForm, NewEngagementForm, StatusForm
 from workshops.imports import free_engagement_slug, next_monday
 from workshops.models import (
+    OPEN_ENGAGEMENT,
     Activity,
     Approval,
     Capability,
@@ -66,6 +67,8 @@ def _waiting_for(request: SignedInRequest) -> list[Review]:
 
 @require_http_methods(["GET", "POST"])
 def new_engagement(request: HttpRequest) -> HttpResponse:
+    if not request.user.has_perm(OPEN_ENGAGEMENT):
+        raise PermissionDenied("Only consultants can open engagements.")
     initial = {"timezone": settings.TIME_ZONE, "start_date": next_monday(), "working_days": 10}
     form = NewEngagementForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
