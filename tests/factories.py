@@ -13,6 +13,7 @@ from escalation.models import Framework, FrameworkVersion
 from escalation.versions import freeze_version
 from tests.framework_content import make_framework
 from workshops.models import Engagement, Membership, Review, Role
+from workshops.models.evidence import LedgerEntry, version_payload
 
 _counter = itertools.count(1)
 
@@ -47,6 +48,11 @@ def make_version(framework: Framework, number: int = 1) -> FrameworkVersion:
     """Freeze the framework as the app does (the same numbering, hash and trigger)."""
     version = freeze_version(framework, f"Frozen for the test as v{number}", "Test facilitator")
     assert version.number == number, f"expected to freeze v{number}, froze {version.label}"
+    engagement = Engagement.objects.filter(framework=framework).first()
+    if engagement is not None:  # chained into the register as Engagement.freeze_version does
+        LedgerEntry.objects.append(
+            engagement, LedgerEntry.Kind.VERSION, version.pk, version_payload(version)
+        )
     return version
 
 

@@ -7,6 +7,8 @@ decisions log, sign-off) and hands them over as a `PackContext`. The pack page, 
 
 from __future__ import annotations
 
+import datetime
+import json
 import zoneinfo
 from dataclasses import dataclass
 from functools import cached_property
@@ -16,8 +18,9 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from escalation.document import build_document, document_sha256
-from escalation.models import FrameworkVersion
+from escalation.models import FrameworkVersion, Pack, PackStatus
 from escalation.pdf import Decision, PackContext, SignOff
+from escalation.tasks import generate_pack, request_pack
 from workshops.models import (
     Approval,
     Capability,
@@ -27,6 +30,7 @@ from workshops.models import (
     Review,
     Role,
 )
+from workshops.models.evidence import LedgerEntry, SignoffRecord, signoff_payload
 
 
 @dataclass
@@ -114,7 +118,24 @@ def _decisions(source: ArtifactSource) -> list[Decision]:
     return decisions
 
 
-def _approvals(source: ArtifactSource) -> list[SignOff]:
+def approval_evidence(approval: Approval, role: str) -> dict[str, Any]:
+    """Who approved, as the sign-off record keeps it. Name and email are read from the account at
+    sign-off time until approvals store their own (then this reads the stored fields)."""
+    authenticated_at = getattr(approval, "authenticated_at", None)
+    return {
+        "approval_id": approval.pk,
+        "name": _person(approval.approver),
+        "email": approval.approver.email if approval.approver else "",
+        "role": role,
+        "decision": approval.decision,
+        "approved_at": approval.created_at.isoformat(),
+        "sha256": approval.sha256,
+        "authenticated_via": getattr(approval, "authenticated_via", "") or "signed-in session",
+        "authenticated_at": authenticated_at.isoformat() if authenticated_at else None,
+    }
+
+
+def _approval_evidence(source: ArtifactSource) -> list[dict[str, Any]]:
     if not source.review:
         return []
     approvals = list(
@@ -128,19 +149,51 @@ def _approvals(source: ArtifactSource) -> list[SignOff]:
         ).values_list("user_id", "role")
     )
     return [
-        SignOff(
-            approver=_person(approval.approver),
-            role=str(Role(roles[approval.approver_id]).label)
+        approval_evidence(
+            approval,
+            str(Role(roles[approval.approver_id]).label)
             if approval.approver_id in roles
             else "Former member",
-            approved_at=_local(source.engagement, approval.created_at),
-            sha256=approval.sha256,
         )
         for approval in approvals
     ]
 
 
+def _approvals(engagement: Engagement, evidence: list[dict[str, Any]]) -> list[SignOff]:
+    return [
+        SignOff(
+            approver=approval["name"],
+            role=approval["role"],
+            approved_at=_local(
+                engagement, datetime.datetime.fromisoformat(approval["approved_at"])
+            ),
+            sha256=approval["sha256"],
+            email=approval["email"],
+            authenticated=approval["authenticated_via"],
+        )
+        for approval in evidence
+    ]
+
+
 def pack_context(source: ArtifactSource) -> PackContext:
+    """What the pack prints besides the document. For a signed-off version: exactly what its
+    sign-off record froze, whatever changed since."""
+    record = signoff_record(source)
+    if record is not None:
+        entry = LedgerEntry.objects.get(
+            engagement=source.engagement, kind=LedgerEntry.Kind.SIGNOFF, object_id=record.pk
+        )
+        return PackContext.from_json(
+            {
+                **record.content["pack"],
+                "record_sha256": record.sha256,
+                "ledger_head": entry.entry_hash,
+            }
+        )
+    return _live_pack_context(source)
+
+
+def _live_pack_context(source: ArtifactSource, generated_at: Any = None) -> PackContext:
     engagement = source.engagement
     dates = [("Engagement start", engagement.start_date.strftime("%-d %B %Y"))]
     if source.version:
@@ -156,8 +209,60 @@ def pack_context(source: ArtifactSource) -> PackContext:
         status=source.status,
         signed_off=source.signed_off,
         version_sha256=source.sha256,
-        generated_at=_local(engagement, timezone.now()),
+        generated_at=_local(engagement, generated_at or timezone.now()),
         dates=dates,
         decisions=_decisions(source),
-        approvals=_approvals(source),
+        approvals=_approvals(engagement, _approval_evidence(source)),
     )
+
+
+def signoff_record(source: ArtifactSource) -> SignoffRecord | None:
+    if not source.signed_off:
+        return None
+    return SignoffRecord.objects.filter(review=source.review).first()
+
+
+def record_signoff(review: Review) -> SignoffRecord:
+    """Freeze what the signed pack will print, once, as the review is signed off (called inside
+    the sign-off's transaction), and chain it into the engagement's register."""
+    engagement, version = review.engagement, review.version
+    source = ArtifactSource(engagement, version, review)
+    # Held to the end of the transaction: the head named in the record stays the head until
+    # the record's own entry follows it.
+    LedgerEntry.objects.lock(engagement)
+    head = LedgerEntry.objects.head(engagement)
+    content = {
+        "schema": 1,
+        "engagement": {
+            "slug": engagement.slug,
+            "title": engagement.title,
+            "client": engagement.client_organisation,
+        },
+        "version": {"number": version.number, "sha256": version.sha256},
+        "signed_off_at": review.signed_off_at.isoformat() if review.signed_off_at else None,
+        "approvals": _approval_evidence(source),
+        "pack": _live_pack_context(source, generated_at=review.signed_off_at).to_json(),
+        "ledger_previous_hash": head.entry_hash if head else None,
+    }
+    content = json.loads(json.dumps(content))  # exactly what the jsonb column gives back
+    record = SignoffRecord.objects.create(
+        review=review,
+        engagement=engagement,
+        content=content,
+        sha256=SignoffRecord.hash_content(content),
+    )
+    LedgerEntry.objects.append(
+        engagement, LedgerEntry.Kind.SIGNOFF, record.pk, signoff_payload(record)
+    )
+    return record
+
+
+def signed_pack(source: ArtifactSource) -> Pack:
+    """The one stored signed pack of a signed-off version, generated here if no worker has made it
+    yet. Every later request returns the same row, so the same bytes."""
+    pack = request_pack(
+        source.engagement.framework, source.version, source.document, pack_context(source)
+    )
+    if pack.status == PackStatus.QUEUED:
+        generate_pack.call(pack.pk)
+    return Pack.objects.get(pk=pack.pk)

@@ -18,6 +18,7 @@ from workshops.models.engagements import (
     new_invitation_token,
     validate_timezone,
 )
+from workshops.models.evidence import LedgerEntry, SignoffRecord
 from workshops.models.reviews import Approval, Comment, Review, ReviewEvent, ReviewQuerySet
 from workshops.roles import Capability, Role
 from workshops.signoff import ReviewState
@@ -33,12 +34,14 @@ __all__ = [
     "EngagementQuerySet",
     "EngagementStatus",
     "Invitation",
+    "LedgerEntry",
     "Membership",
     "Review",
     "ReviewEvent",
     "ReviewQuerySet",
     "ReviewState",
     "Role",
+    "SignoffRecord",
     "SignoffRule",
     "display_name",
     "get_engagement_for",

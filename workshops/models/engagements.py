@@ -108,6 +108,22 @@ class Engagement(models.Model):
     def __str__(self) -> str:
         return f"{self.client_organisation}: {self.title}"
 
+    def deletion_refusal(self) -> str:
+        """Why this engagement may not be deleted ("" if it may): its evidence register (frozen
+        versions, approvals, sign-offs) must stay whole. The database refuses too (migration
+        0005), with the same advice."""
+        if self.pk is None or not self.ledger.exists():  # type: ignore[attr-defined]
+            return ""
+        return (
+            f"{self} has frozen versions and approvals in its evidence register, which cannot "
+            "be deleted: archive the engagement instead."
+        )
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        if refusal := self.deletion_refusal():
+            raise PermissionDenied(refusal)
+        return super().delete(*args, **kwargs)
+
     def clean(self) -> None:
         if self.working_days is not None and not 5 <= self.working_days <= 10:
             raise ValidationError({"working_days": "An engagement runs 5 to 10 working days."})
@@ -203,6 +219,11 @@ class Engagement(models.Model):
                 from_state=ReviewState.DRAFT,
                 to_state=ReviewState.DRAFT,
                 reason=version.summary,
+            )
+            from workshops.models.evidence import LedgerEntry, version_payload
+
+            LedgerEntry.objects.append(
+                self, LedgerEntry.Kind.VERSION, version.pk, version_payload(version)
             )
             record_activity(
                 self,

@@ -15,6 +15,7 @@ from escalation.models import FrameworkVersion
 from escalation.presentation import item_anchors
 from workshops.audit import AuditVerb, record_activity
 from workshops.models.engagements import Engagement, EngagementStatus, Membership, display_name
+from workshops.models.evidence import LedgerEntry, approval_payload
 from workshops.notifications import send_review_request
 from workshops.roles import Role
 from workshops.signoff import (
@@ -257,6 +258,11 @@ class Review(models.Model):
             review._move(user, ReviewAction.SUPERSEDE, ReviewState.SUPERSEDED)
         self.engagement.status = EngagementStatus.SIGNED_OFF
         self.engagement.save(update_fields=["status"])
+        # Imported here: the record gathers what the pack prints (workshops.packs), which reads
+        # these models.
+        from workshops.packs import record_signoff
+
+        record_signoff(self)
 
     def _engagement_back_to_work(self) -> None:
         self.engagement.status = EngagementStatus.RUNNING
@@ -365,3 +371,17 @@ class Approval(models.Model):
 
     def __str__(self) -> str:
         return f"{self.approver} {self.decision}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Approvals are only ever added (the database refuses changes); each new one is chained
+        into the engagement's evidence register in the same transaction."""
+        adding = self._state.adding
+        with transaction.atomic():  # no approval without its ledger entry
+            super().save(*args, **kwargs)
+            if adding:
+                LedgerEntry.objects.append(
+                    self.review.engagement,
+                    LedgerEntry.Kind.APPROVAL,
+                    self.pk,
+                    approval_payload(self),
+                )
