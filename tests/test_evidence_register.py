@@ -182,9 +182,9 @@ def test_an_engagement_with_evidence_cannot_be_deleted(signed_off, engagement):
 
 
 def test_the_database_refuses_deleting_an_engagement_with_evidence(signed_off, engagement):
-    with pytest.raises(IntegrityError, match="archive it instead"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("DELETE FROM workshops_engagement WHERE id = %s", [engagement.pk])
+    refused = pytest.raises(IntegrityError, match="archive it instead")
+    with refused, transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM workshops_engagement WHERE id = %s", [engagement.pk])
 
 
 def test_admin_offers_no_change_or_deletion_of_evidence(admin_client, signed_off, engagement):

@@ -144,7 +144,7 @@ def check_packs(engagement: Engagement) -> Iterator[Finding]:
         pdf = bytes(pack.pdf)
         name = f"signed pack of {pack.version.label if pack.version else 'draft'}"
         yield Finding(
-            name, pack.public_id.hex, pack_problem(pdf, records.get(pack.version_id), entries)
+            name, pack.public_id.hex, pack_problem(pdf, records.get(pack.version_id or 0), entries)
         )
 
 

@@ -112,7 +112,7 @@ class Engagement(models.Model):
         """Why this engagement may not be deleted ("" if it may): its evidence register (frozen
         versions, approvals, sign-offs) must stay whole. The database refuses too (migration
         0005), with the same advice."""
-        if self.pk is None or not self.ledger.exists():  # type: ignore[attr-defined]
+        if self.pk is None or not self.ledger.exists():
             return ""
         return (
             f"{self} has frozen versions and approvals in its evidence register, which cannot "
