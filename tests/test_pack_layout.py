@@ -18,11 +18,11 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.db import connection, transaction
-from escalation.defaults import fill_large_framework
 
 from escalation import artifacts
 from escalation.diagram import render_ladder
 from escalation.document import build_document
+from escalation.large_framework import fill_large_framework
 from escalation.models import Framework
 from escalation.pdf import LADDER_PART_HEIGHT_PT, ladder_parts
 from workshops.bench import BENCH_SLUG, BENCH_VERSIONS, seed_large_engagement

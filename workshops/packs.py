@@ -225,7 +225,8 @@ def signoff_record(source: ArtifactSource) -> SignoffRecord | None:
 def record_signoff(review: Review) -> SignoffRecord:
     """Freeze what the signed pack will print, once, as the review is signed off (called inside
     the sign-off's transaction), and chain it into the engagement's register."""
-    engagement, version = review.engagement, review.version
+    # Read back, not the caller's instance: the record holds what is stored, never unsaved edits.
+    engagement, version = Engagement.objects.get(pk=review.engagement_id), review.version
     source = ArtifactSource(engagement, version, review)
     # Held to the end of the transaction: the head named in the record stays the head until
     # the record's own entry follows it.
