@@ -39,7 +39,7 @@ class Migration(migrations.Migration):
                 ('sha256', models.CharField(max_length=64)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('engagement', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='signoff_records', to='workshops.engagement')),
-                ('review', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='signoff_record', to='workshops.review')),
+                ('review', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='signoff_record', to='workshops.review')),
             ],
             options={
                 'ordering': ['created_at', 'id'],

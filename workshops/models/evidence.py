@@ -135,8 +135,10 @@ class SignoffRecord(models.Model):
     sign-off can reach it.
     """
 
+    # CASCADE only in name: the database refuses deleting a record (migration 0006), so a cascade
+    # from its review or engagement fails there, with the reason.
     review = models.OneToOneField(
-        "workshops.Review", on_delete=models.PROTECT, related_name="signoff_record"
+        "workshops.Review", on_delete=models.CASCADE, related_name="signoff_record"
     )
     engagement = models.ForeignKey(
         Engagement, on_delete=models.CASCADE, related_name="signoff_records"
