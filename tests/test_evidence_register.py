@@ -21,7 +21,15 @@ from escalation import artifacts
 from escalation.models import Pack
 from tests.factories import make_member, make_user, make_version, sign_off
 from tests.framework_content import make_framework_content
-from workshops.models import Approval, DayNote, Engagement, LedgerEntry, Role, SignoffRecord
+from workshops.models import (
+    Approval,
+    CommentResolution,
+    DayNote,
+    Engagement,
+    LedgerEntry,
+    Role,
+    SignoffRecord,
+)
 from workshops.packs import artifact_source, signed_pack
 
 EVIDENCE_TABLES = [
@@ -29,6 +37,7 @@ EVIDENCE_TABLES = [
     "workshops_approval",
     "workshops_reviewevent",
     "workshops_comment",
+    "workshops_commentresolution",
     "workshops_activity",
     "workshops_signoffrecord",
     "workshops_ledgerentry",
@@ -45,13 +54,13 @@ def approvers(engagement: Any) -> list[Any]:
 
 @pytest.fixture
 def signed_off(engagement: Any, facilitator: Any, approvers: list[Any]) -> Any:
-    """Version 1 of a full framework, commented on and signed off by both approvers, with a
-    decision on day 2."""
+    """Version 1 of a full framework, with a resolved thread, signed off by both approvers, with
+    a decision on day 2."""
     make_framework_content(engagement.framework)
     DayNote.objects.create(engagement=engagement, day_number=2, decisions="Keep every ceiling.")
     version = make_version(engagement.framework)
     review = engagement.reviews.create(version=version)
-    review.add_comment(approvers[0], "Reads well.")
+    review.add_comment(approvers[0], "Reads well?").resolve(approvers[0])
     sign_off(engagement, version, approvers)
     return version
 
@@ -164,13 +173,14 @@ def test_a_signed_pack_once_stored_cannot_be_regenerated_or_deleted(signed_off):
         Pack.objects.filter(pk=pack.pk).delete()
 
 
-def test_resolving_a_thread_fills_its_resolution_once_and_edits_nothing_else(
+def test_resolving_a_thread_adds_a_resolution_and_edits_no_comment(
     engagement, facilitator, reviewer
 ):
     make_framework_content(engagement.framework)
     review = engagement.freeze_version(facilitator, "First cut")
     comment = review.add_comment(reviewer, "Is this right?")
     comment.resolve(reviewer)
+    assert CommentResolution.objects.get(comment=comment).resolved_by == reviewer
     comment.body = "Rewritten"
     with pytest.raises(IntegrityError), transaction.atomic():
         comment.save()

@@ -11,6 +11,7 @@ from workshops.models import (
     Activity,
     Approval,
     Comment,
+    CommentResolution,
     DayNote,
     Engagement,
     Invitation,
@@ -99,7 +100,7 @@ class ReviewAdmin(admin.ModelAdmin):
     list_select_related = ["version", "engagement"]
 
 
-@admin.register(ReviewEvent, Comment, Approval)
+@admin.register(ReviewEvent, Comment, CommentResolution, Approval)
 class ReviewEvidenceAdmin(EvidenceAdmin):
     pass
 

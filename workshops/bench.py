@@ -105,6 +105,7 @@ EVIDENCE_TABLES = [
     "workshops_approval",
     "workshops_reviewevent",
     "workshops_comment",
+    "workshops_commentresolution",
     "workshops_activity",
     "workshops_signoffrecord",
     "workshops_ledgerentry",

@@ -1,7 +1,6 @@
 """The evidence is append-only in the database, whoever asks (ORM, admin or raw SQL): approvals,
-review events, comments, the activity log, sign-off records and the ledger refuse UPDATE, DELETE
-and TRUNCATE. A comment's resolution is the one later write: resolved_at/resolved_by are filled
-once, and nothing else of the comment ever changes. An engagement with evidence in its register
+review events, comments and their resolutions (closing a thread adds a row), the activity log,
+sign-off records and the ledger refuse UPDATE, DELETE and TRUNCATE. An engagement with evidence in its register
 cannot be deleted (archive it instead).
 
 Only the table owner can get past this (by disabling the triggers); the application connects as a
@@ -14,13 +13,12 @@ from django.db import migrations
 APPEND_ONLY = [
     "workshops_approval",
     "workshops_reviewevent",
+    "workshops_comment",
+    "workshops_commentresolution",
     "workshops_activity",
     "workshops_signoffrecord",
     "workshops_ledgerentry",
 ]
-EVIDENCE = [*APPEND_ONLY, "workshops_comment"]
-
-COMMENT_FIXED_COLUMNS = ["id", "review_id", "author_id", "anchor", "parent_id", "body", "created_at"]
 
 CREATE = (
     """
@@ -30,27 +28,6 @@ BEGIN
     RAISE EXCEPTION '% is append-only evidence: row % cannot be %d', TG_TABLE_NAME, OLD.id,
         lower(TG_OP)
         USING ERRCODE = 'integrity_constraint_violation';
-END;
-$$;
-
-CREATE FUNCTION workshops_comment_refuse_change() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP = 'DELETE' THEN
-        RAISE EXCEPTION 'comment % is evidence: it cannot be deleted', OLD.id
-            USING ERRCODE = 'integrity_constraint_violation';
-    END IF;
-    IF ("""
-    + ", ".join("NEW." + c for c in COMMENT_FIXED_COLUMNS)
-    + """)
-       IS DISTINCT FROM ("""
-    + ", ".join("OLD." + c for c in COMMENT_FIXED_COLUMNS)
-    + """)
-       OR OLD.resolved_at IS NOT NULL OR NEW.resolved_at IS NULL THEN
-        RAISE EXCEPTION 'comment % is evidence: only its resolution may be added, once', OLD.id
-            USING ERRCODE = 'integrity_constraint_violation';
-    END IF;
-    RETURN NEW;
 END;
 $$;
 
@@ -69,9 +46,6 @@ CREATE TRIGGER engagement_keeps_evidence
 BEFORE DELETE ON workshops_engagement
 FOR EACH ROW EXECUTE FUNCTION workshops_engagement_refuse_delete();
 
-CREATE TRIGGER comment_append_only
-BEFORE UPDATE OR DELETE ON workshops_comment
-FOR EACH ROW EXECUTE FUNCTION workshops_comment_refuse_change();
 """
     + "".join(
         f"""
@@ -87,24 +61,22 @@ CREATE TRIGGER {table.removeprefix("workshops_")}_no_truncate
 BEFORE TRUNCATE ON {table}
 FOR EACH STATEMENT EXECUTE FUNCTION escalation_refuse_truncate();
 """
-        for table in EVIDENCE
+        for table in APPEND_ONLY
     )
 )
 
 DROP = (
     "".join(
         f"DROP TRIGGER IF EXISTS {table.removeprefix('workshops_')}_no_truncate ON {table};\n"
-        for table in EVIDENCE
+        for table in APPEND_ONLY
     )
     + "".join(
         f"DROP TRIGGER IF EXISTS {table.removeprefix('workshops_')}_append_only ON {table};\n"
         for table in APPEND_ONLY
     )
     + """
-DROP TRIGGER IF EXISTS comment_append_only ON workshops_comment;
 DROP TRIGGER IF EXISTS engagement_keeps_evidence ON workshops_engagement;
 DROP FUNCTION IF EXISTS workshops_engagement_refuse_delete();
-DROP FUNCTION IF EXISTS workshops_comment_refuse_change();
 DROP FUNCTION IF EXISTS workshops_refuse_change();
 """
 )

@@ -19,7 +19,14 @@ from workshops.models.engagements import (
     validate_timezone,
 )
 from workshops.models.evidence import LedgerEntry, SignoffRecord
-from workshops.models.reviews import Approval, Comment, Review, ReviewEvent, ReviewQuerySet
+from workshops.models.reviews import (
+    Approval,
+    Comment,
+    CommentResolution,
+    Review,
+    ReviewEvent,
+    ReviewQuerySet,
+)
 from workshops.roles import Capability, Role
 from workshops.signoff import ReviewState
 
@@ -29,6 +36,7 @@ __all__ = [
     "Approval",
     "Capability",
     "Comment",
+    "CommentResolution",
     "DayNote",
     "Engagement",
     "EngagementQuerySet",

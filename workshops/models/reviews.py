@@ -293,6 +293,9 @@ class ReviewEvent(models.Model):
 
 
 class Comment(models.Model):
+    """A comment on a version or one of its items. Never edited (the database refuses): closing a
+    thread adds a CommentResolution beside it."""
+
     review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="comments")
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
@@ -303,14 +306,6 @@ class Comment(models.Model):
         "self", on_delete=models.CASCADE, null=True, blank=True, related_name="replies"
     )
     body = models.TextField()
-    resolved_at = models.DateTimeField(null=True, blank=True)
-    resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
     created_at = models.DateTimeField(default=django_timezone.now)
 
     class Meta:
@@ -323,17 +318,34 @@ class Comment(models.Model):
     def __str__(self) -> str:
         return self.body[:60]
 
+    @property
+    def resolution_or_none(self) -> CommentResolution | None:
+        try:
+            return self.resolution
+        except CommentResolution.DoesNotExist:
+            return None
+
+    @property
+    def resolved_at(self) -> Any:
+        resolution = self.resolution_or_none
+        return resolution.created_at if resolution else None
+
+    @property
+    def resolved_by(self) -> Any:
+        resolution = self.resolution_or_none
+        return resolution.resolved_by if resolution else None
+
     def resolve(self, user: Any) -> None:
         """Close a thread: its author or a facilitator may, while the version is under discussion."""
         membership = self.review._check(user, ReviewAction.COMMENT)
         if self.parent_id is not None:
             raise ValidationError("Resolve the thread from its first comment.")
-        if self.resolved_at is not None:
+        if CommentResolution.objects.filter(comment=self).exists():
             raise ValidationError("This thread is resolved already.")
         if self.author_id != user.pk and membership.role != Role.FACILITATOR:
             raise PermissionDenied("Only the comment's author or a facilitator can resolve it.")
-        self.resolved_at, self.resolved_by = django_timezone.now(), user
-        self.save(update_fields=["resolved_at", "resolved_by"])
+        # A thread resolved twice at once: the second hits the one-to-one's unique index.
+        self.resolution = CommentResolution.objects.create(comment=self, resolved_by=user)
         record_activity(
             self.review.engagement,
             user,
@@ -341,6 +353,19 @@ class Comment(models.Model):
             f"{display_name(user)} resolved a thread on {self.review.version.label}",
             anchor=self.anchor,
         )
+
+
+class CommentResolution(models.Model):
+    """A thread closed: who closed it and when, added beside the comment (which never changes)."""
+
+    comment = models.OneToOneField(Comment, on_delete=models.CASCADE, related_name="resolution")
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=django_timezone.now)
+
+    def __str__(self) -> str:
+        return f"resolution of comment {self.comment_id}"
 
 
 class Approval(models.Model):

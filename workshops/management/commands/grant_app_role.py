@@ -3,7 +3,7 @@
 Run by the owner role (the one that runs migrations: compose's `migrate` service runs this right
 after `migrate`). The application role owns nothing, so it cannot ALTER a table, disable a
 trigger or drop one; it is granted no TRUNCATE anywhere; on the evidence tables it may only read
-and add rows (a comment's resolution is the one column pair it may fill in). Default privileges
+and add rows. Default privileges
 cover tables a later migration creates; rerun the command after each migration so new evidence
 tables lose UPDATE and DELETE again.
 """
@@ -15,7 +15,7 @@ from django.db import connection, transaction
 from psycopg import sql
 
 from escalation.models import FrameworkVersion
-from workshops.models import Activity, Approval, Comment, ReviewEvent
+from workshops.models import Activity, Approval, Comment, CommentResolution, ReviewEvent
 from workshops.models.evidence import LedgerEntry, SignoffRecord
 
 # Read and add, never change or remove: what the append-only triggers guard (migration 0006).
@@ -24,12 +24,11 @@ EVIDENCE_MODELS = [
     Approval,
     ReviewEvent,
     Comment,
+    CommentResolution,
     Activity,
     SignoffRecord,
     LedgerEntry,
 ]
-# Comment.resolve fills these once (the trigger refuses any other change).
-COMMENT_RESOLUTION_COLUMNS = ["resolved_at", "resolved_by_id"]
 
 
 def evidence_tables() -> list[str]:
@@ -79,13 +78,6 @@ class Command(BaseCommand):
             statements.append(
                 sql.SQL("REVOKE UPDATE, DELETE ON {} FROM {}").format(sql.Identifier(table), app)
             )
-        statements.append(
-            sql.SQL("GRANT UPDATE ({}) ON {} TO {}").format(
-                sql.SQL(", ").join(map(sql.Identifier, COMMENT_RESOLUTION_COLUMNS)),
-                sql.Identifier(Comment._meta.db_table),
-                app,
-            )
-        )
         with transaction.atomic(), connection.cursor() as cursor:  # all the grants or none
             for statement in statements:
                 cursor.execute(statement)
