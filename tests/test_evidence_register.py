@@ -186,6 +186,15 @@ def test_resolving_a_thread_adds_a_resolution_and_edits_no_comment(
         comment.save()
 
 
+def test_an_account_that_commented_cannot_be_deleted_so_its_name_stays_on_the_evidence(
+    engagement, facilitator, reviewer
+):
+    make_framework_content(engagement.framework)
+    engagement.freeze_version(facilitator, "First cut").add_comment(reviewer, "Is this right?")
+    with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
+        reviewer.delete()
+
+
 def test_an_engagement_with_evidence_cannot_be_deleted(signed_off, engagement):
     with pytest.raises(PermissionDenied, match="archive the engagement instead"):
         engagement.delete()
