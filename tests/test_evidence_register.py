@@ -359,3 +359,35 @@ def test_the_application_role_reads_and_adds_evidence_only(app_role):
         for table in EVIDENCE_TABLES
     }
     assert privileges == {table: {"SELECT", "INSERT"} for table in EVIDENCE_TABLES}
+
+
+def test_verify_register_names_a_sign_off_cut_from_the_end_of_the_register(signed_off):
+    # The owner removes the last entry and its record: the rest of the chain still holds.
+    as_owner_without_triggers("DELETE FROM workshops_ledgerentry WHERE kind = 'signoff'", [])
+    as_owner_without_triggers("DELETE FROM workshops_signoffrecord", [])
+    with pytest.raises(
+        CommandError, match="sign-off of v1: signed off, but its sign-off record is"
+    ):
+        verify("acme")
+
+
+def test_the_clients_kept_pack_reveals_a_sign_off_cut_from_the_end_of_the_register(
+    signed_off, tmp_path
+):
+    kept = tmp_path / "client.pdf"
+    kept.write_bytes(export("acme", 1, tmp_path, "client.pdf"))
+    as_owner_without_triggers("DELETE FROM workshops_ledgerentry WHERE kind = 'signoff'", [])
+    as_owner_without_triggers("DELETE FROM workshops_signoffrecord", [])
+    as_owner_without_triggers("DELETE FROM escalation_pack", [])
+    output = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("verify_register", "acme", "--pack", str(kept), stdout=output)
+    assert "BROKEN: the sign-off record it names is not in this register" in output.getvalue()
+
+
+def test_the_clients_kept_pack_matches_an_untouched_register(signed_off, tmp_path):
+    kept = tmp_path / "client.pdf"
+    kept.write_bytes(export("acme", 1, tmp_path, "client.pdf"))
+    output = io.StringIO()
+    call_command("verify_register", "acme", "--pack", str(kept), stdout=output)
+    assert "kept pack the given pack" in output.getvalue()

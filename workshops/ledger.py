@@ -5,6 +5,7 @@ finds; the first problem names the first broken entry.
 
 from __future__ import annotations
 
+import hashlib
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from pypdf import PdfReader
 from escalation.document import document_sha256
 from escalation.models import FrameworkVersion, Pack, PackStatus
 from escalation.signing import signature_problem
-from workshops.models import Approval, Engagement
+from workshops.models import Approval, Engagement, Review
 from workshops.models.evidence import (
     GENESIS_HASH,
     LedgerEntry,
@@ -122,6 +123,11 @@ def check_records(engagement: Engagement) -> Iterator[Finding]:
         elif record.content["version"]["sha256"] != version.sha256:
             problem = "it names another document hash than the version's"
         yield Finding(name, record.sha256, problem)
+    unrecorded = Review.objects.signed_off().filter(engagement=engagement, signoff_record=None)
+    for review in unrecorded.select_related("version"):
+        yield Finding(
+            f"sign-off of {review.version.label}", "", "signed off, but its sign-off record is gone"
+        )
 
 
 def check_packs(engagement: Engagement) -> Iterator[Finding]:
@@ -153,9 +159,7 @@ def pack_problem(pdf: bytes, record: SignoffRecord | None, ledger_heads: dict[st
         return problem
     if record is None:
         return "no sign-off record stands behind it"
-    text = "".join(
-        "".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(pdf)).pages
-    )
+    text = _squeezed_text(pdf)
     printed = {
         "the version's SHA-256": record.content["version"]["sha256"],
         "the sign-off record's SHA-256": record.sha256,
@@ -167,13 +171,44 @@ def pack_problem(pdf: bytes, record: SignoffRecord | None, ledger_heads: dict[st
     return ""
 
 
-def verify_register(engagement: Engagement) -> Iterator[tuple[str, Finding]]:
-    """Every check of the register, grouped: ("ledger" | "version" | "sign-off" | "pack", finding)."""
+def _squeezed_text(pdf: bytes) -> str:
+    """The PDF's text without whitespace: a hash wrapped over two lines reads as one word."""
+    return "".join(
+        "".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(pdf)).pages
+    )
+
+
+def check_kept_pack(engagement: Engagement, pdf: bytes) -> Iterator[Finding]:
+    """A signed pack someone kept (the client's copy): it must be signed by us and name a sign-off
+    record and ledger head this register still holds. Catches a register rebuilt or cut back
+    since, which the database alone cannot show."""
+    text = _squeezed_text(pdf) if not signature_problem(pdf) else ""
+    record = next(
+        (r for r in SignoffRecord.objects.filter(engagement=engagement) if r.sha256 in text), None
+    )
+    heads = {
+        entry.payload["record_sha256"]: entry.entry_hash
+        for entry in LedgerEntry.objects.filter(
+            engagement=engagement, kind=LedgerEntry.Kind.SIGNOFF
+        )
+    }
+    problem = pack_problem(pdf, record, heads)
+    if problem == "no sign-off record stands behind it":
+        problem = "the sign-off record it names is not in this register"
+    yield Finding("the given pack", hashlib.sha256(pdf).hexdigest(), problem)
+
+
+def verify_register(
+    engagement: Engagement, kept_pack: bytes | None = None
+) -> Iterator[tuple[str, Finding]]:
+    """Every check of the register, grouped: ("ledger" | "version" | "sign-off" | "pack", finding),
+    and of a kept signed pack when one is given."""
     for group, findings in (
         ("ledger", check_chain(engagement)),
         ("version", check_versions(engagement)),
         ("sign-off", check_records(engagement)),
         ("pack", check_packs(engagement)),
+        ("kept pack", check_kept_pack(engagement, kept_pack) if kept_pack else iter(())),
     ):
         for finding in findings:
             yield group, finding

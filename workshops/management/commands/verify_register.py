@@ -3,8 +3,11 @@
 The ledger's hash chain entry by entry (each entry against the one before it and against the row it
 records), every frozen version's document against its hash, every sign-off record against its
 hash, and every stored signed pack (its signature, and the hashes it prints against the ledger's).
-Exits non-zero naming the first broken entry.
+Exits non-zero naming the first broken entry. `--pack FILE` also checks a signed pack someone kept
+(the client's copy) against the register.
 """
+
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -21,13 +24,21 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("slug", help="The engagement's slug, as in /e/<slug>/.")
+        parser.add_argument(
+            "--pack",
+            dest="kept_pack",
+            help="A signed pack PDF someone kept: check it names a sign-off this register holds.",
+        )
 
-    def handle(self, *args: object, slug: str, **options: object) -> None:
+    def handle(
+        self, *args: object, slug: str, kept_pack: str | None = None, **options: object
+    ) -> None:
         engagement = Engagement.objects.filter(slug=slug).select_related("framework").first()
         if engagement is None:
             raise CommandError(f"No engagement {slug!r}.")
         problems = []
-        for group, finding in verify_register(engagement):
+        pdf = Path(kept_pack).read_bytes() if kept_pack else None
+        for group, finding in verify_register(engagement, pdf):
             verdict = f"BROKEN: {finding.problem}" if finding.problem else "ok"
             self.stdout.write(f"{group:9} {finding.subject:42} {verdict}  {finding.detail}")
             if finding.problem:
