@@ -14,16 +14,22 @@ from typing import Any
 
 import icalendar
 
-from escalation.diagram import level_triggers, money
+from escalation import formatting
+from escalation.diagram import level_triggers
 from escalation.models import (
+    AISystem,
     ApprovalRule,
     DriftMetric,
     ExternalEvent,
     FailureKind,
+    FailureMode,
     LevelKind,
     ReviewFrequency,
     Severity,
+    Threshold,
+    field_label,
 )
+from escalation.text import one_line, visible
 
 SCHEDULED_REVIEW_CYCLES = 8
 
@@ -69,15 +75,21 @@ def threshold_register(document: dict[str, Any]) -> list[dict[str, Any]]:
                 "model": model,
                 "workflow": system.get("workflow", ""),
                 "output_type": threshold.get("output_type") or "All outputs",
-                "error_rate_ceiling": f"{threshold['error_rate_ceiling_pct']}%",
-                "quality": f"{threshold['quality_metric']} ≥ {threshold['quality_floor']}",
-                "confidence_minimum": threshold["confidence_minimum"],
-                "latency": f"{threshold['latency_percentile']} ≤ {threshold['latency_limit_ms']} ms",
-                "throughput_floor": f"{threshold['throughput_floor_rpm']} req/min",
-                "window": f"{threshold['measurement_window_hours']} h",
-                "trigger_rule": (
-                    f"{threshold['trigger_breaches']} of the last {threshold['trigger_windows']} "
-                    "windows breached"
+                "error_rate_ceiling": formatting.percent(threshold["error_rate_ceiling_pct"]),
+                "quality": (
+                    f"{threshold['quality_metric']} ≥ {formatting.number(threshold['quality_floor'])}"
+                ),
+                "confidence_minimum": formatting.number(threshold["confidence_minimum"]),
+                "latency": (
+                    f"{threshold['latency_percentile']} ≤ "
+                    f"{formatting.milliseconds(threshold['latency_limit_ms'])}"
+                ),
+                "throughput_floor": formatting.per_minute(threshold["throughput_floor_rpm"]),
+                "window": formatting.hours(threshold["measurement_window_hours"]),
+                "trigger_rule": formatting.trigger_rule(
+                    threshold["trigger_breaches"],
+                    threshold["trigger_windows"],
+                    threshold["measurement_window_hours"],
                 ),
                 "data_source": threshold.get("data_source", ""),
             }
@@ -89,10 +101,9 @@ def ladder(document: dict[str, Any]) -> list[dict[str, Any]]:
     """The escalation ladder's levels in order, with what leads to each (the diagram's edges)."""
     rows = []
     for number, level in enumerate(document.get("levels", []), start=1):
-        owner = level.get("approval_owner_name") or "Not named"
-        if level.get("approval_owner_role"):
-            owner = f"{owner} ({level['approval_owner_role']})"
-        days = level.get("timeline_delta_days")
+        owner = formatting.approval_owner(
+            level.get("approval_owner_name"), level.get("approval_owner_role")
+        )
         rows.append(
             {
                 "number": number,
@@ -106,9 +117,11 @@ def ladder(document: dict[str, Any]) -> list[dict[str, Any]]:
                 "approval_owner": owner,
                 "approval_rule": _label(ApprovalRule, level.get("approval_rule")),
                 "approval_group": level.get("approval_group", ""),
-                "estimated_cost": money(level.get("estimated_cost_delta"), level.get("currency")),
-                "cost_ceiling": money(level.get("cost_ceiling"), level.get("currency")),
-                "timeline_delta": f"+{days} days" if days is not None else "Not estimated",
+                "estimated_cost": formatting.money(
+                    level.get("estimated_cost_delta"), level.get("currency")
+                ),
+                "cost_ceiling": formatting.money(level.get("cost_ceiling"), level.get("currency")),
+                "timeline_delta": formatting.days(level.get("timeline_delta_days"), signed=True),
             }
         )
     return rows
@@ -129,7 +142,9 @@ def response_matrix(document: dict[str, Any]) -> list[dict[str, Any]]:
                 "example": mode.get("example", ""),
                 "detection_signal": mode.get("detection_signal", ""),
                 "severity": _label(Severity, mode.get("severity")),
-                "recommended_level": f"{level['number']}. {level['name']}" if level else "None",
+                "recommended_level": (
+                    f"{level['number']}. {level['name']}" if level else formatting.EMPTY
+                ),
                 "immediate_mitigation": mode.get("immediate_mitigation", ""),
                 "long_term_fix": mode.get("long_term_fix", ""),
                 "resolution_owner": mode.get("resolution_owner", ""),
@@ -153,7 +168,15 @@ def review_cycle_dates(
         return []
     first = datetime.date.fromisoformat(cycle["first_review_date"])
     months = ReviewFrequency(cycle.get("frequency", ReviewFrequency.QUARTERLY)).months
-    return [_add_months(first, months * number) for number in range(count)]
+    dates = []
+    for number in range(count):
+        try:
+            day = _add_months(first, months * number)
+        except ValueError:
+            break  # past year 9999: only a date stored before dates were bounded gets here
+        if day < datetime.date.max:  # an all-day event ends the next day
+            dates.append(day)
+    return dates
 
 
 def review_cycle_protocol(document: dict[str, Any]) -> dict[str, Any]:
@@ -168,7 +191,7 @@ def review_cycle_protocol(document: dict[str, Any]) -> dict[str, Any]:
                 "system": systems.get(trigger.get("ai_system") or "", "Every AI system"),
                 "metric": _label(DriftMetric, trigger["metric"]),
                 "change": trigger["change"],
-                "window": f"{trigger['window_days']} days",
+                "window": formatting.days(trigger["window_days"]),
             }
             for trigger in cycle.get("drift_triggers", [])
         ],
@@ -196,28 +219,30 @@ def sections(document: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# CSV headings: a column showing one field carries that field's label; the rest say what they
+# combine.
 REGISTER_COLUMNS = [
-    ("system", "AI system"),
-    ("model", "Model"),
-    ("workflow", "Workflow"),
-    ("output_type", "Output type"),
-    ("error_rate_ceiling", "Acceptable error rate"),
-    ("quality", "Quality floor"),
-    ("confidence_minimum", "Minimum confidence"),
-    ("latency", "Latency limit"),
-    ("throughput_floor", "Throughput floor"),
-    ("window", "Measurement window"),
+    ("system", field_label(Threshold, "ai_system")),
+    ("model", field_label(AISystem, "model_name")),
+    ("workflow", field_label(AISystem, "workflow")),
+    ("output_type", field_label(Threshold, "output_type")),
+    ("error_rate_ceiling", field_label(Threshold, "error_rate_ceiling_pct")),
+    ("quality", field_label(Threshold, "quality_floor")),
+    ("confidence_minimum", field_label(Threshold, "confidence_minimum")),
+    ("latency", field_label(Threshold, "latency_limit_ms")),
+    ("throughput_floor", field_label(Threshold, "throughput_floor_rpm")),
+    ("window", field_label(Threshold, "measurement_window_hours")),
     ("trigger_rule", "Trigger rule"),
-    ("data_source", "Data source"),
+    ("data_source", field_label(Threshold, "data_source")),
 ]
 MATRIX_COLUMNS = [
-    ("name", "Failure type"),
-    ("kind", "Classification"),
-    ("severity", "Severity"),
-    ("recommended_level", "Recommended level"),
-    ("immediate_mitigation", "Immediate mitigation"),
-    ("long_term_fix", "Long-term fix"),
-    ("resolution_owner", "Resolution owner"),
+    ("name", field_label(FailureMode, "name")),
+    ("kind", field_label(FailureMode, "kind")),
+    ("severity", field_label(FailureMode, "severity")),
+    ("recommended_level", field_label(FailureMode, "recommended_level")),
+    ("immediate_mitigation", field_label(FailureMode, "immediate_mitigation")),
+    ("long_term_fix", field_label(FailureMode, "long_term_fix")),
+    ("resolution_owner", field_label(FailureMode, "resolution_owner")),
 ]
 
 
@@ -249,7 +274,12 @@ def matrix_csv(document: dict[str, Any]) -> str:
 
 
 def review_cycle_calendar(document: dict[str, Any], *, title: str, uid_prefix: str) -> bytes:
-    """The scheduled reviews as iCalendar all-day events, one per review date."""
+    """The scheduled reviews as iCalendar all-day events, one per review date.
+
+    icalendar escapes TEXT values (backslash, semicolon, comma, new line) and folds long lines
+    as RFC 5545 says; the calendar's name is an X- property it does not escape, so it and the
+    summaries built from it are made one line first, and controls shown as code points."""
+    title = one_line(title)
     cal = icalendar.Calendar()
     cal.add("prodid", "-//Escalation Workshop//Review cadence//EN")
     cal.add("version", "2.0")
@@ -265,8 +295,10 @@ def review_cycle_calendar(document: dict[str, Any], *, title: str, uid_prefix: s
         event.add("summary", f"{title}: scheduled review {number}")
         event.add(
             "description",
-            f"{protocol['frequency']} review of the escalation framework. "
-            f"Sunset criteria: {protocol['sunset_criteria'] or 'none stated'}",
+            visible(
+                f"{protocol['frequency']} review of the escalation framework. "
+                f"Sunset criteria: {protocol['sunset_criteria'] or 'none stated'}"
+            ),
         )
         cal.add_component(event)
     return cal.to_ical()

@@ -14,6 +14,14 @@ from typing import Any
 from django.db import models
 from django.db.models import Prefetch
 
+from escalation import formatting
+from escalation.completeness import (
+    has_a_way_in,
+    has_approval_owner,
+    is_defined,
+    is_described,
+    is_governed,
+)
 from escalation.models import (
     AISystem,
     DriftTrigger,
@@ -205,7 +213,7 @@ def _check_ladder(content: FrameworkContent) -> list[Problem]:
                     _edit("levels", level.key),
                 )
             )
-        if not level.trigger.strip() and not linked and level.pk not in mapped_levels:
+        if not has_a_way_in(level) and level.pk not in mapped_levels:
             problems.append(
                 _warning(
                     "ladder",
@@ -222,7 +230,7 @@ def _check_governance(content: FrameworkContent) -> list[Problem]:
     highest: EscalationLevel | None = None
     for level in content.levels:
         fix = _edit("levels", level.key)
-        if not level.approval_owner_name.strip():
+        if not has_approval_owner(level):
             problems.append(_blocking("governance", f"“{level.name}” has no approval owner.", fix))
         if level.cost_ceiling is None:
             problems.append(_blocking("governance", f"“{level.name}” has no cost ceiling.", fix))
@@ -236,9 +244,10 @@ def _check_governance(content: FrameworkContent) -> list[Problem]:
             problems.append(
                 _warning(
                     "governance",
-                    f"The cost ceiling of “{level.name}” ({level.cost_ceiling:,.0f} "
-                    f"{level.currency}) is below that of “{highest.name}” lower on the "
-                    f"ladder ({highest.cost_ceiling:,.0f} {highest.currency}).",
+                    f"The cost ceiling of “{level.name}” "
+                    f"({formatting.money(level.cost_ceiling, level.currency)}) is below that of "
+                    f"“{highest.name}” lower on the ladder "
+                    f"({formatting.money(highest.cost_ceiling, highest.currency)}).",
                     fix,
                 )
             )
@@ -259,8 +268,8 @@ def _check_review_cycle(
         problems.append(
             _blocking(
                 "review-cycle",
-                f"The first review ({first:%d %b %Y}) falls before the engagement ends "
-                f"({engagement_end:%d %b %Y}).",
+                f"The first review ({formatting.date(first)}) falls before the engagement "
+                f"ends ({formatting.date(engagement_end)}).",
             )
         )
     systems = {system.pk for system in content.systems}
@@ -309,27 +318,10 @@ def step_completion(
         content.external_triggers,
     ]
     return {
-        "systems": _percent(
-            sum(1 for s in systems if s.workflow and s.business_owner and s.output_types),
-            len(systems),
-        ),
+        "systems": _percent(sum(1 for system in systems if is_described(system)), len(systems)),
         "thresholds": _percent(sum(1 for s in systems if s.pk in with_thresholds), len(systems)),
         "failure-modes": _percent(mapped, max(len(content.failure_modes), 5)),
-        "ladder": _percent(
-            sum(
-                1
-                for level in levels
-                if (level.trigger.strip() or level.trigger_thresholds.all())
-                and level.entry_criteria.strip()
-                and level.exit_criteria.strip()
-            ),
-            len(levels),
-        ),
-        "governance": _percent(
-            sum(
-                1 for lv in levels if lv.approval_owner_name.strip() and lv.cost_ceiling is not None
-            ),
-            len(levels),
-        ),
+        "ladder": _percent(sum(1 for level in levels if is_defined(level)), len(levels)),
+        "governance": _percent(sum(1 for level in levels if is_governed(level)), len(levels)),
         "review-cycle": _percent(sum(1 for part in review_parts if part), len(review_parts)),
     }

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from escalation.formatting import EMPTY, is_empty
 from escalation.presentation import (
     FIELD_LABELS,
     SECTIONS,
@@ -73,7 +74,7 @@ def diff_documents(old: dict[str, Any], new: dict[str, Any]) -> list[SectionChan
                     if old_item is None or old_item.get(name) != new_item.get(name)
                 ]
                 if old_item is None:
-                    fields = [f for f in fields if f.after != "—"]
+                    fields = [f for f in fields if f.after != EMPTY]
                 if old_item is None or fields:
                     changes.append(
                         ItemChange(
@@ -89,10 +90,10 @@ def diff_documents(old: dict[str, Any], new: dict[str, Any]) -> list[SectionChan
                         FieldChange(
                             FIELD_LABELS[part.collection][name],
                             old_texts.value(part.collection, name, old_item.get(name)),
-                            "—",
+                            EMPTY,
                         )
                         for name in part.fields
-                        if old_item.get(name) not in (None, "", [])
+                        if not is_empty(old_item.get(name))
                     ]
                     changes.append(
                         ItemChange(

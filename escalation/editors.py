@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
+from escalation import formatting
 from escalation.forms import (
     AISystemForm,
     DriftTriggerForm,
@@ -31,13 +32,10 @@ from escalation.models import (
     FailureMode,
     Framework,
     Threshold,
+    field_label,
 )
 
-NOT_SET = "—"
-
-
-def _money(amount: Any, currency: str) -> str:
-    return f"{amount:,.0f} {currency}" if amount is not None else NOT_SET
+NOT_SET = formatting.EMPTY
 
 
 @dataclass(frozen=True)
@@ -83,12 +81,14 @@ AI_SYSTEMS = Collection(
     "AI system",
     AISystemForm,
     [
-        Column("Name", lambda s: s.name),
+        Column(field_label(AISystem, "name"), lambda s: s.name),
         Column("Vendor and model", lambda s: " ".join(filter(None, [s.vendor, s.model_name]))),
-        Column("Version", lambda s: s.model_version or NOT_SET),
-        Column("Workflow", lambda s: s.workflow),
-        Column("Business owner", lambda s: s.business_owner or NOT_SET),
-        Column("Output types", lambda s: ", ".join(s.output_types) or NOT_SET),
+        Column(field_label(AISystem, "model_version"), lambda s: s.model_version or NOT_SET),
+        Column(field_label(AISystem, "workflow"), lambda s: s.workflow),
+        Column(field_label(AISystem, "business_owner"), lambda s: s.business_owner or NOT_SET),
+        Column(
+            field_label(AISystem, "output_types"), lambda s: ", ".join(s.output_types) or NOT_SET
+        ),
     ],
     lambda framework: AISystem.objects.filter(framework=framework),
     delete_warning="Its thresholds and drift triggers are deleted with it.",
@@ -100,14 +100,33 @@ THRESHOLDS = Collection(
     "threshold",
     ThresholdForm,
     [
-        Column("Output type", lambda t: t.output_type or "All outputs"),
-        Column("Quality floor", lambda t: f"{t.quality_metric} ≥ {t.quality_floor}"),
-        Column("Error rate ≤", lambda t: f"{t.error_rate_ceiling_pct} %", numeric=True),
-        Column("Latency ≤", lambda t: f"{t.latency_percentile} {t.latency_limit_ms:,} ms", True),
-        Column("Throughput ≥", lambda t: f"{t.throughput_floor_rpm:,} rpm", numeric=True),
-        Column("Confidence ≥", lambda t: t.confidence_minimum, numeric=True),
+        Column(field_label(Threshold, "output_type"), lambda t: t.output_type or "All outputs"),
+        Column(
+            field_label(Threshold, "quality_floor"),
+            lambda t: f"{t.quality_metric} ≥ {formatting.number(t.quality_floor)}",
+        ),
+        Column(
+            field_label(Threshold, "error_rate_ceiling_pct"),
+            lambda t: formatting.percent(t.error_rate_ceiling_pct),
+            True,
+        ),
+        Column(
+            field_label(Threshold, "latency_limit_ms"),
+            lambda t: f"{t.latency_percentile} {formatting.milliseconds(t.latency_limit_ms)}",
+            True,
+        ),
+        Column(
+            field_label(Threshold, "throughput_floor_rpm"),
+            lambda t: formatting.per_minute(t.throughput_floor_rpm),
+            True,
+        ),
+        Column(
+            field_label(Threshold, "confidence_minimum"),
+            lambda t: formatting.number(t.confidence_minimum),
+            numeric=True,
+        ),
         Column("Trigger rule", lambda t: t.trigger_rule),
-        Column("Data source", lambda t: t.data_source or NOT_SET),
+        Column(field_label(Threshold, "data_source"), lambda t: t.data_source or NOT_SET),
     ],
     lambda framework: (
         Threshold.objects.filter(framework=framework)
@@ -123,13 +142,22 @@ FAILURE_MODES = Collection(
     "failure type",
     FailureModeForm,
     [
-        Column("Failure type", lambda f: f.name),
-        Column("Severity", lambda f: f.get_severity_display()),
-        Column("Detection signal", lambda f: f.detection_signal or NOT_SET),
-        Column("Recommended level", lambda f: f.recommended_level or NOT_SET),
-        Column("Immediate mitigation", lambda f: f.immediate_mitigation or NOT_SET),
-        Column("Long-term fix", lambda f: f.long_term_fix or NOT_SET),
-        Column("Resolution owner", lambda f: f.resolution_owner or NOT_SET),
+        Column(field_label(FailureMode, "name"), lambda f: f.name),
+        Column(field_label(FailureMode, "severity"), lambda f: f.get_severity_display()),
+        Column(
+            field_label(FailureMode, "detection_signal"), lambda f: f.detection_signal or NOT_SET
+        ),
+        Column(
+            field_label(FailureMode, "recommended_level"), lambda f: f.recommended_level or NOT_SET
+        ),
+        Column(
+            field_label(FailureMode, "immediate_mitigation"),
+            lambda f: f.immediate_mitigation or NOT_SET,
+        ),
+        Column(field_label(FailureMode, "long_term_fix"), lambda f: f.long_term_fix or NOT_SET),
+        Column(
+            field_label(FailureMode, "resolution_owner"), lambda f: f.resolution_owner or NOT_SET
+        ),
     ],
     lambda framework: FailureMode.objects.filter(framework=framework).select_related(
         "recommended_level"
@@ -151,16 +179,22 @@ LADDER = Collection(
     "level",
     LadderLevelForm,
     [
-        Column("Level", lambda lv: lv.name),
-        Column("Trigger", lambda lv: lv.trigger or NOT_SET),
-        Column("Threshold breaches leading here", _thresholds_text),
+        Column(field_label(EscalationLevel, "name"), lambda lv: lv.name),
+        Column(field_label(EscalationLevel, "trigger"), lambda lv: lv.trigger or NOT_SET),
+        Column(field_label(EscalationLevel, "trigger_thresholds"), _thresholds_text),
         Column(
             "Failure types leading here",
             lambda lv: ", ".join(f.name for f in lv.failure_modes.all()) or NOT_SET,
         ),
-        Column("Entry criteria", lambda lv: lv.entry_criteria or NOT_SET),
-        Column("Exit / success criteria", lambda lv: lv.exit_criteria or NOT_SET),
-        Column("Rollback rule", lambda lv: lv.rollback_rule or NOT_SET),
+        Column(
+            field_label(EscalationLevel, "entry_criteria"), lambda lv: lv.entry_criteria or NOT_SET
+        ),
+        Column(
+            field_label(EscalationLevel, "exit_criteria"), lambda lv: lv.exit_criteria or NOT_SET
+        ),
+        Column(
+            field_label(EscalationLevel, "rollback_rule"), lambda lv: lv.rollback_rule or NOT_SET
+        ),
     ],
     _levels,
     delete_warning="Failure types that recommend it will map to no level.",
@@ -172,27 +206,31 @@ GOVERNANCE = Collection(
     "level",
     GovernanceLevelForm,
     [
-        Column("Level", lambda lv: lv.name),
+        Column(field_label(EscalationLevel, "name"), lambda lv: lv.name),
         Column(
             "Approval owner",
-            lambda lv: (
-                ", ".join(filter(None, [lv.approval_owner_name, lv.approval_owner_role])) or NOT_SET
-            ),
+            lambda lv: formatting.approval_owner(lv.approval_owner_name, lv.approval_owner_role),
         ),
         Column(
-            "Approval rule",
+            field_label(EscalationLevel, "approval_rule"),
             lambda lv: (
                 lv.get_approval_rule_display()
                 + (f": {lv.approval_group}" if lv.approval_group else "")
             ),
         ),
-        Column("Cost ceiling", lambda lv: _money(lv.cost_ceiling, lv.currency), numeric=True),
-        Column("Cost delta", lambda lv: _money(lv.estimated_cost_delta, lv.currency), numeric=True),
         Column(
-            "Timeline delta",
-            lambda lv: (
-                f"{lv.timeline_delta_days} days" if lv.timeline_delta_days is not None else NOT_SET
-            ),
+            field_label(EscalationLevel, "cost_ceiling"),
+            lambda lv: formatting.money(lv.cost_ceiling, lv.currency),
+            numeric=True,
+        ),
+        Column(
+            field_label(EscalationLevel, "estimated_cost_delta"),
+            lambda lv: formatting.money(lv.estimated_cost_delta, lv.currency),
+            numeric=True,
+        ),
+        Column(
+            field_label(EscalationLevel, "timeline_delta_days"),
+            lambda lv: formatting.days(lv.timeline_delta_days, signed=True),
             numeric=True,
         ),
     ],
@@ -209,10 +247,14 @@ DRIFT_TRIGGERS = Collection(
     "drift trigger",
     DriftTriggerForm,
     [
-        Column("AI system", lambda d: d.ai_system or "Every AI system"),
-        Column("Metric", lambda d: d.get_metric_display()),
-        Column("Change", lambda d: d.change),
-        Column("Window", lambda d: f"{d.window_days} days", numeric=True),
+        Column(field_label(DriftTrigger, "ai_system"), lambda d: d.ai_system or "Every AI system"),
+        Column(field_label(DriftTrigger, "metric"), lambda d: d.get_metric_display()),
+        Column(field_label(DriftTrigger, "change"), lambda d: d.change),
+        Column(
+            field_label(DriftTrigger, "window_days"),
+            lambda d: formatting.days(d.window_days),
+            numeric=True,
+        ),
     ],
     lambda framework: DriftTrigger.objects.filter(framework=framework).select_related("ai_system"),
 )
@@ -223,9 +265,9 @@ EXTERNAL_TRIGGERS = Collection(
     "external trigger",
     ExternalTriggerForm,
     [
-        Column("Event", lambda e: e.get_event_display()),
-        Column("Description", lambda e: e.description or NOT_SET),
-        Column("What the review reconsiders", lambda e: e.response or NOT_SET),
+        Column(field_label(ExternalTrigger, "event"), lambda e: e.get_event_display()),
+        Column(field_label(ExternalTrigger, "description"), lambda e: e.description or NOT_SET),
+        Column(field_label(ExternalTrigger, "response"), lambda e: e.response or NOT_SET),
     ],
     lambda framework: ExternalTrigger.objects.filter(framework=framework),
 )

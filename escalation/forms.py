@@ -30,11 +30,12 @@ from escalation.models import (
     FrameworkItem,
     Threshold,
 )
+from escalation.text import SafeTextForm
 
 CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
 
 
-class ItemForm(forms.ModelForm):
+class ItemForm(SafeTextForm, forms.ModelForm):
     """A framework row: knows its framework, carries the row_version it was loaded at, and
     creates new rows with a free key at the end of the list."""
 
@@ -101,15 +102,6 @@ class AISystemForm(ItemForm):
     class Meta:
         model = AISystem
         fields: ClassVar[list[str]] = editable_fields(AI_SYSTEM_FIELDS)
-        labels: ClassVar[dict[str, str]] = {
-            "name": "Name",
-            "model_name": "Model",
-            "workflow": "Workflow / use case",
-            "output_types": "Output types",
-        }
-        help_texts: ClassVar[dict[str, str]] = {
-            "output_types": "Separated by commas, e.g. summary, classification, chat answer.",
-        }
 
     def clean_output_types(self) -> list[str]:
         types = [value.strip() for value in self.cleaned_data.get("output_types") or []]
@@ -125,19 +117,6 @@ class ThresholdForm(ItemForm):
     class Meta:
         model = Threshold
         fields: ClassVar[list[str]] = editable_fields(THRESHOLD_FIELDS)
-        labels: ClassVar[dict[str, str]] = {
-            "ai_system": "AI system",
-            "quality_metric": "Quality metric",
-            "quality_floor": "Quality floor (0–100)",
-            "error_rate_ceiling_pct": "Error-rate ceiling (%)",
-            "latency_percentile": "Latency percentile",
-            "latency_limit_ms": "Latency limit (ms)",
-            "throughput_floor_rpm": "Throughput floor (requests per minute)",
-            "confidence_minimum": "Confidence minimum (0–1)",
-            "measurement_window_hours": "Measurement window (hours)",
-            "trigger_breaches": "Escalate when breached in",
-            "trigger_windows": "of the last … windows",
-        }
 
     def __init__(self, *args: Any, framework: Framework, **kwargs: Any) -> None:
         super().__init__(*args, framework=framework, **kwargs)
@@ -178,10 +157,6 @@ class FailureModeForm(ItemForm):
     class Meta:
         model = FailureMode
         fields: ClassVar[list[str]] = editable_fields(FAILURE_MODE_FIELDS)
-        labels: ClassVar[dict[str, str]] = {
-            "kind": "Failure type",
-            "recommended_level": "Recommended escalation level",
-        }
         widgets: ClassVar[dict[str, Any]] = {
             name: forms.Textarea(attrs={"rows": 2})
             for name in [
@@ -207,10 +182,6 @@ class LadderLevelForm(ItemForm):
     class Meta:
         model = EscalationLevel
         fields: ClassVar[list[str]] = LADDER_FIELDS
-        labels: ClassVar[dict[str, str]] = {
-            "trigger_thresholds": "Threshold breaches that lead here",
-            "exit_criteria": "Exit / success criteria",
-        }
         widgets: ClassVar[dict[str, Any]] = {
             name: forms.Textarea(attrs={"rows": 2})
             for name in ["trigger", "entry_criteria", "exit_criteria", "rollback_rule"]
@@ -230,13 +201,6 @@ class GovernanceLevelForm(ItemForm):
     class Meta:
         model = EscalationLevel
         fields: ClassVar[list[str]] = GOVERNANCE_FIELDS
-        labels: ClassVar[dict[str, str]] = {
-            "approval_owner_name": "Approval owner (name)",
-            "approval_owner_role": "Approval owner (role)",
-            "currency": "Currency (ISO code)",
-            "estimated_cost_delta": "Estimated cost delta",
-            "timeline_delta_days": "Timeline delta (days)",
-        }
 
     def clean_currency(self) -> str:
         currency = (self.cleaned_data.get("currency") or "").strip().upper()
@@ -260,10 +224,6 @@ class DriftTriggerForm(ItemForm):
     class Meta:
         model = DriftTrigger
         fields: ClassVar[list[str]] = editable_fields(DRIFT_TRIGGER_FIELDS)
-        labels: ClassVar[dict[str, str]] = {
-            "ai_system": "AI system",
-            "window_days": "Window (days)",
-        }
 
     def __init__(self, *args: Any, framework: Framework, **kwargs: Any) -> None:
         super().__init__(*args, framework=framework, **kwargs)
@@ -288,7 +248,7 @@ class ExternalTriggerForm(ItemForm):
         }
 
 
-class FrameworkSettingsForm(forms.ModelForm):
+class FrameworkSettingsForm(SafeTextForm, forms.ModelForm):
     """The framework's own fields a step edits, saved on top of the loaded row_version."""
 
     row_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
@@ -311,17 +271,12 @@ class ScopeCreepRuleForm(FrameworkSettingsForm):
     class Meta:
         model = Framework
         fields: ClassVar[list[str]] = ["scope_creep_rule"]
-        labels: ClassVar[dict[str, str]] = {"scope_creep_rule": "Scope-creep rule"}
 
 
 class ReviewCycleForm(FrameworkSettingsForm):
     class Meta:
         model = Framework
         fields: ClassVar[list[str]] = ["review_frequency", "first_review_date", "sunset_criteria"]
-        labels: ClassVar[dict[str, str]] = {
-            "review_frequency": "Scheduled review frequency",
-            "first_review_date": "First scheduled review",
-        }
         widgets: ClassVar[dict[str, Any]] = {
             "first_review_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         }

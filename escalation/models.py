@@ -26,7 +26,9 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.text import slugify
+from django.utils.text import capfirst, slugify
+
+from escalation import formatting
 
 
 class StaleEditError(Exception):
@@ -58,14 +60,17 @@ class Framework(models.Model):
     """One client's escalation framework: the working draft that versions are frozen from."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    name = models.CharField(max_length=200)
+    name = models.CharField("framework name", max_length=200)
     # Step 4: the rule that keeps teams from jumping up the ladder.
-    scope_creep_rule = models.TextField(default=DEFAULT_SCOPE_CREEP_RULE)
+    scope_creep_rule = models.TextField("scope-creep rule", default=DEFAULT_SCOPE_CREEP_RULE)
     # Step 5: the review protocol's scalar parts; drift and external triggers are rows below.
     review_frequency = models.CharField(
-        max_length=20, choices=ReviewFrequency.choices, default=ReviewFrequency.QUARTERLY
+        "scheduled review frequency",
+        max_length=20,
+        choices=ReviewFrequency.choices,
+        default=ReviewFrequency.QUARTERLY,
     )
-    first_review_date = models.DateField(null=True, blank=True)
+    first_review_date = models.DateField("first scheduled review", null=True, blank=True)
     sunset_criteria = models.TextField(blank=True)
     row_version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)
@@ -140,6 +145,11 @@ class FrameworkItem(models.Model):
                     sibling.position = position
                     renumbered.append(sibling)
             cls._default_manager.bulk_update(renumbered, ["position"])
+            # A move is an edit of each renumbered row: an edit loaded before it must be told,
+            # not write its old position back and silently undo the move.
+            cls._default_manager.filter(pk__in=[sibling.pk for sibling in renumbered]).update(
+                row_version=F("row_version") + 1
+            )
         return {"before": index, "after": target}
 
     def save_edited(
@@ -174,15 +184,17 @@ class AISystem(FrameworkItem):
     framework = models.ForeignKey(Framework, on_delete=models.CASCADE, related_name="ai_systems")
     name = models.CharField(max_length=120)
     vendor = models.CharField(max_length=120, blank=True)
-    model_name = models.CharField(max_length=120)
+    model_name = models.CharField("model", max_length=120)
     model_version = models.CharField(max_length=60, blank=True)
-    workflow = models.CharField(max_length=200, help_text="The use case this model serves.")
+    workflow = models.CharField(
+        "workflow / use case", max_length=200, help_text="The use case this model serves."
+    )
     business_owner = models.CharField(max_length=120, blank=True)
     output_types = ArrayField(
         models.CharField(max_length=60),
         default=list,
         blank=True,
-        help_text="E.g. summary, classification, extraction, chat answer.",
+        help_text="Separated by commas, e.g. summary, classification, extraction, chat answer.",
     )
 
     class Meta(FrameworkItem.Meta):
@@ -207,18 +219,22 @@ class Threshold(FrameworkItem):
     """Step 1: the performance bounds of one AI system (per output type where it differs)."""
 
     framework = models.ForeignKey(Framework, on_delete=models.CASCADE, related_name="thresholds")
-    ai_system = models.ForeignKey(AISystem, on_delete=models.CASCADE, related_name="thresholds")
+    ai_system = models.ForeignKey(
+        AISystem, on_delete=models.CASCADE, related_name="thresholds", verbose_name="AI system"
+    )
     output_type = models.CharField(
         max_length=60, blank=True, help_text="Leave blank when the bounds hold for every output."
     )
     quality_metric = models.CharField(max_length=80, help_text="E.g. groundedness score.")
     quality_floor = models.DecimalField(
+        "quality floor (0–100)",
         max_digits=6,
         decimal_places=2,
         validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
         help_text="Minimum acceptable value of the quality metric, on a 0–100 scale.",
     )
     error_rate_ceiling_pct = models.DecimalField(
+        "error-rate ceiling (%)",
         max_digits=5,
         decimal_places=2,
         validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
@@ -227,25 +243,32 @@ class Threshold(FrameworkItem):
         max_length=3, choices=LatencyPercentile.choices, default=LatencyPercentile.P95
     )
     latency_limit_ms = models.PositiveIntegerField(
-        validators=[MinValueValidator(1), MaxValueValidator(600_000)]
+        "latency limit (ms)", validators=[MinValueValidator(1), MaxValueValidator(600_000)]
     )
     throughput_floor_rpm = models.PositiveIntegerField(
-        validators=[MaxValueValidator(10_000_000)], help_text="Requests per minute."
+        "throughput floor (requests/min)", validators=[MaxValueValidator(10_000_000)]
     )
     confidence_minimum = models.DecimalField(
+        "confidence minimum (0–1)",
         max_digits=4,
         decimal_places=3,
         validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(1))],
     )
     measurement_window_hours = models.PositiveIntegerField(
-        default=24, validators=[MinValueValidator(1), MaxValueValidator(24 * 90)]
+        "measurement window (hours)",
+        default=24,
+        validators=[MinValueValidator(1), MaxValueValidator(24 * 90)],
     )
     data_source = models.CharField(max_length=200, blank=True)
     trigger_breaches = models.PositiveSmallIntegerField(
-        default=3, validators=[MinValueValidator(1), MaxValueValidator(100)]
+        "escalate when breached in",
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
     )
     trigger_windows = models.PositiveSmallIntegerField(
-        default=5, validators=[MinValueValidator(1), MaxValueValidator(100)]
+        "of the last … windows",
+        default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
     )
 
     class Meta(FrameworkItem.Meta):
@@ -293,9 +316,8 @@ class Threshold(FrameworkItem):
 
     @property
     def trigger_rule(self) -> str:
-        return (
-            f"Breached in {self.trigger_breaches} of the last {self.trigger_windows} "
-            f"{self.measurement_window_hours}-hour windows"
+        return formatting.trigger_rule(
+            self.trigger_breaches, self.trigger_windows, self.measurement_window_hours
         )
 
 
@@ -319,16 +341,25 @@ class EscalationLevel(FrameworkItem):
 
     framework = models.ForeignKey(Framework, on_delete=models.CASCADE, related_name="levels")
     name = models.CharField(max_length=120)
-    kind = models.CharField(max_length=30, choices=LevelKind.choices, default=LevelKind.CUSTOM)
+    kind = models.CharField(
+        "kind of level", max_length=30, choices=LevelKind.choices, default=LevelKind.CUSTOM
+    )
     # Step 3.
     trigger = models.TextField(blank=True, help_text="What sends a model to this level.")
-    trigger_thresholds = models.ManyToManyField(Threshold, blank=True, related_name="escalates_to")
+    trigger_thresholds = models.ManyToManyField(
+        Threshold,
+        blank=True,
+        related_name="escalates_to",
+        verbose_name="threshold breaches that lead here",
+    )
     entry_criteria = models.TextField(blank=True)
-    exit_criteria = models.TextField(blank=True, help_text="What success looks like.")
+    exit_criteria = models.TextField(
+        "exit / success criteria", blank=True, help_text="What success looks like."
+    )
     rollback_rule = models.TextField(blank=True)
     # Step 4.
-    approval_owner_name = models.CharField(max_length=120, blank=True)
-    approval_owner_role = models.CharField(max_length=120, blank=True)
+    approval_owner_name = models.CharField("approval owner (name)", max_length=120, blank=True)
+    approval_owner_role = models.CharField("approval owner (role)", max_length=120, blank=True)
     approval_rule = models.CharField(
         max_length=20, choices=ApprovalRule.choices, default=ApprovalRule.SINGLE
     )
@@ -342,7 +373,7 @@ class EscalationLevel(FrameworkItem):
         blank=True,
         validators=[MinValueValidator(Decimal(0))],
     )
-    currency = models.CharField(max_length=3, default="EUR")
+    currency = models.CharField("currency (ISO code)", max_length=3, default="EUR")
     estimated_cost_delta = models.DecimalField(
         max_digits=14,
         decimal_places=2,
@@ -351,7 +382,7 @@ class EscalationLevel(FrameworkItem):
         validators=[MinValueValidator(Decimal(0))],
     )
     timeline_delta_days = models.PositiveIntegerField(
-        null=True, blank=True, validators=[MaxValueValidator(3650)]
+        "timeline delta (days)", null=True, blank=True, validators=[MaxValueValidator(3650)]
     )
 
     class Meta(FrameworkItem.Meta):
@@ -405,8 +436,10 @@ class FailureMode(FrameworkItem):
     """Step 2: one failure category and the response it calls for."""
 
     framework = models.ForeignKey(Framework, on_delete=models.CASCADE, related_name="failure_modes")
-    name = models.CharField(max_length=120)
-    kind = models.CharField(max_length=30, choices=FailureKind.choices, default=FailureKind.CUSTOM)
+    name = models.CharField("failure mode", max_length=120)
+    kind = models.CharField(
+        "failure type", max_length=30, choices=FailureKind.choices, default=FailureKind.CUSTOM
+    )
     description = models.TextField(blank=True)
     example = models.TextField(blank=True)
     detection_signal = models.TextField(blank=True)
@@ -417,9 +450,10 @@ class FailureMode(FrameworkItem):
         null=True,
         blank=True,
         related_name="failure_modes",
+        verbose_name="recommended escalation level",
     )
     immediate_mitigation = models.TextField(blank=True)
-    long_term_fix = models.TextField(blank=True)
+    long_term_fix = models.TextField("long-term fix", blank=True)
     resolution_owner = models.CharField(max_length=120, blank=True)
 
     class Meta(FrameworkItem.Meta):
@@ -452,12 +486,17 @@ class DriftTrigger(FrameworkItem):
         null=True,
         blank=True,
         related_name="drift_triggers",
+        verbose_name="AI system",
         help_text="Leave blank for every AI system.",
     )
     metric = models.CharField(max_length=20, choices=DriftMetric.choices)
-    change = models.CharField(max_length=200, help_text="E.g. drops by more than 5 points.")
+    change = models.CharField(
+        "change that triggers a review",
+        max_length=200,
+        help_text="E.g. drops by more than 5 points.",
+    )
     window_days = models.PositiveSmallIntegerField(
-        default=7, validators=[MinValueValidator(1), MaxValueValidator(365)]
+        "window (days)", default=7, validators=[MinValueValidator(1), MaxValueValidator(365)]
     )
 
     class Meta(FrameworkItem.Meta):
@@ -489,7 +528,7 @@ class ExternalTrigger(FrameworkItem):
     )
     event = models.CharField(max_length=30, choices=ExternalEvent.choices)
     description = models.TextField(blank=True)
-    response = models.TextField(blank=True, help_text="What the review must reconsider.")
+    response = models.TextField("what the review must reconsider", blank=True)
 
     class Meta(FrameworkItem.Meta):
         constraints: ClassVar[list[Any]] = [
@@ -652,3 +691,11 @@ class Pack(models.Model):
         label = self.version.label if self.version else "draft"
         suffix = "-signed" if self.signed else ""
         return f"{slugify(self.framework.name) or 'framework'}-{label}{suffix}.pdf"
+
+
+def field_label(model: type[models.Model], name: str) -> str:
+    """A field's human name, from its verbose_name: the one label forms, step tables, the
+    readable document and the artifacts all print."""
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field), f"{name} is a relation's reverse side, not a field"
+    return capfirst(str(field.verbose_name))

@@ -10,94 +10,70 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from escalation.document import GOVERNANCE_FIELDS, LADDER_FIELDS
+from django.db import models
+
+from escalation.document import (
+    AI_SYSTEM_FIELDS,
+    DRIFT_TRIGGER_FIELDS,
+    EXTERNAL_TRIGGER_FIELDS,
+    FAILURE_MODE_FIELDS,
+    GOVERNANCE_FIELDS,
+    LADDER_FIELDS,
+    LEVEL_FIELDS,
+    THRESHOLD_FIELDS,
+    editable_fields,
+)
+from escalation.formatting import EMPTY, is_empty
 from escalation.models import (
+    AISystem,
     ApprovalRule,
     DriftMetric,
+    DriftTrigger,
+    EscalationLevel,
     ExternalEvent,
+    ExternalTrigger,
     FailureKind,
+    FailureMode,
+    Framework,
     LatencyPercentile,
     LevelKind,
     ReviewFrequency,
     Severity,
+    Threshold,
+    field_label,
 )
 from escalation.steps import STEPS_BY_KEY
 
-EMPTY = "—"
+
+def _same(names: list[str]) -> dict[str, str]:
+    return {name: name for name in editable_fields(names)}
+
+
+# Which model and field each document field comes from (where the names differ, as the review
+# cycle's "frequency"), so every label is the model field's verbose_name.
+_SOURCES: dict[str, tuple[type[models.Model], dict[str, str]]] = {
+    "framework": (Framework, {"name": "name"}),
+    "ai_systems": (AISystem, _same(AI_SYSTEM_FIELDS)),
+    "thresholds": (Threshold, _same(THRESHOLD_FIELDS)),
+    "failure_modes": (FailureMode, _same(FAILURE_MODE_FIELDS)),
+    "levels": (EscalationLevel, _same(LEVEL_FIELDS)),
+    "governance": (Framework, {"scope_creep_rule": "scope_creep_rule"}),
+    "review_cycle": (
+        Framework,
+        {
+            "frequency": "review_frequency",
+            "first_review_date": "first_review_date",
+            "sunset_criteria": "sunset_criteria",
+        },
+    ),
+    "drift_triggers": (DriftTrigger, _same(DRIFT_TRIGGER_FIELDS)),
+    "external_triggers": (ExternalTrigger, _same(EXTERNAL_TRIGGER_FIELDS)),
+}
 
 # Human names of every field, by document collection.
 FIELD_LABELS: dict[str, dict[str, str]] = {
-    "framework": {"name": "Framework name"},
-    "ai_systems": {
-        "name": "Name",
-        "vendor": "Vendor",
-        "model_name": "Model",
-        "model_version": "Model version",
-        "workflow": "Workflow served",
-        "business_owner": "Business owner",
-        "output_types": "Output types",
-    },
-    "thresholds": {
-        "ai_system": "AI system",
-        "output_type": "Output type",
-        "quality_metric": "Quality metric",
-        "quality_floor": "Quality floor (0–100)",
-        "error_rate_ceiling_pct": "Error-rate ceiling (%)",
-        "latency_percentile": "Latency percentile",
-        "latency_limit_ms": "Latency limit (ms)",
-        "throughput_floor_rpm": "Throughput floor (requests/min)",
-        "confidence_minimum": "Confidence minimum (0–1)",
-        "measurement_window_hours": "Measurement window (hours)",
-        "data_source": "Data source",
-        "trigger_breaches": "Breaches that trigger a review",
-        "trigger_windows": "Out of the last windows",
-    },
-    "failure_modes": {
-        "name": "Name",
-        "kind": "Failure type",
-        "description": "Description",
-        "example": "Example",
-        "detection_signal": "Detection signal",
-        "severity": "Severity",
-        "recommended_level": "Recommended escalation level",
-        "immediate_mitigation": "Immediate mitigation",
-        "long_term_fix": "Long-term fix",
-        "resolution_owner": "Resolution owner",
-    },
-    "levels": {
-        "name": "Name",
-        "kind": "Kind of level",
-        "trigger": "Trigger",
-        "trigger_thresholds": "Triggered by thresholds",
-        "entry_criteria": "Entry criteria",
-        "exit_criteria": "Exit criteria",
-        "rollback_rule": "Rollback rule",
-        "approval_owner_name": "Approval owner",
-        "approval_owner_role": "Approval owner's role",
-        "approval_rule": "Approval rule",
-        "approval_group": "Approval group",
-        "cost_ceiling": "Cost ceiling",
-        "currency": "Currency",
-        "estimated_cost_delta": "Estimated cost delta",
-        "timeline_delta_days": "Timeline delta (days)",
-    },
-    "governance": {"scope_creep_rule": "Scope-creep rule"},
-    "review_cycle": {
-        "frequency": "Scheduled review frequency",
-        "first_review_date": "First review date",
-        "sunset_criteria": "Sunset criteria",
-    },
-    "drift_triggers": {
-        "ai_system": "AI system",
-        "metric": "Metric",
-        "change": "Change that triggers a review",
-        "window_days": "Window (days)",
-    },
-    "external_triggers": {
-        "event": "Event",
-        "description": "Description",
-        "response": "What the review must reconsider",
-    },
+    collection: {name: field_label(model, field) for name, field in fields.items()}
+    for collection, (model, fields) in _SOURCES.items()
 }
 
 CHOICES: dict[tuple[str, str], dict[str, str]] = {
@@ -190,9 +166,9 @@ class DocumentTexts:
 
     def title(self, collection: str, item: dict[str, Any]) -> str:
         if collection == "framework":
-            return "Framework name"
+            return FIELD_LABELS["framework"]["name"]
         if collection == "governance":
-            return "Scope-creep rule"
+            return FIELD_LABELS["governance"]["scope_creep_rule"]
         if collection == "review_cycle":
             return "Review schedule"
         if collection == "thresholds":
@@ -206,7 +182,7 @@ class DocumentTexts:
         return str(item.get("name") or item["key"])
 
     def value(self, collection: str, field: str, value: Any) -> str:
-        if value is None or value == "" or value == []:
+        if is_empty(value):
             return EMPTY
         if (collection, field) in CHOICES:
             return CHOICES[(collection, field)].get(value, str(value))

@@ -41,6 +41,7 @@ LADDER = {
             "quality_metric": "groundedness",
             "quality_floor": "85.00",
             "error_rate_ceiling_pct": "2.50",
+            "measurement_window_hours": 24,
             "trigger_breaches": 3,
             "trigger_windows": 5,
         }
@@ -65,7 +66,7 @@ def test_dot_node_shows_entry_criteria_owner_cost_and_timeline():
     for text in (
         "Prompt optimization entry criteria",
         "Prompt optimization owner",
-        "EUR 1,500.00",
+        "EUR 1,500",
         "+10 days",
     ):
         assert text in dot
@@ -80,7 +81,7 @@ def test_dot_edges_lead_up_the_ladder_labelled_with_their_triggers():
 
 def test_dot_edge_names_the_threshold_and_failure_modes_that_lead_to_a_level():
     dot = ladder_dot(LADDER)
-    assert "Claims summariser · summary: error &gt; 2.50%" in dot
+    assert "Claims summariser · summary: error &gt; 2.5%" in dot
     assert "Failure modes: Hallucination" in dot
 
 

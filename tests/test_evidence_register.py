@@ -19,7 +19,7 @@ from pypdf import PdfReader
 
 from escalation import artifacts
 from escalation.models import Pack
-from tests.factories import make_member, make_user, make_version, sign_off
+from tests.factories import SEEDED, make_member, make_user, make_version, sign_off
 from tests.framework_content import make_framework_content
 from workshops.models import (
     Approval,
@@ -27,6 +27,7 @@ from workshops.models import (
     DayNote,
     Engagement,
     LedgerEntry,
+    Membership,
     Role,
     SignoffRecord,
 )
@@ -35,6 +36,7 @@ from workshops.packs import artifact_source, signed_pack
 EVIDENCE_TABLES = [
     "escalation_frameworkversion",
     "workshops_approval",
+    "workshops_requiredapprover",
     "workshops_reviewevent",
     "workshops_comment",
     "workshops_commentresolution",
@@ -112,6 +114,61 @@ def test_record_keeps_each_approvers_name_email_role_and_hash(signed_off):
     ]
 
 
+def test_record_keeps_how_each_approver_authenticated_and_the_terms_they_signed_under(
+    signed_off,
+):
+    content = SignoffRecord.objects.get().content
+    recorded = [
+        (a["name"], a["authenticated_via"], a["authenticated_at"]) for a in content["approvals"]
+    ]
+    assert recorded == [
+        (a.approver_name, "seeded", a.authenticated_at.isoformat())
+        for a in Approval.objects.order_by("id")
+    ]
+    assert [name for name, _, _ in recorded] == ["Ada", "Alan"]
+    assert content["terms"] == {
+        "rule": "all_approvers",
+        "required_approvers": [
+            {"name": "Ada", "email": "ada@acme.example", "role": "Approver"},
+            {"name": "Alan", "email": "alan@acme.example", "role": "Approver"},
+        ],
+    }
+
+
+def test_record_names_each_approver_as_they_were_when_they_approved(
+    engagement, facilitator, approvers
+):
+    make_framework_content(engagement.framework)
+    version = make_version(engagement.framework)
+    review = engagement.reviews.create(version=version)
+    review.submit(facilitator, notify=False)
+    review.approve(approvers[0], authentication=SEEDED)
+    approvers[0].first_name, approvers[0].email = "Chief Executive", "ceo@acme.example"
+    approvers[0].save()
+    assert review.approve(approvers[1], authentication=SEEDED)
+    recorded = SignoffRecord.objects.get().content["approvals"]
+    assert [(a["name"], a["email"]) for a in recorded] == [
+        ("Ada", "ada@acme.example"),
+        ("Alan", "alan@acme.example"),
+    ]
+
+
+def test_a_resubmission_adds_its_own_terms_beside_the_earlier_ones(
+    engagement, facilitator, approvers
+):
+    make_framework_content(engagement.framework)
+    review = engagement.reviews.create(version=make_version(engagement.framework))
+    review.submit(facilitator, notify=False)
+    review.withdraw(facilitator, "Alan moves to the review team")
+    Membership.objects.get(engagement=engagement, user=approvers[1]).change_role(Role.REVIEWER)
+    review.submit(facilitator, notify=False)
+    assert review.required.count() == 3  # the first submission's two terms are kept
+    assert [r.email for r in review.required_approvers()] == ["ada@acme.example"]
+    # Alan's earlier terms hold nothing back: he may leave while the new review runs.
+    Membership.objects.get(engagement=engagement, user=approvers[1]).remove()
+    assert review.approve(approvers[0], authentication=SEEDED)
+
+
 def test_record_keeps_the_title_client_and_decisions_of_the_moment(signed_off):
     pack = SignoffRecord.objects.get().content["pack"]
     assert (pack["client"], pack["engagement"]) == ("Acme Insurance", "Escalation framework")
@@ -149,11 +206,15 @@ def test_pdfsig_validates_the_stored_signed_pack(signed_off, tmp_path):
 # Append-only evidence.
 
 
+CHANGE_TIME = "created_at = created_at + interval '1 second'"
+CHANGE = {"workshops_requiredapprover": "email = 'ceo@acme.example'"}
+
+
 @pytest.mark.parametrize("table", EVIDENCE_TABLES)
 @pytest.mark.parametrize(
     "statement",
     [
-        "UPDATE {table} SET created_at = created_at + interval '1 second'",
+        "UPDATE {table} SET {change}",
         "DELETE FROM {table}",
         "TRUNCATE {table} CASCADE",
     ],
@@ -162,7 +223,7 @@ def test_pdfsig_validates_the_stored_signed_pack(signed_off, tmp_path):
 def test_raw_sql_cannot_change_remove_or_truncate_evidence(signed_off, table, statement):
     with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # TRUNCATE wants no pending checks
-        cursor.execute(statement.format(table=table))
+        cursor.execute(statement.format(table=table, change=CHANGE.get(table, CHANGE_TIME)))
 
 
 def test_a_signed_pack_once_stored_cannot_be_regenerated_or_deleted(signed_off):
@@ -248,6 +309,16 @@ def test_verify_register_names_a_rewritten_approval(signed_off):
         verify("acme")
 
 
+def test_verify_register_names_an_approval_whose_authentication_was_rewritten(signed_off):
+    approval = Approval.objects.order_by("id").first()
+    as_owner_without_triggers(
+        "UPDATE workshops_approval SET authenticated_via = 'password' WHERE id = %s",
+        [approval.pk],
+    )
+    with pytest.raises(CommandError, match=rf"entry 2 \(approval {approval.pk} of v1\).*changed"):
+        verify("acme")
+
+
 def test_verify_register_names_a_deleted_sign_off_record(signed_off):
     record = SignoffRecord.objects.get()
     as_owner_without_triggers("DELETE FROM workshops_signoffrecord WHERE id = %s", [record.pk])
@@ -293,9 +364,14 @@ def test_signed_pack_downloaded_twice_and_after_the_day_notes_change_is_byte_ide
 ):
     client.force_login(facilitator)
     first, second = download_signed_pack(client), download_signed_pack(client)
+    note = DayNote.objects.get(day_number=2)
     client.post(
         reverse("day_notes", args=["acme", 2]),
-        {"attendees": "Fay (facilitator)", "decisions": "Client waived all cost ceilings"},
+        {
+            "attendees": "Fay (facilitator)",
+            "decisions": "Client waived all cost ceilings",
+            "row_version": note.row_version,
+        },
     )
     assert DayNote.objects.get(day_number=2).decisions == "Client waived all cost ceilings"
     assert first == second == download_signed_pack(client)
@@ -328,7 +404,7 @@ def app_role(transactional_db: Any) -> Any:
 
 
 APP_ROLE_REFUSED = [
-    "UPDATE {table} SET created_at = created_at",
+    "UPDATE {table} SET id = id",
     "DELETE FROM {table}",
     "TRUNCATE {table}",
     "ALTER TABLE {table} DISABLE TRIGGER USER",

@@ -16,6 +16,7 @@ from workshops.models import (
     Engagement,
     Invitation,
     Membership,
+    RequiredApprover,
     Review,
     ReviewEvent,
 )
@@ -75,7 +76,7 @@ class DayNoteAdmin(admin.ModelAdmin):
 
 class EvidenceAdmin(admin.ModelAdmin):
     """Evidence is shown, never edited or deleted here: the database refuses both anyway
-    (workshops migration 0006), and this keeps the admin from offering what would fail."""
+    (workshops migration 0009), and this keeps the admin from offering what would fail."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -100,7 +101,7 @@ class ReviewAdmin(admin.ModelAdmin):
     list_select_related = ["version", "engagement"]
 
 
-@admin.register(ReviewEvent, Comment, CommentResolution, Approval)
+@admin.register(ReviewEvent, Comment, CommentResolution, Approval, RequiredApprover)
 class ReviewEvidenceAdmin(EvidenceAdmin):
     pass
 

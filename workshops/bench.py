@@ -19,6 +19,7 @@ from escalation.steps import STEPS
 from workshops.audit import AuditVerb
 from workshops.models import Activity, DayNote, Engagement, Membership, Role
 from workshops.packs import artifact_source, pack_context
+from workshops.stepup import Authentication
 
 BENCH_SLUG = "bench-large"
 BENCH_MEMBERS = 60
@@ -82,7 +83,7 @@ def seed_versions(engagement: Engagement, facilitator: Any, reviewer: Any) -> No
             review.add_comment(approver, "Yes, see day 6 notes.", parent=thread)
             review.add_comment(reviewer, "Thanks.", parent=thread)
         if number < BENCH_VERSIONS:
-            review.approve(approver)
+            review.approve(approver, authentication=Authentication.seeded())
 
 
 def remove_large_engagement() -> None:
@@ -97,12 +98,13 @@ def remove_large_engagement() -> None:
     get_user_model().objects.filter(username__startswith=f"{BENCH_SLUG}-").delete()
 
 
-# Every table whose triggers keep evidence (escalation 0002/0004, workshops 0006).
+# Every table whose triggers keep evidence (escalation 0002/0005, workshops 0009).
 EVIDENCE_TABLES = [
     "escalation_frameworkversion",
     "escalation_pack",
     "workshops_engagement",
     "workshops_approval",
+    "workshops_requiredapprover",
     "workshops_reviewevent",
     "workshops_comment",
     "workshops_commentresolution",

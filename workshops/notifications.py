@@ -11,6 +11,8 @@ from django.conf import settings
 from django.core.mail import EmailMessage, send_mail
 from django.urls import reverse
 
+from escalation.text import one_line
+from workshops.people import display_name
 from workshops.roles import Role
 
 if TYPE_CHECKING:
@@ -22,11 +24,10 @@ logger = logging.getLogger(__name__)
 def send_invitation(invitation: Invitation) -> None:
     """Mail the invitation's link to the invited address."""
     engagement = invitation.engagement
-    inviter = "A facilitator"
-    if invitation.invited_by is not None:
-        inviter = invitation.invited_by.get_full_name() or invitation.invited_by.username
+    inviter = display_name(invitation.invited_by, absent="A facilitator")
     send_mail(
-        subject=f"Invitation: {engagement.title} ({engagement.client_organisation})",
+        # A header must be one line: stored titles may hold line breaks.
+        subject=one_line(f"Invitation: {engagement.title} ({engagement.client_organisation})"),
         message=(
             f"{inviter} invites you to the engagement "
             f'"{engagement.title}" for {engagement.client_organisation} as '
@@ -47,14 +48,17 @@ def send_review_request(review: Review) -> bool:
     url = settings.SITE_URL + reverse(
         "version_detail", args=[engagement.slug, review.version.number]
     )
-    subject = f"{engagement.client_organisation}: {review.version.label} is ready for review"
+    # A header must be one line: a stored client name may hold line breaks.
+    subject = one_line(
+        f"{engagement.client_organisation}: {review.version.label} is ready for review"
+    )
     try:
         for member in members:
             if not member.user.email:
                 continue
             action = "review and approve" if member.role == Role.APPROVER else "review"
             body = (
-                f"Hello {member.user.get_full_name() or member.user.get_username()},\n\n"
+                f"Hello {display_name(member.user)},\n\n"
                 f"{review.version.label} of the escalation framework for "
                 f"{engagement.client_organisation} is ready for you to {action}.\n\n"
                 f"What changed: {review.version.summary or '(no summary)'}\n\n{url}\n"

@@ -17,6 +17,7 @@ from typing import Any
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from escalation import formatting
 from escalation.document import build_document, document_sha256
 from escalation.models import FrameworkVersion, Pack, PackStatus
 from escalation.pdf import Decision, PackContext, SignOff
@@ -26,11 +27,10 @@ from workshops.models import (
     Capability,
     DayNote,
     Engagement,
-    Membership,
     Review,
-    Role,
 )
 from workshops.models.evidence import LedgerEntry, SignoffRecord, signoff_payload
+from workshops.people import display_name
 
 
 @dataclass
@@ -75,9 +75,11 @@ class ArtifactSource:
         return self.review.get_state_display() if self.review else "Frozen, not yet in review"
 
     @property
-    def pack_capability(self) -> str:
-        """Every member may have the signed-off pack; drafts leave the system only for the
-        people taking part in the review (not observers)."""
+    def export_capability(self) -> str:
+        """One rule for every file of the artifacts (pack, JSON, CSV, iCalendar, SVG, PNG):
+        every member may have those of a signed-off version; drafts (the working draft, a
+        version not signed off) leave the system only for the people taking part in the
+        review, not observers, who read them on the pages."""
         return Capability.VIEW if self.signed_off else Capability.COMMENT
 
 
@@ -92,11 +94,11 @@ def artifact_source(engagement: Engagement, number: int | None) -> ArtifactSourc
 
 def _local(engagement: Engagement, moment: Any) -> str:
     zone = zoneinfo.ZoneInfo(engagement.timezone)
-    return timezone.localtime(moment, zone).strftime("%-d %B %Y %H:%M %Z")
+    return formatting.moment(timezone.localtime(moment, zone))
 
 
 def _person(user: Any) -> str:
-    return (user.get_full_name() or user.username) if user else "Someone no longer here"
+    return display_name(user, absent="Someone no longer here")
 
 
 def _decisions(source: ArtifactSource) -> list[Decision]:
@@ -118,45 +120,40 @@ def _decisions(source: ArtifactSource) -> list[Decision]:
     return decisions
 
 
-def approval_evidence(approval: Approval, role: str) -> dict[str, Any]:
-    """Who approved, as the sign-off record keeps it. Name and email are read from the account at
-    sign-off time until approvals store their own (then this reads the stored fields)."""
-    authenticated_at = getattr(approval, "authenticated_at", None)
+def approval_evidence(approval: Approval) -> dict[str, Any]:
+    """Who approved, as the sign-off record keeps it: name, email and role as stored on the
+    approval when it was given (never the live account), and how the approver authenticated."""
     return {
         "approval_id": approval.pk,
-        "name": _person(approval.approver),
-        "email": approval.approver.email if approval.approver else "",
-        "role": role,
+        "name": approval.approver_name,
+        "email": approval.approver_email,
+        "role": approval.get_approver_role_display(),
         "decision": approval.decision,
         "approved_at": approval.created_at.isoformat(),
         "sha256": approval.sha256,
-        "authenticated_via": getattr(approval, "authenticated_via", "") or "signed-in session",
-        "authenticated_at": authenticated_at.isoformat() if authenticated_at else None,
+        "authenticated_via": approval.authenticated_via,
+        "authenticated_at": (
+            approval.authenticated_at.isoformat() if approval.authenticated_at else None
+        ),
     }
 
 
 def _approval_evidence(source: ArtifactSource) -> list[dict[str, Any]]:
     if not source.review:
         return []
-    approvals = list(
-        source.review.approvals.filter(decision=Approval.Decision.APPROVED).select_related(
-            "approver"
-        )
-    )
-    roles = dict(
-        Membership.objects.filter(
-            engagement=source.engagement, user__in=[a.approver_id for a in approvals]
-        ).values_list("user_id", "role")
-    )
-    return [
-        approval_evidence(
-            approval,
-            str(Role(roles[approval.approver_id]).label)
-            if approval.approver_id in roles
-            else "Former member",
-        )
-        for approval in approvals
-    ]
+    approvals = source.review.approvals.filter(decision=Approval.Decision.APPROVED)
+    return [approval_evidence(approval) for approval in approvals]
+
+
+def _terms(review: Review) -> dict[str, Any]:
+    """The review's sign-off terms as recorded at submission: the rule and who had to approve."""
+    return {
+        "rule": review.signoff_rule,
+        "required_approvers": [
+            {"name": r.name, "email": r.email, "role": r.get_role_display()}
+            for r in review.required_approvers()
+        ],
+    }
 
 
 def _approvals(engagement: Engagement, evidence: list[dict[str, Any]]) -> list[SignOff]:
@@ -195,7 +192,7 @@ def pack_context(source: ArtifactSource) -> PackContext:
 
 def _live_pack_context(source: ArtifactSource, generated_at: Any = None) -> PackContext:
     engagement = source.engagement
-    dates = [("Engagement start", engagement.start_date.strftime("%-d %B %Y"))]
+    dates = [("Engagement start", formatting.date(engagement.start_date))]
     if source.version:
         dates.append(("Version frozen", _local(engagement, source.version.created_at)))
     if source.review and source.review.submitted_at:
@@ -241,6 +238,7 @@ def record_signoff(review: Review) -> SignoffRecord:
         },
         "version": {"number": version.number, "sha256": version.sha256},
         "signed_off_at": review.signed_off_at.isoformat() if review.signed_off_at else None,
+        "terms": _terms(review),
         "approvals": _approval_evidence(source),
         "pack": _live_pack_context(source, generated_at=review.signed_off_at).to_json(),
         "ledger_previous_hash": head.entry_hash if head else None,

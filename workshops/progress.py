@@ -14,6 +14,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from escalation.checks import FrameworkContent, run_checks, step_completion
+from escalation.completeness import is_governed
 from escalation.models import FrameworkVersion
 from escalation.steps import STEPS_BY_KEY
 from workshops.models import DayNote, Engagement, ReviewState
@@ -21,19 +22,13 @@ from workshops.plan import PlannedDay, Requirement, current_day_number
 
 
 def item_counts(content: FrameworkContent) -> dict[str, int]:
-    """How many items each step holds (a level counts for governance once it has an owner)."""
-    governed = [
-        level
-        for level in content.levels
-        if level.cost_ceiling is not None
-        and (level.approval_owner_name.strip() or level.approval_owner_role.strip())
-    ]
+    """How many items each step holds (a level counts for governance once it is governed)."""
     return {
         "systems": len(content.systems),
         "thresholds": len(content.thresholds),
         "failure-modes": len(content.failure_modes),
         "ladder": len(content.levels),
-        "governance": len(governed),
+        "governance": sum(1 for level in content.levels if is_governed(level)),
         "review-cycle": len(content.drift_triggers) + len(content.external_triggers),
     }
 

@@ -3,6 +3,8 @@ its frozen versions (`reviews`). Roles and review states are re-exported: they a
 choices."""
 
 from workshops.models.engagements import (
+    DAY_NOTE_FIELDS,
+    OPEN_ENGAGEMENT,
     STATUS_MOVES,
     Activity,
     DayNote,
@@ -12,10 +14,11 @@ from workshops.models.engagements import (
     Invitation,
     Membership,
     SignoffRule,
-    display_name,
+    StaleNotesError,
     get_engagement_for,
     invitation_expiry,
     new_invitation_token,
+    open_engagement_permission,
     validate_timezone,
 )
 from workshops.models.evidence import LedgerEntry, SignoffRecord
@@ -23,6 +26,7 @@ from workshops.models.reviews import (
     Approval,
     Comment,
     CommentResolution,
+    RequiredApprover,
     Review,
     ReviewEvent,
     ReviewQuerySet,
@@ -31,6 +35,8 @@ from workshops.roles import Capability, Role
 from workshops.signoff import ReviewState
 
 __all__ = [
+    "DAY_NOTE_FIELDS",
+    "OPEN_ENGAGEMENT",
     "STATUS_MOVES",
     "Activity",
     "Approval",
@@ -44,6 +50,7 @@ __all__ = [
     "Invitation",
     "LedgerEntry",
     "Membership",
+    "RequiredApprover",
     "Review",
     "ReviewEvent",
     "ReviewQuerySet",
@@ -51,9 +58,10 @@ __all__ = [
     "Role",
     "SignoffRecord",
     "SignoffRule",
-    "display_name",
+    "StaleNotesError",
     "get_engagement_for",
     "invitation_expiry",
     "new_invitation_token",
+    "open_engagement_permission",
     "validate_timezone",
 ]

@@ -1,7 +1,7 @@
 """The engagement's evidence register: a hash chain over its frozen versions, approvals and
 sign-off records (`LedgerEntry`), and the sign-off record itself (`SignoffRecord`).
 
-Both tables are append-only in the database (triggers in migration 0005 refuse UPDATE, DELETE and
+Both tables are append-only in the database (triggers in migration 0009 refuse UPDATE, DELETE and
 TRUNCATE). Each entry hashes the one before it, so removing, reordering or rewriting any entry,
 even together with the hash stored beside it, breaks every later link; `manage.py verify_register`
 walks the chain (workshops.ledger).
@@ -135,7 +135,7 @@ class SignoffRecord(models.Model):
     sign-off can reach it.
     """
 
-    # CASCADE only in name: the database refuses deleting a record (migration 0006), so a cascade
+    # CASCADE only in name: the database refuses deleting a record (migration 0009), so a cascade
     # from its review or engagement fails there, with the reason.
     review = models.OneToOneField(
         "workshops.Review", on_delete=models.CASCADE, related_name="signoff_record"
@@ -164,7 +164,8 @@ class SignoffRecord(models.Model):
 
 
 # What each kind of entry vouches for, taken only from columns that never change after insert
-# (names and emails live in the sign-off record: a renamed account must not break the chain).
+# (an approval stores its approver's name, email and role as they were: a renamed account does
+# not touch them, so they are chained too).
 
 
 def version_payload(version: Any) -> dict[str, Any]:
@@ -179,10 +180,17 @@ def approval_payload(approval: Any) -> dict[str, Any]:
     return {
         "version": approval.review.version.number,
         "approver_id": approval.approver_id,
+        "approver_name": approval.approver_name,
+        "approver_email": approval.approver_email,
+        "approver_role": approval.approver_role,
         "decision": approval.decision,
         "reason": approval.reason,
         "sha256": approval.sha256,
         "created_at": approval.created_at.isoformat(),
+        "authenticated_via": approval.authenticated_via,
+        "authenticated_at": (
+            approval.authenticated_at.isoformat() if approval.authenticated_at else None
+        ),
     }
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.http import Http404
 
+from escalation.diagram import DiagramError
 from escalation.pdf import build_pack
 from workshops.models import Engagement
 from workshops.packs import artifact_source, pack_context, signed_pack
@@ -50,7 +51,10 @@ class Command(BaseCommand):
                 raise CommandError(f"The signed pack of {source.label} is still being generated.")
             pdf = bytes(pack.pdf)
         else:
-            pdf = build_pack(source.document, pack_context(source))
+            try:
+                pdf = build_pack(source.document, pack_context(source))
+            except DiagramError as error:
+                raise CommandError(str(error)) from error
         Path(output).write_bytes(pdf)
         signed = "signed" if source.signed_off else "DRAFT, not signed"
         self.stdout.write(f"Wrote {output} ({source.label}, {signed}, {len(pdf):,} bytes)")

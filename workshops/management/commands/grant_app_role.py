@@ -15,13 +15,21 @@ from django.db import connection, transaction
 from psycopg import sql
 
 from escalation.models import FrameworkVersion
-from workshops.models import Activity, Approval, Comment, CommentResolution, ReviewEvent
+from workshops.models import (
+    Activity,
+    Approval,
+    Comment,
+    CommentResolution,
+    RequiredApprover,
+    ReviewEvent,
+)
 from workshops.models.evidence import LedgerEntry, SignoffRecord
 
-# Read and add, never change or remove: what the append-only triggers guard (migration 0006).
+# Read and add, never change or remove: what the append-only triggers guard (migration 0009).
 EVIDENCE_MODELS = [
     FrameworkVersion,
     Approval,
+    RequiredApprover,
     ReviewEvent,
     Comment,
     CommentResolution,

@@ -58,6 +58,6 @@ DROP FUNCTION IF EXISTS escalation_refuse_truncate();
 
 
 class Migration(migrations.Migration):
-    dependencies = [("escalation", "0003_artifacts_packs_and_diagram_cache")]
+    dependencies = [("escalation", "0004_field_labels")]
 
     operations = [migrations.RunSQL(CREATE, DROP)]

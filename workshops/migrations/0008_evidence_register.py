@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 def resolutions_as_rows(apps, schema_editor):
     """A resolved thread's resolution moves from the comment's columns to a row of its own, so
-    comments themselves can be append-only (migration 0006)."""
+    comments themselves can be append-only (migration 0009)."""
     Comment = apps.get_model("workshops", "Comment")
     CommentResolution = apps.get_model("workshops", "CommentResolution")
     CommentResolution.objects.bulk_create(
@@ -30,10 +30,18 @@ def resolutions_as_columns(apps, schema_editor):
         )
 
 
+def terms_by_submission(apps, schema_editor):
+    """Required approvers recorded before now belong to their review's (one) submission."""
+    RequiredApprover = apps.get_model("workshops", "RequiredApprover")
+    for required in RequiredApprover.objects.select_related("review"):
+        required.submitted_at = required.review.submitted_at
+        required.save(update_fields=["submitted_at"])
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('workshops', '0004_anchor'),
+        ('workshops', '0007_review_terms_and_step_up'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -89,5 +97,26 @@ class Migration(migrations.Migration):
                 'ordering': ['created_at', 'id'],
                 'constraints': [models.CheckConstraint(condition=models.Q(('sha256__regex', '^[0-9a-f]{64}$')), name='signoff_record_sha256_is_hex')],
             },
+        ),
+        # Required approvers become evidence too (append-only, migration 0009): a resubmission
+        # adds its own terms beside the earlier ones instead of deleting them.
+        migrations.AddField(
+            model_name='requiredapprover',
+            name='submitted_at',
+            field=models.DateTimeField(null=True),
+        ),
+        migrations.RunPython(terms_by_submission, migrations.RunPython.noop),
+        migrations.AlterField(
+            model_name='requiredapprover',
+            name='submitted_at',
+            field=models.DateTimeField(),
+        ),
+        migrations.RemoveConstraint(
+            model_name='requiredapprover',
+            name='required_approver_once_per_review',
+        ),
+        migrations.AddConstraint(
+            model_name='requiredapprover',
+            constraint=models.UniqueConstraint(fields=('review', 'submitted_at', 'user'), name='required_approver_once_per_submission'),
         ),
     ]

@@ -1,7 +1,8 @@
 """The evidence is append-only in the database, whoever asks (ORM, admin or raw SQL): approvals,
-review events, comments and their resolutions (closing a thread adds a row), the activity log,
-sign-off records and the ledger refuse UPDATE, DELETE and TRUNCATE. An engagement with evidence in its register
-cannot be deleted (archive it instead).
+the required approvers a review was submitted with, review events, comments and their resolutions
+(closing a thread adds a row), the activity log, sign-off records and the ledger refuse UPDATE,
+DELETE and TRUNCATE. An engagement with evidence in its register cannot be deleted (archive it
+instead).
 
 Only the table owner can get past this (by disabling the triggers); the application connects as a
 role that owns nothing (`manage.py grant_app_role`), and the ledger's hash chain reveals what an
@@ -12,6 +13,7 @@ from django.db import migrations
 
 APPEND_ONLY = [
     "workshops_approval",
+    "workshops_requiredapprover",
     "workshops_reviewevent",
     "workshops_comment",
     "workshops_commentresolution",
@@ -84,8 +86,8 @@ DROP FUNCTION IF EXISTS workshops_refuse_change();
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("workshops", "0005_evidence_register"),
-        ("escalation", "0004_evidence_triggers"),
+        ("workshops", "0008_evidence_register"),
+        ("escalation", "0005_evidence_triggers"),
     ]
 
     operations = [migrations.RunSQL(CREATE, DROP)]

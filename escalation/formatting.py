@@ -1,0 +1,109 @@
+"""How a value reads, wherever it shows: step pages (through the template filters of the same
+names), the artifacts and their CSV files, the ladder diagram and the PDF pack. One format each,
+so the same figure never reads two ways.
+
+Plain functions over plain values (numbers, strings, dates), so frozen documents and live rows
+format alike.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+EMPTY = "—"
+
+
+def is_empty(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == ()
+
+
+def or_empty(value: Any) -> str:
+    """The value as text, or the dash when there is nothing."""
+    return EMPTY if is_empty(value) else str(value)
+
+
+def _decimal(value: Any) -> Decimal | None:
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
+def number(value: Any) -> str:
+    """Thousands separated, with decimals only where they say something: 1,500 and 0.85."""
+    amount = _decimal(value)
+    if amount is None:
+        return str(value)
+    if amount == amount.to_integral_value():
+        return f"{amount:,.0f}"
+    return f"{amount.normalize():,f}"
+
+
+def money(amount: Any, currency: str | None) -> str:
+    """ "EUR 500,000", "EUR 1,250.50": the ISO code first, cents only when there are some."""
+    if is_empty(amount):
+        return EMPTY
+    decimal = _decimal(amount)
+    if decimal is None:
+        return f"{currency or ''} {amount}".strip()
+    text = f"{decimal:,.0f}" if decimal == decimal.to_integral_value() else f"{decimal:,.2f}"
+    return f"{currency or ''} {text}".strip()
+
+
+def percent(value: Any) -> str:
+    """ "2.5%", "100%": no trailing zeros, no space."""
+    if is_empty(value):
+        return EMPTY
+    return f"{number(value)}%"
+
+
+def days(count: int | None, *, signed: bool = False) -> str:
+    """ "7 days", "1 day"; signed for a delta ("+7 days")."""
+    if count is None:
+        return EMPTY
+    text = f"{count:,} day{'s' if count != 1 else ''}"
+    return f"+{text}" if signed else text
+
+
+def hours(count: int | None) -> str:
+    if count is None:
+        return EMPTY
+    return f"{count:,} hour{'s' if count != 1 else ''}"
+
+
+def milliseconds(count: int | None) -> str:
+    return EMPTY if count is None else f"{count:,} ms"
+
+
+def per_minute(count: int | None) -> str:
+    return EMPTY if count is None else f"{count:,} requests/min"
+
+
+def date(value: datetime.date | str | None) -> str:
+    """ "2 Nov 2026"; accepts the ISO text of a framework document too."""
+    if is_empty(value):
+        return EMPTY
+    if isinstance(value, str):
+        value = datetime.date.fromisoformat(value)
+    assert value is not None
+    return f"{value:%-d %b %Y}"
+
+
+def moment(value: datetime.datetime | None) -> str:
+    """ "2 Nov 2026 14:05 CET": a point in time, in the zone `value` carries."""
+    if value is None:
+        return EMPTY
+    return f"{value:%-d %b %Y %H:%M %Z}".rstrip()
+
+
+def trigger_rule(breaches: int, windows: int, window_hours: int) -> str:
+    """When breaching a threshold escalates: the one sentence every page and file uses."""
+    return f"Breached in {breaches} of the last {windows} {window_hours}-hour windows"
+
+
+def approval_owner(name: str | None, role: str | None) -> str:
+    """ "Dana Lead (CTO)"; "Not named (CTO)" when only the role is known."""
+    owner = (name or "").strip() or "Not named"
+    return f"{owner} ({role.strip()})" if role and role.strip() else owner

@@ -1,0 +1,16 @@
+"""How a person is named on every page, mail, PDF and audit line: one rule, so a name reads the
+same everywhere."""
+
+from __future__ import annotations
+
+from typing import Any
+
+ABSENT = "Someone"
+
+
+def display_name(user: Any, absent: str = ABSENT) -> str:
+    """The person's full name, else their username; `absent` when there is no one (a deleted
+    account, an automatic action)."""
+    if not user:
+        return absent
+    return user.get_full_name() or user.get_username()
