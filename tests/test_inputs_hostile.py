@@ -184,7 +184,8 @@ def test_an_invited_person_cannot_choose_a_name_longer_than_the_app_can_show(
             "last_name": "L" * 100,
             "password1": "a-long-pass-word-1",
             "password2": "a-long-pass-word-1",
-        }
+        },
+        invited_email="newbie@example.com",
     )
     assert "last_name" in form.errors
 
