@@ -41,7 +41,7 @@ def next_actions(
         .annotate(
             open_threads=Count(
                 "comments",
-                filter=Q(comments__parent__isnull=True, comments__resolved_at__isnull=True),
+                filter=Q(comments__parent__isnull=True, comments__resolution__isnull=True),
             )
         )
         .order_by("-version__number")
