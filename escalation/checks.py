@@ -31,6 +31,7 @@ from escalation.models import (
     FailureMode,
     Framework,
     Threshold,
+    field_label,
 )
 
 
@@ -325,3 +326,87 @@ def step_completion(
         "governance": _percent(sum(1 for level in levels if is_governed(level)), len(levels)),
         "review-cycle": _percent(sum(1 for part in review_parts if part), len(review_parts)),
     }
+
+
+def step_gaps(
+    framework: Framework, content: FrameworkContent | None = None
+) -> dict[str, list[str]]:
+    """What keeps each step under 100 %, in words: the rows `step_completion` does not count
+    (the rules of escalation/completeness.py), each naming its empty fields by their labels."""
+    content = content or FrameworkContent.load(framework)
+    systems, levels = content.systems, content.levels
+    with_thresholds = {threshold.ai_system_id for threshold in content.thresholds}
+
+    def lacking(name: str, parts: dict[str, Any]) -> list[str]:
+        missing = [label for label, value in parts.items() if not value]
+        return [f"{name}: no {' and no '.join(missing)}."] if missing else []
+
+    def label(model: type[models.Model], field: str) -> str:
+        return field_label(model, field).lower()
+
+    gaps: dict[str, list[str]] = {
+        "systems": [
+            gap
+            for s in systems
+            if not is_described(s)
+            for gap in lacking(
+                s.name,
+                {
+                    label(AISystem, "workflow"): s.workflow,
+                    label(AISystem, "business_owner"): s.business_owner,
+                    label(AISystem, "output_types"): s.output_types,
+                },
+            )
+        ]
+        or ([] if systems else ["No AI system yet."]),
+        "thresholds": [
+            f"{s.name} has no thresholds yet." for s in systems if s.pk not in with_thresholds
+        ]
+        or ([] if systems else ["Add the AI systems in scope first."]),
+        "failure-modes": [
+            f"{failure.name} has no recommended level."
+            for failure in content.failure_modes
+            if not failure.recommended_level_id
+        ],
+        "ladder": [
+            gap
+            for level in levels
+            if not is_defined(level)
+            for gap in lacking(
+                level.name,
+                {
+                    label(EscalationLevel, "trigger"): has_a_way_in(level),
+                    label(EscalationLevel, "entry_criteria"): level.entry_criteria.strip(),
+                    label(EscalationLevel, "exit_criteria"): level.exit_criteria.strip(),
+                },
+            )
+        ]
+        or ([] if levels else ["No level yet."]),
+        "governance": [
+            gap
+            for level in levels
+            if not is_governed(level)
+            for gap in lacking(
+                level.name,
+                {
+                    label(EscalationLevel, "approval_owner_name"): has_approval_owner(level),
+                    label(EscalationLevel, "cost_ceiling"): level.cost_ceiling is not None,
+                },
+            )
+        ]
+        or ([] if levels else ["Add the levels of the ladder first."]),
+        "review-cycle": lacking(
+            "The review cycle",
+            {
+                label(Framework, "first_review_date"): framework.first_review_date,
+                label(Framework, "sunset_criteria"): framework.sunset_criteria.strip(),
+                "drift trigger": content.drift_triggers,
+                "external trigger": content.external_triggers,
+            },
+        ),
+    }
+    if len(content.failure_modes) < 5:
+        gaps["failure-modes"].insert(
+            0, f"Describe at least five failure modes ({len(content.failure_modes)} so far)."
+        )
+    return gaps

@@ -183,8 +183,12 @@ class LadderLevelForm(ItemForm):
         model = EscalationLevel
         fields: ClassVar[list[str]] = LADDER_FIELDS
         widgets: ClassVar[dict[str, Any]] = {
-            name: forms.Textarea(attrs={"rows": 2})
-            for name in ["trigger", "entry_criteria", "exit_criteria", "rollback_rule"]
+            **{
+                name: forms.Textarea(attrs={"rows": 2})
+                for name in ["trigger", "entry_criteria", "exit_criteria", "rollback_rule"]
+            },
+            # Checkboxes, not a list that needs Ctrl-click to choose more than one.
+            "trigger_thresholds": forms.CheckboxSelectMultiple,
         }
 
     def __init__(self, *args: Any, framework: Framework, **kwargs: Any) -> None:

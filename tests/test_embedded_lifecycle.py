@@ -162,7 +162,9 @@ def test_processes_starting_the_server_at_once_share_one_server(scratch_server):
     postmasters = [
         process
         for process in psutil.process_iter(["name", "cmdline"])
-        if process.info["name"] == "postgres" and str(scratch_server) in process.info["cmdline"]
+        # A process exiting meanwhile (or another user's) has no readable command line: None.
+        if process.info["name"] == "postgres"
+        and str(scratch_server) in (process.info["cmdline"] or [])
     ]
     assert len(postmasters) == 1
     assert connects(scratch_server)

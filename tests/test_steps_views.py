@@ -446,3 +446,21 @@ def test_ladder_edit_links_thresholds_and_records_them(client, engagement, facil
     client.post(edit_url(engagement, "ladder", "levels", level.key), data)
     change = Activity.objects.get(verb="updated").changes["trigger_thresholds"]
     assert change == {"before": ["claims-triage-classification"], "after": [threshold.key]}
+
+
+def test_an_htmx_save_tells_the_other_panels_that_the_framework_changed(
+    client, engagement, facilitator
+):
+    client.force_login(facilitator)
+    response = client.post(
+        add_url(engagement, "systems", "ai-systems"), system_data(), HTTP_HX_REQUEST="true"
+    )
+    assert response["HX-Trigger"] == "framework-changed"
+
+
+def test_the_editor_fragment_carries_the_steps_new_completion(client, engagement, facilitator):
+    client.force_login(facilitator)
+    response = client.post(
+        add_url(engagement, "systems", "ai-systems"), system_data(), HTTP_HX_REQUEST="true"
+    )
+    assert 'data-testid="completion-systems">100%' in response.content.decode()

@@ -91,8 +91,9 @@ def test_dashboard_query_count(client, facilitator, engagement, django_assert_nu
     client.force_login(facilitator)
     # session, user, membership+engagement+framework, the framework's rows (systems, thresholds,
     # levels, their trigger thresholds, failure modes, drift and external triggers: 7), versions,
-    # day notes, activity, memberships, pending invitations
-    with django_assert_num_queries(15):
+    # day notes, activity, memberships, pending invitations, and for the next steps the reviews
+    # with their open threads and the user's approvals
+    with django_assert_num_queries(17):
         client.get(reverse("dashboard", args=["acme"]))
 
 

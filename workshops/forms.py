@@ -56,6 +56,10 @@ class DateListField(forms.Field):
         return value or ""
 
 
+# The length of an engagement (constraint engagement_working_days_between_5_and_10).
+MIN_WORKING_DAYS, MAX_WORKING_DAYS = 5, 10
+
+
 def timezone_choices() -> list[tuple[str, str]]:
     return [(name, name) for name in sorted(zoneinfo.available_timezones())]
 
@@ -67,6 +71,16 @@ class EngagementSettingsForm(SafeTextForm, forms.ModelForm):
     )
     timezone = forms.ChoiceField(
         choices=timezone_choices, help_text="Decides which day is “today” on the plan."
+    )
+    # One rule for the browser (the input's min and max) and the server, as in the database.
+    working_days = forms.IntegerField(
+        min_value=MIN_WORKING_DAYS,
+        max_value=MAX_WORKING_DAYS,
+        label="Length in working days",
+        error_messages={
+            "min_value": "An engagement runs 5 to 10 working days.",
+            "max_value": "An engagement runs 5 to 10 working days.",
+        },
     )
 
     class Meta:
@@ -83,15 +97,18 @@ class EngagementSettingsForm(SafeTextForm, forms.ModelForm):
         labels = {"working_days": "Length in working days", "client_organisation": "Client"}
         widgets = {
             "start_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-            "working_days": forms.NumberInput(attrs={"min": 5, "max": 10}),
             "scope_summary": forms.Textarea(attrs={"rows": 3}),
         }
 
-    def clean_working_days(self) -> int:
-        days = self.cleaned_data["working_days"]
-        if not 5 <= days <= 10:
-            raise forms.ValidationError("An engagement runs 5 to 10 working days.")
-        return days
+    def clean_start_date(self) -> datetime.date:
+        """A weekend start is accepted as the Monday after it, the day the plan's Day 1 falls on;
+        `moved_start_from` keeps the date typed, for the page to say so."""
+        start = self.cleaned_data["start_date"]
+        self.moved_start_from = None
+        if start is not None and start.weekday() >= 5:
+            self.moved_start_from = start
+            start += datetime.timedelta(days=7 - start.weekday())
+        return start
 
 
 class NewEngagementForm(EngagementSettingsForm):
@@ -105,10 +122,15 @@ class NewEngagementForm(EngagementSettingsForm):
 
     class Meta(EngagementSettingsForm.Meta):
         fields = ["slug", *EngagementSettingsForm.Meta.fields]
-        help_texts = {"slug": "The engagement's address: letters, digits and hyphens."}
+        help_texts = {
+            "slug": "The engagement's address: letters, digits and hyphens. Blank: from the title."
+        }
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["slug"].required = False  # the view makes one from the title, as on import
+        # static/js/app.js offers the browser's zone next to the site's default.
+        self.fields["timezone"].widget.attrs["data-offer-browser-timezone"] = ""
         # Only frameworks the user facilitated: copying must not leak another client's content.
         cast(forms.ModelChoiceField, self.fields["copy_from"]).queryset = Engagement.objects.filter(
             memberships__user=user, memberships__role=Role.FACILITATOR

@@ -8,9 +8,11 @@ from typing import Any
 
 from django import forms
 from django.db import transaction
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.text import slugify
 
-from escalation.document import DocumentError, parse_document_text, read_document
+from escalation.document import SCHEMA_VERSION, DocumentError, parse_document_text, read_document
 from escalation.text import SafeTextForm
 from workshops.audit import AuditVerb, record_activity
 from workshops.models import Engagement
@@ -119,8 +121,56 @@ class ImportEngagementForm(EngagementDetailsForm):
         try:
             self.document = parse_document_text(upload.read(MAX_UPLOAD_BYTES + 1))
         except DocumentError as error:
-            raise forms.ValidationError(error.problems) from None
+            raise forms.ValidationError(in_plain_words(error.problems)) from None
         return upload
 
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+
+
+# What each part of a framework document is called by the people who upload one.
+_PART_NAMES = {
+    "ai_systems": "AI systems list",
+    "thresholds": "thresholds list",
+    "failure_modes": "failure modes list",
+    "levels": "escalation ladder (its levels list)",
+    "governance": "governance section",
+    "review_cycle": "review cycle section",
+    "name": "framework name",
+    "schema_version": "format version",
+}
+
+
+def in_plain_words(problems: list[str]) -> list[SafeString]:
+    """The document reader's problems ("document.ai_systems: missing") in the words of the
+    person uploading ("The file has no AI systems list."), the technical place in small print.
+    A file from a newer version says so first: everything else follows from it."""
+    ordered = sorted(problems, key=lambda problem: not problem.startswith("schema_version:"))
+    return [
+        format_html('{} <small class="muted">({})</small>', _plain(problem), problem)
+        for problem in ordered
+    ]
+
+
+def _plain(problem: str) -> str:
+    place, _, detail = problem.partition(": ")
+    if place == "file" and detail.startswith("not valid JSON"):
+        return "This is not a JSON file, or it is damaged."
+    if place == "file":
+        return f"The file cannot be read: {detail}."
+    if place == "document" and detail.startswith("expected an object"):
+        return "This JSON file is not a framework document."
+    if place == "schema_version":
+        got = detail.rpartition("got ")[2]
+        if got.isdigit() and int(got) > SCHEMA_VERSION:
+            return (
+                "This is a framework file from a newer version of Escalation Workshop: "
+                "this site cannot read it yet."
+            )
+        return "This file does not say which framework format it follows."
+    part = place.removeprefix("document.")
+    if detail == "missing" and "." not in part:
+        return f"The file has no {_PART_NAMES.get(part, part.replace('_', ' '))}."
+    if detail == "not a field of this document":
+        return f"The file holds “{place.rpartition('.')[2]}”, which a framework document has not."
+    return f"Something in the file is not right: {detail}."

@@ -73,23 +73,37 @@ def gather_facts(engagement: Engagement, plan: list[PlannedDay]) -> Facts:
     )
 
 
-def missing_for_day(day: PlannedDay, facts: Facts) -> list[str]:
+class Missing(str):
+    """One thing a day still misses, in words, and `where` it is done: "notes", a step's key,
+    or a requirement (Requirement's values)."""
+
+    where: str
+
+    def __new__(cls, text: str, where: str) -> Missing:
+        missing = super().__new__(cls, text)
+        missing.where = where
+        return missing
+
+
+def missing_for_day(day: PlannedDay, facts: Facts) -> list[Missing]:
     """The day-complete check: what is still missing for `day`, in words (empty: complete)."""
     note = facts.notes.get(day.number)
     missing = []
     if note is None or not note.attendees.strip():
-        missing.append("Record who attended.")
+        missing.append(Missing("Record who attended.", "notes"))
     if note is None or not note.decisions.strip():
-        missing.append("Record the decisions taken.")
+        missing.append(Missing("Record the decisions taken.", "notes"))
     for key in day.step_keys:
         if not facts.counts.get(key):
-            missing.append(f"{STEPS_BY_KEY[key].title}: nothing recorded yet.")
+            missing.append(Missing(f"{STEPS_BY_KEY[key].title}: nothing recorded yet.", key))
     if Requirement.CONSISTENT in day.requires and facts.problems:
-        missing.append(f"The consistency checks report {len(facts.problems)} problem(s).")
+        text = f"The consistency checks report {len(facts.problems)} problem(s)."
+        missing.append(Missing(text, Requirement.CONSISTENT))
     if Requirement.VERSION_FROZEN in day.requires and not facts.versions_frozen:
-        missing.append("Freeze a version of the framework.")
+        missing.append(Missing("Freeze a version of the framework.", Requirement.VERSION_FROZEN))
     if Requirement.VERSION_IN_REVIEW in day.requires and not facts.versions_in_review:
-        missing.append("Send a frozen version to the approvers for review.")
+        text = "Send a frozen version to the approvers for review."
+        missing.append(Missing(text, Requirement.VERSION_IN_REVIEW))
     return missing
 
 
@@ -108,7 +122,7 @@ class DayStatus:
 @dataclass
 class DayProgress:
     day: PlannedDay
-    missing: list[str]
+    missing: list[Missing]
     status: str
 
     @property

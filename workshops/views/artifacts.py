@@ -22,7 +22,7 @@ from escalation.diagram import DiagramError, inline_svg, ladder_title, render_la
 from escalation.document import export_text
 from escalation.models import DiagramRender, Pack, PackStatus
 from escalation.tasks import request_pack
-from workshops.models import Capability, Engagement, get_engagement_for
+from workshops.models import Capability, Engagement, Review, ReviewState, get_engagement_for
 from workshops.packs import ArtifactSource, artifact_source, pack_context
 
 LINK_NAMES = [
@@ -41,7 +41,11 @@ DIAGRAM_TYPES = {DiagramRender.Format.SVG: "image/svg+xml", DiagramRender.Format
 
 def artifact_links(slug: str, number: int | None) -> dict[str, str]:
     if number is None:
-        return {name: reverse(name, kwargs={"slug": slug}) for name in LINK_NAMES}
+        links = {name: reverse(name, kwargs={"slug": slug}) for name in LINK_NAMES}
+        # The draft's pages by name: client roles landing on the bare address see a version.
+        links["artifacts"] += "?show=draft"
+        links["pack"] += "?show=draft"
+        return links
     return {
         name: reverse(f"version_{name}", kwargs={"slug": slug, "number": number})
         for name in LINK_NAMES
@@ -65,9 +69,59 @@ def _exportable_source(engagement: Engagement, number: int | None) -> ArtifactSo
     return source
 
 
+def _version_switcher(
+    engagement: Engagement, number: int | None, link_name: str
+) -> list[tuple[str, str, bool]]:
+    """(label, address, is the one shown) for the working draft and every frozen version."""
+    reviews = (
+        Review.objects.filter(engagement=engagement)
+        .select_related("version")
+        .defer("version__document")
+        .order_by("-version__number")
+    )
+    draft_url = reverse(link_name, kwargs={"slug": engagement.slug}) + "?show=draft"
+    choices = [("Working draft", draft_url, number is None)]
+    for review in reviews:
+        state = "signed off" if review.signed_off_at else _state_words(review)
+        url = reverse(
+            f"version_{link_name}",
+            kwargs={"slug": engagement.slug, "number": review.version.number},
+        )
+        choices.append((f"{review.version.label} ({state})", url, review.version.number == number))
+    return choices
+
+
+def _state_words(review: Review) -> str:
+    # A frozen version is never called a draft: "draft" is the moving working copy.
+    if review.state == ReviewState.DRAFT:
+        return "frozen, not in review"
+    return review.get_state_display().lower()
+
+
+def _client_default(request: HttpRequest, engagement: Engagement, link_name: str) -> str | None:
+    """Where the client roles land on the Artifacts tab: the latest signed-off version, which is
+    what they approved; the facilitators' default stays the working draft they edit."""
+    if engagement.membership.can(Capability.EDIT) or request.GET.get("show") == "draft":
+        return None
+    latest = (
+        Review.objects.filter(engagement=engagement, signed_off_at__isnull=False)
+        .select_related("version")
+        .defer("version__document")
+        .order_by("-version__number")
+        .first()
+    )
+    if latest is None:
+        return None
+    return reverse(
+        f"version_{link_name}", kwargs={"slug": engagement.slug, "number": latest.version.number}
+    )
+
+
 @require_GET
 def artifacts_page(request: HttpRequest, slug: str, number: int | None = None) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug, Capability.VIEW)
+    if number is None and (default := _client_default(request, engagement, "artifacts")):
+        return redirect(default)
     source = artifact_source(engagement, number)
     document = source.document
     return render(
@@ -77,6 +131,7 @@ def artifacts_page(request: HttpRequest, slug: str, number: int | None = None) -
             "engagement": engagement,
             "source": source,
             "links": artifact_links(slug, number),
+            "switcher": _version_switcher(engagement, number, "artifacts"),
             **artifacts.sections(document),
             "ladder_svg": _ladder_or_why_not(document),
             "ladder_title": ladder_title(document),
@@ -154,6 +209,12 @@ def framework_json(request: HttpRequest, slug: str, number: int | None = None) -
 @require_GET
 def pack_page(request: SignedInRequest, slug: str, number: int | None = None) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug, Capability.VIEW)
+    if (
+        number is None
+        and not request.htmx
+        and (default := _client_default(request, engagement, "pack"))
+    ):
+        return redirect(default)
     source = artifact_source(engagement, number)
     # A pack made before sign-off (watermarked DRAFT) is not the one to offer after it.
     pack = (
@@ -171,6 +232,7 @@ def pack_page(request: SignedInRequest, slug: str, number: int | None = None) ->
             "source": source,
             "pack": pack,
             "links": artifact_links(slug, number),
+            "switcher": [] if request.htmx else _version_switcher(engagement, number, "pack"),
             "may_have_pack": engagement.membership.can(source.export_capability),
         },
     )

@@ -3,12 +3,15 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from config.middleware import SignedInRequest
+from escalation.document import build_document, document_sha256
 from workshops.audit import AuditVerb, record_activity
 from workshops.forms import DayNoteForm
 from workshops.models import (
     Capability,
     DayNote,
     Engagement,
+    Review,
+    ReviewState,
     StaleNotesError,
     get_engagement_for,
 )
@@ -127,4 +130,23 @@ def _day_context(
         "form": form,
         "saved": saved,
         "can_edit": engagement.membership.can(Capability.EDIT),
+        "review_actions": _review_actions(engagement) if row.day.requires else None,
+    }
+
+
+def _review_actions(engagement: Engagement) -> dict[str, object]:
+    """For the days that end in checks, a freeze and a review: whether there is anything new to
+    freeze, and the frozen version waiting to be sent (two queries and the draft's document)."""
+    latest = (
+        Review.objects.filter(engagement=engagement)
+        .select_related("version")
+        .defer("version__document")
+        .order_by("-version__number")
+        .first()
+    )
+    draft_sha256 = document_sha256(build_document(engagement.framework))
+    return {
+        "latest": latest,
+        "draft_changed": latest is None or latest.version.sha256 != draft_sha256,
+        "to_submit": latest if latest and latest.state == ReviewState.DRAFT else None,
     }

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -10,6 +11,7 @@ from config.middleware import SignedInRequest
 from escalation.steps import STEPS
 from workshops.audit import AuditVerb, record_activity
 from workshops.forms import EngagementSettingsForm, NewEngagementForm, StatusForm
+from workshops.imports import free_engagement_slug, next_monday
 from workshops.models import (
     OPEN_ENGAGEMENT,
     Activity,
@@ -22,6 +24,7 @@ from workshops.models import (
     Role,
     get_engagement_for,
 )
+from workshops.next_actions import next_actions
 from workshops.plan import step_url
 from workshops.progress import (
     day_progress,
@@ -66,9 +69,12 @@ def _waiting_for(request: SignedInRequest) -> list[Review]:
 def new_engagement(request: HttpRequest) -> HttpResponse:
     if not request.user.has_perm(OPEN_ENGAGEMENT):
         raise PermissionDenied("Only consultants can open engagements.")
-    form = NewEngagementForm(request.POST or None, user=request.user)
+    initial = {"timezone": settings.TIME_ZONE, "start_date": next_monday(), "working_days": 10}
+    form = NewEngagementForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         engagement = form.save(commit=False)
+        engagement.slug = engagement.slug or free_engagement_slug(engagement.title)
+        _say_if_start_moved(request, form)
         source = form.cleaned_data["copy_from"]
         engagement.open_for(request.user, copy_from=source)
         origin = f"copied from {source.slug}" if source else "from the method's defaults"
@@ -102,6 +108,7 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
             engagement=engagement, accepted_at__isnull=True
         ).count(),
         "status_form": StatusForm(),
+        "next_actions": next_actions(engagement, engagement.membership, facts.problems),
     }
     return render(request, "workshops/dashboard.html", context)
 
@@ -116,6 +123,7 @@ def engagement_settings(request: HttpRequest, slug: str) -> HttpResponse:
             for name in form.changed_data
         }
         form.save()
+        _say_if_start_moved(request, form)
         record_activity(
             engagement, request.user, AuditVerb.UPDATED, "Changed the settings.", changes=changes
         )
@@ -124,6 +132,16 @@ def engagement_settings(request: HttpRequest, slug: str) -> HttpResponse:
     status = 422 if form.is_bound else 200
     context = {"engagement": engagement, "form": form}
     return render(request, "workshops/engagement_settings.html", context, status=status)
+
+
+def _say_if_start_moved(request: HttpRequest, form: EngagementSettingsForm) -> None:
+    if moved := getattr(form, "moved_start_from", None):
+        start = form.cleaned_data["start_date"]
+        messages.info(
+            request,
+            f"{moved:%A %-d %B} is a weekend day: Day 1 moves to Monday {start:%-d %B %Y}, "
+            "and the engagement starts on that date.",
+        )
 
 
 @require_POST

@@ -8,14 +8,15 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.db import IntegrityError, transaction
-from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from config.middleware import SignedInRequest
-from escalation.checks import Problem, step_completion
+from escalation.checks import FrameworkContent, Problem, step_completion, step_gaps
 from escalation.document import item_document
 from escalation.editors import NOT_SET, STEP_EDITORS, THRESHOLDS, Collection, StepEditor
 from escalation.models import AISystem, Framework, StaleEditError
@@ -114,18 +115,20 @@ def _render_editor(
     step_key: str,
     open_form: OpenForm | None = None,
     status: int = 200,
+    settings_saved: bool = False,
 ) -> HttpResponse:
     step, editor = _step(step_key)
     framework = engagement.framework
+    content = FrameworkContent.load(framework)
     can_edit = engagement.membership.can(Capability.EDIT)
     if open_form is not None:
-        _focus_first_field(open_form.form)
+        _focus_first_field(_carrying_loaded_values(open_form.form))
     settings_form = None
     if editor.settings_form:
         settings_form = (
             open_form.form
             if open_form and open_form.collection == "settings"
-            else editor.settings_form(instance=framework)
+            else _carrying_loaded_values(editor.settings_form(instance=framework))
         )
     context = {
         "engagement": engagement,
@@ -141,14 +144,17 @@ def _render_editor(
         ]
         if settings_form
         else [],
+        "settings_saved": settings_saved,
         "settings_stale": bool(
             open_form and open_form.collection == "settings" and open_form.stale
         ),
         "step_url": reverse("step", args=[engagement.slug, step.key]),
+        # In the editor, so that every save shows the new figure with the rows it comes from.
+        "completion": step_completion(framework, content).get(step.key, 0),
+        "gaps": step_gaps(framework, content).get(step.key, []),
     }
     if request.htmx or request.GET.get("embed"):
         return render(request, "workshops/steps/step.html#editor", context, status=status)
-    context["completion"] = step_completion(framework).get(step.key, 0)
     context["all_steps"] = STEPS
     return render(request, "workshops/steps/step.html", context, status=status)
 
@@ -161,9 +167,21 @@ def _focus_first_field(form: Any) -> None:
         form.fields[(wrong or names)[0]].widget.attrs["autofocus"] = True
 
 
-def _changed(request: SignedInRequest, engagement: Engagement, step_key: str) -> HttpResponse:
+# The event a saved change sends with its htmx answer: the other panels of the page that
+# depend on the framework (other steps' editors, the day's checklist, the plan's progress)
+# listen for it and fetch themselves again.
+FRAMEWORK_CHANGED = "framework-changed"
+
+
+def _changed(
+    request: SignedInRequest, engagement: Engagement, step_key: str, settings_saved: bool = False
+) -> HttpResponse:
     if request.htmx:
-        return _render_editor(request, engagement, step_key)
+        response = _render_editor(request, engagement, step_key, settings_saved=settings_saved)
+        response["HX-Trigger"] = FRAMEWORK_CHANGED
+        return response
+    if settings_saved:
+        messages.success(request, "Saved.")
     return redirect("step", engagement.slug, step_key)
 
 
@@ -193,15 +211,44 @@ def _stale_status(request: SignedInRequest) -> int:
     return 422 if request.htmx else 409
 
 
+def _carrying_loaded_values(form: Any) -> Any:
+    """Each field of an edit form also sends the value it was loaded with (a hidden `initial-`
+    field), so that a save refused as stale knows which fields this person really changed."""
+    if not form.instance._state.adding:
+        for name, field in form.fields.items():
+            field.show_hidden_initial = name != "row_version"
+    return form
+
+
 def _stale_form(form: Any, current: Any, **kwargs: Any) -> Any:
-    """The typed input again, now on top of the other person's save, with their values shown."""
-    data = form.data.copy()
-    data["row_version"] = str(current.row_version)
-    reopened = type(form)(data, instance=current, **kwargs)
-    reopened.stale_current = [
-        (bound.label, _shown(current, bound.name)) for bound in reopened.visible_fields()
+    """The other person's saved row plus only the fields this person changed from what they
+    loaded: saving again then keeps the other person's edits to every other field."""
+    mine = [name for name in form.changed_data if name != "row_version"]
+    data = QueryDict(mutable=True)
+    for bound in type(form)(instance=current, **kwargs):
+        value = bound.value()
+        values = value if isinstance(value, list | tuple) else [] if value is None else [value]
+        data.setlist(form.add_prefix(bound.name), [str(v) for v in values])
+        data.setlist(form.add_initial_prefix(bound.name), [str(v) for v in values])
+    for name in mine:
+        data.setlist(form.add_prefix(name), form.data.getlist(form.add_prefix(name)))
+    reopened = _carrying_loaded_values(type(form)(data, instance=current, **kwargs))
+    reopened.stale_rows = [
+        (
+            bound.label,
+            _shown(current, bound.name),
+            _yours(form, bound.name) if bound.name in mine else None,
+        )
+        for bound in reopened.visible_fields()
     ]
     return reopened
+
+
+def _yours(form: Any, name: str) -> str:
+    value = form.cleaned_data.get(name)
+    if isinstance(value, list | tuple) or hasattr(value, "model"):  # a list or a QuerySet
+        return ", ".join(str(item) for item in value) or NOT_SET
+    return _shown(form.instance, name)
 
 
 def _shown(instance: Any, name: str) -> str:
@@ -295,7 +342,9 @@ def step_item_edit(
     framework = engagement.framework
     item = get_object_or_404(kind.form_class._meta.model, framework=framework, key=item_key)
     before = item_document(kind.document_name, item)
-    form = kind.form_class(request.POST, instance=item, framework=framework)
+    form = _carrying_loaded_values(
+        kind.form_class(request.POST, instance=item, framework=framework)
+    )
     if not form.is_valid():
         return _render_editor(
             request, engagement, step_key, OpenForm(kind.name, item.key, form), 422
@@ -373,7 +422,7 @@ def step_settings(request: SignedInRequest, slug: str, step_key: str) -> HttpRes
     framework = engagement.framework
     fields = list(editor.settings_form._meta.fields or [])
     before = {name: _shown(framework, name) for name in fields}
-    form = editor.settings_form(request.POST, instance=framework)
+    form = _carrying_loaded_values(editor.settings_form(request.POST, instance=framework))
     if not form.is_valid():
         return _render_editor(request, engagement, step_key, OpenForm("settings", None, form), 422)
     try:
@@ -387,4 +436,4 @@ def step_settings(request: SignedInRequest, slug: str, step_key: str) -> HttpRes
     record_activity(
         engagement, request.user, AuditVerb.UPDATED, summary, anchor="framework", changes=changes
     )
-    return _changed(request, engagement, step_key)
+    return _changed(request, engagement, step_key, settings_saved=True)

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from config.middleware import SignedInRequest
 from escalation.document import DocumentError
-from workshops.imports import ImportEngagementForm, import_engagement
+from workshops.imports import ImportEngagementForm, import_engagement, in_plain_words
 from workshops.models import OPEN_ENGAGEMENT
 
 
@@ -37,7 +37,7 @@ def import_framework(request: SignedInRequest) -> HttpResponse:
                 facilitator=request.user,
             )
         except DocumentError as error:
-            form.add_error("file", error.problems)
+            form.add_error("file", in_plain_words(error.problems))
         else:
             messages.success(request, f"Created “{engagement.title}” from the file.")
             return redirect("dashboard", engagement.slug)

@@ -1,0 +1,262 @@
+"""The pages that guide each role to its next step: where the signed pack is, what to do next,
+and a frozen version that never reads as a draft."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from escalation.document import build_document
+from tests.factories import make_member, make_user, make_version, sign_off
+from tests.framework_content import make_framework_content
+from workshops.models import Role
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def signed_version(engagement: Any, approver: Any) -> Any:
+    make_framework_content(engagement.framework)
+    version = make_version(engagement.framework)
+    sign_off(engagement, version, [approver])
+    return version
+
+
+def test_client_roles_land_on_the_latest_signed_off_artifacts(client, observer, signed_version):
+    client.force_login(observer)
+    response = client.get(reverse("artifacts", args=["acme"]))
+    assert response.url == reverse("version_artifacts", args=["acme", 1])
+
+
+def test_client_roles_can_still_choose_the_working_draft(client, observer, signed_version):
+    client.force_login(observer)
+    response = client.get(reverse("artifacts", args=["acme"]) + "?show=draft")
+    assert response.status_code == 200 and b"Working draft" in response.content
+
+
+def test_facilitators_land_on_the_working_draft_with_a_switcher(
+    client, facilitator, signed_version
+):
+    client.force_login(facilitator)
+    page = client.get(reverse("artifacts", args=["acme"])).content.decode()
+    assert 'aria-current="page">Working draft</a>' in page
+    assert reverse("version_artifacts", args=["acme", 1]) in page
+
+
+def test_the_versions_list_links_each_version_to_its_artifacts_and_pack(
+    client, observer, signed_version
+):
+    client.force_login(observer)
+    page = client.get(reverse("versions", args=["acme"])).content.decode()
+    assert reverse("version_artifacts", args=["acme", 1]) in page
+    assert reverse("version_pack", args=["acme", 1]) in page
+
+
+def test_the_version_page_links_to_its_signed_pack(client, approver, signed_version):
+    client.force_login(approver)
+    page = client.get(reverse("version_detail", args=["acme", 1])).content.decode()
+    assert "Signed PDF pack of v1" in page
+    assert reverse("version_pack", args=["acme", 1]) in page
+
+
+def test_a_frozen_version_is_never_badged_draft(client, facilitator, engagement):
+    make_framework_content(engagement.framework)
+    engagement.freeze_version(facilitator, "First cut")
+    client.force_login(facilitator)
+    page = client.get(reverse("version_detail", args=["acme", 1])).content.decode()
+    assert ">Draft<" not in page and "Frozen, not in review" in page
+
+
+def submitted_version(engagement: Any, facilitator: Any) -> Any:
+    make_framework_content(engagement.framework)
+    review = engagement.freeze_version(facilitator, "First cut")
+    review.submit(facilitator)
+    return review
+
+
+def test_the_approvers_dashboard_leads_with_the_version_awaiting_approval(
+    client, engagement, facilitator, approver
+):
+    submitted_version(engagement, facilitator)
+    client.force_login(approver)
+    page = client.get(reverse("dashboard", args=["acme"])).content.decode()
+    assert "v1 awaits your approval." in page
+    assert "ready to be frozen" not in page and "What still blocks review" not in page
+
+
+def test_the_facilitators_dashboard_counts_the_comments_to_answer(
+    client, engagement, facilitator, approver
+):
+    review = submitted_version(engagement, facilitator)
+    for text in ["Too low.", "Who owns this?", "Typo."]:
+        review.add_comment(approver, text, "", None)
+    client.force_login(facilitator)
+    page = client.get(reverse("dashboard", args=["acme"])).content.decode()
+    assert "3 comments to answer on v1." in page
+
+
+def test_every_dashboard_offers_the_signed_pack_once_signed_off(client, observer, signed_version):
+    client.force_login(observer)
+    page = client.get(reverse("dashboard", args=["acme"])).content.decode()
+    assert "v1 is signed off: download the signed pack." in page
+    assert reverse("version_pack", args=["acme", 1]) in page
+
+
+def test_freezing_is_not_offered_when_the_draft_equals_the_last_version(
+    client, engagement, facilitator
+):
+    make_framework_content(engagement.framework)
+    engagement.freeze_version(facilitator, "First cut")
+    client.force_login(facilitator)
+    page = client.get(reverse("versions", args=["acme"])).content.decode()
+    assert "Freeze as a new version" not in page and "Nothing changed since v1" in page
+
+
+def day_page(client: Any, engagement: Any, requirement: str) -> str:
+    number = next(day.number for day in engagement.plan() if requirement in day.requires)
+    return client.get(reverse("day", args=["acme", number])).content.decode()
+
+
+def test_the_documentation_day_offers_the_checks_and_the_freeze(client, engagement, facilitator):
+    client.force_login(facilitator)
+    page = day_page(client, engagement, "version_frozen")
+    assert f'href="{reverse("checks", args=["acme"])}">Run the consistency checks' in page
+    assert f'href="{reverse("versions", args=["acme"])}#freeze-heading">Freeze a version' in page
+
+
+def test_the_alignment_day_sends_the_frozen_version_for_review(client, engagement, facilitator):
+    make_framework_content(engagement.framework)
+    engagement.freeze_version(facilitator, "First cut")
+    client.force_login(facilitator)
+    page = day_page(client, engagement, "version_in_review")
+    assert "Send v1 for review" in page and "nothing new to freeze" in page
+
+
+def test_each_missing_item_links_to_where_it_is_done(client, engagement, facilitator):
+    client.force_login(facilitator)
+    page = client.get(reverse("day", args=["acme", 1])).content.decode()
+    assert '<a href="#notes-heading">Record who attended.</a>' in page
+    assert '<a href="#step-systems-heading">' in page
+
+
+# A new engagement
+
+
+def new_engagement_data(**overrides: Any) -> dict[str, Any]:
+    data = {
+        "client_organisation": "Borealis Bank",
+        "title": "Model escalation 2027",
+        "scope_summary": "Two assistants.",
+        "start_date": "2027-03-01",
+        "working_days": "10",
+        "timezone": "Europe/Oslo",
+        "holidays": "",
+    }
+    return data | overrides
+
+
+def test_a_new_engagement_defaults_to_the_sites_zone_and_next_monday(client, facilitator):
+    client.force_login(facilitator)
+    form = client.get(reverse("engagement_new")).context["form"]
+    assert form["timezone"].value() == "UTC"
+    assert form["start_date"].value().weekday() == 0
+
+
+def test_a_blank_slug_is_made_from_the_title(client, facilitator):
+    client.force_login(facilitator)
+    response = client.post(reverse("engagement_new"), new_engagement_data())
+    assert response.url == reverse("dashboard", args=["model-escalation-2027"])
+
+
+def test_a_weekend_start_is_stored_as_the_monday_day_one_falls_on(client, facilitator):
+    client.force_login(facilitator)
+    data = new_engagement_data(slug="borealis", start_date="2027-02-27")  # a Saturday
+    response = client.post(reverse("engagement_new"), data, follow=True)
+    assert response.context["engagement"].start_date.isoformat() == "2027-03-01"
+    assert "Day 1 moves to Monday 1 March 2027" in response.content.decode()
+
+
+def test_a_length_of_zero_is_refused_by_the_rule_the_browser_is_given(client, facilitator):
+    client.force_login(facilitator)
+    response = client.post(reverse("engagement_new"), new_engagement_data(working_days="0"))
+    assert "An engagement runs 5 to 10 working days." in response.content.decode()
+    assert 'min="5"' in response.content.decode() and 'max="10"' in response.content.decode()
+
+
+# Edit forms say what they edit
+
+
+def test_saving_the_scope_creep_rule_confirms_saved(client, engagement, facilitator):
+    client.force_login(facilitator)
+    url = reverse("step_settings", args=["acme", "governance"])
+    data = {"scope_creep_rule": "One level at a time.", "row_version": "1"}
+    html = client.post(url, data, HTTP_HX_REQUEST="true").content.decode()
+    assert '<span class="saved" role="status">Saved.</span>' in html
+
+
+def test_the_edit_form_names_the_row_it_edits(client, engagement, facilitator):
+    make_framework_content(engagement.framework)
+    level = engagement.framework.levels.first()
+    client.force_login(facilitator)
+    url = reverse("step", args=["acme", "ladder"]) + f"?edit=levels:{level.key}"
+    assert f"Editing level “{level}”" in client.get(url).content.decode()
+
+
+def test_thresholds_leading_to_a_level_are_checkboxes(client, engagement, facilitator):
+    make_framework_content(engagement.framework)
+    level = engagement.framework.levels.first()
+    client.force_login(facilitator)
+    url = reverse("step", args=["acme", "ladder"]) + f"?edit=levels:{level.key}"
+    html = client.get(url).content.decode()
+    assert 'type="checkbox" name="trigger_thresholds"' in html and "<select multiple" not in html
+
+
+def test_removing_a_member_asks_first_naming_the_person(client, engagement, facilitator):
+    make_member(engagement, Role.REVIEWER, make_user("rob", first_name="Rob", last_name="Reyes"))
+    client.force_login(facilitator)
+    html = client.get(reverse("people", args=["acme"])).content.decode()
+    assert 'data-confirm="Remove Rob Reyes from' in html
+
+
+def test_a_step_under_100_percent_says_what_is_missing(client, engagement, facilitator):
+    engagement.framework.ai_systems.create(name="Claims bot", key="claims-bot", model_name="x")
+    client.force_login(facilitator)
+    html = client.get(reverse("step", args=["acme", "systems"])).content.decode()
+    assert "Claims bot: no workflow / use case and no business owner and no output types." in html
+
+
+# Import errors in the uploader's words
+
+
+def upload_text(text: str) -> Any:
+    return SimpleUploadedFile("framework.json", text.encode(), content_type="application/json")
+
+
+def import_errors(client: Any, facilitator: Any, text: str) -> str:
+    client.force_login(facilitator)
+    return client.post(reverse("import_framework"), {"file": upload_text(text)}).content.decode()
+
+
+def test_an_upload_that_is_not_json_says_so(client, facilitator):
+    html = import_errors(client, facilitator, "name,vendor\nbot,x")
+    assert "This is not a JSON file, or it is damaged." in html
+    assert '<small class="muted">(file: not valid JSON' in html
+
+
+def test_an_upload_without_ai_systems_says_the_file_has_no_ai_systems_list(
+    client, engagement, facilitator
+):
+    document = build_document(engagement.framework)
+    del document["ai_systems"]
+    html = import_errors(client, facilitator, json.dumps(document))
+    assert "The file has no AI systems list." in html
+
+
+def test_an_upload_from_a_newer_version_says_so_first(client, engagement, facilitator):
+    document = build_document(engagement.framework) | {"schema_version": 99}
+    html = import_errors(client, facilitator, json.dumps(document))
+    assert "This is a framework file from a newer version of Escalation Workshop" in html
