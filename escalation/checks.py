@@ -24,6 +24,7 @@ from escalation.completeness import (
 )
 from escalation.models import (
     AISystem,
+    Bound,
     DriftTrigger,
     EscalationLevel,
     ExternalTrigger,
@@ -71,11 +72,12 @@ class Problem:
 
 @dataclass
 class FrameworkContent:
-    """Every row of a framework, loaded once (seven queries)."""
+    """Every row of a framework, loaded once (nine queries)."""
 
     framework: Framework
     systems: list[AISystem]
     thresholds: list[Threshold]
+    bounds: list[Bound]
     levels: list[EscalationLevel]
     failure_modes: list[FailureMode]
     drift_triggers: list[DriftTrigger]
@@ -87,9 +89,11 @@ class FrameworkContent:
             framework,
             list(AISystem.objects.filter(framework=framework)),
             list(Threshold.objects.filter(framework=framework)),
+            # The bounds with the ids of the levels they escalate to (one more query).
+            list(Bound.objects.filter(framework=framework).prefetch_related("escalates_to")),
             list(
                 EscalationLevel.objects.filter(framework=framework).prefetch_related(
-                    Prefetch("trigger_thresholds", Threshold.objects.only("id", "framework_id"))
+                    Prefetch("bounds", Bound.objects.only("id", "framework_id"))
                 )
             ),
             list(FailureMode.objects.filter(framework=framework)),
@@ -142,6 +146,7 @@ def _check_systems_and_thresholds(content: FrameworkContent) -> list[Problem]:
                     _add("thresholds", ai_system=system.key),
                 )
             )
+    problems += _check_bounds(content)
     for threshold in content.thresholds:
         threshold_system = systems.get(threshold.ai_system_id)
         if threshold_system is None:
@@ -159,6 +164,59 @@ def _check_systems_and_thresholds(content: FrameworkContent) -> list[Problem]:
                     f"A threshold of {threshold_system.name} names the output type "
                     f"“{threshold.output_type}”, which the system does not list.",
                     _edit("thresholds", threshold.key),
+                )
+            )
+    return problems
+
+
+def _check_bounds(content: FrameworkContent) -> list[Problem]:
+    """Every output type has at least one bound, and every bound escalates somewhere."""
+    problems = []
+    thresholds = {threshold.pk: threshold for threshold in content.thresholds}
+    bounded = {bound.threshold_id for bound in content.bounds}
+    # (system, output type) pairs with a bound; "" stands for all of a system's outputs.
+    covered = {
+        (threshold.ai_system_id, threshold.output_type)
+        for threshold in content.thresholds
+        if threshold.pk in bounded
+    }
+    for system in content.systems:
+        if (system.pk, "") in covered:
+            continue
+        for output_type in system.output_types:
+            if (system.pk, output_type) not in covered:
+                problems.append(
+                    _blocking(
+                        "thresholds",
+                        f"The output type “{output_type}” of {system.name} has no bound.",
+                        _add("bounds"),
+                    )
+                )
+    level_ids = {level.pk for level in content.levels}
+    for bound in content.bounds:
+        if any(level.pk not in level_ids for level in bound.escalates_to.all()):
+            problems.append(
+                _blocking(
+                    "thresholds",
+                    f"The bound “{bound.text}” escalates to a level outside this framework.",
+                    _edit("bounds", bound.key),
+                )
+            )
+        if not bound.escalates_to.all():
+            threshold = thresholds.get(bound.threshold_id)
+            system = next(
+                (s for s in content.systems if threshold and s.pk == threshold.ai_system_id), None
+            )
+            where = (
+                f"{system.name} · {threshold.output_type or 'all outputs'}"
+                if system and threshold
+                else bound.key
+            )
+            problems.append(
+                _warning(
+                    "thresholds",
+                    f"The bound “{bound.text}” of {where} escalates to no level.",
+                    _edit("bounds", bound.key),
                 )
             )
     return problems
@@ -201,23 +259,13 @@ def _check_ladder(content: FrameworkContent) -> list[Problem]:
     if not content.levels:
         return [_blocking("ladder", "The escalation ladder has no levels.", _add("levels"))]
     problems = []
-    threshold_ids = {threshold.pk for threshold in content.thresholds}
     mapped_levels = {failure.recommended_level_id for failure in content.failure_modes}
     for level in content.levels:
-        linked = list(level.trigger_thresholds.all())
-        if any(threshold.pk not in threshold_ids for threshold in linked):
-            problems.append(
-                _blocking(
-                    "ladder",
-                    f"The trigger of “{level.name}” names a threshold outside this framework.",
-                    _edit("levels", level.key),
-                )
-            )
         if not has_a_way_in(level) and level.pk not in mapped_levels:
             problems.append(
                 _warning(
                     "ladder",
-                    f"Nothing leads to “{level.name}”: give it a trigger, a threshold or a "
+                    f"Nothing leads to “{level.name}”: give it a trigger, a bound or a "
                     "failure type.",
                     _edit("levels", level.key),
                 )
@@ -306,7 +354,7 @@ def _percent(done: int, total: int) -> int:
 def step_completion(
     framework: Framework, content: FrameworkContent | None = None
 ) -> dict[str, int]:
-    """How far each step is, 0–100, from its content (seven queries, or none given `content`)."""
+    """How far each step is, 0–100, from its content (nine queries, or none given `content`)."""
     content = content or FrameworkContent.load(framework)
     systems, levels = content.systems, content.levels
     with_thresholds = {threshold.ai_system_id for threshold in content.thresholds}

@@ -13,6 +13,7 @@ from django.db import transaction
 from escalation.document import build_document
 from escalation.models import (
     AISystem,
+    Bound,
     DriftTrigger,
     EscalationLevel,
     ExternalTrigger,
@@ -73,14 +74,20 @@ def copy_framework(source: Framework, name: str | None = None) -> Framework:
 
     carried = _by_key(document["levels"])
     levels: dict[int | None, EscalationLevel] = {}
-    for old in EscalationLevel.objects.filter(framework=source).prefetch_related(
-        "trigger_thresholds"
-    ):
-        level = EscalationLevel.objects.create(
+    for old in EscalationLevel.objects.filter(framework=source):
+        levels[old.pk] = EscalationLevel.objects.create(
             framework=framework, carried_over=carried[old.key], **_content(old)
         )
-        level.trigger_thresholds.set([thresholds[t.pk] for t in old.trigger_thresholds.all()])
-        levels[old.pk] = level
+
+    carried = _by_key(document["bounds"])
+    for old_bound in Bound.objects.filter(framework=source).prefetch_related("escalates_to"):
+        bound = Bound.objects.create(
+            framework=framework,
+            threshold=thresholds[old_bound.threshold_id],
+            carried_over=carried[old_bound.key],
+            **_content(old_bound),
+        )
+        bound.escalates_to.set([levels[level.pk] for level in old_bound.escalates_to.all()])
 
     carried = _by_key(document["failure_modes"])
     FailureMode.objects.bulk_create(

@@ -12,13 +12,13 @@ from escalation.method_defaults import apply_method_defaults
 from escalation.models import (
     AISystem,
     ApprovalRule,
+    Bound,
     DriftMetric,
     DriftTrigger,
     EscalationLevel,
     FailureKind,
     FailureMode,
     Framework,
-    LatencyPercentile,
     LevelKind,
     Severity,
     Threshold,
@@ -96,8 +96,8 @@ def fill_demo_framework(framework: Framework, engagement_end: datetime.date) -> 
         return False
     apply_method_defaults(framework)
     systems = _create_systems(framework)
-    thresholds = _create_thresholds(framework, systems)
-    _govern_levels(framework, thresholds)
+    bounds = _create_thresholds(framework, systems)
+    _govern_levels(framework, bounds)
     _describe_failure_modes(framework)
     _create_drift_triggers(framework, systems)
     _schedule_review_cycle(framework, engagement_end)
@@ -145,48 +145,153 @@ def _create_systems(framework: Framework) -> DemoSystems:
     return support, extraction, triage
 
 
+# The demo client's bounds as a real client states them: mixed scales (ratios, a 5-point rating,
+# percent, seconds and milliseconds), a lower-is-better metric (calibration error), an
+# immediate-breach value and today's baselines, and only the bounds the client actually set.
+# (metric kind, name, percentile, direction, value, unit, extra fields)
+DEMO_BOUNDS: dict[tuple[str, str], list[tuple[str, str, str, str, str, str, dict[str, object]]]] = {
+    ("support-assistant", "chat answer"): [
+        (
+            "quality",
+            "answer groundedness",
+            "",
+            "at_least",
+            "0.85",
+            "ratio",
+            {"baseline_value": Decimal("0.91")},
+        ),
+        (
+            "error_rate",
+            "",
+            "",
+            "at_most",
+            "4",
+            "percent",
+            {"error_definition": "An answer that contradicts the policy documents."},
+        ),
+        ("latency", "", "p95", "at_most", "3.5", "s", {}),
+        (
+            "quality",
+            "CSAT rating",
+            "",
+            "at_least",
+            "4.2",
+            "score",
+            {"scale_max": Decimal(5), "window_hours": 168, "minimum_sample_size": 200},
+        ),
+    ],
+    ("support-assistant", "summary"): [
+        ("quality", "summary faithfulness", "", "at_least", "0.90", "ratio", {}),
+        ("latency", "", "p95", "at_most", "6", "s", {}),
+    ],
+    ("document-extraction", "extraction"): [
+        (
+            "quality",
+            "field accuracy",
+            "",
+            "at_least",
+            "0.985",
+            "ratio",
+            {"immediate_breach_value": Decimal("0.95"), "baseline_value": Decimal("0.991")},
+        ),
+        (
+            "error_rate",
+            "",
+            "",
+            "at_most",
+            "2",
+            "percent",
+            {"error_definition": "A wrong amount, date or policy number in an extracted field."},
+        ),
+        (
+            "custom",
+            "calibration error (ECE)",
+            "",
+            "at_most",
+            "0.05",
+            "ratio",
+            {"baseline_value": Decimal("0.031")},
+        ),
+        ("latency", "", "p99", "at_most", "20", "s", {}),
+        ("throughput", "", "", "at_least", "40", "per_minute", {"counted_thing": "documents"}),
+    ],
+    ("document-extraction", "summary"): [
+        ("quality", "summary faithfulness", "", "at_least", "0.90", "ratio", {}),
+    ],
+    ("claims-triage", "classification"): [
+        (
+            "quality",
+            "macro F1",
+            "",
+            "at_least",
+            "0.88",
+            "ratio",
+            {"immediate_breach_value": Decimal("0.80")},
+        ),
+        (
+            "error_rate",
+            "",
+            "",
+            "at_most",
+            "5",
+            "percent",
+            {"error_definition": "A claim routed to the wrong queue."},
+        ),
+        ("latency", "", "p99", "at_most", "800", "ms", {}),
+        ("throughput", "", "", "at_least", "300", "per_minute", {"counted_thing": "claims"}),
+        ("confidence", "", "", "at_least", "0.80", "ratio", {}),
+    ],
+}
+
+
 def _create_thresholds(
-    framework: Framework, systems: DemoSystems
-) -> dict[tuple[str, str], Threshold]:
-    support, extraction, triage = systems
-    rows = [
-        # system, output type, metric, floor, error %, pct, ms, rpm, confidence, data source
-        (support, "chat answer", "answer groundedness", "85", "4", "p95", 3_500, 120, "0.70"),
-        (support, "summary", "summary faithfulness", "90", "3", "p95", 6_000, 30, "0.75"),
-        (extraction, "extraction", "field-level F1", "95", "2", "p99", 20_000, 40, "0.85"),
-        (extraction, "summary", "summary faithfulness", "90", "3", "p95", 8_000, 20, "0.75"),
-        (triage, "classification", "macro F1", "88", "5", "p99", 800, 300, "0.80"),
-    ]
-    thresholds: dict[tuple[str, str], Threshold] = {}
-    for position, (system, output, metric, floor, error, pct, ms, rpm, conf) in enumerate(rows):
-        thresholds[(system.key, output)] = Threshold.objects.create(
+    framework: Framework, systems: list[AISystem]
+) -> dict[tuple[str, str], list[Bound]]:
+    by_key = {system.key: system for system in systems}
+    bounds: dict[tuple[str, str], list[Bound]] = {}
+    position = 0
+    for index, ((system_key, output), rows) in enumerate(DEMO_BOUNDS.items()):
+        system = by_key[system_key]
+        threshold = Threshold.objects.create(
             framework=framework,
             key=Threshold.free_key(framework, f"{system.key}-{output}"),
-            position=position,
+            position=index,
             ai_system=system,
             output_type=output,
-            quality_metric=metric,
-            quality_floor=Decimal(floor),
-            error_rate_ceiling_pct=Decimal(error),
-            latency_percentile=LatencyPercentile(pct),
-            latency_limit_ms=ms,
-            throughput_floor_rpm=rpm,
-            confidence_minimum=Decimal(conf),
             measurement_window_hours=24,
             data_source="Weekly labelled sample of 400 cases; production telemetry",
             trigger_breaches=3,
             trigger_windows=5,
         )
-    return thresholds
+        bounds[(system_key, output)] = []
+        for kind, name, percentile, direction, value, unit, extra in rows:
+            bound = Bound(
+                framework=framework,
+                threshold=threshold,
+                position=position,
+                metric_kind=kind,
+                metric_name=name,
+                percentile=percentile,
+                direction=direction,
+                value=Decimal(value),
+                unit=unit,
+                **extra,
+            )
+            bound.key = Bound.free_key(framework, f"{threshold.key}-{name or kind}")
+            bound.save()
+            bounds[(system_key, output)].append(bound)
+            position += 1
+    return bounds
 
 
-def _govern_levels(framework: Framework, thresholds: dict[tuple[str, str], Threshold]) -> None:
+def _govern_levels(framework: Framework, bounds: dict[tuple[str, str], list[Bound]]) -> None:
     levels = {level.kind: level for level in EscalationLevel.objects.filter(framework=framework)}
     triggers = {
         LevelKind.PROMPT_OPTIMIZATION: [("support-assistant", "chat answer")],
         LevelKind.RETRIEVAL_AUGMENTATION: [
             ("support-assistant", "chat answer"),
             ("support-assistant", "summary"),
+            ("document-extraction", "summary"),
         ],
         LevelKind.FEW_SHOT_ENRICHMENT: [("claims-triage", "classification")],
         LevelKind.FINE_TUNING: [("document-extraction", "extraction")],
@@ -205,7 +310,8 @@ def _govern_levels(framework: Framework, thresholds: dict[tuple[str, str], Thres
         level.cost_ceiling, level.currency = Decimal(ceiling), "EUR"
         level.estimated_cost_delta, level.timeline_delta_days = Decimal(delta), days
         level.save()
-        level.trigger_thresholds.set([thresholds[pair] for pair in triggers[LevelKind(kind)]])
+        for pair in triggers[LevelKind(kind)]:
+            level.bounds.add(*bounds[pair])
 
 
 def _describe_failure_modes(framework: Framework) -> None:

@@ -16,6 +16,8 @@ from typing import Any
 import graphviz
 
 from escalation import formatting
+from escalation.document import upgrade_document
+from escalation.formatting import bound_phrase
 from escalation.models import DiagramRender
 
 WRAP_COLUMNS = 44
@@ -52,33 +54,29 @@ def _level_label(number: int, level: dict[str, Any]) -> str:
     )
 
 
-def threshold_summary(threshold: dict[str, Any], systems: dict[str, str]) -> str:
-    system = systems.get(threshold["ai_system"], threshold["ai_system"])
+def bound_summary(bound: dict[str, Any], document: dict[str, Any]) -> str:
+    """ "Claims triage · all outputs: ≥ 0.985 field accuracy (3 of 5 24-hour windows)"."""
+    systems = {system["key"]: system["name"] for system in document.get("ai_systems", [])}
+    thresholds = {t["key"]: t for t in document.get("thresholds", [])}
+    threshold = thresholds.get(bound["threshold"], {})
+    system = systems.get(threshold.get("ai_system"), threshold.get("ai_system", ""))
     output = threshold.get("output_type") or "all outputs"
-    return (
-        f"{system} · {output}: error > {formatting.percent(threshold['error_rate_ceiling_pct'])} "
-        f"or {threshold['quality_metric']} < {formatting.number(threshold['quality_floor'])}. "
-        + _trigger_rule(threshold)
+    rule = formatting.trigger_rule(
+        bound.get("trigger_breaches") or threshold.get("trigger_breaches"),
+        bound.get("trigger_windows") or threshold.get("trigger_windows"),
+        bound.get("window_hours") or threshold.get("measurement_window_hours"),
     )
-
-
-def _trigger_rule(threshold: dict[str, Any]) -> str:
-    return formatting.trigger_rule(
-        threshold["trigger_breaches"],
-        threshold["trigger_windows"],
-        threshold["measurement_window_hours"],
-    )
+    return f"{system} · {output}: {bound_phrase(bound)}. {rule}"
 
 
 def level_triggers(document: dict[str, Any], level: dict[str, Any]) -> list[str]:
-    """What sends a model to `level`: its trigger, thresholds and the failure modes routed to it."""
-    systems = {system["key"]: system["name"] for system in document.get("ai_systems", [])}
-    thresholds = {t["key"]: t for t in document.get("thresholds", [])}
+    """What sends a model to `level`: its trigger, the bounds escalating to it and the failure
+    modes routed to it."""
     triggers = [level["trigger"]] if level.get("trigger") else []
     triggers += [
-        threshold_summary(thresholds[key], systems)
-        for key in level.get("trigger_thresholds", [])
-        if key in thresholds
+        bound_summary(bound, document)
+        for bound in document.get("bounds", [])
+        if level["key"] in bound.get("escalates_to", [])
     ]
     failure_modes = [
         mode["name"]
@@ -102,6 +100,7 @@ def ladder_title(document: dict[str, Any]) -> str:
 
 def ladder_dot(document: dict[str, Any]) -> str:
     """The ladder as DOT: levels top to bottom, each edge labelled with what leads to the level."""
+    document = upgrade_document(document)
     title = ladder_title(document)
     graph = graphviz.Digraph(name=title, graph_attr={"rankdir": "TB"})
     graph.attr(label=title, labelloc="t", fontsize="16", fontname="DejaVu Sans", nodesep="0.4")

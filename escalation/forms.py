@@ -11,6 +11,7 @@ from django.db import models
 
 from escalation.document import (
     AI_SYSTEM_FIELDS,
+    BOUND_FIELDS,
     DRIFT_TRIGGER_FIELDS,
     EXTERNAL_TRIGGER_FIELDS,
     FAILURE_MODE_FIELDS,
@@ -22,6 +23,7 @@ from escalation.document import (
 from escalation.models import (
     AISystem,
     ApprovalRule,
+    Bound,
     DriftTrigger,
     EscalationLevel,
     ExternalTrigger,
@@ -121,8 +123,6 @@ class ThresholdForm(ItemForm):
         super().__init__(*args, framework=framework, **kwargs)
         ai_system = cast(forms.ModelChoiceField, self.fields["ai_system"])
         ai_system.queryset = AISystem.objects.filter(framework=framework)
-        for name in ["quality_floor", "error_rate_ceiling_pct", "confidence_minimum"]:
-            self.fields[name].widget.attrs["inputmode"] = "decimal"
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -148,6 +148,56 @@ class ThresholdForm(ItemForm):
     def new_key(self) -> str:
         system = self.cleaned_data["ai_system"]
         return f"{system.key}-{self.cleaned_data.get('output_type') or 'all-outputs'}"
+
+
+class BoundForm(ItemForm):
+    """One bound of a threshold: what is measured, which way, how much and in what unit, in one
+    row; the rest (own window and trigger, immediate breach, baseline) is optional."""
+
+    key_source: ClassVar[str] = "threshold"
+    # The fields a facilitator fills in one row; the others follow below it.
+    row_fields: ClassVar[list[str]] = [
+        "threshold",
+        "metric_kind",
+        "metric_name",
+        "percentile",
+        "direction",
+        "value",
+        "unit",
+        "counted_thing",
+        "scale_max",
+    ]
+
+    class Meta:
+        model = Bound
+        fields: ClassVar[list[str]] = editable_fields(BOUND_FIELDS)
+        widgets: ClassVar[dict[str, Any]] = {"escalates_to": forms.CheckboxSelectMultiple}
+
+    def __init__(self, *args: Any, framework: Framework, **kwargs: Any) -> None:
+        super().__init__(*args, framework=framework, **kwargs)
+        threshold = cast(forms.ModelChoiceField, self.fields["threshold"])
+        threshold.queryset = Threshold.objects.filter(framework=framework).select_related(
+            "ai_system"
+        )
+        escalates_to = cast(forms.ModelMultipleChoiceField, self.fields["escalates_to"])
+        escalates_to.queryset = EscalationLevel.objects.filter(framework=framework)
+        for name in ["value", "scale_max", "immediate_breach_value", "baseline_value"]:
+            self.fields[name].widget.attrs["inputmode"] = "decimal"
+
+    row_legend = "The bound"
+
+    @property
+    def in_one_row(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.row_fields]
+
+    @property
+    def below_the_row(self) -> list[forms.BoundField]:
+        return [field for field in self.visible_fields() if field.name not in self.row_fields]
+
+    def new_key(self) -> str:
+        threshold = self.cleaned_data["threshold"]
+        name = self.cleaned_data.get("metric_name") or self.cleaned_data.get("metric_kind")
+        return f"{threshold.key}-{name}"
 
 
 class FailureModeForm(ItemForm):
@@ -185,13 +235,6 @@ class LadderLevelForm(ItemForm):
             name: forms.Textarea(attrs={"rows": 2})
             for name in ["trigger", "entry_criteria", "exit_criteria", "rollback_rule"]
         }
-
-    def __init__(self, *args: Any, framework: Framework, **kwargs: Any) -> None:
-        super().__init__(*args, framework=framework, **kwargs)
-        trigger_thresholds = cast(forms.ModelMultipleChoiceField, self.fields["trigger_thresholds"])
-        trigger_thresholds.queryset = Threshold.objects.filter(framework=framework).select_related(
-            "ai_system"
-        )
 
 
 class GovernanceLevelForm(ItemForm):

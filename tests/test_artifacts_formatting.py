@@ -61,7 +61,8 @@ THRESHOLD = {
     "trigger_breaches": 3,
     "trigger_windows": 5,
 }
-DOCUMENT = {
+DOCUMENT = {  # version 1, upgraded as it is read
+    "schema_version": 1,
     "name": "Acme",
     "ai_systems": [{"key": "bot", "name": "Bot"}],
     "thresholds": [THRESHOLD],

@@ -13,6 +13,7 @@ from escalation.demo_framework import fill_demo_framework
 from escalation.large_framework import fill_large_framework
 from escalation.models import (
     AISystem,
+    Bound,
     DriftTrigger,
     EscalationLevel,
     ExternalTrigger,
@@ -140,17 +141,17 @@ def test_a_level_nothing_leads_to_is_a_warning(framework):
     level = EscalationLevel.objects.get(framework=framework, key="hybrid-routing")
     level.trigger = ""
     level.save()
-    level.trigger_thresholds.clear()
+    level.bounds.clear()
     problem = next(p for p in run_checks(framework, END) if "Nothing leads to" in p.message)
     assert problem.severity == "warning"
 
 
-def test_a_level_trigger_naming_another_frameworks_threshold_is_blocking(framework):
+def test_a_bound_escalating_to_another_frameworks_level_is_blocking(framework):
     other = make_framework()
     fill_large_framework(other, systems=1, outputs_per_system=1, levels=1, failure_modes=1)
-    level = EscalationLevel.objects.get(framework=framework, key="fine-tuning")
-    level.trigger_thresholds.add(Threshold.objects.filter(framework=other).first())
-    assert any("names a threshold outside" in m for m in messages(framework))
+    bound = Bound.objects.filter(framework=framework).first()
+    bound.escalates_to.add(EscalationLevel.objects.get(framework=other))
+    assert any("escalates to a level outside" in m for m in messages(framework))
 
 
 def test_a_drift_trigger_naming_another_frameworks_system_is_blocking(framework):

@@ -29,12 +29,6 @@ def _grow(engagement, size):
             framework=framework,
             key=f"threshold-{number}",
             ai_system=system,
-            quality_metric="q",
-            quality_floor=80,
-            error_rate_ceiling_pct=2,
-            latency_limit_ms=1000,
-            throughput_floor_rpm=1,
-            confidence_minimum="0.5",
         )
         level = EscalationLevel.objects.create(
             framework=framework, key=f"level-{number}", name=f"Level {number}", position=number
