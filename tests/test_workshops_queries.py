@@ -84,18 +84,19 @@ def test_dashboard_query_count(client, facilitator, engagement, django_assert_nu
     _grow(engagement, 5)
     client.force_login(facilitator)
     # session, user, membership+engagement+framework, the framework's rows (systems, thresholds,
-    # levels, their trigger thresholds, failure modes, drift and external triggers: 7), versions,
-    # day notes, activity, memberships, pending invitations
-    with django_assert_num_queries(15):
+    # bounds, levels and their bounds, failure modes, drift and external triggers: 8; the
+    # bounds' levels would be a ninth, but this framework has no bounds), versions, day notes,
+    # activity, memberships, pending invitations
+    with django_assert_num_queries(16):
         client.get(reverse("dashboard", args=["acme"]))
 
 
 def test_day_query_count(client, facilitator, engagement, django_assert_num_queries):
     _grow(engagement, 5)
     client.force_login(facilitator)
-    # session, user, membership+engagement+framework, the framework's rows (7), versions,
-    # day notes
-    with django_assert_num_queries(12):
+    # session, user, membership+engagement+framework, the framework's rows (8, no bounds),
+    # versions, day notes
+    with django_assert_num_queries(13):
         client.get(reverse("day", args=["acme", 1]))
 
 
