@@ -79,7 +79,7 @@ def test_the_ladder_artifact_and_the_diagram_print_money_and_owner_alike():
 def test_the_register_csv_and_the_diagram_write_the_trigger_rule_in_the_same_words():
     rule = "Breached in 3 of the last 5 24-hour windows"
     assert rule in register_csv(DOCUMENT)
-    assert rule in ladder_dot(DOCUMENT).replace("<BR ALIGN=\"LEFT\"/>", " ")
+    assert rule in ladder_dot(DOCUMENT).replace('<BR ALIGN="LEFT"/>', " ")
 
 
 def test_the_governance_section_prints_money_and_the_group_in_its_own_column():

@@ -11,7 +11,7 @@ from django.urls import reverse
 from escalation.demo_framework import fill_demo_framework
 from escalation.document import item_document
 from escalation.large_framework import fill_large_framework
-from escalation.models import AISystem, Bound, EscalationLevel, FailureMode, Framework, Threshold
+from escalation.models import AISystem, Bound, EscalationLevel, FailureMode, Framework
 from escalation.steps import STEPS
 from tests.factories import make_engagement, make_member
 from workshops.models import Activity, Role

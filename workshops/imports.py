@@ -48,9 +48,7 @@ def import_engagement(
     engagement that owns it; `facilitator`, if given, becomes its facilitator."""
     # The document carries its engagement's working length, so the plan travels with it.
     working_days = upgrade_document(data).get("working_days") if isinstance(data, dict) else None
-    if working_days is not None and not (
-        type(working_days) is int and 5 <= working_days <= 10
-    ):
+    if working_days is not None and not (type(working_days) is int and 5 <= working_days <= 10):
         raise DocumentError(
             [f"working_days: an engagement runs 5 to 10 working days, got {working_days!r}"[:200]]
         )
