@@ -204,12 +204,12 @@ def _check_bounds(content: FrameworkContent) -> list[Problem]:
             )
         if not bound.escalates_to.all():
             threshold = thresholds.get(bound.threshold_id)
-            system = next(
+            owner = next(
                 (s for s in content.systems if threshold and s.pk == threshold.ai_system_id), None
             )
             where = (
-                f"{system.name} · {threshold.output_type or 'all outputs'}"
-                if system and threshold
+                f"{owner.name} · {threshold.output_type or 'all outputs'}"
+                if owner and threshold
                 else bound.key
             )
             problems.append(

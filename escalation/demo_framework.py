@@ -4,6 +4,7 @@ tests that need a complete, plausible framework."""
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from decimal import Decimal
 
 from django.db import transaction
@@ -245,7 +246,7 @@ DEMO_BOUNDS: dict[tuple[str, str], list[tuple[str, str, str, str, str, str, dict
 
 
 def _create_thresholds(
-    framework: Framework, systems: list[AISystem]
+    framework: Framework, systems: Sequence[AISystem]
 ) -> dict[tuple[str, str], list[Bound]]:
     by_key = {system.key: system for system in systems}
     bounds: dict[tuple[str, str], list[Bound]] = {}

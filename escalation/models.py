@@ -393,10 +393,6 @@ class Unit(models.TextChoices):
     SCORE = "score", "score out of N"
 
 
-# Ratios need four places (0.9850); latencies and counts need none, so one field holds both.
-BOUND_VALUE = {"max_digits": 20, "decimal_places": 6}
-
-
 class Bound(FrameworkItem):
     """Step 1: one bound of a threshold ("≥ 0.985 field accuracy", "p99 ≤ 8 s").
 
@@ -422,7 +418,8 @@ class Bound(FrameworkItem):
         "latency percentile", max_length=3, choices=LatencyPercentile.choices, blank=True
     )
     direction = models.CharField(max_length=10, choices=Direction.choices)
-    value = models.DecimalField(**BOUND_VALUE)
+    # Ratios need four places and more (0.9855); latencies and counts none: one field holds both.
+    value = models.DecimalField(max_digits=20, decimal_places=6)
     unit = models.CharField("unit or scale", max_length=12, choices=Unit.choices)
     counted_thing = models.CharField(
         "counted per minute / hour",
@@ -461,13 +458,14 @@ class Bound(FrameworkItem):
     )
     immediate_breach_value = models.DecimalField(
         "immediate breach at",
-        **BOUND_VALUE,
+        max_digits=20,
+        decimal_places=6,
         null=True,
         blank=True,
         help_text="A value that escalates at once, without waiting for the trigger rule.",
     )
     baseline_value = models.DecimalField(
-        "baseline (observed today)", **BOUND_VALUE, null=True, blank=True
+        "baseline (observed today)", max_digits=20, decimal_places=6, null=True, blank=True
     )
     minimum_sample_size = models.PositiveIntegerField(
         "minimum sample per window", null=True, blank=True
@@ -476,7 +474,7 @@ class Bound(FrameworkItem):
         max_length=200, blank=True, help_text="Empty: the threshold's data source."
     )
     escalates_to = models.ManyToManyField(
-        "EscalationLevel",
+        EscalationLevel,
         blank=True,
         related_name="bounds",
         verbose_name="escalates to levels",

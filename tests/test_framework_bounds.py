@@ -11,6 +11,7 @@ import json
 from decimal import Decimal
 
 import pytest
+from django.conf import settings as django_settings
 from django.db import connection
 from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
@@ -535,3 +536,11 @@ def test_a_bound_for_all_outputs_covers_every_output_type(client, facilitator, e
     level = EscalationLevel.objects.create(framework=framework, key="prompt", name="Prompt")
     make_bound(threshold).escalates_to.add(level)
     assert "has no bound" not in _checks_html(client, facilitator, engagement)
+
+
+def test_the_documented_example_imports_and_exports_unchanged():
+    text = (django_settings.BASE_DIR / "docs" / "framework-document.md").read_text()
+    example = json.loads(text.split("```json\n", 1)[1].split("```", 1)[0])
+    framework = read_document(example)
+    exported = build_document(framework, working_days=example["working_days"])
+    assert export_text(exported) == export_text(example)
