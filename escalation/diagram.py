@@ -54,30 +54,37 @@ def _level_label(number: int, level: dict[str, Any]) -> str:
     )
 
 
-def bound_summary(bound: dict[str, Any], document: dict[str, Any]) -> str:
-    """ "Claims triage · all outputs: ≥ 0.985 field accuracy (3 of 5 24-hour windows)"."""
+def bounds_summary(
+    threshold_key: str, bounds: list[dict[str, Any]], document: dict[str, Any]
+) -> str:
+    """ "Claims triage · all outputs: ≥ 0.985 field accuracy; p99 ≤ 8 s. Breached in 3 of the
+    last 5 24-hour windows": the bounds of one threshold leading to a level, on one line."""
     systems = {system["key"]: system["name"] for system in document.get("ai_systems", [])}
     thresholds = {t["key"]: t for t in document.get("thresholds", [])}
-    threshold = thresholds.get(bound["threshold"], {})
+    threshold = thresholds.get(threshold_key, {})
     system = systems.get(threshold.get("ai_system"), threshold.get("ai_system", ""))
     output = threshold.get("output_type") or "all outputs"
-    rule = formatting.trigger_rule(
-        bound.get("trigger_breaches") or threshold.get("trigger_breaches"),
-        bound.get("trigger_windows") or threshold.get("trigger_windows"),
-        bound.get("window_hours") or threshold.get("measurement_window_hours"),
-    )
-    return f"{system} · {output}: {bound_phrase(bound)}. {rule}"
+    phrases = "; ".join(bound_phrase(bound) for bound in bounds)
+    rules = {
+        formatting.trigger_rule(
+            bound.get("trigger_breaches") or threshold.get("trigger_breaches"),
+            bound.get("trigger_windows") or threshold.get("trigger_windows"),
+            bound.get("window_hours") or threshold.get("measurement_window_hours"),
+        )
+        for bound in bounds
+    }
+    return f"{system} · {output}: {phrases}. " + "; ".join(sorted(rules))
 
 
 def level_triggers(document: dict[str, Any], level: dict[str, Any]) -> list[str]:
-    """What sends a model to `level`: its trigger, the bounds escalating to it and the failure
-    modes routed to it."""
+    """What sends a model to `level`: its trigger, the bounds escalating to it (grouped by their
+    threshold) and the failure modes routed to it."""
     triggers = [level["trigger"]] if level.get("trigger") else []
-    triggers += [
-        bound_summary(bound, document)
-        for bound in document.get("bounds", [])
-        if level["key"] in bound.get("escalates_to", [])
-    ]
+    by_threshold: dict[str, list[dict[str, Any]]] = {}
+    for bound in document.get("bounds", []):
+        if level["key"] in bound.get("escalates_to", []):
+            by_threshold.setdefault(bound["threshold"], []).append(bound)
+    triggers += [bounds_summary(key, bounds, document) for key, bounds in by_threshold.items()]
     failure_modes = [
         mode["name"]
         for mode in document.get("failure_modes", [])

@@ -101,7 +101,7 @@ def _levels_with_triggers(
         for number in range(levels)
     )
     # Several bounds per threshold, as a real register has: a ratio floor, an error ceiling in
-    # percent and a latency limit; each escalates to one level.
+    # percent and a latency limit.
     bounds = Bound.objects.bulk_create(
         Bound(
             framework=framework,
@@ -120,7 +120,11 @@ def _levels_with_triggers(
     )
     Link = Bound.escalates_to.through
     Link.objects.bulk_create(
-        Link(bound_id=bound.pk, escalationlevel_id=created_levels[i % levels].pk)
+        # A threshold's bounds lead to one level, thresholds spread over the ladder in turn.
+        Link(
+            bound_id=bound.pk,
+            escalationlevel_id=created_levels[(i // len(LARGE_BOUNDS)) % levels].pk,
+        )
         for i, bound in enumerate(bounds)
     )
     return created_levels
