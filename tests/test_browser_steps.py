@@ -68,7 +68,7 @@ def test_facilitator_enters_a_bound_with_unit_and_direction_in_one_row_from_the_
     row = page.locator("fieldset.field-row")
     row.get_by_label("Threshold").select_option(label="Claims-triage classifier · classification")
     row.get_by_label("Metric:", exact=True).select_option(label="Custom metric")
-    row.get_by_label("Metric name").fill("calibration error")
+    row.get_by_label("Metric name").fill("Brier score")
     row.get_by_label("Direction").select_option(label="at most (≤)")
     row.get_by_label("Value").fill("0.05")
     row.get_by_label("Unit or scale").select_option(label="ratio (0–1)")
@@ -77,5 +77,5 @@ def test_facilitator_enters_a_bound_with_unit_and_direction_in_one_row_from_the_
     }
     assert max(tops) - min(tops) < 5  # direction, value and unit side by side
     page.get_by_role("button", name="Add").click()
-    expect(page.get_by_text("≤ 0.05 calibration error")).to_be_visible()
-    assert Bound.objects.filter(metric_name="calibration error", direction="at_most").exists()
+    expect(page.get_by_role("cell", name="≤ 0.05 Brier score", exact=True)).to_be_visible()
+    assert Bound.objects.filter(metric_name="Brier score", direction="at_most").exists()
