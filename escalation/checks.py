@@ -24,15 +24,23 @@ from escalation.completeness import (
 )
 from escalation.models import (
     AISystem,
+    ApprovalRule,
     Bound,
     DriftTrigger,
     EscalationLevel,
+    ExternalEvent,
     ExternalTrigger,
     FailureKind,
     FailureMode,
     Framework,
+    LevelKind,
+    Severity,
     Threshold,
 )
+
+SATURDAY = 5
+# Levels whose cost and risk call for more than one approver.
+SINGLE_APPROVER_TOO_FEW = {LevelKind.FINE_TUNING, LevelKind.MODEL_REPLACEMENT}
 
 
 class ProblemSeverity(models.TextChoices):
@@ -236,6 +244,33 @@ def _check_failure_modes(content: FrameworkContent) -> list[Problem]:
                 )
             )
     for failure in content.failure_modes:
+        fix = _edit("failure-modes", failure.key)
+        if failure.severity == Severity.CRITICAL and not failure.immediate_mitigation.strip():
+            problems.append(
+                _blocking(
+                    "failure-modes",
+                    f"The critical failure type “{failure.name}” has no immediate mitigation.",
+                    fix,
+                )
+            )
+        missing = [
+            label
+            for label, value in [
+                ("resolution owner", failure.resolution_owner),
+                ("immediate mitigation", failure.immediate_mitigation),
+                ("long-term fix", failure.long_term_fix),
+            ]
+            if not value.strip()
+            and not (label == "immediate mitigation" and failure.severity == Severity.CRITICAL)
+        ]
+        if missing:
+            problems.append(
+                _warning(
+                    "failure-modes",
+                    f"The failure type “{failure.name}” has no {' and no '.join(missing)}.",
+                    fix,
+                )
+            )
         if failure.recommended_level_id is None:
             problems.append(
                 _blocking(
@@ -261,6 +296,14 @@ def _check_ladder(content: FrameworkContent) -> list[Problem]:
     problems = []
     mapped_levels = {failure.recommended_level_id for failure in content.failure_modes}
     for level in content.levels:
+        if not level.entry_criteria.strip():
+            problems.append(
+                _warning(
+                    "ladder",
+                    f"“{level.name}” states no entry criteria.",
+                    _edit("levels", level.key),
+                )
+            )
         if not has_a_way_in(level) and level.pk not in mapped_levels:
             problems.append(
                 _warning(
@@ -278,15 +321,45 @@ def _check_governance(content: FrameworkContent) -> list[Problem]:
     highest: EscalationLevel | None = None
     for level in content.levels:
         fix = _edit("levels", level.key)
+        money = formatting.money
+        if level.estimated_cost_delta is None:
+            problems.append(_warning("governance", f"“{level.name}” has no cost estimate.", fix))
+        elif level.cost_ceiling is not None and level.estimated_cost_delta > level.cost_ceiling:
+            problems.append(
+                _warning(
+                    "governance",
+                    f"The cost estimate of “{level.name}” "
+                    f"({money(level.estimated_cost_delta, level.currency)}) is above its ceiling "
+                    f"({money(level.cost_ceiling, level.currency)}).",
+                    fix,
+                )
+            )
+        if level.kind in SINGLE_APPROVER_TOO_FEW and level.approval_rule == ApprovalRule.SINGLE:
+            problems.append(
+                _warning(
+                    "governance",
+                    f"“{level.name}” is approved by a single person: {level.get_kind_display()} "
+                    "usually needs a group.",
+                    fix,
+                )
+            )
         if not has_approval_owner(level):
             problems.append(_blocking("governance", f"“{level.name}” has no approval owner.", fix))
         if level.cost_ceiling is None:
             problems.append(_blocking("governance", f"“{level.name}” has no cost ceiling.", fix))
             continue
-        if (
+        if highest is not None and level.currency != highest.currency:
+            problems.append(
+                _warning(
+                    "governance",
+                    f"The cost ceiling of “{level.name}” is in {level.currency} and that of "
+                    f"“{highest.name}” below it in {highest.currency}: they cannot be compared.",
+                    fix,
+                )
+            )
+        elif (
             highest is not None
             and highest.cost_ceiling is not None
-            and level.currency == highest.currency
             and level.cost_ceiling < highest.cost_ceiling
         ):
             problems.append(
@@ -312,7 +385,14 @@ def _check_review_cycle(
     first = framework.first_review_date
     if first is None:
         problems.append(_blocking("review-cycle", "No first scheduled review date is set."))
-    elif engagement_end is not None and first <= engagement_end:
+    elif first.weekday() >= SATURDAY:
+        problems.append(
+            _warning(
+                "review-cycle",
+                f"The first review ({formatting.date(first)}) falls on a {first:%A}.",
+            )
+        )
+    if first is not None and engagement_end is not None and first <= engagement_end:
         problems.append(
             _blocking(
                 "review-cycle",
@@ -330,6 +410,29 @@ def _check_review_cycle(
                     _edit("drift-triggers", trigger.key),
                 )
             )
+    watched = {trigger.ai_system_id for trigger in content.drift_triggers}
+    if content.drift_triggers and None not in watched:
+        for system in content.systems:
+            if system.pk not in watched:
+                problems.append(
+                    _warning(
+                        "review-cycle",
+                        f"{system.name} has no drift trigger.",
+                        _add("drift-triggers", ai_system=system.key),
+                    )
+                )
+    events = {trigger.event for trigger in content.external_triggers}
+    if not events & {ExternalEvent.FOUNDATION_MODEL_UPDATE, ExternalEvent.MODEL_DEPRECATION}:
+        for system in content.systems:
+            if system.vendor.strip() and system.vendor.strip().lower() != "in-house":
+                problems.append(
+                    _warning(
+                        "review-cycle",
+                        f"{system.name} is hosted by {system.vendor}, but no model-update or "
+                        "deprecation trigger is defined.",
+                        _add("external-triggers"),
+                    )
+                )
     if not content.drift_triggers:
         problems.append(
             _warning(

@@ -363,7 +363,10 @@ def _create_drift_triggers(framework: Framework, systems: DemoSystems) -> None:
 
 def _schedule_review_cycle(framework: Framework, engagement_end: datetime.date) -> None:
     framework.review_frequency = "quarterly"
-    framework.first_review_date = engagement_end + datetime.timedelta(days=90)
+    first = engagement_end + datetime.timedelta(days=90)
+    while first.weekday() >= 5:  # reviews are held on working days
+        first += datetime.timedelta(days=1)
+    framework.first_review_date = first
     framework.sunset_criteria = (
         "An escalation is rolled back when its system has met every threshold for two review "
         "cycles at the level below, or when its running cost exceeds the level's ceiling; it is "

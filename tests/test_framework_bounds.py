@@ -13,6 +13,7 @@ from decimal import Decimal
 import pytest
 from django.conf import settings as django_settings
 from django.db import connection
+from django.db.models import Q
 from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -29,7 +30,16 @@ from escalation.document import (
     read_document,
     upgrade_document,
 )
-from escalation.models import AISystem, Bound, EscalationLevel, FrameworkVersion, Threshold
+from escalation.models import (
+    AISystem,
+    Bound,
+    DriftTrigger,
+    EscalationLevel,
+    ExternalTrigger,
+    FailureMode,
+    FrameworkVersion,
+    Threshold,
+)
 from escalation.pdf import build_pack
 from escalation.presentation import readable_sections
 from escalation.versions import stored_hash_matches
@@ -544,3 +554,99 @@ def test_the_documented_example_imports_and_exports_unchanged():
     framework = read_document(example)
     exported = build_document(framework, working_days=example["working_days"])
     assert export_text(exported) == export_text(example)
+
+
+@pytest.fixture
+def demo(engagement):
+    fill_demo_framework(engagement.framework, END)
+    return engagement
+
+
+def _level(engagement, key):
+    return EscalationLevel.objects.filter(framework=engagement.framework, key=key)
+
+
+@pytest.mark.parametrize(
+    ("spoil", "message"),
+    [
+        (
+            lambda e: _level(e, "few-shot-enrichment").update(entry_criteria=""),
+            "“Few-shot enrichment” states no entry criteria.",
+        ),
+        (
+            lambda e: _level(e, "few-shot-enrichment").update(estimated_cost_delta=None),
+            "“Few-shot enrichment” has no cost estimate.",
+        ),
+        (
+            lambda e: _level(e, "few-shot-enrichment").update(estimated_cost_delta=Decimal(41_000)),
+            "The cost estimate of “Few-shot enrichment” (EUR 41,000) is above its ceiling "
+            "(EUR 40,000).",
+        ),
+        (
+            lambda e: _level(e, "fine-tuning").update(approval_rule="single", approval_group=""),
+            "“Fine-tuning” is approved by a single person: Fine-tuning usually needs a group.",
+        ),
+        (
+            lambda e: _level(e, "fine-tuning").update(currency="USD"),
+            "The cost ceiling of “Fine-tuning” is in USD and that of “Few-shot enrichment” below "
+            "it in EUR: they cannot be compared.",
+        ),
+        (
+            lambda e: FailureMode.objects.filter(kind="format_violation").update(
+                resolution_owner="", long_term_fix=""
+            ),
+            "The failure type “Format violation” has no resolution owner and no long-term fix.",
+        ),
+        (
+            lambda e: FailureMode.objects.filter(kind="hallucination").update(
+                immediate_mitigation=""
+            ),
+            "The critical failure type “Hallucination” has no immediate mitigation.",
+        ),
+        (
+            lambda e: DriftTrigger.objects.filter(
+                Q(ai_system=None) | Q(ai_system__key="claims-triage")
+            ).delete(),
+            "Claims-triage classifier has no drift trigger.",
+        ),
+        (
+            lambda e: ExternalTrigger.objects.filter(
+                event__in=["foundation_model_update", "model_deprecation"]
+            ).delete(),
+            "Customer-support assistant is hosted by OpenAI, but no model-update or deprecation "
+            "trigger is defined.",
+        ),
+        (
+            lambda e: (
+                type(e.framework)
+                .objects.filter(pk=e.framework.pk)
+                .update(first_review_date=datetime.date(2027, 2, 13))
+            ),
+            "The first review (13 Feb 2027) falls on a Saturday.",
+        ),
+    ],
+    ids=[
+        "entry-criteria",
+        "cost-estimate",
+        "estimate-above-ceiling",
+        "single-approver",
+        "currencies",
+        "failure-owner-fix",
+        "critical-mitigation",
+        "system-drift",
+        "vendor-model-update",
+        "weekend-review",
+    ],
+)
+def test_each_check_fires_on_the_checks_page_and_is_silent_on_the_demo(
+    client, facilitator, demo, spoil, message
+):
+    escaped = message.replace("&", "&amp;")
+    assert escaped not in _checks_html(client, facilitator, demo)
+    spoil(demo)
+    assert escaped in _checks_html(client, facilitator, demo)
+
+
+def test_a_critical_failure_without_mitigation_blocks_the_review(client, facilitator, demo):
+    FailureMode.objects.filter(kind="hallucination").update(immediate_mitigation="")
+    assert "Not ready for review" in _checks_html(client, facilitator, demo)
