@@ -146,6 +146,8 @@ def ladder(document: dict[str, Any]) -> list[dict[str, Any]]:
 def response_matrix(document: dict[str, Any]) -> list[dict[str, Any]]:
     """Failure mode response matrix: each failure type, its level, mitigation, fix and owner."""
     levels = {row["key"]: row for row in ladder(document)}
+    systems = {system["key"]: system["name"] for system in document.get("ai_systems", [])}
+    bounds = {bound["key"]: bound for bound in document.get("bounds", [])}
     rows = []
     for mode in document.get("failure_modes", []):
         level = levels.get(mode.get("recommended_level") or "")
@@ -160,6 +162,19 @@ def response_matrix(document: dict[str, Any]) -> list[dict[str, Any]]:
                 "severity": _label(Severity, mode.get("severity")),
                 "recommended_level": (
                     f"{level['number']}. {level['name']}" if level else formatting.EMPTY
+                ),
+                "response_path": " → ".join(
+                    f"{rung['number']}. {rung['name']}"
+                    for rung in [level, *(levels.get(key) for key in mode.get("then_levels", []))]
+                    if rung
+                )
+                or formatting.EMPTY,
+                "applies_to": ", ".join(systems.get(key, key) for key in mode.get("applies_to", []))
+                or "Every AI system",
+                "detected_by": "; ".join(
+                    bound_phrase(bounds[key])
+                    for key in mode.get("detected_by", [])
+                    if key in bounds
                 ),
                 "immediate_mitigation": mode.get("immediate_mitigation", ""),
                 "long_term_fix": mode.get("long_term_fix", ""),
@@ -250,6 +265,9 @@ MATRIX_COLUMNS = [
     ("kind", field_label(FailureMode, "kind")),
     ("severity", field_label(FailureMode, "severity")),
     ("recommended_level", field_label(FailureMode, "recommended_level")),
+    ("response_path", "Response path"),
+    ("applies_to", field_label(FailureMode, "applies_to")),
+    ("detected_by", field_label(FailureMode, "detected_by")),
     ("immediate_mitigation", field_label(FailureMode, "immediate_mitigation")),
     ("long_term_fix", field_label(FailureMode, "long_term_fix")),
     ("resolution_owner", field_label(FailureMode, "resolution_owner")),
@@ -280,7 +298,7 @@ def register_csv(document: dict[str, Any]) -> str:
 
 
 def matrix_csv(document: dict[str, Any]) -> str:
-    return _csv(response_matrix(document), MATRIX_COLUMNS)
+    return _csv(response_matrix(upgrade_document(document)), MATRIX_COLUMNS)
 
 
 def review_cycle_calendar(document: dict[str, Any], *, title: str, uid_prefix: str) -> bytes:

@@ -90,15 +90,19 @@ def copy_framework(source: Framework, name: str | None = None) -> Framework:
         bound.escalates_to.set([levels[level.pk] for level in old_bound.escalates_to.all()])
 
     carried = _by_key(document["failure_modes"])
-    FailureMode.objects.bulk_create(
-        FailureMode(
+    bounds = {bound.key: bound for bound in Bound.objects.filter(framework=framework)}
+    for old_mode in FailureMode.objects.filter(framework=source).prefetch_related(
+        "then_levels", "applies_to", "detected_by"
+    ):
+        mode = FailureMode.objects.create(
             framework=framework,
-            recommended_level=levels.get(old.recommended_level_id),
-            carried_over=carried[old.key],
-            **_content(old),
+            recommended_level=levels.get(old_mode.recommended_level_id),
+            carried_over=carried[old_mode.key],
+            **_content(old_mode),
         )
-        for old in FailureMode.objects.filter(framework=source)
-    )
+        mode.then_levels.set([levels[level.pk] for level in old_mode.then_levels.all()])
+        mode.applies_to.set([systems[system.pk] for system in old_mode.applies_to.all()])
+        mode.detected_by.set([bounds[bound.key] for bound in old_mode.detected_by.all()])
 
     carried = _by_key(document["review_cycle"]["drift_triggers"])
     DriftTrigger.objects.bulk_create(

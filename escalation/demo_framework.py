@@ -333,9 +333,50 @@ def _describe_failure_modes(framework: Framework) -> None:
             FailureKind.DOMAIN_MISAPPLICATION: "Applies car-insurance excess rules to a home claim.",
             FailureKind.CONFIDENCE_MISCALIBRATION: "Fast-tracks claims at 0.95 confidence that are right 70 % of the time.",
         }[FailureKind(failure.kind)]
-        failure.immediate_mitigation = "Route affected cases to human review; notify the owner."
+        failure.immediate_mitigation = DEMO_MITIGATIONS[FailureKind(failure.kind)]
         failure.long_term_fix = "Fix at the recommended level; add the cases to the test set."
         failure.save()
+        _route_failure_mode(framework, failure)
+
+
+# What each failure type is stopped with today, before any escalation.
+DEMO_MITIGATIONS = {
+    FailureKind.FACTUAL_ERROR: "Answers citing a coverage limit go to an agent before sending.",
+    FailureKind.HALLUCINATION: "Reject extracted references not found in the scan; queue for a human.",
+    FailureKind.FORMAT_VIOLATION: "Validate against the claims schema; retry once, then queue.",
+    FailureKind.DOMAIN_MISAPPLICATION: "Block answers mixing product lines; hand over to an agent.",
+    FailureKind.CONFIDENCE_MISCALIBRATION: "Suspend fast-tracking; every claim to manual triage.",
+}
+# The systems each failure type applies to (all when absent) and the bounds that detect it.
+DEMO_APPLIES_TO = {
+    FailureKind.FORMAT_VIOLATION: ["document-extraction"],
+    FailureKind.CONFIDENCE_MISCALIBRATION: ["claims-triage", "document-extraction"],
+}
+DEMO_DETECTED_BY = {
+    FailureKind.FACTUAL_ERROR: ["support-assistant-chat-answer-error-rate"],
+    FailureKind.HALLUCINATION: ["document-extraction-extraction-field-accuracy"],
+    FailureKind.CONFIDENCE_MISCALIBRATION: [
+        "claims-triage-classification-confidence",
+        "document-extraction-extraction-calibration-error-ece",
+    ],
+}
+
+
+def _route_failure_mode(framework: Framework, failure: FailureMode) -> None:
+    """A multi-step path for the failures one rung rarely fixes; applies-to and detecting bounds."""
+    kind = FailureKind(failure.kind)
+    if kind in {FailureKind.HALLUCINATION, FailureKind.CONFIDENCE_MISCALIBRATION}:
+        first = failure.recommended_level
+        later = EscalationLevel.objects.filter(framework=framework)
+        if first is not None:
+            later = later.filter(position__gt=first.position)
+        failure.then_levels.set(later.order_by("position")[:1])
+    failure.applies_to.set(
+        AISystem.objects.filter(framework=framework, key__in=DEMO_APPLIES_TO.get(kind, []))
+    )
+    failure.detected_by.set(
+        Bound.objects.filter(framework=framework, key__in=DEMO_DETECTED_BY.get(kind, []))
+    )
 
 
 def _create_drift_triggers(framework: Framework, systems: DemoSystems) -> None:

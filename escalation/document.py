@@ -116,6 +116,9 @@ FAILURE_MODE_FIELDS = [
     "detection_signal",
     "severity",
     "recommended_level",
+    "then_levels",
+    "applies_to",
+    "detected_by",
     "immediate_mitigation",
     "long_term_fix",
     "resolution_owner",
@@ -180,7 +183,12 @@ COLLECTIONS: dict[str, tuple[type[Any], list[str], dict[str, Callable[[Any], Any
     "failure_modes": (
         FailureMode,
         FAILURE_MODE_FIELDS,
-        {"recommended_level": lambda f: _key_of(f.recommended_level)},
+        {
+            "recommended_level": lambda f: _key_of(f.recommended_level),
+            "then_levels": lambda f: [level.key for level in f.then_levels.all()],
+            "applies_to": lambda f: [system.key for system in f.applies_to.all()],
+            "detected_by": lambda f: sorted(bound.key for bound in f.detected_by.all()),
+        },
     ),
     "levels": (EscalationLevel, LEVEL_FIELDS, {}),
     "drift_triggers": (
@@ -228,6 +236,11 @@ def build_document(framework: Framework, *, working_days: int | None = None) -> 
     failure_modes = list(
         FailureMode.objects.filter(framework=framework)
         .select_related("recommended_level")
+        .prefetch_related(
+            Prefetch("then_levels", EscalationLevel.objects.order_by("position", "key")),
+            Prefetch("applies_to", AISystem.objects.order_by("position", "key")),
+            "detected_by",
+        )
         .order_by("position", "key")
     )
     drift_triggers = list(
@@ -326,6 +339,15 @@ def upgrade_document(document: Any) -> Any:
     upgraded = {key: value for key, value in document.items() if key != "schema_version"}
     upgraded["schema_version"] = SCHEMA_VERSION
     upgraded.setdefault("working_days", None)
+    failure_modes = document.get("failure_modes")
+    if isinstance(failure_modes, list):
+        # v1 named one level per failure mode: the path's first rung, with nothing after it.
+        upgraded["failure_modes"] = [
+            {"then_levels": [], "applies_to": [], "detected_by": [], **mode}
+            if isinstance(mode, dict)
+            else mode
+            for mode in failure_modes
+        ]
     levels = document.get("levels")
     # Which levels each v1 threshold led to (v1 kept the link on the level).
     leads_to: dict[str, list[str]] = {}
@@ -412,7 +434,12 @@ REVIEW_CYCLE_KEYS = {
 REFERENCES = {
     "thresholds": {"ai_system": ("ai_systems", False)},
     "bounds": {"threshold": ("thresholds", False), "escalates_to": ("levels", True)},
-    "failure_modes": {"recommended_level": ("levels", False)},
+    "failure_modes": {
+        "recommended_level": ("levels", False),
+        "then_levels": ("levels", True),
+        "applies_to": ("ai_systems", True),
+        "detected_by": ("bounds", True),
+    },
     "drift_triggers": {"ai_system": ("ai_systems", False)},
 }
 # Names that must be unique within a collection (mirroring the UniqueConstraints).
@@ -748,12 +775,22 @@ class _DocumentImporter:
                 instances.append(instance)
             COLLECTIONS[collection][0].objects.bulk_create(instances)
             by_key[collection] = {instance.key: instance for instance in instances}
-        Link = Bound.escalates_to.through
-        Link.objects.bulk_create(
-            Link(bound_id=bound.pk, escalationlevel_id=by_key["levels"][key].pk)
-            for bound, item in self.items["bounds"]
-            for key in item["escalates_to"]
-        )
+        # The many-to-many references, one bulk insert per relation.
+        for collection, references in REFERENCES.items():
+            model = COLLECTIONS[collection][0]
+            for name, (target, many) in references.items():
+                if not many:
+                    continue
+                field = model._meta.get_field(name)
+                source_column = f"{field.m2m_field_name()}_id"
+                target_column = f"{field.m2m_reverse_field_name()}_id"
+                field.remote_field.through.objects.bulk_create(
+                    field.remote_field.through(
+                        **{source_column: instance.pk, target_column: by_key[target][key].pk}
+                    )
+                    for instance, item in self.items[collection]
+                    for key in item[name]
+                )
         return framework
 
 

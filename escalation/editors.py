@@ -76,6 +76,12 @@ def _bounds_text(level: EscalationLevel) -> str:
     return "; ".join(f"{b.threshold}: {b.text}" for b in level.bounds.all()) or NOT_SET
 
 
+def _response_path(failure: FailureMode) -> str:
+    """ "Few-shot enrichment → Fine-tuning": the first rung, then the later ones."""
+    first = [failure.recommended_level] if failure.recommended_level else []
+    return " → ".join(level.name for level in [*first, *failure.then_levels.all()]) or NOT_SET
+
+
 AI_SYSTEMS = Collection(
     "ai-systems",
     "ai_systems",
@@ -181,8 +187,10 @@ FAILURE_MODES = Collection(
         Column(
             field_label(FailureMode, "detection_signal"), lambda f: f.detection_signal or NOT_SET
         ),
+        Column("Response path", _response_path),
         Column(
-            field_label(FailureMode, "recommended_level"), lambda f: f.recommended_level or NOT_SET
+            field_label(FailureMode, "applies_to"),
+            lambda f: ", ".join(s.name for s in f.applies_to.all()) or "Every AI system",
         ),
         Column(
             field_label(FailureMode, "immediate_mitigation"),
@@ -193,8 +201,10 @@ FAILURE_MODES = Collection(
             field_label(FailureMode, "resolution_owner"), lambda f: f.resolution_owner or NOT_SET
         ),
     ],
-    lambda framework: FailureMode.objects.filter(framework=framework).select_related(
-        "recommended_level"
+    lambda framework: (
+        FailureMode.objects.filter(framework=framework)
+        .select_related("recommended_level")
+        .prefetch_related("then_levels", "applies_to")
     ),
 )
 

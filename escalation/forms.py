@@ -215,12 +215,34 @@ class FailureModeForm(ItemForm):
                 "immediate_mitigation",
                 "long_term_fix",
             ]
+        } | {
+            name: forms.CheckboxSelectMultiple
+            for name in ["then_levels", "applies_to", "detected_by"]
         }
 
     def __init__(self, *args: Any, framework: Framework, **kwargs: Any) -> None:
         super().__init__(*args, framework=framework, **kwargs)
         recommended_level = cast(forms.ModelChoiceField, self.fields["recommended_level"])
         recommended_level.queryset = EscalationLevel.objects.filter(framework=framework)
+        then_levels = cast(forms.ModelMultipleChoiceField, self.fields["then_levels"])
+        then_levels.queryset = EscalationLevel.objects.filter(framework=framework)
+        applies_to = cast(forms.ModelMultipleChoiceField, self.fields["applies_to"])
+        applies_to.queryset = AISystem.objects.filter(framework=framework)
+        detected_by = cast(forms.ModelMultipleChoiceField, self.fields["detected_by"])
+        detected_by.queryset = Bound.objects.filter(framework=framework).select_related(
+            "threshold__ai_system"
+        )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        first, later = cleaned.get("recommended_level"), cleaned.get("then_levels") or []
+        if later and first is None:
+            self.add_error("recommended_level", "Name the first rung before the later ones.")
+        elif first is not None and any(level.position <= first.position for level in later):
+            self.add_error(
+                "then_levels", "The later rungs must lie above the first one on the ladder."
+            )
+        return cleaned
 
 
 class LadderLevelForm(ItemForm):

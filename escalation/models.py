@@ -580,6 +580,27 @@ class FailureMode(FrameworkItem):
         related_name="failure_modes",
         verbose_name="recommended escalation level",
     )
+    # The response path: the first rung, then the rungs to try if it fails (in ladder order).
+    then_levels = models.ManyToManyField(
+        EscalationLevel,
+        blank=True,
+        related_name="later_failure_modes",
+        verbose_name="then, if that fails",
+        help_text="The later rungs of the response path, tried in ladder order.",
+    )
+    applies_to = models.ManyToManyField(
+        AISystem,
+        blank=True,
+        related_name="failure_modes",
+        verbose_name="applies to AI systems",
+        help_text="Leave empty for every AI system.",
+    )
+    detected_by = models.ManyToManyField(
+        Bound,
+        blank=True,
+        related_name="detects",
+        verbose_name="detected by bounds",
+    )
     immediate_mitigation = models.TextField(blank=True)
     long_term_fix = models.TextField("long-term fix", blank=True)
     resolution_owner = models.CharField(max_length=120, blank=True)

@@ -174,6 +174,11 @@ class DocumentTexts:
         self.threshold_titles = {
             t["key"]: self._threshold_title(t) for t in document.get("thresholds", [])
         }
+        self.bound_titles = {
+            b["key"]: f"{self.threshold_titles.get(b['threshold'], b['threshold'])}: "
+            f"{bound_phrase(b)}"
+            for b in document.get("bounds", [])
+        }
 
     def _threshold_title(self, threshold: dict[str, Any]) -> str:
         system = self.system_names.get(threshold["ai_system"], threshold["ai_system"])
@@ -189,8 +194,7 @@ class DocumentTexts:
         if collection == "thresholds":
             return self._threshold_title(item)
         if collection == "bounds":
-            threshold = self.threshold_titles.get(item["threshold"], item["threshold"])
-            return f"{threshold}: {bound_phrase(item)}"
+            return self.bound_titles.get(item["key"]) or bound_phrase(item)
         if collection == "drift_triggers":
             metric = CHOICES[("drift_triggers", "metric")].get(item["metric"], item["metric"])
             system = self.system_names.get(item["ai_system"] or "", "every AI system")
@@ -210,8 +214,12 @@ class DocumentTexts:
             return self.level_names.get(value, value)
         if field == "threshold":
             return self.threshold_titles.get(value, value)
-        if field == "escalates_to":
+        if field in {"escalates_to", "then_levels"}:
             return ", ".join(self.level_names.get(key, key) for key in value)
+        if field == "applies_to":
+            return ", ".join(self.system_names.get(key, key) for key in value)
+        if field == "detected_by":
+            return "; ".join(self.bound_titles.get(key, key) for key in value)
         if isinstance(value, list):
             return ", ".join(str(v) for v in value)
         return str(value)

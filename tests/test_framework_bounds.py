@@ -650,3 +650,60 @@ def test_each_check_fires_on_the_checks_page_and_is_silent_on_the_demo(
 def test_a_critical_failure_without_mitigation_blocks_the_review(client, facilitator, demo):
     FailureMode.objects.filter(kind="hallucination").update(immediate_mitigation="")
     assert "Not ready for review" in _checks_html(client, facilitator, demo)
+
+
+# Failure modes: an ordered response path, the systems they apply to, the bounds that detect them.
+
+
+def test_the_matrix_prints_a_multi_step_response_path(client, observer, demo):
+    client.force_login(observer)
+    html = client.get(reverse("artifacts", args=[demo.slug])).content.decode()
+    assert "4. Fine-tuning → 5. Hybrid routing" in html
+
+
+def test_the_matrix_csv_names_the_systems_and_detecting_bounds(demo):
+    from escalation.artifacts import matrix_csv
+
+    text = matrix_csv(build_document(demo.framework))
+    assert "Claims-triage classifier" in text and "≥ 0.8 confidence" in text
+
+
+def test_a_later_rung_below_the_first_is_refused(demo):
+    from escalation.forms import FailureModeForm
+
+    failure = FailureMode.objects.get(kind="confidence_miscalibration")
+    data = {
+        "name": failure.name,
+        "kind": failure.kind,
+        "severity": failure.severity,
+        "recommended_level": str(failure.recommended_level_id),
+        "then_levels": [str(_level(demo, "prompt-optimization").get().pk)],
+        "row_version": str(failure.row_version),
+    }
+    form = FailureModeForm(data, instance=failure, framework=demo.framework)
+    assert not form.is_valid() and "must lie above the first" in form.errors["then_levels"][0]
+
+
+def test_a_v1_failure_mode_keeps_its_level_as_the_first_rung():
+    v1 = copy.deepcopy(V1_DEMO)
+    v1["failure_modes"] = [
+        {
+            "key": "made-up",
+            "name": "Made up",
+            "kind": "hallucination",
+            "description": "",
+            "example": "",
+            "detection_signal": "",
+            "severity": "high",
+            "recommended_level": "prompt",
+            "immediate_mitigation": "",
+            "long_term_fix": "",
+            "resolution_owner": "",
+        }
+    ]
+    mode = build_document(read_document(v1))["failure_modes"][0]
+    assert (mode["recommended_level"], mode["then_levels"], mode["applies_to"]) == (
+        "prompt",
+        [],
+        [],
+    )
