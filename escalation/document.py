@@ -11,31 +11,10 @@ problem named by its place ("thresholds[3].ai_system: no ai system with key 'x'"
 transaction as a new Framework. Items get their list index as position, so export → import →
 export gives the same bytes.
 
-Shape (schema_version 1):
-
-    {
-      "schema_version": 1,
-      "name": "...",
-      "ai_systems":     [{"key", "name", "vendor", "model_name", "model_version", "workflow",
-                          "business_owner", "output_types": [...]}],
-      "thresholds":     [{"key", "ai_system": <ai_system key>, "output_type", "quality_metric",
-                          "quality_floor", "error_rate_ceiling_pct", "latency_percentile",
-                          "latency_limit_ms", "throughput_floor_rpm", "confidence_minimum",
-                          "measurement_window_hours", "data_source", "trigger_breaches",
-                          "trigger_windows"}],
-      "failure_modes":  [{"key", "name", "kind", "description", "example", "detection_signal",
-                          "severity", "recommended_level": <level key or null>,
-                          "immediate_mitigation", "long_term_fix", "resolution_owner"}],
-      "levels":         [{"key", "name", "kind", "trigger", "trigger_thresholds": [<keys>],
-                          "entry_criteria", "exit_criteria", "rollback_rule",
-                          "approval_owner_name", "approval_owner_role", "approval_rule",
-                          "approval_group", "cost_ceiling", "currency", "estimated_cost_delta",
-                          "timeline_delta_days"}],
-      "governance":     {"scope_creep_rule"},
-      "review_cycle":   {"frequency", "first_review_date", "sunset_criteria",
-                         "drift_triggers": [{"key", "ai_system", "metric", "change", "window_days"}],
-                         "external_triggers": [{"key", "event", "description", "response"}]}
-    }
+Shape: schema_version 2, documented field by field, with a complete example, in
+docs/framework-document.md. Version 1 documents (fixed bounds on each threshold) are still read:
+`upgrade_document` turns them into version 2 without loss wherever a document is read, so frozen v1
+versions keep their stored bytes and hash.
 """
 
 from __future__ import annotations
