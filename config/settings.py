@@ -10,6 +10,7 @@ from pathlib import Path
 
 from django.utils.csp import CSP
 
+from config import local_env
 from config.database import database_url, django_database
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -44,6 +45,11 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
 
 
+# A development checkout's `.env` (written by `make run`), under the environment. The suite reads
+# the environment alone: a developer's `.env` must not change what the tests check.
+if "PYTEST_VERSION" not in os.environ:
+    local_env.load(local_env.path())
+
 DEBUG = env_bool("DEBUG")
 TESTING = "PYTEST_VERSION" in os.environ
 DEVELOPMENT = DEBUG or TESTING
@@ -53,6 +59,8 @@ if not SECRET_KEY:
     if not DEVELOPMENT:
         sys.exit("SECRET_KEY is not set: export SECRET_KEY=<a long random string> (or DEBUG=true).")
     SECRET_KEY = "development-only-key-never-used-in-production-0123456789abcdef"
+if not DEVELOPMENT and SECRET_KEY.startswith(local_env.DEVELOPMENT_KEY_PREFIX):
+    sys.exit("SECRET_KEY is a development key (from .env): set a real one for production.")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEVELOPMENT else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -136,7 +144,10 @@ AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
-AXES_IPWARE_PROXY_COUNT = 1 if env_bool("HTTPS") else 0
+# The client's address from X-Forwarded-For, as written by this many trusted proxies in front of
+# the app (docker compose: 1, the TLS proxy); 0 uses the connection's address (config/client_address.py).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "config.client_address.client_address"
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -178,7 +189,9 @@ else:
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Escalation Workshop <workshop@localhost>")
 
-# Security headers. HTTPS=true (behind a TLS-terminating proxy) turns on secure cookies and HSTS.
+# Security headers. HTTPS=true (behind a TLS-terminating proxy) turns on secure cookies and HSTS,
+# and trusts X-Forwarded-Proto: only the proxy may reach the app's port (docker-compose.yml binds
+# it to 127.0.0.1), and the proxy must overwrite that header on every request.
 HTTPS = env_bool("HTTPS")
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
 SECURE_SSL_REDIRECT = HTTPS
@@ -186,7 +199,10 @@ SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
 SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365 if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
-SECURE_HSTS_PRELOAD = HTTPS
+# Preloading is a promise browsers keep for months (every subdomain HTTPS, hard to take back):
+# opt-in with HSTS_PRELOAD=true, and the deploy check's reminder is silenced until then.
+SECURE_HSTS_PRELOAD = HTTPS and env_bool("HSTS_PRELOAD")
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

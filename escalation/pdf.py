@@ -31,6 +31,7 @@ class SignOff:
     role: str
     approved_at: str
     sha256: str
+    email: str = ""  # as recorded at approval: a display name alone can imitate anyone
 
 
 @dataclasses.dataclass(frozen=True)

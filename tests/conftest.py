@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.factories import make_engagement, make_member, make_user
+from tests.factories import make_consultant, make_engagement, make_member, make_user
 from workshops.models import Role
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API vs live_server
@@ -21,7 +21,7 @@ def engagement(db: Any) -> Any:
 
 @pytest.fixture
 def facilitator(engagement: Any) -> Any:
-    return make_member(engagement, Role.FACILITATOR, make_user("fay"))
+    return make_member(engagement, Role.FACILITATOR, make_consultant(make_user("fay")))
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ def observer(engagement: Any) -> Any:
 @pytest.fixture
 def outsider(db: Any) -> Any:
     other = make_engagement(slug="elsewhere", client_organisation="Elsewhere Ltd")
-    return make_member(other, Role.FACILITATOR, make_user("otto"))
+    return make_member(other, Role.FACILITATOR, make_consultant(make_user("otto")))
 
 
 @pytest.fixture(scope="session")

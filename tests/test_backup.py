@@ -42,3 +42,12 @@ def test_frozen_versions_stay_frozen_after_restore(tmp_path):
     call_command("restore", str(backup))
     with pytest.raises(IntegrityError):
         FrameworkVersion.objects.update(summary="rewritten after restore")
+
+
+def test_client_programs_get_the_password_by_environment_not_on_the_command_line():
+    from config.database import libpq_environment, libpq_url
+
+    database = {"USER": "workshop", "PASSWORD": "s3cret/pass", "HOST": "db", "PORT": "5432"}
+    database["NAME"] = "workshop"
+    assert libpq_url(database) == "postgresql://workshop@db:5432/workshop"
+    assert libpq_environment(database)["PGPASSWORD"] == "s3cret/pass"

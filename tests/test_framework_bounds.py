@@ -461,8 +461,8 @@ def test_a_frozen_v1_version_renders_its_bounds(client, observer, engagement, fr
         assert text in html
 
 
-def test_a_frozen_v1_version_exports_as_v2(client, observer, engagement, frozen_v1):
-    client.force_login(observer)
+def test_a_frozen_v1_version_exports_as_v2(client, reviewer, engagement, frozen_v1):
+    client.force_login(reviewer)
     url = reverse("version_document_json", args=[engagement.slug, 1])
     document = json.loads(client.get(url).content)
     assert document["schema_version"] == 2 and len(document["bounds"]) == 5

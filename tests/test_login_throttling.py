@@ -1,20 +1,64 @@
-"""Login throttling: five failures lock a username; one failure does not."""
+"""Login throttling (django-axes) locks a username at one client address, the real one even
+behind the TLS proxy: a guesser elsewhere cannot lock a person out everywhere."""
 
-from django.test import override_settings
+from __future__ import annotations
+
+import pytest
+from django.test import Client, override_settings
 from django.urls import reverse
 
+PROXY = "172.18.0.2"  # the TLS proxy on the compose network: every request's REMOTE_ADDR
+HOME, ELSEWHERE = "81.2.69.160", "81.2.69.161"
+RIGHT, WRONG = "pass-word-1", "wrong"
 
-@override_settings(AXES_ENABLED=True)
-def test_login_is_locked_after_five_failures_even_with_the_right_password(facilitator, client):
+pytestmark = pytest.mark.usefixtures("facilitator")  # "fay", password pass-word-1
+
+
+def log_in(password, **address):
+    return Client().post(reverse("login"), {"username": "fay", "password": password}, **address)
+
+
+def five_bad_passwords(**address):
     for _ in range(5):
-        client.post(reverse("login"), {"username": "fay", "password": "wrong"})
-    response = client.post(reverse("login"), {"username": "fay", "password": "pass-word-1"})
-    assert response.status_code == 429
+        log_in(WRONG, **address)
+
+
+@override_settings(AXES_ENABLED=True, TRUSTED_PROXY_COUNT=0)
+def test_five_bad_passwords_lock_the_username_at_that_address_only():
+    five_bad_passwords(REMOTE_ADDR=HOME)
+    assert log_in(RIGHT, REMOTE_ADDR=HOME).status_code == 429
+    assert log_in(RIGHT, REMOTE_ADDR=ELSEWHERE).status_code == 302
+
+
+@override_settings(AXES_ENABLED=True, TRUSTED_PROXY_COUNT=0)
+def test_without_a_trusted_proxy_a_forwarded_header_changes_nothing():
+    five_bad_passwords(REMOTE_ADDR=HOME, HTTP_X_FORWARDED_FOR=ELSEWHERE)
+    assert log_in(RIGHT, REMOTE_ADDR=HOME).status_code == 429
+
+
+@override_settings(AXES_ENABLED=True, TRUSTED_PROXY_COUNT=1)
+def test_behind_the_proxy_the_forwarded_address_decides():
+    five_bad_passwords(REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=HOME)
+    assert log_in(RIGHT, REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=HOME).status_code == 429
+    assert log_in(RIGHT, REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=ELSEWHERE).status_code == 302
+
+
+@override_settings(AXES_ENABLED=True, TRUSTED_PROXY_COUNT=1)
+def test_behind_the_proxy_addresses_a_client_prepends_are_ignored():
+    # The proxy appends the address it saw; whatever the client wrote comes before it.
+    for forged in ["1.1.1.1", "1.1.1.2", "1.1.1.3", "1.1.1.4", "1.1.1.5"]:
+        log_in(WRONG, REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=f"{forged}, {HOME}")
+    assert log_in(RIGHT, REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=HOME).status_code == 429
+
+
+@override_settings(AXES_ENABLED=True, TRUSTED_PROXY_COUNT=0)
+def test_the_lock_message_says_why_even_with_the_right_password():
+    five_bad_passwords(REMOTE_ADDR=HOME)
+    response = log_in(RIGHT, REMOTE_ADDR=HOME)
     assert "Too many failed log-in attempts" in response.content.decode()
 
 
-@override_settings(AXES_ENABLED=True)
-def test_a_correct_login_after_one_failure_still_works(facilitator, client):
-    client.post(reverse("login"), {"username": "fay", "password": "wrong"})
-    response = client.post(reverse("login"), {"username": "fay", "password": "pass-word-1"})
-    assert response.status_code == 302
+@override_settings(AXES_ENABLED=True, TRUSTED_PROXY_COUNT=0)
+def test_a_correct_login_after_one_failure_still_works():
+    log_in(WRONG, REMOTE_ADDR=HOME)
+    assert log_in(RIGHT, REMOTE_ADDR=HOME).status_code == 302

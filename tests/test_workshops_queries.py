@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from escalation.models import AISystem, EscalationLevel, FailureMode, FrameworkVersion, Threshold
-from tests.factories import make_engagement, make_member, make_user
+from tests.factories import SEEDED, make_engagement, make_member, make_user
 from workshops.audit import record_activity
 from workshops.models import Approval, DayNote, Review, ReviewState, Role
 
@@ -143,7 +143,12 @@ def test_an_approval_already_given_no_longer_waits(client, approver, engagement)
         version=version, engagement=engagement, state=ReviewState.IN_REVIEW
     )
     Approval.objects.create(
-        review=review, approver=approver, decision=Approval.Decision.APPROVED, sha256="0" * 64
+        review=review,
+        approver=approver,
+        decision=Approval.Decision.APPROVED,
+        sha256="0" * 64,
+        authenticated_via=SEEDED.via,
+        authenticated_at=SEEDED.at,
     )
     client.force_login(approver)
     assert "Waiting for you" not in client.get(reverse("home")).content.decode()

@@ -16,6 +16,7 @@ from escalation.document import (
     read_document,
     upgrade_document,
 )
+from escalation.text import SafeTextForm
 from workshops.audit import AuditVerb, record_activity
 from workshops.models import Engagement
 
@@ -72,7 +73,7 @@ def import_engagement(
     return engagement
 
 
-class EngagementDetailsForm(forms.Form):
+class EngagementDetailsForm(SafeTextForm, forms.Form):
     """What the new engagement is called and when it starts; blank fields come from the file.
     The upload page and the command both check these, so neither creates a broken engagement."""
 

@@ -24,9 +24,7 @@ from workshops.models import (
     Capability,
     DayNote,
     Engagement,
-    Membership,
     Review,
-    Role,
 )
 from workshops.people import display_name
 
@@ -76,9 +74,11 @@ class ArtifactSource:
         return self.review.get_state_display() if self.review else "Frozen, not yet in review"
 
     @property
-    def pack_capability(self) -> str:
-        """Every member may have the signed-off pack; drafts leave the system only for the
-        people taking part in the review (not observers)."""
+    def export_capability(self) -> str:
+        """One rule for every file of the artifacts (pack, JSON, CSV, iCalendar, SVG, PNG):
+        every member may have those of a signed-off version; drafts (the working draft, a
+        version not signed off) leave the system only for the people taking part in the
+        review, not observers, who read them on the pages."""
         return Capability.VIEW if self.signed_off else Capability.COMMENT
 
 
@@ -122,22 +122,13 @@ def _decisions(source: ArtifactSource) -> list[Decision]:
 def _approvals(source: ArtifactSource) -> list[SignOff]:
     if not source.review:
         return []
-    approvals = list(
-        source.review.approvals.filter(decision=Approval.Decision.APPROVED).select_related(
-            "approver"
-        )
-    )
-    roles = dict(
-        Membership.objects.filter(
-            engagement=source.engagement, user__in=[a.approver_id for a in approvals]
-        ).values_list("user_id", "role")
-    )
+    # Name, email and role as recorded when each approval was given, never the live account.
+    approvals = source.review.approvals.filter(decision=Approval.Decision.APPROVED)
     return [
         SignOff(
-            approver=_person(approval.approver),
-            role=str(Role(roles[approval.approver_id]).label)
-            if approval.approver_id in roles
-            else "Former member",
+            approver=approval.approver_name,
+            email=approval.approver_email,
+            role=approval.get_approver_role_display(),
             approved_at=_local(source.engagement, approval.created_at),
             sha256=approval.sha256,
         )

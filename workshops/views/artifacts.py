@@ -6,17 +6,19 @@ renders from the framework document only, so a version shows exactly as it was f
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_POST
 
 from config.middleware import SignedInRequest
 from escalation import artifacts
-from escalation.diagram import inline_svg, ladder_title, render_ladder
+from escalation.diagram import DiagramError, inline_svg, ladder_title, render_ladder
 from escalation.document import export_text
 from escalation.models import DiagramRender, Pack, PackStatus
 from escalation.tasks import request_pack
@@ -54,10 +56,13 @@ def _attachment(content: bytes | str, content_type: str, filename: str) -> HttpR
     )
 
 
-def _require_pack_access(engagement: Engagement, source: ArtifactSource) -> None:
-    # Which capability a pack needs depends on the version's sign-off, known only after lookup.
-    if not engagement.membership.can(source.pack_capability):
-        raise PermissionDenied("Only people taking part in the review may have a draft pack.")
+def _exportable_source(engagement: Engagement, number: int | None) -> ArtifactSource:
+    """The source of a file download, or 403: which capability a file needs depends on the
+    version's sign-off, known only after lookup."""
+    source = artifact_source(engagement, number)
+    if not engagement.membership.can(source.export_capability):
+        raise PermissionDenied("Only people taking part in the review may have draft files.")
+    return source
 
 
 @require_GET
@@ -73,10 +78,19 @@ def artifacts_page(request: HttpRequest, slug: str, number: int | None = None) -
             "source": source,
             "links": artifact_links(slug, number),
             **artifacts.sections(document),
-            "ladder_svg": inline_svg(render_ladder(document), ladder_title(document)),
+            "ladder_svg": _ladder_or_why_not(document),
             "ladder_title": ladder_title(document),
+            "may_export": engagement.membership.can(source.export_capability),
         },
     )
+
+
+def _ladder_or_why_not(document: dict[str, Any]) -> str:
+    """The inline ladder, or, when graphviz refuses it, why: the other artifacts still show."""
+    try:
+        return inline_svg(render_ladder(document), ladder_title(document))
+    except DiagramError as error:
+        return format_html('<p class="field-error" role="alert">{}</p>', str(error))
 
 
 @require_GET
@@ -84,8 +98,11 @@ def ladder_download(
     request: HttpRequest, slug: str, format: str, number: int | None = None
 ) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug, Capability.VIEW)
-    source = artifact_source(engagement, number)
-    content = render_ladder(source.document, format)
+    source = _exportable_source(engagement, number)
+    try:
+        content = render_ladder(source.document, format)
+    except DiagramError as error:
+        return HttpResponse(str(error), content_type="text/plain; charset=utf-8", status=422)
     return _attachment(
         content, DIAGRAM_TYPES[DiagramRender.Format(format)], f"{source.file_stem}-ladder.{format}"
     )
@@ -94,7 +111,7 @@ def ladder_download(
 @require_GET
 def register_csv(request: HttpRequest, slug: str, number: int | None = None) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug, Capability.VIEW)
-    source = artifact_source(engagement, number)
+    source = _exportable_source(engagement, number)
     return _attachment(
         artifacts.register_csv(source.document),
         "text/csv; charset=utf-8",
@@ -105,7 +122,7 @@ def register_csv(request: HttpRequest, slug: str, number: int | None = None) -> 
 @require_GET
 def matrix_csv(request: HttpRequest, slug: str, number: int | None = None) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug, Capability.VIEW)
-    source = artifact_source(engagement, number)
+    source = _exportable_source(engagement, number)
     return _attachment(
         artifacts.matrix_csv(source.document),
         "text/csv; charset=utf-8",
@@ -116,7 +133,7 @@ def matrix_csv(request: HttpRequest, slug: str, number: int | None = None) -> Ht
 @require_GET
 def review_cycle_ics(request: HttpRequest, slug: str, number: int | None = None) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug, Capability.VIEW)
-    source = artifact_source(engagement, number)
+    source = _exportable_source(engagement, number)
     calendar = artifacts.review_cycle_calendar(
         source.document,
         title=f"{engagement.client_organisation} escalation framework reviews",
@@ -128,7 +145,7 @@ def review_cycle_ics(request: HttpRequest, slug: str, number: int | None = None)
 @require_GET
 def framework_json(request: HttpRequest, slug: str, number: int | None = None) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug, Capability.VIEW)
-    source = artifact_source(engagement, number)
+    source = _exportable_source(engagement, number)
     return _attachment(
         export_text(source.document), "application/json", f"{source.file_stem}-framework.json"
     )
@@ -154,7 +171,7 @@ def pack_page(request: SignedInRequest, slug: str, number: int | None = None) ->
             "source": source,
             "pack": pack,
             "links": artifact_links(slug, number),
-            "may_have_pack": engagement.membership.can(source.pack_capability),
+            "may_have_pack": engagement.membership.can(source.export_capability),
         },
     )
 
@@ -162,8 +179,7 @@ def pack_page(request: SignedInRequest, slug: str, number: int | None = None) ->
 @require_POST
 def generate_pack(request: HttpRequest, slug: str, number: int | None = None) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug, Capability.VIEW)
-    source = artifact_source(engagement, number)
-    _require_pack_access(engagement, source)
+    source = _exportable_source(engagement, number)
     request_pack(engagement.framework, source.version, source.document, pack_context(source))
     return redirect(artifact_links(slug, number)["pack"])
 

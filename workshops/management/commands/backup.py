@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 from django.db.backends.postgresql.base import DatabaseWrapper as PostgreSQLConnection
 
-from config.database import client_program, connected_libpq_url
+from config.database import client_program, connected_libpq_url, libpq_environment
 
 
 class Command(BaseCommand):
@@ -24,7 +24,12 @@ class Command(BaseCommand):
             f"--file={file}",
             connected_libpq_url(connection),
         ]
-        result = subprocess.run(command, capture_output=True, text=True)
+        result = subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            env=libpq_environment(connection.settings_dict),
+        )
         if result.returncode != 0:
             raise CommandError(f"pg_dump failed: {result.stderr.strip()}")
         self.stdout.write(f"Backed up {connection.settings_dict['NAME']} to {file}")

@@ -13,6 +13,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.http import Http404
 
+from escalation.diagram import DiagramError
 from escalation.pdf import build_pack
 from workshops.models import Engagement
 from workshops.packs import artifact_source, pack_context
@@ -43,7 +44,10 @@ class Command(BaseCommand):
             source = artifact_source(engagement, number)
         except Http404 as error:
             raise CommandError(f"{slug} has no version {number}.") from error
-        pdf = build_pack(source.document, pack_context(source))
+        try:
+            pdf = build_pack(source.document, pack_context(source))
+        except DiagramError as error:
+            raise CommandError(str(error)) from error
         Path(output).write_bytes(pdf)
         signed = "signed" if source.signed_off else "DRAFT, not signed"
         self.stdout.write(f"Wrote {output} ({source.label}, {signed}, {len(pdf):,} bytes)")

@@ -1,0 +1,30 @@
+"""Gunicorn's settings, one place for production (Dockerfile, docker compose) and `make load`.
+
+The app is imported once in the master and every page module with it (WeasyPrint, pyHanko), then
+the workers fork: a fresh worker answers its first request at once. Without this each new worker
+imported them on its first request (the load test saw a p99 of 4 s from cold workers).
+Command-line options override these (`make load` runs 4 workers on its own port).
+"""
+
+import os
+
+from gunicorn.arbiter import Arbiter
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
+worker_class = "gthread"
+threads = 2
+# Keep-alive outlasts the users' think time, or gunicorn closes a connection as a request arrives.
+keepalive = 10
+timeout = 60
+preload_app = True
+
+
+def when_ready(server: Arbiter) -> None:
+    """In the master, after the app is loaded and before any worker forks."""
+    from django.db import connections
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018  (imports every view module)
+    # A connection opened while loading (the preflight check) must not be shared by the forks.
+    connections.close_all()
