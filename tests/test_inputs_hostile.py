@@ -90,9 +90,7 @@ def test_bound_text_on_a_ladder_edge_is_escaped_and_a_stored_control_character_d
     client, engagement, reviewer
 ):
     make_framework_content(engagement.framework)
-    Bound.objects.filter(framework=engagement.framework).update(
-        metric_name='say "hi" \\ <b>\x01'
-    )
+    Bound.objects.filter(framework=engagement.framework).update(metric_name='say "hi" \\ <b>\x01')
     client.force_login(reviewer)
     svg = client.get(reverse("ladder_svg", args=["acme"])).content.decode()
     assert "say &quot;hi&quot; \\ &lt;b&gt;[U+0001]" in svg
