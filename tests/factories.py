@@ -13,6 +13,7 @@ from escalation.models import Framework, FrameworkVersion
 from escalation.versions import freeze_version
 from tests.framework_content import make_framework
 from workshops.models import Engagement, Membership, Review, Role, open_engagement_permission
+from workshops.models.evidence import LedgerEntry, version_payload
 from workshops.stepup import Authentication
 
 # Decisions the tests make on the model directly, not through the views' step-up.
@@ -57,6 +58,11 @@ def make_version(framework: Framework, number: int = 1) -> FrameworkVersion:
     """Freeze the framework as the app does (the same numbering, hash and trigger)."""
     version = freeze_version(framework, f"Frozen for the test as v{number}", "Test facilitator")
     assert version.number == number, f"expected to freeze v{number}, froze {version.label}"
+    engagement = Engagement.objects.filter(framework=framework).first()
+    if engagement is not None:  # chained into the register as Engagement.freeze_version does
+        LedgerEntry.objects.append(
+            engagement, LedgerEntry.Kind.VERSION, version.pk, version_payload(version)
+        )
     return version
 
 

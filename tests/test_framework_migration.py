@@ -11,8 +11,8 @@ from django.db.migrations.executor import MigrationExecutor
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-BEFORE = [("escalation", "0004_field_labels"), ("workshops", "0004_anchor")]
-AFTER = [("escalation", "0006_remove_fixed_threshold_columns")]
+BEFORE = [("escalation", "0005_evidence_triggers"), ("workshops", "0004_anchor")]
+AFTER = [("escalation", "0007_remove_fixed_threshold_columns")]
 
 
 def _migrate(targets):

@@ -122,12 +122,18 @@ def review(engagement, facilitator):
 
 def put_in_state(review, state):
     signed_off = timezone.now() if state in {"approved", "superseded"} else None
-    type(review).objects.filter(pk=review.pk).update(state=state, signed_off_at=signed_off)
+    submitted = timezone.now() if state != "draft" else None
+    type(review).objects.filter(pk=review.pk).update(
+        state=state, signed_off_at=signed_off, submitted_at=submitted
+    )
     review.refresh_from_db()
     if state != "draft":  # the terms its submission would have recorded
         for membership in review.engagement.signoff_approvers():
             review.required.create(
-                user=membership.user, name=str(membership.user), role=membership.role
+                user=membership.user,
+                submitted_at=review.submitted_at,
+                name=str(membership.user),
+                role=membership.role,
             )
 
 

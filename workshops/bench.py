@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -89,24 +90,42 @@ def remove_large_engagement() -> None:
     engagement = Engagement.objects.filter(slug=BENCH_SLUG).first()
     if engagement:
         framework = engagement.framework
-        engagement.delete()
-        _delete_frozen_versions(framework)
+        with _evidence_triggers_disabled():
+            # Model.delete refuses an engagement with evidence; the bench's is throwaway.
+            Engagement.objects.filter(pk=engagement.pk).delete()
+            framework.versions.all().delete()
         framework.delete()
     get_user_model().objects.filter(username__startswith=f"{BENCH_SLUG}-").delete()
 
 
-def _delete_frozen_versions(framework: Framework) -> None:
-    """The bench's throwaway versions are the one deletion we allow: the trigger that refuses it
-    (escalation migration 0002) is switched off by DDL, for this transaction only."""
+# Every table whose triggers keep evidence (escalation 0002/0005, workshops 0009).
+EVIDENCE_TABLES = [
+    "escalation_frameworkversion",
+    "escalation_pack",
+    "workshops_engagement",
+    "workshops_approval",
+    "workshops_requiredapprover",
+    "workshops_reviewevent",
+    "workshops_comment",
+    "workshops_commentresolution",
+    "workshops_activity",
+    "workshops_signoffrecord",
+    "workshops_ledgerentry",
+]
+
+
+@contextmanager
+def _evidence_triggers_disabled() -> Iterator[None]:
+    """The bench's throwaway evidence is the one deletion we allow: the triggers that refuse it
+    are switched off by DDL (only the tables' owner may), for this transaction only."""
     with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # ALTER TABLE wants no pending checks
+        for table in EVIDENCE_TABLES:
+            cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+        yield
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute(
-            "ALTER TABLE escalation_frameworkversion DISABLE TRIGGER frameworkversion_frozen"
-        )
-        framework.versions.all().delete()
-        cursor.execute(
-            "ALTER TABLE escalation_frameworkversion ENABLE TRIGGER frameworkversion_frozen"
-        )
+        for table in EVIDENCE_TABLES:
+            cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
 
 
 def pages_to_measure() -> list[tuple[str, str]]:

@@ -21,9 +21,11 @@ from workshops.models.engagements import (
     open_engagement_permission,
     validate_timezone,
 )
+from workshops.models.evidence import LedgerEntry, SignoffRecord
 from workshops.models.reviews import (
     Approval,
     Comment,
+    CommentResolution,
     RequiredApprover,
     Review,
     ReviewEvent,
@@ -40,11 +42,13 @@ __all__ = [
     "Approval",
     "Capability",
     "Comment",
+    "CommentResolution",
     "DayNote",
     "Engagement",
     "EngagementQuerySet",
     "EngagementStatus",
     "Invitation",
+    "LedgerEntry",
     "Membership",
     "RequiredApprover",
     "Review",
@@ -52,6 +56,7 @@ __all__ = [
     "ReviewQuerySet",
     "ReviewState",
     "Role",
+    "SignoffRecord",
     "SignoffRule",
     "StaleNotesError",
     "get_engagement_for",

@@ -111,6 +111,22 @@ class Engagement(models.Model):
     def __str__(self) -> str:
         return f"{self.client_organisation}: {self.title}"
 
+    def deletion_refusal(self) -> str:
+        """Why this engagement may not be deleted ("" if it may): its evidence register (frozen
+        versions, approvals, sign-offs) must stay whole. The database refuses too (migration
+        0009), with the same advice."""
+        if self.pk is None or not self.ledger.exists():
+            return ""
+        return (
+            f"{self} has frozen versions and approvals in its evidence register, which cannot "
+            "be deleted: archive the engagement instead."
+        )
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        if refusal := self.deletion_refusal():
+            raise PermissionDenied(refusal)
+        return super().delete(*args, **kwargs)
+
     def clean(self) -> None:
         if self.working_days is not None and not 5 <= self.working_days <= 10:
             raise ValidationError({"working_days": "An engagement runs 5 to 10 working days."})
@@ -212,6 +228,11 @@ class Engagement(models.Model):
                 to_state=ReviewState.DRAFT,
                 reason=version.summary,
             )
+            from workshops.models.evidence import LedgerEntry, version_payload
+
+            LedgerEntry.objects.append(
+                self, LedgerEntry.Kind.VERSION, version.pk, version_payload(version)
+            )
             record_activity(
                 self,
                 user,
@@ -288,7 +309,11 @@ class Membership(models.Model):
         # approvers under the same lock: a submit cannot slip in between this check and the change.
         Engagement.objects.select_for_update().filter(pk=self.engagement_id).exists()
         review = (
-            self.engagement.reviews.filter(state=ReviewState.IN_REVIEW, required__user=self.user_id)
+            self.engagement.reviews.filter(
+                state=ReviewState.IN_REVIEW,
+                required__user=self.user_id,
+                required__submitted_at=F("submitted_at"),
+            )
             .select_related("version")
             .first()
         )

@@ -3,6 +3,7 @@ the events of that review, comments and approvals."""
 
 from __future__ import annotations
 
+import datetime
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -20,6 +21,7 @@ from workshops.models.engagements import (
     Membership,
     SignoffRule,
 )
+from workshops.models.evidence import LedgerEntry, approval_payload
 from workshops.notifications import send_review_request
 from workshops.people import display_name
 from workshops.roles import Role
@@ -102,8 +104,8 @@ class Review(models.Model):
                     f"{other.version.label} is in review: withdraw it before submitting "
                     f"{self.version.label}."
                 )
-            self._record_terms(engagement)
             self.submitted_at = django_timezone.now()
+            self._record_terms(engagement, self.submitted_at)
             self._move(user, ReviewAction.SUBMIT, ReviewState.IN_REVIEW)
             self.engagement.status = EngagementStatus.IN_REVIEW
             self.engagement.save(update_fields=["status"])
@@ -176,8 +178,9 @@ class Review(models.Model):
     # What the pages ask.
 
     def required_approvers(self) -> list[RequiredApprover]:
-        """Whose approval signs this version off: fixed when it was submitted (none before)."""
-        return list(self.required.all())
+        """Whose approval signs this version off: fixed when it was last submitted (none before).
+        Read through `required.all()` so a prefetch serves it."""
+        return [r for r in self.required.all() if r.submitted_at == self.submitted_at]
 
     def missing_signoffs(self) -> list[RequiredApprover]:
         approved = set(
@@ -229,14 +232,16 @@ class Review(models.Model):
         self.state, self.signed_off_at = locked.state, locked.signed_off_at
         return self._check(user, action)
 
-    def _record_terms(self, engagement: Engagement) -> None:
+    def _record_terms(self, engagement: Engagement, submitted_at: datetime.datetime) -> None:
         """Fix the sign-off terms for this review: the rule and each required approver as they
-        are now. Later changes to roles or the rule reach the next review only."""
+        are now. Later changes to roles or the rule reach the next review only. The rows are
+        evidence (append-only): a resubmission after withdrawal adds today's terms under its own
+        `submitted_at`, and only those count."""
         approvers = engagement.signoff_approvers()
-        self.required.all().delete()  # a resubmission after withdrawal takes today's terms
         RequiredApprover.objects.bulk_create(
             RequiredApprover(
                 review=self,
+                submitted_at=submitted_at,
                 user=membership.user,
                 name=display_name(membership.user),
                 email=membership.user.email,
@@ -305,6 +310,11 @@ class Review(models.Model):
             review._move(user, ReviewAction.SUPERSEDE, ReviewState.SUPERSEDED)
         self.engagement.status = EngagementStatus.SIGNED_OFF
         self.engagement.save(update_fields=["status"])
+        # Imported here: the record gathers what the pack prints (workshops.packs), which reads
+        # these models.
+        from workshops.packs import record_signoff
+
+        record_signoff(self)
 
     def _engagement_back_to_work(self) -> None:
         self.engagement.status = EngagementStatus.RUNNING
@@ -316,9 +326,12 @@ class Review(models.Model):
 
 class RequiredApprover(models.Model):
     """One approver whose approval the review needs, as recorded when the version was submitted
-    (name, email and role as they were then). Sign-off is decided against these rows only."""
+    (name, email and role as they were then). Sign-off is decided against the rows of the
+    review's latest submission only. Never changed or deleted (the database refuses)."""
 
     review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="required")
+    # The submission these terms belong to (the review's submitted_at then).
+    submitted_at = models.DateTimeField()
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     name = models.CharField(max_length=300)
     email = models.EmailField(blank=True)
@@ -328,7 +341,8 @@ class RequiredApprover(models.Model):
         ordering: ClassVar[list[str]] = ["id"]
         constraints: ClassVar[list[Any]] = [
             models.UniqueConstraint(
-                fields=["review", "user"], name="required_approver_once_per_review"
+                fields=["review", "submitted_at", "user"],
+                name="required_approver_once_per_submission",
             ),
         ]
 
@@ -357,6 +371,9 @@ class ReviewEvent(models.Model):
 
 
 class Comment(models.Model):
+    """A comment on a version or one of its items. Never edited (the database refuses): closing a
+    thread adds a CommentResolution beside it."""
+
     review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="comments")
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
@@ -367,14 +384,6 @@ class Comment(models.Model):
         "self", on_delete=models.CASCADE, null=True, blank=True, related_name="replies"
     )
     body = models.TextField()
-    resolved_at = models.DateTimeField(null=True, blank=True)
-    resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
     created_at = models.DateTimeField(default=django_timezone.now)
 
     class Meta:
@@ -387,17 +396,34 @@ class Comment(models.Model):
     def __str__(self) -> str:
         return self.body[:60]
 
+    @property
+    def resolution_or_none(self) -> CommentResolution | None:
+        try:
+            return self.resolution
+        except CommentResolution.DoesNotExist:
+            return None
+
+    @property
+    def resolved_at(self) -> Any:
+        resolution = self.resolution_or_none
+        return resolution.created_at if resolution else None
+
+    @property
+    def resolved_by(self) -> Any:
+        resolution = self.resolution_or_none
+        return resolution.resolved_by if resolution else None
+
     def resolve(self, user: Any) -> None:
         """Close a thread: its author or a facilitator may, while the version is under discussion."""
         membership = self.review._check(user, ReviewAction.COMMENT)
         if self.parent_id is not None:
             raise ValidationError("Resolve the thread from its first comment.")
-        if self.resolved_at is not None:
+        if CommentResolution.objects.filter(comment=self).exists():
             raise ValidationError("This thread is resolved already.")
         if self.author_id != user.pk and membership.role != Role.FACILITATOR:
             raise PermissionDenied("Only the comment's author or a facilitator can resolve it.")
-        self.resolved_at, self.resolved_by = django_timezone.now(), user
-        self.save(update_fields=["resolved_at", "resolved_by"])
+        # A thread resolved twice at once: the second hits the one-to-one's unique index.
+        self.resolution = CommentResolution.objects.create(comment=self, resolved_by=user)
         record_activity(
             self.review.engagement,
             user,
@@ -405,6 +431,19 @@ class Comment(models.Model):
             f"{display_name(user)} resolved a thread on {self.review.version.label}",
             anchor=self.anchor,
         )
+
+
+class CommentResolution(models.Model):
+    """A thread closed: who closed it and when, added beside the comment (which never changes)."""
+
+    comment = models.OneToOneField(Comment, on_delete=models.CASCADE, related_name="resolution")
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=django_timezone.now)
+
+    def __str__(self) -> str:
+        return f"resolution of comment {self.comment_id}"
 
 
 class Approval(models.Model):
@@ -448,3 +487,17 @@ class Approval(models.Model):
 
     def __str__(self) -> str:
         return f"{self.approver} {self.decision}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Approvals are only ever added (the database refuses changes); each new one is chained
+        into the engagement's evidence register in the same transaction."""
+        adding = self._state.adding
+        with transaction.atomic():  # no approval without its ledger entry
+            super().save(*args, **kwargs)
+            if adding:
+                LedgerEntry.objects.append(
+                    self.review.engagement,
+                    LedgerEntry.Kind.APPROVAL,
+                    self.pk,
+                    approval_payload(self),
+                )

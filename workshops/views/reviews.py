@@ -82,7 +82,7 @@ def _version_list_page(
         .annotate(
             open_threads=Count(
                 "comments",
-                filter=Q(comments__parent__isnull=True, comments__resolved_at__isnull=True),
+                filter=Q(comments__parent__isnull=True, comments__resolution__isnull=True),
             )
         )
         .order_by("-version__number")
@@ -351,7 +351,7 @@ def _signoff_rows(
 
 def _threads_by_anchor(review: Review) -> dict[str, list[Comment]]:
     """First comments grouped by the anchor of their item, each with `.thread_replies` in order (one query)."""
-    comments = list(review.comments.select_related("author", "resolved_by"))
+    comments = list(review.comments.select_related("author", "resolution__resolved_by"))
     replies: dict[int, list[Comment]] = defaultdict(list)
     for comment in comments:
         if comment.parent_id is not None:

@@ -52,7 +52,7 @@ def thresholds_to_bounds(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('escalation', '0004_field_labels'),
+        ('escalation', '0005_evidence_triggers'),
     ]
 
     operations = [

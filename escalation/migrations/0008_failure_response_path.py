@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('escalation', '0006_remove_fixed_threshold_columns'),
+        ('escalation', '0007_remove_fixed_threshold_columns'),
     ]
 
     operations = [

@@ -7,7 +7,7 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-    dependencies = [("escalation", "0005_threshold_bounds")]
+    dependencies = [("escalation", "0006_threshold_bounds")]
 
     operations = [
         migrations.RemoveConstraint(
