@@ -16,9 +16,12 @@ import icalendar
 
 from escalation import formatting
 from escalation.diagram import level_triggers
+from escalation.document import upgrade_document
+from escalation.formatting import bound_phrase
 from escalation.models import (
     AISystem,
     ApprovalRule,
+    Bound,
     DriftMetric,
     ExternalEvent,
     FailureKind,
@@ -60,38 +63,52 @@ def ai_systems(document: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def threshold_register(document: dict[str, Any]) -> list[dict[str, Any]]:
-    """Performance threshold register: one row per model, workflow and output type."""
+    """Performance threshold register: one row per bound, grouped by model, workflow and output
+    type. Only the bounds a framework has are listed: a bound never set is never printed."""
     systems = {system["key"]: system for system in document.get("ai_systems", [])}
+    thresholds = {threshold["key"]: threshold for threshold in document.get("thresholds", [])}
+    levels = {level["key"]: level["name"] for level in document.get("levels", [])}
     rows = []
-    for threshold in document.get("thresholds", []):
-        system = systems.get(threshold["ai_system"], {})
+    for bound in document.get("bounds", []):
+        threshold = thresholds.get(bound["threshold"], {})
+        system = systems.get(threshold.get("ai_system"), {})
         model = " ".join(
             part for part in (system.get("model_name"), system.get("model_version")) if part
         )
+        window = bound.get("window_hours") or threshold.get("measurement_window_hours")
         rows.append(
             {
-                "key": threshold["key"],
-                "system": system.get("name", threshold["ai_system"]),
+                "key": bound["key"],
+                "threshold": bound["threshold"],
+                "system": system.get("name", threshold.get("ai_system", "")),
                 "model": model,
                 "workflow": system.get("workflow", ""),
                 "output_type": threshold.get("output_type") or "All outputs",
-                "error_rate_ceiling": formatting.percent(threshold["error_rate_ceiling_pct"]),
-                "quality": (
-                    f"{threshold['quality_metric']} ≥ {formatting.number(threshold['quality_floor'])}"
-                ),
-                "confidence_minimum": formatting.number(threshold["confidence_minimum"]),
-                "latency": (
-                    f"{threshold['latency_percentile']} ≤ "
-                    f"{formatting.milliseconds(threshold['latency_limit_ms'])}"
-                ),
-                "throughput_floor": formatting.per_minute(threshold["throughput_floor_rpm"]),
-                "window": formatting.hours(threshold["measurement_window_hours"]),
+                "bound": bound_phrase(bound),
+                "error_definition": bound.get("error_definition", ""),
+                "window": formatting.hours(window),
                 "trigger_rule": formatting.trigger_rule(
-                    threshold["trigger_breaches"],
-                    threshold["trigger_windows"],
-                    threshold["measurement_window_hours"],
+                    bound.get("trigger_breaches") or threshold.get("trigger_breaches"),
+                    bound.get("trigger_windows") or threshold.get("trigger_windows"),
+                    window,
                 ),
-                "data_source": threshold.get("data_source", ""),
+                "immediate_breach": (
+                    formatting.number(bound["immediate_breach_value"])
+                    if not formatting.is_empty(bound.get("immediate_breach_value"))
+                    else ""
+                ),
+                "baseline": (
+                    formatting.number(bound["baseline_value"])
+                    if not formatting.is_empty(bound.get("baseline_value"))
+                    else ""
+                ),
+                "minimum_sample": (
+                    formatting.number(bound["minimum_sample_size"])
+                    if bound.get("minimum_sample_size") is not None
+                    else ""
+                ),
+                "escalates_to": ", ".join(levels.get(key, key) for key in bound["escalates_to"]),
+                "data_source": bound.get("data_source") or threshold.get("data_source", ""),
             }
         )
     return rows
@@ -130,6 +147,8 @@ def ladder(document: dict[str, Any]) -> list[dict[str, Any]]:
 def response_matrix(document: dict[str, Any]) -> list[dict[str, Any]]:
     """Failure mode response matrix: each failure type, its level, mitigation, fix and owner."""
     levels = {row["key"]: row for row in ladder(document)}
+    systems = {system["key"]: system["name"] for system in document.get("ai_systems", [])}
+    bounds = {bound["key"]: bound for bound in document.get("bounds", [])}
     rows = []
     for mode in document.get("failure_modes", []):
         level = levels.get(mode.get("recommended_level") or "")
@@ -144,6 +163,19 @@ def response_matrix(document: dict[str, Any]) -> list[dict[str, Any]]:
                 "severity": _label(Severity, mode.get("severity")),
                 "recommended_level": (
                     f"{level['number']}. {level['name']}" if level else formatting.EMPTY
+                ),
+                "response_path": " → ".join(
+                    f"{rung['number']}. {rung['name']}"
+                    for rung in [level, *(levels.get(key) for key in mode.get("then_levels", []))]
+                    if rung
+                )
+                or formatting.EMPTY,
+                "applies_to": ", ".join(systems.get(key, key) for key in mode.get("applies_to", []))
+                or "Every AI system",
+                "detected_by": "; ".join(
+                    bound_phrase(bounds[key])
+                    for key in mode.get("detected_by", [])
+                    if key in bounds
                 ),
                 "immediate_mitigation": mode.get("immediate_mitigation", ""),
                 "long_term_fix": mode.get("long_term_fix", ""),
@@ -209,6 +241,7 @@ def review_cycle_protocol(document: dict[str, Any]) -> dict[str, Any]:
 
 def sections(document: dict[str, Any]) -> dict[str, Any]:
     """Everything the artifact pages and the pack print of a framework, section by section."""
+    document = upgrade_document(document)
     return {
         "systems": ai_systems(document),
         "register": threshold_register(document),
@@ -226,20 +259,24 @@ REGISTER_COLUMNS = [
     ("model", field_label(AISystem, "model_name")),
     ("workflow", field_label(AISystem, "workflow")),
     ("output_type", field_label(Threshold, "output_type")),
-    ("error_rate_ceiling", field_label(Threshold, "error_rate_ceiling_pct")),
-    ("quality", field_label(Threshold, "quality_floor")),
-    ("confidence_minimum", field_label(Threshold, "confidence_minimum")),
-    ("latency", field_label(Threshold, "latency_limit_ms")),
-    ("throughput_floor", field_label(Threshold, "throughput_floor_rpm")),
-    ("window", field_label(Threshold, "measurement_window_hours")),
+    ("bound", "Bound"),
+    ("error_definition", field_label(Bound, "error_definition")),
+    ("window", field_label(Bound, "window_hours")),
     ("trigger_rule", "Trigger rule"),
-    ("data_source", field_label(Threshold, "data_source")),
+    ("immediate_breach", field_label(Bound, "immediate_breach_value")),
+    ("baseline", field_label(Bound, "baseline_value")),
+    ("minimum_sample", field_label(Bound, "minimum_sample_size")),
+    ("escalates_to", field_label(Bound, "escalates_to")),
+    ("data_source", field_label(Bound, "data_source")),
 ]
 MATRIX_COLUMNS = [
     ("name", field_label(FailureMode, "name")),
     ("kind", field_label(FailureMode, "kind")),
     ("severity", field_label(FailureMode, "severity")),
     ("recommended_level", field_label(FailureMode, "recommended_level")),
+    ("response_path", "Response path"),
+    ("applies_to", field_label(FailureMode, "applies_to")),
+    ("detected_by", field_label(FailureMode, "detected_by")),
     ("immediate_mitigation", field_label(FailureMode, "immediate_mitigation")),
     ("long_term_fix", field_label(FailureMode, "long_term_fix")),
     ("resolution_owner", field_label(FailureMode, "resolution_owner")),
@@ -266,11 +303,11 @@ def _csv(rows: list[dict[str, Any]], columns: list[tuple[str, str]]) -> str:
 
 
 def register_csv(document: dict[str, Any]) -> str:
-    return _csv(threshold_register(document), REGISTER_COLUMNS)
+    return _csv(threshold_register(upgrade_document(document)), REGISTER_COLUMNS)
 
 
 def matrix_csv(document: dict[str, Any]) -> str:
-    return _csv(response_matrix(document), MATRIX_COLUMNS)
+    return _csv(response_matrix(upgrade_document(document)), MATRIX_COLUMNS)
 
 
 def review_cycle_calendar(document: dict[str, Any], *, title: str, uid_prefix: str) -> bytes:

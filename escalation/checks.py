@@ -24,15 +24,24 @@ from escalation.completeness import (
 )
 from escalation.models import (
     AISystem,
+    ApprovalRule,
+    Bound,
     DriftTrigger,
     EscalationLevel,
+    ExternalEvent,
     ExternalTrigger,
     FailureKind,
     FailureMode,
     Framework,
+    LevelKind,
+    Severity,
     Threshold,
     field_label,
 )
+
+SATURDAY = 5
+# Levels whose cost and risk call for more than one approver.
+SINGLE_APPROVER_TOO_FEW = {LevelKind.FINE_TUNING, LevelKind.MODEL_REPLACEMENT}
 
 
 class ProblemSeverity(models.TextChoices):
@@ -72,11 +81,12 @@ class Problem:
 
 @dataclass
 class FrameworkContent:
-    """Every row of a framework, loaded once (seven queries)."""
+    """Every row of a framework, loaded once (nine queries)."""
 
     framework: Framework
     systems: list[AISystem]
     thresholds: list[Threshold]
+    bounds: list[Bound]
     levels: list[EscalationLevel]
     failure_modes: list[FailureMode]
     drift_triggers: list[DriftTrigger]
@@ -88,9 +98,11 @@ class FrameworkContent:
             framework,
             list(AISystem.objects.filter(framework=framework)),
             list(Threshold.objects.filter(framework=framework)),
+            # The bounds with the ids of the levels they escalate to (one more query).
+            list(Bound.objects.filter(framework=framework).prefetch_related("escalates_to")),
             list(
                 EscalationLevel.objects.filter(framework=framework).prefetch_related(
-                    Prefetch("trigger_thresholds", Threshold.objects.only("id", "framework_id"))
+                    Prefetch("bounds", Bound.objects.only("id", "framework_id"))
                 )
             ),
             list(FailureMode.objects.filter(framework=framework)),
@@ -143,6 +155,7 @@ def _check_systems_and_thresholds(content: FrameworkContent) -> list[Problem]:
                     _add("thresholds", ai_system=system.key),
                 )
             )
+    problems += _check_bounds(content)
     for threshold in content.thresholds:
         threshold_system = systems.get(threshold.ai_system_id)
         if threshold_system is None:
@@ -165,6 +178,59 @@ def _check_systems_and_thresholds(content: FrameworkContent) -> list[Problem]:
     return problems
 
 
+def _check_bounds(content: FrameworkContent) -> list[Problem]:
+    """Every output type has at least one bound, and every bound escalates somewhere."""
+    problems = []
+    thresholds = {threshold.pk: threshold for threshold in content.thresholds}
+    bounded = {bound.threshold_id for bound in content.bounds}
+    # (system, output type) pairs with a bound; "" stands for all of a system's outputs.
+    covered = {
+        (threshold.ai_system_id, threshold.output_type)
+        for threshold in content.thresholds
+        if threshold.pk in bounded
+    }
+    for system in content.systems:
+        if (system.pk, "") in covered:
+            continue
+        for output_type in system.output_types:
+            if (system.pk, output_type) not in covered:
+                problems.append(
+                    _blocking(
+                        "thresholds",
+                        f"The output type “{output_type}” of {system.name} has no bound.",
+                        _add("bounds"),
+                    )
+                )
+    level_ids = {level.pk for level in content.levels}
+    for bound in content.bounds:
+        if any(level.pk not in level_ids for level in bound.escalates_to.all()):
+            problems.append(
+                _blocking(
+                    "thresholds",
+                    f"The bound “{bound.text}” escalates to a level outside this framework.",
+                    _edit("bounds", bound.key),
+                )
+            )
+        if not bound.escalates_to.all():
+            threshold = thresholds.get(bound.threshold_id)
+            owner = next(
+                (s for s in content.systems if threshold and s.pk == threshold.ai_system_id), None
+            )
+            where = (
+                f"{owner.name} · {threshold.output_type or 'all outputs'}"
+                if owner and threshold
+                else bound.key
+            )
+            problems.append(
+                _warning(
+                    "thresholds",
+                    f"The bound “{bound.text}” of {where} escalates to no level.",
+                    _edit("bounds", bound.key),
+                )
+            )
+    return problems
+
+
 def _check_failure_modes(content: FrameworkContent) -> list[Problem]:
     problems = []
     level_ids = {level.pk for level in content.levels}
@@ -179,6 +245,33 @@ def _check_failure_modes(content: FrameworkContent) -> list[Problem]:
                 )
             )
     for failure in content.failure_modes:
+        fix = _edit("failure-modes", failure.key)
+        if failure.severity == Severity.CRITICAL and not failure.immediate_mitigation.strip():
+            problems.append(
+                _blocking(
+                    "failure-modes",
+                    f"The critical failure type “{failure.name}” has no immediate mitigation.",
+                    fix,
+                )
+            )
+        missing = [
+            label
+            for label, value in [
+                ("resolution owner", failure.resolution_owner),
+                ("immediate mitigation", failure.immediate_mitigation),
+                ("long-term fix", failure.long_term_fix),
+            ]
+            if not value.strip()
+            and not (label == "immediate mitigation" and failure.severity == Severity.CRITICAL)
+        ]
+        if missing:
+            problems.append(
+                _warning(
+                    "failure-modes",
+                    f"The failure type “{failure.name}” has no {' and no '.join(missing)}.",
+                    fix,
+                )
+            )
         if failure.recommended_level_id is None:
             problems.append(
                 _blocking(
@@ -202,15 +295,13 @@ def _check_ladder(content: FrameworkContent) -> list[Problem]:
     if not content.levels:
         return [_blocking("ladder", "The escalation ladder has no levels.", _add("levels"))]
     problems = []
-    threshold_ids = {threshold.pk for threshold in content.thresholds}
     mapped_levels = {failure.recommended_level_id for failure in content.failure_modes}
     for level in content.levels:
-        linked = list(level.trigger_thresholds.all())
-        if any(threshold.pk not in threshold_ids for threshold in linked):
+        if not level.entry_criteria.strip():
             problems.append(
-                _blocking(
+                _warning(
                     "ladder",
-                    f"The trigger of “{level.name}” names a threshold outside this framework.",
+                    f"“{level.name}” states no entry criteria.",
                     _edit("levels", level.key),
                 )
             )
@@ -218,7 +309,7 @@ def _check_ladder(content: FrameworkContent) -> list[Problem]:
             problems.append(
                 _warning(
                     "ladder",
-                    f"Nothing leads to “{level.name}”: give it a trigger, a threshold or a "
+                    f"Nothing leads to “{level.name}”: give it a trigger, a bound or a "
                     "failure type.",
                     _edit("levels", level.key),
                 )
@@ -231,15 +322,45 @@ def _check_governance(content: FrameworkContent) -> list[Problem]:
     highest: EscalationLevel | None = None
     for level in content.levels:
         fix = _edit("levels", level.key)
+        money = formatting.money
+        if level.estimated_cost_delta is None:
+            problems.append(_warning("governance", f"“{level.name}” has no cost estimate.", fix))
+        elif level.cost_ceiling is not None and level.estimated_cost_delta > level.cost_ceiling:
+            problems.append(
+                _warning(
+                    "governance",
+                    f"The cost estimate of “{level.name}” "
+                    f"({money(level.estimated_cost_delta, level.currency)}) is above its ceiling "
+                    f"({money(level.cost_ceiling, level.currency)}).",
+                    fix,
+                )
+            )
+        if level.kind in SINGLE_APPROVER_TOO_FEW and level.approval_rule == ApprovalRule.SINGLE:
+            problems.append(
+                _warning(
+                    "governance",
+                    f"“{level.name}” is approved by a single person: {level.get_kind_display()} "
+                    "usually needs a group.",
+                    fix,
+                )
+            )
         if not has_approval_owner(level):
             problems.append(_blocking("governance", f"“{level.name}” has no approval owner.", fix))
         if level.cost_ceiling is None:
             problems.append(_blocking("governance", f"“{level.name}” has no cost ceiling.", fix))
             continue
-        if (
+        if highest is not None and level.currency != highest.currency:
+            problems.append(
+                _warning(
+                    "governance",
+                    f"The cost ceiling of “{level.name}” is in {level.currency} and that of "
+                    f"“{highest.name}” below it in {highest.currency}: they cannot be compared.",
+                    fix,
+                )
+            )
+        elif (
             highest is not None
             and highest.cost_ceiling is not None
-            and level.currency == highest.currency
             and level.cost_ceiling < highest.cost_ceiling
         ):
             problems.append(
@@ -265,7 +386,14 @@ def _check_review_cycle(
     first = framework.first_review_date
     if first is None:
         problems.append(_blocking("review-cycle", "No first scheduled review date is set."))
-    elif engagement_end is not None and first <= engagement_end:
+    elif first.weekday() >= SATURDAY:
+        problems.append(
+            _warning(
+                "review-cycle",
+                f"The first review ({formatting.date(first)}) falls on a {first:%A}.",
+            )
+        )
+    if first is not None and engagement_end is not None and first <= engagement_end:
         problems.append(
             _blocking(
                 "review-cycle",
@@ -283,6 +411,29 @@ def _check_review_cycle(
                     _edit("drift-triggers", trigger.key),
                 )
             )
+    watched = {trigger.ai_system_id for trigger in content.drift_triggers}
+    if content.drift_triggers and None not in watched:
+        for system in content.systems:
+            if system.pk not in watched:
+                problems.append(
+                    _warning(
+                        "review-cycle",
+                        f"{system.name} has no drift trigger.",
+                        _add("drift-triggers", ai_system=system.key),
+                    )
+                )
+    events = {trigger.event for trigger in content.external_triggers}
+    if not events & {ExternalEvent.FOUNDATION_MODEL_UPDATE, ExternalEvent.MODEL_DEPRECATION}:
+        for system in content.systems:
+            if system.vendor.strip() and system.vendor.strip().lower() != "in-house":
+                problems.append(
+                    _warning(
+                        "review-cycle",
+                        f"{system.name} is hosted by {system.vendor}, but no model-update or "
+                        "deprecation trigger is defined.",
+                        _add("external-triggers"),
+                    )
+                )
     if not content.drift_triggers:
         problems.append(
             _warning(
@@ -307,7 +458,7 @@ def _percent(done: int, total: int) -> int:
 def step_completion(
     framework: Framework, content: FrameworkContent | None = None
 ) -> dict[str, int]:
-    """How far each step is, 0–100, from its content (seven queries, or none given `content`)."""
+    """How far each step is, 0–100, from its content (nine queries, or none given `content`)."""
     content = content or FrameworkContent.load(framework)
     systems, levels = content.systems, content.levels
     with_thresholds = {threshold.ai_system_id for threshold in content.thresholds}

@@ -21,8 +21,8 @@ def is_governed(level: EscalationLevel) -> bool:
 
 
 def has_a_way_in(level: EscalationLevel) -> bool:
-    """A trigger or a threshold leads to `level` (reads the prefetched trigger_thresholds)."""
-    return bool(level.trigger.strip() or level.trigger_thresholds.all())
+    """A trigger or a bound leads to `level` (reads the prefetched bounds)."""
+    return bool(level.trigger.strip() or level.bounds.all())
 
 
 def is_defined(level: EscalationLevel) -> bool:

@@ -13,6 +13,7 @@ from django.db import transaction
 from escalation.document import build_document
 from escalation.models import (
     AISystem,
+    Bound,
     DriftTrigger,
     EscalationLevel,
     ExternalTrigger,
@@ -73,25 +74,35 @@ def copy_framework(source: Framework, name: str | None = None) -> Framework:
 
     carried = _by_key(document["levels"])
     levels: dict[int | None, EscalationLevel] = {}
-    for old in EscalationLevel.objects.filter(framework=source).prefetch_related(
-        "trigger_thresholds"
-    ):
-        level = EscalationLevel.objects.create(
+    for old in EscalationLevel.objects.filter(framework=source):
+        levels[old.pk] = EscalationLevel.objects.create(
             framework=framework, carried_over=carried[old.key], **_content(old)
         )
-        level.trigger_thresholds.set([thresholds[t.pk] for t in old.trigger_thresholds.all()])
-        levels[old.pk] = level
+
+    carried = _by_key(document["bounds"])
+    for old_bound in Bound.objects.filter(framework=source).prefetch_related("escalates_to"):
+        bound = Bound.objects.create(
+            framework=framework,
+            threshold=thresholds[old_bound.threshold_id],
+            carried_over=carried[old_bound.key],
+            **_content(old_bound),
+        )
+        bound.escalates_to.set([levels[level.pk] for level in old_bound.escalates_to.all()])
 
     carried = _by_key(document["failure_modes"])
-    FailureMode.objects.bulk_create(
-        FailureMode(
+    bounds = {bound.key: bound for bound in Bound.objects.filter(framework=framework)}
+    for old_mode in FailureMode.objects.filter(framework=source).prefetch_related(
+        "then_levels", "applies_to", "detected_by"
+    ):
+        mode = FailureMode.objects.create(
             framework=framework,
-            recommended_level=levels.get(old.recommended_level_id),
-            carried_over=carried[old.key],
-            **_content(old),
+            recommended_level=levels.get(old_mode.recommended_level_id),
+            carried_over=carried[old_mode.key],
+            **_content(old_mode),
         )
-        for old in FailureMode.objects.filter(framework=source)
-    )
+        mode.then_levels.set([levels[level.pk] for level in old_mode.then_levels.all()])
+        mode.applies_to.set([systems[system.pk] for system in old_mode.applies_to.all()])
+        mode.detected_by.set([bounds[bound.key] for bound in old_mode.detected_by.all()])
 
     carried = _by_key(document["review_cycle"]["drift_triggers"])
     DriftTrigger.objects.bulk_create(

@@ -4,6 +4,7 @@ tests that need a complete, plausible framework."""
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from decimal import Decimal
 
 from django.db import transaction
@@ -12,13 +13,13 @@ from escalation.method_defaults import apply_method_defaults
 from escalation.models import (
     AISystem,
     ApprovalRule,
+    Bound,
     DriftMetric,
     DriftTrigger,
     EscalationLevel,
     FailureKind,
     FailureMode,
     Framework,
-    LatencyPercentile,
     LevelKind,
     Severity,
     Threshold,
@@ -96,8 +97,8 @@ def fill_demo_framework(framework: Framework, engagement_end: datetime.date) -> 
         return False
     apply_method_defaults(framework)
     systems = _create_systems(framework)
-    thresholds = _create_thresholds(framework, systems)
-    _govern_levels(framework, thresholds)
+    bounds = _create_thresholds(framework, systems)
+    _govern_levels(framework, bounds)
     _describe_failure_modes(framework)
     _create_drift_triggers(framework, systems)
     _schedule_review_cycle(framework, engagement_end)
@@ -145,48 +146,153 @@ def _create_systems(framework: Framework) -> DemoSystems:
     return support, extraction, triage
 
 
+# The demo client's bounds as a real client states them: mixed scales (ratios, a 5-point rating,
+# percent, seconds and milliseconds), a lower-is-better metric (calibration error), an
+# immediate-breach value and today's baselines, and only the bounds the client actually set.
+# (metric kind, name, percentile, direction, value, unit, extra fields)
+DEMO_BOUNDS: dict[tuple[str, str], list[tuple[str, str, str, str, str, str, dict[str, object]]]] = {
+    ("support-assistant", "chat answer"): [
+        (
+            "quality",
+            "answer groundedness",
+            "",
+            "at_least",
+            "0.85",
+            "ratio",
+            {"baseline_value": Decimal("0.91")},
+        ),
+        (
+            "error_rate",
+            "",
+            "",
+            "at_most",
+            "4",
+            "percent",
+            {"error_definition": "An answer that contradicts the policy documents."},
+        ),
+        ("latency", "", "p95", "at_most", "3.5", "s", {}),
+        (
+            "quality",
+            "CSAT rating",
+            "",
+            "at_least",
+            "4.2",
+            "score",
+            {"scale_max": Decimal(5), "window_hours": 168, "minimum_sample_size": 200},
+        ),
+    ],
+    ("support-assistant", "summary"): [
+        ("quality", "summary faithfulness", "", "at_least", "0.90", "ratio", {}),
+        ("latency", "", "p95", "at_most", "6", "s", {}),
+    ],
+    ("document-extraction", "extraction"): [
+        (
+            "quality",
+            "field accuracy",
+            "",
+            "at_least",
+            "0.985",
+            "ratio",
+            {"immediate_breach_value": Decimal("0.95"), "baseline_value": Decimal("0.991")},
+        ),
+        (
+            "error_rate",
+            "",
+            "",
+            "at_most",
+            "2",
+            "percent",
+            {"error_definition": "A wrong amount, date or policy number in an extracted field."},
+        ),
+        (
+            "custom",
+            "calibration error (ECE)",
+            "",
+            "at_most",
+            "0.05",
+            "ratio",
+            {"baseline_value": Decimal("0.031")},
+        ),
+        ("latency", "", "p99", "at_most", "20", "s", {}),
+        ("throughput", "", "", "at_least", "40", "per_minute", {"counted_thing": "documents"}),
+    ],
+    ("document-extraction", "summary"): [
+        ("quality", "summary faithfulness", "", "at_least", "0.90", "ratio", {}),
+    ],
+    ("claims-triage", "classification"): [
+        (
+            "quality",
+            "macro F1",
+            "",
+            "at_least",
+            "0.88",
+            "ratio",
+            {"immediate_breach_value": Decimal("0.80")},
+        ),
+        (
+            "error_rate",
+            "",
+            "",
+            "at_most",
+            "5",
+            "percent",
+            {"error_definition": "A claim routed to the wrong queue."},
+        ),
+        ("latency", "", "p99", "at_most", "800", "ms", {}),
+        ("throughput", "", "", "at_least", "300", "per_minute", {"counted_thing": "claims"}),
+        ("confidence", "", "", "at_least", "0.80", "ratio", {}),
+    ],
+}
+
+
 def _create_thresholds(
-    framework: Framework, systems: DemoSystems
-) -> dict[tuple[str, str], Threshold]:
-    support, extraction, triage = systems
-    rows = [
-        # system, output type, metric, floor, error %, pct, ms, rpm, confidence, data source
-        (support, "chat answer", "answer groundedness", "85", "4", "p95", 3_500, 120, "0.70"),
-        (support, "summary", "summary faithfulness", "90", "3", "p95", 6_000, 30, "0.75"),
-        (extraction, "extraction", "field-level F1", "95", "2", "p99", 20_000, 40, "0.85"),
-        (extraction, "summary", "summary faithfulness", "90", "3", "p95", 8_000, 20, "0.75"),
-        (triage, "classification", "macro F1", "88", "5", "p99", 800, 300, "0.80"),
-    ]
-    thresholds: dict[tuple[str, str], Threshold] = {}
-    for position, (system, output, metric, floor, error, pct, ms, rpm, conf) in enumerate(rows):
-        thresholds[(system.key, output)] = Threshold.objects.create(
+    framework: Framework, systems: Sequence[AISystem]
+) -> dict[tuple[str, str], list[Bound]]:
+    by_key = {system.key: system for system in systems}
+    bounds: dict[tuple[str, str], list[Bound]] = {}
+    position = 0
+    for index, ((system_key, output), rows) in enumerate(DEMO_BOUNDS.items()):
+        system = by_key[system_key]
+        threshold = Threshold.objects.create(
             framework=framework,
             key=Threshold.free_key(framework, f"{system.key}-{output}"),
-            position=position,
+            position=index,
             ai_system=system,
             output_type=output,
-            quality_metric=metric,
-            quality_floor=Decimal(floor),
-            error_rate_ceiling_pct=Decimal(error),
-            latency_percentile=LatencyPercentile(pct),
-            latency_limit_ms=ms,
-            throughput_floor_rpm=rpm,
-            confidence_minimum=Decimal(conf),
             measurement_window_hours=24,
             data_source="Weekly labelled sample of 400 cases; production telemetry",
             trigger_breaches=3,
             trigger_windows=5,
         )
-    return thresholds
+        bounds[(system_key, output)] = []
+        for kind, name, percentile, direction, value, unit, extra in rows:
+            bound = Bound(
+                framework=framework,
+                threshold=threshold,
+                position=position,
+                metric_kind=kind,
+                metric_name=name,
+                percentile=percentile,
+                direction=direction,
+                value=Decimal(value),
+                unit=unit,
+                **extra,
+            )
+            bound.key = Bound.free_key(framework, f"{threshold.key}-{name or kind}")
+            bound.save()
+            bounds[(system_key, output)].append(bound)
+            position += 1
+    return bounds
 
 
-def _govern_levels(framework: Framework, thresholds: dict[tuple[str, str], Threshold]) -> None:
+def _govern_levels(framework: Framework, bounds: dict[tuple[str, str], list[Bound]]) -> None:
     levels = {level.kind: level for level in EscalationLevel.objects.filter(framework=framework)}
     triggers = {
         LevelKind.PROMPT_OPTIMIZATION: [("support-assistant", "chat answer")],
         LevelKind.RETRIEVAL_AUGMENTATION: [
             ("support-assistant", "chat answer"),
             ("support-assistant", "summary"),
+            ("document-extraction", "summary"),
         ],
         LevelKind.FEW_SHOT_ENRICHMENT: [("claims-triage", "classification")],
         LevelKind.FINE_TUNING: [("document-extraction", "extraction")],
@@ -205,7 +311,8 @@ def _govern_levels(framework: Framework, thresholds: dict[tuple[str, str], Thres
         level.cost_ceiling, level.currency = Decimal(ceiling), "EUR"
         level.estimated_cost_delta, level.timeline_delta_days = Decimal(delta), days
         level.save()
-        level.trigger_thresholds.set([thresholds[pair] for pair in triggers[LevelKind(kind)]])
+        for pair in triggers[LevelKind(kind)]:
+            level.bounds.add(*bounds[pair])
 
 
 def _describe_failure_modes(framework: Framework) -> None:
@@ -226,9 +333,50 @@ def _describe_failure_modes(framework: Framework) -> None:
             FailureKind.DOMAIN_MISAPPLICATION: "Applies car-insurance excess rules to a home claim.",
             FailureKind.CONFIDENCE_MISCALIBRATION: "Fast-tracks claims at 0.95 confidence that are right 70 % of the time.",
         }[FailureKind(failure.kind)]
-        failure.immediate_mitigation = "Route affected cases to human review; notify the owner."
+        failure.immediate_mitigation = DEMO_MITIGATIONS[FailureKind(failure.kind)]
         failure.long_term_fix = "Fix at the recommended level; add the cases to the test set."
         failure.save()
+        _route_failure_mode(framework, failure)
+
+
+# What each failure type is stopped with today, before any escalation.
+DEMO_MITIGATIONS = {
+    FailureKind.FACTUAL_ERROR: "Answers citing a coverage limit go to an agent before sending.",
+    FailureKind.HALLUCINATION: "Reject extracted references not found in the scan; queue for a human.",
+    FailureKind.FORMAT_VIOLATION: "Validate against the claims schema; retry once, then queue.",
+    FailureKind.DOMAIN_MISAPPLICATION: "Block answers mixing product lines; hand over to an agent.",
+    FailureKind.CONFIDENCE_MISCALIBRATION: "Suspend fast-tracking; every claim to manual triage.",
+}
+# The systems each failure type applies to (all when absent) and the bounds that detect it.
+DEMO_APPLIES_TO = {
+    FailureKind.FORMAT_VIOLATION: ["document-extraction"],
+    FailureKind.CONFIDENCE_MISCALIBRATION: ["claims-triage", "document-extraction"],
+}
+DEMO_DETECTED_BY = {
+    FailureKind.FACTUAL_ERROR: ["support-assistant-chat-answer-error-rate"],
+    FailureKind.HALLUCINATION: ["document-extraction-extraction-field-accuracy"],
+    FailureKind.CONFIDENCE_MISCALIBRATION: [
+        "claims-triage-classification-confidence",
+        "document-extraction-extraction-calibration-error-ece",
+    ],
+}
+
+
+def _route_failure_mode(framework: Framework, failure: FailureMode) -> None:
+    """A multi-step path for the failures one rung rarely fixes; applies-to and detecting bounds."""
+    kind = FailureKind(failure.kind)
+    if kind in {FailureKind.HALLUCINATION, FailureKind.CONFIDENCE_MISCALIBRATION}:
+        first = failure.recommended_level
+        later = EscalationLevel.objects.filter(framework=framework)
+        if first is not None:
+            later = later.filter(position__gt=first.position)
+        failure.then_levels.set(later.order_by("position")[:1])
+    failure.applies_to.set(
+        AISystem.objects.filter(framework=framework, key__in=DEMO_APPLIES_TO.get(kind, []))
+    )
+    failure.detected_by.set(
+        Bound.objects.filter(framework=framework, key__in=DEMO_DETECTED_BY.get(kind, []))
+    )
 
 
 def _create_drift_triggers(framework: Framework, systems: DemoSystems) -> None:
@@ -256,7 +404,10 @@ def _create_drift_triggers(framework: Framework, systems: DemoSystems) -> None:
 
 def _schedule_review_cycle(framework: Framework, engagement_end: datetime.date) -> None:
     framework.review_frequency = "quarterly"
-    framework.first_review_date = engagement_end + datetime.timedelta(days=90)
+    first = engagement_end + datetime.timedelta(days=90)
+    while first.weekday() >= 5:  # reviews are held on working days
+        first += datetime.timedelta(days=1)
+    framework.first_review_date = first
     framework.sunset_criteria = (
         "An escalation is rolled back when its system has met every threshold for two review "
         "cycles at the level below, or when its running cost exceeds the level's ceiling; it is "

@@ -19,6 +19,8 @@ from typing import Any
 import graphviz
 
 from escalation import formatting
+from escalation.document import upgrade_document
+from escalation.formatting import bound_phrase
 from escalation.models import DiagramRender
 from escalation.text import visible
 
@@ -65,34 +67,37 @@ def _level_label(number: int, level: dict[str, Any]) -> str:
     )
 
 
-def threshold_summary(threshold: dict[str, Any], systems: dict[str, str]) -> str:
-    system = systems.get(threshold["ai_system"], threshold["ai_system"])
+def bounds_summary(
+    threshold_key: str, bounds: list[dict[str, Any]], document: dict[str, Any]
+) -> str:
+    """ "Claims triage · all outputs: ≥ 0.985 field accuracy; p99 ≤ 8 s. Breached in 3 of the
+    last 5 24-hour windows": the bounds of one threshold leading to a level, on one line."""
+    systems = {system["key"]: system["name"] for system in document.get("ai_systems", [])}
+    thresholds = {t["key"]: t for t in document.get("thresholds", [])}
+    threshold = thresholds.get(threshold_key, {})
+    system = systems.get(threshold.get("ai_system"), threshold.get("ai_system", ""))
     output = threshold.get("output_type") or "all outputs"
-    return (
-        f"{system} · {output}: error > {formatting.percent(threshold['error_rate_ceiling_pct'])} "
-        f"or {threshold['quality_metric']} < {formatting.number(threshold['quality_floor'])}. "
-        + _trigger_rule(threshold)
-    )
-
-
-def _trigger_rule(threshold: dict[str, Any]) -> str:
-    return formatting.trigger_rule(
-        threshold["trigger_breaches"],
-        threshold["trigger_windows"],
-        threshold["measurement_window_hours"],
-    )
+    phrases = "; ".join(bound_phrase(bound) for bound in bounds)
+    rules = {
+        formatting.trigger_rule(
+            bound.get("trigger_breaches") or threshold.get("trigger_breaches"),
+            bound.get("trigger_windows") or threshold.get("trigger_windows"),
+            bound.get("window_hours") or threshold.get("measurement_window_hours"),
+        )
+        for bound in bounds
+    }
+    return f"{system} · {output}: {phrases}. " + "; ".join(sorted(rules))
 
 
 def level_triggers(document: dict[str, Any], level: dict[str, Any]) -> list[str]:
-    """What sends a model to `level`: its trigger, thresholds and the failure modes routed to it."""
-    systems = {system["key"]: system["name"] for system in document.get("ai_systems", [])}
-    thresholds = {t["key"]: t for t in document.get("thresholds", [])}
+    """What sends a model to `level`: its trigger, the bounds escalating to it (grouped by their
+    threshold) and the failure modes routed to it."""
     triggers = [level["trigger"]] if level.get("trigger") else []
-    triggers += [
-        threshold_summary(thresholds[key], systems)
-        for key in level.get("trigger_thresholds", [])
-        if key in thresholds
-    ]
+    by_threshold: dict[str, list[dict[str, Any]]] = {}
+    for bound in document.get("bounds", []):
+        if level["key"] in bound.get("escalates_to", []):
+            by_threshold.setdefault(bound["threshold"], []).append(bound)
+    triggers += [bounds_summary(key, bounds, document) for key, bounds in by_threshold.items()]
     failure_modes = [
         mode["name"]
         for mode in document.get("failure_modes", [])
@@ -115,6 +120,7 @@ def ladder_title(document: dict[str, Any]) -> str:
 
 def ladder_dot(document: dict[str, Any]) -> str:
     """The ladder as DOT: levels top to bottom, each edge labelled with what leads to the level."""
+    document = upgrade_document(document)
     title = ladder_title(document)
     # The graph's name becomes the SVG's <title>: a quoted DOT string, where a backslash is an
     # escape (a name ending in one would swallow the closing quote), so it is escaped.

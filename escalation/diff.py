@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from escalation.document import upgrade_document
 from escalation.formatting import EMPTY, is_empty
 from escalation.presentation import (
     FIELD_LABELS,
@@ -54,7 +55,9 @@ class SectionChanges:
 
 
 def diff_documents(old: dict[str, Any], new: dict[str, Any]) -> list[SectionChanges]:
-    """The sections with at least one added, removed or changed item, in reading order."""
+    """The sections with at least one added, removed or changed item, in reading order.
+    Either side may be a frozen v1 document: both are read in the current schema."""
+    old, new = upgrade_document(old), upgrade_document(new)
     old_texts, new_texts = DocumentTexts(old), DocumentTexts(new)
     sections = []
     for key, title, parts in SECTIONS:

@@ -11,31 +11,10 @@ problem named by its place ("thresholds[3].ai_system: no ai system with key 'x'"
 transaction as a new Framework. Items get their list index as position, so export → import →
 export gives the same bytes.
 
-Shape (schema_version 1):
-
-    {
-      "schema_version": 1,
-      "name": "...",
-      "ai_systems":     [{"key", "name", "vendor", "model_name", "model_version", "workflow",
-                          "business_owner", "output_types": [...]}],
-      "thresholds":     [{"key", "ai_system": <ai_system key>, "output_type", "quality_metric",
-                          "quality_floor", "error_rate_ceiling_pct", "latency_percentile",
-                          "latency_limit_ms", "throughput_floor_rpm", "confidence_minimum",
-                          "measurement_window_hours", "data_source", "trigger_breaches",
-                          "trigger_windows"}],
-      "failure_modes":  [{"key", "name", "kind", "description", "example", "detection_signal",
-                          "severity", "recommended_level": <level key or null>,
-                          "immediate_mitigation", "long_term_fix", "resolution_owner"}],
-      "levels":         [{"key", "name", "kind", "trigger", "trigger_thresholds": [<keys>],
-                          "entry_criteria", "exit_criteria", "rollback_rule",
-                          "approval_owner_name", "approval_owner_role", "approval_rule",
-                          "approval_group", "cost_ceiling", "currency", "estimated_cost_delta",
-                          "timeline_delta_days"}],
-      "governance":     {"scope_creep_rule"},
-      "review_cycle":   {"frequency", "first_review_date", "sunset_criteria",
-                         "drift_triggers": [{"key", "ai_system", "metric", "change", "window_days"}],
-                         "external_triggers": [{"key", "event", "description", "response"}]}
-    }
+Shape: schema_version 2, documented field by field, with a complete example, in
+docs/framework-document.md. Version 1 documents (fixed bounds on each threshold) are still read:
+`upgrade_document` turns them into version 2 without loss wherever a document is read, so frozen v1
+versions keep their stored bytes and hash.
 """
 
 from __future__ import annotations
@@ -50,9 +29,11 @@ from typing import Any
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
+from django.db.models import Prefetch
 
 from escalation.models import (
     AISystem,
+    Bound,
     DriftTrigger,
     EscalationLevel,
     ExternalTrigger,
@@ -62,7 +43,7 @@ from escalation.models import (
 )
 from escalation.text import date_refusal, refusal, visible
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # The fields of each item, in document order. Foreign keys and many-to-many fields are written as
 # the referenced items' keys. Import (read_document) and export (build_document) share these lists.
@@ -80,17 +61,31 @@ THRESHOLD_FIELDS = [
     "key",
     "ai_system",
     "output_type",
-    "quality_metric",
-    "quality_floor",
-    "error_rate_ceiling_pct",
-    "latency_percentile",
-    "latency_limit_ms",
-    "throughput_floor_rpm",
-    "confidence_minimum",
     "measurement_window_hours",
     "data_source",
     "trigger_breaches",
     "trigger_windows",
+]
+BOUND_FIELDS = [
+    "key",
+    "threshold",
+    "metric_kind",
+    "metric_name",
+    "error_definition",
+    "percentile",
+    "direction",
+    "value",
+    "unit",
+    "counted_thing",
+    "scale_max",
+    "window_hours",
+    "trigger_breaches",
+    "trigger_windows",
+    "immediate_breach_value",
+    "baseline_value",
+    "minimum_sample_size",
+    "data_source",
+    "escalates_to",
 ]
 FAILURE_MODE_FIELDS = [
     "key",
@@ -101,6 +96,9 @@ FAILURE_MODE_FIELDS = [
     "detection_signal",
     "severity",
     "recommended_level",
+    "then_levels",
+    "applies_to",
+    "detected_by",
     "immediate_mitigation",
     "long_term_fix",
     "resolution_owner",
@@ -111,7 +109,6 @@ LADDER_FIELDS = [
     "name",
     "kind",
     "trigger",
-    "trigger_thresholds",
     "entry_criteria",
     "exit_criteria",
     "rollback_rule",
@@ -155,16 +152,25 @@ def _key_of(related: Any) -> str | None:
 COLLECTIONS: dict[str, tuple[type[Any], list[str], dict[str, Callable[[Any], Any]]]] = {
     "ai_systems": (AISystem, AI_SYSTEM_FIELDS, {}),
     "thresholds": (Threshold, THRESHOLD_FIELDS, {"ai_system": lambda t: t.ai_system.key}),
+    "bounds": (
+        Bound,
+        BOUND_FIELDS,
+        {
+            "threshold": lambda b: b.threshold.key,
+            "escalates_to": lambda b: [level.key for level in b.escalates_to.all()],
+        },
+    ),
     "failure_modes": (
         FailureMode,
         FAILURE_MODE_FIELDS,
-        {"recommended_level": lambda f: _key_of(f.recommended_level)},
+        {
+            "recommended_level": lambda f: _key_of(f.recommended_level),
+            "then_levels": lambda f: [level.key for level in f.then_levels.all()],
+            "applies_to": lambda f: [system.key for system in f.applies_to.all()],
+            "detected_by": lambda f: sorted(bound.key for bound in f.detected_by.all()),
+        },
     ),
-    "levels": (
-        EscalationLevel,
-        LEVEL_FIELDS,
-        {"trigger_thresholds": lambda lv: sorted(t.key for t in lv.trigger_thresholds.all())},
-    ),
+    "levels": (EscalationLevel, LEVEL_FIELDS, {}),
     "drift_triggers": (
         DriftTrigger,
         DRIFT_TRIGGER_FIELDS,
@@ -186,22 +192,35 @@ def item_document(collection: str, instance: Any) -> dict[str, Any]:
     return item
 
 
-def build_document(framework: Framework) -> dict[str, Any]:
-    """The framework's current content as a document (a constant number of queries)."""
+def build_document(framework: Framework, *, working_days: int | None = None) -> dict[str, Any]:
+    """The framework's current content as a document (a constant number of queries).
+
+    `working_days` is the engagement's working length, passed in as data (this app knows nothing
+    of engagements), so importing the document elsewhere keeps its plan."""
     ai_systems = list(AISystem.objects.filter(framework=framework).order_by("position", "key"))
     thresholds = list(
         Threshold.objects.filter(framework=framework)
         .select_related("ai_system")
         .order_by("ai_system__position", "ai_system__key", "output_type", "key")
     )
-    levels = list(
-        EscalationLevel.objects.filter(framework=framework)
-        .prefetch_related("trigger_thresholds")
-        .order_by("position", "key")
+    bounds = list(
+        Bound.objects.filter(framework=framework)
+        .select_related("threshold")
+        .prefetch_related(Prefetch("escalates_to", EscalationLevel.objects.order_by("position")))
+        .order_by("threshold_id", "position", "key")
     )
+    # Bounds follow their thresholds' order, then their own.
+    threshold_order = {threshold.pk: index for index, threshold in enumerate(thresholds)}
+    bounds.sort(key=lambda b: (threshold_order[b.threshold_id], b.position, b.key))
+    levels = list(EscalationLevel.objects.filter(framework=framework).order_by("position", "key"))
     failure_modes = list(
         FailureMode.objects.filter(framework=framework)
         .select_related("recommended_level")
+        .prefetch_related(
+            Prefetch("then_levels", EscalationLevel.objects.order_by("position", "key")),
+            Prefetch("applies_to", AISystem.objects.order_by("position", "key")),
+            "detected_by",
+        )
         .order_by("position", "key")
     )
     drift_triggers = list(
@@ -215,8 +234,10 @@ def build_document(framework: Framework) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
         "name": framework.name,
+        "working_days": working_days,
         "ai_systems": [item_document("ai_systems", system) for system in ai_systems],
         "thresholds": [item_document("thresholds", t) for t in thresholds],
+        "bounds": [item_document("bounds", b) for b in bounds],
         "failure_modes": [item_document("failure_modes", f) for f in failure_modes],
         "levels": [item_document("levels", level) for level in levels],
         "governance": {"scope_creep_rule": framework.scope_creep_rule},
@@ -228,6 +249,113 @@ def build_document(framework: Framework) -> dict[str, Any]:
             "external_triggers": [item_document("external_triggers", e) for e in external_triggers],
         },
     }
+
+
+# Version 1 kept five fixed bounds on every threshold; version 2 keeps any number as rows of their
+# own. Each v1 column becomes one bound (all five were required, so every one was set), in this
+# order: (column, bound key suffix, metric kind, direction, unit, extra fields).
+V1_BOUND_COLUMNS: list[tuple[str, str, str, str, str, dict[str, Any]]] = [
+    ("quality_floor", "quality", "quality", "at_least", "score", {"scale_max": "100.00"}),
+    ("error_rate_ceiling_pct", "error-rate", "error_rate", "at_most", "percent", {}),
+    ("latency_limit_ms", "latency", "latency", "at_most", "ms", {}),
+    ("throughput_floor_rpm", "throughput", "throughput", "at_least", "per_minute", {}),
+    ("confidence_minimum", "confidence", "confidence", "at_least", "ratio", {}),
+]
+V1_THRESHOLD_ONLY = {"quality_metric", "latency_percentile"} | {c[0] for c in V1_BOUND_COLUMNS}
+BOUND_PLACES = Decimal("0.000001")
+
+
+def _bound_value(value: Any) -> Any:
+    """A v1 number as a v2 bound value (six places, as the database returns it); anything that is
+    not a number passes through, for the v2 checks to name."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return value
+    try:
+        return str(Decimal(str(value)).quantize(BOUND_PLACES))
+    except ArithmeticError:
+        return value
+
+
+def _v1_bounds(threshold: dict[str, Any], escalates_to: list[str]) -> list[dict[str, Any]]:
+    bounds = []
+    for column, suffix, kind, direction, unit, extra in V1_BOUND_COLUMNS:
+        if column not in threshold:
+            continue
+        bound: dict[str, Any] = dict.fromkeys(BOUND_FIELDS, "")
+        bound.update(
+            {
+                "key": f"{str(threshold.get('key'))[:66]}-{suffix}",
+                "threshold": threshold.get("key"),
+                "metric_kind": kind,
+                "metric_name": threshold.get("quality_metric", "") if kind == "quality" else "",
+                "percentile": threshold.get("latency_percentile", "") if kind == "latency" else "",
+                "direction": direction,
+                "value": _bound_value(threshold[column]),
+                "unit": unit,
+                "counted_thing": "requests" if unit == "per_minute" else "",
+                "scale_max": None,
+                "window_hours": None,
+                "trigger_breaches": None,
+                "trigger_windows": None,
+                "immediate_breach_value": None,
+                "baseline_value": None,
+                "minimum_sample_size": None,
+                "escalates_to": escalates_to,
+                **extra,
+            }
+        )
+        bounds.append(bound)
+    return bounds
+
+
+def upgrade_document(document: Any) -> Any:
+    """Any stored or uploaded document in the current schema, without loss: every reader (pages,
+    artifacts, diff, PDF, export, import) goes through here, so frozen v1 versions keep their
+    stored document and hash and still read as v2. Anything not a v1 document is returned as is."""
+    if not isinstance(document, dict) or document.get("schema_version") != 1:
+        return document
+    if type(document["schema_version"]) is not int:  # True == 1; refuse it as v2 would
+        return document
+    upgraded = {key: value for key, value in document.items() if key != "schema_version"}
+    upgraded["schema_version"] = SCHEMA_VERSION
+    upgraded.setdefault("working_days", None)
+    failure_modes = document.get("failure_modes")
+    if isinstance(failure_modes, list):
+        # v1 named one level per failure mode: the path's first rung, with nothing after it.
+        upgraded["failure_modes"] = [
+            {"then_levels": [], "applies_to": [], "detected_by": [], **mode}
+            if isinstance(mode, dict)
+            else mode
+            for mode in failure_modes
+        ]
+    levels = document.get("levels")
+    # Which levels each v1 threshold led to (v1 kept the link on the level).
+    leads_to: dict[str, list[str]] = {}
+    if isinstance(levels, list):
+        upgraded_levels = []
+        for level in levels:
+            if isinstance(level, dict):
+                linked = level.get("trigger_thresholds")
+                for key in linked if isinstance(linked, list) else []:
+                    if isinstance(key, str) and isinstance(level.get("key"), str):
+                        leads_to.setdefault(key, []).append(level["key"])
+                level = {k: v for k, v in level.items() if k != "trigger_thresholds"}
+            upgraded_levels.append(level)
+        upgraded["levels"] = upgraded_levels
+    thresholds = document.get("thresholds")
+    if isinstance(thresholds, list):
+        upgraded_thresholds, bounds = [], []
+        for threshold in thresholds:
+            if isinstance(threshold, dict):
+                key = threshold.get("key")
+                bounds += _v1_bounds(
+                    threshold, leads_to.get(key, []) if isinstance(key, str) else []
+                )
+                threshold = {k: v for k, v in threshold.items() if k not in V1_THRESHOLD_ONLY}
+            upgraded_thresholds.append(threshold)
+        upgraded["thresholds"] = upgraded_thresholds
+        upgraded["bounds"] = bounds
+    return upgraded
 
 
 def canonical_bytes(document: dict[str, Any]) -> bytes:
@@ -251,11 +379,13 @@ MAX_DOCUMENT_BYTES = 2 * 1024 * 1024
 MAX_ITEMS_PER_COLLECTION = 2000
 MAX_DEPTH = 5  # document → collection → item → list field → value; anything deeper is not ours
 MAX_PROBLEMS_LISTED = 50
+MAX_WORKING_DAYS = 365
 
 # Where each collection sits in the document: (path, top-level key, key inside it or None).
 COLLECTION_PLACES = {
     "ai_systems": ("ai_systems", None),
     "thresholds": ("thresholds", None),
+    "bounds": ("bounds", None),
     "failure_modes": ("failure_modes", None),
     "levels": ("levels", None),
     "drift_triggers": ("review_cycle", "drift_triggers"),
@@ -264,8 +394,10 @@ COLLECTION_PLACES = {
 TOP_LEVEL_KEYS = {
     "schema_version",
     "name",
+    "working_days",
     "ai_systems",
     "thresholds",
+    "bounds",
     "failure_modes",
     "levels",
     "governance",
@@ -281,14 +413,20 @@ REVIEW_CYCLE_KEYS = {
 # Reference fields: collection → {field: (referenced collection, many)}.
 REFERENCES = {
     "thresholds": {"ai_system": ("ai_systems", False)},
-    "failure_modes": {"recommended_level": ("levels", False)},
-    "levels": {"trigger_thresholds": ("thresholds", True)},
+    "bounds": {"threshold": ("thresholds", False), "escalates_to": ("levels", True)},
+    "failure_modes": {
+        "recommended_level": ("levels", False),
+        "then_levels": ("levels", True),
+        "applies_to": ("ai_systems", True),
+        "detected_by": ("bounds", True),
+    },
     "drift_triggers": {"ai_system": ("ai_systems", False)},
 }
 # Names that must be unique within a collection (mirroring the UniqueConstraints).
 UNIQUE_FIELDS = {
     "ai_systems": ["key", "name"],
     "thresholds": ["key"],
+    "bounds": ["key"],
     "failure_modes": ["key", "name"],
     "levels": ["key", "name"],
     "drift_triggers": ["key"],
@@ -454,14 +592,22 @@ class _DocumentImporter:
         self.items: dict[str, list[tuple[Any, dict[str, Any]]]] = {}
 
     def read(self, data: Any) -> Framework | None:
-        document = _object(data, "document", TOP_LEVEL_KEYS, self.problems)
+        document = _object(upgrade_document(data), "document", TOP_LEVEL_KEYS, self.problems)
         if document is None:
             return None
         version = document.get("schema_version")
         if type(version) is not int or version != SCHEMA_VERSION:  # not True, not 1.0
             got = repr(version)[:60]
-            self.problems.append(f"schema_version: expected {SCHEMA_VERSION}, got {got}")
+            self.problems.append(f"schema_version: expected 1 or {SCHEMA_VERSION}, got {got}")
             return None
+        working_days = document.get("working_days")
+        if working_days is not None and (
+            type(working_days) is not int or not 1 <= working_days <= MAX_WORKING_DAYS
+        ):
+            self.problems.append(
+                f"working_days: expected a whole number of days from 1 to {MAX_WORKING_DAYS} "
+                f"or null, got {repr(working_days)[:60]}"
+            )
         framework = Framework()
         name = _field_value(
             Framework._meta.get_field("name"), document.get("name"), "name", self.problems
@@ -597,11 +743,12 @@ class _DocumentImporter:
         """Write the checked rows: one bulk insert per collection (PostgreSQL returns the ids)."""
         framework.save()
         by_key: dict[str, dict[str, Any]] = {}
-        # Order matters: thresholds name systems, failure modes name levels.
+        # Order matters: thresholds name systems, bounds thresholds, failure modes levels.
         for collection in [
             "ai_systems",
             "thresholds",
             "levels",
+            "bounds",
             "failure_modes",
             "drift_triggers",
             "external_triggers",
@@ -616,12 +763,22 @@ class _DocumentImporter:
                 instances.append(instance)
             COLLECTIONS[collection][0].objects.bulk_create(instances)
             by_key[collection] = {instance.key: instance for instance in instances}
-        Link = EscalationLevel.trigger_thresholds.through
-        Link.objects.bulk_create(
-            Link(escalationlevel_id=level.pk, threshold_id=by_key["thresholds"][key].pk)
-            for level, item in self.items["levels"]
-            for key in item["trigger_thresholds"]
-        )
+        # The many-to-many references, one bulk insert per relation.
+        for collection, references in REFERENCES.items():
+            model = COLLECTIONS[collection][0]
+            for name, (target, many) in references.items():
+                if not many:
+                    continue
+                field = model._meta.get_field(name)
+                source_column = f"{field.m2m_field_name()}_id"
+                target_column = f"{field.m2m_reverse_field_name()}_id"
+                field.remote_field.through.objects.bulk_create(
+                    field.remote_field.through(
+                        **{source_column: instance.pk, target_column: by_key[target][key].pk}
+                    )
+                    for instance, item in self.items[collection]
+                    for key in item[name]
+                )
         return framework
 
 

@@ -13,6 +13,7 @@ from django.db.models import Prefetch, QuerySet
 from escalation import formatting
 from escalation.forms import (
     AISystemForm,
+    BoundForm,
     DriftTriggerForm,
     ExternalTriggerForm,
     FailureModeForm,
@@ -26,6 +27,7 @@ from escalation.forms import (
 )
 from escalation.models import (
     AISystem,
+    Bound,
     DriftTrigger,
     EscalationLevel,
     ExternalTrigger,
@@ -70,8 +72,14 @@ class StepEditor:
     settings_title: str = ""
 
 
-def _thresholds_text(level: EscalationLevel) -> str:
-    return ", ".join(str(threshold) for threshold in level.trigger_thresholds.all()) or NOT_SET
+def _bounds_text(level: EscalationLevel) -> str:
+    return "; ".join(f"{b.threshold}: {b.text}" for b in level.bounds.all()) or NOT_SET
+
+
+def _response_path(failure: FailureMode) -> str:
+    """ "Few-shot enrichment → Fine-tuning": the first rung, then the later ones."""
+    first = [failure.recommended_level] if failure.recommended_level else []
+    return " → ".join(level.name for level in [*first, *failure.then_levels.all()]) or NOT_SET
 
 
 AI_SYSTEMS = Collection(
@@ -102,28 +110,8 @@ THRESHOLDS = Collection(
     [
         Column(field_label(Threshold, "output_type"), lambda t: t.output_type or "All outputs"),
         Column(
-            field_label(Threshold, "quality_floor"),
-            lambda t: f"{t.quality_metric} ≥ {formatting.number(t.quality_floor)}",
-        ),
-        Column(
-            field_label(Threshold, "error_rate_ceiling_pct"),
-            lambda t: formatting.percent(t.error_rate_ceiling_pct),
-            True,
-        ),
-        Column(
-            field_label(Threshold, "latency_limit_ms"),
-            lambda t: f"{t.latency_percentile} {formatting.milliseconds(t.latency_limit_ms)}",
-            True,
-        ),
-        Column(
-            field_label(Threshold, "throughput_floor_rpm"),
-            lambda t: formatting.per_minute(t.throughput_floor_rpm),
-            True,
-        ),
-        Column(
-            field_label(Threshold, "confidence_minimum"),
-            lambda t: formatting.number(t.confidence_minimum),
-            numeric=True,
+            "Bounds",
+            lambda t: "; ".join(bound.text for bound in t.bounds.all()) or NOT_SET,
         ),
         Column("Trigger rule", lambda t: t.trigger_rule),
         Column(field_label(Threshold, "data_source"), lambda t: t.data_source or NOT_SET),
@@ -131,9 +119,61 @@ THRESHOLDS = Collection(
     lambda framework: (
         Threshold.objects.filter(framework=framework)
         .select_related("ai_system")
+        .prefetch_related("bounds")
         .order_by("ai_system__position", "ai_system__key", "output_type", "key")
     ),
     can_move=False,
+    delete_warning="Its bounds are deleted with it.",
+)
+
+
+def _bound_trigger(bound: Bound) -> str:
+    threshold = bound.threshold
+    return formatting.trigger_rule(
+        bound.trigger_breaches or threshold.trigger_breaches,
+        bound.trigger_windows or threshold.trigger_windows,
+        bound.window_hours or threshold.measurement_window_hours,
+    )
+
+
+BOUNDS = Collection(
+    "bounds",
+    "bounds",
+    "Bounds (one row each: metric, direction, value and unit)",
+    "bound",
+    BoundForm,
+    [
+        Column(field_label(Bound, "threshold"), lambda b: b.threshold),
+        Column("Bound", lambda b: b.text),
+        Column(field_label(Bound, "error_definition"), lambda b: b.error_definition or NOT_SET),
+        Column("Trigger rule", _bound_trigger),
+        Column(
+            field_label(Bound, "immediate_breach_value"),
+            lambda b: formatting.or_empty(
+                None
+                if b.immediate_breach_value is None
+                else formatting.number(b.immediate_breach_value)
+            ),
+            numeric=True,
+        ),
+        Column(
+            field_label(Bound, "baseline_value"),
+            lambda b: formatting.or_empty(
+                None if b.baseline_value is None else formatting.number(b.baseline_value)
+            ),
+            numeric=True,
+        ),
+        Column(
+            field_label(Bound, "escalates_to"),
+            lambda b: ", ".join(level.name for level in b.escalates_to.all()) or NOT_SET,
+        ),
+    ],
+    lambda framework: (
+        Bound.objects.filter(framework=framework)
+        .select_related("threshold__ai_system")
+        .prefetch_related("escalates_to")
+    ),
+    hint="A bound that is not set is not printed: add only the bounds the client has set.",
 )
 FAILURE_MODES = Collection(
     "failure-modes",
@@ -147,8 +187,10 @@ FAILURE_MODES = Collection(
         Column(
             field_label(FailureMode, "detection_signal"), lambda f: f.detection_signal or NOT_SET
         ),
+        Column("Response path", _response_path),
         Column(
-            field_label(FailureMode, "recommended_level"), lambda f: f.recommended_level or NOT_SET
+            field_label(FailureMode, "applies_to"),
+            lambda f: ", ".join(s.name for s in f.applies_to.all()) or "Every AI system",
         ),
         Column(
             field_label(FailureMode, "immediate_mitigation"),
@@ -159,15 +201,17 @@ FAILURE_MODES = Collection(
             field_label(FailureMode, "resolution_owner"), lambda f: f.resolution_owner or NOT_SET
         ),
     ],
-    lambda framework: FailureMode.objects.filter(framework=framework).select_related(
-        "recommended_level"
+    lambda framework: (
+        FailureMode.objects.filter(framework=framework)
+        .select_related("recommended_level")
+        .prefetch_related("then_levels", "applies_to")
     ),
 )
 
 
 def _levels(framework: Framework) -> QuerySet[EscalationLevel]:
     return EscalationLevel.objects.filter(framework=framework).prefetch_related(
-        Prefetch("trigger_thresholds", Threshold.objects.select_related("ai_system")),
+        Prefetch("bounds", Bound.objects.select_related("threshold__ai_system")),
         "failure_modes",
     )
 
@@ -181,7 +225,7 @@ LADDER = Collection(
     [
         Column(field_label(EscalationLevel, "name"), lambda lv: lv.name),
         Column(field_label(EscalationLevel, "trigger"), lambda lv: lv.trigger or NOT_SET),
-        Column(field_label(EscalationLevel, "trigger_thresholds"), _thresholds_text),
+        Column("Bounds whose breach leads here", _bounds_text),
         Column(
             "Failure types leading here",
             lambda lv: ", ".join(f.name for f in lv.failure_modes.all()) or NOT_SET,
@@ -274,7 +318,7 @@ EXTERNAL_TRIGGERS = Collection(
 
 STEP_EDITORS: dict[str, StepEditor] = {
     "systems": StepEditor([AI_SYSTEMS]),
-    "thresholds": StepEditor([THRESHOLDS]),
+    "thresholds": StepEditor([THRESHOLDS, BOUNDS]),
     "failure-modes": StepEditor([FAILURE_MODES]),
     "ladder": StepEditor([LADDER]),
     "governance": StepEditor([GOVERNANCE], ScopeCreepRuleForm, "Scope-creep rule"),

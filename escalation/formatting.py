@@ -107,3 +107,57 @@ def approval_owner(name: str | None, role: str | None) -> str:
     """ "Dana Lead (CTO)"; "Not named (CTO)" when only the role is known."""
     owner = (name or "").strip() or "Not named"
     return f"{owner} ({role.strip()})" if role and role.strip() else owner
+
+
+# What an unnamed metric of each kind is called after its value ("≤ 2% errors").
+DEFAULT_METRIC_NAMES = {
+    "quality": "quality",
+    "error_rate": "errors",
+    "latency": "",
+    "throughput": "",
+    "confidence": "confidence",
+    "custom": "",
+}
+UNIT_SUFFIXES = {"ratio": "", "percent": "%", "ms": " ms", "s": " s"}
+
+
+def bound(
+    *,
+    metric_kind: str,
+    metric_name: str = "",
+    percentile: str = "",
+    direction: str,
+    value: Any,
+    unit: str,
+    counted_thing: str = "",
+    scale_max: Any = None,
+) -> str:
+    """A bound as one phrase: "≥ 0.985 field accuracy", "p99 ≤ 8 s", "≤ 2% errors",
+    "≥ 4.2/5 CSAT rating", "≥ 60 documents/min"."""
+    symbol = "≥" if direction == "at_least" else "≤"
+    amount = number(value)
+    if unit == "score":
+        amount = f"{amount}/{number(scale_max)}" if not is_empty(scale_max) else amount
+    elif unit in ("per_minute", "per_hour"):
+        amount = (
+            f"{amount} {counted_thing or 'requests'}/{'min' if unit == 'per_minute' else 'hour'}"
+        )
+    else:
+        amount += UNIT_SUFFIXES.get(unit, "")
+    name = metric_name or DEFAULT_METRIC_NAMES.get(metric_kind, "")
+    prefix = f"{percentile} " if metric_kind == "latency" and percentile else ""
+    return f"{prefix}{symbol} {amount} {name}".strip()
+
+
+def bound_phrase(item: dict[str, Any]) -> str:
+    """A bound of a framework document as one phrase (see `bound`)."""
+    return bound(
+        metric_kind=item.get("metric_kind", ""),
+        metric_name=item.get("metric_name", ""),
+        percentile=item.get("percentile", ""),
+        direction=item.get("direction", ""),
+        value=item.get("value"),
+        unit=item.get("unit", ""),
+        counted_thing=item.get("counted_thing", ""),
+        scale_max=item.get("scale_max"),
+    )

@@ -11,6 +11,7 @@ from django.db import models
 
 from escalation.document import (
     AI_SYSTEM_FIELDS,
+    BOUND_FIELDS,
     DRIFT_TRIGGER_FIELDS,
     EXTERNAL_TRIGGER_FIELDS,
     FAILURE_MODE_FIELDS,
@@ -22,6 +23,7 @@ from escalation.document import (
 from escalation.models import (
     AISystem,
     ApprovalRule,
+    Bound,
     DriftTrigger,
     EscalationLevel,
     ExternalTrigger,
@@ -122,8 +124,6 @@ class ThresholdForm(ItemForm):
         super().__init__(*args, framework=framework, **kwargs)
         ai_system = cast(forms.ModelChoiceField, self.fields["ai_system"])
         ai_system.queryset = AISystem.objects.filter(framework=framework)
-        for name in ["quality_floor", "error_rate_ceiling_pct", "confidence_minimum"]:
-            self.fields[name].widget.attrs["inputmode"] = "decimal"
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -151,6 +151,56 @@ class ThresholdForm(ItemForm):
         return f"{system.key}-{self.cleaned_data.get('output_type') or 'all-outputs'}"
 
 
+class BoundForm(ItemForm):
+    """One bound of a threshold: what is measured, which way, how much and in what unit, in one
+    row; the rest (own window and trigger, immediate breach, baseline) is optional."""
+
+    key_source: ClassVar[str] = "threshold"
+    # The fields a facilitator fills in one row; the others follow below it.
+    row_fields: ClassVar[list[str]] = [
+        "threshold",
+        "metric_kind",
+        "metric_name",
+        "percentile",
+        "direction",
+        "value",
+        "unit",
+        "counted_thing",
+        "scale_max",
+    ]
+
+    class Meta:
+        model = Bound
+        fields: ClassVar[list[str]] = editable_fields(BOUND_FIELDS)
+        widgets: ClassVar[dict[str, Any]] = {"escalates_to": forms.CheckboxSelectMultiple}
+
+    def __init__(self, *args: Any, framework: Framework, **kwargs: Any) -> None:
+        super().__init__(*args, framework=framework, **kwargs)
+        threshold = cast(forms.ModelChoiceField, self.fields["threshold"])
+        threshold.queryset = Threshold.objects.filter(framework=framework).select_related(
+            "ai_system"
+        )
+        escalates_to = cast(forms.ModelMultipleChoiceField, self.fields["escalates_to"])
+        escalates_to.queryset = EscalationLevel.objects.filter(framework=framework)
+        for name in ["value", "scale_max", "immediate_breach_value", "baseline_value"]:
+            self.fields[name].widget.attrs["inputmode"] = "decimal"
+
+    row_legend = "The bound"
+
+    @property
+    def in_one_row(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.row_fields]
+
+    @property
+    def below_the_row(self) -> list[forms.BoundField]:
+        return [field for field in self.visible_fields() if field.name not in self.row_fields]
+
+    def new_key(self) -> str:
+        threshold = self.cleaned_data["threshold"]
+        name = self.cleaned_data.get("metric_name") or self.cleaned_data.get("metric_kind")
+        return f"{threshold.key}-{name}"
+
+
 class FailureModeForm(ItemForm):
     unique_fields: ClassVar[list[str]] = ["name"]
 
@@ -166,12 +216,34 @@ class FailureModeForm(ItemForm):
                 "immediate_mitigation",
                 "long_term_fix",
             ]
+        } | {
+            name: forms.CheckboxSelectMultiple
+            for name in ["then_levels", "applies_to", "detected_by"]
         }
 
     def __init__(self, *args: Any, framework: Framework, **kwargs: Any) -> None:
         super().__init__(*args, framework=framework, **kwargs)
         recommended_level = cast(forms.ModelChoiceField, self.fields["recommended_level"])
         recommended_level.queryset = EscalationLevel.objects.filter(framework=framework)
+        then_levels = cast(forms.ModelMultipleChoiceField, self.fields["then_levels"])
+        then_levels.queryset = EscalationLevel.objects.filter(framework=framework)
+        applies_to = cast(forms.ModelMultipleChoiceField, self.fields["applies_to"])
+        applies_to.queryset = AISystem.objects.filter(framework=framework)
+        detected_by = cast(forms.ModelMultipleChoiceField, self.fields["detected_by"])
+        detected_by.queryset = Bound.objects.filter(framework=framework).select_related(
+            "threshold__ai_system"
+        )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        first, later = cleaned.get("recommended_level"), cleaned.get("then_levels") or []
+        if later and first is None:
+            self.add_error("recommended_level", "Name the first rung before the later ones.")
+        elif first is not None and any(level.position <= first.position for level in later):
+            self.add_error(
+                "then_levels", "The later rungs must lie above the first one on the ladder."
+            )
+        return cleaned
 
 
 class LadderLevelForm(ItemForm):
@@ -190,13 +262,6 @@ class LadderLevelForm(ItemForm):
             # Checkboxes, not a list that needs Ctrl-click to choose more than one.
             "trigger_thresholds": forms.CheckboxSelectMultiple,
         }
-
-    def __init__(self, *args: Any, framework: Framework, **kwargs: Any) -> None:
-        super().__init__(*args, framework=framework, **kwargs)
-        trigger_thresholds = cast(forms.ModelMultipleChoiceField, self.fields["trigger_thresholds"])
-        trigger_thresholds.queryset = Threshold.objects.filter(framework=framework).select_related(
-            "ai_system"
-        )
 
 
 class GovernanceLevelForm(ItemForm):

@@ -10,6 +10,7 @@ from django.db import transaction
 
 from escalation.models import (
     AISystem,
+    Bound,
     DriftMetric,
     DriftTrigger,
     EscalationLevel,
@@ -69,12 +70,6 @@ def _thresholds(
             position=index * outputs_per_system + o,
             ai_system=system,
             output_type=f"output-{o}",
-            quality_metric="accuracy",
-            quality_floor=Decimal("80.00") + o,
-            error_rate_ceiling_pct=Decimal("5.00"),
-            latency_limit_ms=1000 + o * 500,
-            throughput_floor_rpm=60,
-            confidence_minimum=Decimal("0.750"),
             data_source="Telemetry",
         )
         for index, system in enumerate(created_systems)
@@ -105,12 +100,41 @@ def _levels_with_triggers(
         )
         for number in range(levels)
     )
-    Link = EscalationLevel.trigger_thresholds.through
-    Link.objects.bulk_create(
-        Link(escalationlevel_id=created_levels[i % levels].pk, threshold_id=threshold.pk)
+    # Several bounds per threshold, as a real register has: a ratio floor, an error ceiling in
+    # percent and a latency limit.
+    bounds = Bound.objects.bulk_create(
+        Bound(
+            framework=framework,
+            threshold=threshold,
+            key=f"{threshold.key}-{kind}",
+            position=i * len(LARGE_BOUNDS) + b,
+            metric_kind=kind,
+            metric_name=name,
+            percentile=percentile,
+            direction=direction,
+            value=Decimal(value),
+            unit=unit,
+        )
         for i, threshold in enumerate(thresholds)
+        for b, (kind, name, percentile, direction, value, unit) in enumerate(LARGE_BOUNDS)
+    )
+    Link = Bound.escalates_to.through
+    Link.objects.bulk_create(
+        # A threshold's bounds lead to one level, thresholds spread over the ladder in turn.
+        Link(
+            bound_id=bound.pk,
+            escalationlevel_id=created_levels[(i // len(LARGE_BOUNDS)) % levels].pk,
+        )
+        for i, bound in enumerate(bounds)
     )
     return created_levels
+
+
+LARGE_BOUNDS = [
+    ("quality", "accuracy", "", "at_least", "0.8000", "ratio"),
+    ("error_rate", "", "", "at_most", "5", "percent"),
+    ("latency", "", "p95", "at_most", "1500", "ms"),
+]
 
 
 def _failure_modes(

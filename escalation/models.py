@@ -225,41 +225,16 @@ class Threshold(FrameworkItem):
     output_type = models.CharField(
         max_length=60, blank=True, help_text="Leave blank when the bounds hold for every output."
     )
-    quality_metric = models.CharField(max_length=80, help_text="E.g. groundedness score.")
-    quality_floor = models.DecimalField(
-        "quality floor (0–100)",
-        max_digits=6,
-        decimal_places=2,
-        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
-        help_text="Minimum acceptable value of the quality metric, on a 0–100 scale.",
-    )
-    error_rate_ceiling_pct = models.DecimalField(
-        "error-rate ceiling (%)",
-        max_digits=5,
-        decimal_places=2,
-        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
-    )
-    latency_percentile = models.CharField(
-        max_length=3, choices=LatencyPercentile.choices, default=LatencyPercentile.P95
-    )
-    latency_limit_ms = models.PositiveIntegerField(
-        "latency limit (ms)", validators=[MinValueValidator(1), MaxValueValidator(600_000)]
-    )
-    throughput_floor_rpm = models.PositiveIntegerField(
-        "throughput floor (requests/min)", validators=[MaxValueValidator(10_000_000)]
-    )
-    confidence_minimum = models.DecimalField(
-        "confidence minimum (0–1)",
-        max_digits=4,
-        decimal_places=3,
-        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(1))],
-    )
     measurement_window_hours = models.PositiveIntegerField(
         "measurement window (hours)",
         default=24,
         validators=[MinValueValidator(1), MaxValueValidator(24 * 90)],
     )
-    data_source = models.CharField(max_length=200, blank=True)
+    data_source = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Where the measurements come from, unless a bound says.",
+    )
     trigger_breaches = models.PositiveSmallIntegerField(
         "escalate when breached in",
         default=3,
@@ -276,21 +251,6 @@ class Threshold(FrameworkItem):
             models.UniqueConstraint(fields=["framework", "key"], name="threshold_key_unique"),
             models.UniqueConstraint(
                 fields=["ai_system", "output_type"], name="threshold_one_per_system_and_output"
-            ),
-            models.CheckConstraint(
-                condition=Q(quality_floor__gte=0, quality_floor__lte=100),
-                name="threshold_quality_floor_between_0_and_100",
-            ),
-            models.CheckConstraint(
-                condition=Q(error_rate_ceiling_pct__gte=0, error_rate_ceiling_pct__lte=100),
-                name="threshold_error_rate_between_0_and_100",
-            ),
-            models.CheckConstraint(
-                condition=Q(confidence_minimum__gte=0, confidence_minimum__lte=1),
-                name="threshold_confidence_between_0_and_1",
-            ),
-            models.CheckConstraint(
-                condition=Q(latency_limit_ms__gte=1), name="threshold_latency_positive"
             ),
             models.CheckConstraint(
                 condition=Q(measurement_window_hours__gte=1), name="threshold_window_positive"
@@ -346,12 +306,6 @@ class EscalationLevel(FrameworkItem):
     )
     # Step 3.
     trigger = models.TextField(blank=True, help_text="What sends a model to this level.")
-    trigger_thresholds = models.ManyToManyField(
-        Threshold,
-        blank=True,
-        related_name="escalates_to",
-        verbose_name="threshold breaches that lead here",
-    )
     entry_criteria = models.TextField(blank=True)
     exit_criteria = models.TextField(
         "exit / success criteria", blank=True, help_text="What success looks like."
@@ -416,6 +370,185 @@ class EscalationLevel(FrameworkItem):
             raise ValidationError({"approval_group": "Name the group whose approval is required."})
 
 
+class MetricKind(models.TextChoices):
+    QUALITY = "quality", "Quality metric"
+    ERROR_RATE = "error_rate", "Error rate"
+    LATENCY = "latency", "Latency"
+    THROUGHPUT = "throughput", "Throughput"
+    CONFIDENCE = "confidence", "Confidence score"
+    CUSTOM = "custom", "Custom metric"
+
+
+class Direction(models.TextChoices):
+    AT_LEAST = "at_least", "at least (≥)"
+    AT_MOST = "at_most", "at most (≤)"
+
+    @property
+    def symbol(self) -> str:
+        return "≥" if self is Direction.AT_LEAST else "≤"
+
+
+class Unit(models.TextChoices):
+    RATIO = "ratio", "ratio (0–1)"
+    PERCENT = "percent", "percent"
+    MILLISECONDS = "ms", "milliseconds"
+    SECONDS = "s", "seconds"
+    PER_MINUTE = "per_minute", "per minute"
+    PER_HOUR = "per_hour", "per hour"
+    SCORE = "score", "score out of N"
+
+
+class Bound(FrameworkItem):
+    """Step 1: one bound of a threshold ("≥ 0.985 field accuracy", "p99 ≤ 8 s").
+
+    Only metric, direction, value and unit are required; the measurement window and the k-of-n
+    trigger default to the threshold's when left empty, so a bound says only what the client set.
+    """
+
+    framework = models.ForeignKey(Framework, on_delete=models.CASCADE, related_name="bounds")
+    threshold = models.ForeignKey(Threshold, on_delete=models.CASCADE, related_name="bounds")
+    metric_kind = models.CharField(
+        "metric", max_length=20, choices=MetricKind.choices, default=MetricKind.QUALITY
+    )
+    metric_name = models.CharField(
+        max_length=80, blank=True, help_text="E.g. field accuracy, CSAT rating, calibration error."
+    )
+    error_definition = models.CharField(
+        "what counts as an error",
+        max_length=200,
+        blank=True,
+        help_text="One line, for an error rate: e.g. a wrong amount in an extracted field.",
+    )
+    percentile = models.CharField(
+        "latency percentile", max_length=3, choices=LatencyPercentile.choices, blank=True
+    )
+    direction = models.CharField(max_length=10, choices=Direction.choices)
+    # Ratios need four places and more (0.9855); latencies and counts none: one field holds both.
+    value = models.DecimalField(max_digits=20, decimal_places=6)
+    unit = models.CharField("unit or scale", max_length=12, choices=Unit.choices)
+    counted_thing = models.CharField(
+        "counted per minute / hour",
+        max_length=60,
+        blank=True,
+        help_text="For a rate: what is counted, e.g. requests, documents.",
+    )
+    scale_max = models.DecimalField(
+        "score out of",
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.01"))],
+        help_text="For a score: the top of its scale, e.g. 5.",
+    )
+    window_hours = models.PositiveIntegerField(
+        "measurement window (hours)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(24 * 90)],
+        help_text="Empty: the threshold's window.",
+    )
+    trigger_breaches = models.PositiveSmallIntegerField(
+        "escalate when breached in",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+    )
+    trigger_windows = models.PositiveSmallIntegerField(
+        "of the last … windows",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="Empty: the threshold's trigger rule.",
+    )
+    immediate_breach_value = models.DecimalField(
+        "immediate breach at",
+        max_digits=20,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        help_text="A value that escalates at once, without waiting for the trigger rule.",
+    )
+    baseline_value = models.DecimalField(
+        "baseline (observed today)", max_digits=20, decimal_places=6, null=True, blank=True
+    )
+    minimum_sample_size = models.PositiveIntegerField(
+        "minimum sample per window", null=True, blank=True
+    )
+    data_source = models.CharField(
+        max_length=200, blank=True, help_text="Empty: the threshold's data source."
+    )
+    escalates_to = models.ManyToManyField(
+        EscalationLevel,
+        blank=True,
+        related_name="bounds",
+        verbose_name="escalates to levels",
+    )
+
+    class Meta(FrameworkItem.Meta):
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(fields=["framework", "key"], name="bound_key_unique"),
+            models.CheckConstraint(
+                condition=~Q(unit="ratio") | Q(value__gte=0, value__lte=1),
+                name="bound_ratio_between_0_and_1",
+            ),
+            models.CheckConstraint(
+                condition=~Q(unit="percent") | Q(value__gte=0, value__lte=100),
+                name="bound_percent_between_0_and_100",
+            ),
+            models.CheckConstraint(
+                condition=~Q(unit="score") | Q(scale_max__isnull=False),
+                name="bound_score_has_scale",
+            ),
+            models.CheckConstraint(
+                condition=Q(trigger_breaches__isnull=True)
+                | Q(trigger_windows__isnull=True)
+                | Q(trigger_breaches__lte=F("trigger_windows")),
+                name="bound_breaches_within_windows",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def text(self) -> str:
+        return formatting.bound(
+            metric_kind=self.metric_kind,
+            metric_name=self.metric_name,
+            percentile=self.percentile,
+            direction=self.direction,
+            value=self.value,
+            unit=self.unit,
+            counted_thing=self.counted_thing,
+            scale_max=self.scale_max,
+        )
+
+    def clean(self) -> None:
+        problems: dict[str, str] = {}
+        if self.value is not None:
+            if self.unit == Unit.RATIO and not 0 <= self.value <= 1:
+                problems["value"] = "A ratio lies between 0 and 1 (0.985, not 98.5)."
+            if self.unit == Unit.PERCENT and not 0 <= self.value <= 100:
+                problems["value"] = "A percentage lies between 0 and 100."
+            if (
+                self.unit == Unit.SCORE
+                and self.scale_max is not None
+                and self.value > self.scale_max
+            ):
+                problems["value"] = "The value is above the top of its scale."
+        if self.unit == Unit.SCORE and self.scale_max is None:
+            problems["scale_max"] = "Say what the score is out of, e.g. 5."
+        if (
+            self.trigger_breaches is not None
+            and self.trigger_windows is not None
+            and self.trigger_breaches > self.trigger_windows
+        ):
+            problems["trigger_breaches"] = "Breaches cannot exceed the number of windows looked at."
+        if problems:
+            raise ValidationError(problems)
+
+
 class FailureKind(models.TextChoices):
     FACTUAL_ERROR = "factual_error", "Factual error"
     HALLUCINATION = "hallucination", "Hallucination"
@@ -451,6 +584,27 @@ class FailureMode(FrameworkItem):
         blank=True,
         related_name="failure_modes",
         verbose_name="recommended escalation level",
+    )
+    # The response path: the first rung, then the rungs to try if it fails (in ladder order).
+    then_levels = models.ManyToManyField(
+        EscalationLevel,
+        blank=True,
+        related_name="later_failure_modes",
+        verbose_name="then, if that fails",
+        help_text="The later rungs of the response path, tried in ladder order.",
+    )
+    applies_to = models.ManyToManyField(
+        AISystem,
+        blank=True,
+        related_name="failure_modes",
+        verbose_name="applies to AI systems",
+        help_text="Leave empty for every AI system.",
+    )
+    detected_by = models.ManyToManyField(
+        Bound,
+        blank=True,
+        related_name="detects",
+        verbose_name="detected by bounds",
     )
     immediate_mitigation = models.TextField(blank=True)
     long_term_fix = models.TextField("long-term fix", blank=True)

@@ -14,6 +14,7 @@ from django.db import models
 
 from escalation.document import (
     AI_SYSTEM_FIELDS,
+    BOUND_FIELDS,
     DRIFT_TRIGGER_FIELDS,
     EXTERNAL_TRIGGER_FIELDS,
     FAILURE_MODE_FIELDS,
@@ -22,11 +23,14 @@ from escalation.document import (
     LEVEL_FIELDS,
     THRESHOLD_FIELDS,
     editable_fields,
+    upgrade_document,
 )
-from escalation.formatting import EMPTY, is_empty
+from escalation.formatting import EMPTY, bound_phrase, is_empty
 from escalation.models import (
     AISystem,
     ApprovalRule,
+    Bound,
+    Direction,
     DriftMetric,
     DriftTrigger,
     EscalationLevel,
@@ -37,9 +41,11 @@ from escalation.models import (
     Framework,
     LatencyPercentile,
     LevelKind,
+    MetricKind,
     ReviewFrequency,
     Severity,
     Threshold,
+    Unit,
     field_label,
 )
 from escalation.steps import STEPS_BY_KEY
@@ -55,6 +61,7 @@ _SOURCES: dict[str, tuple[type[models.Model], dict[str, str]]] = {
     "framework": (Framework, {"name": "name"}),
     "ai_systems": (AISystem, _same(AI_SYSTEM_FIELDS)),
     "thresholds": (Threshold, _same(THRESHOLD_FIELDS)),
+    "bounds": (Bound, _same(BOUND_FIELDS)),
     "failure_modes": (FailureMode, _same(FAILURE_MODE_FIELDS)),
     "levels": (EscalationLevel, _same(LEVEL_FIELDS)),
     "governance": (Framework, {"scope_creep_rule": "scope_creep_rule"}),
@@ -77,7 +84,10 @@ FIELD_LABELS: dict[str, dict[str, str]] = {
 }
 
 CHOICES: dict[tuple[str, str], dict[str, str]] = {
-    ("thresholds", "latency_percentile"): dict(LatencyPercentile.choices),
+    ("bounds", "percentile"): dict(LatencyPercentile.choices),
+    ("bounds", "metric_kind"): dict(MetricKind.choices),
+    ("bounds", "direction"): dict(Direction.choices),
+    ("bounds", "unit"): dict(Unit.choices),
     ("failure_modes", "kind"): dict(FailureKind.choices),
     ("failure_modes", "severity"): dict(Severity.choices),
     ("levels", "kind"): dict(LevelKind.choices),
@@ -105,7 +115,11 @@ def _all_fields(collection: str) -> tuple[str, ...]:
 SECTIONS: list[tuple[str, str, list[Part]]] = [
     ("framework", "The framework", [Part("framework", _all_fields("framework"))]),
     ("systems", "", [Part("ai_systems", _all_fields("ai_systems"))]),
-    ("thresholds", "", [Part("thresholds", _all_fields("thresholds"))]),
+    (
+        "thresholds",
+        "",
+        [Part("thresholds", _all_fields("thresholds")), Part("bounds", _all_fields("bounds"))],
+    ),
     ("failure-modes", "", [Part("failure_modes", _all_fields("failure_modes"))]),
     ("ladder", "", [Part("levels", tuple(LADDER_FIELDS))]),
     (
@@ -154,10 +168,16 @@ class DocumentTexts:
     """Titles and value texts for one document (references resolve within that document)."""
 
     def __init__(self, document: dict[str, Any]) -> None:
+        document = upgrade_document(document)
         self.system_names = {s["key"]: s["name"] for s in document.get("ai_systems", [])}
         self.level_names = {lv["key"]: lv["name"] for lv in document.get("levels", [])}
         self.threshold_titles = {
             t["key"]: self._threshold_title(t) for t in document.get("thresholds", [])
+        }
+        self.bound_titles = {
+            b["key"]: f"{self.threshold_titles.get(b['threshold'], b['threshold'])}: "
+            f"{bound_phrase(b)}"
+            for b in document.get("bounds", [])
         }
 
     def _threshold_title(self, threshold: dict[str, Any]) -> str:
@@ -173,6 +193,8 @@ class DocumentTexts:
             return "Review schedule"
         if collection == "thresholds":
             return self._threshold_title(item)
+        if collection == "bounds":
+            return self.bound_titles.get(item["key"]) or bound_phrase(item)
         if collection == "drift_triggers":
             metric = CHOICES[("drift_triggers", "metric")].get(item["metric"], item["metric"])
             system = self.system_names.get(item["ai_system"] or "", "every AI system")
@@ -190,8 +212,14 @@ class DocumentTexts:
             return self.system_names.get(value, value)
         if field == "recommended_level":
             return self.level_names.get(value, value)
-        if field == "trigger_thresholds":
-            return "; ".join(self.threshold_titles.get(key, key) for key in value)
+        if field == "threshold":
+            return self.threshold_titles.get(value, value)
+        if field in {"escalates_to", "then_levels"}:
+            return ", ".join(self.level_names.get(key, key) for key in value)
+        if field == "applies_to":
+            return ", ".join(self.system_names.get(key, key) for key in value)
+        if field == "detected_by":
+            return "; ".join(self.bound_titles.get(key, key) for key in value)
         if isinstance(value, list):
             return ", ".join(str(v) for v in value)
         return str(value)
@@ -223,6 +251,7 @@ class ReadableSection:
 
 
 def readable_sections(document: dict[str, Any]) -> list[ReadableSection]:
+    document = upgrade_document(document)
     texts = DocumentTexts(document)
     seen: set[str] = set()
     sections = []
@@ -250,6 +279,7 @@ def readable_sections(document: dict[str, Any]) -> list[ReadableSection]:
 
 def item_anchors(document: dict[str, Any]) -> dict[str, str]:
     """Every item a comment may name in this document: anchor → title."""
+    document = upgrade_document(document)
     texts = DocumentTexts(document)
     return {
         f"{part.collection}/{item['key']}": texts.title(part.collection, item)

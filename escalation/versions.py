@@ -22,7 +22,9 @@ class NothingToFreezeError(Exception):
 AUTHOR_NAME_LENGTH = FrameworkVersion._meta.get_field("created_by_name").max_length or 150
 
 
-def freeze_version(framework: Framework, summary: str, author_name: str) -> FrameworkVersion:
+def freeze_version(
+    framework: Framework, summary: str, author_name: str, *, working_days: int | None = None
+) -> FrameworkVersion:
     """Snapshot the framework's document as its next version.
 
     Two facilitators freezing at once must not both take number N+1 (the unique constraint would
@@ -31,7 +33,7 @@ def freeze_version(framework: Framework, summary: str, author_name: str) -> Fram
     """
     with transaction.atomic():
         locked = Framework.objects.select_for_update().get(pk=framework.pk)
-        document = build_document(locked)
+        document = build_document(locked, working_days=working_days)
         sha256 = document_sha256(document)
         latest = locked.versions.order_by("-number").first()
         if latest is not None and latest.sha256 == sha256:

@@ -11,6 +11,7 @@ from typing import Any
 
 from escalation.models import (
     AISystem,
+    Bound,
     DriftMetric,
     DriftTrigger,
     EscalationLevel,
@@ -46,13 +47,8 @@ def fill_small_framework(framework: Framework) -> dict[str, Any]:
         framework=framework,
         key="claims-bot-all",
         ai_system=system,
-        quality_metric="Groundedness",
-        quality_floor=Decimal("85.00"),
-        error_rate_ceiling_pct=Decimal("2.50"),
-        latency_limit_ms=2500,
-        throughput_floor_rpm=60,
-        confidence_minimum=Decimal("0.700"),
     )
+    bound = make_bound(threshold, metric_name="Groundedness", value="0.85")
     prompt = EscalationLevel.objects.create(
         framework=framework,
         key="prompt-optimization",
@@ -62,7 +58,7 @@ def fill_small_framework(framework: Framework) -> dict[str, Any]:
         trigger="Any threshold breach",
         approval_owner_name="Dana Lead",
     )
-    prompt.trigger_thresholds.add(threshold)
+    bound.escalates_to.add(prompt)
     fine_tuning = EscalationLevel.objects.create(
         framework=framework,
         key="fine-tuning",
@@ -95,6 +91,7 @@ def fill_small_framework(framework: Framework) -> dict[str, Any]:
     return {
         "system": system,
         "threshold": threshold,
+        "bound": bound,
         "fine_tuning": fine_tuning,
         "failure": failure,
     }
@@ -163,7 +160,9 @@ def make_framework_content(framework: Framework, *, extra_thresholds: int = 0) -
             estimated_cost_delta=Decimal(cost),
             timeline_delta_days=days,
         )
-    levels["prompt"].trigger_thresholds.set(thresholds[:2])
+    levels["prompt"].bounds.set(
+        bound for threshold in thresholds[:2] for bound in threshold.bounds.all()
+    )
     for position, (key, name, kind, level) in enumerate(FAILURES):
         FailureMode.objects.create(
             framework=framework,
@@ -198,15 +197,38 @@ def make_framework_content(framework: Framework, *, extra_thresholds: int = 0) -
 
 
 def _threshold(framework: Framework, system: AISystem, output: str) -> Threshold:
-    return Threshold.objects.create(
+    threshold_ = Threshold.objects.create(
         framework=framework,
         ai_system=system,
         key=f"{system.key}-{output}".replace(" ", "-"),
         output_type=output,
-        quality_metric="groundedness",
-        quality_floor=Decimal("85"),
-        error_rate_ceiling_pct=Decimal("2.5"),
-        latency_limit_ms=1200,
-        throughput_floor_rpm=60,
-        confidence_minimum=Decimal("0.8"),
+    )
+    make_bound(threshold_, metric_name="groundedness", value="0.85")
+    make_bound(
+        threshold_, metric_kind="error_rate", direction="at_most", value="2.5", unit="percent"
+    )
+    make_bound(
+        threshold_,
+        metric_kind="latency",
+        percentile="p95",
+        direction="at_most",
+        value="1200",
+        unit="ms",
+    )
+    return threshold_
+
+
+def make_bound(threshold: Threshold, **fields: Any) -> Bound:
+    """A bound of `threshold`; by default a quality floor on the ratio scale (≥ value)."""
+    fields.setdefault("metric_kind", "quality")
+    fields.setdefault("direction", "at_least")
+    fields.setdefault("unit", "ratio")
+    fields["value"] = Decimal(str(fields.get("value", "0.9")))
+    name = fields.get("metric_name") or fields["metric_kind"]
+    return Bound.objects.create(
+        framework_id=threshold.framework_id,
+        threshold=threshold,
+        key=Bound.free_key(threshold.framework, f"{threshold.key}-{name}"),
+        position=Bound.objects.filter(framework_id=threshold.framework_id).count(),
+        **fields,
     )

@@ -30,7 +30,10 @@ def level(key: str, name: str, **fields: Any) -> dict[str, Any]:
     }
 
 
+# A version 1 document (fixed bounds on the threshold), read through the upgrade as every stored
+# version is.
 LADDER = {
+    "schema_version": 1,
     "name": "Acme framework",
     "ai_systems": [{"key": "claims", "name": "Claims summariser"}],
     "thresholds": [
@@ -80,8 +83,8 @@ def test_dot_edges_lead_up_the_ladder_labelled_with_their_triggers():
 
 
 def test_dot_edge_names_the_threshold_and_failure_modes_that_lead_to_a_level():
-    dot = ladder_dot(LADDER)
-    assert "Claims summariser · summary: error &gt; 2.5%" in dot
+    dot = ladder_dot(LADDER).replace('<BR ALIGN="LEFT"/>', " ")
+    assert "Claims summariser · summary: ≥ 85/100 groundedness; ≤ 2.5% errors" in dot
     assert "Failure modes: Hallucination" in dot
 
 

@@ -61,7 +61,8 @@ THRESHOLD = {
     "trigger_breaches": 3,
     "trigger_windows": 5,
 }
-DOCUMENT = {
+DOCUMENT = {  # version 1, upgraded as it is read
+    "schema_version": 1,
     "name": "Acme",
     "ai_systems": [{"key": "bot", "name": "Bot"}],
     "thresholds": [THRESHOLD],
@@ -78,7 +79,7 @@ def test_the_ladder_artifact_and_the_diagram_print_money_and_owner_alike():
 def test_the_register_csv_and_the_diagram_write_the_trigger_rule_in_the_same_words():
     rule = "Breached in 3 of the last 5 24-hour windows"
     assert rule in register_csv(DOCUMENT)
-    assert rule in ladder_dot(DOCUMENT)
+    assert rule in ladder_dot(DOCUMENT).replace('<BR ALIGN="LEFT"/>', " ")
 
 
 def test_the_governance_section_prints_money_and_the_group_in_its_own_column():

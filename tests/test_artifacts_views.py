@@ -136,11 +136,11 @@ def test_ladder_downloads_as_svg_and_png(client, reviewer, version):
     assert png["Content-Type"] == "image/png" and png.content.startswith(b"\x89PNG")
 
 
-def test_register_csv_has_a_row_per_threshold(client, reviewer, version):
+def test_register_csv_has_a_row_per_bound(client, reviewer, version):
     client.force_login(reviewer)
     rows = list(csv.reader(io.StringIO(client.get(url("register_csv", 1)).content.decode())))
-    assert rows[0][:4] == ["AI system", "Model", "Workflow / use case", "Output type"]
-    assert len(rows) == 1 + len(version.document["thresholds"])
+    assert rows[0][:5] == ["AI system", "Model", "Workflow / use case", "Output type", "Bound"]
+    assert len(rows) == 1 + len(version.document["bounds"])
 
 
 def test_matrix_csv_maps_each_failure_type_to_its_level(client, reviewer, version):

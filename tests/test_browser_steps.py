@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from escalation.models import AISystem, EscalationLevel
+from escalation.models import AISystem, Bound, EscalationLevel
 from workshops.demo import DEMO_PASSWORD, load_demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -55,3 +55,27 @@ def test_facilitator_moves_a_level_up_twice_by_keyboard(live_server, page):
     expect(first_cells.nth(1)).to_have_text("Fine-tuning")
     levels = EscalationLevel.objects.filter(framework__engagement__slug="demo")
     assert list(levels.values_list("key", flat=True)).index("fine-tuning") == 1
+
+
+def test_facilitator_enters_a_bound_with_unit_and_direction_in_one_row_from_the_day_page(
+    live_server, page
+):
+    load_demo()
+    log_in(page, live_server)
+    page.goto(live_server.url + reverse("day", args=["demo", 1]))
+    bounds = page.locator("#thresholds-bounds")
+    bounds.get_by_role("link", name="Add bound").click()
+    row = page.locator("fieldset.field-row")
+    row.get_by_label("Threshold").select_option(label="Claims-triage classifier · classification")
+    row.get_by_label("Metric:", exact=True).select_option(label="Custom metric")
+    row.get_by_label("Metric name").fill("Brier score")
+    row.get_by_label("Direction").select_option(label="at most (≤)")
+    row.get_by_label("Value").fill("0.05")
+    row.get_by_label("Unit or scale").select_option(label="ratio (0–1)")
+    tops = {
+        row.locator(f"[name={name}]").bounding_box()["y"] for name in ["direction", "value", "unit"]
+    }
+    assert max(tops) - min(tops) < 5  # direction, value and unit side by side
+    page.get_by_role("button", name="Add").click()
+    expect(page.get_by_role("cell", name="≤ 0.05 Brier score", exact=True)).to_be_visible()
+    assert Bound.objects.filter(metric_name="Brier score", direction="at_most").exists()

@@ -19,7 +19,7 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from escalation.models import EscalationLevel, Pack, PackStatus
+from escalation.models import Bound, EscalationLevel, Pack, PackStatus
 from escalation.text import SafeTextForm
 from tests.factories import make_engagement, make_member, make_user, make_version, sign_off
 from tests.framework_content import make_framework_content
@@ -84,6 +84,16 @@ def test_quotes_and_backslashes_in_every_ladder_label_survive_the_drawing(
     client.force_login(reviewer)
     svg = client.get(reverse("ladder_svg", args=["acme"])).content.decode()
     assert "say &quot;hi&quot; \\" in svg and "C:\\path\\" in svg
+
+
+def test_bound_text_on_a_ladder_edge_is_escaped_and_a_stored_control_character_drawn(
+    client, engagement, reviewer
+):
+    make_framework_content(engagement.framework)
+    Bound.objects.filter(framework=engagement.framework).update(metric_name='say "hi" \\ <b>\x01')
+    client.force_login(reviewer)
+    svg = client.get(reverse("ladder_svg", args=["acme"])).content.decode()
+    assert "say &quot;hi&quot; \\ &lt;b&gt;[U+0001]" in svg
 
 
 # Mail headers and iCalendar text

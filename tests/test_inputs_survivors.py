@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from escalation.demo_framework import fill_demo_framework
 from escalation.forms import (
     AISystemForm,
+    BoundForm,
     DriftTriggerForm,
     ExternalTriggerForm,
     FailureModeForm,
@@ -29,6 +30,7 @@ from escalation.forms import (
 )
 from escalation.models import (
     AISystem,
+    Bound,
     DriftTrigger,
     EscalationLevel,
     ExternalTrigger,
@@ -45,6 +47,7 @@ from workshops.models import Engagement
 TARGETS = [
     ("systems", "ai-systems", AISystem, AISystemForm),
     ("thresholds", "thresholds", Threshold, ThresholdForm),
+    ("thresholds", "bounds", Bound, BoundForm),
     ("failure-modes", "failure-modes", FailureMode, FailureModeForm),
     ("ladder", "levels", EscalationLevel, LadderLevelForm),
     ("governance", "levels", EscalationLevel, GovernanceLevelForm),

@@ -99,7 +99,7 @@ def test_the_hash_survives_export_and_import(framework):
         lambda f: (
             EscalationLevel.objects.filter(framework=f, key="prompt-optimization")
             .first()
-            .trigger_thresholds.clear()
+            .bounds.clear()
         ),
     ],
     ids=["cost-cent", "rename", "list-item", "review-cycle", "relation"],

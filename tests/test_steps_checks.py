@@ -13,6 +13,7 @@ from escalation.demo_framework import fill_demo_framework
 from escalation.large_framework import fill_large_framework
 from escalation.models import (
     AISystem,
+    Bound,
     DriftTrigger,
     EscalationLevel,
     ExternalTrigger,
@@ -56,7 +57,8 @@ def test_an_empty_framework_is_not_ready(db):
 def test_warnings_alone_leave_a_framework_ready(framework):
     ExternalTrigger.objects.filter(framework=framework).delete()
     problems = run_checks(framework, END)
-    assert [p.severity for p in problems] == ["warning"]
+    # No external trigger at all, and so none for the two vendor-hosted systems.
+    assert [p.severity for p in problems] == ["warning"] * 3
     assert is_ready_for_review(problems)
 
 
@@ -140,17 +142,17 @@ def test_a_level_nothing_leads_to_is_a_warning(framework):
     level = EscalationLevel.objects.get(framework=framework, key="hybrid-routing")
     level.trigger = ""
     level.save()
-    level.trigger_thresholds.clear()
+    level.bounds.clear()
     problem = next(p for p in run_checks(framework, END) if "Nothing leads to" in p.message)
     assert problem.severity == "warning"
 
 
-def test_a_level_trigger_naming_another_frameworks_threshold_is_blocking(framework):
+def test_a_bound_escalating_to_another_frameworks_level_is_blocking(framework):
     other = make_framework()
     fill_large_framework(other, systems=1, outputs_per_system=1, levels=1, failure_modes=1)
-    level = EscalationLevel.objects.get(framework=framework, key="fine-tuning")
-    level.trigger_thresholds.add(Threshold.objects.filter(framework=other).first())
-    assert any("names a threshold outside" in m for m in messages(framework))
+    bound = Bound.objects.filter(framework=framework).first()
+    bound.escalates_to.add(EscalationLevel.objects.get(framework=other))
+    assert any("escalates to a level outside" in m for m in messages(framework))
 
 
 def test_a_drift_trigger_naming_another_frameworks_system_is_blocking(framework):
@@ -205,12 +207,12 @@ def test_step_completion_counts_ai_systems_with_thresholds(framework):
 
 
 def test_checks_take_a_constant_number_of_queries(framework, django_assert_num_queries):
-    # One load per kind of row (six) and the levels' trigger thresholds (one).
-    with django_assert_num_queries(7):
+    # One load per kind of row (seven), the bounds' levels and the levels' bounds (two).
+    with django_assert_num_queries(9):
         run_checks(framework, END)
     large = make_framework()
     fill_large_framework(large)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(9):
         run_checks(large, END)
 
 
@@ -254,13 +256,13 @@ def test_checks_page_refuses_post(client, engagement, observer):
 def test_checks_page_query_count_does_not_grow_with_rows(
     client, engagement, facilitator, django_assert_num_queries
 ):
-    # Session, user, membership+engagement+framework, then one load of the framework (seven).
+    # Session, user, membership+engagement+framework, then one load of the framework (nine).
     fill_demo_framework(engagement.framework, END)
     client.force_login(facilitator)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(12):
         client.get(reverse("checks", args=[engagement.slug]))
     large = make_engagement(slug="large")
     make_member(large, Role.FACILITATOR, facilitator)
     fill_large_framework(large.framework)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(12):
         client.get(reverse("checks", args=[large.slug]))

@@ -62,3 +62,17 @@ def test_demo_framework_is_filled_only_once(db):
     framework = make_framework()
     assert fill_demo_framework(framework, datetime.date(2026, 11, 13))
     assert not fill_demo_framework(framework, datetime.date(2026, 11, 13))
+
+
+def test_method_defaults_invent_no_numbers(db):
+    framework = make_framework()
+    apply_method_defaults(framework)
+    document = build_document(framework)
+    numbers = [
+        level[name]
+        for level in document["levels"]
+        for name in ["cost_ceiling", "estimated_cost_delta", "timeline_delta_days"]
+    ]
+    assert document["thresholds"] == [] and document["bounds"] == []
+    assert numbers == [None] * len(numbers)
+    assert document["review_cycle"]["first_review_date"] is None

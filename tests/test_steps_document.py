@@ -63,23 +63,25 @@ def test_large_export_import_export_is_byte_identical(db):
 
 
 def test_wrong_schema_version_is_refused(demo_document):
-    demo_document["schema_version"] = 2
-    assert refused(demo_document) == ["schema_version: expected 1, got 2"]
+    demo_document["schema_version"] = 3
+    assert refused(demo_document) == ["schema_version: expected 1 or 2, got 3"]
 
 
 def test_wrong_types_are_refused_naming_the_place(demo_document):
-    demo_document["thresholds"][3]["latency_limit_ms"] = "fast"
+    demo_document["thresholds"][3]["measurement_window_hours"] = "long"
+    demo_document["bounds"][2]["value"] = "fast"
     demo_document["ai_systems"][0]["output_types"] = "chat"
     problems = refused(demo_document)
-    assert "thresholds[3].latency_limit_ms: expected a whole number, got text" in problems
+    assert "thresholds[3].measurement_window_hours: expected a whole number, got text" in problems
+    assert "bounds[2].value: 'fast' is not a decimal number" in problems
     assert "ai_systems[0].output_types: expected a list of text, got text" in problems
 
 
 def test_out_of_range_values_are_refused_with_the_forms_messages(demo_document):
-    demo_document["thresholds"][0]["confidence_minimum"] = "1.5"
+    demo_document["bounds"][0]["value"] = "1.5"  # a ratio
     demo_document["thresholds"][1]["trigger_breaches"] = 9
     problems = refused(demo_document)
-    assert any(p.startswith("thresholds[0].confidence_minimum: ") for p in problems)
+    assert "bounds[0].value: A ratio lies between 0 and 1 (0.985, not 98.5)." in problems
     assert (
         "thresholds[1].trigger_breaches: Breaches cannot exceed the number of windows looked at."
         in problems
@@ -88,10 +90,12 @@ def test_out_of_range_values_are_refused_with_the_forms_messages(demo_document):
 
 def test_unknown_references_are_refused_naming_the_place(demo_document):
     demo_document["thresholds"][3]["ai_system"] = "x"
-    demo_document["levels"][0]["trigger_thresholds"] = ["nope"]
+    demo_document["bounds"][0]["escalates_to"] = ["nope"]
+    demo_document["bounds"][1]["threshold"] = "gone"
     problems = refused(demo_document)
     assert "thresholds[3].ai_system: no ai system with key 'x'" in problems
-    assert "levels[0].trigger_thresholds: no threshold with key 'nope'" in problems
+    assert "bounds[0].escalates_to: no level with key 'nope'" in problems
+    assert "bounds[1].threshold: no threshold with key 'gone'" in problems
 
 
 def test_duplicate_names_and_keys_are_refused(demo_document):
@@ -176,7 +180,7 @@ def test_any_json_value_is_refused_cleanly_or_read(db, value):
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
-    collection=st.sampled_from(["ai_systems", "thresholds", "failure_modes", "levels"]),
+    collection=st.sampled_from(["ai_systems", "thresholds", "bounds", "failure_modes", "levels"]),
     field=st.text(max_size=30),
     value=json_values,
 )
@@ -194,7 +198,8 @@ def test_export_command_prints_the_document(engagement):
     fill_demo_framework(engagement.framework, END)
     out = StringIO()
     call_command("export_framework", engagement.slug, stdout=out)
-    assert out.getvalue() == export_text(build_document(engagement.framework))
+    document = build_document(engagement.framework, working_days=engagement.working_days)
+    assert out.getvalue() == export_text(document)
 
 
 def test_export_command_names_an_unknown_slug(db):
@@ -235,7 +240,8 @@ def test_framework_json_downloads_the_document(client, engagement, reviewer):
     response = client.get(reverse("framework_json", args=[engagement.slug]))
     assert response["Content-Disposition"] == 'attachment; filename="acme-draft-framework.json"'
     assert response["Content-Type"] == "application/json"
-    assert response.content.decode() == export_text(build_document(engagement.framework))
+    document = build_document(engagement.framework, working_days=engagement.working_days)
+    assert response.content.decode() == export_text(document)
 
 
 def test_framework_json_is_the_same_download_as_the_drafts_artifact(client, engagement, reviewer):
@@ -276,12 +282,12 @@ def test_facilitator_uploads_a_file_and_facilitates_the_new_engagement(
 def test_a_broken_upload_is_refused_with_messages_and_creates_nothing(
     client, facilitator, demo_document
 ):
-    demo_document["levels"][0]["trigger_thresholds"] = ["nope"]
+    demo_document["bounds"][0]["escalates_to"] = ["nope"]
     client.force_login(facilitator)
     count = Engagement.objects.count()
     response = client.post(reverse("import_framework"), {"file": upload(demo_document)})
     assert response.status_code == 422
-    assert "levels[0].trigger_thresholds: no threshold with key" in response.content.decode()
+    assert "bounds[0].escalates_to: no level with key" in response.content.decode()
     assert Engagement.objects.count() == count
 
 
@@ -328,7 +334,7 @@ def test_export_import_export_through_the_commands_is_byte_identical(tmp_path, e
 
 def test_schema_version_true_is_not_1(demo_document):
     demo_document["schema_version"] = True
-    assert refused(demo_document) == ["schema_version: expected 1, got True"]
+    assert refused(demo_document) == ["schema_version: expected 1 or 2, got True"]
 
 
 def test_framework_fields_are_named_by_their_place_in_the_document(demo_document):
@@ -337,7 +343,26 @@ def test_framework_fields_are_named_by_their_place_in_the_document(demo_document
     assert any(p.startswith("review_cycle.frequency: ") for p in problems)
 
 
-def test_a_threshold_listed_twice_in_a_level_trigger_is_refused(demo_document):
-    key = demo_document["thresholds"][0]["key"]
-    demo_document["levels"][0]["trigger_thresholds"] = [key, key]
-    assert "levels[0].trigger_thresholds: a key is listed twice" in refused(demo_document)
+def test_a_level_listed_twice_in_a_bounds_escalation_is_refused(demo_document):
+    key = demo_document["levels"][0]["key"]
+    demo_document["bounds"][0]["escalates_to"] = [key, key]
+    assert "bounds[0].escalates_to: a key is listed twice" in refused(demo_document)
+
+
+def test_the_document_carries_the_engagements_working_length(tmp_path, engagement):
+    engagement.working_days = 7
+    engagement.save()
+    out = StringIO()
+    call_command("export_framework", engagement.slug, stdout=out)
+    path = tmp_path / "framework.json"
+    path.write_text(out.getvalue())
+    call_command("import_framework", str(path), "--slug", "again", stdout=StringIO())
+    assert Engagement.objects.get(slug="again").working_days == 7
+
+
+def test_a_working_length_that_is_not_a_number_of_days_is_refused(demo_document):
+    demo_document["working_days"] = "two weeks"
+    problems = refused(demo_document)
+    assert problems == [
+        "working_days: expected a whole number of days from 1 to 365 or null, got 'two weeks'"
+    ]

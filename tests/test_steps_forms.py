@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from escalation.demo_framework import fill_demo_framework
 from escalation.forms import (
     AISystemForm,
+    BoundForm,
     DriftTriggerForm,
     ExternalTriggerForm,
     FailureModeForm,
@@ -25,6 +26,7 @@ from escalation.forms import (
 )
 from escalation.models import (
     AISystem,
+    Bound,
     DriftTrigger,
     EscalationLevel,
     ExternalTrigger,
@@ -50,17 +52,24 @@ def threshold_data(framework, **overrides):
     data = {
         "ai_system": str(system.pk),
         "output_type": "",
-        "quality_metric": "macro F1",
-        "quality_floor": "80",
-        "error_rate_ceiling_pct": "5",
-        "latency_percentile": "p95",
-        "latency_limit_ms": "900",
-        "throughput_floor_rpm": "100",
-        "confidence_minimum": "0.8",
         "measurement_window_hours": "24",
         "data_source": "",
         "trigger_breaches": "3",
         "trigger_windows": "5",
+    }
+    data.update(overrides)
+    return data
+
+
+def bound_data(framework, **overrides):
+    threshold = Threshold.objects.get(framework=framework, key="claims-triage-classification")
+    data = {
+        "threshold": str(threshold.pk),
+        "metric_kind": "quality",
+        "metric_name": "macro F1",
+        "direction": "at_least",
+        "value": "0.88",
+        "unit": "ratio",
     }
     data.update(overrides)
     return data
@@ -81,21 +90,9 @@ def test_a_valid_threshold_form_saves_with_a_key_from_system_and_output(framewor
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("quality_floor", "100.5", "less than or equal to 100"),
-        ("quality_floor", "", "required"),
-        ("error_rate_ceiling_pct", "-0.1", "greater than or equal to 0"),
-        ("error_rate_ceiling_pct", "ten", "Enter a number"),
-        ("latency_limit_ms", "0", "greater than or equal to 1"),
-        ("latency_limit_ms", "1.5", "Enter a whole number"),
-        ("throughput_floor_rpm", "-3", "greater than or equal to 0"),
-        ("throughput_floor_rpm", "99999999", "less than or equal to 10000000"),
-        ("confidence_minimum", "1.01", "less than or equal to 1"),
-        ("confidence_minimum", "NaN", "Enter a number"),
         ("measurement_window_hours", "0", "greater than or equal to 1"),
-        ("latency_percentile", "p42", "Select a valid choice"),
         ("trigger_breaches", "6", "Breaches cannot exceed the number of windows"),
         ("trigger_windows", "101", "less than or equal to 100"),
-        ("quality_metric", "", "required"),
         ("ai_system", "999999", "Select a valid choice"),
         ("output_type", "poetry", "does not produce “poetry”"),
         ("output_type", "classification", "already has thresholds for “classification”"),
@@ -105,6 +102,52 @@ def test_a_valid_threshold_form_saves_with_a_key_from_system_and_output(framewor
 def test_threshold_form_rejects_with_a_message_beside_the_field(framework, field, value, message):
     form = ThresholdForm(threshold_data(framework, **{field: value}), framework=framework)
     assert message in errors_of(form)[field]
+
+
+def test_a_bound_needs_only_metric_direction_value_and_unit(framework):
+    form = BoundForm(bound_data(framework), framework=framework)
+    assert form.is_valid(), form.errors
+    assert form.save_new().text == "≥ 0.88 macro F1"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("value", "", "required"),
+        ("value", "NaN", "Enter a number"),
+        ("direction", "", "required"),
+        ("direction", "about", "Select a valid choice"),
+        ("unit", "", "required"),
+        ("unit", "furlongs", "Select a valid choice"),
+        ("percentile", "p42", "Select a valid choice"),
+        ("window_hours", "0", "greater than or equal to 1"),
+        ("trigger_windows", "101", "less than or equal to 100"),
+        ("threshold", "999999", "Select a valid choice"),
+    ],
+)
+def test_bound_form_rejects_with_a_message_beside_the_field(framework, field, value, message):
+    form = BoundForm(bound_data(framework, **{field: value}), framework=framework)
+    assert message in errors_of(form)[field]
+
+
+def test_a_percentage_above_100_is_refused(framework):
+    data = bound_data(framework, unit="percent", value="100.5")
+    assert "between 0 and 100" in errors_of(BoundForm(data, framework=framework))["value"]
+
+
+def test_a_score_says_what_it_is_out_of(framework):
+    data = bound_data(framework, unit="score", value="4.2")
+    assert "out of" in errors_of(BoundForm(data, framework=framework))["scale_max"]
+
+
+def test_a_score_above_its_scale_is_refused(framework):
+    data = bound_data(framework, unit="score", value="6", scale_max="5")
+    assert "above the top" in errors_of(BoundForm(data, framework=framework))["value"]
+
+
+def test_a_bounds_own_trigger_rule_keeps_breaches_within_windows(framework):
+    data = bound_data(framework, trigger_breaches="4", trigger_windows="3")
+    assert "cannot exceed" in errors_of(BoundForm(data, framework=framework))["trigger_breaches"]
 
 
 def test_ai_system_form_rejects_a_duplicate_name(framework):
@@ -139,11 +182,14 @@ def test_ladder_form_rejects_a_duplicate_level_name(framework):
     assert "already used" in errors_of(LadderLevelForm(data, framework=framework))["name"]
 
 
-def test_ladder_form_offers_only_this_frameworks_thresholds(framework):
+def test_bound_form_offers_only_this_frameworks_thresholds_and_levels(framework):
     other = make_framework()
-    form = LadderLevelForm(framework=framework)
-    offered = form.fields["trigger_thresholds"].queryset
-    assert not offered.filter(framework=other).exists() and offered.count() == 5
+    fill_demo_framework(other, END)
+    form = BoundForm(framework=framework)
+    thresholds = form.fields["threshold"].queryset
+    levels = form.fields["escalates_to"].queryset
+    assert not thresholds.filter(framework=other).exists() and thresholds.count() == 5
+    assert not levels.filter(framework=other).exists() and levels.count() == 6
 
 
 @pytest.mark.parametrize(
@@ -224,6 +270,7 @@ numberish = st.one_of(
 ADD_FORMS = {
     ("systems", "ai-systems"): (AISystem, AISystemForm),
     ("thresholds", "thresholds"): (Threshold, ThresholdForm),
+    ("thresholds", "bounds"): (Bound, BoundForm),
     ("failure-modes", "failure-modes"): (FailureMode, FailureModeForm),
     ("ladder", "levels"): (EscalationLevel, LadderLevelForm),
     ("review-cycle", "drift-triggers"): (DriftTrigger, DriftTriggerForm),
@@ -287,26 +334,25 @@ def test_any_input_to_the_governance_edit_saves_or_changes_nothing(
 # Property-based, on the validators themselves: the form accepts exactly the values the database
 # accepts, and refuses everything else with a message on that field.
 
-in_range_floor = st.decimals(min_value=0, max_value=100, places=2)
-out_of_range_floor = st.one_of(
-    st.decimals(max_value="-0.01", places=2, allow_nan=False, allow_infinity=False),
-    st.decimals(min_value="100.01", max_value="9999.99", places=2),
+in_range_ratio = st.decimals(min_value=0, max_value=1, places=6)
+out_of_range_ratio = st.one_of(
+    st.decimals(max_value="-0.000001", places=6, allow_nan=False, allow_infinity=False),
+    st.decimals(min_value="1.000001", max_value="9999.99", places=6),
 )
 
 
 @settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(value=in_range_floor)
-def test_any_quality_floor_from_0_to_100_is_accepted(framework, value):
-    Threshold.objects.filter(ai_system__key="claims-triage").delete()
-    form = ThresholdForm(threshold_data(framework, quality_floor=str(value)), framework=framework)
+@given(value=in_range_ratio)
+def test_any_ratio_from_0_to_1_is_accepted_to_six_places(framework, value):
+    form = BoundForm(bound_data(framework, value=str(value)), framework=framework)
     assert form.is_valid(), form.errors
 
 
 @settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(value=out_of_range_floor)
-def test_any_quality_floor_outside_0_to_100_is_refused_on_that_field(framework, value):
-    form = ThresholdForm(threshold_data(framework, quality_floor=str(value)), framework=framework)
-    assert not form.is_valid() and "quality_floor" in form.errors
+@given(value=out_of_range_ratio)
+def test_any_ratio_outside_0_to_1_is_refused_on_that_field(framework, value):
+    form = BoundForm(bound_data(framework, value=str(value)), framework=framework)
+    assert not form.is_valid() and "value" in form.errors
 
 
 @settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

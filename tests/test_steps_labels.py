@@ -4,8 +4,8 @@ readable document and the artifacts' CSV headings all print the same words."""
 from django.urls import reverse
 
 from escalation.artifacts import REGISTER_COLUMNS
-from escalation.forms import FailureModeForm, GovernanceLevelForm, ThresholdForm
-from escalation.models import AISystem, EscalationLevel, FailureMode, Threshold, field_label
+from escalation.forms import BoundForm, FailureModeForm, GovernanceLevelForm, ThresholdForm
+from escalation.models import AISystem, Bound, EscalationLevel, FailureMode, Threshold, field_label
 from escalation.presentation import FIELD_LABELS
 
 
@@ -25,12 +25,19 @@ def test_a_threshold_field_reads_the_same_in_form_table_document_and_csv(
         framework=engagement.framework, key="bot", name="Bot", model_name="m", workflow="w"
     )
     client.force_login(facilitator)
-    label = field_label(Threshold, "throughput_floor_rpm")
-    assert label == "Throughput floor (requests/min)"
-    assert _form_label(ThresholdForm, "throughput_floor_rpm") == label
-    assert FIELD_LABELS["thresholds"]["throughput_floor_rpm"] == label
+    label = field_label(Threshold, "data_source")
+    assert label == "Data source"
+    assert _form_label(ThresholdForm, "data_source") == label
+    assert FIELD_LABELS["thresholds"]["data_source"] == label
     assert f">{label}</th>" in _column_headings(client, engagement, "thresholds")
-    assert ("throughput_floor", label) in REGISTER_COLUMNS
+
+
+def test_a_bound_field_reads_the_same_in_form_document_and_csv():
+    label = field_label(Bound, "immediate_breach_value")
+    assert label == "Immediate breach at"
+    assert _form_label(BoundForm, "immediate_breach_value") == label
+    assert FIELD_LABELS["bounds"]["immediate_breach_value"] == label
+    assert ("immediate_breach", label) in REGISTER_COLUMNS
 
 
 def test_a_governance_field_reads_the_same_in_form_table_and_document(

@@ -11,7 +11,7 @@ from django.urls import reverse
 from escalation.demo_framework import fill_demo_framework
 from escalation.document import item_document
 from escalation.large_framework import fill_large_framework
-from escalation.models import AISystem, EscalationLevel, FailureMode, Framework, Threshold
+from escalation.models import AISystem, Bound, EscalationLevel, FailureMode, Framework
 from escalation.steps import STEPS
 from tests.factories import make_engagement, make_member
 from workshops.models import Activity, Role
@@ -259,30 +259,27 @@ def test_moving_the_top_row_up_changes_nothing(client, engagement, facilitator):
     assert not Activity.objects.filter(verb="moved").exists()
 
 
-def test_threshold_edit_with_out_of_range_values_saves_nothing(client, engagement, facilitator):
+def test_bound_edit_with_out_of_range_values_saves_nothing(client, engagement, facilitator):
     fill_demo_framework(engagement.framework, END)
-    threshold = Threshold.objects.get(key="claims-triage-classification")
+    bound = Bound.objects.get(key="claims-triage-classification-macro-f1")
     client.force_login(facilitator)
     data = {
-        "ai_system": threshold.ai_system_id,
-        "output_type": "classification",
-        "quality_metric": "macro F1",
-        "quality_floor": "101",
-        "error_rate_ceiling_pct": "-1",
-        "latency_percentile": "p99",
-        "latency_limit_ms": "0",
-        "throughput_floor_rpm": "10",
-        "confidence_minimum": "1.5",
-        "measurement_window_hours": "24",
+        "threshold": bound.threshold_id,
+        "metric_kind": "quality",
+        "metric_name": "macro F1",
+        "direction": "at_least",
+        "value": "88",  # a ratio typed as a percentage
+        "unit": "ratio",
+        "window_hours": "0",
         "trigger_breaches": "6",
         "trigger_windows": "5",
         "row_version": "1",
     }
-    url = edit_url(engagement, "thresholds", "thresholds", threshold.key)
+    url = edit_url(engagement, "thresholds", "bounds", bound.key)
     response = client.post(url, data)
     assert response.status_code == 422
-    assert response.content.decode().count('class="field-error"') >= 5
-    assert Threshold.objects.get(pk=threshold.pk).quality_floor == threshold.quality_floor
+    assert "A ratio lies between 0 and 1" in response.content.decode()
+    assert Bound.objects.get(pk=bound.pk).value == bound.value
 
 
 def test_thresholds_page_shows_a_table_per_ai_system_and_uncovered_output_types(
@@ -411,7 +408,7 @@ def test_approver_cannot_edit_thresholds(client, engagement, approver):
     fill_demo_framework(engagement.framework, END)
     client.force_login(approver)
     url = edit_url(engagement, "thresholds", "thresholds", "claims-triage-classification")
-    assert client.post(url, {"quality_floor": "1"}).status_code == 403
+    assert client.post(url, {"data_source": "x"}).status_code == 403
 
 
 def test_editing_an_unknown_row_is_404(client, engagement, facilitator):
@@ -436,16 +433,24 @@ def test_adding_a_threshold_from_an_uncovered_output_type_prefills_the_form(
     assert 'name="output_type" value="summary"' in html
 
 
-def test_ladder_edit_links_thresholds_and_records_them(client, engagement, facilitator):
+def test_bound_edit_links_levels_and_records_them(client, engagement, facilitator):
     fill_demo_framework(engagement.framework, END)
+    bound = Bound.objects.get(key="support-assistant-summary-summary-faithfulness")
     level = EscalationLevel.objects.get(framework=engagement.framework, key="hybrid-routing")
-    threshold = Threshold.objects.get(key="support-assistant-summary")
     client.force_login(facilitator)
-    data = {"name": level.name, "kind": level.kind, "row_version": "1"}
-    data["trigger_thresholds"] = [str(threshold.pk)]
-    client.post(edit_url(engagement, "ladder", "levels", level.key), data)
-    change = Activity.objects.get(verb="updated").changes["trigger_thresholds"]
-    assert change == {"before": ["claims-triage-classification"], "after": [threshold.key]}
+    data = {
+        "threshold": bound.threshold_id,
+        "metric_kind": "quality",
+        "metric_name": "summary faithfulness",
+        "direction": "at_least",
+        "value": "0.9",
+        "unit": "ratio",
+        "escalates_to": [str(level.pk)],
+        "row_version": "1",
+    }
+    client.post(edit_url(engagement, "thresholds", "bounds", bound.key), data)
+    change = Activity.objects.get(verb="updated").changes["escalates_to"]
+    assert change == {"before": ["retrieval-augmentation"], "after": [level.key]}
 
 
 def test_an_htmx_save_tells_the_other_panels_that_the_framework_changed(

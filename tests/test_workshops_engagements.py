@@ -6,13 +6,14 @@ from django.urls import reverse
 
 from escalation.models import (
     AISystem,
+    Bound,
     EscalationLevel,
     ExternalTrigger,
     FailureMode,
     Threshold,
 )
 from tests.factories import make_consultant, make_engagement, make_member
-from tests.framework_content import make_framework
+from tests.framework_content import make_bound, make_framework
 from workshops.models import (
     Activity,
     Engagement,
@@ -89,15 +90,9 @@ def _framework_with_content(engagement):
         framework=framework,
         key="claims-bot-all",
         ai_system=system,
-        quality_metric="groundedness",
-        quality_floor=80,
-        error_rate_ceiling_pct=2,
-        latency_limit_ms=1500,
-        throughput_floor_rpm=10,
-        confidence_minimum="0.7",
     )
     level = EscalationLevel.objects.create(framework=framework, key="rag", name="RAG")
-    level.trigger_thresholds.add(threshold)
+    make_bound(threshold, metric_name="groundedness", value="0.8").escalates_to.add(level)
     FailureMode.objects.create(
         framework=framework, key="made-up", name="Made up", recommended_level=level
     )
@@ -110,7 +105,7 @@ def test_copy_for_the_next_cycle_carries_every_item_over(client, engagement, fac
     client.post(reverse("engagement_new"), {**NEW, "copy_from": engagement.pk})
     copy = Engagement.objects.get(slug="northwind-2027").framework
     level = EscalationLevel.objects.get(framework=copy)
-    assert [t.key for t in level.trigger_thresholds.all()] == ["claims-bot-all"]
+    assert [b.threshold.key for b in level.bounds.all()] == ["claims-bot-all"]
     assert FailureMode.objects.get(framework=copy).recommended_level == level
     assert level.carried_over["name"] == "RAG"
 
@@ -121,8 +116,8 @@ def test_copied_items_are_marked_with_their_previous_document_form(client, engag
     client.post(reverse("engagement_new"), {**NEW, "copy_from": engagement.pk})
     copy = Engagement.objects.get(slug="northwind-2027").framework
     threshold = Threshold.objects.get(framework=copy)
-    assert threshold.carried_over["quality_floor"] == "80.00"
     assert threshold.carried_over["ai_system"] == "claims-bot"
+    assert Bound.objects.get(framework=copy).carried_over["value"] == "0.800000"
 
 
 def test_only_engagements_i_facilitated_can_be_copied(client, engagement, approver, outsider):

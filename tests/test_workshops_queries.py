@@ -29,12 +29,6 @@ def _grow(engagement, size):
             framework=framework,
             key=f"threshold-{number}",
             ai_system=system,
-            quality_metric="q",
-            quality_floor=80,
-            error_rate_ceiling_pct=2,
-            latency_limit_ms=1000,
-            throughput_floor_rpm=1,
-            confidence_minimum="0.5",
         )
         level = EscalationLevel.objects.create(
             framework=framework, key=f"level-{number}", name=f"Level {number}", position=number
@@ -90,19 +84,20 @@ def test_dashboard_query_count(client, facilitator, engagement, django_assert_nu
     _grow(engagement, 5)
     client.force_login(facilitator)
     # session, user, membership+engagement+framework, the framework's rows (systems, thresholds,
-    # levels, their trigger thresholds, failure modes, drift and external triggers: 7), versions,
-    # day notes, activity, memberships, pending invitations, and for the next steps the reviews
-    # with their open threads and the user's approvals
-    with django_assert_num_queries(17):
+    # bounds, levels and their bounds, failure modes, drift and external triggers: 8; the
+    # bounds' levels would be a ninth, but this framework has no bounds), versions, day notes,
+    # activity, memberships, pending invitations, and for the next steps the reviews with their
+    # open threads and the user's approvals
+    with django_assert_num_queries(18):
         client.get(reverse("dashboard", args=["acme"]))
 
 
 def test_day_query_count(client, facilitator, engagement, django_assert_num_queries):
     _grow(engagement, 5)
     client.force_login(facilitator)
-    # session, user, membership+engagement+framework, the framework's rows (7), versions,
-    # day notes
-    with django_assert_num_queries(12):
+    # session, user, membership+engagement+framework, the framework's rows (8, no bounds),
+    # versions, day notes
+    with django_assert_num_queries(13):
         client.get(reverse("day", args=["acme", 1]))
 
 

@@ -12,7 +12,13 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.text import slugify
 
-from escalation.document import SCHEMA_VERSION, DocumentError, parse_document_text, read_document
+from escalation.document import (
+    SCHEMA_VERSION,
+    DocumentError,
+    parse_document_text,
+    read_document,
+    upgrade_document,
+)
 from escalation.text import SafeTextForm
 from workshops.audit import AuditVerb, record_activity
 from workshops.models import Engagement
@@ -44,6 +50,12 @@ def import_engagement(
 ) -> Engagement:
     """Create a framework from a parsed document (DocumentError if it is refused) and an
     engagement that owns it; `facilitator`, if given, becomes its facilitator."""
+    # The document carries its engagement's working length, so the plan travels with it.
+    working_days = upgrade_document(data).get("working_days") if isinstance(data, dict) else None
+    if working_days is not None and not (type(working_days) is int and 5 <= working_days <= 10):
+        raise DocumentError(
+            [f"working_days: an engagement runs 5 to 10 working days, got {working_days!r}"[:200]]
+        )
     framework = read_document(data)
     engagement = Engagement(
         slug=slug or free_engagement_slug(framework.name),
@@ -52,6 +64,8 @@ def import_engagement(
         title=title or f"{framework.name[:189]} (imported)",
         start_date=start_date or next_monday(),
     )
+    if working_days is not None:
+        engagement.working_days = working_days
     engagement.open_for(facilitator, framework=framework)
     record_activity(
         engagement,

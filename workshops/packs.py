@@ -18,7 +18,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from escalation import formatting
-from escalation.document import build_document, document_sha256
+from escalation.document import build_document, document_sha256, upgrade_document
 from escalation.models import FrameworkVersion, Pack, PackStatus
 from escalation.pdf import Decision, PackContext, SignOff
 from escalation.tasks import generate_pack, request_pack
@@ -44,7 +44,10 @@ class ArtifactSource:
     @cached_property
     def document(self) -> dict[str, Any]:
         # Read on first use: the pack page's polling needs the state, not the content.
-        return self.version.document if self.version else build_document(self.engagement.framework)
+        # A frozen v1 document keeps its stored bytes and hash; it is read in today's schema.
+        if self.version:
+            return upgrade_document(self.version.document)
+        return build_document(self.engagement.framework, working_days=self.engagement.working_days)
 
     @property
     def is_draft(self) -> bool:

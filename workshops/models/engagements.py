@@ -217,7 +217,9 @@ class Engagement(models.Model):
     def freeze_version(self, user: Any, summary: str) -> Review:
         """Freeze the working draft as the next version, with its review in draft."""
         with transaction.atomic():  # a version never exists without its review and its record
-            version = freeze_framework_version(self.framework, summary, display_name(user))
+            version = freeze_framework_version(
+                self.framework, summary, display_name(user), working_days=self.working_days
+            )
             review = self.reviews.create(version=version)
             review.events.create(
                 actor=user,

@@ -87,7 +87,9 @@ def _version_list_page(
         )
         .order_by("-version__number")
     )
-    draft_sha256 = document_sha256(build_document(engagement.framework))
+    draft_sha256 = document_sha256(
+        build_document(engagement.framework, working_days=engagement.working_days)
+    )
     context = {
         "engagement": engagement,
         "reviews": reviews,
@@ -393,7 +395,7 @@ def version_compare(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _document(engagement: Engagement, side: str) -> dict[str, Any]:
     if side == DRAFT:
-        return build_document(engagement.framework)
+        return build_document(engagement.framework, working_days=engagement.working_days)
     return FrameworkVersion.objects.get(framework=engagement.framework, number=int(side)).document
 
 

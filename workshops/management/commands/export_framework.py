@@ -20,4 +20,7 @@ class Command(BaseCommand):
         engagement = Engagement.objects.select_related("framework").filter(slug=slug).first()
         if engagement is None:
             raise CommandError(f"No engagement with slug {slug!r}.")
-        self.stdout.write(export_text(build_document(engagement.framework)), ending="")
+        self.stdout.write(
+            export_text(build_document(engagement.framework, working_days=engagement.working_days)),
+            ending="",
+        )
