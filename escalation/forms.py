@@ -259,8 +259,6 @@ class LadderLevelForm(ItemForm):
                 name: forms.Textarea(attrs={"rows": 2})
                 for name in ["trigger", "entry_criteria", "exit_criteria", "rollback_rule"]
             },
-            # Checkboxes, not a list that needs Ctrl-click to choose more than one.
-            "trigger_thresholds": forms.CheckboxSelectMultiple,
         }
 
 

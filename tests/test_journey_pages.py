@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from escalation.document import build_document
 from tests.factories import make_member, make_user, make_version, sign_off
-from tests.framework_content import make_framework_content
+from tests.framework_content import make_bound, make_framework_content
 from workshops.models import Role
 
 pytestmark = pytest.mark.django_db
@@ -206,13 +206,14 @@ def test_the_edit_form_names_the_row_it_edits(client, engagement, facilitator):
     assert f"Editing level “{level}”" in client.get(url).content.decode()
 
 
-def test_thresholds_leading_to_a_level_are_checkboxes(client, engagement, facilitator):
+def test_the_levels_a_bound_escalates_to_are_checkboxes(client, engagement, facilitator):
     make_framework_content(engagement.framework)
-    level = engagement.framework.levels.first()
+    threshold = engagement.framework.thresholds.first()
+    bound = make_bound(threshold)
     client.force_login(facilitator)
-    url = reverse("step", args=["acme", "ladder"]) + f"?edit=levels:{level.key}"
+    url = reverse("step", args=["acme", "thresholds"]) + f"?edit=bounds:{bound.key}"
     html = client.get(url).content.decode()
-    assert 'type="checkbox" name="trigger_thresholds"' in html and "<select multiple" not in html
+    assert 'type="checkbox" name="escalates_to"' in html and "<select multiple" not in html
 
 
 def test_removing_a_member_asks_first_naming_the_person(client, engagement, facilitator):

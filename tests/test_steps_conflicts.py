@@ -82,14 +82,17 @@ def test_the_other_persons_change_survives_the_second_save(
     mine = form_on(client.get(page).content.decode(), action)
 
     client.force_login(colleague)
-    client.post(action, theirs | {"latency_limit_ms": ["4321"]})
+    client.post(action, theirs | {"measurement_window_hours": ["48"]})
     client.force_login(facilitator)
-    refused = client.post(action, mine | {"quality_metric": ["Answer accuracy"]})
+    refused = client.post(action, mine | {"data_source": ["Answer accuracy log"]})
     assert refused.status_code == 409
     client.post(action, form_on(refused.content.decode(), action))
 
     threshold.refresh_from_db()
-    assert (threshold.latency_limit_ms, threshold.quality_metric) == (4321, "Answer accuracy")
+    assert (threshold.measurement_window_hours, threshold.data_source) == (
+        48,
+        "Answer accuracy log",
+    )
 
 
 def test_the_conflict_shows_both_versions_side_by_side(client, engagement, facilitator, threshold):
@@ -97,7 +100,7 @@ def test_the_conflict_shows_both_versions_side_by_side(client, engagement, facil
     page = reverse("step", args=["acme", "thresholds"]) + f"?edit=thresholds:{threshold.key}"
     client.force_login(facilitator)
     mine = form_on(client.get(page).content.decode(), action)
-    Threshold.objects.filter(pk=threshold.pk).update(latency_limit_ms=4321, row_version=9)
-    html = client.post(action, mine | {"quality_metric": ["Answer accuracy"]}).content.decode()
+    Threshold.objects.filter(pk=threshold.pk).update(measurement_window_hours=4321, row_version=9)
+    html = client.post(action, mine | {"data_source": ["Answer accuracy log"]}).content.decode()
     assert "Saved by the other person" in html and "4321" in html
-    assert "<strong>Answer accuracy</strong>" in html
+    assert "<strong>Answer accuracy log</strong>" in html

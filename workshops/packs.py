@@ -18,7 +18,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from escalation import formatting
-from escalation.document import build_document, document_sha256, upgrade_document
+from escalation.document import document_sha256, upgrade_document
 from escalation.models import FrameworkVersion, Pack, PackStatus
 from escalation.pdf import Decision, PackContext, SignOff
 from escalation.tasks import generate_pack, request_pack
@@ -47,7 +47,7 @@ class ArtifactSource:
         # A frozen v1 document keeps its stored bytes and hash; it is read in today's schema.
         if self.version:
             return upgrade_document(self.version.document)
-        return build_document(self.engagement.framework, working_days=self.engagement.working_days)
+        return self.engagement.draft_document()
 
     @property
     def is_draft(self) -> bool:

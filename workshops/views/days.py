@@ -3,7 +3,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from config.middleware import SignedInRequest
-from escalation.document import build_document, document_sha256
+from escalation.document import document_sha256
 from workshops.audit import AuditVerb, record_activity
 from workshops.forms import DayNoteForm
 from workshops.models import (
@@ -144,7 +144,7 @@ def _review_actions(engagement: Engagement) -> dict[str, object]:
         .order_by("-version__number")
         .first()
     )
-    draft_sha256 = document_sha256(build_document(engagement.framework))
+    draft_sha256 = document_sha256(engagement.draft_document())
     return {
         "latest": latest,
         "draft_changed": latest is None or latest.version.sha256 != draft_sha256,

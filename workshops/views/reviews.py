@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from config.middleware import SignedInRequest
 from escalation.diff import changed_anchors, count_changes, diff_documents
-from escalation.document import build_document, document_sha256
+from escalation.document import document_sha256
 from escalation.models import FrameworkVersion
 from escalation.presentation import ReadableItem, item_anchors, readable_sections
 from escalation.versions import NothingToFreezeError
@@ -87,9 +87,7 @@ def _version_list_page(
         )
         .order_by("-version__number")
     )
-    draft_sha256 = document_sha256(
-        build_document(engagement.framework, working_days=engagement.working_days)
-    )
+    draft_sha256 = document_sha256(engagement.draft_document())
     context = {
         "engagement": engagement,
         "reviews": reviews,
@@ -395,7 +393,7 @@ def version_compare(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _document(engagement: Engagement, side: str) -> dict[str, Any]:
     if side == DRAFT:
-        return build_document(engagement.framework, working_days=engagement.working_days)
+        return engagement.draft_document()
     return FrameworkVersion.objects.get(framework=engagement.framework, number=int(side)).document
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from escalation.document import build_document, export_text
+from escalation.document import export_text
 from workshops.models import Engagement
 
 
@@ -21,6 +21,6 @@ class Command(BaseCommand):
         if engagement is None:
             raise CommandError(f"No engagement with slug {slug!r}.")
         self.stdout.write(
-            export_text(build_document(engagement.framework, working_days=engagement.working_days)),
+            export_text(engagement.draft_document()),
             ending="",
         )
