@@ -13,6 +13,7 @@ class ConfigConfig(AppConfig):
 
     def ready(self) -> None:
         from config import preflight  # noqa: F401  (registers the system checks)
+
         # Not sent for `config` itself (it has no models): sent per app, the table made once.
         post_migrate.connect(create_cache_table, dispatch_uid="create_cache_table")
 

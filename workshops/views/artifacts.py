@@ -6,16 +6,20 @@ renders from the framework document only, so a version shows exactly as it was f
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import cache as cache_function
+from typing import Any
 from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.cache import get_conditional_response, patch_cache_control
 from django.views.decorators.http import require_GET, require_POST
 
 from config.middleware import SignedInRequest
-from escalation import artifacts
+from escalation import artifacts, frozen
 from escalation.diagram import inline_svg, ladder_title, render_ladder
 from escalation.document import export_text
 from escalation.models import DiagramRender, Pack, PackStatus
@@ -54,6 +58,28 @@ def _attachment(content: bytes | str, content_type: str, filename: str) -> HttpR
     )
 
 
+def _download(
+    request: HttpRequest,
+    source: ArtifactSource,
+    kind: str,
+    render: Callable[[dict[str, Any]], bytes | str],
+    content_type: str,
+    filename: str,
+) -> HttpResponse:
+    """A file rendered from the document. A frozen version's is rendered once (cached by its
+    hash) and carries an ETag from the hash, so a browser that has it gets 304 Not Modified."""
+    if source.version is None:
+        return _attachment(render(source.document), content_type, filename)
+    etag = f'"{source.version.sha256}-{kind}"'
+    if (not_modified := get_conditional_response(request, etag=etag)) is not None:
+        return not_modified
+    content = frozen.cached(kind, [source.version.sha256], lambda: render(source.document))
+    response = _attachment(content, content_type, filename)
+    response.headers["ETag"] = etag
+    patch_cache_control(response, private=True, no_cache=True)
+    return response
+
+
 def _require_pack_access(engagement: Engagement, source: ArtifactSource) -> None:
     # Which capability a pack needs depends on the version's sign-off, known only after lookup.
     if not engagement.membership.can(source.pack_capability):
@@ -64,7 +90,9 @@ def _require_pack_access(engagement: Engagement, source: ArtifactSource) -> None
 def artifacts_page(request: HttpRequest, slug: str, number: int | None = None) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug, Capability.VIEW)
     source = artifact_source(engagement, number)
-    document = source.document
+    # Rendered by the template only when its fragment cache (keyed by the document's hash)
+    # misses: a frozen version's artifacts are laid out once.
+    content = cache_function(lambda: _artifact_content(source.document))
     return render(
         request,
         "workshops/artifacts/artifacts.html",
@@ -72,11 +100,17 @@ def artifacts_page(request: HttpRequest, slug: str, number: int | None = None) -
             "engagement": engagement,
             "source": source,
             "links": artifact_links(slug, number),
-            **artifacts.sections(document),
-            "ladder_svg": inline_svg(render_ladder(document), ladder_title(document)),
-            "ladder_title": ladder_title(document),
+            "content": content,
         },
     )
+
+
+def _artifact_content(document: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **artifacts.sections(document),
+        "ladder_svg": inline_svg(render_ladder(document), ladder_title(document)),
+        "ladder_title": ladder_title(document),
+    }
 
 
 @require_GET
@@ -85,9 +119,13 @@ def ladder_download(
 ) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug, Capability.VIEW)
     source = artifact_source(engagement, number)
-    content = render_ladder(source.document, format)
-    return _attachment(
-        content, DIAGRAM_TYPES[DiagramRender.Format(format)], f"{source.file_stem}-ladder.{format}"
+    return _download(
+        request,
+        source,
+        f"ladder.{format}",
+        lambda document: render_ladder(document, format),
+        DIAGRAM_TYPES[DiagramRender.Format(format)],
+        f"{source.file_stem}-ladder.{format}",
     )
 
 
@@ -95,8 +133,11 @@ def ladder_download(
 def register_csv(request: HttpRequest, slug: str, number: int | None = None) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug, Capability.VIEW)
     source = artifact_source(engagement, number)
-    return _attachment(
-        artifacts.register_csv(source.document),
+    return _download(
+        request,
+        source,
+        "register.csv",
+        artifacts.register_csv,
         "text/csv; charset=utf-8",
         f"{source.file_stem}-threshold-register.csv",
     )
@@ -106,8 +147,11 @@ def register_csv(request: HttpRequest, slug: str, number: int | None = None) -> 
 def matrix_csv(request: HttpRequest, slug: str, number: int | None = None) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug, Capability.VIEW)
     source = artifact_source(engagement, number)
-    return _attachment(
-        artifacts.matrix_csv(source.document),
+    return _download(
+        request,
+        source,
+        "matrix.csv",
+        artifacts.matrix_csv,
         "text/csv; charset=utf-8",
         f"{source.file_stem}-failure-mode-matrix.csv",
     )
@@ -129,8 +173,13 @@ def review_cycle_ics(request: HttpRequest, slug: str, number: int | None = None)
 def framework_json(request: HttpRequest, slug: str, number: int | None = None) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug, Capability.VIEW)
     source = artifact_source(engagement, number)
-    return _attachment(
-        export_text(source.document), "application/json", f"{source.file_stem}-framework.json"
+    return _download(
+        request,
+        source,
+        "framework.json",
+        export_text,
+        "application/json",
+        f"{source.file_stem}-framework.json",
     )
 
 
