@@ -9,25 +9,62 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.urls import reverse
+from django.utils import timezone
+from weasyprint import HTML
 
 from escalation.diagram import diagram_sha256, ladder_dot, render_ladder
+from escalation.document import build_document, document_sha256
 from escalation.large_framework import fill_large_framework
-from escalation.models import DiagramRender, Framework
-from escalation.pdf import SignOff, build_pack
+from escalation.models import (
+    AISystem,
+    DiagramRender,
+    DriftTrigger,
+    EscalationLevel,
+    FailureMode,
+    Framework,
+    FrameworkVersion,
+    Threshold,
+)
+from escalation.pdf import (
+    SignOff,
+    StaticOnlyFetcher,
+    build_pack,
+    pack_html,
+    render_pack,
+    static_roots,
+)
+from escalation.signing import sign_pdf
 from escalation.steps import STEPS
 from workshops.audit import AuditVerb
-from workshops.models import Activity, DayNote, Engagement, Membership, Role
+from workshops.models import (
+    Activity,
+    Approval,
+    Comment,
+    DayNote,
+    Engagement,
+    EngagementStatus,
+    Membership,
+    Review,
+    ReviewState,
+    Role,
+)
 from workshops.packs import artifact_source, pack_context
 
 BENCH_SLUG = "bench-large"
-BENCH_MEMBERS = 60
-BENCH_VERSIONS = 25  # each signed off, then changed; the last one stays in review
-BENCH_THREADS_PER_VERSION = 10  # each with two replies
+# Ten times the largest engagement seen so far (40 AI systems, 12 levels, 30 failure modes, 25
+# versions of 30 comments, 2,000 audit rows, 60 members), everything bulk-inserted.
+BENCH_SYSTEMS = 400  # one threshold each
+BENCH_LEVELS = 80
+BENCH_FAILURE_MODES = 80
+BENCH_MEMBERS = 100
+BENCH_VERSIONS = 250  # all signed off but the last, which is in review
+BENCH_THREADS_PER_VERSION = 25  # each with one reply: 50 comments per version
+BENCH_AUDIT_ROWS = 20_000
 
 
-@transaction.atomic
+@transaction.atomic  # one whole bench engagement or none
 def seed_large_engagement() -> Any:
-    """An engagement with many people (and, as features land, a large framework)."""
+    """The ten-times engagement, in bulk inserts (seconds, not the minutes the real verbs take)."""
     User = get_user_model()
     framework = Framework.objects.create(name="Bench framework")
     engagement = Engagement.objects.create(
@@ -37,51 +74,103 @@ def seed_large_engagement() -> Any:
         start_date="2026-11-02",
         framework=framework,
     )
-    fill_large_framework(framework)
-    facilitator = User.objects.create_user(username=f"{BENCH_SLUG}-facilitator")
-    Membership.objects.create(engagement=engagement, user=facilitator, role=Role.FACILITATOR)
-    for number in range(BENCH_MEMBERS):
-        user = User.objects.create_user(username=f"{BENCH_SLUG}-member-{number}")
-        Membership.objects.create(engagement=engagement, user=user, role=Role.REVIEWER)
+    fill_large_framework(
+        framework,
+        systems=BENCH_SYSTEMS,
+        outputs_per_system=1,
+        failure_modes=BENCH_FAILURE_MODES,
+        levels=BENCH_LEVELS,
+        drift_triggers=BENCH_SYSTEMS,
+    )
+    users = User.objects.bulk_create(
+        User(username=f"{BENCH_SLUG}-{role}-{number}", first_name=f"{role.title()} {number}")
+        for number in range(BENCH_MEMBERS // 4)
+        for role in (Role.FACILITATOR, Role.APPROVER, Role.REVIEWER, Role.OBSERVER)
+    )
+    Membership.objects.bulk_create(
+        Membership(engagement=engagement, user=user, role=user.username.split("-")[2])
+        for user in users
+    )
+    facilitator, approver, reviewer = users[0], users[1], users[2]
     _seed_days_and_activity(engagement, facilitator)
-    seed_versions(engagement, facilitator, user)
+    _seed_versions(engagement, approver, reviewer)
     return facilitator
 
 
 def _seed_days_and_activity(engagement: Engagement, facilitator: Any) -> None:
-    """Notes on every day, a long audit trail and the method's default content (workshops)."""
-    for day in range(1, engagement.working_days + 1):
-        DayNote.objects.create(
+    """Notes on every day and a long audit trail (workshops)."""
+    DayNote.objects.bulk_create(
+        DayNote(
             engagement=engagement,
             day_number=day,
             attendees="\n".join(f"Person {n}" for n in range(12)),
             decisions="\n".join(f"Decision {n}" for n in range(20)),
         )
+        for day in range(1, engagement.working_days + 1)
+    )
     Activity.objects.bulk_create(
         Activity(
-            engagement=engagement, actor=facilitator, verb=AuditVerb.NOTED, summary=f"Change {n}"
+            engagement=engagement,
+            actor=facilitator,
+            verb=AuditVerb.NOTED,
+            summary=f"Change {n}",
+            anchor=f"thresholds/system-{n % BENCH_SYSTEMS:03d}-output-0",
         )
-        for n in range(2000)
+        for n in range(BENCH_AUDIT_ROWS)
     )
 
 
-def seed_versions(engagement: Engagement, facilitator: Any, reviewer: Any) -> None:
-    """Many versions with discussions: what the versions, review and audit pages are measured on."""
-    approver = get_user_model().objects.create_user(username=f"{BENCH_SLUG}-approver")
-    Membership.objects.create(engagement=engagement, user=approver, role=Role.APPROVER)
-    framework = engagement.framework
+def _seed_versions(engagement: Engagement, approver: Any, reviewer: Any) -> None:
+    """Versions that differ by one field, each signed off but the last (in review), each with
+    its discussion: the versions, version, compare and audit pages are measured on these."""
+    document = build_document(engagement.framework)
+    documents = []
     for number in range(1, BENCH_VERSIONS + 1):
-        # Whatever content the bench framework has, this field makes each version differ.
-        framework.sunset_criteria = f"Revisit after {number} review cycles without a breach."
-        framework.save(update_fields=["sunset_criteria"])
-        review = engagement.freeze_version(facilitator, f"Round {number}")
-        review.submit(facilitator, notify=False)
-        for _ in range(BENCH_THREADS_PER_VERSION):
-            thread = review.add_comment(reviewer, "Is this the number we agreed?")
-            review.add_comment(approver, "Yes, see day 6 notes.", parent=thread)
-            review.add_comment(reviewer, "Thanks.", parent=thread)
-        if number < BENCH_VERSIONS:
-            review.approve(approver)
+        cycle = {**document["review_cycle"], "sunset_criteria": f"After {number} cycles."}
+        documents.append({**document, "review_cycle": cycle})
+    versions = FrameworkVersion.objects.bulk_create(
+        FrameworkVersion(
+            framework=engagement.framework,
+            number=number,
+            document=frozen_document,
+            sha256=document_sha256(frozen_document),
+            summary=f"Round {number}",
+            created_by_name="Bench facilitator",
+        )
+        for number, frozen_document in enumerate(documents, start=1)
+    )
+    now = timezone.now()
+    last = versions[-1]
+    reviews = Review.objects.bulk_create(
+        Review(
+            version=version,
+            engagement=engagement,
+            state=ReviewState.IN_REVIEW if version is last else ReviewState.APPROVED,
+            submitted_at=now,
+            signed_off_at=None if version is last else now,
+        )
+        for version in versions
+    )
+    Approval.objects.bulk_create(
+        Approval(
+            review=review,
+            approver=approver,
+            decision=Approval.Decision.APPROVED,
+            sha256=review.version.sha256,
+        )
+        for review in reviews[:-1]
+    )
+    threads = Comment.objects.bulk_create(
+        Comment(review=review, author=reviewer, body=f"Is threshold {n} the number we agreed?")
+        for review in reviews
+        for n in range(BENCH_THREADS_PER_VERSION)
+    )
+    Comment.objects.bulk_create(
+        Comment(review=thread.review, author=approver, parent=thread, body="Yes, see day 6 notes.")
+        for thread in threads
+    )
+    engagement.status = EngagementStatus.IN_REVIEW
+    engagement.save(update_fields=["status"])
 
 
 def remove_large_engagement() -> None:
@@ -108,34 +197,71 @@ def _delete_frozen_versions(framework: Framework) -> None:
         )
 
 
-def pages_to_measure() -> list[tuple[str, str]]:
-    return [
-        ("floor: /healthz (trivial view)", reverse("healthz")),
-        ("home", reverse("home")),
-        ("dashboard", reverse("dashboard", args=[BENCH_SLUG])),
-        ("days", reverse("days", args=[BENCH_SLUG])),
-        ("day 4", reverse("day", args=[BENCH_SLUG, 4])),
-        ("people", reverse("people", args=[BENCH_SLUG])),
-        ("settings", reverse("engagement_settings", args=[BENCH_SLUG])),
-        ("new engagement", reverse("engagement_new")),
-        ("versions list", reverse("versions", args=[BENCH_SLUG])),
-        ("version page (in review)", reverse("version_detail", args=[BENCH_SLUG, BENCH_VERSIONS])),
-        (
-            "compare v1 with the draft",
-            reverse("version_compare", args=[BENCH_SLUG]) + "?a=1&b=draft",
-        ),
-        ("audit trail", reverse("audit", args=[BENCH_SLUG])),
-        *[(f"step: {step.key}", reverse("step", args=[BENCH_SLUG, step.key])) for step in STEPS],
-        ("checks", reverse("checks", args=[BENCH_SLUG])),
-        ("framework.json", reverse("framework_json", args=[BENCH_SLUG])),
-        ("artifacts (working draft)", reverse("artifacts", args=[BENCH_SLUG])),
-        ("pack page (working draft)", reverse("pack", args=[BENCH_SLUG])),
+FLOOR = "floor: /healthz"
+
+
+def pages_to_measure(slug: str) -> list[tuple[str, str]]:
+    """Every page a facilitator can reach in engagement `slug` (a row open in each editor, the
+    latest version and its artifacts), after the floor: a trivial view."""
+    engagement = Engagement.objects.select_related("framework").get(slug=slug)
+    framework = engagement.framework
+    latest = framework.versions.order_by("-number").values_list("number", flat=True).first()
+    editors = [("systems", "ai-systems", AISystem), ("thresholds", "thresholds", Threshold)]
+    editors += [
+        ("failure-modes", "failure-modes", FailureMode),
+        ("ladder", "levels", EscalationLevel),
     ]
+    editors += [("review-cycle", "drift-triggers", DriftTrigger)]
+    pages = [
+        (FLOOR, reverse("healthz")),
+        ("home", reverse("home")),
+        ("dashboard", reverse("dashboard", args=[slug])),
+        ("days", reverse("days", args=[slug])),
+        ("day 4", reverse("day", args=[slug, 4])),
+        ("people", reverse("people", args=[slug])),
+        ("settings", reverse("engagement_settings", args=[slug])),
+        ("new engagement", reverse("engagement_new")),
+        ("import", reverse("import_framework")),
+        ("audit trail", reverse("audit", args=[slug])),
+        ("audit trail, filtered", reverse("audit", args=[slug]) + "?verb=noted"),
+        ("checks", reverse("checks", args=[slug])),
+        *[(f"step: {step.key}", reverse("step", args=[slug, step.key])) for step in STEPS],
+    ]
+    for step_key, collection, model in editors:
+        key = model.objects.filter(framework=framework).values_list("key", flat=True).first()
+        url = reverse("step", args=[slug, step_key]) + f"?edit={collection}:{key}"
+        pages.append((f"step: {step_key}, a row open", url))
+    pages += [
+        ("artifacts (working draft)", reverse("artifacts", args=[slug])),
+        ("pack page (working draft)", reverse("pack", args=[slug])),
+        ("register.csv (working draft)", reverse("register_csv", args=[slug])),
+    ]
+    if latest is None:
+        return pages
+    pages += [
+        ("versions list", reverse("versions", args=[slug])),
+        (f"version page (v{latest})", reverse("version_detail", args=[slug, latest])),
+        (
+            f"compare v1 with v{latest}",
+            reverse("version_compare", args=[slug]) + f"?a=1&b={latest}",
+        ),
+        (
+            f"compare v{latest} with the draft",
+            reverse("version_compare", args=[slug]) + f"?a={latest}&b=draft",
+        ),
+    ]
+    version_pages = ["artifacts", "pack", "ladder_svg", "ladder_png", "register_csv"]
+    version_pages += ["matrix_csv", "review_cycle_ics", "document_json"]
+    for name in version_pages:
+        url = reverse(f"version_{name}", args=[slug, latest])
+        pages.append((f"v{latest} {name.replace('_', ' ')}", url))
+    return pages
 
 
-def artifact_measurements() -> list[tuple[str, Callable[[], object], int]]:
-    """The ladder drawn cold and from the cache, and the pack rendered as draft and signed."""
-    engagement = Engagement.objects.get(slug=BENCH_SLUG)
+def artifact_measurements(slug: str) -> list[tuple[str, Callable[[], object], int]]:
+    """The ladder drawn cold and from the cache, and the pack's parts: its HTML, WeasyPrint's
+    layout of it, signing, and the whole pack as draft and signed."""
+    engagement = Engagement.objects.get(slug=slug)
     source = artifact_source(engagement, None)
     document = source.document
     draft = pack_context(source)
@@ -154,9 +280,19 @@ def artifact_measurements() -> list[tuple[str, Callable[[], object], int]]:
         DiagramRender.objects.filter(sha256=diagram_sha256(dot, "svg")).delete()
         return render_ladder(document)
 
+    html = pack_html(document, signed)
+    unsigned = render_pack(document, signed)
+
+    def weasyprint_layout() -> bytes:
+        base_url = static_roots()[0].as_uri() + "/"
+        return HTML(string=html, base_url=base_url, url_fetcher=StaticOnlyFetcher()).write_pdf()
+
     return [
-        ("diagram svg, cold (dot runs)", draw_cold, 30),
-        ("diagram svg, cached", lambda: render_ladder(document), 30),
+        ("diagram svg, cold (dot runs)", draw_cold, 10),
+        ("diagram svg, cached", lambda: render_ladder(document), 10),
+        ("pack: HTML build", lambda: pack_html(document, signed), 3),
+        ("pack: WeasyPrint layout alone", weasyprint_layout, 3),
+        ("pack: signing", lambda: sign_pdf(unsigned, reason=signed.signature_reason), 3),
         ("pack pdf, draft (render)", lambda: build_pack(document, draft), 3),
         ("pack pdf, signed (render + sign)", lambda: build_pack(document, signed), 3),
     ]
