@@ -26,5 +26,19 @@ def when_ready(server: Arbiter) -> None:
     from django.urls import get_resolver
 
     get_resolver().url_patterns  # noqa: B018  (imports every view module)
+    warm_templates()
     # A connection opened while loading (the preflight check) must not be shared by the forks.
     connections.close_all()
+
+
+def warm_templates() -> None:
+    """Compile every project template once in the master: with DEBUG off Django keeps compiled
+    templates in memory (the cached loader), so forked workers start with them compiled."""
+    from pathlib import Path
+
+    from django.conf import settings
+    from django.template.loader import get_template
+
+    for directory in settings.TEMPLATES[0]["DIRS"]:
+        for path in sorted(Path(directory).rglob("*.html")):
+            get_template(path.relative_to(directory).as_posix())
