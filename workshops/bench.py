@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -51,20 +52,28 @@ from workshops.models import (
 from workshops.packs import artifact_source, pack_context
 
 BENCH_SLUG = "bench-large"
-# Ten times the largest engagement seen so far (40 AI systems, 12 levels, 30 failure modes, 25
-# versions of 30 comments, 2,000 audit rows, 60 members), everything bulk-inserted.
-BENCH_SYSTEMS = 400  # one threshold each
-BENCH_LEVELS = 80
-BENCH_FAILURE_MODES = 80
-BENCH_MEMBERS = 100
-BENCH_VERSIONS = 250  # all signed off but the last, which is in review
-BENCH_THREADS_PER_VERSION = 25  # each with one reply: 50 comments per version
-BENCH_AUDIT_ROWS = 20_000
+
+
+@dataclass(frozen=True)
+class EngagementSize:
+    systems: int
+    outputs_per_system: int  # one threshold each
+    levels: int
+    failure_modes: int
+    members: int
+    versions: int  # all signed off but the last, which is in review
+    threads_per_version: int  # each with one reply
+    audit_rows: int
+
+
+# The largest engagement seen so far, and ten times it (what `make bench` measures).
+TODAYS_LARGEST = EngagementSize(40, 3, 12, 30, 60, 25, 15, 2_000)
+TENFOLD = EngagementSize(400, 1, 80, 80, 100, 250, 25, 20_000)
 
 
 @transaction.atomic  # one whole bench engagement or none
-def seed_large_engagement() -> Any:
-    """The ten-times engagement, in bulk inserts (seconds, not the minutes the real verbs take)."""
+def seed_large_engagement(size: EngagementSize = TENFOLD) -> Any:
+    """The bench engagement, in bulk inserts (seconds, not the minutes the real verbs take)."""
     User = get_user_model()
     framework = Framework.objects.create(name="Bench framework")
     engagement = Engagement.objects.create(
@@ -76,15 +85,15 @@ def seed_large_engagement() -> Any:
     )
     fill_large_framework(
         framework,
-        systems=BENCH_SYSTEMS,
-        outputs_per_system=1,
-        failure_modes=BENCH_FAILURE_MODES,
-        levels=BENCH_LEVELS,
-        drift_triggers=BENCH_SYSTEMS,
+        systems=size.systems,
+        outputs_per_system=size.outputs_per_system,
+        failure_modes=size.failure_modes,
+        levels=size.levels,
+        drift_triggers=size.systems,
     )
     users = User.objects.bulk_create(
         User(username=f"{BENCH_SLUG}-{role}-{number}", first_name=f"{role.title()} {number}")
-        for number in range(BENCH_MEMBERS // 4)
+        for number in range(size.members // 4)
         for role in (Role.FACILITATOR, Role.APPROVER, Role.REVIEWER, Role.OBSERVER)
     )
     Membership.objects.bulk_create(
@@ -92,12 +101,12 @@ def seed_large_engagement() -> Any:
         for user in users
     )
     facilitator, approver, reviewer = users[0], users[1], users[2]
-    _seed_days_and_activity(engagement, facilitator)
-    _seed_versions(engagement, approver, reviewer)
+    _seed_days_and_activity(engagement, facilitator, size)
+    _seed_versions(engagement, approver, reviewer, size)
     return facilitator
 
 
-def _seed_days_and_activity(engagement: Engagement, facilitator: Any) -> None:
+def _seed_days_and_activity(engagement: Engagement, facilitator: Any, size: EngagementSize) -> None:
     """Notes on every day and a long audit trail (workshops)."""
     DayNote.objects.bulk_create(
         DayNote(
@@ -114,18 +123,20 @@ def _seed_days_and_activity(engagement: Engagement, facilitator: Any) -> None:
             actor=facilitator,
             verb=AuditVerb.NOTED,
             summary=f"Change {n}",
-            anchor=f"thresholds/system-{n % BENCH_SYSTEMS:03d}-output-0",
+            anchor=f"thresholds/system-{n % size.systems:03d}-output-0",
         )
-        for n in range(BENCH_AUDIT_ROWS)
+        for n in range(size.audit_rows)
     )
 
 
-def _seed_versions(engagement: Engagement, approver: Any, reviewer: Any) -> None:
+def _seed_versions(
+    engagement: Engagement, approver: Any, reviewer: Any, size: EngagementSize
+) -> None:
     """Versions that differ by one field, each signed off but the last (in review), each with
     its discussion: the versions, version, compare and audit pages are measured on these."""
     document = build_document(engagement.framework)
     documents = []
-    for number in range(1, BENCH_VERSIONS + 1):
+    for number in range(1, size.versions + 1):
         cycle = {**document["review_cycle"], "sunset_criteria": f"After {number} cycles."}
         documents.append({**document, "review_cycle": cycle})
     versions = FrameworkVersion.objects.bulk_create(
@@ -163,7 +174,7 @@ def _seed_versions(engagement: Engagement, approver: Any, reviewer: Any) -> None
     threads = Comment.objects.bulk_create(
         Comment(review=review, author=reviewer, body=f"Is threshold {n} the number we agreed?")
         for review in reviews
-        for n in range(BENCH_THREADS_PER_VERSION)
+        for n in range(size.threads_per_version)
     )
     Comment.objects.bulk_create(
         Comment(review=thread.review, author=approver, parent=thread, body="Yes, see day 6 notes.")
