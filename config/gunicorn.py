@@ -36,10 +36,12 @@ def warm_templates() -> None:
     """Compile every project template once in the master: with DEBUG off Django keeps compiled
     templates in memory (the cached loader), so forked workers start with them compiled."""
     from pathlib import Path
+    from typing import cast
 
     from django.conf import settings
     from django.template.loader import get_template
 
-    for directory in settings.TEMPLATES[0]["DIRS"]:
+    directories = cast(list[Path], settings.TEMPLATES[0]["DIRS"])
+    for directory in directories:
         for path in sorted(Path(directory).rglob("*.html")):
             get_template(path.relative_to(directory).as_posix())

@@ -216,7 +216,10 @@ def pages_to_measure(slug: str) -> list[tuple[str, str]]:
     engagement = Engagement.objects.select_related("framework").get(slug=slug)
     framework = engagement.framework
     latest = framework.versions.order_by("-number").values_list("number", flat=True).first()
-    editors = [("systems", "ai-systems", AISystem), ("thresholds", "thresholds", Threshold)]
+    editors: list[tuple[str, str, Any]] = [
+        ("systems", "ai-systems", AISystem),
+        ("thresholds", "thresholds", Threshold),
+    ]
     editors += [
         ("failure-modes", "failure-modes", FailureMode),
         ("ladder", "levels", EscalationLevel),
