@@ -29,6 +29,7 @@ from escalation.models import (
     Threshold,
     field_label,
 )
+from escalation.text import one_line, visible
 
 SCHEDULED_REVIEW_CYCLES = 8
 
@@ -167,7 +168,15 @@ def review_cycle_dates(
         return []
     first = datetime.date.fromisoformat(cycle["first_review_date"])
     months = ReviewFrequency(cycle.get("frequency", ReviewFrequency.QUARTERLY)).months
-    return [_add_months(first, months * number) for number in range(count)]
+    dates = []
+    for number in range(count):
+        try:
+            day = _add_months(first, months * number)
+        except ValueError:
+            break  # past year 9999: only a date stored before dates were bounded gets here
+        if day < datetime.date.max:  # an all-day event ends the next day
+            dates.append(day)
+    return dates
 
 
 def review_cycle_protocol(document: dict[str, Any]) -> dict[str, Any]:
@@ -265,7 +274,12 @@ def matrix_csv(document: dict[str, Any]) -> str:
 
 
 def review_cycle_calendar(document: dict[str, Any], *, title: str, uid_prefix: str) -> bytes:
-    """The scheduled reviews as iCalendar all-day events, one per review date."""
+    """The scheduled reviews as iCalendar all-day events, one per review date.
+
+    icalendar escapes TEXT values (backslash, semicolon, comma, new line) and folds long lines
+    as RFC 5545 says; the calendar's name is an X- property it does not escape, so it and the
+    summaries built from it are made one line first, and controls shown as code points."""
+    title = one_line(title)
     cal = icalendar.Calendar()
     cal.add("prodid", "-//Escalation Workshop//Review cadence//EN")
     cal.add("version", "2.0")
@@ -281,8 +295,10 @@ def review_cycle_calendar(document: dict[str, Any], *, title: str, uid_prefix: s
         event.add("summary", f"{title}: scheduled review {number}")
         event.add(
             "description",
-            f"{protocol['frequency']} review of the escalation framework. "
-            f"Sunset criteria: {protocol['sunset_criteria'] or 'none stated'}",
+            visible(
+                f"{protocol['frequency']} review of the escalation framework. "
+                f"Sunset criteria: {protocol['sunset_criteria'] or 'none stated'}"
+            ),
         )
         cal.add_component(event)
     return cal.to_ical()

@@ -10,22 +10,35 @@ from __future__ import annotations
 
 import hashlib
 import html
+import logging
+import re
 import textwrap
+import uuid
 from typing import Any
 
 import graphviz
 
 from escalation import formatting
 from escalation.models import DiagramRender
+from escalation.text import visible
+
+logger = logging.getLogger(__name__)
 
 WRAP_COLUMNS = 44
 START_NODE = "detected"
 
 
+def _html(text: Any) -> str:
+    """Text for a graphviz HTML-like label: markup escaped, and control characters (which
+    graphviz refuses, and a frozen version may hold) shown as their code point. Every text of
+    the document reaches DOT inside an HTML-like label, where a backslash or a quote is plain."""
+    return html.escape(visible(str(text)))
+
+
 def _wrapped(text: str, columns: int = WRAP_COLUMNS) -> str:
     """Escaped for a graphviz HTML-like label, wrapped so no line runs off the node."""
     lines = textwrap.wrap(" ".join(str(text).split()), columns) or [""]
-    return '<BR ALIGN="LEFT"/>'.join(html.escape(line) for line in lines) + '<BR ALIGN="LEFT"/>'
+    return '<BR ALIGN="LEFT"/>'.join(_html(line) for line in lines) + '<BR ALIGN="LEFT"/>'
 
 
 def _level_label(number: int, level: dict[str, Any]) -> str:
@@ -36,14 +49,14 @@ def _level_label(number: int, level: dict[str, Any]) -> str:
     cost = formatting.money(level.get("estimated_cost_delta"), level.get("currency"))
     rows = [
         f'<TR><TD ALIGN="LEFT" BGCOLOR="#1f4e79"><FONT COLOR="#ffffff"><B>'
-        f"{number}. {html.escape(level['name'])}</B></FONT></TD></TR>",
+        f"{number}. {_html(level['name'])}</B></FONT></TD></TR>",
         f'<TR><TD ALIGN="LEFT" BALIGN="LEFT"><B>Entry criteria</B><BR ALIGN="LEFT"/>'
         f"{_wrapped(formatting.or_empty(level.get('entry_criteria')))}</TD></TR>",
         f'<TR><TD ALIGN="LEFT" BALIGN="LEFT"><B>Approval owner</B><BR ALIGN="LEFT"/>'
         f"{_wrapped(owner)}</TD></TR>",
         f'<TR><TD ALIGN="LEFT" BALIGN="LEFT"><B>Estimated cost</B> '
-        f"{html.escape(cost)}"
-        f'<BR ALIGN="LEFT"/><B>Timeline</B> {html.escape(timeline)}<BR ALIGN="LEFT"/></TD></TR>',
+        f"{_html(cost)}"
+        f'<BR ALIGN="LEFT"/><B>Timeline</B> {_html(timeline)}<BR ALIGN="LEFT"/></TD></TR>',
     ]
     return (
         '<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="6" COLOR="#5b6677">'
@@ -103,8 +116,16 @@ def ladder_title(document: dict[str, Any]) -> str:
 def ladder_dot(document: dict[str, Any]) -> str:
     """The ladder as DOT: levels top to bottom, each edge labelled with what leads to the level."""
     title = ladder_title(document)
-    graph = graphviz.Digraph(name=title, graph_attr={"rankdir": "TB"})
-    graph.attr(label=title, labelloc="t", fontsize="16", fontname="DejaVu Sans", nodesep="0.4")
+    # The graph's name becomes the SVG's <title>: a quoted DOT string, where a backslash is an
+    # escape (a name ending in one would swallow the closing quote), so it is escaped.
+    graph = graphviz.Digraph(name=graphviz.escape(visible(title)), graph_attr={"rankdir": "TB"})
+    graph.attr(
+        label=f"<{_html(title)}>",
+        labelloc="t",
+        fontsize="16",
+        fontname="DejaVu Sans",
+        nodesep="0.4",
+    )
     graph.attr("node", shape="plain", fontname="DejaVu Sans", fontsize="10")
     graph.attr("edge", fontname="DejaVu Sans", fontsize="9", color="#5b6677")
     levels = document.get("levels", [])
@@ -151,8 +172,40 @@ def render_dot(dot_source: str, format: str) -> bytes:
     return content
 
 
+class DiagramError(Exception):
+    """graphviz refused to draw a ladder. The message is for the page and the pack task: it
+    names the level graphviz choked on where known, and a reference to the logged details
+    (graphviz's own error quotes paths and the DOT source, which a page must not show)."""
+
+    def __init__(self, place: str, reference: str) -> None:
+        where = f" (graphviz refused {place})" if place else ""
+        super().__init__(
+            f"The ladder diagram could not be drawn{where}. Reference {reference} in the log."
+        )
+        self.place, self.reference = place, reference
+
+
+def _refused_place(document: dict[str, Any], stderr: bytes | str | None) -> str:
+    """The level whose label graphviz refused, from its error ("in label of node level-x")."""
+    text = stderr.decode(errors="replace") if isinstance(stderr, bytes) else (stderr or "")
+    match = re.search(r"(?:node|edge)[^\n]*?(?:level-|edge-to-)([a-z0-9-]+)", text)
+    if match is None:
+        return ""
+    for number, level in enumerate(document.get("levels", []), start=1):
+        if level.get("key") == match.group(1):
+            return f"the label of level {number}, “{visible(str(level.get('name', '')))}”"
+    return ""
+
+
 def render_ladder(document: dict[str, Any], format: str = DiagramRender.Format.SVG) -> bytes:
-    return render_dot(ladder_dot(document), format)
+    """The ladder drawn; DiagramError (never graphviz's raw error) if graphviz refuses it."""
+    try:
+        return render_dot(ladder_dot(document), format)
+    except (graphviz.CalledProcessError, graphviz.ExecutableNotFound) as error:
+        reference = uuid.uuid4().hex[:12]
+        logger.exception("Ladder diagram refused by graphviz (reference %s)", reference)
+        stderr = getattr(error, "stderr", None)
+        raise DiagramError(_refused_place(document, stderr), reference) from error
 
 
 def inline_svg(svg: bytes, title: str) -> str:
@@ -160,5 +213,5 @@ def inline_svg(svg: bytes, title: str) -> str:
     text = svg.decode()
     text = text[text.index("<svg") :]
     return text.replace(
-        "<svg", f'<svg role="img" aria-label="{html.escape(title)}" class="ladder-svg"', 1
+        "<svg", f'<svg role="img" aria-label="{_html(title)}" class="ladder-svg"', 1
     )

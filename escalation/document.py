@@ -60,6 +60,7 @@ from escalation.models import (
     Framework,
     Threshold,
 )
+from escalation.text import date_refusal, refusal, visible
 
 SCHEMA_VERSION = 1
 
@@ -302,8 +303,9 @@ class DocumentError(ValueError):
         listed = problems[:MAX_PROBLEMS_LISTED]
         if len(problems) > len(listed):
             listed.append(f"... and {len(problems) - len(listed)} more problems")
-        super().__init__("; ".join(listed))
-        self.problems = listed
+        # A problem quotes the document (a key, a value): shown on a page, it must be printable.
+        self.problems = [visible(problem) for problem in listed]
+        super().__init__("; ".join(self.problems))
 
 
 def parse_document_text(text: str | bytes) -> Any:
@@ -357,8 +359,8 @@ def _field_value(field: Any, value: Any, place: str, problems: list[str]) -> Any
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             problems.append(f"{place}: expected a list of text, got {_json_type(value)}")
             return None
-        if any("\x00" in v for v in value):
-            problems.append(f"{place}: text must not contain NUL characters")
+        if message := next((refusal(v) for v in value if refusal(v)), ""):
+            problems.append(f"{place}: {message}")
             return None
         return list(value)
     if isinstance(field, models.DecimalField):
@@ -381,16 +383,23 @@ def _field_value(field: Any, value: Any, place: str, problems: list[str]) -> Any
         return value
     if isinstance(field, models.DateField):
         try:
-            return datetime.date.fromisoformat(value) if isinstance(value, str) else None
+            day = datetime.date.fromisoformat(value) if isinstance(value, str) else None
         except ValueError:
             pass
+        else:
+            if day is not None and (message := date_refusal(day)):
+                problems.append(f"{place}: {message}")
+                return None
+            return day
         problems.append(f"{place}: expected a date as YYYY-MM-DD, got {value!r}"[:200])
         return None
     if not isinstance(value, str):
         problems.append(f"{place}: expected text, got {_json_type(value)}")
         return None
-    if "\x00" in value:
-        problems.append(f"{place}: text must not contain NUL characters")
+    # The same rule as every form: no control characters (a long text keeps line breaks and
+    # tabs) and no lone surrogates, which JSON can carry as escapes but no column can store.
+    if message := refusal(value, multiline=isinstance(field, models.TextField)):
+        problems.append(f"{place}: {message}")
         return None
     return value
 

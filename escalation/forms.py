@@ -30,11 +30,12 @@ from escalation.models import (
     FrameworkItem,
     Threshold,
 )
+from escalation.text import SafeTextForm
 
 CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
 
 
-class ItemForm(forms.ModelForm):
+class ItemForm(SafeTextForm, forms.ModelForm):
     """A framework row: knows its framework, carries the row_version it was loaded at, and
     creates new rows with a free key at the end of the list."""
 
@@ -247,7 +248,7 @@ class ExternalTriggerForm(ItemForm):
         }
 
 
-class FrameworkSettingsForm(forms.ModelForm):
+class FrameworkSettingsForm(SafeTextForm, forms.ModelForm):
     """The framework's own fields a step edits, saved on top of the loaded row_version."""
 
     row_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)

@@ -145,6 +145,11 @@ class FrameworkItem(models.Model):
                     sibling.position = position
                     renumbered.append(sibling)
             cls._default_manager.bulk_update(renumbered, ["position"])
+            # A move is an edit of each renumbered row: an edit loaded before it must be told,
+            # not write its old position back and silently undo the move.
+            cls._default_manager.filter(pk__in=[sibling.pk for sibling in renumbered]).update(
+                row_version=F("row_version") + 1
+            )
         return {"before": index, "after": target}
 
     def save_edited(

@@ -31,6 +31,9 @@ class SignOff:
     role: str
     approved_at: str
     sha256: str
+    # As recorded at approval time: who the approver was and how they proved it.
+    email: str = ""
+    authenticated: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,6 +57,10 @@ class PackContext:
     dates: list[tuple[str, str]] = dataclasses.field(default_factory=list)
     decisions: list[Decision] = dataclasses.field(default_factory=list)
     approvals: list[SignOff] = dataclasses.field(default_factory=list)
+    # A signed-off pack is rendered from a sign-off record: its SHA-256 and the register's ledger
+    # head at sign-off, so the file names the evidence it was made from.
+    record_sha256: str = ""
+    ledger_head: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -13,9 +13,12 @@ import datetime
 import fcntl
 import io
 import os
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
+from asn1crypto import x509 as asn1_x509  # type: ignore[import-untyped]
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -23,8 +26,12 @@ from cryptography.x509.oid import NameOID
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers, timestamps
 from pyhanko.sign.signers.pdf_signer import PdfSignatureMetadata
+from pyhanko.sign.validation import async_validate_pdf_signature
+from pyhanko.sign.validation.status import SignatureCoverageLevel
+from pyhanko_certvalidator import ValidationContext
 
 DEVELOPMENT_COMMON_NAME = "Escalation Workshop DEVELOPMENT key — not for production"
 SIGNATURE_FIELD = "ApprovalSignature"
@@ -142,3 +149,38 @@ def sign_pdf(pdf: bytes, *, reason: str) -> bytes:
     # Under a running event loop (an async caller) asyncio.run refuses: sign in a fresh thread.
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(sign).result()
+
+
+def _in_own_loop[T](make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(make())
+    # Under a running event loop (an async caller) asyncio.run refuses: run in a fresh thread.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(make())).result()
+
+
+def signature_problem(pdf: bytes) -> str:
+    """Why `pdf` does not carry one intact signature by our signing certificate ("" if it does)."""
+    _, cert_path, _ = signing_files()
+    certificate = x509.load_pem_x509_certificate(cert_path.read_bytes())
+    trusted = asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER))
+    try:
+        signatures = PdfFileReader(io.BytesIO(pdf)).embedded_signatures
+    except Exception as error:  # a file too damaged to parse is a finding, not a crash
+        return f"unreadable PDF ({error})"
+    if len(signatures) != 1:
+        return f"{len(signatures)} signatures, expected 1"
+    status = _in_own_loop(
+        lambda: async_validate_pdf_signature(
+            signatures[0], ValidationContext(trust_roots=[trusted])
+        )
+    )
+    if not status.intact or not status.valid:
+        return "the signature does not match the file"
+    if not status.trusted:
+        return "the signature is not by the signing certificate"
+    if status.coverage is not SignatureCoverageLevel.ENTIRE_FILE:
+        return "the file was changed after it was signed"
+    return ""

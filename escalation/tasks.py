@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import uuid
 from typing import Any
 
 from django.db import connection, transaction
@@ -16,6 +17,7 @@ from django.db.models import F
 from django.tasks import task
 from django.utils import timezone
 
+from escalation.diagram import DiagramError
 from escalation.document import canonical_bytes, document_sha256
 from escalation.models import Framework, FrameworkVersion, Pack, PackStatus
 from escalation.pdf import PackContext, build_pack
@@ -97,17 +99,28 @@ def generate_pack(pack_id: int) -> str:
             PackContext.from_json(pack.context),
             on_progress=lambda progress: _set_progress(pack_id, progress),
         )
-    except Exception as error:
-        logger.exception("Pack %s failed", pack.public_id)
-        Pack.objects.filter(pk=pack_id).update(
-            status=PackStatus.FAILED,
-            progress=0,
-            error=f"{type(error).__name__}: {error}",
-            finished_at=timezone.now(),
-        )
+    except DiagramError as error:
+        # Already logged with its reference; its message names the level and hides the rest.
+        _fail(pack_id, str(error))
+        return "failed"
+    except Exception:
+        # The exception quotes paths and programs' stderr: logged under a reference, which is
+        # all the pack page shows.
+        reference = uuid.uuid4().hex[:12]
+        logger.exception("Pack %s failed (reference %s)", pack.public_id, reference)
+        _fail(pack_id, f"an unexpected error. Reference {reference} in the log.")
         return "failed"
     # Bytes and the ready flag land in one UPDATE: a reader sees no file or the whole file.
     Pack.objects.filter(pk=pack_id).update(
         status=PackStatus.READY, pdf=pdf, progress=100, finished_at=timezone.now(), error=""
     )
     return "ready"
+
+
+def _fail(pack_id: int, error: str) -> None:
+    Pack.objects.filter(pk=pack_id).update(
+        status=PackStatus.FAILED,
+        progress=0,
+        error=error,
+        finished_at=timezone.now(),
+    )

@@ -6,6 +6,7 @@ from django.db import transaction
 
 from escalation.document import build_document, document_sha256
 from escalation.models import Framework, FrameworkVersion
+from escalation.text import shortened
 
 
 class NothingToFreezeError(Exception):
@@ -16,6 +17,9 @@ class NothingToFreezeError(Exception):
             f"Nothing changed since {latest.label}: there is no new version to freeze."
         )
         self.latest = latest
+
+
+AUTHOR_NAME_LENGTH = FrameworkVersion._meta.get_field("created_by_name").max_length or 150
 
 
 def freeze_version(framework: Framework, summary: str, author_name: str) -> FrameworkVersion:
@@ -38,7 +42,7 @@ def freeze_version(framework: Framework, summary: str, author_name: str) -> Fram
             document=document,
             sha256=sha256,
             summary=summary.strip(),
-            created_by_name=author_name,
+            created_by_name=shortened(author_name, AUTHOR_NAME_LENGTH),
         )
 
 

@@ -4,14 +4,31 @@ outsider who facilitates another engagement. Browser fixtures drive Debian's chr
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.db.backends.postgresql.operations import DatabaseOperations
 
-from tests.factories import make_engagement, make_member, make_user
+from tests.factories import make_consultant, make_engagement, make_member, make_user
 from workshops.models import Role
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API vs live_server
+
+
+@pytest.fixture(autouse=True, scope="session")
+def flush_may_truncate_evidence() -> Iterator[None]:
+    """Transactional tests end with Django's flush: one TRUNCATE of every table. The evidence
+    tables refuse TRUNCATE unless the session allows it (escalation migration 0005); the flush,
+    and only the flush, does, for its own transaction."""
+    flush = DatabaseOperations.execute_sql_flush
+
+    def execute_sql_flush(operations: DatabaseOperations, sql_list: list[str]) -> None:
+        flush(operations, ["SET LOCAL escalation.allow_truncate = 'on'", *sql_list])
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(DatabaseOperations, "execute_sql_flush", execute_sql_flush)
+        yield
 
 
 @pytest.fixture
@@ -21,7 +38,7 @@ def engagement(db: Any) -> Any:
 
 @pytest.fixture
 def facilitator(engagement: Any) -> Any:
-    return make_member(engagement, Role.FACILITATOR, make_user("fay"))
+    return make_member(engagement, Role.FACILITATOR, make_consultant(make_user("fay")))
 
 
 @pytest.fixture
@@ -42,7 +59,7 @@ def observer(engagement: Any) -> Any:
 @pytest.fixture
 def outsider(db: Any) -> Any:
     other = make_engagement(slug="elsewhere", client_organisation="Elsewhere Ltd")
-    return make_member(other, Role.FACILITATOR, make_user("otto"))
+    return make_member(other, Role.FACILITATOR, make_consultant(make_user("otto")))
 
 
 @pytest.fixture(scope="session")

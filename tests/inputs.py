@@ -60,6 +60,33 @@ hostile_text = st.one_of(
             "\u202e\ufeff",
             "draft",
             "facilitator",
+            # Control characters (C0, DEL, C1), which every field refuses but new lines and
+            # tabs in long text; the characters DOT, CSV, mail headers and iCalendar escape.
+            "\x01",
+            "Level\x1fname",
+            "a\x7fb",
+            "next\x85line",
+            "\x9b31m",
+            "Acme\\",
+            '\\"',
+            'say "hi"',
+            "O'Brien; a, b",
+            "two\nlines",
+            "two\r\nlines",
+            "tab\there",
+            # Lengths at and past the columns' limits (names 120-200, slugs 60, keys 80).
+            "x" * 60,
+            "x" * 120,
+            "x" * 121,
+            "x" * 150,
+            "x" * 200,
+            "x" * 201,
+            # Dates at and past what the plan and the renderers handle (2000 to 2100).
+            "9999-12-27",
+            "9999-12-31",
+            "0001-01-01",
+            "1999-12-31",
+            "2101-01-01",
         ]
     ),
 )

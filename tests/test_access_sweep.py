@@ -70,7 +70,11 @@ EXPECTATIONS: dict[str, Rule] = {
     "healthz": Rule(get=PUBLIC, post=None),
     "home": Rule(get=LOGGED_IN, post=None),
     "dashboard": Rule(get=VIEW, post=None),
-    "engagement_new": Rule(get=LOGGED_IN, post=LOGGED_IN),
+    # Opening an engagement is a site permission of consultants (the demo's facilitator and
+    # outsider), not of client stakeholders who joined by invitation.
+    "engagement_new": Rule(
+        get=LOGGED_IN, post=LOGGED_IN, refused_for=("observer", "approver", "reviewer")
+    ),
     "engagement_settings": Rule(get=EDIT, post=EDIT),
     "engagement_status": Rule(get=None, post=EDIT),
     "days": Rule(get=VIEW, post=None),
@@ -81,7 +85,13 @@ EXPECTATIONS: dict[str, Rule] = {
     "invite": Rule(get=None, post=MANAGE),
     "change_role": Rule(get=None, post=MANAGE),
     "remove_member": Rule(get=None, post=MANAGE),
-    "accept_invitation": Rule(get=PUBLIC, post=PUBLIC),
+    # Public to its invitee; any signed-in account with another address is refused (the
+    # sweep's invitation is for new@example.com, nobody's address here).
+    "accept_invitation": Rule(
+        get=PUBLIC,
+        post=PUBLIC,
+        refused_for=("outsider", "observer", "approver", "reviewer", "facilitator"),
+    ),
     "signoff_rule": Rule(get=None, post=MANAGE),
     "cancel_invitation": Rule(get=None, post=MANAGE),
     "resend_invitation": Rule(get=None, post=MANAGE),
@@ -104,27 +114,31 @@ EXPECTATIONS: dict[str, Rule] = {
     "step_item_delete": Rule(get=None, post=EDIT),
     "step_item_move": Rule(get=None, post=EDIT),
     "checks": Rule(get=VIEW, post=None),
-    "framework_json": Rule(get=VIEW, post=None),
-    # Artifacts of the working draft and of a version (the swept version, v2, is not signed off:
-    # its pack, like the draft's, is only for people taking part in the review).
+    # One rule for every draft export: files of the working draft and of a version not signed
+    # off (the swept v2 is in review) are only for people taking part in the review; observers
+    # read the drafts on the pages.
+    "framework_json": Rule(get=COMMENT, post=None),
     **{
         f"{prefix}{name}": Rule(get=VIEW, post=None)
         for prefix in ("", "version_")
+        for name in ("artifacts", "pack")
+    },
+    **{
+        f"{prefix}{name}": Rule(get=COMMENT, post=None)
+        for prefix in ("", "version_")
         for name in (
-            "artifacts",
             "ladder_svg",
             "ladder_png",
             "register_csv",
             "matrix_csv",
             "review_cycle_ics",
             "document_json",
-            "pack",
         )
     },
     "pack_generate": Rule(get=None, post=COMMENT),
     "version_pack_generate": Rule(get=None, post=COMMENT),
     "pack_download": Rule(get=COMMENT, post=None),
-    # Starting an engagement from a file: facilitators (of any engagement) and staff only.
+    # Starting an engagement from a file is opening one: consultants only.
     "import_framework": Rule(
         get=LOGGED_IN, post=LOGGED_IN, refused_for=("observer", "approver", "reviewer")
     ),

@@ -128,22 +128,22 @@ def test_artifacts_page_queries_do_not_grow_with_rows(
 # Files
 
 
-def test_ladder_downloads_as_svg_and_png(client, observer, version):
-    client.force_login(observer)
+def test_ladder_downloads_as_svg_and_png(client, reviewer, version):
+    client.force_login(reviewer)
     svg, png = client.get(url("ladder_svg", 1)), client.get(url("ladder_png", 1))
     assert svg["Content-Type"] == "image/svg+xml" and b"Fine" in svg.content
     assert png["Content-Type"] == "image/png" and png.content.startswith(b"\x89PNG")
 
 
-def test_register_csv_has_a_row_per_threshold(client, observer, version):
-    client.force_login(observer)
+def test_register_csv_has_a_row_per_threshold(client, reviewer, version):
+    client.force_login(reviewer)
     rows = list(csv.reader(io.StringIO(client.get(url("register_csv", 1)).content.decode())))
     assert rows[0][:4] == ["AI system", "Model", "Workflow / use case", "Output type"]
     assert len(rows) == 1 + len(version.document["thresholds"])
 
 
-def test_matrix_csv_maps_each_failure_type_to_its_level(client, observer, version):
-    client.force_login(observer)
+def test_matrix_csv_maps_each_failure_type_to_its_level(client, reviewer, version):
+    client.force_login(reviewer)
     rows = list(csv.DictReader(io.StringIO(client.get(url("matrix_csv", 1)).content.decode())))
     assert [(row["Failure mode"], row["Recommended escalation level"]) for row in rows] == [
         ("Wrong policy limit quoted", "1. Prompt optimization"),
@@ -152,13 +152,13 @@ def test_matrix_csv_maps_each_failure_type_to_its_level(client, observer, versio
     ]
 
 
-def test_framework_json_is_the_frozen_document(client, observer, version):
-    client.force_login(observer)
+def test_framework_json_is_the_frozen_document(client, reviewer, version):
+    client.force_login(reviewer)
     assert json.loads(client.get(url("document_json", 1)).content) == version.document
 
 
-def test_review_cycle_calendar_holds_each_scheduled_review(client, observer, version):
-    client.force_login(observer)
+def test_review_cycle_calendar_holds_each_scheduled_review(client, reviewer, version):
+    client.force_login(reviewer)
     calendar = icalendar.Calendar.from_ical(client.get(url("review_cycle_ics", 1)).content)
     starts = [event.decoded("dtstart") for event in calendar.walk("VEVENT")]
     expected = [
@@ -174,11 +174,11 @@ def test_review_cycle_calendar_holds_each_scheduled_review(client, observer, ver
     assert starts == [datetime.date.fromisoformat(day) for day in expected]
 
 
-def test_matrix_csv_keeps_typed_formulas_as_text(client, observer, engagement, version):
+def test_matrix_csv_keeps_typed_formulas_as_text(client, reviewer, engagement, version):
     engagement.framework.failure_modes.filter(key="factual").update(
         resolution_owner="=HYPERLINK(1)"
     )
     make_version(engagement.framework, number=2)
-    client.force_login(observer)
+    client.force_login(reviewer)
     rows = list(csv.DictReader(io.StringIO(client.get(url("matrix_csv", 2)).content.decode())))
     assert rows[0]["Resolution owner"] == "'=HYPERLINK(1)"

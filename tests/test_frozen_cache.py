@@ -1,6 +1,8 @@
 """Frozen versions never change: what is rendered from one is computed once, kept in the cache
 under its hash, and downloads carry an ETag from the hash so a browser revalidates for free."""
 
+import os
+
 import pytest
 from django.core.cache import cache
 from django.core.cache.utils import make_template_fragment_key
@@ -44,6 +46,14 @@ def test_an_outsider_with_the_etag_gets_404_not_304(client, outsider, engagement
     assert response.status_code == 404
 
 
+def test_an_observer_with_the_etag_of_an_unsigned_versions_file_gets_403_not_304(
+    client, observer, version
+):
+    etag = f'"{version.sha256}-register.csv"'
+    response = _download(client, observer, "version_register_csv", 1, if_none_match=etag)
+    assert response.status_code == 403
+
+
 def test_the_working_drafts_download_has_no_etag(client, facilitator, version):
     assert "ETag" not in _download(client, facilitator, "register_csv")
 
@@ -73,3 +83,35 @@ def test_a_versions_artifacts_are_laid_out_once(client, facilitator, version):
     key = make_template_fragment_key("artifacts-content", [version.sha256])
     cache.set(key, "what the cache holds", None)
     assert "what the cache holds" in client.get(url).content.decode()
+
+
+@pytest.fixture
+def refusing_graphviz(tmp_path, monkeypatch):
+    """A `dot` that refuses every ladder, first on PATH; `monkeypatch.undo()` brings back the
+    real one."""
+    dot = tmp_path / "dot"
+    dot.write_text("#!/bin/sh\necho 'Error: syntax error' >&2\nexit 1\n")
+    dot.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
+    return monkeypatch
+
+
+def test_a_ladder_graphviz_refused_is_not_kept_in_the_versions_artifacts(
+    client, facilitator, version, refusing_graphviz
+):
+    client.force_login(facilitator)
+    url = reverse("version_artifacts", args=["acme", 1])
+    refused = client.get(url).content.decode()
+    assert "The ladder diagram could not be drawn" in refused and "Claims summariser" in refused
+    refusing_graphviz.undo()
+    drawn = client.get(url).content.decode()
+    assert "The ladder diagram could not be drawn" not in drawn and "<svg" in drawn
+
+
+def test_a_ladder_download_graphviz_refused_is_not_kept_either(
+    client, facilitator, version, refusing_graphviz
+):
+    assert _download(client, facilitator, "version_ladder_svg", 1).status_code == 422
+    refusing_graphviz.undo()
+    response = _download(client, facilitator, "version_ladder_svg", 1)
+    assert response.status_code == 200 and response.content.startswith(b"<?xml")

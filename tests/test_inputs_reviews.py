@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from escalation.editors import STEP_EDITORS
 from escalation.steps import STEPS
-from tests.factories import make_member
+from tests.factories import SEEDED, make_member
 from tests.framework_content import fill_small_framework
 from tests.inputs import (
     database_state,
@@ -34,7 +34,7 @@ def comments(engagement, facilitator, approver, reviewer, outsider):
     first = engagement.freeze_version(facilitator, "First cut")
     first.submit(facilitator, notify=False)
     on_first = first.add_comment(reviewer, "Looks right")
-    first.approve(approver)
+    first.approve(approver, authentication=SEEDED)
     engagement.framework.levels.filter(key="fine-tuning").update(cost_ceiling=55000)
     second = engagement.freeze_version(facilitator, "Higher ceiling")
     second.submit(facilitator, notify=False)

@@ -230,7 +230,7 @@ def test_new_account_form_never_fails_and_refusals_create_no_account(engagement,
         invitation = Invitation.objects.create(
             engagement=engagement, email="new@example.com", role=Role.REVIEWER
         )
-        valid = InvitedUserForm(as_query_dict(data)).is_valid()
+        valid = InvitedUserForm(as_query_dict(data), invited_email=invitation.email).is_valid()
         client = Client()
         response = post_and_check(
             client, reverse("accept_invitation", args=[invitation.token]), data

@@ -6,6 +6,7 @@ from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import reverse
 
 from escalation.models import EscalationLevel, FrameworkVersion
+from tests.factories import SEEDED
 from tests.framework_content import fill_small_framework
 from workshops.models import ReviewState
 
@@ -102,7 +103,7 @@ def test_version_page_is_hidden_from_outsiders(client, engagement, outsider, rev
 
 def _signed_off_then_changed(engagement, facilitator, approver, review):
     review.submit(facilitator)
-    review.approve(approver)
+    review.approve(approver, authentication=SEEDED)
     EscalationLevel.objects.filter(key="fine-tuning").update(cost_ceiling=55000)
     second = engagement.freeze_version(facilitator, "Higher ceiling")
     second.submit(facilitator)
@@ -342,7 +343,7 @@ def _grow(engagement, facilitator, approver, reviewer, rounds, start=0):
             thread = review.add_comment(reviewer, "Why?", anchor="levels/fine-tuning")
             review.add_comment(approver, "Because", parent=thread)
             review.add_comment(reviewer, "On the whole version")
-        review.approve(approver)
+        review.approve(approver, authentication=SEEDED)
 
 
 @pytest.mark.parametrize("page_name", ["version_detail", "version_compare", "versions", "audit"])
@@ -355,7 +356,7 @@ def test_pages_keep_a_constant_query_count(
     # and the three filter lists), whatever the number of versions and comments.
     logged_in(client, approver)
     review.submit(facilitator)
-    review.approve(approver)
+    review.approve(approver, authentication=SEEDED)
     _grow(engagement, facilitator, approver, reviewer, 1)
     latest = FrameworkVersion.objects.order_by("-number").first().number
     address = (

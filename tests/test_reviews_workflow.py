@@ -6,7 +6,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from escalation.models import EscalationLevel
-from tests.factories import make_member, make_user
+from tests.factories import SEEDED, make_member, make_user
 from tests.framework_content import fill_small_framework
 from workshops.models import (
     Activity,
@@ -97,9 +97,9 @@ def act(review, user, action):
     elif action == "withdraw":
         review.withdraw(user, "Not ready")
     elif action == "approve":
-        review.approve(user, "Looks right")
+        review.approve(user, "Looks right", authentication=SEEDED)
     elif action == "request_changes":
-        review.request_changes(user, "Raise the cost ceiling")
+        review.request_changes(user, "Raise the cost ceiling", authentication=SEEDED)
     else:
         review.add_comment(user, "Is this right?")
 
@@ -122,8 +122,19 @@ def review(engagement, facilitator):
 
 def put_in_state(review, state):
     signed_off = timezone.now() if state in {"approved", "superseded"} else None
-    type(review).objects.filter(pk=review.pk).update(state=state, signed_off_at=signed_off)
+    submitted = timezone.now() if state != "draft" else None
+    type(review).objects.filter(pk=review.pk).update(
+        state=state, signed_off_at=signed_off, submitted_at=submitted
+    )
     review.refresh_from_db()
+    if state != "draft":  # the terms its submission would have recorded
+        for membership in review.engagement.signoff_approvers():
+            review.required.create(
+                user=membership.user,
+                submitted_at=review.submitted_at,
+                name=str(membership.user),
+                role=membership.role,
+            )
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -150,13 +161,13 @@ def test_transition_matrix(review, cast, state, action, role):
 def test_a_refused_move_leaves_no_trace(review, approver):
     events = ReviewEvent.objects.count()
     with pytest.raises(IllegalReviewMoveError):
-        review.approve(approver)
+        review.approve(approver, authentication=SEEDED)
     assert (ReviewEvent.objects.count(), Approval.objects.count()) == (events, 0)
 
 
 def test_every_move_is_recorded_with_who_and_why(review, facilitator, approver):
     review.submit(facilitator)
-    review.request_changes(approver, "Cost ceiling too low")
+    review.request_changes(approver, "Cost ceiling too low", authentication=SEEDED)
     event = review.events.get(action=ReviewAction.REQUEST_CHANGES)
     assert (event.actor, event.from_state, event.to_state, event.reason) == (
         approver,
@@ -170,30 +181,30 @@ def test_every_move_is_recorded_with_who_and_why(review, facilitator, approver):
 def test_requesting_changes_needs_a_reason(review, facilitator, approver):
     review.submit(facilitator)
     with pytest.raises(ValidationError, match="a reason is required"):
-        review.request_changes(approver, "  ")
+        review.request_changes(approver, "  ", authentication=SEEDED)
 
 
 def test_an_approver_approves_once(engagement, review, facilitator, approver):
     make_member(engagement, Role.APPROVER)  # a second approver keeps the review open
     review.submit(facilitator)
-    review.approve(approver)
+    review.approve(approver, authentication=SEEDED)
     with pytest.raises(IllegalReviewMoveError, match="You approved v1 already."):
-        review.approve(approver)
+        review.approve(approver, authentication=SEEDED)
 
 
 def test_sign_off_waits_for_every_approver(engagement, review, facilitator, approver):
     second = make_member(engagement, Role.APPROVER)
     review.submit(facilitator)
-    assert review.approve(approver) is False
-    assert review.approve(second) is True
+    assert review.approve(approver, authentication=SEEDED) is False
+    assert review.approve(second, authentication=SEEDED) is True
     assert review.state == ReviewState.APPROVED
 
 
 def test_sign_off_records_each_approver_time_and_hash(engagement, review, facilitator, approver):
     second = make_member(engagement, Role.APPROVER)
     review.submit(facilitator)
-    review.approve(approver)
-    review.approve(second)
+    review.approve(approver, authentication=SEEDED)
+    review.approve(second, authentication=SEEDED)
     approvals = review.approvals.filter(decision=Approval.Decision.APPROVED)
     assert {a.approver for a in approvals} == {approver, second}
     assert {a.sha256 for a in approvals} == {review.version.sha256}
@@ -206,16 +217,16 @@ def test_named_rule_needs_only_the_named_approvers(engagement, review, facilitat
     engagement.signoff_rule = SignoffRule.NAMED_APPROVERS
     engagement.save()
     review.submit(facilitator)
-    assert review.approve(approver) is True
+    assert review.approve(approver, authentication=SEEDED) is True
 
 
 def test_a_newer_sign_off_supersedes_the_older_version(engagement, review, facilitator, approver):
     review.submit(facilitator)
-    review.approve(approver)
+    review.approve(approver, authentication=SEEDED)
     EscalationLevel.objects.filter(key="fine-tuning").update(cost_ceiling=50000)
     second = engagement.freeze_version(facilitator, "Higher ceiling")
     second.submit(facilitator)
-    second.approve(approver)
+    second.approve(approver, authentication=SEEDED)
     review.refresh_from_db()
     assert (review.state, review.signed_off_at is not None) == (ReviewState.SUPERSEDED, True)
 
@@ -232,7 +243,7 @@ def test_the_next_review_compares_with_the_last_signed_off_version(
     engagement, review, facilitator, approver
 ):
     review.submit(facilitator)
-    review.approve(approver)
+    review.approve(approver, authentication=SEEDED)
     EscalationLevel.objects.filter(key="fine-tuning").update(cost_ceiling=50000)
     second = engagement.freeze_version(facilitator, "Higher ceiling")
     assert second.baseline() == review
@@ -320,7 +331,7 @@ def test_before_any_sign_off_the_next_review_compares_with_the_previous_version(
     engagement, review, facilitator, approver
 ):
     review.submit(facilitator)
-    review.request_changes(approver, "Raise the ceiling")
+    review.request_changes(approver, "Raise the ceiling", authentication=SEEDED)
     EscalationLevel.objects.filter(key="fine-tuning").update(cost_ceiling=50000)
     second = engagement.freeze_version(facilitator, "Higher ceiling")
     assert second.baseline() == review

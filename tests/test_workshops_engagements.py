@@ -11,7 +11,7 @@ from escalation.models import (
     FailureMode,
     Threshold,
 )
-from tests.factories import make_engagement, make_member
+from tests.factories import make_consultant, make_engagement, make_member
 from tests.framework_content import make_framework
 from workshops.models import (
     Activity,
@@ -126,7 +126,7 @@ def test_copied_items_are_marked_with_their_previous_document_form(client, engag
 
 
 def test_only_engagements_i_facilitated_can_be_copied(client, engagement, approver, outsider):
-    client.force_login(approver)
+    client.force_login(make_consultant(approver))  # a consultant who approved, not facilitated
     response = client.post(reverse("engagement_new"), {**NEW, "copy_from": engagement.pk})
     assert response.status_code == 422
     assert not Engagement.objects.filter(slug="northwind-2027").exists()

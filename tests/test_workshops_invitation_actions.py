@@ -60,7 +60,7 @@ def test_resending_is_recorded(client, engagement, facilitator):
 def test_an_accepted_invitation_cannot_be_cancelled_or_resent(
     client, engagement, facilitator, outsider
 ):
-    invitation = _invitation(engagement)
+    invitation = _invitation(engagement, email=outsider.email)
     Invitation.accept(invitation.token, outsider)
     client.force_login(facilitator)
     assert client.post(_url("cancel_invitation", invitation)).status_code == 404

@@ -17,7 +17,8 @@ def test_concurrent_acceptances_of_one_invitation_let_only_one_in():
     invitation = Invitation.objects.create(
         engagement=engagement, email="a@example.com", role=Role.APPROVER
     )
-    users = [make_user(), make_user()]
+    # Two accounts of the invited address (two tabs, or an account made twice): one gets in.
+    users = [make_user(email="a@example.com"), make_user(email="a@example.com")]
     start = threading.Barrier(2)
     outcomes: list[str] = []
 

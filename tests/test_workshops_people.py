@@ -82,7 +82,7 @@ def test_new_user_with_mismatched_passwords_is_told_and_nothing_is_created(clien
 
 
 def test_logged_in_user_accepts(client, engagement, outsider):
-    invitation = _invitation(engagement, role=Role.REVIEWER)
+    invitation = _invitation(engagement, role=Role.REVIEWER, email=outsider.email)
     client.force_login(outsider)
     client.post(reverse("accept_invitation", args=[invitation.token]))
     assert Membership.objects.get(engagement=engagement, user=outsider).role == Role.REVIEWER
@@ -110,9 +110,9 @@ def test_an_invitation_cannot_be_used_twice(client, engagement, outsider):
 
 def test_accepting_a_used_invitation_directly_raises(engagement, outsider):
     invitation = _invitation(engagement)
-    Invitation.accept(invitation.token, make_user())
+    Invitation.accept(invitation.token, make_user(email=invitation.email))
     with pytest.raises(ValidationError):
-        Invitation.accept(invitation.token, outsider)
+        Invitation.accept(invitation.token, make_user(email=invitation.email))
 
 
 def test_an_unknown_token_is_404(client, db):

@@ -30,7 +30,7 @@ from escalation.models import (
     PackStatus,
     Threshold,
 )
-from tests.factories import make_engagement, make_member, make_user
+from tests.factories import SEEDED, make_consultant, make_engagement, make_member, make_user
 from tests.framework_content import fill_small_framework
 from workshops.audit import AuditVerb, record_activity
 from workshops.models import (
@@ -55,7 +55,7 @@ def _engagement_of_size(slug: str, size: int) -> tuple[Engagement, Any]:
         fill_large_framework(
             framework, systems=size, failure_modes=size, levels=size, drift_triggers=size
         )
-    facilitator = make_member(engagement, Role.FACILITATOR)
+    facilitator = make_consultant(make_member(engagement, Role.FACILITATOR))
     approver = make_member(engagement, Role.APPROVER)
     reviewers = [make_member(engagement, Role.REVIEWER) for _ in range(size)]
     for number in range(size):
@@ -71,7 +71,7 @@ def _engagement_of_size(slug: str, size: int) -> tuple[Engagement, Any]:
             thread = review.add_comment(reviewer, "Is this the number we agreed?")
             review.add_comment(approver, "Yes, see day 6 notes.", parent=thread)
         if number <= size:
-            review.approve(approver)
+            review.approve(approver, authentication=SEEDED)
     Pack.objects.create(
         framework=framework,
         version=review.version,
@@ -281,7 +281,12 @@ def test_an_approval_already_given_no_longer_waits(client, approver, engagement)
         version=version, engagement=engagement, state=ReviewState.IN_REVIEW
     )
     Approval.objects.create(
-        review=review, approver=approver, decision=Approval.Decision.APPROVED, sha256="0" * 64
+        review=review,
+        approver=approver,
+        decision=Approval.Decision.APPROVED,
+        sha256="0" * 64,
+        authenticated_via=SEEDED.via,
+        authenticated_at=SEEDED.at,
     )
     client.force_login(approver)
     assert "Waiting for you" not in client.get(reverse("home")).content.decode()

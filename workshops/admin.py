@@ -1,6 +1,9 @@
 """Staff see every engagement here; members see only theirs in the app."""
 
-from django.contrib import admin
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from workshops.forms import AdminLoginForm
@@ -8,13 +11,16 @@ from workshops.models import (
     Activity,
     Approval,
     Comment,
+    CommentResolution,
     DayNote,
     Engagement,
     Invitation,
     Membership,
+    RequiredApprover,
     Review,
     ReviewEvent,
 )
+from workshops.models.evidence import LedgerEntry, SignoffRecord
 
 
 class MembershipInline(admin.TabularInline):
@@ -30,6 +36,20 @@ class EngagementAdmin(admin.ModelAdmin):
     search_fields = ["title", "client_organisation", "slug"]
     raw_id_fields = ["framework"]
     inlines = [MembershipInline]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Engagement | None = None) -> bool:
+        # An engagement with evidence is archived, never deleted (Engagement.deletion_refusal).
+        if obj is not None and obj.deletion_refusal():
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Engagement]) -> None:
+        refusals = [refusal for e in queryset if (refusal := e.deletion_refusal())]
+        if refusals:
+            for refusal in refusals:
+                messages.error(request, refusal)
+            return
+        super().delete_queryset(request, queryset)
 
 
 @admin.register(Membership)
@@ -54,14 +74,25 @@ class DayNoteAdmin(admin.ModelAdmin):
     list_select_related = ["engagement"]
 
 
+class EvidenceAdmin(admin.ModelAdmin):
+    """Evidence is shown, never edited or deleted here: the database refuses both anyway
+    (workshops migration 0009), and this keeps the admin from offering what would fail."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(Activity)
-class ActivityAdmin(admin.ModelAdmin):
+class ActivityAdmin(EvidenceAdmin):
     list_display = ["created_at", "engagement", "actor", "verb", "summary"]
     list_select_related = ["engagement", "actor"]
     list_filter = ["verb"]
-
-    def has_change_permission(self, request: HttpRequest, obj: Activity | None = None) -> bool:
-        return False  # the audit trail is not edited
 
 
 @admin.register(Review)
@@ -70,9 +101,23 @@ class ReviewAdmin(admin.ModelAdmin):
     list_select_related = ["version", "engagement"]
 
 
-admin.site.register(ReviewEvent)
-admin.site.register(Comment)
-admin.site.register(Approval)
+@admin.register(ReviewEvent, Comment, CommentResolution, Approval, RequiredApprover)
+class ReviewEvidenceAdmin(EvidenceAdmin):
+    pass
+
+
+@admin.register(SignoffRecord)
+class SignoffRecordAdmin(EvidenceAdmin):
+    list_display = ["created_at", "engagement", "review", "sha256"]
+    list_select_related = ["engagement", "review__version"]
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(EvidenceAdmin):
+    list_display = ["engagement", "sequence", "kind", "object_id", "entry_hash", "created_at"]
+    list_select_related = ["engagement"]
+    list_filter = ["kind"]
+
 
 # An over-long username must be a message, not a row django-axes cannot store (see LoginForm).
 admin.site.login_form = AdminLoginForm

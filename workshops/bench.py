@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,11 +45,17 @@ from workshops.models import (
     Engagement,
     EngagementStatus,
     Membership,
+    RequiredApprover,
     Review,
     ReviewState,
     Role,
+    SignoffRule,
+    open_engagement_permission,
 )
-from workshops.packs import artifact_source, pack_context
+from workshops.models.evidence import LedgerEntry, approval_payload, version_payload
+from workshops.packs import artifact_source, pack_context, record_signoff
+from workshops.people import display_name
+from workshops.stepup import Authentication
 
 BENCH_SLUG = "bench-large"
 
@@ -81,6 +88,7 @@ def seed_large_engagement(size: EngagementSize = TENFOLD) -> Any:
         title="Large engagement",
         start_date="2026-11-02",
         framework=framework,
+        signoff_rule=SignoffRule.NAMED_APPROVERS,
     )
     fill_large_framework(
         framework,
@@ -100,6 +108,8 @@ def seed_large_engagement(size: EngagementSize = TENFOLD) -> Any:
         for user in users
     )
     facilitator, approver, reviewer = users[0], users[1], users[2]
+    Membership.objects.filter(engagement=engagement, user=approver).update(signoff_required=True)
+    facilitator.user_permissions.add(open_engagement_permission())  # a consultant, as in the demo
     _seed_days_and_activity(engagement, facilitator, size)
     _seed_versions(engagement, approver, reviewer, size)
     return facilitator
@@ -158,15 +168,35 @@ def _seed_versions(
             state=ReviewState.IN_REVIEW if version is last else ReviewState.APPROVED,
             submitted_at=now,
             signed_off_at=None if version is last else now,
+            signoff_rule=SignoffRule.NAMED_APPROVERS,
         )
         for version in versions
     )
-    Approval.objects.bulk_create(
+    # Each review's terms, as submit() records them: the one named approver, who signed off
+    # every version but the last.
+    RequiredApprover.objects.bulk_create(
+        RequiredApprover(
+            review=review,
+            submitted_at=now,
+            user=approver,
+            name=display_name(approver),
+            email=approver.email,
+            role=Role.APPROVER,
+        )
+        for review in reviews
+    )
+    seeded = Authentication.seeded()
+    approvals = Approval.objects.bulk_create(
         Approval(
             review=review,
             approver=approver,
+            approver_name=display_name(approver),
+            approver_email=approver.email,
+            approver_role=Role.APPROVER,
             decision=Approval.Decision.APPROVED,
             sha256=review.version.sha256,
+            authenticated_via=seeded.via,
+            authenticated_at=seeded.at,
         )
         for review in reviews[:-1]
     )
@@ -179,32 +209,72 @@ def _seed_versions(
         Comment(review=thread.review, author=approver, parent=thread, body="Yes, see day 6 notes.")
         for thread in threads
     )
+    _seed_register(engagement, versions, reviews, approvals)
     engagement.status = EngagementStatus.IN_REVIEW
     engagement.save(update_fields=["status"])
+
+
+def _seed_register(
+    engagement: Engagement,
+    versions: list[FrameworkVersion],
+    reviews: list[Review],
+    approvals: list[Approval],
+) -> None:
+    """The evidence register the real verbs would have written beside the bulk-inserted rows:
+    each version, its approval and its sign-off record chained in order, as `verify_register`
+    expects them."""
+    approval_of = {approval.review.pk: approval for approval in approvals}
+    for version, review in zip(versions, reviews, strict=True):
+        LedgerEntry.objects.append(
+            engagement, LedgerEntry.Kind.VERSION, version.pk, version_payload(version)
+        )
+        if (approval := approval_of.get(review.pk)) is not None:
+            LedgerEntry.objects.append(
+                engagement, LedgerEntry.Kind.APPROVAL, approval.pk, approval_payload(approval)
+            )
+            record_signoff(review)
 
 
 def remove_large_engagement() -> None:
     engagement = Engagement.objects.filter(slug=BENCH_SLUG).first()
     if engagement:
         framework = engagement.framework
-        engagement.delete()
-        _delete_frozen_versions(framework)
+        with _evidence_triggers_disabled():
+            # Model.delete refuses an engagement with evidence; the bench's is throwaway.
+            Engagement.objects.filter(pk=engagement.pk).delete()
+            framework.versions.all().delete()
         framework.delete()
     get_user_model().objects.filter(username__startswith=f"{BENCH_SLUG}-").delete()
 
 
-def _delete_frozen_versions(framework: Framework) -> None:
-    """The bench's throwaway versions are the one deletion we allow: the trigger that refuses it
-    (escalation migration 0002) is switched off by DDL, for this transaction only."""
+# Every table whose triggers keep evidence (escalation 0002/0005, workshops 0009).
+EVIDENCE_TABLES = [
+    "escalation_frameworkversion",
+    "escalation_pack",
+    "workshops_engagement",
+    "workshops_approval",
+    "workshops_requiredapprover",
+    "workshops_reviewevent",
+    "workshops_comment",
+    "workshops_commentresolution",
+    "workshops_activity",
+    "workshops_signoffrecord",
+    "workshops_ledgerentry",
+]
+
+
+@contextmanager
+def _evidence_triggers_disabled() -> Iterator[None]:
+    """The bench's throwaway evidence is the one deletion we allow: the triggers that refuse it
+    are switched off by DDL (only the tables' owner may), for this transaction only."""
     with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # ALTER TABLE wants no pending checks
+        for table in EVIDENCE_TABLES:
+            cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+        yield
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute(
-            "ALTER TABLE escalation_frameworkversion DISABLE TRIGGER frameworkversion_frozen"
-        )
-        framework.versions.all().delete()
-        cursor.execute(
-            "ALTER TABLE escalation_frameworkversion ENABLE TRIGGER frameworkversion_frozen"
-        )
+        for table in EVIDENCE_TABLES:
+            cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
 
 
 FLOOR = "floor: /healthz"

@@ -14,7 +14,14 @@ from escalation.demo_framework import fill_demo_framework
 from escalation.method_defaults import apply_method_defaults
 from escalation.models import EscalationLevel, Framework, ReviewFrequency
 from workshops.audit import AuditVerb, record_activity
-from workshops.models import Engagement, EngagementStatus, Membership, Role
+from workshops.models import (
+    Engagement,
+    EngagementStatus,
+    Membership,
+    Role,
+    open_engagement_permission,
+)
+from workshops.stepup import Authentication
 
 DEMO_PASSWORD = "workshop-demo"
 
@@ -56,6 +63,8 @@ def load_demo(today: datetime.date | None = None) -> list[tuple[str, str]]:
         if created:
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
+        if _role in (Role.FACILITATOR, None):  # the consultants: they may open engagements
+            user.user_permissions.add(open_engagement_permission())
         users[username] = user
 
     monday = today - datetime.timedelta(days=today.weekday())
@@ -115,7 +124,11 @@ def load_demo_versions(demo: Engagement, users: dict[str, Any]) -> None:
     first = demo.freeze_version(facilitator, "First complete draft after the ladder workshop")
     first.submit(facilitator, notify=False)
     for member in demo.signoff_approvers():
-        first.approve(member.user, "Matches what we agreed on day 7.")
+        first.approve(
+            member.user,
+            "Matches what we agreed on day 7.",
+            authentication=Authentication.seeded(),
+        )
 
     level = EscalationLevel.objects.filter(framework=framework).order_by("-position").first()
     if level is not None:

@@ -16,6 +16,7 @@ from django.forms.utils import flatatt
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from escalation.text import SafeTextForm, date_refusal
 from workshops.models import (
     DayNote,
     Engagement,
@@ -25,6 +26,7 @@ from workshops.models import (
     SignoffRule,
 )
 from workshops.people import display_name
+from workshops.roles import GRANTABLE_ROLES
 
 
 class DateListField(forms.Field):
@@ -45,6 +47,8 @@ class DateListField(forms.Field):
                 raise forms.ValidationError(
                     f"“{text}” is not a date: write dates as YYYY-MM-DD, e.g. 2026-12-25."
                 ) from None
+            if refusal := date_refusal(dates[-1]):
+                raise forms.ValidationError(f"{text}: {refusal}")
         return sorted(set(dates))
 
     def prepare_value(self, value: Any) -> str:
@@ -83,7 +87,7 @@ class TimeZoneSelect(forms.Select):
         return format_html("<select{}>{}</select>", flatatt(final_attrs), mark_safe(options))
 
 
-class EngagementSettingsForm(forms.ModelForm):
+class EngagementSettingsForm(SafeTextForm, forms.ModelForm):
     holidays = DateListField(
         required=False,
         help_text="Days the workshop does not meet besides weekends, as YYYY-MM-DD.",
@@ -140,11 +144,13 @@ class NewEngagementForm(EngagementSettingsForm):
         ).order_by("-start_date")
 
 
-class StatusForm(forms.Form):
+class StatusForm(SafeTextForm, forms.Form):
     status = forms.ChoiceField(choices=EngagementStatus.choices)
 
 
-class DayNoteForm(forms.ModelForm):
+class DayNoteForm(SafeTextForm, forms.ModelForm):
+    row_version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+
     class Meta:
         model = DayNote
         fields = ["attendees", "decisions", "open_questions"]
@@ -159,6 +165,11 @@ class DayNoteForm(forms.ModelForm):
             "open_questions": "What stays open, and who will answer it.",
         }
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["row_version"].initial = self.instance.row_version
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         if cleaned.get("decisions", "").strip() and not cleaned.get("attendees", "").strip():
@@ -167,13 +178,24 @@ class DayNoteForm(forms.ModelForm):
         return cleaned
 
 
-class InvitationForm(forms.Form):
+class InvitationForm(SafeTextForm, forms.Form):
     email = forms.EmailField()
     role = forms.ChoiceField(choices=Role.choices, initial=Role.REVIEWER)
 
     def __init__(self, *args: Any, engagement: Engagement, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.engagement = engagement
+
+    def clean_role(self) -> str:
+        role = self.cleaned_data["role"]
+        inviter = self.engagement.membership
+        if role not in GRANTABLE_ROLES[inviter.role]:
+            # Never more than the inviter holds: the invitation carries their authority.
+            raise forms.ValidationError(
+                f"As {inviter.get_role_display().lower()} you cannot invite someone as "
+                f"{Role(role).label.lower()}."
+            )
+        return role
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].strip().lower()
@@ -184,19 +206,52 @@ class InvitationForm(forms.Form):
         return email
 
 
-class RoleForm(forms.Form):
+class RoleForm(SafeTextForm, forms.Form):
     role = forms.ChoiceField(choices=Role.choices)
 
 
-class InvitedUserForm(UserCreationForm):
-    """A new account for someone who follows an invitation link."""
+class InvitedUserForm(SafeTextForm, UserCreationForm):
+    """A new account for someone who follows an invitation link: its email address is the
+    invited one, shown and not editable (the link reached that mailbox, which is the proof)."""
+
+    email = forms.EmailField(
+        disabled=True,
+        required=False,
+        label="Email address",
+        help_text="The address this invitation was sent to.",
+    )
 
     class Meta(UserCreationForm.Meta):
         model = get_user_model()
-        fields = ("username", "first_name", "last_name")
+        fields = ("username", "email", "first_name", "last_name")
+
+    def __init__(self, *args: Any, invited_email: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.invited_email = invited_email
+        self.fields["email"].initial = invited_email
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if get_user_model().objects.filter(email__iexact=self.invited_email).exists():
+            # One account per address: the invitation joins that account, not a new one.
+            raise forms.ValidationError(
+                "An account with this email address exists already: sign in to accept."
+            )
+        cleaned["email"] = self.invited_email
+        full_name = f"{cleaned.get('first_name', '')} {cleaned.get('last_name', '')}".strip()
+        if len(full_name) > FULL_NAME_LENGTH:
+            # The full name is what versions, sign-offs and mails record, in 150 characters.
+            self.add_error(
+                "last_name",
+                f"First and last name together take at most {FULL_NAME_LENGTH} characters.",
+            )
+        return cleaned
 
 
-class SignoffRuleForm(forms.Form):
+FULL_NAME_LENGTH = 150
+
+
+class SignoffRuleForm(SafeTextForm, forms.Form):
     """Whose approval signs a version off: every approver, or the approvers named here."""
 
     rule = forms.ChoiceField(
@@ -239,7 +294,7 @@ class SignoffRuleForm(forms.Form):
         return cleaned
 
 
-class LoginForm(AuthenticationForm):
+class LoginForm(SafeTextForm, AuthenticationForm):
     """Django's login form, refusing an over-long username before authenticating. Django sets the
     username field's max_length for the widget only, and django-axes would record the whole text
     of a failed attempt in its 255-character username column: a server error, not a message."""

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from escalation.document import DocumentError, parse_document_text, read_document
+from escalation.text import SafeTextForm
 from workshops.audit import AuditVerb, record_activity
 from workshops.models import Engagement
 
@@ -59,7 +60,7 @@ def import_engagement(
     return engagement
 
 
-class EngagementDetailsForm(forms.Form):
+class EngagementDetailsForm(SafeTextForm, forms.Form):
     """What the new engagement is called and when it starts; blank fields come from the file.
     The upload page and the command both check these, so neither creates a broken engagement."""
 

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage, send_mail
 from django.urls import reverse
 
+from escalation.text import one_line
 from workshops.people import display_name
 from workshops.roles import Role
 
@@ -25,7 +26,8 @@ def send_invitation(invitation: Invitation) -> None:
     engagement = invitation.engagement
     inviter = display_name(invitation.invited_by, absent="A facilitator")
     send_mail(
-        subject=f"Invitation: {engagement.title} ({engagement.client_organisation})",
+        # A header must be one line: stored titles may hold line breaks.
+        subject=one_line(f"Invitation: {engagement.title} ({engagement.client_organisation})"),
         message=(
             f"{inviter} invites you to the engagement "
             f'"{engagement.title}" for {engagement.client_organisation} as '
@@ -46,7 +48,10 @@ def send_review_request(review: Review) -> bool:
     url = settings.SITE_URL + reverse(
         "version_detail", args=[engagement.slug, review.version.number]
     )
-    subject = f"{engagement.client_organisation}: {review.version.label} is ready for review"
+    # A header must be one line: a stored client name may hold line breaks.
+    subject = one_line(
+        f"{engagement.client_organisation}: {review.version.label} is ready for review"
+    )
     try:
         for member in members:
             if not member.user.email:

@@ -7,6 +7,8 @@ decisions log, sign-off) and hands them over as a `PackContext`. The pack page, 
 
 from __future__ import annotations
 
+import datetime
+import json
 import zoneinfo
 from dataclasses import dataclass
 from functools import cached_property
@@ -17,17 +19,17 @@ from django.utils import timezone
 
 from escalation import formatting
 from escalation.document import build_document, document_sha256
-from escalation.models import FrameworkVersion
+from escalation.models import FrameworkVersion, Pack, PackStatus
 from escalation.pdf import Decision, PackContext, SignOff
+from escalation.tasks import generate_pack, request_pack
 from workshops.models import (
     Approval,
     Capability,
     DayNote,
     Engagement,
-    Membership,
     Review,
-    Role,
 )
+from workshops.models.evidence import LedgerEntry, SignoffRecord, signoff_payload
 from workshops.people import display_name
 
 
@@ -73,9 +75,11 @@ class ArtifactSource:
         return self.review.get_state_display() if self.review else "Frozen, not yet in review"
 
     @property
-    def pack_capability(self) -> str:
-        """Every member may have the signed-off pack; drafts leave the system only for the
-        people taking part in the review (not observers)."""
+    def export_capability(self) -> str:
+        """One rule for every file of the artifacts (pack, JSON, CSV, iCalendar, SVG, PNG):
+        every member may have those of a signed-off version; drafts (the working draft, a
+        version not signed off) leave the system only for the people taking part in the
+        review, not observers, who read them on the pages."""
         return Capability.VIEW if self.signed_off else Capability.COMMENT
 
 
@@ -118,33 +122,77 @@ def _decisions(source: ArtifactSource) -> list[Decision]:
     return decisions
 
 
-def _approvals(source: ArtifactSource) -> list[SignOff]:
+def approval_evidence(approval: Approval) -> dict[str, Any]:
+    """Who approved, as the sign-off record keeps it: name, email and role as stored on the
+    approval when it was given (never the live account), and how the approver authenticated."""
+    return {
+        "approval_id": approval.pk,
+        "name": approval.approver_name,
+        "email": approval.approver_email,
+        "role": approval.get_approver_role_display(),
+        "decision": approval.decision,
+        "approved_at": approval.created_at.isoformat(),
+        "sha256": approval.sha256,
+        "authenticated_via": approval.authenticated_via,
+        "authenticated_at": (
+            approval.authenticated_at.isoformat() if approval.authenticated_at else None
+        ),
+    }
+
+
+def _approval_evidence(source: ArtifactSource) -> list[dict[str, Any]]:
     if not source.review:
         return []
-    approvals = list(
-        source.review.approvals.filter(decision=Approval.Decision.APPROVED).select_related(
-            "approver"
-        )
-    )
-    roles = dict(
-        Membership.objects.filter(
-            engagement=source.engagement, user__in=[a.approver_id for a in approvals]
-        ).values_list("user_id", "role")
-    )
+    approvals = source.review.approvals.filter(decision=Approval.Decision.APPROVED)
+    return [approval_evidence(approval) for approval in approvals]
+
+
+def _terms(review: Review) -> dict[str, Any]:
+    """The review's sign-off terms as recorded at submission: the rule and who had to approve."""
+    return {
+        "rule": review.signoff_rule,
+        "required_approvers": [
+            {"name": r.name, "email": r.email, "role": r.get_role_display()}
+            for r in review.required_approvers()
+        ],
+    }
+
+
+def _approvals(engagement: Engagement, evidence: list[dict[str, Any]]) -> list[SignOff]:
     return [
         SignOff(
-            approver=_person(approval.approver),
-            role=str(Role(roles[approval.approver_id]).label)
-            if approval.approver_id in roles
-            else "Former member",
-            approved_at=_local(source.engagement, approval.created_at),
-            sha256=approval.sha256,
+            approver=approval["name"],
+            role=approval["role"],
+            approved_at=_local(
+                engagement, datetime.datetime.fromisoformat(approval["approved_at"])
+            ),
+            sha256=approval["sha256"],
+            email=approval["email"],
+            authenticated=approval["authenticated_via"],
         )
-        for approval in approvals
+        for approval in evidence
     ]
 
 
 def pack_context(source: ArtifactSource) -> PackContext:
+    """What the pack prints besides the document. For a signed-off version: exactly what its
+    sign-off record froze, whatever changed since."""
+    record = signoff_record(source)
+    if record is not None:
+        entry = LedgerEntry.objects.get(
+            engagement=source.engagement, kind=LedgerEntry.Kind.SIGNOFF, object_id=record.pk
+        )
+        return PackContext.from_json(
+            {
+                **record.content["pack"],
+                "record_sha256": record.sha256,
+                "ledger_head": entry.entry_hash,
+            }
+        )
+    return _live_pack_context(source)
+
+
+def _live_pack_context(source: ArtifactSource, generated_at: Any = None) -> PackContext:
     engagement = source.engagement
     dates = [("Engagement start", formatting.date(engagement.start_date))]
     if source.version:
@@ -160,8 +208,62 @@ def pack_context(source: ArtifactSource) -> PackContext:
         status=source.status,
         signed_off=source.signed_off,
         version_sha256=source.sha256,
-        generated_at=_local(engagement, timezone.now()),
+        generated_at=_local(engagement, generated_at or timezone.now()),
         dates=dates,
         decisions=_decisions(source),
-        approvals=_approvals(source),
+        approvals=_approvals(engagement, _approval_evidence(source)),
     )
+
+
+def signoff_record(source: ArtifactSource) -> SignoffRecord | None:
+    if not source.signed_off:
+        return None
+    return SignoffRecord.objects.filter(review=source.review).first()
+
+
+def record_signoff(review: Review) -> SignoffRecord:
+    """Freeze what the signed pack will print, once, as the review is signed off (called inside
+    the sign-off's transaction), and chain it into the engagement's register."""
+    # Read back, not the caller's instance: the record holds what is stored, never unsaved edits.
+    engagement, version = Engagement.objects.get(pk=review.engagement_id), review.version
+    source = ArtifactSource(engagement, version, review)
+    # Held to the end of the transaction: the head named in the record stays the head until
+    # the record's own entry follows it.
+    LedgerEntry.objects.lock(engagement)
+    head = LedgerEntry.objects.head(engagement)
+    content = {
+        "schema": 1,
+        "engagement": {
+            "slug": engagement.slug,
+            "title": engagement.title,
+            "client": engagement.client_organisation,
+        },
+        "version": {"number": version.number, "sha256": version.sha256},
+        "signed_off_at": review.signed_off_at.isoformat() if review.signed_off_at else None,
+        "terms": _terms(review),
+        "approvals": _approval_evidence(source),
+        "pack": _live_pack_context(source, generated_at=review.signed_off_at).to_json(),
+        "ledger_previous_hash": head.entry_hash if head else None,
+    }
+    content = json.loads(json.dumps(content))  # exactly what the jsonb column gives back
+    record = SignoffRecord.objects.create(
+        review=review,
+        engagement=engagement,
+        content=content,
+        sha256=SignoffRecord.hash_content(content),
+    )
+    LedgerEntry.objects.append(
+        engagement, LedgerEntry.Kind.SIGNOFF, record.pk, signoff_payload(record)
+    )
+    return record
+
+
+def signed_pack(source: ArtifactSource) -> Pack:
+    """The one stored signed pack of a signed-off version, generated here if no worker has made it
+    yet. Every later request returns the same row, so the same bytes."""
+    pack = request_pack(
+        source.engagement.framework, source.version, source.document, pack_context(source)
+    )
+    if pack.status == PackStatus.QUEUED:
+        generate_pack.call(pack.pk)
+    return Pack.objects.get(pk=pack.pk)

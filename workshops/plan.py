@@ -318,6 +318,11 @@ def working_dates(
     while len(dates) < count:
         if day.weekday() < 5 and day not in skipped:
             dates.append(day)
+        if day == datetime.date.max:
+            # Only a start stored before dates were bounded gets here: the days left share the
+            # calendar's last date, so every page still renders instead of overflowing.
+            dates += [day] * (count - len(dates))
+            break
         day += datetime.timedelta(days=1)
     return dates
 

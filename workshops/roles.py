@@ -29,3 +29,14 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     Role.REVIEWER: frozenset({Capability.VIEW, Capability.COMMENT}),
     Role.OBSERVER: frozenset({Capability.VIEW}),
 }
+
+
+# Which roles a member may offer in an invitation, by their own role: never more than they hold.
+# Only facilitators invite, and a facilitator may grant any role (facilitator included, since an
+# engagement may need a co-facilitator); the table makes that rule explicit rather than implied.
+GRANTABLE_ROLES: dict[str, frozenset[str]] = {
+    Role.FACILITATOR: frozenset(Role),
+    Role.APPROVER: frozenset(),
+    Role.REVIEWER: frozenset(),
+    Role.OBSERVER: frozenset(),
+}

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models, transaction
-from django.db.models import Q
+from django.db import IntegrityError, models, transaction
+from django.db.models import F, Q
 from django.http import Http404
 from django.utils import timezone as django_timezone
 
@@ -25,7 +25,7 @@ from escalation.versions import freeze_version as freeze_framework_version
 from workshops.audit import AuditVerb, record_activity
 from workshops.people import display_name
 from workshops.plan import PlannedDay, build_plan
-from workshops.roles import ROLE_CAPABILITIES, Capability, Role
+from workshops.roles import GRANTABLE_ROLES, ROLE_CAPABILITIES, Capability, Role
 from workshops.signoff import ReviewAction, ReviewState
 
 if TYPE_CHECKING:
@@ -99,6 +99,8 @@ class Engagement(models.Model):
 
     class Meta:
         ordering: ClassVar[list[str]] = ["-start_date", "title"]
+        # Consultants open engagements; client stakeholders who joined by invitation do not.
+        permissions = (("open_engagement", "Can open engagements (consultants)"),)
         constraints: ClassVar[list[Any]] = [
             models.CheckConstraint(
                 condition=Q(working_days__gte=5, working_days__lte=10),
@@ -108,6 +110,22 @@ class Engagement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.client_organisation}: {self.title}"
+
+    def deletion_refusal(self) -> str:
+        """Why this engagement may not be deleted ("" if it may): its evidence register (frozen
+        versions, approvals, sign-offs) must stay whole. The database refuses too (migration
+        0009), with the same advice."""
+        if self.pk is None or not self.ledger.exists():
+            return ""
+        return (
+            f"{self} has frozen versions and approvals in its evidence register, which cannot "
+            "be deleted: archive the engagement instead."
+        )
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        if refusal := self.deletion_refusal():
+            raise PermissionDenied(refusal)
+        return super().delete(*args, **kwargs)
 
     def clean(self) -> None:
         if self.working_days is not None and not 5 <= self.working_days <= 10:
@@ -186,6 +204,9 @@ class Engagement(models.Model):
         """Choose whose approval signs a version off. Under the named rule, `named_usernames`
         are the approvers who must approve; under "every approver" the names are kept as they
         were, so switching back restores them."""
+        # Taken first, as Review.submit takes it: a submission records either the old rule with
+        # the old names or the new rule with the new names, never a mixture.
+        Engagement.objects.select_for_update().filter(pk=self.pk).exists()
         if rule == SignoffRule.NAMED_APPROVERS:
             approvers = self.memberships.filter(role=Role.APPROVER)
             approvers.filter(user__username__in=named_usernames).update(signoff_required=True)
@@ -204,6 +225,11 @@ class Engagement(models.Model):
                 from_state=ReviewState.DRAFT,
                 to_state=ReviewState.DRAFT,
                 reason=version.summary,
+            )
+            from workshops.models.evidence import LedgerEntry, version_payload
+
+            LedgerEntry.objects.append(
+                self, LedgerEntry.Kind.VERSION, version.pk, version_payload(version)
             )
             record_activity(
                 self,
@@ -276,18 +302,71 @@ class Membership(models.Model):
                 f"{self.user} is the last facilitator: make someone else facilitator first."
             )
 
+    def _refuse_leaving_an_open_review(self, change: str) -> None:
+        # The engagement row lock serializes this with Review.submit, which records the required
+        # approvers under the same lock: a submit cannot slip in between this check and the change.
+        Engagement.objects.select_for_update().filter(pk=self.engagement_id).exists()
+        review = (
+            self.engagement.reviews.filter(
+                state=ReviewState.IN_REVIEW,
+                required__user=self.user_id,
+                required__submitted_at=F("submitted_at"),
+            )
+            .select_related("version")
+            .first()
+        )
+        if review is not None:
+            raise ValidationError(
+                f"{display_name(self.user)} is a required approver of {review.version.label}, "
+                f"in review: withdraw the review first, or wait for its outcome, to {change}."
+            )
+
+    def _cancel_invitations_beyond(self, role: str | None) -> int:
+        """Cancel the pending invitations this member sent for a role that `role` (None: no
+        longer a member) may not grant. Returns how many were cancelled."""
+        grantable = GRANTABLE_ROLES[role] if role is not None else frozenset()
+        cancelled, _ = (
+            Invitation.objects.filter(
+                engagement_id=self.engagement_id, invited_by=self.user_id, accepted_at__isnull=True
+            )
+            .exclude(role__in=grantable)
+            .delete()
+        )
+        return cancelled
+
     @transaction.atomic  # the facilitator count and the change must see the same rows
-    def change_role(self, role: str) -> None:
+    def change_role(self, role: str) -> int:
+        """Give this member `role`. Returns how many invitations they sent were cancelled
+        because their new role may not grant them."""
+        if self.role == role:
+            return 0
+        self._refuse_leaving_an_open_review("change their role")
         if self.role == Role.FACILITATOR and role != Role.FACILITATOR:
             self._refuse_leaving_without_facilitator()
         self.role = role
         self.save(update_fields=["role"])
+        return self._cancel_invitations_beyond(role)
 
     @transaction.atomic  # the facilitator count and the removal must see the same rows
-    def remove(self) -> None:
+    def remove(self) -> int:
+        """Remove this member, and cancel the invitations they sent and nobody accepted yet (a
+        link must not outlive the authority of the person who sent it). Returns how many."""
+        self._refuse_leaving_an_open_review("remove them")
         if self.role == Role.FACILITATOR:
             self._refuse_leaving_without_facilitator()
+        cancelled = self._cancel_invitations_beyond(None)
         self.delete()
+        return cancelled
+
+
+OPEN_ENGAGEMENT = "workshops.open_engagement"
+
+
+def open_engagement_permission() -> Any:
+    """The site permission of consultants: opening engagements (see Engagement.Meta)."""
+    from django.contrib.auth.models import Permission
+
+    return Permission.objects.get(content_type__app_label="workshops", codename="open_engagement")
 
 
 def new_invitation_token() -> str:
@@ -296,6 +375,13 @@ def new_invitation_token() -> str:
 
 def invitation_expiry() -> Any:
     return django_timezone.now() + timedelta(days=7)
+
+
+def masked_email(email: str) -> str:
+    """Enough of an address for its owner to recognise it, not enough to read it off a
+    forwarded link: "n…@example.com"."""
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}…@{domain}"
 
 
 class Invitation(models.Model):
@@ -348,10 +434,21 @@ class Invitation(models.Model):
         if not cancelled:
             raise ValidationError("This invitation has already been accepted.")
 
+    def refusal_for(self, user: Any) -> str:
+        """Why `user` may not accept this invitation ("" if they may): it is for one address."""
+        if (user.email or "").casefold() == self.email.casefold():
+            return ""
+        return (
+            f"This invitation is for {masked_email(self.email)}; you are signed in as "
+            f"{user.get_username()} ({user.email or 'no email address'}). Sign in with the "
+            "invited address, or ask the facilitator to invite this one."
+        )
+
     @classmethod
     @transaction.atomic  # the lock below must be held until the membership exists
     def accept(cls, token: str, user: Any) -> Membership:
-        """Make `user` a member as invited, once. Raises ValidationError if unusable.
+        """Make `user` a member as invited, once, if the invitation is for their email address.
+        Raises ValidationError if unusable or meant for someone else.
 
         The row lock makes a second acceptance of the same token (a double click, two tabs, a
         forwarded link) wait for the first and then see it used.
@@ -361,7 +458,7 @@ class Invitation(models.Model):
             .select_related("engagement")
             .get(token=token)
         )
-        reason = invitation.unusable_reason()
+        reason = invitation.unusable_reason() or invitation.refusal_for(user)
         if reason:
             raise ValidationError(reason)
         membership, _ = Membership.objects.get_or_create(
@@ -382,6 +479,8 @@ class DayNote(models.Model):
     open_questions = models.TextField(blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(default=django_timezone.now)
+    # Optimistic locking, as for framework items: a save names the version it was typed on.
+    row_version = models.PositiveIntegerField(default=1)
 
     class Meta:
         ordering: ClassVar[list[str]] = ["day_number"]
@@ -396,6 +495,43 @@ class DayNote(models.Model):
 
     def __str__(self) -> str:
         return f"Day {self.day_number} of {self.engagement.slug}"
+
+    def save_edited(self, *, loaded_row_version: int | None) -> None:
+        """Save notes typed on top of `loaded_row_version` (None: typed while the day had no
+        notes), or raise StaleNotesError carrying the notes someone else saved meanwhile.
+
+        An edit is one compare-and-set UPDATE. A first save is an INSERT in a savepoint: when
+        two first saves race, the unique constraint day_note_one_per_day refuses the second,
+        which is then told, instead of answering 500 or overwriting the first."""
+        now = django_timezone.now()
+        notes = DayNote.objects.filter(engagement=self.engagement, day_number=self.day_number)
+        if loaded_row_version is None and self.pk is None:
+            try:
+                with transaction.atomic():
+                    self.updated_at, self.row_version = now, 1
+                    self.save(force_insert=True)
+                return
+            except IntegrityError:
+                self.pk = None
+        elif loaded_row_version is not None:
+            values = {name: getattr(self, name) for name in DAY_NOTE_FIELDS}
+            if notes.filter(row_version=loaded_row_version).update(
+                **values, updated_at=now, row_version=F("row_version") + 1
+            ):
+                self.updated_at, self.row_version = now, loaded_row_version + 1
+                return
+        raise StaleNotesError(notes.get())
+
+
+DAY_NOTE_FIELDS = ["attendees", "decisions", "open_questions"]
+
+
+class StaleNotesError(Exception):
+    """Someone else saved the day's notes after they were loaded into the form."""
+
+    def __init__(self, current: DayNote) -> None:
+        super().__init__(f"{current} was changed by someone else")
+        self.current = current
 
 
 class Activity(models.Model):

@@ -3,6 +3,7 @@ the events of that review, comments and approvals."""
 
 from __future__ import annotations
 
+import datetime
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -14,7 +15,13 @@ from django.utils import timezone as django_timezone
 from escalation.models import FrameworkVersion
 from escalation.presentation import item_anchors
 from workshops.audit import AuditVerb, record_activity
-from workshops.models.engagements import Engagement, EngagementStatus, Membership
+from workshops.models.engagements import (
+    Engagement,
+    EngagementStatus,
+    Membership,
+    SignoffRule,
+)
+from workshops.models.evidence import LedgerEntry, approval_payload
 from workshops.notifications import send_review_request
 from workshops.people import display_name
 from workshops.roles import Role
@@ -25,6 +32,7 @@ from workshops.signoff import (
     ReviewState,
     check_move,
 )
+from workshops.stepup import AuthenticatedVia, Authentication
 
 
 class ReviewQuerySet(models.QuerySet["Review"]):
@@ -47,6 +55,9 @@ class Review(models.Model):
     state = models.CharField(max_length=20, choices=ReviewState.choices, default=ReviewState.DRAFT)
     submitted_at = models.DateTimeField(null=True, blank=True)
     signed_off_at = models.DateTimeField(null=True, blank=True)
+    # The engagement's sign-off rule as it stood at submission; blank before. With the
+    # RequiredApprover rows written at the same moment, these are the review's terms.
+    signoff_rule = models.CharField(max_length=20, choices=SignoffRule.choices, blank=True)
 
     objects = ReviewQuerySet.as_manager()
 
@@ -81,7 +92,8 @@ class Review(models.Model):
             # move and the loser would hit review_one_in_review_per_engagement (a server error).
             # Locking the engagement row serializes submits per engagement, so the check below
             # sees the winner and the loser gets the refusal message instead.
-            Engagement.objects.select_for_update().filter(pk=self.engagement_id).exists()
+            # The same lock keeps role and rule changes out while the terms are recorded.
+            engagement = Engagement.objects.select_for_update().get(pk=self.engagement_id)
             other = (
                 Review.objects.filter(engagement_id=self.engagement_id, state=ReviewState.IN_REVIEW)
                 .select_related("version")
@@ -93,6 +105,7 @@ class Review(models.Model):
                     f"{self.version.label}."
                 )
             self.submitted_at = django_timezone.now()
+            self._record_terms(engagement, self.submitted_at)
             self._move(user, ReviewAction.SUBMIT, ReviewState.IN_REVIEW)
             self.engagement.status = EngagementStatus.IN_REVIEW
             self.engagement.save(update_fields=["status"])
@@ -105,39 +118,33 @@ class Review(models.Model):
             self._move(user, ReviewAction.WITHDRAW, ReviewState.DRAFT, reason)
             self._engagement_back_to_work()
 
-    def request_changes(self, user: Any, reason: str) -> None:
+    def request_changes(self, user: Any, reason: str, *, authentication: Authentication) -> None:
+        """Send the version back; `authentication` is how the approver proved who they are."""
         if not reason.strip():
             raise ValidationError({"reason": "Say what must change: a reason is required."})
         with transaction.atomic():  # the decision, the state and the event move together
-            self._begin(user, ReviewAction.REQUEST_CHANGES)
-            Approval.objects.create(
-                review=self,
-                approver=user,
-                decision=Approval.Decision.CHANGES_REQUESTED,
-                reason=reason.strip(),
-                sha256=self.version.sha256,
+            membership = self._begin(user, ReviewAction.REQUEST_CHANGES)
+            self._decide(
+                user, membership, Approval.Decision.CHANGES_REQUESTED, reason, authentication
             )
             self._move(user, ReviewAction.REQUEST_CHANGES, ReviewState.CHANGES_REQUESTED, reason)
             self._engagement_back_to_work()
 
-    def approve(self, user: Any, reason: str = "") -> bool:
-        """Record the approver's approval of this exact hash; sign off when the engagement's rule
-        is met. Returns whether the version is now signed off."""
+    def approve(self, user: Any, reason: str = "", *, authentication: Authentication) -> bool:
+        """Record the approver's approval of this exact hash, with how they proved who they are;
+        sign off when the terms recorded at submission are met. Returns whether the version is
+        now signed off."""
         # Atomic and under the review's row lock: two last approvers approving at once must
         # produce exactly one sign-off.
         with transaction.atomic():
-            self._begin(user, ReviewAction.APPROVE)
+            membership = self._begin(user, ReviewAction.APPROVE)
             if self.approvals.filter(approver=user, decision=Approval.Decision.APPROVED).exists():
                 raise IllegalReviewMoveError(f"You approved {self.version.label} already.")
-            Approval.objects.create(
-                review=self,
-                approver=user,
-                decision=Approval.Decision.APPROVED,
-                reason=reason.strip(),
-                sha256=self.version.sha256,
-            )
+            self._decide(user, membership, Approval.Decision.APPROVED, reason, authentication)
             self._move(user, ReviewAction.APPROVE, ReviewState.IN_REVIEW, reason)
-            if self.missing_signoffs():
+            # Submitted with no approver recorded: nobody's approval can sign it off (an approver
+            # invited afterwards must not be able to sign alone); withdraw and submit again.
+            if not self.required_approvers() or self.missing_signoffs():
                 return False
             self._sign_off(user)
             return True
@@ -170,10 +177,12 @@ class Review(models.Model):
 
     # What the pages ask.
 
-    def required_approvers(self) -> list[Membership]:
-        return self.engagement.signoff_approvers()
+    def required_approvers(self) -> list[RequiredApprover]:
+        """Whose approval signs this version off: fixed when it was last submitted (none before).
+        Read through `required.all()` so a prefetch serves it."""
+        return [r for r in self.required.all() if r.submitted_at == self.submitted_at]
 
-    def missing_signoffs(self) -> list[Membership]:
+    def missing_signoffs(self) -> list[RequiredApprover]:
         approved = set(
             self.approvals.filter(decision=Approval.Decision.APPROVED).values_list(
                 "approver_id", flat=True
@@ -224,6 +233,49 @@ class Review(models.Model):
         self.state, self.signed_off_at = locked.state, locked.signed_off_at
         return self._check(user, action)
 
+    def _record_terms(self, engagement: Engagement, submitted_at: datetime.datetime) -> None:
+        """Fix the sign-off terms for this review: the rule and each required approver as they
+        are now. Later changes to roles or the rule reach the next review only. The rows are
+        evidence (append-only): a resubmission after withdrawal adds today's terms under its own
+        `submitted_at`, and only those count."""
+        approvers = engagement.signoff_approvers()
+        RequiredApprover.objects.bulk_create(
+            RequiredApprover(
+                review=self,
+                submitted_at=submitted_at,
+                user=membership.user,
+                name=display_name(membership.user),
+                email=membership.user.email,
+                role=membership.role,
+            )
+            for membership in approvers
+        )
+        self.signoff_rule = engagement.signoff_rule
+        self.save(update_fields=["signoff_rule"])
+
+    def _decide(
+        self,
+        user: Any,
+        membership: Membership,
+        decision: str,
+        reason: str,
+        authentication: Authentication,
+    ) -> Approval:
+        """Record a decision with who made it as they are now (name, email, role: later edits
+        to the account do not rewrite it) and how they proved who they are."""
+        return Approval.objects.create(
+            review=self,
+            approver=user,
+            approver_name=display_name(user),
+            approver_email=user.email,
+            approver_role=membership.role,
+            decision=decision,
+            reason=reason.strip(),
+            sha256=self.version.sha256,
+            authenticated_via=authentication.via,
+            authenticated_at=authentication.at,
+        )
+
     def _move(self, user: Any, action: str, to_state: str, reason: str = "") -> None:
         from_state = self.state
         self.state = to_state
@@ -259,6 +311,11 @@ class Review(models.Model):
             review._move(user, ReviewAction.SUPERSEDE, ReviewState.SUPERSEDED)
         self.engagement.status = EngagementStatus.SIGNED_OFF
         self.engagement.save(update_fields=["status"])
+        # Imported here: the record gathers what the pack prints (workshops.packs), which reads
+        # these models.
+        from workshops.packs import record_signoff
+
+        record_signoff(self)
 
     def _engagement_back_to_work(self) -> None:
         self.engagement.status = EngagementStatus.RUNNING
@@ -266,6 +323,32 @@ class Review(models.Model):
 
     def _send_review_request(self) -> None:
         self.notification_failed = not send_review_request(self)
+
+
+class RequiredApprover(models.Model):
+    """One approver whose approval the review needs, as recorded when the version was submitted
+    (name, email and role as they were then). Sign-off is decided against the rows of the
+    review's latest submission only. Never changed or deleted (the database refuses)."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="required")
+    # The submission these terms belong to (the review's submitted_at then).
+    submitted_at = models.DateTimeField()
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(max_length=300)
+    email = models.EmailField(blank=True)
+    role = models.CharField(max_length=20, choices=Role.choices)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["id"]
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(
+                fields=["review", "submitted_at", "user"],
+                name="required_approver_once_per_submission",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}> for {self.review_id}"
 
 
 class ReviewEvent(models.Model):
@@ -289,6 +372,9 @@ class ReviewEvent(models.Model):
 
 
 class Comment(models.Model):
+    """A comment on a version or one of its items. Never edited (the database refuses): closing a
+    thread adds a CommentResolution beside it."""
+
     review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="comments")
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
@@ -299,14 +385,6 @@ class Comment(models.Model):
         "self", on_delete=models.CASCADE, null=True, blank=True, related_name="replies"
     )
     body = models.TextField()
-    resolved_at = models.DateTimeField(null=True, blank=True)
-    resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
     created_at = models.DateTimeField(default=django_timezone.now)
 
     class Meta:
@@ -319,17 +397,34 @@ class Comment(models.Model):
     def __str__(self) -> str:
         return self.body[:60]
 
+    @property
+    def resolution_or_none(self) -> CommentResolution | None:
+        try:
+            return self.resolution
+        except CommentResolution.DoesNotExist:
+            return None
+
+    @property
+    def resolved_at(self) -> Any:
+        resolution = self.resolution_or_none
+        return resolution.created_at if resolution else None
+
+    @property
+    def resolved_by(self) -> Any:
+        resolution = self.resolution_or_none
+        return resolution.resolved_by if resolution else None
+
     def resolve(self, user: Any) -> None:
         """Close a thread: its author or a facilitator may, while the version is under discussion."""
         membership = self.review._check(user, ReviewAction.COMMENT)
         if self.parent_id is not None:
             raise ValidationError("Resolve the thread from its first comment.")
-        if self.resolved_at is not None:
+        if CommentResolution.objects.filter(comment=self).exists():
             raise ValidationError("This thread is resolved already.")
         if self.author_id != user.pk and membership.role != Role.FACILITATOR:
             raise PermissionDenied("Only the comment's author or a facilitator can resolve it.")
-        self.resolved_at, self.resolved_by = django_timezone.now(), user
-        self.save(update_fields=["resolved_at", "resolved_by"])
+        # A thread resolved twice at once: the second hits the one-to-one's unique index.
+        self.resolution = CommentResolution.objects.create(comment=self, resolved_by=user)
         record_activity(
             self.review.engagement,
             user,
@@ -337,6 +432,19 @@ class Comment(models.Model):
             f"{display_name(user)} resolved a thread on {self.review.version.label}",
             anchor=self.anchor,
         )
+
+
+class CommentResolution(models.Model):
+    """A thread closed: who closed it and when, added beside the comment (which never changes)."""
+
+    comment = models.OneToOneField(Comment, on_delete=models.CASCADE, related_name="resolution")
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=django_timezone.now)
+
+    def __str__(self) -> str:
+        return f"resolution of comment {self.comment_id}"
 
 
 class Approval(models.Model):
@@ -350,9 +458,17 @@ class Approval(models.Model):
     approver = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    # Who decided, as they were at that moment: the pack and the sign-off page print these, so a
+    # display name changed later, or chosen to look like someone else's, is shown with its email.
+    approver_name = models.CharField(max_length=300)
+    approver_email = models.EmailField(blank=True)
+    approver_role = models.CharField(max_length=20, choices=Role.choices)
     decision = models.CharField(max_length=20, choices=Decision.choices)
     reason = models.TextField(blank=True)
     sha256 = models.CharField(max_length=64)
+    # How the approver proved who they were just before deciding (workshops.stepup).
+    authenticated_via = models.CharField(max_length=20, choices=AuthenticatedVia.choices)
+    authenticated_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=django_timezone.now)
 
     class Meta:
@@ -363,7 +479,26 @@ class Approval(models.Model):
                 condition=Q(decision="approved"),
                 name="approval_once_per_approver",
             ),
+            models.CheckConstraint(
+                condition=Q(authenticated_at__isnull=False)
+                | Q(authenticated_via=AuthenticatedVia.UNRECORDED),
+                name="approval_authentication_time_recorded",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.approver} {self.decision}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Approvals are only ever added (the database refuses changes); each new one is chained
+        into the engagement's evidence register in the same transaction."""
+        adding = self._state.adding
+        with transaction.atomic():  # no approval without its ledger entry
+            super().save(*args, **kwargs)
+            if adding:
+                LedgerEntry.objects.append(
+                    self.review.engagement,
+                    LedgerEntry.Kind.APPROVAL,
+                    self.pk,
+                    approval_payload(self),
+                )

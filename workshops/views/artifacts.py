@@ -7,20 +7,22 @@ renders from the framework document only, so a version shows exactly as it was f
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cache as cache_function
 from typing import Any
 from uuid import UUID
 
+from django.core.cache import cache
+from django.core.cache.utils import make_template_fragment_key
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_POST
 
 from config.middleware import SignedInRequest
 from escalation import artifacts, frozen
-from escalation.diagram import inline_svg, ladder_title, render_ladder
+from escalation.diagram import DiagramError, inline_svg, ladder_title, render_ladder
 from escalation.document import export_text
 from escalation.models import DiagramRender, Pack, PackStatus
 from escalation.tasks import request_pack
@@ -80,10 +82,13 @@ def _download(
     return response
 
 
-def _require_pack_access(engagement: Engagement, source: ArtifactSource) -> None:
-    # Which capability a pack needs depends on the version's sign-off, known only after lookup.
-    if not engagement.membership.can(source.pack_capability):
-        raise PermissionDenied("Only people taking part in the review may have a draft pack.")
+def _exportable_source(engagement: Engagement, number: int | None) -> ArtifactSource:
+    """The source of a file download, or 403: which capability a file needs depends on the
+    version's sign-off, known only after lookup."""
+    source = artifact_source(engagement, number)
+    if not engagement.membership.can(source.export_capability):
+        raise PermissionDenied("Only people taking part in the review may have draft files.")
+    return source
 
 
 @require_GET
@@ -92,8 +97,8 @@ def artifacts_page(request: HttpRequest, slug: str, number: int | None = None) -
     source = artifact_source(engagement, number)
     # Rendered by the template only when its fragment cache (keyed by the document's hash)
     # misses: a frozen version's artifacts are laid out once.
-    content = cache_function(lambda: _artifact_content(source.document))
-    return render(
+    content = _ArtifactContent(source)
+    response = render(
         request,
         "workshops/artifacts/artifacts.html",
         {
@@ -101,16 +106,40 @@ def artifacts_page(request: HttpRequest, slug: str, number: int | None = None) -
             "source": source,
             "links": artifact_links(slug, number),
             "content": content,
+            "may_export": engagement.membership.can(source.export_capability),
         },
     )
+    if content.ladder_refused:
+        # The refusal names a log reference of this attempt (and graphviz may be missing only
+        # for now): the page is not kept with it, the next request draws the ladder again.
+        cache.delete(make_template_fragment_key("artifacts-content", [source.sha256]))
+    return response
 
 
-def _artifact_content(document: dict[str, Any]) -> dict[str, Any]:
-    return {
-        **artifacts.sections(document),
-        "ladder_svg": inline_svg(render_ladder(document), ladder_title(document)),
-        "ladder_title": ladder_title(document),
-    }
+class _ArtifactContent:
+    """What the artifacts page prints of a document, computed on first use: only when the
+    template's fragment cache (keyed by the document's hash) misses."""
+
+    def __init__(self, source: ArtifactSource) -> None:
+        self.source = source  # its document is read (a frozen version's, deferred) on a miss
+        self.values: dict[str, Any] | None = None
+        self.ladder_refused = False
+
+    def __call__(self) -> dict[str, Any]:
+        if self.values is None:
+            document = self.source.document
+            try:
+                ladder_svg = inline_svg(render_ladder(document), ladder_title(document))
+            except DiagramError as error:
+                # Why not, in place of the ladder: the other artifacts still show.
+                self.ladder_refused = True
+                ladder_svg = format_html('<p class="field-error" role="alert">{}</p>', str(error))
+            self.values = {
+                **artifacts.sections(document),
+                "ladder_svg": ladder_svg,
+                "ladder_title": ladder_title(document),
+            }
+        return self.values
 
 
 @require_GET
@@ -118,21 +147,24 @@ def ladder_download(
     request: HttpRequest, slug: str, format: str, number: int | None = None
 ) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug, Capability.VIEW)
-    source = artifact_source(engagement, number)
-    return _download(
-        request,
-        source,
-        f"ladder.{format}",
-        lambda document: render_ladder(document, format),
-        DIAGRAM_TYPES[DiagramRender.Format(format)],
-        f"{source.file_stem}-ladder.{format}",
-    )
+    source = _exportable_source(engagement, number)
+    try:
+        return _download(
+            request,
+            source,
+            f"ladder.{format}",
+            lambda document: render_ladder(document, format),
+            DIAGRAM_TYPES[DiagramRender.Format(format)],
+            f"{source.file_stem}-ladder.{format}",
+        )
+    except DiagramError as error:
+        return HttpResponse(str(error), content_type="text/plain; charset=utf-8", status=422)
 
 
 @require_GET
 def register_csv(request: HttpRequest, slug: str, number: int | None = None) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug, Capability.VIEW)
-    source = artifact_source(engagement, number)
+    source = _exportable_source(engagement, number)
     return _download(
         request,
         source,
@@ -146,7 +178,7 @@ def register_csv(request: HttpRequest, slug: str, number: int | None = None) -> 
 @require_GET
 def matrix_csv(request: HttpRequest, slug: str, number: int | None = None) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug, Capability.VIEW)
-    source = artifact_source(engagement, number)
+    source = _exportable_source(engagement, number)
     return _download(
         request,
         source,
@@ -160,7 +192,7 @@ def matrix_csv(request: HttpRequest, slug: str, number: int | None = None) -> Ht
 @require_GET
 def review_cycle_ics(request: HttpRequest, slug: str, number: int | None = None) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug, Capability.VIEW)
-    source = artifact_source(engagement, number)
+    source = _exportable_source(engagement, number)
     calendar = artifacts.review_cycle_calendar(
         source.document,
         title=f"{engagement.client_organisation} escalation framework reviews",
@@ -172,7 +204,7 @@ def review_cycle_ics(request: HttpRequest, slug: str, number: int | None = None)
 @require_GET
 def framework_json(request: HttpRequest, slug: str, number: int | None = None) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug, Capability.VIEW)
-    source = artifact_source(engagement, number)
+    source = _exportable_source(engagement, number)
     return _download(
         request,
         source,
@@ -203,7 +235,7 @@ def pack_page(request: SignedInRequest, slug: str, number: int | None = None) ->
             "source": source,
             "pack": pack,
             "links": artifact_links(slug, number),
-            "may_have_pack": engagement.membership.can(source.pack_capability),
+            "may_have_pack": engagement.membership.can(source.export_capability),
         },
     )
 
@@ -211,8 +243,7 @@ def pack_page(request: SignedInRequest, slug: str, number: int | None = None) ->
 @require_POST
 def generate_pack(request: HttpRequest, slug: str, number: int | None = None) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug, Capability.VIEW)
-    source = artifact_source(engagement, number)
-    _require_pack_access(engagement, source)
+    source = _exportable_source(engagement, number)
     request_pack(engagement.framework, source.version, source.document, pack_context(source))
     return redirect(artifact_links(slug, number)["pack"])
 

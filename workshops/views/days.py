@@ -1,12 +1,17 @@
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from config.middleware import SignedInRequest
 from workshops.audit import AuditVerb, record_activity
 from workshops.forms import DayNoteForm
-from workshops.models import Capability, DayNote, Engagement, get_engagement_for
+from workshops.models import (
+    Capability,
+    DayNote,
+    Engagement,
+    StaleNotesError,
+    get_engagement_for,
+)
 from workshops.plan import PlannedDay, current_day_number, step_url
 from workshops.progress import day_progress, engagement_today, gather_facts, plan_progress
 
@@ -45,8 +50,10 @@ def day_notes(request: SignedInRequest, slug: str, number: int) -> HttpResponse:
         context = _day_context(engagement, number, form)
         return render(request, template, context, status=422)
     note = form.save(commit=False)
-    note.updated_at = timezone.now()
-    note.save()
+    try:
+        note.save_edited(loaded_row_version=form.cleaned_data["row_version"])
+    except StaleNotesError as stale:
+        return _stale_notes(request, engagement, number, stale.current)
     changes = {
         name: {"before": before[name], "after": form.cleaned_data[name]}
         for name in form.changed_data
@@ -63,6 +70,27 @@ def day_notes(request: SignedInRequest, slug: str, number: int) -> HttpResponse:
         return redirect("day", engagement.slug, number)
     context = _day_context(engagement, number, saved=True)
     return render(request, "workshops/day.html#notes-saved", context)
+
+
+def _stale_notes(
+    request: SignedInRequest, engagement: Engagement, number: int, current: DayNote
+) -> HttpResponse:
+    """The typed notes again, now on top of the other person's save, which is quoted: saving
+    again replaces it on purpose."""
+    data = request.POST.copy()
+    data["row_version"] = str(current.row_version)
+    form = DayNoteForm(data, instance=current)
+    form.is_valid()
+    form.add_error(
+        None,
+        "Someone else saved this day's notes after you opened them. Theirs: "
+        + " / ".join(getattr(current, name) or "—" for name in DayNoteForm.Meta.fields)
+        + ". Save again to replace them with yours.",
+    )
+    template = "workshops/day.html#notes-form" if request.htmx else "workshops/day.html"
+    # 409 says what happened; htmx only swaps 2xx and 422, so it gets 422 with the fragment.
+    status = 422 if request.htmx else 409
+    return render(request, template, _day_context(engagement, number, form), status=status)
 
 
 def _planned_day(engagement: Engagement, number: int) -> PlannedDay:

@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Exists, OuterRef
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -11,6 +11,7 @@ from escalation.steps import STEPS
 from workshops.audit import AuditVerb, record_activity
 from workshops.forms import EngagementSettingsForm, NewEngagementForm, StatusForm
 from workshops.models import (
+    OPEN_ENGAGEMENT,
     Activity,
     Approval,
     Capability,
@@ -63,6 +64,8 @@ def _waiting_for(request: SignedInRequest) -> list[Review]:
 
 @require_http_methods(["GET", "POST"])
 def new_engagement(request: HttpRequest) -> HttpResponse:
+    if not request.user.has_perm(OPEN_ENGAGEMENT):
+        raise PermissionDenied("Only consultants can open engagements.")
     form = NewEngagementForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         engagement = form.save(commit=False)

@@ -11,11 +11,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from config.middleware import SignedInRequest
 from workshops.audit import AuditVerb, record_activity
 from workshops.forms import InvitationForm, InvitedUserForm, RoleForm, SignoffRuleForm
+from workshops.invitation_limits import invitation_refusal
 from workshops.models import (
     Capability,
     Engagement,
     Invitation,
     Membership,
+    Review,
+    ReviewState,
     Role,
     SignoffRule,
     get_engagement_for,
@@ -49,6 +52,11 @@ def _render_people(
         "roles": Role.choices,
         "can_manage": can_manage,
         "signoff_form": signoff_form,
+        # The review in progress, whose terms (required approvers) no change here can reach.
+        "open_review": Review.objects.filter(engagement=engagement, state=ReviewState.IN_REVIEW)
+        .select_related("version")
+        .prefetch_related("required")
+        .first(),
     }
     return render(request, "workshops/people.html", context, status=status)
 
@@ -59,6 +67,9 @@ def invite(request: SignedInRequest, slug: str) -> HttpResponse:
     form = InvitationForm(request.POST, engagement=engagement)
     if not form.is_valid():
         return _render_people(request, engagement, form, status=422)
+    if refusal := invitation_refusal(engagement, request.user):
+        form.add_error(None, refusal)
+        return _render_people(request, engagement, form, status=429)
     invitation = Invitation.objects.create(
         engagement=engagement, invited_by=request.user, **form.cleaned_data
     )
@@ -83,12 +94,13 @@ def change_role(request: HttpRequest, slug: str, username: str) -> HttpResponse:
         return redirect("people", engagement.slug)
     before = membership.get_role_display()
     try:
-        membership.change_role(form.cleaned_data["role"])
+        cancelled = membership.change_role(form.cleaned_data["role"])
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("people", engagement.slug)
     after = membership.get_role_display()
     summary = f"Changed {membership.user}'s role from {before.lower()} to {after.lower()}."
+    summary += _cancelled(cancelled)
     changes = {"role": {"before": before, "after": after}}
     record_activity(engagement, request.user, AuditVerb.ROLE_CHANGED, summary, changes=changes)
     messages.success(request, summary)
@@ -100,16 +112,23 @@ def remove_member(request: HttpRequest, slug: str, username: str) -> HttpRespons
     engagement = get_engagement_for(request.user, slug, Capability.MANAGE_PEOPLE)
     membership = get_object_or_404(Membership, engagement=engagement, user__username=username)
     try:
-        membership.remove()
+        cancelled = membership.remove()
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("people", engagement.slug)
     summary = f"Removed {membership.user} ({membership.get_role_display().lower()})."
+    summary += _cancelled(cancelled)
     record_activity(engagement, request.user, AuditVerb.MEMBER_REMOVED, summary)
     messages.success(request, summary)
     if membership.user_id == request.user.pk:
         return redirect("home")
     return redirect("people", engagement.slug)
+
+
+def _cancelled(invitations: int) -> str:
+    if not invitations:
+        return ""
+    return f" Cancelled {invitations} pending invitation(s) they had sent."
 
 
 def _pending_invitation(engagement: Engagement, invitation_id: int) -> Invitation:
@@ -137,6 +156,9 @@ def cancel_invitation(request: HttpRequest, slug: str, invitation_id: int) -> Ht
 def resend_invitation(request: HttpRequest, slug: str, invitation_id: int) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug, Capability.MANAGE_PEOPLE)
     invitation = _pending_invitation(engagement, invitation_id)
+    if refusal := invitation_refusal(engagement, request.user):
+        messages.error(request, refusal)
+        return redirect("people", engagement.slug)
     try:
         invitation.renew()
     except ValidationError as error:
@@ -182,7 +204,13 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
     invitation = get_object_or_404(Invitation.objects.select_related("engagement"), token=token)
     if reason := invitation.unusable_reason():
         return _refuse(request, invitation, reason)
-    form = None if request.user.is_authenticated else InvitedUserForm(request.POST or None)
+    if request.user.is_authenticated and (reason := invitation.refusal_for(request.user)):
+        return _refuse(request, invitation, reason, status=403)
+    form = (
+        None
+        if request.user.is_authenticated
+        else InvitedUserForm(request.POST or None, invited_email=invitation.email)
+    )
     if request.method == "POST" and (form is None or form.is_valid()):
         try:
             user = _accept(invitation, form, request.user)
@@ -212,6 +240,8 @@ def _accept(
     return user
 
 
-def _refuse(request: HttpRequest, invitation: Invitation, reason: str) -> HttpResponse:
+def _refuse(
+    request: HttpRequest, invitation: Invitation, reason: str, status: int = 410
+) -> HttpResponse:
     context = {"invitation": invitation, "reason": reason}
-    return render(request, "workshops/invitation.html", context, status=410)
+    return render(request, "workshops/invitation.html", context, status=status)

@@ -33,6 +33,7 @@ from workshops.models import (
     Comment,
     Engagement,
     Membership,
+    RequiredApprover,
     Review,
     get_engagement_for,
 )
@@ -86,7 +87,7 @@ def _version_list_page(
         .annotate(
             open_threads=Count(
                 "comments",
-                filter=Q(comments__parent__isnull=True, comments__resolved_at__isnull=True),
+                filter=Q(comments__parent__isnull=True, comments__resolution__isnull=True),
             )
         )
         .order_by("-version__number")
@@ -117,7 +118,7 @@ def _version_list_page(
 def version_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug)
     review = _review(engagement, number)
-    context = _detail(engagement, review, page_number=request.GET.get("page"))
+    context = _detail(request, engagement, review, page_number=request.GET.get("page"))
     return render(request, "workshops/versions/detail.html", context)
 
 
@@ -151,13 +152,15 @@ def version_withdraw(request: HttpRequest, slug: str, number: int) -> HttpRespon
 def version_approve(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug, Capability.APPROVE)
     review = _review(engagement, number)
-    form = ApproveForm(request.POST, prefix="approve")
-    if not form.is_valid():
+    form = ApproveForm(request.POST, prefix="approve", request=request)
+    if not form.is_valid() or form.authentication is None:
         return _detail_page(request, engagement, review, {"approve_form": form})
     outcome: dict[str, bool] = {}
+    authentication = form.authentication
 
     def approve() -> None:
-        outcome["signed_off"] = review.approve(request.user, form.cleaned_data["reason"])
+        reason = form.cleaned_data["reason"]
+        outcome["signed_off"] = review.approve(request.user, reason, authentication=authentication)
 
     if _move(request, approve):
         messages.success(
@@ -173,10 +176,14 @@ def version_approve(request: HttpRequest, slug: str, number: int) -> HttpRespons
 def version_request_changes(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug, Capability.APPROVE)
     review = _review(engagement, number)
-    form = RequestChangesForm(request.POST, prefix="changes")
-    if not form.is_valid():
+    form = RequestChangesForm(request.POST, prefix="changes", request=request)
+    if not form.is_valid() or form.authentication is None:
         return _detail_page(request, engagement, review, {"changes_form": form})
-    if _move(request, lambda: review.request_changes(request.user, form.cleaned_data["reason"])):
+    reason, authentication = form.cleaned_data["reason"], form.authentication
+    if _move(
+        request,
+        lambda: review.request_changes(request.user, reason, authentication=authentication),
+    ):
         messages.success(request, f"Requested changes on {review.version.label}.")
     return redirect("version_detail", slug, number)
 
@@ -208,7 +215,7 @@ def version_comment(request: SignedInRequest, slug: str, number: int) -> HttpRes
             return redirect(f"{url}{query}#comment-{comment.pk}")
     if request.htmx:
         return _discussion(request, engagement, review, form.data.get("item", ""), form)
-    context = _detail(engagement, review, form) | {"comment_form_errors": True}
+    context = _detail(request, engagement, review, form) | {"comment_form_errors": True}
     return render(request, "workshops/versions/detail.html", context, status=422)
 
 
@@ -255,7 +262,7 @@ def _detail_page(
     request: HttpRequest, engagement: Engagement, review: Review, forms: dict[str, Any]
 ) -> HttpResponse:
     """The version page again with a bound form and its errors (status 422, input kept)."""
-    context = _detail(engagement, review) | forms
+    context = _detail(request, engagement, review) | forms
     return render(request, "workshops/versions/detail.html", context, status=422)
 
 
@@ -315,6 +322,7 @@ def _discussion(
 
 
 def _detail(
+    request: HttpRequest,
     engagement: Engagement,
     review: Review,
     comment_form: CommentForm | None = None,
@@ -363,17 +371,31 @@ def _detail(
             comment_form if failed_anchor is not None and not any_entry_has_form else None,
         ),
         "approvals": approvals,
-        "signoff_rows": [(m, approved_by.get(m.user_id)) for m in review.required_approvers()],
+        "signoff_rows": _signoff_rows(review, approved_by),
         "events": list(review.events.select_related("actor")),
         "may": {action: review.may(membership, action) for action in MOVES},
-        "approve_form": ApproveForm(prefix="approve"),
-        "changes_form": RequestChangesForm(prefix="changes"),
+        "approve_form": ApproveForm(prefix="approve", request=request),
+        "changes_form": RequestChangesForm(prefix="changes", request=request),
     }
+
+
+def _signoff_rows(
+    review: Review, approved_by: dict[int, Approval]
+) -> list[tuple[RequiredApprover | None, Approval | None]]:
+    """Each required approver with their approval, then any approval from someone who was not
+    required when the version was submitted (shown, so nobody mistakes it for a sign-off)."""
+    required = review.required_approvers()
+    rows: list[tuple[RequiredApprover | None, Approval | None]] = [
+        (r, approved_by.get(r.user_id)) for r in required
+    ]
+    counted = {r.user_id for r in required}
+    rows += [(None, a) for user_id, a in approved_by.items() if user_id not in counted]
+    return rows
 
 
 def _threads_by_anchor(review: Review) -> dict[str, list[Comment]]:
     """First comments grouped by the anchor of their item, each with `.thread_replies` in order (one query)."""
-    comments = list(review.comments.select_related("author", "resolved_by"))
+    comments = list(review.comments.select_related("author", "resolution__resolved_by"))
     replies: dict[int, list[Comment]] = defaultdict(list)
     for comment in comments:
         if comment.parent_id is not None:

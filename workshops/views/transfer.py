@@ -13,14 +13,12 @@ from django.views.decorators.http import require_http_methods
 from config.middleware import SignedInRequest
 from escalation.document import DocumentError
 from workshops.imports import ImportEngagementForm, import_engagement
-from workshops.models import Membership, Role
+from workshops.models import OPEN_ENGAGEMENT
 
 
 def _may_import(user: User) -> bool:
-    """Facilitators of any engagement and staff may start an engagement from a file."""
-    if user.is_staff:
-        return True
-    return Membership.objects.filter(user=user, role=Role.FACILITATOR).exists()
+    """Starting an engagement from a file is opening one: consultants only."""
+    return user.has_perm(OPEN_ENGAGEMENT)
 
 
 @require_http_methods(["GET", "POST"])

@@ -1,8 +1,8 @@
 """`manage.py export_pack SLUG --version N -o FILE`: the PDF pack from the command line.
 
-The same path as the pack page: the engagement's data gathered by `workshops.packs`, rendered and
-(for a signed-off version) signed by `escalation.pdf.build_pack`. Without --version it exports the
-working draft.
+The same path as the pack page: the engagement's data gathered by `workshops.packs` and rendered by
+`escalation.pdf.build_pack`. A signed-off version's pack is the one stored signed pack (the same
+bytes the pack page hands out). Without --version it exports the working draft.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.http import Http404
 
+from escalation.diagram import DiagramError
 from escalation.pdf import build_pack
 from workshops.models import Engagement
-from workshops.packs import artifact_source, pack_context
+from workshops.packs import artifact_source, pack_context, signed_pack
 
 
 class Command(BaseCommand):
@@ -43,7 +44,17 @@ class Command(BaseCommand):
             source = artifact_source(engagement, number)
         except Http404 as error:
             raise CommandError(f"{slug} has no version {number}.") from error
-        pdf = build_pack(source.document, pack_context(source))
+        if source.signed_off:
+            # The stored signed pack, byte for byte: never a second signature over fresh data.
+            pack = signed_pack(source)
+            if pack.pdf is None:
+                raise CommandError(f"The signed pack of {source.label} is still being generated.")
+            pdf = bytes(pack.pdf)
+        else:
+            try:
+                pdf = build_pack(source.document, pack_context(source))
+            except DiagramError as error:
+                raise CommandError(str(error)) from error
         Path(output).write_bytes(pdf)
         signed = "signed" if source.signed_off else "DRAFT, not signed"
         self.stdout.write(f"Wrote {output} ({source.label}, {signed}, {len(pdf):,} bytes)")
