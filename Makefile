@@ -36,8 +36,11 @@ format: env
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+# Every page over HTTP against gunicorn (production settings and configuration), interleaved
+# with /healthz as the floor, for the demo and a ten-times engagement; then the load test.
 bench: env system-packages migrate demo ## Page latency and query counts, then the load test
-	DEBUG=true $(MANAGE) bench
+	$(LOAD_ENV) $(MANAGE) collectstatic --no-input -v0
+	$(LOAD_ENV) $(MANAGE) bench
 	$(MAKE) --no-print-directory load
 
 # 50 concurrent users for 60 s against gunicorn (production settings and the production gunicorn

@@ -23,8 +23,25 @@ preload_app = True
 def when_ready(server: Arbiter) -> None:
     """In the master, after the app is loaded and before any worker forks."""
     from django.db import connections
-    from django.urls import get_resolver
+    from django.urls import get_resolver, reverse
 
     get_resolver().url_patterns  # noqa: B018  (imports every view module)
+    reverse("home")  # builds the resolver's reverse lookup tables (150 ms on a first request)
+    warm_templates()
     # A connection opened while loading (the preflight check) must not be shared by the forks.
     connections.close_all()
+
+
+def warm_templates() -> None:
+    """Compile every project template once in the master: with DEBUG off Django keeps compiled
+    templates in memory (the cached loader), so forked workers start with them compiled."""
+    from pathlib import Path
+    from typing import cast
+
+    from django.conf import settings
+    from django.template.loader import get_template
+
+    directories = cast(list[Path], settings.TEMPLATES[0]["DIRS"])
+    for directory in directories:
+        for path in sorted(Path(directory).rglob("*.html")):
+            get_template(path.relative_to(directory).as_posix())

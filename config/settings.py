@@ -122,6 +122,23 @@ TEMPLATES = [
 DATABASES = {"default": django_database(database_url())}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# What is rendered from a frozen version (artifacts, diffs) is cached under the version's hash:
+# in PostgreSQL by default (table django_cache, created by every `migrate`, config/apps.py), in
+# Redis when REDIS_URL is set. Entries never go stale (a hash names one content); old ones are
+# culled past MAX_ENTRIES.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": env_str("REDIS_URL"),
+    }
+    if env_str("REDIS_URL")
+    else {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "django_cache",
+        "OPTIONS": {"MAX_ENTRIES": env_int("CACHE_MAX_ENTRIES", 20_000)},
+    }
+}
+
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 if TESTING:  # the suite creates many users; hashing cost is not what it tests

@@ -113,7 +113,12 @@ def diff_documents(old: dict[str, Any], new: dict[str, Any]) -> list[SectionChan
 
 def changed_anchors(old: dict[str, Any], new: dict[str, Any]) -> set[str]:
     """The items a new review must look at again: added, removed or changed since `old`."""
-    return {item.anchor for section in diff_documents(old, new) for item in section.items}
+    return anchors_of(diff_documents(old, new))
+
+
+def anchors_of(sections: list[SectionChanges]) -> set[str]:
+    """The items a diff names (added, removed or changed)."""
+    return {item.anchor for section in sections for item in section.items}
 
 
 def count_changes(sections: list[SectionChanges]) -> dict[str, int]:

@@ -109,3 +109,11 @@ def test_boolean_variables_accept_the_usual_spellings(monkeypatch, value, expect
 def test_an_unset_boolean_variable_takes_its_default(monkeypatch):
     monkeypatch.delenv("EMAIL_USE_TLS", raising=False)
     assert env_bool("EMAIL_USE_TLS", default=True) is True
+
+
+def test_the_cache_is_the_database_unless_redis_url_is_set():
+    show = "from django.conf import settings; print(settings.CACHES['default']['BACKEND'])"
+    database = _manage("shell", "-c", show, DEBUG="true")
+    redis = _manage("shell", "-c", show, DEBUG="true", REDIS_URL="redis://cache:6379/0")
+    assert database.stdout.strip().endswith("db.DatabaseCache")
+    assert redis.stdout.strip().endswith("redis.RedisCache")

@@ -12,6 +12,7 @@ import re
 import subprocess
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from escalation.document import build_document
 from escalation.large_framework import fill_large_framework
 from escalation.models import Framework
 from escalation.pdf import LADDER_PART_HEIGHT_PT, ladder_parts
-from workshops.bench import BENCH_SLUG, BENCH_VERSIONS, seed_large_engagement
+from workshops.bench import BENCH_SLUG, TODAYS_LARGEST, seed_large_engagement
 from workshops.demo import load_demo
 from workshops.models import Engagement
 from workshops.packs import artifact_source
@@ -162,9 +163,8 @@ def demo_pack(django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: An
 def bench_pack(django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: Any) -> Any:
     path = tmp_path_factory.mktemp("packs") / "bench.pdf"
     # The last version is still in review; the one before is signed off.
-    return exported_once(
-        django_db_blocker, seed_large_engagement, BENCH_SLUG, BENCH_VERSIONS - 1, path
-    )
+    seed = partial(seed_large_engagement, TODAYS_LARGEST)
+    return exported_once(django_db_blocker, seed, BENCH_SLUG, TODAYS_LARGEST.versions - 1, path)
 
 
 @pytest.fixture(params=["demo_pack", "bench_pack"])

@@ -105,3 +105,15 @@ def test_load_demo_refuses_to_run_in_production(db):
 def test_the_development_signing_key_is_readable_by_its_owner_only(tmp_path):
     key_path, _ = development_pair(tmp_path / "signing")
     assert stat.S_IMODE(key_path.stat().st_mode) == 0o600
+
+
+def test_gunicorns_master_compiles_every_template_before_forking_workers():
+    from django.template import engines
+
+    from config.gunicorn import warm_templates
+
+    cached_loader = engines["django"].engine.template_loaders[0]
+    cached_loader.reset()
+    warm_templates()
+    compiled = set(cached_loader.get_template_cache)
+    assert {"registration/login.html", "workshops/versions/detail.html"} <= compiled

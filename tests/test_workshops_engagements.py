@@ -146,6 +146,17 @@ def test_settings_with_bad_time_zone_change_nothing(client, engagement, facilita
     assert engagement.title == "Escalation framework"
 
 
+def test_settings_offer_every_time_zone_with_the_engagements_selected(
+    client, engagement, facilitator
+):
+    engagement.timezone = "Pacific/Auckland"
+    engagement.save(update_fields=["timezone"])
+    client.force_login(facilitator)
+    html = client.get(reverse("engagement_settings", args=["acme"])).content.decode()
+    assert '<option selected value="Pacific/Auckland">' in html
+    assert html.count("<option") > 400 and html.count("<option selected") == 1
+
+
 def test_facilitator_starts_the_engagement(client, engagement, facilitator):
     client.force_login(facilitator)
     client.post(reverse("engagement_status", args=["acme"]), {"status": "running"})

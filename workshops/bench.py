@@ -5,31 +5,81 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.urls import reverse
+from django.utils import timezone
+from weasyprint import HTML
 
 from escalation.diagram import diagram_sha256, ladder_dot, render_ladder
+from escalation.document import build_document, document_sha256
 from escalation.large_framework import fill_large_framework
-from escalation.models import DiagramRender, Framework
-from escalation.pdf import SignOff, build_pack
+from escalation.models import (
+    AISystem,
+    DiagramRender,
+    DriftTrigger,
+    EscalationLevel,
+    FailureMode,
+    Framework,
+    FrameworkVersion,
+    Threshold,
+)
+from escalation.pdf import (
+    SignOff,
+    StaticOnlyFetcher,
+    build_pack,
+    pack_html,
+    static_roots,
+)
+from escalation.signing import sign_pdf
 from escalation.steps import STEPS
 from workshops.audit import AuditVerb
-from workshops.models import Activity, DayNote, Engagement, Membership, Role
-from workshops.packs import artifact_source, pack_context
+from workshops.models import (
+    Activity,
+    Approval,
+    Comment,
+    DayNote,
+    Engagement,
+    EngagementStatus,
+    Membership,
+    RequiredApprover,
+    Review,
+    ReviewState,
+    Role,
+    SignoffRule,
+    open_engagement_permission,
+)
+from workshops.models.evidence import LedgerEntry, approval_payload, version_payload
+from workshops.packs import artifact_source, pack_context, record_signoff
+from workshops.people import display_name
 from workshops.stepup import Authentication
 
 BENCH_SLUG = "bench-large"
-BENCH_MEMBERS = 60
-BENCH_VERSIONS = 25  # each signed off, then changed; the last one stays in review
-BENCH_THREADS_PER_VERSION = 10  # each with two replies
 
 
-@transaction.atomic
-def seed_large_engagement() -> Any:
-    """An engagement with many people (and, as features land, a large framework)."""
+@dataclass(frozen=True)
+class EngagementSize:
+    systems: int
+    outputs_per_system: int  # one threshold each
+    levels: int
+    failure_modes: int
+    members: int
+    versions: int  # all signed off but the last, which is in review
+    threads_per_version: int  # each with one reply
+    audit_rows: int
+
+
+# The largest engagement seen so far, and ten times it (what `make bench` measures).
+TODAYS_LARGEST = EngagementSize(40, 3, 12, 30, 60, 25, 15, 2_000)
+TENFOLD = EngagementSize(400, 1, 80, 80, 100, 250, 25, 20_000)
+
+
+@transaction.atomic  # one whole bench engagement or none
+def seed_large_engagement(size: EngagementSize = TENFOLD) -> Any:
+    """The bench engagement, in bulk inserts (seconds, not the minutes the real verbs take)."""
     User = get_user_model()
     framework = Framework.objects.create(name="Bench framework")
     engagement = Engagement.objects.create(
@@ -38,52 +88,151 @@ def seed_large_engagement() -> Any:
         title="Large engagement",
         start_date="2026-11-02",
         framework=framework,
+        signoff_rule=SignoffRule.NAMED_APPROVERS,
     )
-    fill_large_framework(framework)
-    facilitator = User.objects.create_user(username=f"{BENCH_SLUG}-facilitator")
-    Membership.objects.create(engagement=engagement, user=facilitator, role=Role.FACILITATOR)
-    for number in range(BENCH_MEMBERS):
-        user = User.objects.create_user(username=f"{BENCH_SLUG}-member-{number}")
-        Membership.objects.create(engagement=engagement, user=user, role=Role.REVIEWER)
-    _seed_days_and_activity(engagement, facilitator)
-    seed_versions(engagement, facilitator, user)
+    fill_large_framework(
+        framework,
+        systems=size.systems,
+        outputs_per_system=size.outputs_per_system,
+        failure_modes=size.failure_modes,
+        levels=size.levels,
+        drift_triggers=size.systems,
+    )
+    users = User.objects.bulk_create(
+        User(username=f"{BENCH_SLUG}-{role}-{number}", first_name=f"{role.title()} {number}")
+        for number in range(size.members // 4)
+        for role in (Role.FACILITATOR, Role.APPROVER, Role.REVIEWER, Role.OBSERVER)
+    )
+    Membership.objects.bulk_create(
+        Membership(engagement=engagement, user=user, role=user.username.split("-")[2])
+        for user in users
+    )
+    facilitator, approver, reviewer = users[0], users[1], users[2]
+    Membership.objects.filter(engagement=engagement, user=approver).update(signoff_required=True)
+    facilitator.user_permissions.add(open_engagement_permission())  # a consultant, as in the demo
+    _seed_days_and_activity(engagement, facilitator, size)
+    _seed_versions(engagement, approver, reviewer, size)
     return facilitator
 
 
-def _seed_days_and_activity(engagement: Engagement, facilitator: Any) -> None:
-    """Notes on every day, a long audit trail and the method's default content (workshops)."""
-    for day in range(1, engagement.working_days + 1):
-        DayNote.objects.create(
+def _seed_days_and_activity(engagement: Engagement, facilitator: Any, size: EngagementSize) -> None:
+    """Notes on every day and a long audit trail (workshops)."""
+    DayNote.objects.bulk_create(
+        DayNote(
             engagement=engagement,
             day_number=day,
             attendees="\n".join(f"Person {n}" for n in range(12)),
             decisions="\n".join(f"Decision {n}" for n in range(20)),
         )
+        for day in range(1, engagement.working_days + 1)
+    )
     Activity.objects.bulk_create(
         Activity(
-            engagement=engagement, actor=facilitator, verb=AuditVerb.NOTED, summary=f"Change {n}"
+            engagement=engagement,
+            actor=facilitator,
+            verb=AuditVerb.NOTED,
+            summary=f"Change {n}",
+            anchor=f"thresholds/system-{n % size.systems:03d}-output-0",
         )
-        for n in range(2000)
+        for n in range(size.audit_rows)
     )
 
 
-def seed_versions(engagement: Engagement, facilitator: Any, reviewer: Any) -> None:
-    """Many versions with discussions: what the versions, review and audit pages are measured on."""
-    approver = get_user_model().objects.create_user(username=f"{BENCH_SLUG}-approver")
-    Membership.objects.create(engagement=engagement, user=approver, role=Role.APPROVER)
-    framework = engagement.framework
-    for number in range(1, BENCH_VERSIONS + 1):
-        # Whatever content the bench framework has, this field makes each version differ.
-        framework.sunset_criteria = f"Revisit after {number} review cycles without a breach."
-        framework.save(update_fields=["sunset_criteria"])
-        review = engagement.freeze_version(facilitator, f"Round {number}")
-        review.submit(facilitator, notify=False)
-        for _ in range(BENCH_THREADS_PER_VERSION):
-            thread = review.add_comment(reviewer, "Is this the number we agreed?")
-            review.add_comment(approver, "Yes, see day 6 notes.", parent=thread)
-            review.add_comment(reviewer, "Thanks.", parent=thread)
-        if number < BENCH_VERSIONS:
-            review.approve(approver, authentication=Authentication.seeded())
+def _seed_versions(
+    engagement: Engagement, approver: Any, reviewer: Any, size: EngagementSize
+) -> None:
+    """Versions that differ by one field, each signed off but the last (in review), each with
+    its discussion: the versions, version, compare and audit pages are measured on these."""
+    document = build_document(engagement.framework)
+    documents = []
+    for number in range(1, size.versions + 1):
+        cycle = {**document["review_cycle"], "sunset_criteria": f"After {number} cycles."}
+        documents.append({**document, "review_cycle": cycle})
+    versions = FrameworkVersion.objects.bulk_create(
+        FrameworkVersion(
+            framework=engagement.framework,
+            number=number,
+            document=frozen_document,
+            sha256=document_sha256(frozen_document),
+            summary=f"Round {number}",
+            created_by_name="Bench facilitator",
+        )
+        for number, frozen_document in enumerate(documents, start=1)
+    )
+    now = timezone.now()
+    last = versions[-1]
+    reviews = Review.objects.bulk_create(
+        Review(
+            version=version,
+            engagement=engagement,
+            state=ReviewState.IN_REVIEW if version is last else ReviewState.APPROVED,
+            submitted_at=now,
+            signed_off_at=None if version is last else now,
+            signoff_rule=SignoffRule.NAMED_APPROVERS,
+        )
+        for version in versions
+    )
+    # Each review's terms, as submit() records them: the one named approver, who signed off
+    # every version but the last.
+    RequiredApprover.objects.bulk_create(
+        RequiredApprover(
+            review=review,
+            submitted_at=now,
+            user=approver,
+            name=display_name(approver),
+            email=approver.email,
+            role=Role.APPROVER,
+        )
+        for review in reviews
+    )
+    seeded = Authentication.seeded()
+    approvals = Approval.objects.bulk_create(
+        Approval(
+            review=review,
+            approver=approver,
+            approver_name=display_name(approver),
+            approver_email=approver.email,
+            approver_role=Role.APPROVER,
+            decision=Approval.Decision.APPROVED,
+            sha256=review.version.sha256,
+            authenticated_via=seeded.via,
+            authenticated_at=seeded.at,
+        )
+        for review in reviews[:-1]
+    )
+    threads = Comment.objects.bulk_create(
+        Comment(review=review, author=reviewer, body=f"Is threshold {n} the number we agreed?")
+        for review in reviews
+        for n in range(size.threads_per_version)
+    )
+    Comment.objects.bulk_create(
+        Comment(review=thread.review, author=approver, parent=thread, body="Yes, see day 6 notes.")
+        for thread in threads
+    )
+    _seed_register(engagement, versions, reviews, approvals)
+    engagement.status = EngagementStatus.IN_REVIEW
+    engagement.save(update_fields=["status"])
+
+
+def _seed_register(
+    engagement: Engagement,
+    versions: list[FrameworkVersion],
+    reviews: list[Review],
+    approvals: list[Approval],
+) -> None:
+    """The evidence register the real verbs would have written beside the bulk-inserted rows:
+    each version, its approval and its sign-off record chained in order, as `verify_register`
+    expects them."""
+    approval_of = {approval.review.pk: approval for approval in approvals}
+    for version, review in zip(versions, reviews, strict=True):
+        LedgerEntry.objects.append(
+            engagement, LedgerEntry.Kind.VERSION, version.pk, version_payload(version)
+        )
+        if (approval := approval_of.get(review.pk)) is not None:
+            LedgerEntry.objects.append(
+                engagement, LedgerEntry.Kind.APPROVAL, approval.pk, approval_payload(approval)
+            )
+            record_signoff(review)
 
 
 def remove_large_engagement() -> None:
@@ -128,34 +277,74 @@ def _evidence_triggers_disabled() -> Iterator[None]:
             cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
 
 
-def pages_to_measure() -> list[tuple[str, str]]:
-    return [
-        ("floor: /healthz (trivial view)", reverse("healthz")),
-        ("home", reverse("home")),
-        ("dashboard", reverse("dashboard", args=[BENCH_SLUG])),
-        ("days", reverse("days", args=[BENCH_SLUG])),
-        ("day 4", reverse("day", args=[BENCH_SLUG, 4])),
-        ("people", reverse("people", args=[BENCH_SLUG])),
-        ("settings", reverse("engagement_settings", args=[BENCH_SLUG])),
-        ("new engagement", reverse("engagement_new")),
-        ("versions list", reverse("versions", args=[BENCH_SLUG])),
-        ("version page (in review)", reverse("version_detail", args=[BENCH_SLUG, BENCH_VERSIONS])),
-        (
-            "compare v1 with the draft",
-            reverse("version_compare", args=[BENCH_SLUG]) + "?a=1&b=draft",
-        ),
-        ("audit trail", reverse("audit", args=[BENCH_SLUG])),
-        *[(f"step: {step.key}", reverse("step", args=[BENCH_SLUG, step.key])) for step in STEPS],
-        ("checks", reverse("checks", args=[BENCH_SLUG])),
-        ("framework.json", reverse("framework_json", args=[BENCH_SLUG])),
-        ("artifacts (working draft)", reverse("artifacts", args=[BENCH_SLUG])),
-        ("pack page (working draft)", reverse("pack", args=[BENCH_SLUG])),
+FLOOR = "floor: /healthz"
+
+
+def pages_to_measure(slug: str) -> list[tuple[str, str]]:
+    """Every page a facilitator can reach in engagement `slug` (a row open in each editor, the
+    latest version and its artifacts), after the floor: a trivial view."""
+    engagement = Engagement.objects.select_related("framework").get(slug=slug)
+    framework = engagement.framework
+    latest = framework.versions.order_by("-number").values_list("number", flat=True).first()
+    editors: list[tuple[str, str, Any]] = [
+        ("systems", "ai-systems", AISystem),
+        ("thresholds", "thresholds", Threshold),
     ]
+    editors += [
+        ("failure-modes", "failure-modes", FailureMode),
+        ("ladder", "levels", EscalationLevel),
+    ]
+    editors += [("review-cycle", "drift-triggers", DriftTrigger)]
+    pages = [
+        (FLOOR, reverse("healthz")),
+        ("home", reverse("home")),
+        ("dashboard", reverse("dashboard", args=[slug])),
+        ("days", reverse("days", args=[slug])),
+        ("day 4", reverse("day", args=[slug, 4])),
+        ("people", reverse("people", args=[slug])),
+        ("settings", reverse("engagement_settings", args=[slug])),
+        ("new engagement", reverse("engagement_new")),
+        ("import", reverse("import_framework")),
+        ("audit trail", reverse("audit", args=[slug])),
+        ("audit trail, filtered", reverse("audit", args=[slug]) + "?verb=noted"),
+        ("checks", reverse("checks", args=[slug])),
+        *[(f"step: {step.key}", reverse("step", args=[slug, step.key])) for step in STEPS],
+    ]
+    for step_key, collection, model in editors:
+        key = model.objects.filter(framework=framework).values_list("key", flat=True).first()
+        url = reverse("step", args=[slug, step_key]) + f"?edit={collection}:{key}"
+        pages.append((f"step: {step_key}, a row open", url))
+    pages += [
+        ("artifacts (working draft)", reverse("artifacts", args=[slug])),
+        ("pack page (working draft)", reverse("pack", args=[slug])),
+        ("register.csv (working draft)", reverse("register_csv", args=[slug])),
+    ]
+    if latest is None:
+        return pages
+    pages += [
+        ("versions list", reverse("versions", args=[slug])),
+        (f"version page (v{latest})", reverse("version_detail", args=[slug, latest])),
+        (
+            f"compare v1 with v{latest}",
+            reverse("version_compare", args=[slug]) + f"?a=1&b={latest}",
+        ),
+        (
+            f"compare v{latest} with the draft",
+            reverse("version_compare", args=[slug]) + f"?a={latest}&b=draft",
+        ),
+    ]
+    version_pages = ["artifacts", "pack", "ladder_svg", "ladder_png", "register_csv"]
+    version_pages += ["matrix_csv", "review_cycle_ics", "document_json"]
+    for name in version_pages:
+        url = reverse(f"version_{name}", args=[slug, latest])
+        pages.append((f"v{latest} {name.replace('_', ' ')}", url))
+    return pages
 
 
-def artifact_measurements() -> list[tuple[str, Callable[[], object], int]]:
-    """The ladder drawn cold and from the cache, and the pack rendered as draft and signed."""
-    engagement = Engagement.objects.get(slug=BENCH_SLUG)
+def artifact_measurements(slug: str) -> list[tuple[str, Callable[[], object], int]]:
+    """The ladder drawn cold and from the cache, and the pack's parts: its HTML, WeasyPrint's
+    layout of it, signing, and the whole signed pack."""
+    engagement = Engagement.objects.get(slug=slug)
     source = artifact_source(engagement, None)
     document = source.document
     draft = pack_context(source)
@@ -174,9 +363,20 @@ def artifact_measurements() -> list[tuple[str, Callable[[], object], int]]:
         DiagramRender.objects.filter(sha256=diagram_sha256(dot, "svg")).delete()
         return render_ladder(document)
 
+    html = pack_html(document, signed)
+    laid_out: list[bytes] = []
+
+    def weasyprint_layout() -> None:
+        base_url = static_roots()[0].as_uri() + "/"
+        fetcher = StaticOnlyFetcher()
+        laid_out[:] = [HTML(string=html, base_url=base_url, url_fetcher=fetcher).write_pdf()]
+
+    # A pack of the ten-times engagement takes minutes of layout: its parts run once each.
     return [
-        ("diagram svg, cold (dot runs)", draw_cold, 30),
-        ("diagram svg, cached", lambda: render_ladder(document), 30),
-        ("pack pdf, draft (render)", lambda: build_pack(document, draft), 3),
-        ("pack pdf, signed (render + sign)", lambda: build_pack(document, signed), 3),
+        ("diagram svg, cold (dot runs)", draw_cold, 10),
+        ("diagram svg, cached", lambda: render_ladder(document), 10),
+        ("pack: HTML build", lambda: pack_html(document, signed), 1),
+        ("pack: WeasyPrint layout alone", weasyprint_layout, 1),
+        ("pack: signing", lambda: sign_pdf(laid_out[0], reason=signed.signature_reason), 3),
+        ("pack pdf, signed (the whole pipeline)", lambda: build_pack(document, signed), 1),
     ]

@@ -12,6 +12,9 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.core.validators import MaxLengthValidator
+from django.forms.utils import flatatt
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 
 from escalation.text import SafeTextForm, date_refusal
 from workshops.models import (
@@ -58,10 +61,32 @@ class DateListField(forms.Field):
 
 # The length of an engagement (constraint engagement_working_days_between_5_and_10).
 MIN_WORKING_DAYS, MAX_WORKING_DAYS = 5, 10
+# About 600 zones: listed once at import, and their <option>s escaped once, not rendered one
+# widget template each on every settings and new-engagement page.
+TIMEZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
+_TIMEZONE_OPTIONS = {
+    name: format_html('<option value="{}">{}</option>', name, label)
+    for name, label in TIMEZONE_CHOICES
+}
 
 
 def timezone_choices() -> list[tuple[str, str]]:
-    return [(name, name) for name in sorted(zoneinfo.available_timezones())]
+    # A callable: a form copies a list of choices for each instance, not a callable.
+    return TIMEZONE_CHOICES
+
+
+class TimeZoneSelect(forms.Select):
+    """A select of `TIMEZONE_CHOICES` put together from the prebuilt options."""
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> SafeString:
+        final_attrs = self.build_attrs(self.attrs, {**(attrs or {}), "name": name})
+        options = "".join(
+            option.replace("<option ", "<option selected ", 1) if zone == value else option
+            for zone, option in _TIMEZONE_OPTIONS.items()
+        )
+        return format_html("<select{}>{}</select>", flatatt(final_attrs), mark_safe(options))
 
 
 class EngagementSettingsForm(SafeTextForm, forms.ModelForm):
@@ -70,7 +95,9 @@ class EngagementSettingsForm(SafeTextForm, forms.ModelForm):
         help_text="Days the workshop does not meet besides weekends, as YYYY-MM-DD.",
     )
     timezone = forms.ChoiceField(
-        choices=timezone_choices, help_text="Decides which day is “today” on the plan."
+        choices=timezone_choices,
+        widget=TimeZoneSelect,
+        help_text="Decides which day is “today” on the plan.",
     )
     # One rule for the browser (the input's min and max) and the server, as in the database.
     working_days = forms.IntegerField(

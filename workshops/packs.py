@@ -90,7 +90,9 @@ def artifact_source(engagement: Engagement, number: int | None) -> ArtifactSourc
     """Version `number` of the engagement's framework (404 if none), or the draft for None."""
     if number is None:
         return ArtifactSource(engagement, None, None)
-    version = get_object_or_404(FrameworkVersion, framework=engagement.framework, number=number)
+    # The document is read on first use: cached renderings of a version need only its hash.
+    versions = FrameworkVersion.objects.defer("document")
+    version = get_object_or_404(versions, framework=engagement.framework, number=number)
     review = Review.objects.filter(version=version).first()
     return ArtifactSource(engagement, version, review)
 

@@ -18,6 +18,11 @@ def money(amount: Any, currency: str) -> str:
 
 
 @register.filter
+def number(value: Any) -> str:
+    return formatting.number(value)
+
+
+@register.filter
 def percent(value: Any) -> str:
     return formatting.percent(value)
 

@@ -198,6 +198,7 @@ class Review(models.Model):
                 engagement_id=self.engagement_id, version__number__lt=self.version.number
             )
             .select_related("version")
+            .defer("version__document")  # read only to diff, and diffs are cached by hash
             .order_by("-version__number")
         )
         return earlier.signed_off().first() or earlier.first()

@@ -6,18 +6,22 @@ renders from the framework document only, so a version shows exactly as it was f
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
+from django.core.cache import cache
+from django.core.cache.utils import make_template_fragment_key
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_POST
 
 from config.middleware import SignedInRequest
-from escalation import artifacts
+from escalation import artifacts, frozen
 from escalation.diagram import DiagramError, inline_svg, ladder_title, render_ladder
 from escalation.document import export_text
 from escalation.models import DiagramRender, Pack, PackStatus
@@ -58,6 +62,28 @@ def _attachment(content: bytes | str, content_type: str, filename: str) -> HttpR
         content_type=content_type,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+def _download(
+    request: HttpRequest,
+    source: ArtifactSource,
+    kind: str,
+    render: Callable[[dict[str, Any]], bytes | str],
+    content_type: str,
+    filename: str,
+) -> HttpResponse:
+    """A file rendered from the document. A frozen version's is rendered once (cached by its
+    hash) and carries an ETag from the hash, so a browser that has it gets 304 Not Modified."""
+    if source.version is None:
+        return _attachment(render(source.document), content_type, filename)
+    etag = f'"{source.version.sha256}-{kind}"'
+    if (not_modified := get_conditional_response(request, etag=etag)) is not None:
+        return not_modified
+    content = frozen.cached(kind, [source.version.sha256], lambda: render(source.document))
+    response = _attachment(content, content_type, filename)
+    response.headers["ETag"] = etag
+    patch_cache_control(response, private=True, no_cache=True)
+    return response
 
 
 def _exportable_source(engagement: Engagement, number: int | None) -> ArtifactSource:
@@ -123,8 +149,10 @@ def artifacts_page(request: HttpRequest, slug: str, number: int | None = None) -
     if number is None and (default := _client_default(request, engagement, "artifacts")):
         return redirect(default)
     source = artifact_source(engagement, number)
-    document = source.document
-    return render(
+    # Rendered by the template only when its fragment cache (keyed by the document's hash)
+    # misses: a frozen version's artifacts are laid out once.
+    content = _ArtifactContent(source)
+    response = render(
         request,
         "workshops/artifacts/artifacts.html",
         {
@@ -132,20 +160,41 @@ def artifacts_page(request: HttpRequest, slug: str, number: int | None = None) -
             "source": source,
             "links": artifact_links(slug, number),
             "switcher": _version_switcher(engagement, number, "artifacts"),
-            **artifacts.sections(document),
-            "ladder_svg": _ladder_or_why_not(document),
-            "ladder_title": ladder_title(document),
+            "content": content,
             "may_export": engagement.membership.can(source.export_capability),
         },
     )
+    if content.ladder_refused:
+        # The refusal names a log reference of this attempt (and graphviz may be missing only
+        # for now): the page is not kept with it, the next request draws the ladder again.
+        cache.delete(make_template_fragment_key("artifacts-content", [source.sha256]))
+    return response
 
 
-def _ladder_or_why_not(document: dict[str, Any]) -> str:
-    """The inline ladder, or, when graphviz refuses it, why: the other artifacts still show."""
-    try:
-        return inline_svg(render_ladder(document), ladder_title(document))
-    except DiagramError as error:
-        return format_html('<p class="field-error" role="alert">{}</p>', str(error))
+class _ArtifactContent:
+    """What the artifacts page prints of a document, computed on first use: only when the
+    template's fragment cache (keyed by the document's hash) misses."""
+
+    def __init__(self, source: ArtifactSource) -> None:
+        self.source = source  # its document is read (a frozen version's, deferred) on a miss
+        self.values: dict[str, Any] | None = None
+        self.ladder_refused = False
+
+    def __call__(self) -> dict[str, Any]:
+        if self.values is None:
+            document = self.source.document
+            try:
+                ladder_svg = inline_svg(render_ladder(document), ladder_title(document))
+            except DiagramError as error:
+                # Why not, in place of the ladder: the other artifacts still show.
+                self.ladder_refused = True
+                ladder_svg = format_html('<p class="field-error" role="alert">{}</p>', str(error))
+            self.values = {
+                **artifacts.sections(document),
+                "ladder_svg": ladder_svg,
+                "ladder_title": ladder_title(document),
+            }
+        return self.values
 
 
 @require_GET
@@ -155,20 +204,27 @@ def ladder_download(
     engagement = get_engagement_for(request.user, slug, Capability.VIEW)
     source = _exportable_source(engagement, number)
     try:
-        content = render_ladder(source.document, format)
+        return _download(
+            request,
+            source,
+            f"ladder.{format}",
+            lambda document: render_ladder(document, format),
+            DIAGRAM_TYPES[DiagramRender.Format(format)],
+            f"{source.file_stem}-ladder.{format}",
+        )
     except DiagramError as error:
         return HttpResponse(str(error), content_type="text/plain; charset=utf-8", status=422)
-    return _attachment(
-        content, DIAGRAM_TYPES[DiagramRender.Format(format)], f"{source.file_stem}-ladder.{format}"
-    )
 
 
 @require_GET
 def register_csv(request: HttpRequest, slug: str, number: int | None = None) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug, Capability.VIEW)
     source = _exportable_source(engagement, number)
-    return _attachment(
-        artifacts.register_csv(source.document),
+    return _download(
+        request,
+        source,
+        "register.csv",
+        artifacts.register_csv,
         "text/csv; charset=utf-8",
         f"{source.file_stem}-threshold-register.csv",
     )
@@ -178,8 +234,11 @@ def register_csv(request: HttpRequest, slug: str, number: int | None = None) -> 
 def matrix_csv(request: HttpRequest, slug: str, number: int | None = None) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug, Capability.VIEW)
     source = _exportable_source(engagement, number)
-    return _attachment(
-        artifacts.matrix_csv(source.document),
+    return _download(
+        request,
+        source,
+        "matrix.csv",
+        artifacts.matrix_csv,
         "text/csv; charset=utf-8",
         f"{source.file_stem}-failure-mode-matrix.csv",
     )
@@ -201,8 +260,13 @@ def review_cycle_ics(request: HttpRequest, slug: str, number: int | None = None)
 def framework_json(request: HttpRequest, slug: str, number: int | None = None) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug, Capability.VIEW)
     source = _exportable_source(engagement, number)
-    return _attachment(
-        export_text(source.document), "application/json", f"{source.file_stem}-framework.json"
+    return _download(
+        request,
+        source,
+        "framework.json",
+        export_text,
+        "application/json",
+        f"{source.file_stem}-framework.json",
     )
 
 

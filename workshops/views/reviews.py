@@ -13,6 +13,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -20,10 +21,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from config.middleware import SignedInRequest
-from escalation.diff import changed_anchors, count_changes, diff_documents
+from escalation import frozen
+from escalation.diff import anchors_of, count_changes, diff_documents
 from escalation.document import document_sha256
 from escalation.models import FrameworkVersion
-from escalation.presentation import ReadableItem, item_anchors, readable_sections
+from escalation.presentation import ReadableItem, item_anchors
 from escalation.versions import NothingToFreezeError
 from workshops.models import (
     Approval,
@@ -47,6 +49,8 @@ from workshops.review_forms import (
 from workshops.signoff import MOVES, IllegalReviewMoveError
 
 # Versions
+
+VERSIONS_PAGE_SIZE = 50
 
 
 @require_GET
@@ -73,9 +77,10 @@ def version_freeze(request: HttpRequest, slug: str) -> HttpResponse:
 def _version_list_page(
     request: HttpRequest, engagement: Engagement, form: FreezeForm, status: int = 200
 ) -> HttpResponse:
-    # Queries: the reviews with their versions and open-thread counts (documents deferred), then
-    # the working draft's document (a constant handful) to say whether it moved since the latest.
-    reviews = list(
+    # Queries: one page of the reviews with their versions and open-thread counts (documents
+    # deferred) and their count, the latest version's hash, then the working draft's document
+    # (a constant handful) to say whether it moved since the latest.
+    reviews = (
         Review.objects.filter(engagement=engagement)
         .select_related("version")
         .defer("version__document")
@@ -87,12 +92,20 @@ def _version_list_page(
         )
         .order_by("-version__number")
     )
+    page = Paginator(reviews, VERSIONS_PAGE_SIZE).get_page(request.GET.get("page"))
+    latest = (
+        FrameworkVersion.objects.filter(framework=engagement.framework)
+        .only("number", "sha256")
+        .order_by("-number")
+        .first()
+    )
     draft_sha256 = document_sha256(engagement.draft_document())
     context = {
         "engagement": engagement,
-        "reviews": reviews,
+        "page": page,
+        "latest": latest,
         "form": form,
-        "draft_changed": not reviews or reviews[0].version.sha256 != draft_sha256,
+        "draft_changed": latest is None or latest.sha256 != draft_sha256,
         "can_freeze": engagement.membership.can(Capability.EDIT),
     }
     return render(request, "workshops/versions/list.html", context, status=status)
@@ -105,7 +118,8 @@ def _version_list_page(
 def version_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug)
     review = _review(engagement, number)
-    return render(request, "workshops/versions/detail.html", _detail(request, engagement, review))
+    context = _detail(request, engagement, review, page_number=request.GET.get("page"))
+    return render(request, "workshops/versions/detail.html", context)
 
 
 @require_POST
@@ -193,10 +207,12 @@ def version_comment(request: SignedInRequest, slug: str, number: int) -> HttpRes
             # Flattened: the item and parent are hidden fields, so their errors go on top.
             form.add_error(None, getattr(refused, "messages", [str(refused)]))
         else:
+            page = _page_of_thread(review, comment) if not comment.anchor else 1
             if request.htmx:
-                return _discussion(request, engagement, review, comment.anchor)
+                return _discussion(request, engagement, review, comment.anchor, page_number=page)
             url = reverse("version_detail", args=[slug, number])
-            return redirect(f"{url}#comment-{comment.pk}")
+            query = f"?page={page}" if page > 1 else ""
+            return redirect(f"{url}{query}#comment-{comment.pk}")
     if request.htmx:
         return _discussion(request, engagement, review, form.data.get("item", ""), form)
     context = _detail(request, engagement, review, form) | {"comment_form_errors": True}
@@ -212,13 +228,18 @@ def comment_resolve(request: HttpRequest, slug: str, number: int, comment_id: in
         raise Http404("No such comment on this version.")
     if _move(request, lambda: comment.resolve(request.user)):
         messages.success(request, "Thread resolved.")
-    return redirect(reverse("version_detail", args=[slug, number]) + f"#comment-{comment.pk}")
+    page = _page_of_thread(review, comment) if not comment.anchor else 1
+    query = f"?page={page}" if page > 1 else ""
+    return redirect(
+        reverse("version_detail", args=[slug, number]) + f"{query}#comment-{comment.pk}"
+    )
 
 
 def _review(engagement: Engagement, number: int) -> Review:
     review = (
         Review.objects.filter(engagement=engagement, version__number=number)
         .select_related("version", "engagement")
+        .defer("version__document")  # read only where a page needs it and no cache has it
         .first()
     )
     if review is None:
@@ -253,6 +274,26 @@ class ItemOnPage:
     changed: bool
     threads: list[Comment] = field(default_factory=list)
     form: CommentForm | None = None  # a comment on it that did not save, with its errors
+    page: Page[Comment] | None = None  # the whole version's discussion comes in pages
+
+
+THREADS_PAGE_SIZE = 50
+
+
+def _general_discussion(
+    threads: list[Comment], page_number: str | int | None, form: CommentForm | None = None
+) -> ItemOnPage:
+    """One page of the threads on the whole version ("last" is the newest page)."""
+    paginator = Paginator(threads, THREADS_PAGE_SIZE)
+    page = paginator.get_page(paginator.num_pages if page_number == "last" else page_number)
+    return ItemOnPage(None, False, list(page.object_list), form, page)
+
+
+def _page_of_thread(review: Review, comment: Comment) -> int:
+    """Which page of the whole version's discussion shows `comment`'s thread."""
+    root = comment.parent or comment
+    earlier = review.comments.filter(parent=None, anchor="", created_at__lte=root.created_at)
+    return max(1, -(-earlier.count() // THREADS_PAGE_SIZE))
 
 
 def _discussion(
@@ -261,8 +302,10 @@ def _discussion(
     review: Review,
     anchor: str,
     form: CommentForm | None = None,
+    page_number: str | int | None = "last",
 ) -> HttpResponse:
-    """One item's discussion, as htmx swaps it in after a comment (422 with the form's errors)."""
+    """One item's discussion, as htmx swaps it in after a comment (422 with the form's errors);
+    the whole version's discussion on the page that shows the comment."""
     membership: Membership = engagement.membership
     titles = item_anchors(review.version.document)
     item = ReadableItem(anchor, titles.get(anchor, anchor), [], True) if anchor else None
@@ -270,7 +313,9 @@ def _discussion(
         "engagement": engagement,
         "version": review.version,
         "may": {action: review.may(membership, action) for action in MOVES},
-        "entry": ItemOnPage(item, False, _threads_by_anchor(review).get(anchor, []), form),
+        "entry": ItemOnPage(item, False, _threads_by_anchor(review).get(anchor, []), form)
+        if anchor
+        else _general_discussion(_threads_by_anchor(review).get("", []), page_number, form),
     }
     status = 422 if form is not None else 200
     return render(request, "workshops/versions/detail.html#discussion", context, status=status)
@@ -281,14 +326,15 @@ def _detail(
     engagement: Engagement,
     review: Review,
     comment_form: CommentForm | None = None,
+    page_number: str | int | None = None,
 ) -> dict[str, Any]:
     # Queries, whatever the number of items, versions and comments: the baseline version, all
     # comments with their authors, the approvals, the events, and the sign-off approvers.
     membership: Membership = engagement.membership
-    document = review.version.document
     baseline = review.baseline()
-    changes = diff_documents(baseline.version.document, document) if baseline else []
-    changed = changed_anchors(baseline.version.document, document) if baseline else set()
+    # Frozen content is rendered once per hash (escalation.frozen); documents are read on a miss.
+    changes = frozen.diff(baseline.version, review.version) if baseline else []
+    changed = anchors_of(changes)
     threads = _threads_by_anchor(review)
     failed_anchor = comment_form.data.get("item", "") if comment_form is not None else None
     sections = [
@@ -304,7 +350,7 @@ def _detail(
                 for item in section.items
             ],
         )
-        for section in readable_sections(document)
+        for section in frozen.sections(review.version)
     ]
     any_entry_has_form = any(entry.form for _, entries in sections for entry in entries)
     approvals = list(review.approvals.select_related("approver"))
@@ -317,10 +363,10 @@ def _detail(
         "changes": changes,
         "change_counts": count_changes(changes),
         "sections": sections,
-        "general": ItemOnPage(
-            None,
-            False,
+        "general": _general_discussion(
             threads.get("", []),
+            # A comment that did not save is typed on the newest page of the discussion.
+            "last" if comment_form is not None else page_number,
             # A comment on an item this version lacks shows its error in the general discussion.
             comment_form if failed_anchor is not None and not any_entry_has_form else None,
         ),
@@ -381,7 +427,11 @@ def version_compare(request: HttpRequest, slug: str) -> HttpResponse:
     if not form.is_valid():
         return render(request, "workshops/versions/compare.html", context, status=422)
     a, b = form.cleaned_data["a"], form.cleaned_data["b"]
-    changes = diff_documents(_document(engagement, a), _document(engagement, b))
+    if DRAFT in (a, b):
+        changes = diff_documents(_document(engagement, a), _document(engagement, b))
+    else:  # two frozen versions: their diff is cached by their hashes
+        versions = FrameworkVersion.objects.filter(framework=engagement.framework).defer("document")
+        changes = frozen.diff(versions.get(number=int(a)), versions.get(number=int(b)))
     context |= {
         "changes": changes,
         "change_counts": count_changes(changes),

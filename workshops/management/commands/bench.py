@@ -1,80 +1,256 @@
-"""`make bench`: latency and SQL query count of each page on a large engagement.
+"""`make bench`: every page a facilitator can reach, on the production path, for the demo and for
+an engagement ten times today's largest (`bench-large`, seeded in bulk and removed afterwards).
 
-Runs in-process through Django's test client against the real database (a throwaway engagement
-`bench-large` is created and removed), beside a trivial view as the floor. Never a timed test.
+Latency is measured from outside, over HTTP against gunicorn started with the production
+configuration (config/gunicorn.py, whatever DEBUG the command runs with: `make bench` sets
+DEBUG=false), each page interleaved with a trivial page (the floor) so that load from elsewhere on
+the machine shows in both. In-process, through the test client, each page's query count and its
+time in SQL, in template rendering and in the rest of Python. Never a timed test.
 """
 
 from __future__ import annotations
 
+import http.client
+import itertools
+import os
+import signal
 import statistics
+import subprocess
+import sys
 import time
-from collections.abc import Callable
-from functools import partial
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from importlib import import_module
+from pathlib import Path
+from typing import Any
 
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection, reset_queries, transaction
+from django.template import base as template_base
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
 
 from escalation.document import build_document, read_document
+from escalation.signing import development_pair
 from workshops.bench import (
     BENCH_SLUG,
+    FLOOR,
     artifact_measurements,
     pages_to_measure,
     remove_large_engagement,
     seed_large_engagement,
 )
-from workshops.models import Engagement
+from workshops.models import Engagement, Membership, Role
+
+BENCH_PORT = 8002
+
+
+@dataclass
+class Split:
+    """One in-process request: its queries and where its time went (ms)."""
+
+    queries: int
+    sql: float
+    template: float
+    python: float
 
 
 class Command(BaseCommand):
-    help = "Measure median / p95 latency and query counts per page on a large engagement."
+    help = "p50/p95 per page over HTTP (ratio to a trivial page), queries, SQL/template/Python."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--rounds", type=int, default=30)
+        parser.add_argument("--rounds", type=int, default=20, help="HTTP fetches of each page")
+        parser.add_argument("--keep", action="store_true", help="keep bench-large afterwards")
+        parser.add_argument("--skip-large", action="store_true", help="the demo only")
 
-    def handle(self, *args: object, rounds: int = 30, **options: object) -> None:
-        remove_large_engagement()
-        started = time.perf_counter()
-        user = seed_large_engagement()
-        self.stdout.write(f"Seeded {BENCH_SLUG} in {time.perf_counter() - started:.1f} s")
-        client = Client()
-        client.force_login(user)
-        self.stdout.write(f"{'page':<40} {'median ms':>10} {'p95 ms':>10} {'queries':>8}")
-        try:
-            with override_settings(ALLOWED_HOSTS=["testserver"]):
-                for name, url in pages_to_measure():
-                    self._measure(name, partial(client.get, url), rounds)
-                for name, action, *most_rounds in extra_measurements():
-                    self._measure(name, action, min([rounds, *most_rounds]))
-        finally:
+    def handle(self, *args: object, rounds: int, keep: bool, skip_large: bool, **_: Any) -> None:
+        engagements = ["demo"]
+        if not skip_large:
             remove_large_engagement()
+            started = time.perf_counter()
+            seed_large_engagement()
+            seeded = time.perf_counter() - started
+            self.stdout.write(f"Seeded {BENCH_SLUG} (ten times the largest) in {seeded:.1f} s")
+            engagements.append(BENCH_SLUG)
+        try:
+            with _gunicorn() as port:
+                for slug in engagements:
+                    self._engagement(slug, port, rounds)
+            with _signing_key():
+                for slug in engagements:
+                    self.stdout.write(f"\nOther work on {slug} (in-process)")
+                    for name, action, most_rounds in _other_work(slug):
+                        self._time(name, action, most_rounds)
+        finally:
+            if not skip_large and not keep:
+                remove_large_engagement()
 
-    def _measure(self, name: str, action: Callable[[], object], rounds: int) -> None:
-        timings = []
-        queries = 0
-        for _ in range(rounds):
-            # The query log is a bounded deque: once full, captured counts go wrong (and warn).
-            reset_queries()
-            with CaptureQueriesContext(connection) as captured:
-                started = time.perf_counter()
-                response = action()
-                timings.append((time.perf_counter() - started) * 1000)
-            queries = len(captured)
-            status = getattr(response, "status_code", 200)
-            if status >= 400:
-                self.stderr.write(f"{name}: HTTP {status}")
-                return
-        timings.sort()
-        p95 = timings[min(len(timings) - 1, int(len(timings) * 0.95))]
+    def _engagement(self, slug: str, port: int, rounds: int) -> None:
+        user = Membership.objects.filter(engagement__slug=slug, role=Role.FACILITATOR).first()
+        if user is None:
+            self.stderr.write(f"No engagement {slug!r} with a facilitator: run `make demo`.")
+            return
+        pages = pages_to_measure(slug)
+        client = Client()
+        client.force_login(user.user)
+        cookie = f"{settings.SESSION_COOKIE_NAME}={_session_key(user.user)}"
         self.stdout.write(
-            f"{name:<40} {statistics.median(timings):>10.1f} {p95:>10.1f} {queries:>8}"
+            f"\n{slug}: {len(pages)} pages, {rounds} rounds over HTTP, each after the floor\n"
+            f"{'page':<40} {'p50 ms':>7} {'p95 ms':>7} {'×floor':>7} {'queries':>7} "
+            f"{'SQL ms':>7} {'tmpl ms':>7} {'py ms':>7}"
+        )
+        floor_times: list[float] = []
+        results = []
+        with closing(http.client.HTTPConnection("127.0.0.1", port, timeout=60)) as http_connection:
+            for name, url in pages:
+                _fetch(http_connection, url, cookie)  # a first fetch fills the caches
+                times = []
+                for _ in range(rounds):
+                    floor_times.append(_fetch(http_connection, pages[0][1], cookie))
+                    times.append(_fetch(http_connection, url, cookie))
+                results.append((name, times, _split(client, url)))
+        floor_p95 = _percentile(floor_times, 95)
+        for name, times, split in results:
+            shown_times = floor_times if name == FLOOR else times
+            p95 = _percentile(shown_times, 95)
+            self.stdout.write(
+                f"{name:<40} {statistics.median(shown_times):>7.1f} {p95:>7.1f} "
+                f"{p95 / floor_p95:>7.1f} {split.queries:>7} {split.sql:>7.1f} "
+                f"{split.template:>7.1f} {split.python:>7.1f}"
+            )
+
+    def _time(self, name: str, action: Callable[[], object], rounds: int) -> None:
+        timings = []
+        for _ in range(rounds):
+            started = time.perf_counter()
+            action()
+            timings.append((time.perf_counter() - started) * 1000)
+        self.stdout.write(
+            f"{name:<40} p50 {statistics.median(timings):>8.1f} ms  "
+            f"p95 {_percentile(timings, 95):>8.1f} ms"
         )
 
 
-def extra_measurements() -> list[tuple[str, Callable[[], object], int]]:
-    """Non-page work worth tracking; the third item caps the rounds for slow work (a PDF)."""
-    framework = Engagement.objects.get(slug=BENCH_SLUG).framework
+def _percentile(values: list[float], percent: int) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * percent / 100))]
+
+
+def _fetch(http_connection: http.client.HTTPConnection, url: str, cookie: str) -> float:
+    started = time.perf_counter()
+    http_connection.request("GET", url, headers={"Cookie": cookie, "Host": "127.0.0.1"})
+    response = http_connection.getresponse()
+    response.read()
+    if response.status >= 400:
+        raise RuntimeError(f"{url}: HTTP {response.status}")
+    return (time.perf_counter() - started) * 1000
+
+
+def _session_key(user: Any) -> str:
+    """A signed-in session for `user`, as the login view would leave it."""
+    store = import_module(settings.SESSION_ENGINE).SessionStore()
+    store[SESSION_KEY] = str(user.pk)
+    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    store.create()
+    return str(store.session_key)
+
+
+def _split(client: Client, url: str, rounds: int = 3) -> Split:
+    """The median of `rounds` in-process requests: queries, and time in SQL, in templates (SQL
+    run while rendering excluded: a lazy queryset evaluated by a template counts as SQL), and the
+    rest."""
+    splits = []
+    with override_settings(ALLOWED_HOSTS=["testserver"]), _timed_templates() as rendering:
+        for _ in range(rounds):
+            reset_queries()  # the query log is a bounded deque
+            rendering.clear()
+            with CaptureQueriesContext(connection) as captured:
+                started = time.perf_counter()
+                client.get(url)
+                total = (time.perf_counter() - started) * 1000
+            sql = sum(float(query["time"]) for query in captured.captured_queries) * 1000
+            template = rendering.get("ms", 0.0) - rendering.get("sql_ms", 0.0)
+            splits.append(Split(len(captured), sql, template, total - sql - template))
+    splits.sort(key=lambda split: split.sql + split.template + split.python)
+    return splits[len(splits) // 2]
+
+
+@contextmanager
+def _timed_templates() -> Iterator[dict[str, float]]:
+    """Time spent inside outermost Template.render calls (and the queries run meanwhile)."""
+    rendering: dict[str, float] = {}
+    original = template_base.Template.render
+    depth = [0]
+
+    def render(self: template_base.Template, context: Any) -> Any:
+        if depth[0]:
+            return original(self, context)
+        depth[0] += 1
+        queries_before = len(connection.queries_log)
+        started = time.perf_counter()
+        try:
+            return original(self, context)
+        finally:
+            depth[0] -= 1
+            during = itertools.islice(connection.queries_log, queries_before, None)
+            rendering["ms"] = rendering.get("ms", 0.0) + (time.perf_counter() - started) * 1000
+            rendering["sql_ms"] = rendering.get("sql_ms", 0.0) + 1000 * sum(
+                float(query["time"]) for query in during
+            )
+
+    template_base.Template.render = render  # type: ignore[method-assign]
+    try:
+        yield rendering
+    finally:
+        template_base.Template.render = original  # type: ignore[method-assign]
+
+
+@contextmanager
+def _signing_key() -> Iterator[None]:
+    """The configured signing key, or the development pair: production settings without a key
+    refuse to sign, and the bench measures signing all the same."""
+    if settings.SIGNING_KEY_FILE and settings.SIGNING_CERT_FILE:
+        yield
+        return
+    key, certificate = development_pair(Path(settings.SIGNING_DEVELOPMENT_DIR))
+    with override_settings(SIGNING_KEY_FILE=str(key), SIGNING_CERT_FILE=str(certificate)):
+        yield
+
+
+@contextmanager
+def _gunicorn() -> Iterator[int]:
+    """gunicorn with the production configuration on a port of its own, until the block ends."""
+    command = [sys.executable, "-m", "gunicorn", "--config", "config/gunicorn.py"]
+    command += ["config.wsgi:application", "--bind", f"127.0.0.1:{BENCH_PORT}", "--workers", "2"]
+    command += ["--log-level", "warning"]
+    server = subprocess.Popen(command, env={**os.environ, "ALLOWED_HOSTS": "127.0.0.1"})
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with closing(
+                    http.client.HTTPConnection("127.0.0.1", BENCH_PORT, timeout=5)
+                ) as probe:
+                    probe.request("GET", "/healthz", headers={"Host": "127.0.0.1"})
+                    if probe.getresponse().status == 200:
+                        break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise RuntimeError("gunicorn did not start") from None
+                time.sleep(0.3)
+        yield BENCH_PORT
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+def _other_work(slug: str) -> list[tuple[str, Callable[[], object], int]]:
+    """Work besides pages: reading and writing the framework document, the diagram, the pack."""
+    framework = Engagement.objects.get(slug=slug).framework
     document = build_document(framework)
 
     def import_rolled_back() -> None:
@@ -83,7 +259,7 @@ def extra_measurements() -> list[tuple[str, Callable[[], object], int]]:
             transaction.set_rollback(True)
 
     return [
-        ("build_document (large framework)", lambda: build_document(framework), 30),
-        ("read_document (large, rolled back)", import_rolled_back, 30),
-        *artifact_measurements(),
+        ("build_document", lambda: build_document(framework), 10),
+        ("read_document (rolled back)", import_rolled_back, 5),
+        *artifact_measurements(slug),
     ]

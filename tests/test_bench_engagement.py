@@ -1,0 +1,43 @@
+"""The bench's engagement is bulk-inserted, yet stands as the real verbs would have left it:
+its evidence register verifies, and the bench can remove it again."""
+
+import pytest
+
+from workshops.bench import (
+    BENCH_SLUG,
+    EngagementSize,
+    remove_large_engagement,
+    seed_large_engagement,
+)
+from workshops.ledger import verify_register
+from workshops.models import Engagement, RequiredApprover, ReviewState, SignoffRecord
+
+SMALL = EngagementSize(
+    systems=2,
+    outputs_per_system=1,
+    levels=2,
+    failure_modes=2,
+    members=8,
+    versions=3,
+    threads_per_version=1,
+    audit_rows=5,
+)
+
+
+@pytest.mark.django_db
+def test_the_bench_engagements_register_verifies():
+    seed_large_engagement(SMALL)
+    engagement = Engagement.objects.get(slug=BENCH_SLUG)
+    problems = [(group, f) for group, f in verify_register(engagement) if f.problem]
+    assert problems == []
+    reviews = list(engagement.reviews.order_by("version__number"))
+    assert [r.state for r in reviews] == [ReviewState.APPROVED] * 2 + [ReviewState.IN_REVIEW]
+    assert SignoffRecord.objects.filter(engagement=engagement).count() == 2
+    assert RequiredApprover.objects.filter(review__engagement=engagement).count() == 3
+
+
+@pytest.mark.django_db
+def test_the_bench_engagement_is_removed_again():
+    seed_large_engagement(SMALL)
+    remove_large_engagement()
+    assert not Engagement.objects.filter(slug=BENCH_SLUG).exists()
