@@ -258,6 +258,20 @@ class _DocumentImporter:
                 f"working_days: expected a whole number of days from 1 to {MAX_WORKING_DAYS} "
                 f"or null, got {repr(working_days)[:60]}"
             )
+        framework, review_cycle = self._read_framework(document)
+        _check_instance(framework, "document", [], self.problems, FRAMEWORK_PLACES)
+        for collection, (outer, inner) in COLLECTION_PLACES.items():
+            container = document if inner is None else review_cycle
+            if container is None:
+                continue
+            place = outer if inner is None else f"{outer}.{inner}"
+            self._read_collection(collection, place, container.get(inner or outer))
+        self._check_references()
+        return framework
+
+    def _read_framework(self, document: dict[str, Any]) -> tuple[Framework, dict[str, Any] | None]:
+        """The framework's own fields (name, governance, the review cycle's scalars), unsaved,
+        and the review cycle object for its trigger collections."""
         framework = Framework()
         name = _field_value(
             Framework._meta.get_field("name"), document.get("name"), "name", self.problems
@@ -294,15 +308,7 @@ class _DocumentImporter:
                 )
                 if value is not None:
                     setattr(framework, field_name, value)
-        _check_instance(framework, "document", [], self.problems, FRAMEWORK_PLACES)
-        for collection, (outer, inner) in COLLECTION_PLACES.items():
-            container = document if inner is None else review_cycle
-            if container is None:
-                continue
-            place = outer if inner is None else f"{outer}.{inner}"
-            self._read_collection(collection, place, container.get(inner or outer))
-        self._check_references()
-        return framework
+        return framework, review_cycle
 
     def _read_collection(self, collection: str, place: str, values: Any) -> None:
         model, fields, references = COLLECTIONS[collection]
