@@ -381,8 +381,18 @@ def _check_governance(content: FrameworkContent) -> list[Problem]:
 def _check_review_cycle(
     content: FrameworkContent, engagement_end: datetime.date | None
 ) -> list[Problem]:
-    problems = []
     framework = content.framework
+    problems = _check_review_dates(framework, engagement_end)
+    problems += _check_review_triggers(content)
+    if not framework.sunset_criteria.strip():
+        problems.append(_warning("review-cycle", "No sunset criteria are written."))
+    return problems
+
+
+def _check_review_dates(
+    framework: Framework, engagement_end: datetime.date | None
+) -> list[Problem]:
+    problems = []
     first = framework.first_review_date
     if first is None:
         problems.append(_blocking("review-cycle", "No first scheduled review date is set."))
@@ -401,6 +411,11 @@ def _check_review_cycle(
                 f"ends ({formatting.date(engagement_end)}).",
             )
         )
+    return problems
+
+
+def _check_review_triggers(content: FrameworkContent) -> list[Problem]:
+    problems = []
     systems = {system.pk for system in content.systems}
     for trigger in content.drift_triggers:
         if trigger.ai_system_id is not None and trigger.ai_system_id not in systems:
@@ -446,8 +461,6 @@ def _check_review_cycle(
                 "review-cycle", "No external trigger event is defined.", _add("external-triggers")
             )
         )
-    if not framework.sunset_criteria.strip():
-        problems.append(_warning("review-cycle", "No sunset criteria are written."))
     return problems
 
 
@@ -479,33 +492,30 @@ def step_completion(
     }
 
 
-def step_gaps(
-    framework: Framework, content: FrameworkContent | None = None
-) -> dict[str, list[str]]:
-    """What keeps each step under 100 %, in words: the rows `step_completion` does not count
-    (the rules of escalation/completeness.py), each naming its empty fields by their labels."""
-    content = content or FrameworkContent.load(framework)
-    systems, levels = content.systems, content.levels
+def _lacking(name: str, parts: dict[str, Any]) -> list[str]:
+    missing = [label for label, value in parts.items() if not value]
+    return [f"{name}: no {' and no '.join(missing)}."] if missing else []
+
+
+def _label(model: type[models.Model], field: str) -> str:
+    return field_label(model, field).lower()
+
+
+def _system_gaps(content: FrameworkContent) -> dict[str, list[str]]:
+    """Steps 1 and 2: systems not yet described, systems without thresholds."""
+    systems = content.systems
     with_thresholds = {threshold.ai_system_id for threshold in content.thresholds}
-
-    def lacking(name: str, parts: dict[str, Any]) -> list[str]:
-        missing = [label for label, value in parts.items() if not value]
-        return [f"{name}: no {' and no '.join(missing)}."] if missing else []
-
-    def label(model: type[models.Model], field: str) -> str:
-        return field_label(model, field).lower()
-
-    gaps: dict[str, list[str]] = {
+    return {
         "systems": [
             gap
             for s in systems
             if not is_described(s)
-            for gap in lacking(
+            for gap in _lacking(
                 s.name,
                 {
-                    label(AISystem, "workflow"): s.workflow,
-                    label(AISystem, "business_owner"): s.business_owner,
-                    label(AISystem, "output_types"): s.output_types,
+                    _label(AISystem, "workflow"): s.workflow,
+                    _label(AISystem, "business_owner"): s.business_owner,
+                    _label(AISystem, "output_types"): s.output_types,
                 },
             )
         ]
@@ -514,21 +524,23 @@ def step_gaps(
             f"{s.name} has no thresholds yet." for s in systems if s.pk not in with_thresholds
         ]
         or ([] if systems else ["Add the AI systems in scope first."]),
-        "failure-modes": [
-            f"{failure.name} has no recommended level."
-            for failure in content.failure_modes
-            if not failure.recommended_level_id
-        ],
+    }
+
+
+def _level_gaps(content: FrameworkContent) -> dict[str, list[str]]:
+    """The ladder and its governance: levels not yet defined, levels not yet governed."""
+    levels = content.levels
+    return {
         "ladder": [
             gap
             for level in levels
             if not is_defined(level)
-            for gap in lacking(
+            for gap in _lacking(
                 level.name,
                 {
-                    label(EscalationLevel, "trigger"): has_a_way_in(level),
-                    label(EscalationLevel, "entry_criteria"): level.entry_criteria.strip(),
-                    label(EscalationLevel, "exit_criteria"): level.exit_criteria.strip(),
+                    _label(EscalationLevel, "trigger"): has_a_way_in(level),
+                    _label(EscalationLevel, "entry_criteria"): level.entry_criteria.strip(),
+                    _label(EscalationLevel, "exit_criteria"): level.exit_criteria.strip(),
                 },
             )
         ]
@@ -537,27 +549,48 @@ def step_gaps(
             gap
             for level in levels
             if not is_governed(level)
-            for gap in lacking(
+            for gap in _lacking(
                 level.name,
                 {
-                    label(EscalationLevel, "approval_owner_name"): has_approval_owner(level),
-                    label(EscalationLevel, "cost_ceiling"): level.cost_ceiling is not None,
+                    _label(EscalationLevel, "approval_owner_name"): has_approval_owner(level),
+                    _label(EscalationLevel, "cost_ceiling"): level.cost_ceiling is not None,
                 },
             )
         ]
         or ([] if levels else ["Add the levels of the ladder first."]),
-        "review-cycle": lacking(
+    }
+
+
+def step_gaps(
+    framework: Framework, content: FrameworkContent | None = None
+) -> dict[str, list[str]]:
+    """What keeps each step under 100 %, in words: the rows `step_completion` does not count
+    (the rules of escalation/completeness.py), each naming its empty fields by their labels."""
+    content = content or FrameworkContent.load(framework)
+    failure_modes = [
+        f"{failure.name} has no recommended level."
+        for failure in content.failure_modes
+        if not failure.recommended_level_id
+    ]
+    if len(content.failure_modes) < 5:
+        failure_modes.insert(
+            0, f"Describe at least five failure modes ({len(content.failure_modes)} so far)."
+        )
+    systems = _system_gaps(content)
+    levels = _level_gaps(content)
+    return {
+        "systems": systems["systems"],
+        "thresholds": systems["thresholds"],
+        "failure-modes": failure_modes,
+        "ladder": levels["ladder"],
+        "governance": levels["governance"],
+        "review-cycle": _lacking(
             "The review cycle",
             {
-                label(Framework, "first_review_date"): framework.first_review_date,
-                label(Framework, "sunset_criteria"): framework.sunset_criteria.strip(),
+                _label(Framework, "first_review_date"): framework.first_review_date,
+                _label(Framework, "sunset_criteria"): framework.sunset_criteria.strip(),
                 "drift trigger": content.drift_triggers,
                 "external trigger": content.external_triggers,
             },
         ),
     }
-    if len(content.failure_modes) < 5:
-        gaps["failure-modes"].insert(
-            0, f"Describe at least five failure modes ({len(content.failure_modes)} so far)."
-        )
-    return gaps

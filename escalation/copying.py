@@ -79,6 +79,19 @@ def copy_framework(source: Framework, name: str | None = None) -> Framework:
             framework=framework, carried_over=carried[old.key], **_content(old)
         )
 
+    _copy_bounds(source, framework, document, thresholds, levels)
+    _copy_failure_modes(source, framework, document, systems, levels)
+    _copy_review_triggers(source, framework, document, systems)
+    return framework
+
+
+def _copy_bounds(
+    source: Framework,
+    framework: Framework,
+    document: dict[str, Any],
+    thresholds: dict[int, Threshold],
+    levels: dict[int | None, EscalationLevel],
+) -> None:
     carried = _by_key(document["bounds"])
     for old_bound in Bound.objects.filter(framework=source).prefetch_related("escalates_to"):
         bound = Bound.objects.create(
@@ -89,6 +102,15 @@ def copy_framework(source: Framework, name: str | None = None) -> Framework:
         )
         bound.escalates_to.set([levels[level.pk] for level in old_bound.escalates_to.all()])
 
+
+def _copy_failure_modes(
+    source: Framework,
+    framework: Framework,
+    document: dict[str, Any],
+    systems: dict[int | None, AISystem],
+    levels: dict[int | None, EscalationLevel],
+) -> None:
+    """Failure modes, after the bounds: a mode's detecting bounds are found by key in the copy."""
     carried = _by_key(document["failure_modes"])
     bounds = {bound.key: bound for bound in Bound.objects.filter(framework=framework)}
     for old_mode in FailureMode.objects.filter(framework=source).prefetch_related(
@@ -104,6 +126,13 @@ def copy_framework(source: Framework, name: str | None = None) -> Framework:
         mode.applies_to.set([systems[system.pk] for system in old_mode.applies_to.all()])
         mode.detected_by.set([bounds[bound.key] for bound in old_mode.detected_by.all()])
 
+
+def _copy_review_triggers(
+    source: Framework,
+    framework: Framework,
+    document: dict[str, Any],
+    systems: dict[int | None, AISystem],
+) -> None:
     carried = _by_key(document["review_cycle"]["drift_triggers"])
     DriftTrigger.objects.bulk_create(
         DriftTrigger(
@@ -120,4 +149,3 @@ def copy_framework(source: Framework, name: str | None = None) -> Framework:
         ExternalTrigger(framework=framework, carried_over=carried[old.key], **_content(old))
         for old in ExternalTrigger.objects.filter(framework=source)
     )
-    return framework

@@ -22,14 +22,8 @@ from pypdf import PdfReader
 from escalation.artifacts import register_csv, sections
 from escalation.demo_framework import fill_demo_framework
 from escalation.diff import diff_documents
-from escalation.document import (
-    DocumentError,
-    build_document,
-    document_sha256,
-    export_text,
-    read_document,
-    upgrade_document,
-)
+from escalation.document import build_document, document_sha256, export_text, upgrade_document
+from escalation.document_reader import DocumentError, read_document
 from escalation.models import (
     AISystem,
     Bound,

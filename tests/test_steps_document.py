@@ -17,13 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from escalation.demo_framework import fill_demo_framework
-from escalation.document import (
-    DocumentError,
-    build_document,
-    export_text,
-    parse_document_text,
-    read_document,
-)
+from escalation.document import build_document, export_text
+from escalation.document_reader import DocumentError, parse_document_text, read_document
 from escalation.large_framework import fill_large_framework
 from escalation.models import Framework
 from tests.framework_content import make_framework

@@ -12,13 +12,8 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.text import slugify
 
-from escalation.document import (
-    SCHEMA_VERSION,
-    DocumentError,
-    parse_document_text,
-    read_document,
-    upgrade_document,
-)
+from escalation.document import SCHEMA_VERSION, upgrade_document
+from escalation.document_reader import DocumentError, parse_document_text, read_document
 from escalation.text import SafeTextForm
 from workshops.audit import AuditVerb, record_activity
 from workshops.models import Engagement

@@ -7,6 +7,7 @@ reviewer comments; everyone, once a version is signed off, can take its signed p
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import Count, Q
 from django.urls import reverse
@@ -21,6 +22,14 @@ from workshops.models import (
     Role,
 )
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    class _OpenThreads(TypedDict):
+        """The annotation `_reviews_with_open_threads` adds to each review."""
+
+        open_threads: int
+
 
 @dataclass(frozen=True)
 class NextAction:
@@ -33,8 +42,38 @@ def next_actions(
     engagement: Engagement, membership: Membership, problems: list[str]
 ) -> list[NextAction]:
     """The person's next steps, most pressing first (two queries: the reviews, their approvals)."""
-    slug = engagement.slug
-    reviews = list(
+    reviews = _reviews_with_open_threads(engagement)
+    approved = set(
+        Approval.objects.filter(
+            review__engagement=engagement,
+            approver_id=membership.user_id,
+            decision=Approval.Decision.APPROVED,
+        ).values_list("review_id", flat=True)
+    )
+    actions: list[NextAction] = []
+    for review in reviews:
+        actions += _review_actions(engagement.slug, review, membership, approved)
+    latest = reviews[0] if reviews else None
+    if membership.can(Capability.EDIT):
+        actions += _facilitator_actions(engagement, latest, problems)
+    signed = next((review for review in reviews if review.signed_off_at), None)
+    if signed is not None:
+        label = signed.version.label
+        actions.append(
+            NextAction(
+                f"{label} is signed off: download the signed pack.",
+                reverse("version_pack", args=[engagement.slug, signed.version.number]),
+                f"Signed pack of {label}",
+            )
+        )
+    return actions
+
+
+def _reviews_with_open_threads(
+    engagement: Engagement,
+) -> list[WithAnnotations[Review, _OpenThreads]]:
+    """The engagement's reviews, newest version first, each with its count of open threads."""
+    return list(
         Review.objects.filter(engagement=engagement)
         .select_related("version")
         .defer("version__document")
@@ -46,58 +85,46 @@ def next_actions(
         )
         .order_by("-version__number")
     )
-    approved = set(
-        Approval.objects.filter(
-            review__engagement=engagement,
-            approver_id=membership.user_id,
-            decision=Approval.Decision.APPROVED,
-        ).values_list("review_id", flat=True)
-    )
+
+
+def _review_actions(
+    slug: str,
+    review: WithAnnotations[Review, _OpenThreads],
+    membership: Membership,
+    approved: set[int],
+) -> list[NextAction]:
+    """What one review asks of this person: an approval, comments, or answers to comments."""
     actions: list[NextAction] = []
-    for review in reviews:
-        label = review.version.label
-        detail = reverse("version_detail", args=[slug, review.version.number])
-        if review.state == ReviewState.IN_REVIEW:
-            if membership.can(Capability.APPROVE) and review.pk not in approved:
-                actions.append(
-                    NextAction(
-                        f"{label} awaits your approval.",
-                        f"{detail}#review-box",
-                        f"Review and approve {label}",
-                    )
-                )
-            elif membership.role == Role.REVIEWER:
-                actions.append(
-                    NextAction(
-                        f"{label} is open for your comments.",
-                        detail,
-                        f"Read and comment on {label}",
-                    )
-                )
-        if (
-            membership.can(Capability.EDIT)
-            and review.open_threads
-            and review.state != ReviewState.SUPERSEDED
-        ):
-            count = review.open_threads
+    label = review.version.label
+    detail = reverse("version_detail", args=[slug, review.version.number])
+    if review.state == ReviewState.IN_REVIEW:
+        if membership.can(Capability.APPROVE) and review.pk not in approved:
             actions.append(
                 NextAction(
-                    f"{count} comment{'s' if count != 1 else ''} to answer on {label}.",
-                    detail,
-                    f"Answer the comments on {label}",
+                    f"{label} awaits your approval.",
+                    f"{detail}#review-box",
+                    f"Review and approve {label}",
                 )
             )
-    latest = reviews[0] if reviews else None
-    if membership.can(Capability.EDIT):
-        actions += _facilitator_actions(engagement, latest, problems)
-    signed = next((review for review in reviews if review.signed_off_at), None)
-    if signed is not None:
-        label = signed.version.label
+        elif membership.role == Role.REVIEWER:
+            actions.append(
+                NextAction(
+                    f"{label} is open for your comments.",
+                    detail,
+                    f"Read and comment on {label}",
+                )
+            )
+    if (
+        membership.can(Capability.EDIT)
+        and review.open_threads
+        and review.state != ReviewState.SUPERSEDED
+    ):
+        count = review.open_threads
         actions.append(
             NextAction(
-                f"{label} is signed off: download the signed pack.",
-                reverse("version_pack", args=[slug, signed.version.number]),
-                f"Signed pack of {label}",
+                f"{count} comment{'s' if count != 1 else ''} to answer on {label}.",
+                detail,
+                f"Answer the comments on {label}",
             )
         )
     return actions

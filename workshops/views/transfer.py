@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from config.middleware import SignedInRequest
-from escalation.document import DocumentError
+from escalation.document_reader import DocumentError
 from workshops.imports import ImportEngagementForm, import_engagement, in_plain_words
 from workshops.models import OPEN_ENGAGEMENT
 

@@ -33,7 +33,8 @@ from django.template import base as template_base
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
 
-from escalation.document import build_document, read_document
+from escalation.document import build_document
+from escalation.document_reader import read_document
 from escalation.signing import development_pair
 from workshops.bench import (
     BENCH_SLUG,

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from escalation.document import DocumentError, parse_document_text
+from escalation.document_reader import DocumentError, parse_document_text
 from workshops.imports import EngagementDetailsForm, import_engagement
 
 # The form's fields by the options that fill them, to name the option in a refusal.
