@@ -7,7 +7,7 @@ the version page shows it (level names instead of keys, choice labels instead of
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -111,14 +111,33 @@ def diff_documents(old: dict[str, Any], new: dict[str, Any]) -> list[SectionChan
     return sections
 
 
-def changed_anchors(old: dict[str, Any], new: dict[str, Any]) -> set[str]:
-    """The items a new review must look at again: added, removed or changed since `old`."""
-    return anchors_of(diff_documents(old, new))
-
-
 def anchors_of(sections: list[SectionChanges]) -> set[str]:
     """The items a diff names (added, removed or changed)."""
     return {item.anchor for section in sections for item in section.items}
+
+
+def sections_to_json(sections: list[SectionChanges]) -> list[dict[str, Any]]:
+    """The diff as plain JSON data (a pack's context stores it)."""
+    return [asdict(section) for section in sections]
+
+
+def sections_from_json(data: list[dict[str, Any]]) -> list[SectionChanges]:
+    return [
+        SectionChanges(
+            section["key"],
+            section["title"],
+            [
+                ItemChange(
+                    item["anchor"],
+                    item["title"],
+                    Change(item["change"]),
+                    [FieldChange(**field) for field in item["fields"]],
+                )
+                for item in section["items"]
+            ],
+        )
+        for section in data
+    ]
 
 
 def count_changes(sections: list[SectionChanges]) -> dict[str, int]:

@@ -22,6 +22,7 @@ from django.template.loader import render_to_string
 
 from escalation import artifacts
 from escalation.diagram import ladder_title, render_ladder
+from escalation.diff import SectionChanges, sections_from_json, sections_to_json
 from escalation.signing import sign_pdf
 
 
@@ -44,6 +45,29 @@ class Decision:
 
 
 @dataclasses.dataclass(frozen=True)
+class ChangesSince:
+    """What changed since the last version signed off before this one, item by item: the
+    "Changes since vN" section a re-approver reads first."""
+
+    version_label: str
+    version_sha256: str
+    sections: list[SectionChanges]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version_label": self.version_label,
+            "version_sha256": self.version_sha256,
+            "sections": sections_to_json(self.sections),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ChangesSince:
+        return cls(
+            data["version_label"], data["version_sha256"], sections_from_json(data["sections"])
+        )
+
+
+@dataclasses.dataclass(frozen=True)
 class PackContext:
     """What the pack shows about the engagement, as plain, JSON-ready data."""
 
@@ -61,9 +85,18 @@ class PackContext:
     # head at sign-off, so the file names the evidence it was made from.
     record_sha256: str = ""
     ledger_head: str = ""
+    # For a version after the first sign-off; None before (and for a signed-off version whose
+    # sign-off record predates recording the version it followed).
+    changes_since: ChangesSince | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        data = dataclasses.asdict(self)
+        # Left out when there is none: a pack requested before this section existed keeps its
+        # request key, so its stored file is still the one returned.
+        del data["changes_since"]
+        if self.changes_since is not None:
+            data["changes_since"] = self.changes_since.to_json()
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> PackContext:
@@ -73,6 +106,11 @@ class PackContext:
                 "dates": [tuple(pair) for pair in data.get("dates", [])],
                 "decisions": [Decision(**d) for d in data.get("decisions", [])],
                 "approvals": [SignOff(**a) for a in data.get("approvals", [])],
+                "changes_since": (
+                    ChangesSince.from_json(data["changes_since"])
+                    if data.get("changes_since")
+                    else None
+                ),
             }
         )
 

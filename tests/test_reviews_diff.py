@@ -1,10 +1,18 @@
 """Diffs between two framework documents, read as a stakeholder reads them."""
 
 import copy
+import json
 
 import pytest
 
-from escalation.diff import Change, changed_anchors, count_changes, diff_documents
+from escalation.diff import (
+    Change,
+    anchors_of,
+    count_changes,
+    diff_documents,
+    sections_from_json,
+    sections_to_json,
+)
 from escalation.document import build_document
 from escalation.presentation import item_anchors, readable_sections
 from tests.framework_content import fill_small_framework, make_framework
@@ -93,11 +101,21 @@ def test_a_level_counts_once_when_ladder_and_governance_both_changed(document):
     assert count_changes(sections) == {"added": 0, "removed": 0, "changed": 1}
 
 
-def test_changed_anchors_name_the_items_to_approve_again(document):
+def test_the_diff_names_the_items_to_approve_again(document):
     new = copy.deepcopy(document)
     new["review_cycle"]["frequency"] = "monthly"
     new["ai_systems"][0]["vendor"] = "OpenAI"
-    assert changed_anchors(document, new) == {"review_cycle/schedule", "ai_systems/claims-bot"}
+    changed = anchors_of(diff_documents(document, new))
+    assert changed == {"review_cycle/schedule", "ai_systems/claims-bot"}
+
+
+def test_a_diff_kept_as_json_reads_back_the_same(document):
+    new = copy.deepcopy(document)
+    new["ai_systems"][0]["vendor"] = "OpenAI"
+    del new["failure_modes"][0]
+    sections = diff_documents(document, new)
+    kept = json.loads(json.dumps(sections_to_json(sections)))
+    assert sections_from_json(kept) == sections
 
 
 def test_every_item_of_a_document_can_be_commented_on(document):

@@ -7,6 +7,7 @@ decisions log, sign-off) and hands them over as a `PackContext`. The pack page, 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import json
 import zoneinfo
@@ -17,10 +18,10 @@ from typing import Any
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from escalation import formatting
+from escalation import formatting, frozen
 from escalation.document import document_sha256, upgrade_document
 from escalation.models import FrameworkVersion, Pack, PackStatus
-from escalation.pdf import Decision, PackContext, SignOff
+from escalation.pdf import ChangesSince, Decision, PackContext, SignOff
 from escalation.tasks import generate_pack, request_pack
 from workshops.models import (
     Approval,
@@ -185,14 +186,54 @@ def pack_context(source: ArtifactSource) -> PackContext:
         entry = LedgerEntry.objects.get(
             engagement=source.engagement, kind=LedgerEntry.Kind.SIGNOFF, object_id=record.pk
         )
-        return PackContext.from_json(
+        context = PackContext.from_json(
             {
                 **record.content["pack"],
                 "record_sha256": record.sha256,
                 "ledger_head": entry.entry_hash,
             }
         )
-    return _live_pack_context(source)
+    else:
+        context = _live_pack_context(source)
+    return dataclasses.replace(context, changes_since=changes_since(source))
+
+
+def _previous_signoff(engagement: Engagement, version: FrameworkVersion) -> Review | None:
+    """The review of the latest version signed off before `version`."""
+    return (
+        Review.objects.signed_off()
+        .filter(engagement=engagement, version__number__lt=version.number)
+        .select_related("version")
+        .defer("version__document")
+        .order_by("-version__number")
+        .first()
+    )
+
+
+def changes_since(source: ArtifactSource) -> ChangesSince | None:
+    """What changed in this version since the latest version signed off before it; None for the
+    working draft and before the first sign-off. A signed-off version's comes from frozen data
+    only: its sign-off record names that earlier version and its hash, and both documents are
+    frozen. A record written before records named it gives none, as its pack never had one."""
+    if source.version is None:
+        return None
+    if source.signed_off:
+        record = signoff_record(source)
+        previous = record.content.get("previous_signoff") if record else None
+        if previous is None:
+            return None
+        before = FrameworkVersion.objects.defer("document").get(
+            framework=source.engagement.framework,
+            number=previous["number"],
+            sha256=previous["sha256"],
+        )
+    else:
+        review = _previous_signoff(source.engagement, source.version)
+        if review is None:
+            return None
+        before = review.version
+    # Diffed once per pair of hashes (escalation.frozen): documents are read only on a miss.
+    return ChangesSince(before.label, before.sha256, frozen.diff(before, source.version))
 
 
 def _live_pack_context(source: ArtifactSource, generated_at: Any = None) -> PackContext:
@@ -234,6 +275,7 @@ def record_signoff(review: Review) -> SignoffRecord:
     # the record's own entry follows it.
     LedgerEntry.objects.lock(engagement)
     head = LedgerEntry.objects.head(engagement)
+    previous = _previous_signoff(engagement, version)
     content = {
         "schema": 1,
         "engagement": {
@@ -247,6 +289,12 @@ def record_signoff(review: Review) -> SignoffRecord:
         "approvals": _approval_evidence(source),
         "pack": _live_pack_context(source, generated_at=review.signed_off_at).to_json(),
         "ledger_previous_hash": head.entry_hash if head else None,
+        # The version the pack's "Changes since" section compares with (None for the first).
+        "previous_signoff": (
+            {"number": previous.version.number, "sha256": previous.version.sha256}
+            if previous
+            else None
+        ),
     }
     content = json.loads(json.dumps(content))  # exactly what the jsonb column gives back
     record = SignoffRecord.objects.create(

@@ -27,7 +27,7 @@ from escalation.document import export_text
 from escalation.models import DiagramRender, Pack, PackStatus
 from escalation.tasks import request_pack
 from workshops.models import Capability, Engagement, Review, ReviewState, get_engagement_for
-from workshops.packs import ArtifactSource, artifact_source, pack_context
+from workshops.packs import ArtifactSource, artifact_source, changes_since, pack_context
 
 LINK_NAMES = [
     "artifacts",
@@ -161,6 +161,7 @@ def artifacts_page(request: HttpRequest, slug: str, number: int | None = None) -
             "links": artifact_links(slug, number),
             "switcher": _version_switcher(engagement, number, "artifacts"),
             "content": content,
+            "changes_since": changes_since(source),
             "may_export": engagement.membership.can(source.export_capability),
         },
     )
