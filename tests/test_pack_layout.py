@@ -1,7 +1,8 @@
 """The PDF pack as a client holds it: every word on the page, readable, and the whole framework.
 
-The packs are made the way `manage.py export_pack` makes them, for the demo's signed-off v1 and for
-the large bench engagement's last signed-off version, then read back word by word with
+The packs are made the way `manage.py export_pack` makes them, for the demo's signed-off v1, for
+the large bench engagement's last signed-off version and for a version signed off by an approver
+with a 120-character email address, then read back word by word with
 `pdftotext -bbox` (poppler), which reports each word's box on its page in points.
 """
 
@@ -26,9 +27,11 @@ from escalation.document import build_document
 from escalation.large_framework import fill_large_framework
 from escalation.models import Framework
 from escalation.pdf import LADDER_PART_HEIGHT_PT, ladder_parts
+from tests.factories import make_engagement, make_member, make_user, make_version, sign_off
+from tests.framework_content import make_framework_content
 from workshops.bench import BENCH_SLUG, TODAYS_LARGEST, seed_large_engagement
 from workshops.demo import load_demo
-from workshops.models import Engagement
+from workshops.models import Engagement, Role
 from workshops.packs import artifact_source
 
 MM = 72 / 25.4
@@ -167,7 +170,34 @@ def bench_pack(django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: A
     return exported_once(django_db_blocker, seed, BENCH_SLUG, TODAYS_LARGEST.versions - 1, path)
 
 
-@pytest.fixture(params=["demo_pack", "bench_pack"])
+# 120 characters, none of its parts between "@", dots and hyphens longer than a line of its cell.
+LONG_EMAIL = (
+    "alexandra.konstantina.papadopoulou.vanderbilt.approvals"
+    "@board-office.group-risk.emea.acme-insurance.holdings.example.com"
+)
+LONG_NAME = ("Alexandra Konstantina", "Papadopoulou-Vanderbilt-Oyelaran-Featherstonehaugh")
+
+
+def seed_long_approver() -> None:
+    """A small engagement whose v1 is signed off by an approver with a 120-character email
+    address and a long double-barrelled name."""
+    engagement = make_engagement(slug="long-approver", client_organisation="Acme Insurance")
+    make_framework_content(engagement.framework)
+    first, last = LONG_NAME
+    approver = make_user("alexandra", email=LONG_EMAIL, first_name=first, last_name=last)
+    make_member(engagement, Role.APPROVER, approver)
+    sign_off(engagement, make_version(engagement.framework), [approver])
+
+
+@pytest.fixture(scope="module")
+def long_approver_pack(
+    django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: Any
+) -> Any:
+    path = tmp_path_factory.mktemp("packs") / "long-approver.pdf"
+    return exported_once(django_db_blocker, seed_long_approver, "long-approver", 1, path)
+
+
+@pytest.fixture(params=["demo_pack", "bench_pack", "long_approver_pack"])
 def pack(request: Any) -> ExportedPack:
     return request.getfixturevalue(request.param)
 
@@ -228,3 +258,27 @@ def test_pack_prints_how_each_failure_type_shows_and_an_example(demo_pack):
     modes = demo_pack.document["failure_modes"]
     assert missing_from(demo_pack, [mode["detection_signal"] for mode in modes]) == []
     assert missing_from(demo_pack, [mode["example"] for mode in modes]) == []
+
+
+def printed_lines(pack: ExportedPack, text: str) -> list[str]:
+    """The words (pieces of line) `text` is printed as, in order; [] when it is not printed."""
+    words = [word.text.replace("\u200b", "") for word in pack.words]  # <wbr> prints as U+200B
+    for start in range(len(words)):
+        printed, lines = "", []
+        for word in words[start:]:
+            if not word or not text.startswith(printed + word):
+                break
+            printed, lines = printed + word, [*lines, word]
+            if printed == text:
+                return lines
+    return []
+
+
+def test_a_long_email_address_wraps_only_after_its_at_dots_and_hyphens(long_approver_pack):
+    lines = printed_lines(long_approver_pack, LONG_EMAIL)
+    assert len(lines) > 1
+    assert [line for line in lines[:-1] if line[-1] not in "@.-"] == []
+
+
+def test_a_long_approver_name_is_printed_whole(long_approver_pack):
+    assert missing_from(long_approver_pack, [" ".join(LONG_NAME)]) == []

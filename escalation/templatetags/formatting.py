@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import template
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
 from escalation import formatting
 
@@ -40,3 +43,10 @@ def days(count: int | None) -> str:
 @register.filter
 def day_date(value: Any) -> str:
     return formatting.date(value)
+
+
+@register.filter
+def breakable_address(address: str) -> SafeString:
+    """An email address that may wrap after its "@" and each dot (a line break there reads as
+    the address, where one mid-word does not): the escaped text with <wbr> at those points."""
+    return mark_safe(re.sub(r"([@.])", r"\1<wbr>", escape(address)))  # noqa: S308 (escaped)
