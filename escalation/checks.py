@@ -67,6 +67,12 @@ def _edit(collection: str, item_key: str) -> Fix:
     return Fix(collection, item_key)
 
 
+def add_threshold_fix(system_key: str, output_type: str) -> Fix:
+    """Thresholds for an output type that has none: the threshold form with the system and the
+    output type filled in (the checks page and the step editors' "Add thresholds for …")."""
+    return _add("thresholds", ai_system=system_key, output_type=output_type)
+
+
 @dataclass(frozen=True)
 class Problem:
     severity: str  # ProblemSeverity
@@ -189,16 +195,27 @@ def _check_bounds(content: FrameworkContent) -> list[Problem]:
         for threshold in content.thresholds
         if threshold.pk in bounded
     }
+    # The output type's threshold, when it has one (without a bound): the fix adds a bound to it.
+    unbounded = {
+        (threshold.ai_system_id, threshold.output_type): threshold.key
+        for threshold in content.thresholds
+        if threshold.pk not in bounded
+    }
     for system in content.systems:
         if (system.pk, "") in covered:
             continue
         for output_type in system.output_types:
             if (system.pk, output_type) not in covered:
+                threshold_key = unbounded.get((system.pk, output_type)) or unbounded.get(
+                    (system.pk, "")
+                )
                 problems.append(
                     _blocking(
                         "thresholds",
                         f"The output type “{output_type}” of {system.name} has no bound.",
-                        _add("bounds"),
+                        _add("bounds", threshold=threshold_key)
+                        if threshold_key
+                        else add_threshold_fix(system.key, output_type),
                     )
                 )
     level_ids = {level.pk for level in content.levels}

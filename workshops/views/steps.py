@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
+from django import forms
 from django.contrib import messages
 from django.db import IntegrityError, transaction
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, QueryDict
@@ -16,7 +17,14 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from config.middleware import SignedInRequest
-from escalation.checks import FrameworkContent, Problem, step_completion, step_gaps
+from escalation.checks import (
+    Fix,
+    FrameworkContent,
+    Problem,
+    add_threshold_fix,
+    step_completion,
+    step_gaps,
+)
 from escalation.document import item_document
 from escalation.editors import NOT_SET, STEP_EDITORS, THRESHOLDS, Collection, StepEditor
 from escalation.models import AISystem, Framework, StaleEditError
@@ -82,7 +90,11 @@ def _row(collection: Collection, item: Any, open_form: OpenForm | None) -> Row:
 
 
 def _sections(
-    framework: Framework, editor: StepEditor, open_form: OpenForm | None, can_edit: bool
+    framework: Framework,
+    editor: StepEditor,
+    open_form: OpenForm | None,
+    can_edit: bool,
+    slug: str,
 ) -> list[Section]:
     sections = []
     for collection in editor.collections:
@@ -93,18 +105,23 @@ def _sections(
         if open_form and open_form.collection == collection.name and open_form.item_key is None:
             section.add_form, section.add_stale = open_form.form, open_form.stale
         if collection is THRESHOLDS:
-            section.groups = _threshold_groups(framework, section.rows)
+            section.groups = _threshold_groups(framework, section.rows, slug)
         sections.append(section)
     return sections
 
 
-def _threshold_groups(framework: Framework, rows: list[Row]) -> list[dict[str, Any]]:
-    """Thresholds as a table per AI system × output type, with the output types not yet covered."""
+def _threshold_groups(framework: Framework, rows: list[Row], slug: str) -> list[dict[str, Any]]:
+    """Thresholds as a table per AI system × output type, with the output types not yet covered,
+    each with its link to the threshold form, pre-filled as the checks page's fix is."""
     groups = []
     for system in AISystem.objects.filter(framework=framework):
         own = [row for row in rows if row.item.ai_system_id == system.pk]
         covered = {row.item.output_type for row in own}
-        missing = [o for o in system.output_types if o not in covered and "" not in covered]
+        missing = [
+            (output, fix_link(slug, "thresholds", add_threshold_fix(system.key, output)))
+            for output in system.output_types
+            if output not in covered and "" not in covered
+        ]
         groups.append({"system": system, "rows": own, "missing": missing})
     return groups
 
@@ -136,7 +153,9 @@ def _render_editor(
         "step": step,
         "editor": editor,
         "can_edit": can_edit,
-        "sections": _sections(framework, editor, open_form if can_edit else None, can_edit),
+        "sections": _sections(
+            framework, editor, open_form if can_edit else None, can_edit, engagement.slug
+        ),
         "settings_form": settings_form,
         "settings_display": [
             (settings_form.fields[name].label, _shown(framework, name))
@@ -265,19 +284,15 @@ def _shown(instance: Any, name: str) -> str:
 def _requested_form(
     request: SignedInRequest, editor: StepEditor, framework: Framework
 ) -> OpenForm | None:
-    """The form a link asked to open: `?add=<list>` (optionally prefilled with `ai_system` and
-    `output_type`) or `?edit=<list>:<key>`."""
+    """The form a link asked to open: `?add=<list>` with the fields it pre-fills (see
+    `fix_link`), or `?edit=<list>:<key>`."""
     if "add" in request.GET:
         collection = _collection(editor, request.GET["add"])
         if not collection.can_add:
             return None
-        initial: dict[str, Any] = {"output_type": request.GET.get("output_type", "")}
-        if "ai_system" in request.GET:
-            systems = AISystem.objects.filter(framework=framework, key=request.GET["ai_system"])
-            initial["ai_system"] = systems.first()
-        return OpenForm(
-            collection.name, None, collection.form_class(framework=framework, initial=initial)
-        )
+        form = collection.form_class(framework=framework)
+        form.initial = _prefill(form, request.GET)
+        return OpenForm(collection.name, None, form)
     if "edit" in request.GET:
         collection_name, _, item_key = request.GET["edit"].partition(":")
         collection = _collection(editor, collection_name)
@@ -289,10 +304,25 @@ def _requested_form(
     return None
 
 
-def fix_url(slug: str, problem: Problem) -> str:
-    """The step page with the form that fixes `problem` open, in the queries read above."""
-    url = reverse("step", args=[slug, problem.step])
-    fix = problem.fix
+def _prefill(form: Any, query: Any) -> dict[str, Any]:
+    """The form's fields a link names, as the link gives them: a row chosen by its key (among
+    the rows the form offers, so only this framework's), any other field as text."""
+    initial: dict[str, Any] = {}
+    for name, field in form.fields.items():
+        if name not in query:
+            continue
+        if isinstance(field, forms.ModelChoiceField):
+            initial[name] = field.queryset.filter(key=query[name]).first()
+        else:
+            initial[name] = query[name]
+    return initial
+
+
+def fix_link(slug: str, step_key: str, fix: Fix | None) -> str:
+    """The one way to a fix, for every page that offers one (the checks page's "Fix it", the
+    step editors' "Add thresholds for …" on the step and day pages): the step's page with the
+    form open, a new row pre-filled with `fix.prefill`, or the row to edit."""
+    url = reverse("step", args=[slug, step_key])
     if fix is None:
         return url
     if fix.item_key:
@@ -300,6 +330,11 @@ def fix_url(slug: str, problem: Problem) -> str:
     else:
         query = {"add": fix.collection, **dict(fix.prefill)}
     return f"{url}?{urlencode(query, safe=':')}"
+
+
+def fix_url(slug: str, problem: Problem) -> str:
+    """Where the checks page sends a problem to be fixed."""
+    return fix_link(slug, problem.step, problem.fix)
 
 
 @require_GET
