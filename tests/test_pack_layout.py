@@ -190,9 +190,7 @@ def seed_long_approver() -> None:
 
 
 @pytest.fixture(scope="module")
-def long_approver_pack(
-    django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: Any
-) -> Any:
+def long_approver_pack(django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: Any) -> Any:
     path = tmp_path_factory.mktemp("packs") / "long-approver.pdf"
     return exported_once(django_db_blocker, seed_long_approver, "long-approver", 1, path)
 

@@ -15,7 +15,6 @@ from django.urls import reverse
 from escalation.checks import Fix, run_checks
 from escalation.models import AISystem, Threshold
 
-
 END = datetime.date(2026, 11, 13)  # the last working day the checks look at
 
 

@@ -1,6 +1,7 @@
 """Verifying an engagement's evidence register: the hash chain, every frozen version's document,
 every sign-off record and every stored signed pack. `manage.py verify_register` reports what this
-finds; the first problem names the first broken entry.
+finds; the first problem names the first broken entry. And bringing into the register what was
+frozen, approved and signed off before it existed (`manage.py backfill_register`).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from django.db import transaction
 from pypdf import PdfReader
 
 from escalation.document import document_sha256
@@ -25,6 +27,7 @@ from workshops.models.evidence import (
     signoff_payload,
     version_payload,
 )
+from workshops.packs import record_signoff
 
 
 @dataclass(frozen=True)
@@ -99,7 +102,12 @@ def _unrecorded(engagement: Engagement, recorded: set[tuple[str, int]]) -> Itera
     ]
     for kind, pk, name in rows:
         if (kind, pk) not in recorded:
-            yield Finding(name, "", "is not in the register's ledger")
+            yield Finding(
+                name,
+                "",
+                "is not in the register's ledger (made before the register existed? "
+                "`manage.py backfill_register` adds it)",
+            )
 
 
 def check_versions(engagement: Engagement) -> Iterator[Finding]:
@@ -134,7 +142,10 @@ def check_records(engagement: Engagement) -> Iterator[Finding]:
     unrecorded = Review.objects.signed_off().filter(engagement=engagement, signoff_record=None)
     for review in unrecorded.select_related("version"):
         yield Finding(
-            f"sign-off of {review.version.label}", "", "signed off, but its sign-off record is gone"
+            f"sign-off of {review.version.label}",
+            "",
+            "signed off, but its sign-off record is gone (or was never written: a sign-off from "
+            "before the register is added by `manage.py backfill_register`)",
         )
 
 
@@ -157,22 +168,36 @@ def check_packs(engagement: Engagement) -> Iterator[Finding]:
         assert pack.pdf is not None  # a ready pack has its PDF (constraint pack_ready_has_pdf)
         pdf = bytes(pack.pdf)
         name = f"signed pack of {pack.version.label if pack.version else 'draft'}"
+        record = records.get(pack.version_id or 0)
+        # A pack handed out before the register existed cannot print the record written for it
+        # later: its signature and the version's hash are what it proves.
+        before_record = bool(
+            record and record.content.get("backfilled_at") and pack.created_at < record.created_at
+        )
         yield Finding(
-            name, pack.public_id.hex, pack_problem(pdf, records.get(pack.version_id or 0), entries)
+            name + (" (made before the register)" if before_record else ""),
+            pack.public_id.hex,
+            pack_problem(pdf, record, entries, version_hash_only=before_record),
         )
 
 
-def pack_problem(pdf: bytes, record: SignoffRecord | None, ledger_heads: dict[str, str]) -> str:
+def pack_problem(
+    pdf: bytes,
+    record: SignoffRecord | None,
+    ledger_heads: dict[str, str],
+    version_hash_only: bool = False,
+) -> str:
     if problem := signature_problem(pdf):
         return problem
     if record is None:
         return "no sign-off record stands behind it"
     text = _squeezed_text(pdf)
-    printed = {
-        "the version's SHA-256": record.content["version"]["sha256"],
-        "the sign-off record's SHA-256": record.sha256,
-        "the ledger head": ledger_heads.get(record.sha256, "(no ledger entry)"),
-    }
+    printed = {"the version's SHA-256": record.content["version"]["sha256"]}
+    if not version_hash_only:
+        printed |= {
+            "the sign-off record's SHA-256": record.sha256,
+            "the ledger head": ledger_heads.get(record.sha256, "(no ledger entry)"),
+        }
     for what, value in printed.items():
         if value not in text:
             return f"it does not print {what} {value}"
@@ -220,3 +245,44 @@ def verify_register(
     ):
         for finding in findings:
             yield group, finding
+
+
+# Backfilling: a register that began after the engagement did.
+
+
+def backfill_register(engagement: Engagement) -> list[str]:
+    """Chain into the engagement's register what it does not hold yet: the versions frozen and
+    approvals given before the register existed (migration 0008 created it empty), and a
+    sign-off record for each version signed off before then. Appended after whatever the register
+    holds, version by version (the version, its approvals, its sign-off), so the chain stays
+    whole; running it again adds nothing. Returns what was added, in words."""
+    added = []
+    with transaction.atomic():  # all of it or none: a half-backfilled register is not whole
+        LedgerEntry.objects.lock(engagement)
+        recorded = set(
+            LedgerEntry.objects.filter(engagement=engagement).values_list("kind", "object_id")
+        )
+        versions = FrameworkVersion.objects.filter(framework__engagement=engagement)
+        for version in versions.order_by("number"):
+            if (LedgerEntry.Kind.VERSION, version.pk) not in recorded:
+                LedgerEntry.objects.append(
+                    engagement, LedgerEntry.Kind.VERSION, version.pk, version_payload(version)
+                )
+                added.append(f"{version.label}: frozen version")
+            review = Review.objects.filter(version=version).first()
+            if review is None:
+                continue
+            approvals = review.approvals.select_related("review__version")
+            for approval in approvals.order_by("created_at", "pk"):
+                if (LedgerEntry.Kind.APPROVAL, approval.pk) not in recorded:
+                    LedgerEntry.objects.append(
+                        engagement,
+                        LedgerEntry.Kind.APPROVAL,
+                        approval.pk,
+                        approval_payload(approval),
+                    )
+                    added.append(f"{version.label}: approval {approval.pk}")
+            if review.signed_off_at and not SignoffRecord.objects.filter(review=review).exists():
+                record = record_signoff(review, backfill=True)
+                added.append(f"{version.label}: sign-off record {record.pk}")
+    return added

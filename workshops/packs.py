@@ -265,12 +265,19 @@ def signoff_record(source: ArtifactSource) -> SignoffRecord | None:
     return SignoffRecord.objects.filter(review=source.review).first()
 
 
-def record_signoff(review: Review) -> SignoffRecord:
+def record_signoff(review: Review, *, backfill: bool = False) -> SignoffRecord:
     """Freeze what the signed pack will print, once, as the review is signed off (called inside
-    the sign-off's transaction), and chain it into the engagement's register."""
+    the sign-off's transaction), and chain it into the engagement's register.
+
+    `backfill`: for a sign-off made before the register existed (workshops.ledger
+    .backfill_register). The record says it was written later, and prints what the signed pack
+    handed out then printed, when one was stored, else the engagement as it is now."""
     # Read back, not the caller's instance: the record holds what is stored, never unsaved edits.
     engagement, version = Engagement.objects.get(pk=review.engagement_id), review.version
     source = ArtifactSource(engagement, version, review)
+    pack = _live_pack_context(source, generated_at=review.signed_off_at).to_json()
+    if backfill and (handed_out := _first_signed_pack(version)) is not None:
+        pack = {key: value for key, value in handed_out.context.items() if key != "changes_since"}
     # Held to the end of the transaction: the head named in the record stays the head until
     # the record's own entry follows it.
     LedgerEntry.objects.lock(engagement)
@@ -287,7 +294,7 @@ def record_signoff(review: Review) -> SignoffRecord:
         "signed_off_at": review.signed_off_at.isoformat() if review.signed_off_at else None,
         "terms": _terms(review),
         "approvals": _approval_evidence(source),
-        "pack": _live_pack_context(source, generated_at=review.signed_off_at).to_json(),
+        "pack": pack,
         "ledger_previous_hash": head.entry_hash if head else None,
         # The version the pack's "Changes since" section compares with (None for the first).
         "previous_signoff": (
@@ -296,6 +303,8 @@ def record_signoff(review: Review) -> SignoffRecord:
             else None
         ),
     }
+    if backfill:
+        content["backfilled_at"] = timezone.now().isoformat()
     content = json.loads(json.dumps(content))  # exactly what the jsonb column gives back
     record = SignoffRecord.objects.create(
         review=review,
@@ -307,6 +316,15 @@ def record_signoff(review: Review) -> SignoffRecord:
         engagement, LedgerEntry.Kind.SIGNOFF, record.pk, signoff_payload(record)
     )
     return record
+
+
+def _first_signed_pack(version: FrameworkVersion) -> Pack | None:
+    return (
+        Pack.objects.filter(version=version, signed=True, status=PackStatus.READY)
+        .defer("pdf")
+        .order_by("created_at", "id")
+        .first()
+    )
 
 
 def signed_pack(source: ArtifactSource) -> Pack:

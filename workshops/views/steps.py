@@ -308,11 +308,11 @@ def _prefill(form: Any, query: Any) -> dict[str, Any]:
     """The form's fields a link names, as the link gives them: a row chosen by its key (among
     the rows the form offers, so only this framework's), any other field as text."""
     initial: dict[str, Any] = {}
-    for name, field in form.fields.items():
+    for name, form_field in form.fields.items():
         if name not in query:
             continue
-        if isinstance(field, forms.ModelChoiceField):
-            initial[name] = field.queryset.filter(key=query[name]).first()
+        if isinstance(form_field, forms.ModelChoiceField) and form_field.queryset is not None:
+            initial[name] = form_field.queryset.filter(key=query[name]).first()
         else:
             initial[name] = query[name]
     return initial
