@@ -35,6 +35,14 @@ User = get_user_model()
 # What a page must print of each level and each AI system, besides what the names show.
 LEVEL_TEXT = ["exit_criteria", "rollback_rule", "approval_group", "approval_owner_name"]
 SYSTEM_TEXT = ["name", "vendor", "business_owner", "workflow"]
+# The governance per level, as the artifacts format it.
+LADDER_ROW_TEXT = [
+    "cost_ceiling",
+    "approval_owner",
+    "approval_rule",
+    "estimated_cost",
+    "timeline_delta",
+]
 
 
 @pytest.fixture
@@ -70,7 +78,7 @@ def test_artifacts_page_shows_the_whole_framework_of_the_demo(client):
     client.force_login(User.objects.get(username="observer"))
     html = client.get(reverse("version_artifacts", kwargs={"slug": "demo", "number": 1}))
     document = artifact_source(Engagement.objects.get(slug="demo"), 1).document
-    printed = [row["cost_ceiling"] for row in artifacts.ladder(document)]
+    printed = [row[field] for row in artifacts.ladder(document) for field in LADDER_ROW_TEXT]
     printed += [level[field] for level in document["levels"] for field in LEVEL_TEXT]
     printed += [system[field] for system in document["ai_systems"] for field in SYSTEM_TEXT]
     printed.append(document["governance"]["scope_creep_rule"])

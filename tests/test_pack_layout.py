@@ -18,15 +18,24 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import weasyprint
 from django.core.management import call_command
 from django.db import connection, transaction
+from weasyprint.formatting_structure import boxes
 
 from escalation import artifacts
 from escalation.diagram import render_ladder
 from escalation.document import build_document
 from escalation.large_framework import fill_large_framework
 from escalation.models import Framework
-from escalation.pdf import LADDER_PART_HEIGHT_PT, ladder_parts
+from escalation.pdf import (
+    LADDER_PART_HEIGHT_PT,
+    PackContext,
+    StaticOnlyFetcher,
+    ladder_parts,
+    pack_html,
+    static_roots,
+)
 from tests.factories import make_engagement, make_member, make_user, make_version, sign_off
 from tests.framework_content import make_framework_content
 from workshops.bench import BENCH_SLUG, TODAYS_LARGEST, seed_large_engagement
@@ -247,6 +256,13 @@ def test_pack_prints_every_levels_cost_ceiling_and_approval_rule(demo_pack):
     assert missing_from(demo_pack, [group for group in groups if group]) == []
 
 
+def test_pack_prints_every_levels_approval_owner_rule_cost_and_timeline_deltas(demo_pack):
+    rows = artifacts.ladder(demo_pack.document)
+    fields = ["approval_owner", "approval_rule", "estimated_cost", "timeline_delta"]
+    printed = [row[field] for row in rows for field in fields]
+    assert all(printed) and missing_from(demo_pack, printed) == []
+
+
 def test_pack_prints_the_scope_creep_rule(demo_pack):
     rule = demo_pack.document["governance"]["scope_creep_rule"]
     assert rule and missing_from(demo_pack, [rule]) == []
@@ -280,3 +296,51 @@ def test_a_long_email_address_wraps_only_after_its_at_dots_and_hyphens(long_appr
 
 def test_a_long_approver_name_is_printed_whole(long_approver_pack):
     assert missing_from(long_approver_pack, [" ".join(LONG_NAME)]) == []
+
+
+def table_parts(html: str) -> list[list[tuple[bool, int]]]:
+    """Each table as WeasyPrint lays it out with the pack's stylesheet: per page it reaches,
+    whether that part carries the table's header, and how many of its rows it holds."""
+    document = weasyprint.HTML(
+        string=html, base_url=static_roots()[0].as_uri() + "/", url_fetcher=StaticOnlyFetcher()
+    ).render()
+    parts: dict[int, list[tuple[bool, int]]] = {}
+    for page in document.pages:
+        for box in page._page_box.descendants():
+            if isinstance(box, boxes.TableBox):
+                groups = [g for g in box.children if isinstance(g, boxes.TableRowGroupBox)]
+                parts.setdefault(id(box.element), []).append(
+                    (
+                        any(g.is_header for g in groups),
+                        sum(len(g.children) for g in groups if not g.is_header),
+                    )
+                )
+    return list(parts.values())
+
+
+@pytest.fixture(scope="module")
+def demo_split_tables(django_db_blocker: Any, demo_pack: ExportedPack) -> list[Any]:
+    context = PackContext("Client", "Engagement", "v1", "Signed off", True, "0" * 64, "now")
+    with django_db_blocker.unblock():  # the ladder drawing is kept in the database's cache
+        tables = table_parts(pack_html(demo_pack.document, context))
+        connection.close()
+    split = [table for table in tables if len(table) > 1]
+    assert split, "the demo's pack has tables running over pages"
+    return split
+
+
+def test_a_table_running_over_pages_repeats_its_header_on_each(demo_split_tables):
+    assert [t for t in demo_split_tables if not all(header for header, _ in t)] == []
+
+
+def test_a_table_break_never_leaves_its_last_row_alone_on_a_page():
+    # Tables of every length across a page break: left to itself, some length would carry
+    # exactly one row over to the next page.
+    head = '<link rel="stylesheet" href="css/pack.css"><table class="table">'
+    head += "<thead><tr><th>Item</th></tr></thead><tbody>"
+    tables = [
+        table_parts(head + "<tr><td>Row</td></tr>" * rows + "</tbody></table>")[0]
+        for rows in range(30, 50)
+    ]
+    split = [table for table in tables if len(table) > 1]
+    assert split and [table for table in split if table[-1][1] < 2] == []
