@@ -205,6 +205,11 @@ if env_str("EMAIL_HOST") or not DEVELOPMENT:
 else:
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Escalation Workshop <workshop@localhost>")
+# Mail is sent by the background worker, never by a page (workshops/notifications.py): a failed
+# send is tried again after MAIL_RETRY_SECONDS, doubled each time, MAIL_SEND_ATTEMPTS times in
+# all (1, 2, 4, 8 minutes apart by default), then logged as failed.
+MAIL_SEND_ATTEMPTS = env_int("MAIL_SEND_ATTEMPTS", 5)
+MAIL_RETRY_SECONDS = env_int("MAIL_RETRY_SECONDS", 60)
 
 # Security headers. HTTPS=true (behind a TLS-terminating proxy) turns on secure cookies and HSTS,
 # and trusts X-Forwarded-Proto: only the proxy may reach the app's port (docker-compose.yml binds
