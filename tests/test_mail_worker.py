@@ -60,9 +60,7 @@ def test_inviting_answers_normally_when_the_mail_server_is_unreachable(client, f
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_mail_server_that_hangs_does_not_delay_the_page(
-    client, facilitator, silent_mail_server
-):
+def test_a_mail_server_that_hangs_does_not_delay_the_page(client, facilitator, silent_mail_server):
     hanging = {
         "default": {
             "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
@@ -94,12 +92,13 @@ def test_mail_is_queued_only_once_the_action_has_committed(
 def test_an_action_that_rolls_back_queues_no_mail(
     engagement, facilitator, django_capture_on_commit_callbacks
 ):
-    with django_capture_on_commit_callbacks(execute=True) as after_commit:
-        with pytest.raises(RuntimeError), transaction.atomic():
-            send_invitation(
-                Invitation.objects.create(engagement=engagement, email="x@example.com")
-            )
-            raise RuntimeError("the action failed after composing its mail")
+    with (
+        django_capture_on_commit_callbacks(execute=True) as after_commit,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        send_invitation(Invitation.objects.create(engagement=engagement, email="x@example.com"))
+        raise RuntimeError("the action failed after composing its mail")
     assert (after_commit, mail_tasks().count()) == ([], 0)
 
 

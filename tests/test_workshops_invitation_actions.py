@@ -3,7 +3,6 @@
 import datetime
 
 import pytest
-
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone

@@ -118,8 +118,6 @@ def deliver_mail(subject: str, body: str, to: str, attempt: int = 1) -> str:
             delay,
             exc_info=True,
         )
-        deliver_mail.using(run_after=timezone.now() + delay).enqueue(
-            subject, body, to, attempt + 1
-        )
+        deliver_mail.using(run_after=timezone.now() + delay).enqueue(subject, body, to, attempt + 1)
         return f"attempt {attempt} failed, retrying"
     return "sent"
