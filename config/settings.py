@@ -140,6 +140,10 @@ CACHES = {
 }
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# A pack still rendering after this long is stopped and marked failed (escalation/tasks.py); the
+# largest frameworks render in seconds. A pack whose worker died is queued again by the next
+# worker once it has run this long plus a minute (and at least 10 minutes).
+PACK_TIME_LIMIT_SECONDS = env_int("PACK_TIME_LIMIT_SECONDS", 120)
 
 if TESTING:  # the suite creates many users; hashing cost is not what it tests
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
