@@ -157,12 +157,16 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-# Login throttling: five failures for one username from one address lock it for 15 minutes.
+# Login throttling: five failures for one username from one address lock it for 15 minutes;
+# twenty from one address, whatever the usernames (password spraying), lock that address
+# (config/login_throttle.py). Never a username from every address.
 # Tests log in with the test client (no request object), so axes is on only where asked for.
 AXES_ENABLED = env_bool("AXES_ENABLED", not TESTING)
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "config.login_throttle.AddressThrottlingHandler"
+LOGIN_FAILURES_PER_ADDRESS = 20
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 # The client's address from X-Forwarded-For, as written by this many trusted proxies in front of
