@@ -140,6 +140,10 @@ CACHES = {
 }
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# A pack still rendering after this long is stopped and marked failed (escalation/tasks.py); the
+# largest frameworks render in seconds. A pack whose worker died is queued again by the next
+# worker once it has run this long plus a minute (and at least 10 minutes).
+PACK_TIME_LIMIT_SECONDS = env_int("PACK_TIME_LIMIT_SECONDS", 120)
 
 if TESTING:  # the suite creates many users; hashing cost is not what it tests
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -153,12 +157,16 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-# Login throttling: five failures for one username from one address lock it for 15 minutes.
+# Login throttling: five failures for one username from one address lock it for 15 minutes;
+# twenty from one address, whatever the usernames (password spraying), lock that address
+# (config/login_throttle.py). Never a username from every address.
 # Tests log in with the test client (no request object), so axes is on only where asked for.
 AXES_ENABLED = env_bool("AXES_ENABLED", not TESTING)
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "config.login_throttle.AddressThrottlingHandler"
+LOGIN_FAILURES_PER_ADDRESS = 20
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 # The client's address from X-Forwarded-For, as written by this many trusted proxies in front of
@@ -205,6 +213,11 @@ if env_str("EMAIL_HOST") or not DEVELOPMENT:
 else:
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Escalation Workshop <workshop@localhost>")
+# Mail is sent by the background worker, never by a page (workshops/notifications.py): a failed
+# send is tried again after MAIL_RETRY_SECONDS, doubled each time, MAIL_SEND_ATTEMPTS times in
+# all (1, 2, 4, 8 minutes apart by default), then logged as failed.
+MAIL_SEND_ATTEMPTS = env_int("MAIL_SEND_ATTEMPTS", 5)
+MAIL_RETRY_SECONDS = env_int("MAIL_RETRY_SECONDS", 60)
 
 # Security headers. HTTPS=true (behind a TLS-terminating proxy) turns on secure cookies and HSTS,
 # and trusts X-Forwarded-Proto: only the proxy may reach the app's port (docker-compose.yml binds

@@ -122,6 +122,7 @@ def test_an_approver_goes_from_the_invitation_to_the_signed_pack(live_server, pa
     )
     mail.outbox.clear()
     send_invitation(invitation)
+    run_worker()  # the worker sends the invitation
     review = engagement.freeze_version(facilitator, "First cut")
     link = re.search(r"https?://\S+/invitations/\S+/", mail.outbox[0].body)
     assert link is not None

@@ -11,6 +11,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from tests.framework_content import fill_small_framework
+from tests.worker import run_worker
 from workshops.models import Approval, Review, ReviewState
 from workshops.stepup import SESSION_KEY, AuthenticatedVia
 
@@ -51,6 +52,7 @@ def test_an_invited_approver_confirms_their_password_and_signs_off(
     expect(page.get_by_text("Invitation sent to nina@acme.example")).to_be_visible()
     log_out(page)
 
+    run_worker()  # the worker sends the invitation
     link = next(word for word in mail.outbox[-1].body.split() if "/invitations/" in word)
     page.goto(live_server.url + link[link.index("/invitations/") :])
     expect(page.get_by_label("Email address")).to_have_value("nina@acme.example")

@@ -99,6 +99,7 @@ def test_bound_text_on_a_ladder_edge_is_escaped_and_a_stored_control_character_d
 # Mail headers and iCalendar text
 
 
+@pytest.mark.django_db(transaction=True)  # the worker sends the mail
 def test_a_line_break_in_the_stored_client_name_does_not_break_the_invitation_mail(
     client, engagement, facilitator, mailoutbox
 ):
@@ -110,6 +111,7 @@ def test_a_line_break_in_the_stored_client_name_does_not_break_the_invitation_ma
         reverse("invite", args=["acme"]), {"email": "new@example.com", "role": Role.REVIEWER}
     )
     assert response.status_code == 302
+    run_worker()
     assert mailoutbox[0].subject == "Invitation: Cycle 2 (Acme Insurance)"
 
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 from escalation.models import EscalationLevel
 from tests.factories import SEEDED, make_member, make_user
 from tests.framework_content import fill_small_framework
+from tests.worker import run_worker
 from workshops.models import (
     Activity,
     Approval,
@@ -249,17 +250,12 @@ def test_the_next_review_compares_with_the_last_signed_off_version(
     assert second.baseline() == review
 
 
+@pytest.mark.django_db(transaction=True)  # the worker sends the mail
 def test_submitting_emails_reviewers_and_approvers(
-    review,
-    facilitator,
-    approver,
-    reviewer,
-    observer,
-    mailoutbox,
-    django_capture_on_commit_callbacks,
+    review, facilitator, approver, reviewer, observer, mailoutbox
 ):
-    with django_capture_on_commit_callbacks(execute=True):
-        review.submit(facilitator)
+    review.submit(facilitator)
+    run_worker()
     assert sorted(m.to[0] for m in mailoutbox) == sorted([approver.email, reviewer.email])
     assert "v1 is ready for review" in mailoutbox[0].subject
 
@@ -272,15 +268,13 @@ UNREACHABLE_MAIL = {
 }
 
 
+@pytest.mark.django_db(transaction=True)  # the worker sends the mail
 @override_settings(MAILERS=UNREACHABLE_MAIL)
-def test_a_failed_email_does_not_lose_the_submission(
-    review, facilitator, approver, django_capture_on_commit_callbacks
-):
-    with django_capture_on_commit_callbacks(execute=True):
-        review.submit(facilitator)
+def test_a_failed_email_does_not_lose_the_submission(review, facilitator, approver):
+    review.submit(facilitator)
+    run_worker()
     review.refresh_from_db()
     assert review.state == ReviewState.IN_REVIEW
-    assert review.notification_failed is True
 
 
 def test_replies_thread_under_the_first_comment(review, approver, reviewer):
@@ -307,11 +301,10 @@ def test_a_thread_is_resolved_by_its_author_or_a_facilitator(review, approver, r
     assert (thread.resolved_by, thread.resolved_at is not None) == (approver, True)
 
 
-def test_reviewers_are_the_ones_emailed_not_observers(
-    review, facilitator, observer, mailoutbox, django_capture_on_commit_callbacks
-):
-    with django_capture_on_commit_callbacks(execute=True):
-        review.submit(facilitator)
+@pytest.mark.django_db(transaction=True)  # the worker sends the mail
+def test_reviewers_are_the_ones_emailed_not_observers(review, facilitator, observer, mailoutbox):
+    review.submit(facilitator)
+    run_worker()
     assert observer.email not in [m.to[0] for m in mailoutbox]
 
 

@@ -2,10 +2,12 @@
 
 import datetime
 
+import pytest
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
+from tests.worker import run_worker
 from workshops.models import Activity, Invitation, Role
 
 
@@ -33,11 +35,13 @@ def test_cancelling_is_recorded(client, engagement, facilitator):
     assert Activity.objects.filter(verb="cancelled invitation").count() == 1
 
 
+@pytest.mark.django_db(transaction=True)  # the worker sends the mail
 def test_resending_sends_a_new_link_valid_for_a_new_week(client, engagement, facilitator):
     old_expiry = timezone.now() - datetime.timedelta(days=1)
     invitation = _invitation(engagement, expires_at=old_expiry)
     client.force_login(facilitator)
     client.post(_url("resend_invitation", invitation))
+    run_worker()
     renewed = Invitation.objects.get()
     assert renewed.token != invitation.token and renewed.unusable_reason() == ""
     assert f"/invitations/{renewed.token}/" in mail.outbox[0].body
@@ -57,6 +61,7 @@ def test_resending_is_recorded(client, engagement, facilitator):
     assert Activity.objects.filter(verb="resent invitation").count() == 1
 
 
+@pytest.mark.django_db(transaction=True)  # the worker sends the mail
 def test_an_accepted_invitation_cannot_be_cancelled_or_resent(
     client, engagement, facilitator, outsider
 ):
@@ -65,6 +70,7 @@ def test_an_accepted_invitation_cannot_be_cancelled_or_resent(
     client.force_login(facilitator)
     assert client.post(_url("cancel_invitation", invitation)).status_code == 404
     assert client.post(_url("resend_invitation", invitation)).status_code == 404
+    run_worker()
     assert mail.outbox == []
 
 

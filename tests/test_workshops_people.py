@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.factories import make_user
+from tests.worker import run_worker
 from workshops.models import Invitation, Membership, Role
 
 
@@ -18,8 +19,10 @@ def _invite(client, facilitator, email="newbie@example.com", role="approver"):
     return client.post(reverse("invite", args=["acme"]), {"email": email, "role": role})
 
 
+@pytest.mark.django_db(transaction=True)  # the worker sends the mail
 def test_facilitator_invites_by_email_with_a_link(client, facilitator):
     _invite(client, facilitator)
+    run_worker()
     invitation = Invitation.objects.get()
     assert mail.outbox[0].to == ["newbie@example.com"]
     assert f"/invitations/{invitation.token}/" in mail.outbox[0].body
@@ -39,8 +42,10 @@ def test_inviting_a_member_again_is_refused(client, facilitator, approver):
     assert not Invitation.objects.exists()
 
 
+@pytest.mark.django_db(transaction=True)  # the worker sends the mail
 def test_invitation_with_a_bad_address_is_refused_and_sends_nothing(client, facilitator):
     response = _invite(client, facilitator, email="not-an-address")
+    run_worker()
     assert response.status_code == 422
     assert mail.outbox == []
 
@@ -182,7 +187,9 @@ def test_people_page_hides_management_from_non_facilitators(client, observer):
     assert "Change role" not in html
 
 
+@pytest.mark.django_db(transaction=True)  # the worker sends the mail
 def test_invitation_email_names_who_invited_and_the_role(client, facilitator):
     _invite(client, facilitator, role="reviewer")
+    run_worker()
     assert mail.outbox[0].body.startswith("Fay invites you to the engagement")
     assert "as reviewer" in mail.outbox[0].body

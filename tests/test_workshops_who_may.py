@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from tests.factories import make_version
 from tests.framework_content import make_framework_content
+from tests.worker import run_worker
 from workshops.audit import AuditVerb, record_activity
 from workshops.demo import load_demo
 from workshops.invitation_limits import PER_ENGAGEMENT_PER_DAY, PER_INVITER_PER_HOUR
@@ -97,6 +98,7 @@ def test_an_engagement_is_stopped_after_the_daily_limit_even_for_a_new_inviter(
     assert "invitations in the last day" in response.content.decode()
 
 
+@pytest.mark.django_db(transaction=True)  # the worker sends the mail
 def test_resends_count_towards_the_limit(client, engagement, facilitator, mailoutbox):
     client.force_login(facilitator)
     invite(client, 0)
@@ -105,6 +107,7 @@ def test_resends_count_towards_the_limit(client, engagement, facilitator, mailou
         record_activity(engagement, facilitator, AuditVerb.INVITATION_RESENT, "Sent a new link.")
     token = invitation.token
     response = client.post(reverse("resend_invitation", args=["acme", invitation.pk]), follow=True)
+    run_worker()
     assert "invitations in the last hour" in response.content.decode()
     invitation.refresh_from_db()
     assert invitation.token == token and len(mailoutbox) == 1

@@ -40,6 +40,7 @@ from escalation.models.versions import (
     Pack,
     PackQuerySet,
     PackStatus,
+    pack_stalled_after,
 )
 
 __all__ = [
@@ -72,4 +73,5 @@ __all__ = [
     "Threshold",
     "Unit",
     "field_label",
+    "pack_stalled_after",
 ]

@@ -6,8 +6,10 @@ import uuid
 from datetime import timedelta
 from typing import Any, ClassVar
 
+from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -77,6 +79,13 @@ class DiagramRender(models.Model):
 PACK_STALLED_AFTER = timedelta(minutes=10)
 
 
+def pack_stalled_after() -> timedelta:
+    """How long a pack may wait or run before it counts as stalled: never less than a live run may
+    take (its time limit, PACK_TIME_LIMIT_SECONDS) plus a minute, so a slow but healthy run is
+    never queued a second time beside itself."""
+    return max(PACK_STALLED_AFTER, timedelta(seconds=settings.PACK_TIME_LIMIT_SECONDS + 60))
+
+
 class PackStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
     RUNNING = "running", "Generating"
@@ -88,6 +97,26 @@ class PackQuerySet(models.QuerySet["Pack"]):
     def of(self, framework: Framework, version: FrameworkVersion | None) -> PackQuerySet:
         """The packs of one version, or of the working draft when `version` is None."""
         return self.filter(framework=framework, version=version)
+
+    def superseded_drafts(self) -> PackQuerySet:
+        """Finished unsigned packs (watermarked DRAFT) with a newer ready unsigned pack of the same
+        version, or of the same working draft: the pack page never offers them again. Signed
+        packs are never among them (the database refuses to delete one anyway)."""
+        same_version = Coalesce("version", Value(0)), Coalesce(OuterRef("version"), Value(0))
+        newer_ready = (
+            Pack.objects.filter(
+                framework=OuterRef("framework"), signed=False, status=PackStatus.READY
+            )
+            .alias(same_version=same_version[0])
+            .filter(same_version=same_version[1])
+            .filter(
+                Q(created_at__gt=OuterRef("created_at"))
+                | Q(created_at=OuterRef("created_at"), pk__gt=OuterRef("pk"))
+            )
+        )
+        return self.filter(signed=False, status__in=[PackStatus.READY, PackStatus.FAILED]).filter(
+            Exists(newer_ready)
+        )
 
 
 class Pack(models.Model):
@@ -157,7 +186,7 @@ class Pack(models.Model):
         """Waiting or running far longer than a pack takes: no worker, or a worker that died."""
         if self.is_finished:
             return False
-        return timezone.now() - (self.started_at or self.created_at) > PACK_STALLED_AFTER
+        return timezone.now() - (self.started_at or self.created_at) > pack_stalled_after()
 
     @property
     def filename(self) -> str:

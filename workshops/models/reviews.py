@@ -61,9 +61,6 @@ class Review(models.Model):
 
     objects = ReviewQuerySet.as_manager()
 
-    # Set after commit when the review request emails could not be sent (see submit()).
-    notification_failed = False
-
     class Meta:
         ordering: ClassVar[list[str]] = ["-version__number"]
         constraints: ClassVar[list[Any]] = [
@@ -110,7 +107,7 @@ class Review(models.Model):
             self.engagement.status = EngagementStatus.IN_REVIEW
             self.engagement.save(update_fields=["status"])
             if notify:
-                transaction.on_commit(self._send_review_request)
+                send_review_request(self)  # queued for the worker once this commits
 
     def withdraw(self, user: Any, reason: str = "") -> None:
         with transaction.atomic():  # state, event and the engagement's status move together
@@ -320,9 +317,6 @@ class Review(models.Model):
     def _engagement_back_to_work(self) -> None:
         self.engagement.status = EngagementStatus.RUNNING
         self.engagement.save(update_fields=["status"])
-
-    def _send_review_request(self) -> None:
-        self.notification_failed = not send_review_request(self)
 
 
 class RequiredApprover(models.Model):

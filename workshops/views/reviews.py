@@ -128,12 +128,6 @@ def version_submit(request: HttpRequest, slug: str, number: int) -> HttpResponse
     review = _review(engagement, number)
     if _move(request, lambda: review.submit(request.user)):
         messages.success(request, f"Submitted {review.version.label} for review.")
-        if review.notification_failed:
-            messages.warning(
-                request,
-                "The review is submitted, but the emails to reviewers and approvers could not "
-                "be sent: please tell them yourself.",
-            )
     return redirect("version_detail", slug, number)
 
 
