@@ -5,7 +5,9 @@ stamp naming the version; and the one YAML writer every file goes through.
 Plain functions over a frozen document: no request, no database, no engagement (the engagement's
 name reaches the stamp as text). Every text here comes from the framework, typed by people and
 possibly hostile: it reaches the files only through `yaml_text` (PyYAML's safe dumper quotes and
-escapes it) or `comment`.
+escapes it) or `comment`, and what people read of it (names, the bound's phrase, owners) is made
+one line first, any control character shown as its code point, as every other renderer does.
+Keys stay as they are: the monitoring pipeline labels its metrics with them.
 """
 
 from __future__ import annotations
@@ -100,16 +102,18 @@ def levels(document: dict[str, Any]) -> dict[str, Level]:
     """Every level of the ladder by key, as the files name it."""
     found = {}
     for rung, level in enumerate(document.get("levels", []), start=1):
-        owner = formatting.approval_owner(
-            level.get("approval_owner_name"), level.get("approval_owner_role")
+        owner = one_line(
+            formatting.approval_owner(
+                level.get("approval_owner_name"), level.get("approval_owner_role")
+            )
         )
         found[level["key"]] = Level(
             key=level["key"],
-            name=level.get("name", level["key"]),
+            name=one_line(level.get("name") or level["key"]),
             rung=rung,
             owner=owner,
-            approval=_approval(level, owner),
-            cost_ceiling=formatting.money(level.get("cost_ceiling"), level.get("currency")),
+            approval=one_line(_approval(level, owner)),
+            cost_ceiling=one_line(formatting.money(level.get("cost_ceiling"), level.get("currency"))),
         )
     return found
 
@@ -141,9 +145,9 @@ def monitored_bounds(document: dict[str, Any]) -> list[MonitoredBound]:
             MonitoredBound(
                 key=bound["key"],
                 system_key=system_key,
-                system_name=systems.get(system_key, {}).get("name") or system_key,
-                output_type=threshold.get("output_type") or "",
-                phrase=bound_phrase(bound),
+                system_name=one_line(systems.get(system_key, {}).get("name") or system_key),
+                output_type=one_line(threshold.get("output_type") or ""),
+                phrase=one_line(bound_phrase(bound)),
                 at_least=bound.get("direction") != "at_most",
                 value=value,
                 unit=bound.get("unit", ""),
