@@ -26,8 +26,8 @@ STAMP = Stamp(engagement="Acme Insurance: Escalation framework (acme)", version=
 PROMTOOL = shutil.which("promtool")
 # Framework text as people may type it, or as a version frozen before the text rule kept it:
 # YAML and PromQL syntax, Go template actions, quotes, backslashes, controls, line separators.
-HOSTILE = '{{ .Value }} "x" \\ \'y\' #z: - *a &b !!python/object {{- $labels }}\u2028yes\x07'
-NAME = "Käse-Bot: {{ $value }} \"quoted\" \\n #not a comment\u2029"
+HOSTILE = "{{ .Value }} \"x\" \\ 'y' #z: - *a &b !!python/object {{- $labels }}\u2028yes\x07"
+NAME = 'Käse-Bot: {{ $value }} "quoted" \\n #not a comment\u2029'
 
 
 def _level(key: str, kind: str, **fields: Any) -> dict[str, Any]:
@@ -212,7 +212,9 @@ def test_openslo_target_breaks_at_k_bad_windows_and_not_at_k_minus_one():
     wrong = []
     for windows in range(1, 101):
         for breaches in range(1, windows + 1):
-            slo_target = target(bound.__class__(**{**vars(bound), "breaches": breaches, "windows": windows}))
+            slo_target = target(
+                bound.__class__(**{**vars(bound), "breaches": breaches, "windows": windows})
+            )
             broken_at_k = (windows - breaches) / windows < slo_target
             met_at_k_minus_one = (windows - breaches + 1) / windows >= slo_target
             if not (broken_at_k and met_at_k_minus_one and 0 <= slo_target < 1):
@@ -281,7 +283,11 @@ def test_no_litellm_file_without_a_hybrid_routing_level():
 
 def test_every_file_is_stamped_with_engagement_version_and_hash():
     files = monitoring_files(hostile_document(), STAMP)
-    stamp_lines = [f"# Engagement: {STAMP.engagement}", "# Version: v3", f"# Version SHA-256: {'ab' * 32}"]
+    stamp_lines = [
+        f"# Engagement: {STAMP.engagement}",
+        "# Version: v3",
+        f"# Version SHA-256: {'ab' * 32}",
+    ]
     assert all(line in text.splitlines() for text in files.values() for line in stamp_lines)
 
 

@@ -89,7 +89,9 @@ def _decimal(value: Any) -> Decimal | None:
 
 
 def _whole(value: Any, default: int) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else default
+    return (
+        value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else default
+    )
 
 
 def _approval(level: dict[str, Any], owner: str) -> str:
@@ -113,7 +115,9 @@ def levels(document: dict[str, Any]) -> dict[str, Level]:
             rung=rung,
             owner=owner,
             approval=one_line(_approval(level, owner)),
-            cost_ceiling=one_line(formatting.money(level.get("cost_ceiling"), level.get("currency"))),
+            cost_ceiling=one_line(
+                formatting.money(level.get("cost_ceiling"), level.get("currency"))
+            ),
         )
     return found
 
@@ -172,9 +176,7 @@ def plain_number(value: Decimal) -> str:
 
 def comment(text: str) -> str:
     """Text made safe inside a one-line YAML comment."""
-    return _YAML_LINE_BREAKS.sub(
-        lambda match: f"[{character_name(match.group())}]", one_line(text)
-    )
+    return _YAML_LINE_BREAKS.sub(lambda match: f"[{character_name(match.group())}]", one_line(text))
 
 
 def header(stamp: Stamp, framework_name: str, title: str, notes: list[str]) -> str:

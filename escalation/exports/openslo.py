@@ -79,7 +79,10 @@ def sli(bound: MonitoredBound) -> dict[str, Any]:
     return {
         "apiVersion": "openslo/v1",
         "kind": "SLI",
-        "metadata": {"name": object_name(bound.key), "displayName": f"{bound.where}: {bound.phrase}"},
+        "metadata": {
+            "name": object_name(bound.key),
+            "displayName": f"{bound.where}: {bound.phrase}",
+        },
         "spec": {
             "description": _short(
                 f"{bound.where}: the window's value in the bound's unit ({bound.unit})."

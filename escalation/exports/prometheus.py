@@ -77,9 +77,7 @@ def selector(bound: MonitoredBound) -> str:
 def _enough_data(bound: MonitoredBound, expression: str) -> str:
     if bound.minimum_sample_size is None:
         return expression
-    return (
-        f"({expression}) and ({WINDOW_SAMPLES}{selector(bound)} >= {bound.minimum_sample_size})"
-    )
+    return f"({expression}) and ({WINDOW_SAMPLES}{selector(bound)} >= {bound.minimum_sample_size})"
 
 
 def breach_expression(bound: MonitoredBound) -> str:
@@ -206,9 +204,7 @@ def rules_file(bounds: list[MonitoredBound], stamp: Stamp, framework_name: str) 
         "beyond the immediate-breach value. Keep Prometheus' retention above n windows.",
         "See docs/monitoring-exports.md.",
     ]
-    return header(stamp, framework_name, "Prometheus rules", notes) + yaml_text(
-        {"groups": groups}
-    )
+    return header(stamp, framework_name, "Prometheus rules", notes) + yaml_text({"groups": groups})
 
 
 # The generated unit tests. Each bound gets its own test groups, with its window as the input
