@@ -9,12 +9,15 @@ from typing import Any
 
 import pytest
 import yaml
+from django.core.cache import cache
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from escalation.exports import Stamp
 from escalation.models import EscalationLevel, LevelKind
 from tests.factories import make_version, sign_off
 from tests.framework_content import make_framework_content
+from workshops.packs import artifact_source, monitoring_cache_kind, monitoring_stamp
 
 pytestmark = pytest.mark.django_db
 
@@ -145,3 +148,23 @@ def test_artifacts_page_offers_none_for_a_version_not_signed_off(client, reviewe
     client.force_login(reviewer)
     html = client.get(reverse("version_artifacts", kwargs={"slug": "acme", "number": 1})).content
     assert b"/monitoring/" not in html
+
+
+def test_a_signed_off_versions_file_is_served_from_the_cache_once_rendered(
+    client, observer, engagement, signed_version
+):
+    client.force_login(observer)
+    client.get(file_url())
+    stamp = monitoring_stamp(artifact_source(engagement, 1))
+    kind = monitoring_cache_kind(stamp, "prometheus-rules.yml")
+    cache.set(f"frozen:{kind}:{signed_version.sha256}", "what the cache holds")
+    assert client.get(file_url()).content == b"what the cache holds"
+
+
+def test_the_same_document_signed_off_twice_is_cached_under_each_stamp():
+    # A version may freeze the very document of an earlier one (A, B, then A again), and two
+    # engagements may freeze the same one: each file names its own version and engagement.
+    first, again = Stamp("Acme (acme)", 1, "0" * 64), Stamp("Acme (acme)", 3, "0" * 64)
+    elsewhere = Stamp("Other (other)", 1, "0" * 64)
+    kinds = {monitoring_cache_kind(stamp, "openslo.yaml") for stamp in (first, again, elsewhere)}
+    assert len(kinds) == 3

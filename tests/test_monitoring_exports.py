@@ -251,8 +251,26 @@ def test_litellm_budget_is_a_one_off_ceiling_renewed_with_each_review():
 
 def test_litellm_budget_of_a_monthly_ceiling_renews_monthly():
     document = hostile_document()
-    document["levels"][1]["cost_recurrence"] = "monthly"
+    document["levels"][1]["cost_ceiling_basis"] = "monthly"
     assert _routed_params(_litellm(document))["budget_duration"] == "1mo"
+
+
+def test_litellm_asks_to_convert_a_ceiling_not_in_dollars():
+    text = monitoring_files(hostile_document(), STAMP)["litellm.yaml"]
+    assert "# LiteLLM counts spend in USD: max_budget is the EUR figure" in text
+
+
+def test_litellm_reads_the_framework_currency_when_the_level_has_none():
+    document = hostile_document()
+    document["governance"]["currency"], document["levels"][1]["currency"] = "USD", ""
+    assert "convert" not in monitoring_files(document, STAMP)["litellm.yaml"]
+
+
+def test_alerts_name_a_monthly_ceiling_per_month():
+    document = hostile_document()
+    document["levels"][0]["cost_ceiling_basis"] = "monthly"
+    rules = monitoring_files(document, STAMP)["prometheus-rules.yml"]
+    assert "cost ceiling EUR 120,000 per month." in rules
 
 
 def test_litellm_level_without_ceiling_has_no_budget():

@@ -26,9 +26,9 @@ from escalation.exports.monitored import Stamp, header, yaml_text
 from escalation.models import LevelKind, ReviewFrequency
 
 LITELLM_FILE = "litellm.yaml"
-# How a level says its ceiling recurs, when the document says it (an optional level field;
-# documents without it hold one-off ceilings).
-RECURRENCE_FIELD = "cost_recurrence"
+# How a level says its ceiling recurs, when the document says it (an optional level field, as the
+# governance step writes it: "one_off" or "monthly"; documents without it hold one-off ceilings).
+RECURRENCE_FIELD = "cost_ceiling_basis"
 MONTHLY = "monthly"
 
 
@@ -61,6 +61,11 @@ def routed_systems(document: dict[str, Any], level: dict[str, Any]) -> list[str]
         if level["key"] in path:
             concerned.update(mode.get("applies_to") or systems)
     return [key for key in systems if key in concerned]
+
+
+def level_currency(document: dict[str, Any], level: dict[str, Any]) -> str:
+    """The level's currency, else the framework's (documents may hold either)."""
+    return str(level.get("currency") or document.get("governance", {}).get("currency") or "")
 
 
 def budget_duration(document: dict[str, Any], level: dict[str, Any]) -> str:
@@ -124,7 +129,7 @@ def _notes(document: dict[str, Any], levels: list[dict[str, Any]]) -> list[str]:
         "Set each model's LiteLLM model string in the environment variable named by its entry.",
     ]
     for level in levels:
-        name, currency = level.get("name", level["key"]), level.get("currency") or ""
+        name, currency = level.get("name", level["key"]), level_currency(document, level)
         if _ceiling(level) is None:
             notes.append(f"{name}: no cost ceiling, so no budget.")
             continue

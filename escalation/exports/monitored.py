@@ -100,9 +100,19 @@ def _approval(level: dict[str, Any], owner: str) -> str:
     return owner
 
 
+def _ceiling(level: dict[str, Any], framework_currency: str) -> str:
+    """ "EUR 60,000", "EUR 5,000 per month": in the level's currency, else the framework's."""
+    amount = formatting.money(
+        level.get("cost_ceiling"), level.get("currency") or framework_currency
+    )
+    monthly = level.get("cost_ceiling_basis") == "monthly" and amount != formatting.EMPTY
+    return f"{amount} per month" if monthly else amount
+
+
 def levels(document: dict[str, Any]) -> dict[str, Level]:
     """Every level of the ladder by key, as the files name it."""
     found = {}
+    currency = document.get("governance", {}).get("currency") or ""
     for rung, level in enumerate(document.get("levels", []), start=1):
         owner = one_line(
             formatting.approval_owner(
@@ -115,9 +125,7 @@ def levels(document: dict[str, Any]) -> dict[str, Level]:
             rung=rung,
             owner=owner,
             approval=one_line(_approval(level, owner)),
-            cost_ceiling=one_line(
-                formatting.money(level.get("cost_ceiling"), level.get("currency"))
-            ),
+            cost_ceiling=one_line(_ceiling(level, currency)),
         )
     return found
 
