@@ -22,14 +22,16 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from escalation import formatting
-from escalation.exports.monitored import Stamp, header, yaml_text
+from escalation.exports.monitored import (
+    Stamp,
+    ceiling_is_monthly,
+    header,
+    level_currency,
+    yaml_text,
+)
 from escalation.models import LevelKind, ReviewFrequency
 
 LITELLM_FILE = "litellm.yaml"
-# How a level says its ceiling recurs, when the document says it (an optional level field, as the
-# governance step writes it: "one_off" or "monthly"; documents without it hold one-off ceilings).
-RECURRENCE_FIELD = "cost_ceiling_basis"
-MONTHLY = "monthly"
 
 
 def routing_levels(document: dict[str, Any]) -> list[dict[str, Any]]:
@@ -63,13 +65,8 @@ def routed_systems(document: dict[str, Any], level: dict[str, Any]) -> list[str]
     return [key for key in systems if key in concerned]
 
 
-def level_currency(document: dict[str, Any], level: dict[str, Any]) -> str:
-    """The level's currency, else the framework's (documents may hold either)."""
-    return str(level.get("currency") or document.get("governance", {}).get("currency") or "")
-
-
 def budget_duration(document: dict[str, Any], level: dict[str, Any]) -> str:
-    if level.get(RECURRENCE_FIELD) == MONTHLY:
+    if ceiling_is_monthly(level):
         return "1mo"
     frequency = document.get("review_cycle", {}).get("frequency")
     try:
@@ -133,7 +130,7 @@ def _notes(document: dict[str, Any], levels: list[dict[str, Any]]) -> list[str]:
         if _ceiling(level) is None:
             notes.append(f"{name}: no cost ceiling, so no budget.")
             continue
-        recurs = "monthly" if level.get(RECURRENCE_FIELD) == MONTHLY else "one-off"
+        recurs = "monthly" if ceiling_is_monthly(level) else "one-off"
         notes.append(
             f"{name}: {recurs} ceiling of {formatting.money(level.get('cost_ceiling'), currency)}; "
             f"budget_duration "

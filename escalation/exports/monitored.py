@@ -100,19 +100,27 @@ def _approval(level: dict[str, Any], owner: str) -> str:
     return owner
 
 
-def _ceiling(level: dict[str, Any], framework_currency: str) -> str:
-    """ "EUR 60,000", "EUR 5,000 per month": in the level's currency, else the framework's."""
-    amount = formatting.money(
-        level.get("cost_ceiling"), level.get("currency") or framework_currency
-    )
-    monthly = level.get("cost_ceiling_basis") == "monthly" and amount != formatting.EMPTY
+def ceiling_is_monthly(level: dict[str, Any]) -> bool:
+    """Whether a level's ceiling recurs each month: the governance step's `cost_ceiling_basis`
+    ("one_off" or "monthly"), optional: a document without it holds one-off ceilings."""
+    return level.get("cost_ceiling_basis") == "monthly"
+
+
+def level_currency(document: dict[str, Any], level: dict[str, Any]) -> str:
+    """The level's currency, else the framework's (a document may hold either)."""
+    return str(level.get("currency") or document.get("governance", {}).get("currency") or "")
+
+
+def _ceiling(document: dict[str, Any], level: dict[str, Any]) -> str:
+    """ "EUR 60,000", "EUR 5,000 per month"."""
+    amount = formatting.money(level.get("cost_ceiling"), level_currency(document, level))
+    monthly = ceiling_is_monthly(level) and amount != formatting.EMPTY
     return f"{amount} per month" if monthly else amount
 
 
 def levels(document: dict[str, Any]) -> dict[str, Level]:
     """Every level of the ladder by key, as the files name it."""
     found = {}
-    currency = document.get("governance", {}).get("currency") or ""
     for rung, level in enumerate(document.get("levels", []), start=1):
         owner = one_line(
             formatting.approval_owner(
@@ -125,7 +133,7 @@ def levels(document: dict[str, Any]) -> dict[str, Level]:
             rung=rung,
             owner=owner,
             approval=one_line(_approval(level, owner)),
-            cost_ceiling=one_line(_ceiling(level, currency)),
+            cost_ceiling=one_line(_ceiling(document, level)),
         )
     return found
 

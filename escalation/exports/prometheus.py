@@ -215,7 +215,9 @@ def _breaching(bound: MonitoredBound) -> Decimal:
     return bound.value - STEP if bound.at_least else bound.value + STEP
 
 
-def _series(bound: MonitoredBound, values: list[Decimal], samples: list[int] | None = None) -> list:
+def _series(
+    bound: MonitoredBound, values: list[Decimal], samples: list[int] | None = None
+) -> list[dict[str, str]]:
     series = [
         {
             "series": f"{WINDOW_VALUE}{selector(bound)}",
