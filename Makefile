@@ -6,8 +6,9 @@ MANAGE := $(PY) manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # Debian packages: graphviz draws the ladder, pango/harfbuzz/fonts let WeasyPrint render the pack,
-# chromium runs the browser tests, poppler-utils gives pdfsig to check signatures by hand.
-SYSTEM_PACKAGES := graphviz fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b chromium poppler-utils
+# chromium runs the browser tests, poppler-utils gives pdfsig to check signatures by hand,
+# prometheus gives promtool, which the tests run on the exported rules (not needed at run time).
+SYSTEM_PACKAGES := graphviz fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b chromium poppler-utils prometheus
 
 .PHONY: run serve test bench load lint format env system-packages db db-stop migrate demo worker clean-db
 
@@ -76,6 +77,7 @@ system-packages:
 	command -v dot >/dev/null || missing="$$missing graphviz"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v pdfsig >/dev/null || missing="$$missing poppler-utils"; \
+	command -v promtool >/dev/null || missing="$$missing prometheus"; \
 	ls /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf >/dev/null 2>&1 || missing="$$missing fonts-dejavu-core"; \
 	ldconfig -p | grep -q libpangoft2-1.0 || missing="$$missing libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b"; \
 	if [ -n "$$missing" ]; then \

@@ -135,6 +135,10 @@ EXPECTATIONS: dict[str, Rule] = {
             "document_json",
         )
     },
+    # Monitoring files exist only for a signed-off version (the demo's v1): every member's.
+    "version_monitoring_file": Rule(
+        get=VIEW, post=None, params=(("number", 1), ("filename", "prometheus-rules.yml"))
+    ),
     "pack_generate": Rule(get=None, post=COMMENT),
     "version_pack_generate": Rule(get=None, post=COMMENT),
     "pack_download": Rule(get=COMMENT, post=None),

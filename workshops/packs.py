@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import hashlib
 import json
 import zoneinfo
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from django.utils import timezone
 
 from escalation import formatting, frozen
 from escalation.document import document_sha256, upgrade_document
+from escalation.exports import Stamp
 from escalation.models import FrameworkVersion, Pack, PackStatus
 from escalation.pdf import ChangesSince, Decision, PackContext, SignOff
 from escalation.tasks import generate_pack, request_pack
@@ -325,6 +327,36 @@ def _first_signed_pack(version: FrameworkVersion) -> Pack | None:
         .order_by("created_at", "id")
         .first()
     )
+
+
+def monitoring_stamp(source: ArtifactSource) -> Stamp:
+    """What the monitoring files of a signed-off version are stamped with: the engagement as its
+    sign-off record froze it (so renaming the engagement later never changes a file), the
+    version and its hash."""
+    assert source.version is not None and source.signed_off, "only a signed-off version exports"
+    record = signoff_record(source)
+    engagement = (
+        record.content["engagement"]
+        if record is not None
+        else {
+            "slug": source.engagement.slug,
+            "title": source.engagement.title,
+            "client": source.engagement.client_organisation,
+        }
+    )
+    return Stamp(
+        engagement=f"{engagement['client']}: {engagement['title']} ({engagement['slug']})",
+        version=source.version.number,
+        sha256=source.version.sha256,
+    )
+
+
+def monitoring_cache_kind(stamp: Stamp, filename: str) -> str:
+    """The frozen-cache kind (and ETag part) of one monitoring file: the document's hash names
+    its content; the stamp's engagement and version number are hashed in too (two versions, or
+    two engagements, may freeze the same document)."""
+    stamped = hashlib.sha256(f"{stamp.engagement}\nv{stamp.version}".encode()).hexdigest()[:16]
+    return f"monitoring-{stamped}-{filename}"
 
 
 def signed_pack(source: ArtifactSource) -> Pack:

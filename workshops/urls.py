@@ -131,6 +131,14 @@ for _suffix, _view, _name, _kwargs in _ARTIFACT_ROUTES:
             name=f"version_{_name}",
         ),
     ]
+# Deploy-ready monitoring files exist only for a signed-off version.
+urlpatterns.append(
+    path(
+        "e/<slug:slug>/versions/<int:number>/artifacts/monitoring/<str:filename>",
+        artifacts.monitoring_file,
+        name="version_monitoring_file",
+    )
+)
 urlpatterns.append(
     path(
         "e/<slug:slug>/packs/<uuid:public_id>.pdf",

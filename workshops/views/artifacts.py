@@ -13,7 +13,7 @@ from uuid import UUID
 from django.core.cache import cache
 from django.core.cache.utils import make_template_fragment_key
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import get_conditional_response, patch_cache_control
@@ -24,10 +24,19 @@ from config.middleware import SignedInRequest
 from escalation import artifacts, frozen
 from escalation.diagram import DiagramError, inline_svg, ladder_title, render_ladder
 from escalation.document import export_text
+from escalation.exports import CONTENT_TYPE as MONITORING_CONTENT_TYPE
+from escalation.exports import monitoring_file_names, monitoring_files
 from escalation.models import DiagramRender, Pack, PackStatus
 from escalation.tasks import request_pack
 from workshops.models import Capability, Engagement, Review, ReviewState, get_engagement_for
-from workshops.packs import ArtifactSource, artifact_source, changes_since, pack_context
+from workshops.packs import (
+    ArtifactSource,
+    artifact_source,
+    changes_since,
+    monitoring_cache_kind,
+    monitoring_stamp,
+    pack_context,
+)
 
 LINK_NAMES = [
     "artifacts",
@@ -163,6 +172,7 @@ def artifacts_page(request: HttpRequest, slug: str, number: int | None = None) -
             "content": content,
             "changes_since": changes_since(source),
             "may_export": engagement.membership.can(source.export_capability),
+            "monitoring_links": monitoring_links(source),
         },
     )
     if content.ladder_refused:
@@ -268,6 +278,62 @@ def framework_json(request: HttpRequest, slug: str, number: int | None = None) -
         export_text,
         "application/json",
         f"{source.file_stem}-framework.json",
+    )
+
+
+MONITORING_LABELS = {
+    "prometheus-rules.yml": "Prometheus rules",
+    "prometheus-rules.test.yml": "Prometheus rule tests",
+    "openslo.yaml": "OpenSLO",
+    "litellm.yaml": "LiteLLM routing",
+}
+
+
+def monitoring_links(source: ArtifactSource) -> list[tuple[str, str]]:
+    """(label, address) of each monitoring file of a signed-off version; none for the rest. Which
+    files a version has is read from its document once, then kept by its hash."""
+    if source.version is None or not source.signed_off:
+        return []
+    return [
+        (
+            MONITORING_LABELS[name],
+            reverse(
+                "version_monitoring_file",
+                kwargs={
+                    "slug": source.engagement.slug,
+                    "number": source.version.number,
+                    "filename": name,
+                },
+            ),
+        )
+        for name in _monitoring_names(source)
+    ]
+
+
+def _monitoring_names(source: ArtifactSource) -> list[str]:
+    assert source.version is not None
+    return frozen.cached(
+        "monitoring-names", [source.version.sha256], lambda: monitoring_file_names(source.document)
+    )
+
+
+@require_GET
+def monitoring_file(request: HttpRequest, slug: str, number: int, filename: str) -> HttpResponse:
+    """A deploy-ready monitoring file (docs/monitoring-exports.md) of a signed-off version."""
+    engagement = get_engagement_for(request.user, slug, Capability.VIEW)
+    source = _exportable_source(engagement, number)
+    if not source.signed_off:
+        raise Http404("Monitoring files are made only from a signed-off version.")
+    if filename not in _monitoring_names(source):
+        raise Http404(f"{source.label} has no {filename}.")
+    stamp = monitoring_stamp(source)
+    return _download(
+        request,
+        source,
+        monitoring_cache_kind(stamp, filename),
+        lambda document: monitoring_files(document, stamp)[filename],
+        MONITORING_CONTENT_TYPE,
+        f"{source.file_stem}-{filename}",
     )
 
 
