@@ -30,12 +30,17 @@ logger = logging.getLogger(__name__)
 
 # Line lengths, in characters: a rung, a side entry, an edge's label. Together they keep the
 # drawing narrow enough for a page's width at a readable size (escalation.pdf.ladder_parts).
-WRAP_COLUMNS = 34
-SIDE_COLUMNS = 38
+WRAP_COLUMNS = 32
+SIDE_COLUMNS = 46
 EDGE_COLUMNS = 24
 SKIP_COLUMNS = 16
 START_NODE = "detected"
 DIRECT_ENTRY_NODE = "direct-entry"
+NBSP = "\u00a0"
+# graphviz measures text up to 3% narrower than browsers and WeasyPrint draw it: every line ends
+# in two no-break spaces (drawn as nothing), so no line runs into its box's border.
+PAD = NBSP * 2
+BREAK = f'{PAD}<BR ALIGN="LEFT"/>'
 
 
 def _html(text: Any) -> str:
@@ -48,7 +53,7 @@ def _html(text: Any) -> str:
 def _wrapped(text: str, columns: int = WRAP_COLUMNS) -> str:
     """Escaped for a graphviz HTML-like label, wrapped so no line runs off the node."""
     lines = textwrap.wrap(" ".join(str(text).split()), columns) or [""]
-    return '<BR ALIGN="LEFT"/>'.join(_html(line) for line in lines) + '<BR ALIGN="LEFT"/>'
+    return "".join(_html(line) + BREAK for line in lines)
 
 
 # Raise with any change to what `ladder_dot` draws for an unchanged document. Whatever is kept under
@@ -131,10 +136,12 @@ def _row(heading: str, text: str, columns: int = WRAP_COLUMNS) -> str:
     # textwrap breaks only at spaces and every heading is shorter than a line: it opens the first.
     lines = textwrap.wrap(f"{heading} {' '.join(str(text).split())}", columns)
     rest = lines[0][len(heading) :]
-    following = "".join(f'<BR ALIGN="LEFT"/>{_html(line)}' for line in lines[1:])
+    following = "".join(f"{BREAK}{_html(line)}" for line in lines[1:])
+    # A no-break space after the heading: SVG drops a text's leading space, which would glue
+    # the text to the heading.
     return (
-        f'<TR><TD ALIGN="LEFT" BALIGN="LEFT"><B>{_html(heading)}</B>{_html(rest)}'
-        f'{following}<BR ALIGN="LEFT"/></TD></TR>'
+        f'<TR><TD ALIGN="LEFT" BALIGN="LEFT"><B>{_html(heading)}</B>'
+        f"{_html(rest.replace(' ', NBSP, 1))}{following}{BREAK}</TD></TR>"
     )
 
 
@@ -142,13 +149,13 @@ def _level_label(number: int, level: dict[str, Any], trigger: str) -> str:
     name, kind = str(level.get("name", "")), _kind(level)
     # The kind is said when the name does not already say it ("Prompt optimization").
     kind_line = (
-        f'<BR ALIGN="LEFT"/><FONT COLOR="#ffffff">{_html(kind)}</FONT>'
+        f'{BREAK}<FONT COLOR="#ffffff">{_html(kind)}</FONT>'
         if kind.casefold() != name.strip().casefold()
         else ""
     )
     rows = [
         f'<TR><TD ALIGN="LEFT" BALIGN="LEFT" BGCOLOR="#1f4e79"><FONT COLOR="#ffffff"><B>'
-        f"{number}. {_html(name)}</B></FONT>{kind_line}</TD></TR>",
+        f"{number}. {_html(name)}</B></FONT>{kind_line}{PAD}</TD></TR>",
         _row("Cost ceiling", _cost_ceiling(level)),
         _row("Approval", _approval(level)),
         _row("Estimate", _cost_estimate(level)),
@@ -164,7 +171,7 @@ def _level_label(number: int, level: dict[str, Any], trigger: str) -> str:
 
 def _table(rows: list[str], *, color: str) -> str:
     return (
-        f'<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="5" COLOR="{color}">'
+        f'<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="6" COLOR="{color}">'
         + "".join(rows)
         + "</TABLE>>"
     )
@@ -221,7 +228,8 @@ class _Entries:
     there, and bounds whose first escalation level it is (grouped by their trigger rule)."""
 
     failure_modes: list[str] = dataclasses.field(default_factory=list)
-    bounds: dict[str, list[str]] = dataclasses.field(default_factory=dict)
+    # Trigger rule → (threshold, its bounds' phrases) for each threshold with bounds entering.
+    bounds: dict[str, list[tuple[str, str]]] = dataclasses.field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return bool(self.failure_modes or self.bounds)
@@ -296,27 +304,48 @@ def side_entries(document: dict[str, Any]) -> tuple[dict[str, _Entries], _Entrie
         groups.setdefault(group, []).append(bound_phrase(bound))
     names = _threshold_names(document)
     for (first, rule, threshold, later), phrases in groups.items():
-        line = _noted(
-            f"{names.get(threshold, threshold)}: {'; '.join(phrases)}", _then(list(later), numbers)
+        item = (
+            names.get(threshold, threshold),
+            _noted("; ".join(phrases), _then(list(later), numbers)),
         )
-        (entries[first] if first else unrouted).bounds.setdefault(rule, []).append(line)
+        (entries[first] if first else unrouted).bounds.setdefault(rule, []).append(item)
     return entries, unrouted
+
+
+def _lines(text: str, width: int) -> list[str]:
+    """`text` wrapped to `width`, broken after a "; " where it can be: a bound's phrases
+    ("≥ 0.8 accuracy; p95 ≤ 1,500 ms") stay whole."""
+    lines: list[str] = []
+    for piece in re.split(r"(?<=;) ", " ".join(text.split())):
+        if lines and len(lines[-1]) + 1 + len(piece) <= width:
+            lines[-1] += " " + piece
+        else:
+            lines += textwrap.wrap(piece, width) or [""]
+    return lines
+
+
+def _item(*parts: str) -> str:
+    """A bulleted item of a side entry, each part starting a line, the lines after the first
+    indented under it."""
+    lines = [line for part in parts for line in _lines(part, SIDE_COLUMNS - 2)]
+    return "".join(
+        f"{'• ' if number == 0 else NBSP * 2}{_html(line)}{BREAK}"
+        for number, line in enumerate(lines)
+    )
 
 
 def _entries_rows(entries: _Entries) -> list[str]:
     rows = []
     if entries.failure_modes:
-        lines = "".join(_wrapped(f"• {name}", SIDE_COLUMNS) for name in entries.failure_modes)
+        lines = "".join(_item(name) for name in entries.failure_modes)
         rows.append(
-            f'<TR><TD ALIGN="LEFT" BALIGN="LEFT"><B>Failure modes</B><BR ALIGN="LEFT"/>'
-            f"{lines}</TD></TR>"
+            f'<TR><TD ALIGN="LEFT" BALIGN="LEFT"><B>Failure modes</B>{BREAK}{lines}</TD></TR>'
         )
     for rule, bounds in entries.bounds.items():
-        lines = "".join(_wrapped(f"• {bound}", SIDE_COLUMNS) for bound in bounds)
+        lines = "".join(_item(f"{threshold}:", phrases) for threshold, phrases in bounds)
         rule_line = f"<I>{_wrapped(rule + ':', SIDE_COLUMNS)}</I>" if rule else ""
         rows.append(
-            f'<TR><TD ALIGN="LEFT" BALIGN="LEFT"><B>Bounds</B><BR ALIGN="LEFT"/>'
-            f"{rule_line}{lines}</TD></TR>"
+            f'<TR><TD ALIGN="LEFT" BALIGN="LEFT"><B>Bounds</B>{BREAK}{rule_line}{lines}</TD></TR>'
         )
     return rows
 
@@ -338,21 +367,21 @@ def _legend_label(kinds: list[str]) -> str:
         color = EDGE_STYLES[kind]["color"]
         rows.append(
             f'<TR><TD ALIGN="LEFT"><FONT COLOR="{color}">{LEGEND_SAMPLES[kind]}</FONT></TD>'
-            f'<TD ALIGN="LEFT">{_html(EDGE_MEANINGS[kind])}</TD></TR>'
+            f'<TD ALIGN="LEFT">{_html(EDGE_MEANINGS[kind])}{PAD}</TD></TR>'
         )
     return (
-        '<<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2" COLOR="#d9dee6">'
+        '<<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="0" CELLPADDING="4" COLOR="#d9dee6">'
         + "".join(rows)
         + "</TABLE>>"
     )
 
 
 def _start_label(shared_trigger: str, unrouted: _Entries) -> str:
-    rows = ['<TR><TD ALIGN="LEFT"><B>Threshold breach or failure detected</B></TD></TR>']
+    rows = [f'<TR><TD ALIGN="LEFT"><B>Threshold breach or failure detected</B>{PAD}</TD></TR>']
     if shared_trigger:
         rows.append(_row("On every rung", shared_trigger))
     if unrouted:
-        rows += ['<TR><TD ALIGN="LEFT"><B>Not routed to a rung yet</B></TD></TR>']
+        rows += [f'<TR><TD ALIGN="LEFT"><B>Not routed to a rung yet</B>{PAD}</TD></TR>']
         rows += _entries_rows(unrouted)
     return _table(rows, color="#5b6677")
 
@@ -365,6 +394,47 @@ def path_steps(document: dict[str, Any]) -> dict[tuple[str, str], list[str]]:
         for tail, head in itertools.pairwise(path):
             steps.setdefault((tail, head), []).append(str(mode.get("name", "")))
     return steps
+
+
+@dataclasses.dataclass
+class _Ladder:
+    """What the drawing shows of a document, read once."""
+
+    levels: list[dict[str, Any]]
+    entries: dict[str, _Entries]
+    unrouted: _Entries
+    steps: dict[tuple[str, str], list[str]]
+    skips: list[tuple[dict[str, Any], str]]  # (level, who approves the skip)
+    rollbacks: list[tuple[dict[str, Any], dict[str, Any]]]  # (rung below, level)
+    shared_trigger: str
+
+    @classmethod
+    def read(cls, document: dict[str, Any]) -> _Ladder:
+        levels = document.get("levels", [])
+        entries, unrouted = side_entries(document)
+        return cls(
+            levels=levels,
+            entries=entries,
+            unrouted=unrouted,
+            steps=path_steps(document),
+            # Entering the first rung directly skips nothing: its condition shows on the rung.
+            skips=[(level, entry[1]) for level in levels[1:] if (entry := _direct_entry(level))],
+            rollbacks=[
+                (below, level) for below, level in itertools.pairwise(levels) if _rolls_back(level)
+            ],
+            shared_trigger=_shared_trigger(levels),
+        )
+
+    def edge_kinds(self) -> list[str]:
+        """The kinds of edge drawn, in the legend's order."""
+        drawn = {
+            "chain": True,
+            "entry": any(self.entries.values()),
+            "path": bool(self.steps),
+            "skip": bool(self.skips),
+            "rollback": bool(self.rollbacks),
+        }
+        return [kind for kind in EDGE_STYLES if drawn[kind]]
 
 
 def ladder_dot(document: dict[str, Any]) -> str:
@@ -388,55 +458,60 @@ def ladder_dot(document: dict[str, Any]) -> str:
     # No text under 10 pt: a drawing up to 720 pt wide, shrunk to a page's width in the pack,
     # still prints it at 7 pt or more.
     graph.attr("edge", fontname="DejaVu Sans", fontsize="10", arrowsize="0.7")
-    levels = document.get("levels", [])
-    if not levels:
+    if not document.get("levels"):
         graph.node("empty", label="No escalation levels defined yet", shape="box", id="empty")
         return graph.source
-    numbers = {level["key"]: number for number, level in enumerate(levels, start=1)}
-    entries, unrouted = side_entries(document)
-    steps = path_steps(document)
-    # Entering the first rung directly skips nothing: its condition shows on the rung alone.
-    skips = [(level, entry) for level in levels[1:] if (entry := _direct_entry(level))]
-    rollbacks = [
-        (below, level) for below, level in itertools.pairwise(levels) if _rolls_back(level)
-    ]
-    drawn = {"entry": any(entries.values()), "path": steps, "skip": skips, "rollback": rollbacks}
-    legend = ["chain", *(kind for kind, edges in drawn.items() if edges)]
-    shared_trigger = _shared_trigger(levels)
+    ladder = _Ladder.read(document)
+    _draw_top(graph, ladder)
+    _draw_rungs(graph, ladder)
+    _draw_steps_skips_and_rollbacks(graph, ladder)
+    return graph.source
+
+
+def _draw_top(graph: graphviz.Digraph, ladder: _Ladder) -> None:
+    """The legend, the start and (when there are skips) the direct entry, side by side."""
     with graph.subgraph() as top:
         top.attr(rank="same")
         # Left of the start, above the side entries, where the drawing is as wide already.
-        top.node("legend", label=_legend_label(legend), id="legend", group="side")
+        top.node("legend", label=_legend_label(ladder.edge_kinds()), id="legend", group="side")
         top.node(
             START_NODE,
-            label=_start_label(shared_trigger, unrouted),
+            label=_start_label(ladder.shared_trigger, ladder.unrouted),
             id="node-detected",
             group="rungs",
         )
         # Flat edges keep their tail on the left: the legend left of the start, the skips'
         # entry point right of it, so their long edges run down the right-hand side.
         top.edge("legend", START_NODE, style="invis")
-        if skips:
+        if ladder.skips:
             top.node(
                 DIRECT_ENTRY_NODE,
                 label=_table(
-                    ["<TR><TD><B>Direct entry</B><BR/>skipping rungs</TD></TR>"],
+                    [f"<TR><TD><B>Direct entry</B>{PAD}<BR/>skipping rungs{PAD}</TD></TR>"],
                     color=EDGE_STYLES["skip"]["color"],
                 ),
                 id="node-direct-entry",
             )
             top.edge(START_NODE, DIRECT_ENTRY_NODE, style="invis")
+
+
+def _draw_rungs(graph: graphviz.Digraph, ladder: _Ladder) -> None:
     previous, side = START_NODE, "legend"
-    for number, level in enumerate(levels, start=1):
-        trigger = "" if shared_trigger else str(level.get("trigger") or "").strip()
-        _rung(graph, number, level, trigger, entries[level["key"]], previous)
+    for number, level in enumerate(ladder.levels, start=1):
+        trigger = "" if ladder.shared_trigger else str(level.get("trigger") or "").strip()
+        entries = ladder.entries[level["key"]]
+        _rung(graph, number, level, trigger, entries, previous)
         previous = f"level-{level['key']}"
-        if entries[level["key"]]:
+        if entries:
             # An unseen column from the legend down through the side entries keeps them all on
             # the left, clear of the skips on the right.
             graph.edge(side, f"entries-{level['key']}", style="invis")
             side = f"entries-{level['key']}"
-    for (tail, head), names in steps.items():
+
+
+def _draw_steps_skips_and_rollbacks(graph: graphviz.Digraph, ladder: _Ladder) -> None:
+    numbers = {level["key"]: number for number, level in enumerate(ladder.levels, start=1)}
+    for (tail, head), names in ladder.steps.items():
         label = "".join(_wrapped(name, EDGE_COLUMNS) for name in names)
         _edge(
             graph,
@@ -448,19 +523,18 @@ def ladder_dot(document: dict[str, Any]) -> str:
             # A step down the ladder must not pull the rungs out of their order.
             constraint="true" if numbers[tail] < numbers[head] else "false",
         )
-    for level, (_when, approver) in skips:
+    for level, approver in ladder.skips:
         # The condition is on the rung; the edge names who approves, kept short and narrow.
-        label = _wrapped(approver, SKIP_COLUMNS)
         _edge(
             graph,
             "skip",
             DIRECT_ENTRY_NODE,
             f"level-{level['key']}",
-            label=f"<{label}>",
+            label=f"<{_wrapped(approver, SKIP_COLUMNS)}>",
             id=f"skip-to-{level['key']}",
             weight="0",
         )
-    for below, level in rollbacks:
+    for below, level in ladder.rollbacks:
         # Drawn along the chain, its arrow at the rung below: it lies beside the chain edge.
         _edge(
             graph,
@@ -470,7 +544,6 @@ def ladder_dot(document: dict[str, Any]) -> str:
             id=f"rollback-from-{level['key']}",
             dir="back",
         )
-    return graph.source
 
 
 def _rung(
@@ -486,20 +559,13 @@ def _rung(
     with graph.subgraph() as rank:
         rank.attr(rank="same")
         if entries:
-            rows = _entries_rows(entries)
             rank.node(
                 f"entries-{level['key']}",
-                label=_table(rows, color="#1f6f43"),
+                label=_table(_entries_rows(entries), color="#1f6f43"),
                 id=f"entries-{level['key']}",
                 group="side",
             )
-            _edge(
-                rank,
-                "entry",
-                f"entries-{level['key']}",
-                node,
-                id=f"entry-{level['key']}",
-            )
+            _edge(rank, "entry", f"entries-{level['key']}", node, id=f"entry-{level['key']}")
         rank.node(node, label=_level_label(number, level, trigger), id=node, group="rungs")
     _edge(graph, "chain", previous, node, id=f"edge-to-{level['key']}")
 

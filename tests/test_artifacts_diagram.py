@@ -202,7 +202,7 @@ class Drawing:
                     classes - {"edge"},
                     tail,
                     head,
-                    " ".join(t.text or "" for t in group.iter(f"{SVG}text")),
+                    " ".join(" ".join(t.text or "" for t in group.iter(f"{SVG}text")).split()),
                     dict(path.attrib) if path is not None else {},
                 )
             )
@@ -355,7 +355,7 @@ def test_a_version_1_document_still_draws_its_rungs_and_entries(db):
 
 
 def test_dot_escapes_typed_text_in_labels():
-    dot = ladder_dot(LADDER_V1).replace('<BR ALIGN="LEFT"/>', " ")
+    dot = " ".join(ladder_dot(LADDER_V1).replace('<BR ALIGN="LEFT"/>', " ").split())
     assert "Dana &lt;CTO&gt; &amp; board" in dot
 
 

@@ -117,7 +117,8 @@ def refusing_graphviz(tmp_path, monkeypatch):
     """A `dot` that refuses every ladder, first on PATH; `monkeypatch.undo()` brings back the
     real one."""
     dot = tmp_path / "dot"
-    dot.write_text("#!/bin/sh\necho 'Error: syntax error' >&2\nexit 1\n")
+    # It reads its input first, as graphviz does, so the pipe never breaks under a slow writer.
+    dot.write_text("#!/bin/sh\ncat >/dev/null\necho 'Error: syntax error' >&2\nexit 1\n")
     dot.chmod(0o755)
     monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
     return monkeypatch
