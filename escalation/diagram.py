@@ -61,12 +61,13 @@ def _wrapped(text: str, columns: int = WRAP_COLUMNS) -> str:
 # to its key, and so does the drawing cache, so no drawing by an earlier builder is served again.
 LADDER_DRAWING_VERSION = 2
 
+SKIP_COLOR = "#7a1f99"
 # Each kind of edge, its look and what the legend says it means, in the legend's order.
 EDGE_STYLES: dict[str, dict[str, str]] = {
     "chain": {"color": "#5b6677", "penwidth": "1.2"},
     "entry": {"color": "#1f6f43", "penwidth": "1.2"},
     "path": {"color": "#b35900", "penwidth": "1.6"},
-    "skip": {"color": "#7a1f99", "penwidth": "2.6", "style": "bold"},
+    "skip": {"color": SKIP_COLOR, "penwidth": "2.6", "style": "bold"},
     "rollback": {"color": "#5b6677", "penwidth": "1.2", "style": "dashed"},
 }
 # The legend's sample of each line, in DejaVu Sans's box-drawing characters.
@@ -124,7 +125,7 @@ def _direct_entry(level: dict[str, Any]) -> tuple[str, str] | None:
     when = str(level.get("direct_entry_when") or "").strip()
     if not when:
         return None
-    return when, str(level.get("direct_entry_approver") or "").strip() or "not named"
+    return when, str(level.get("direct_entry_approver") or "").strip() or "approver not named"
 
 
 def _rolls_back(level: dict[str, Any]) -> bool:
@@ -464,7 +465,8 @@ def ladder_dot(document: dict[str, Any]) -> str:
     ladder = _Ladder.read(document)
     _draw_top(graph, ladder)
     _draw_rungs(graph, ladder)
-    _draw_steps_skips_and_rollbacks(graph, ladder)
+    _draw_steps_and_rollbacks(graph, ladder)
+    _draw_skips(graph, ladder)
     return graph.source
 
 
@@ -488,7 +490,7 @@ def _draw_top(graph: graphviz.Digraph, ladder: _Ladder) -> None:
                 DIRECT_ENTRY_NODE,
                 label=_table(
                     [f"<TR><TD><B>Direct entry</B>{PAD}<BR/>skipping rungs{PAD}</TD></TR>"],
-                    color=EDGE_STYLES["skip"]["color"],
+                    color=SKIP_COLOR,
                 ),
                 id="node-direct-entry",
             )
@@ -509,7 +511,7 @@ def _draw_rungs(graph: graphviz.Digraph, ladder: _Ladder) -> None:
             side = f"entries-{level['key']}"
 
 
-def _draw_steps_skips_and_rollbacks(graph: graphviz.Digraph, ladder: _Ladder) -> None:
+def _draw_steps_and_rollbacks(graph: graphviz.Digraph, ladder: _Ladder) -> None:
     numbers = {level["key"]: number for number, level in enumerate(ladder.levels, start=1)}
     for (tail, head), names in ladder.steps.items():
         label = "".join(_wrapped(name, EDGE_COLUMNS) for name in names)
@@ -523,17 +525,6 @@ def _draw_steps_skips_and_rollbacks(graph: graphviz.Digraph, ladder: _Ladder) ->
             # A step down the ladder must not pull the rungs out of their order.
             constraint="true" if numbers[tail] < numbers[head] else "false",
         )
-    for level, approver in ladder.skips:
-        # The condition is on the rung; the edge names who approves, kept short and narrow.
-        _edge(
-            graph,
-            "skip",
-            DIRECT_ENTRY_NODE,
-            f"level-{level['key']}",
-            label=f"<{_wrapped(approver, SKIP_COLUMNS)}>",
-            id=f"skip-to-{level['key']}",
-            weight="0",
-        )
     for below, level in ladder.rollbacks:
         # Drawn along the chain, its arrow at the rung below: it lies beside the chain edge.
         _edge(
@@ -544,6 +535,40 @@ def _draw_steps_skips_and_rollbacks(graph: graphviz.Digraph, ladder: _Ladder) ->
             id=f"rollback-from-{level['key']}",
             dir="back",
         )
+
+
+def _draw_skips(graph: graphviz.Digraph, ladder: _Ladder) -> None:
+    """The permitted skips: one rail down the right from the direct entry, branching into each
+    rung that may be entered directly, the branch labelled with who approves the skip. One rail,
+    not an edge each, keeps the drawing as narrow with six skips as with one."""
+    rail = DIRECT_ENTRY_NODE
+    for level, approver in ladder.skips:
+        key = level["key"]
+        junction = f"skip-junction-{key}"
+        with graph.subgraph() as rank:
+            rank.attr(rank="same")
+            rank.node(junction, label="", shape="point", width="0.06", color=SKIP_COLOR)
+            # Drawn from the rung to the rail with its arrow at the rung: a flat edge keeps its
+            # tail on the left, and the rail stays right of the ladder.
+            _edge(
+                rank,
+                "skip",
+                f"level-{key}",
+                junction,
+                dir="back",
+                label=f"<{_wrapped(approver, SKIP_COLUMNS)}>",
+                id=f"skip-to-{key}",
+            )
+        _edge(
+            graph,
+            "skip",
+            rail,
+            junction,
+            arrowhead="none",
+            id=f"skip-rail-to-{key}",
+            **{"class": "skip-rail"},
+        )
+        rail = junction
 
 
 def _rung(
@@ -604,9 +629,10 @@ class DiagramError(Exception):
 
 
 def _refused_place(document: dict[str, Any], stderr: bytes | str | None) -> str:
-    """The level whose label graphviz refused, from its error ("in label of node level-x")."""
+    """The level whose label graphviz refused, from its error ("in label of node level-x"; a
+    rung's side entries are "entries-x")."""
     text = stderr.decode(errors="replace") if isinstance(stderr, bytes) else (stderr or "")
-    match = re.search(r"(?:node|edge)[^\n]*?(?:level-|edge-to-)([a-z0-9-]+)", text)
+    match = re.search(r"(?:node|edge)[^\n]*?(?:level-|edge-to-|entries-)([a-z0-9-]+)", text)
     if match is None:
         return ""
     for number, level in enumerate(document.get("levels", []), start=1):

@@ -292,18 +292,35 @@ def test_what_reaches_no_rung_is_named_at_the_start(drawing):
 # Skips, rollbacks and the legend
 
 
-def test_a_permitted_skip_is_a_bold_edge_from_the_direct_entry_labelled_with_its_approver(
+def test_a_permitted_skip_runs_from_the_direct_entry_into_its_rung_labelled_with_its_approver(
     drawing,
 ):
-    (skip,) = drawing.edges("skip")
-    assert (skip.tail, skip.head, skip.label) == (
-        "direct-entry",
-        "level-tune",
-        "Chief risk officer",
-    )
-    assert float(skip.stroke["stroke-width"]) > float(
-        drawing.edges("chain")[0].stroke["stroke-width"]
-    )
+    # The skips share one rail down from the direct entry; each branches off into its rung, the
+    # branch drawn from the rung with its arrow there.
+    assert drawing.steps("skip-rail") == {("direct-entry", "skip-junction-tune")}
+    (branch,) = drawing.edges("skip")
+    assert (branch.tail, branch.head) == ("level-tune", "skip-junction-tune")
+    assert branch.label == "Chief risk officer"
+
+
+def test_skips_are_drawn_bolder_than_the_chain(drawing):
+    (branch,) = drawing.edges("skip")
+    chain_width = float(drawing.edges("chain")[0].stroke["stroke-width"])
+    assert float(branch.stroke["stroke-width"]) > chain_width
+
+
+def test_several_skips_share_one_rail_down_the_ladder(db):
+    document = copy.deepcopy(LADDER)
+    document["levels"][2] |= {
+        "direct_entry_when": "a new product line",
+        "direct_entry_approver": "",
+    }
+    drawing = Drawing(render_ladder(document))
+    assert drawing.steps("skip-rail") == {
+        ("direct-entry", "skip-junction-shots"),
+        ("skip-junction-shots", "skip-junction-tune"),
+    }
+    assert "approver not named" in {edge.label for edge in drawing.edges("skip")}
 
 
 def test_the_skipped_to_rung_says_when_it_may_be_entered_directly(drawing):
@@ -401,15 +418,15 @@ def test_twelve_rungs_and_twenty_five_failure_modes_print_at_a_readable_size(lar
 
 
 def test_skips_and_multi_step_paths_at_that_size_still_print_readably(large_document):
-    levels = large_document["levels"]
-    for rung in levels[3::4]:
+    keys = [rung["key"] for rung in large_document["levels"]]
+    for rung in large_document["levels"][1::2]:
         rung["direct_entry_when"] = "the vendor deprecates the model"
         rung["direct_entry_approver"] = "AI steering committee"
     for number, mode in enumerate(large_document["failure_modes"]):
-        first = levels.index(next(lv for lv in levels if lv["key"] == mode["recommended_level"]))
-        mode["then_levels"] = [lv["key"] for lv in levels[first + 1 : first + 1 + number % 3]]
+        first = keys.index(mode["recommended_level"])
+        mode["then_levels"] = keys[first + 1 : first + 1 + number % 3]  # up to two more rungs
     drawing = render_ladder(large_document)
-    assert len(Drawing(drawing).edges("skip")) == 3 and Drawing(drawing).edges("path")
+    assert len(Drawing(drawing).edges("skip")) == 6 and Drawing(drawing).edges("path")
     assert smallest_printed_size(drawing) >= SMALLEST_READABLE_PT
 
 
