@@ -105,16 +105,22 @@ def _cost_ceiling(level: dict[str, Any]) -> str:
 
 
 def _cost_estimate(level: dict[str, Any]) -> str:
-    cost = formatting.money(level.get("estimated_cost_delta"), level.get("currency"))
-    return f"{cost}, {formatting.days(level.get('timeline_delta_days'), signed=True)}"
+    """ "EUR 1,500, +10 days": what the level adds, the dash alone when nothing is estimated."""
+    parts = [
+        formatting.money(level.get("estimated_cost_delta"), level.get("currency")),
+        formatting.days(level.get("timeline_delta_days"), signed=True),
+    ]
+    return ", ".join(part for part in parts if part != formatting.EMPTY) or formatting.EMPTY
 
 
 def _approval(level: dict[str, Any]) -> str:
     """ "Single approver: Dana Lead (CTO)"; "All of a named group: CTO, CRO. Owner: Dana Lead"."""
-    rule = _choice_label(ApprovalRule, level.get("approval_rule"))
     owner = formatting.approval_owner(
         level.get("approval_owner_name"), level.get("approval_owner_role")
     )
+    if not level.get("approval_rule"):
+        return owner
+    rule = _choice_label(ApprovalRule, level["approval_rule"])
     group = str(level.get("approval_group") or "").strip()
     return f"{rule}: {group}. Owner: {owner}" if group else f"{rule}: {owner}"
 
@@ -178,6 +184,8 @@ def _table(rows: list[str], *, color: str) -> str:
     )
 
 
+# What leads to a level, as the ladder table under the drawing prints it ("Triggered by",
+# escalation.artifacts.ladder). The drawing itself says it with side entries and edges.
 def bounds_summary(
     threshold_key: str, bounds: list[dict[str, Any]], document: dict[str, Any]
 ) -> str:
