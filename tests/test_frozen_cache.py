@@ -8,6 +8,7 @@ from django.core.cache import cache
 from django.core.cache.utils import make_template_fragment_key
 from django.urls import reverse
 
+from escalation.diagram import LADDER_DRAWING_VERSION
 from tests.factories import make_version
 from tests.framework_content import make_framework_content
 
@@ -80,9 +81,35 @@ def test_a_versions_artifacts_are_laid_out_once(client, facilitator, version):
     client.force_login(facilitator)
     url = reverse("version_artifacts", args=["acme", 1])
     assert "Claims summariser" in client.get(url).content.decode()
-    key = make_template_fragment_key("artifacts-content", [version.sha256])
+    key = make_template_fragment_key("artifacts-content", [version.sha256, LADDER_DRAWING_VERSION])
     cache.set(key, "what the cache holds", None)
     assert "what the cache holds" in client.get(url).content.decode()
+
+
+def test_a_versions_artifacts_laid_out_with_an_earlier_ladder_drawing_are_laid_out_again(
+    client, facilitator, version
+):
+    # Before the drawing had a version, the page was kept under the document's hash alone.
+    cache.set(make_template_fragment_key("artifacts-content", [version.sha256]), "old", None)
+    client.force_login(facilitator)
+    page = client.get(reverse("version_artifacts", args=["acme", 1])).content.decode()
+    assert ">old<" not in page and 'id="legend"' in page
+
+
+def test_a_versions_ladder_file_drawn_by_an_earlier_builder_is_drawn_again(
+    client, facilitator, version
+):
+    cache.set(f"frozen:ladder.svg:{version.sha256}", b"<svg>old</svg>")
+    response = _download(client, facilitator, "version_ladder_svg", 1)
+    assert b"<svg>old</svg>" not in response.content and b'id="legend"' in response.content
+
+
+def test_a_browser_holding_a_ladder_drawn_by_an_earlier_builder_gets_the_new_one(
+    client, facilitator, version
+):
+    etag = f'"{version.sha256}-ladder.svg"'
+    response = _download(client, facilitator, "version_ladder_svg", 1, if_none_match=etag)
+    assert response.status_code == 200
 
 
 @pytest.fixture
@@ -90,7 +117,8 @@ def refusing_graphviz(tmp_path, monkeypatch):
     """A `dot` that refuses every ladder, first on PATH; `monkeypatch.undo()` brings back the
     real one."""
     dot = tmp_path / "dot"
-    dot.write_text("#!/bin/sh\necho 'Error: syntax error' >&2\nexit 1\n")
+    # It reads its input first, as graphviz does, so the pipe never breaks under a slow writer.
+    dot.write_text("#!/bin/sh\ncat >/dev/null\necho 'Error: syntax error' >&2\nexit 1\n")
     dot.chmod(0o755)
     monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
     return monkeypatch

@@ -264,8 +264,10 @@ def refusing_graphviz(tmp_path, monkeypatch):
     """A `dot` that refuses the first level's label as graphviz does: the one fake, at the
     boundary of an outside program."""
     dot = tmp_path / "dot"
+    # It reads its input first, as graphviz does: exiting before the DOT is written would break
+    # the pipe, a different failure from the one faked here.
     dot.write_text(
-        "#!/bin/sh\necho 'Error: /srv/secret/path: syntax error' >&2\n"
+        "#!/bin/sh\ncat >/dev/null\necho 'Error: /srv/secret/path: syntax error' >&2\n"
         "echo 'in label of node level-prompt' >&2\nexit 1\n"
     )
     dot.chmod(0o755)

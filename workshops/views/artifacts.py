@@ -22,7 +22,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from config.middleware import SignedInRequest
 from escalation import artifacts, frozen
-from escalation.diagram import DiagramError, inline_svg, ladder_title, render_ladder
+from escalation.diagram import (
+    LADDER_DRAWING_VERSION,
+    DiagramError,
+    inline_svg,
+    ladder_title,
+    render_ladder,
+)
 from escalation.document import export_text
 from escalation.exports import CONTENT_TYPE as MONITORING_CONTENT_TYPE
 from escalation.exports import monitoring_file_names, monitoring_files
@@ -158,8 +164,8 @@ def artifacts_page(request: HttpRequest, slug: str, number: int | None = None) -
     if number is None and (default := _client_default(request, engagement, "artifacts")):
         return redirect(default)
     source = artifact_source(engagement, number)
-    # Rendered by the template only when its fragment cache (keyed by the document's hash)
-    # misses: a frozen version's artifacts are laid out once.
+    # Rendered by the template only when its fragment cache (keyed by the document's hash and
+    # the ladder drawing's version) misses: a frozen version's artifacts are laid out once.
     content = _ArtifactContent(source)
     response = render(
         request,
@@ -173,12 +179,15 @@ def artifacts_page(request: HttpRequest, slug: str, number: int | None = None) -
             "changes_since": changes_since(source),
             "may_export": engagement.membership.can(source.export_capability),
             "monitoring_links": monitoring_links(source),
+            "drawing_version": LADDER_DRAWING_VERSION,
         },
     )
     if content.ladder_refused:
         # The refusal names a log reference of this attempt (and graphviz may be missing only
         # for now): the page is not kept with it, the next request draws the ladder again.
-        cache.delete(make_template_fragment_key("artifacts-content", [source.sha256]))
+        cache.delete(
+            make_template_fragment_key("artifacts-content", [source.sha256, LADDER_DRAWING_VERSION])
+        )
     return response
 
 
@@ -218,7 +227,9 @@ def ladder_download(
         return _download(
             request,
             source,
-            f"ladder.{format}",
+            # The drawing's version in the cache key and the ETag: a frozen version's ladder
+            # drawn by an earlier builder is drawn again, and no browser keeps the old one.
+            f"ladder.v{LADDER_DRAWING_VERSION}.{format}",
             lambda document: render_ladder(document, format),
             DIAGRAM_TYPES[DiagramRender.Format(format)],
             f"{source.file_stem}-ladder.{format}",
