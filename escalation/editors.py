@@ -97,8 +97,20 @@ AI_SYSTEMS = Collection(
         Column(
             field_label(AISystem, "output_types"), lambda s: ", ".join(s.output_types) or NOT_SET
         ),
+        Column(
+            field_label(AISystem, "current_level"),
+            lambda s: s.current_level.name if s.current_level else "Not escalated",
+        ),
+        Column(
+            field_label(AISystem, "unavailable_levels"),
+            lambda s: ", ".join(level.name for level in s.unavailable_levels.all()) or NOT_SET,
+        ),
     ],
-    lambda framework: AISystem.objects.filter(framework=framework),
+    lambda framework: (
+        AISystem.objects.filter(framework=framework)
+        .select_related("current_level")
+        .prefetch_related("unavailable_levels")
+    ),
     delete_warning="Its thresholds and drift triggers are deleted with it.",
 )
 THRESHOLDS = Collection(
@@ -209,6 +221,10 @@ FAILURE_MODES = Collection(
 )
 
 
+def _direct_entry(level: EscalationLevel) -> str:
+    return formatting.direct_entry(level.direct_entry_when, level.direct_entry_approver) or NOT_SET
+
+
 def _levels(framework: Framework) -> QuerySet[EscalationLevel]:
     return EscalationLevel.objects.filter(framework=framework).prefetch_related(
         Prefetch("bounds", Bound.objects.select_related("threshold__ai_system")),
@@ -239,6 +255,7 @@ LADDER = Collection(
         Column(
             field_label(EscalationLevel, "rollback_rule"), lambda lv: lv.rollback_rule or NOT_SET
         ),
+        Column("Direct entry", _direct_entry),
     ],
     _levels,
     delete_warning="Failure types that recommend it will map to no level.",
