@@ -193,9 +193,7 @@ def response_matrix(document: dict[str, Any]) -> list[dict[str, Any]]:
                 "recommended_level": (
                     f"{level['number']}. {level['name']}" if level else formatting.EMPTY
                 ),
-                "direct_entry": (
-                    level["direct_entry"] if level and level["number"] > 1 else ""
-                ),
+                "direct_entry": level["direct_entry"] if level and level["number"] > 1 else "",
                 "response_path": " → ".join(
                     f"{rung['number']}. {rung['name']}"
                     for rung in [level, *(levels.get(key) for key in mode.get("then_levels", []))]

@@ -379,13 +379,14 @@ def _check_unavailable_routes(content: FrameworkContent) -> list[Problem]:
         for system in content.systems
     }
     for failure in content.failure_modes:
-        path = [failure.recommended_level_id, *(level.pk for level in failure.then_levels.all())]
+        first = [failure.recommended_level_id] if failure.recommended_level_id else []
+        path = [*first, *(level.pk for level in failure.then_levels.all())]
         concerned = {system.pk for system in failure.applies_to.all()}
         for system in content.systems:
             if concerned and system.pk not in concerned:
                 continue
             for level_id in path:
-                if level_id in unavailable[system.pk]:
+                if level_id in unavailable[system.pk] and level_id in levels:
                     problems.append(
                         _warning(
                             "failure-modes",
@@ -398,15 +399,15 @@ def _check_unavailable_routes(content: FrameworkContent) -> list[Problem]:
     systems = {system.pk: system for system in content.systems}
     for bound in content.bounds:
         threshold = thresholds.get(bound.threshold_id)
-        system = systems.get(threshold.ai_system_id) if threshold else None
-        if system is None:
+        owner = systems.get(threshold.ai_system_id) if threshold else None
+        if owner is None:
             continue
         for level in bound.escalates_to.all():
-            if level.pk in unavailable[system.pk]:
+            if level.pk in unavailable[owner.pk]:
                 problems.append(
                     _warning(
                         "thresholds",
-                        f"The bound “{bound.text}” of {system.name} escalates to "
+                        f"The bound “{bound.text}” of {owner.name} escalates to "
                         f"“{level.name}”, which is not available to it.",
                         _edit("bounds", bound.key),
                     )

@@ -216,7 +216,9 @@ def test_a_facilitator_states_when_a_level_may_be_entered_directly(client, facil
     level = _level(demo, "hybrid-routing")
     client.force_login(facilitator)
     data = _ladder_data(
-        level, direct_entry_when="A regulator orders a human in the loop", direct_entry_approver="CRO"
+        level,
+        direct_entry_when="A regulator orders a human in the loop",
+        direct_entry_approver="CRO",
     )
     response = client.post(_edit_level_url(demo, level.key), data)
     level.refresh_from_db()

@@ -206,7 +206,7 @@ class AISystem(FrameworkItem):
         verbose_name="current escalation level",
         help_text="Empty: not escalated yet.",
     )
-    unavailable_levels = models.ManyToManyField(
+    unavailable_levels: models.ManyToManyField[EscalationLevel, Any] = models.ManyToManyField(
         "EscalationLevel",
         blank=True,
         related_name="unavailable_to",
