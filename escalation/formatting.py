@@ -111,11 +111,12 @@ def approval_owner(name: str | None, role: str | None) -> str:
 
 def direct_entry(when: str | None, approver: str | None) -> str:
     """When a level may be entered directly, skipping the levels below it, and who approves:
-    "A regulator orders it (approved by the CTO)"; "" when no skip is stated."""
+    "A regulator orders it. Approved by: CTO"; "" when no skip is stated."""
     when, approver = (when or "").strip(), (approver or "").strip()
     if not when:
         return ""
-    return f"{when} (approved by {approver})" if approver else when
+    sentence = when if when.endswith((".", "!", "?")) else f"{when}."
+    return f"{sentence} Approved by: {approver}" if approver else sentence
 
 
 # What an unnamed metric of each kind is called after its value ("≤ 2% errors").

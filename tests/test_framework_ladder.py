@@ -29,7 +29,7 @@ pytestmark = pytest.mark.django_db
 END = datetime.date(2026, 11, 13)
 SKIP_TO_REPLACEMENT = (
     "The vendor retires the model with less than 90 days' notice: no lower rung can keep the "
-    "system running. (approved by AI steering committee (CTO, CRO, COO))"
+    "system running. Approved by: AI steering committee (CTO, CRO, COO)"
 )
 
 
@@ -394,7 +394,7 @@ def test_the_artifacts_print_each_systems_place_on_the_ladder_and_each_skip_rule
     assert "Levels not available to it:</span> 4. Fine-tuning" in systems
     assert "Current escalation level:</span> Not escalated" in systems
     ladder = html[html.index('id="escalation-ladder"') :].split("</section>")[0]
-    assert f"Direct entry: {SKIP_TO_REPLACEMENT}" in ladder
+    assert f"<strong>Direct entry:</strong> {SKIP_TO_REPLACEMENT}" in ladder
     assert "No direct entry: entered only after the levels below." in ladder
 
 
