@@ -221,8 +221,10 @@ FAILURE_MODES = Collection(
 )
 
 
-def _direct_entry(level: EscalationLevel) -> str:
-    return formatting.direct_entry(level.direct_entry_when, level.direct_entry_approver) or NOT_SET
+def _entry(level: EscalationLevel) -> str:
+    """The entry criteria, then when the level may be entered directly (a line of its own)."""
+    direct = formatting.direct_entry(level.direct_entry_when, level.direct_entry_approver)
+    return (level.entry_criteria or NOT_SET) + (f"\n\nDirect entry: {direct}" if direct else "")
 
 
 def _levels(framework: Framework) -> QuerySet[EscalationLevel]:
@@ -246,16 +248,13 @@ LADDER = Collection(
             "Failure types leading here",
             lambda lv: ", ".join(f.name for f in lv.failure_modes.all()) or NOT_SET,
         ),
-        Column(
-            field_label(EscalationLevel, "entry_criteria"), lambda lv: lv.entry_criteria or NOT_SET
-        ),
+        Column("Entry criteria and direct entry", _entry),
         Column(
             field_label(EscalationLevel, "exit_criteria"), lambda lv: lv.exit_criteria or NOT_SET
         ),
         Column(
             field_label(EscalationLevel, "rollback_rule"), lambda lv: lv.rollback_rule or NOT_SET
         ),
-        Column("Direct entry", _direct_entry),
     ],
     _levels,
     delete_warning="Failure types that recommend it will map to no level.",
