@@ -282,13 +282,16 @@ def test_a_level_key_unknown_to_the_document_is_refused_by_its_place(demo):
     }
 
 
-def test_a_direct_entry_without_an_approver_is_refused_on_import(demo):
+@pytest.mark.parametrize(("level", "when"), [(5, None), (0, "   ")])
+def test_a_direct_entry_without_an_approver_is_refused_on_import(demo, level, when):
     document = build_document(demo.framework)
-    document["levels"][5]["direct_entry_approver"] = ""
+    document["levels"][level]["direct_entry_approver"] = ""
+    if when is not None:
+        document["levels"][level]["direct_entry_when"] = when
     with pytest.raises(DocumentError) as refused:
         read_document(document)
     assert refused.value.problems == [
-        "levels[5].direct_entry_approver: Name who approves entering this level directly."
+        f"levels[{level}].direct_entry_approver: Name who approves entering this level directly."
     ]
 
 

@@ -401,7 +401,8 @@ class EscalationLevel(FrameworkItem):
     def clean(self) -> None:
         if self.approval_rule == ApprovalRule.ALL_OF_GROUP and not self.approval_group.strip():
             raise ValidationError({"approval_group": "Name the group whose approval is required."})
-        if self.direct_entry_when.strip() and not self.direct_entry_approver.strip():
+        # Any text at all (blanks too) states a skip, as the database constraint reads it.
+        if self.direct_entry_when and not self.direct_entry_approver.strip():
             raise ValidationError(
                 {"direct_entry_approver": "Name who approves entering this level directly."}
             )
