@@ -45,7 +45,9 @@ def _label(choices: Any, value: str | None) -> str:
 
 
 def ai_systems(document: dict[str, Any]) -> list[dict[str, Any]]:
-    """The AI systems in scope: what each is, who owns it, what it produces."""
+    """The AI systems in scope: what each is, who owns it, what it produces, where it stands on
+    the ladder and which rungs it cannot take."""
+    levels = {row["key"]: f"{row['number']}. {row['name']}" for row in _rungs(document)}
     return [
         {
             "key": system["key"],
@@ -57,8 +59,27 @@ def ai_systems(document: dict[str, Any]) -> list[dict[str, Any]]:
             "workflow": system.get("workflow", ""),
             "business_owner": system.get("business_owner", ""),
             "output_types": ", ".join(system.get("output_types", [])),
+            "current_level": _current_level(system, levels),
+            "unavailable_levels": ", ".join(
+                levels.get(key, key) for key in system.get("unavailable_levels") or []
+            ),
         }
         for system in document.get("ai_systems", [])
+    ]
+
+
+NOT_ESCALATED = "Not escalated"
+
+
+def _current_level(system: dict[str, Any], levels: dict[str, str]) -> str:
+    key = system.get("current_level")
+    return levels.get(key, key) if key else NOT_ESCALATED
+
+
+def _rungs(document: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {"number": number, "key": level["key"], "name": level["name"]}
+        for number, level in enumerate(document.get("levels", []), start=1)
     ]
 
 
@@ -76,6 +97,7 @@ def threshold_register(document: dict[str, Any]) -> list[dict[str, Any]]:
             part for part in (system.get("model_name"), system.get("model_version")) if part
         )
         window = bound.get("window_hours") or threshold.get("measurement_window_hours")
+        rungs = {row["key"]: f"{row['number']}. {row['name']}" for row in _rungs(document)}
         rows.append(
             {
                 "key": bound["key"],
@@ -109,6 +131,10 @@ def threshold_register(document: dict[str, Any]) -> list[dict[str, Any]]:
                 ),
                 "escalates_to": ", ".join(levels.get(key, key) for key in bound["escalates_to"]),
                 "data_source": bound.get("data_source") or threshold.get("data_source", ""),
+                "current_level": _current_level(system, rungs) if system else "",
+                "unavailable_levels": ", ".join(
+                    rungs.get(key, key) for key in system.get("unavailable_levels") or []
+                ),
             }
         )
     return rows
@@ -131,6 +157,9 @@ def ladder(document: dict[str, Any]) -> list[dict[str, Any]]:
                 "entry_criteria": level.get("entry_criteria", ""),
                 "exit_criteria": level.get("exit_criteria", ""),
                 "rollback_rule": level.get("rollback_rule", ""),
+                "direct_entry": formatting.direct_entry(
+                    level.get("direct_entry_when"), level.get("direct_entry_approver")
+                ),
                 "approval_owner": owner,
                 "approval_rule": _label(ApprovalRule, level.get("approval_rule")),
                 "approval_group": level.get("approval_group", ""),
@@ -164,6 +193,7 @@ def response_matrix(document: dict[str, Any]) -> list[dict[str, Any]]:
                 "recommended_level": (
                     f"{level['number']}. {level['name']}" if level else formatting.EMPTY
                 ),
+                "direct_entry": level["direct_entry"] if level and level["number"] > 1 else "",
                 "response_path": " → ".join(
                     f"{rung['number']}. {rung['name']}"
                     for rung in [level, *(levels.get(key) for key in mode.get("then_levels", []))]
@@ -268,6 +298,8 @@ REGISTER_COLUMNS = [
     ("minimum_sample", field_label(Bound, "minimum_sample_size")),
     ("escalates_to", field_label(Bound, "escalates_to")),
     ("data_source", field_label(Bound, "data_source")),
+    ("current_level", field_label(AISystem, "current_level")),
+    ("unavailable_levels", field_label(AISystem, "unavailable_levels")),
 ]
 MATRIX_COLUMNS = [
     ("name", field_label(FailureMode, "name")),
@@ -275,6 +307,7 @@ MATRIX_COLUMNS = [
     ("severity", field_label(FailureMode, "severity")),
     ("recommended_level", field_label(FailureMode, "recommended_level")),
     ("response_path", "Response path"),
+    ("direct_entry", "Direct entry at its first rung"),
     ("applies_to", field_label(FailureMode, "applies_to")),
     ("detected_by", field_label(FailureMode, "detected_by")),
     ("immediate_mitigation", field_label(FailureMode, "immediate_mitigation")),

@@ -87,7 +87,7 @@ class Problem:
 
 @dataclass
 class FrameworkContent:
-    """Every row of a framework, loaded once (nine queries)."""
+    """Every row of a framework, loaded once (twelve queries)."""
 
     framework: Framework
     systems: list[AISystem]
@@ -102,7 +102,12 @@ class FrameworkContent:
     def load(cls, framework: Framework) -> FrameworkContent:
         return cls(
             framework,
-            list(AISystem.objects.filter(framework=framework)),
+            # The systems with the ids of the levels not available to them (one more query).
+            list(
+                AISystem.objects.filter(framework=framework).prefetch_related(
+                    Prefetch("unavailable_levels", EscalationLevel.objects.only("id"))
+                )
+            ),
             list(Threshold.objects.filter(framework=framework)),
             # The bounds with the ids of the levels they escalate to (one more query).
             list(Bound.objects.filter(framework=framework).prefetch_related("escalates_to")),
@@ -111,7 +116,13 @@ class FrameworkContent:
                     Prefetch("bounds", Bound.objects.only("id", "framework_id"))
                 )
             ),
-            list(FailureMode.objects.filter(framework=framework)),
+            # The failure modes with their later rungs and systems (two more queries).
+            list(
+                FailureMode.objects.filter(framework=framework).prefetch_related(
+                    Prefetch("then_levels", EscalationLevel.objects.only("id")),
+                    Prefetch("applies_to", AISystem.objects.only("id")),
+                )
+            ),
             list(DriftTrigger.objects.filter(framework=framework)),
             list(ExternalTrigger.objects.filter(framework=framework)),
         )
@@ -181,7 +192,24 @@ def _check_systems_and_thresholds(content: FrameworkContent) -> list[Problem]:
                     _edit("thresholds", threshold.key),
                 )
             )
+    problems += _check_current_levels(content)
     return problems
+
+
+def _check_current_levels(content: FrameworkContent) -> list[Problem]:
+    """A system cannot stand on a rung it cannot take: one of the two is wrong."""
+    levels = {level.pk: level for level in content.levels}
+    return [
+        _blocking(
+            "systems",
+            f"{system.name} is recorded at “{levels[system.current_level_id].name}”, "
+            "which is marked as not available to it.",
+            _edit("ai-systems", system.key),
+        )
+        for system in content.systems
+        if system.current_level_id in levels
+        and any(level.pk == system.current_level_id for level in system.unavailable_levels.all())
+    ]
 
 
 def _check_bounds(content: FrameworkContent) -> list[Problem]:
@@ -331,6 +359,76 @@ def _check_ladder(content: FrameworkContent) -> list[Problem]:
                     _edit("levels", level.key),
                 )
             )
+    problems += _check_skips(content)
+    problems += _check_unavailable_routes(content)
+    return problems
+
+
+def _check_skips(content: FrameworkContent) -> list[Problem]:
+    """A failure path that enters the ladder above its first rung skips the rungs below: the
+    level it enters must say when that is allowed (and who approves it)."""
+    problems = []
+    levels = {level.pk: level for level in content.levels}
+    first = min(content.levels, key=lambda level: (level.position, level.pk))
+    for failure in content.failure_modes:
+        entry = levels.get(failure.recommended_level_id or 0)
+        if entry is None or entry.pk == first.pk or entry.direct_entry_when.strip():
+            continue
+        problems.append(
+            _warning(
+                "ladder",
+                f"The failure type “{failure.name}” enters the ladder at “{entry.name}”, "
+                f"skipping “{first.name}” below it, but “{entry.name}” states no direct entry.",
+                _edit("levels", entry.key),
+            )
+        )
+    return problems
+
+
+def _check_unavailable_routes(content: FrameworkContent) -> list[Problem]:
+    """A failure path or a bound that sends a system to a level not available to it. A warning,
+    as a bound escalating nowhere is: the path's other rungs (or the bound's other levels) may
+    still serve the system, and the response to a breach is still decided by people."""
+    problems = []
+    levels = {level.pk: level for level in content.levels}
+    unavailable = {
+        system.pk: {level.pk for level in system.unavailable_levels.all()}
+        for system in content.systems
+    }
+    for failure in content.failure_modes:
+        first = [failure.recommended_level_id] if failure.recommended_level_id else []
+        path = [*first, *(level.pk for level in failure.then_levels.all())]
+        concerned = {system.pk for system in failure.applies_to.all()}
+        for system in content.systems:
+            if concerned and system.pk not in concerned:
+                continue
+            for level_id in path:
+                if level_id in unavailable[system.pk] and level_id in levels:
+                    problems.append(
+                        _warning(
+                            "failure-modes",
+                            f"The response path of “{failure.name}” sends {system.name} to "
+                            f"“{levels[level_id].name}”, which is not available to it.",
+                            _edit("failure-modes", failure.key),
+                        )
+                    )
+    thresholds = {threshold.pk: threshold for threshold in content.thresholds}
+    systems = {system.pk: system for system in content.systems}
+    for bound in content.bounds:
+        threshold = thresholds.get(bound.threshold_id)
+        owner = systems.get(threshold.ai_system_id) if threshold else None
+        if owner is None:
+            continue
+        for level in bound.escalates_to.all():
+            if level.pk in unavailable[owner.pk]:
+                problems.append(
+                    _warning(
+                        "thresholds",
+                        f"The bound “{bound.text}” of {owner.name} escalates to "
+                        f"“{level.name}”, which is not available to it.",
+                        _edit("bounds", bound.key),
+                    )
+                )
     return problems
 
 
@@ -488,7 +586,7 @@ def _percent(done: int, total: int) -> int:
 def step_completion(
     framework: Framework, content: FrameworkContent | None = None
 ) -> dict[str, int]:
-    """How far each step is, 0–100, from its content (nine queries, or none given `content`)."""
+    """How far each step is, 0–100, from its content (twelve queries, or none given `content`)."""
     content = content or FrameworkContent.load(framework)
     systems, levels = content.systems, content.levels
     with_thresholds = {threshold.ai_system_id for threshold in content.thresholds}

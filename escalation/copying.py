@@ -79,6 +79,7 @@ def copy_framework(source: Framework, name: str | None = None) -> Framework:
             framework=framework, carried_over=carried[old.key], **_content(old)
         )
 
+    _copy_ladder_state(source, systems, levels)
     _copy_bounds(source, framework, document, thresholds, levels)
     _copy_failure_modes(source, framework, document, systems, levels)
     _copy_review_triggers(source, framework, document, systems)
@@ -149,3 +150,18 @@ def _copy_review_triggers(
         ExternalTrigger(framework=framework, carried_over=carried[old.key], **_content(old))
         for old in ExternalTrigger.objects.filter(framework=source)
     )
+
+
+def _copy_ladder_state(
+    source: Framework,
+    systems: dict[int | None, AISystem],
+    levels: dict[int | None, EscalationLevel],
+) -> None:
+    """Where each system stands on the ladder and the rungs it cannot take, once the copy's
+    levels exist (the systems are copied before them)."""
+    for old in AISystem.objects.filter(framework=source).prefetch_related("unavailable_levels"):
+        system = systems[old.pk]
+        if old.current_level_id is not None:
+            system.current_level = levels[old.current_level_id]
+            system.save(update_fields=["current_level"])
+        system.unavailable_levels.set([levels[level.pk] for level in old.unavailable_levels.all()])

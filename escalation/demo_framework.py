@@ -102,6 +102,7 @@ def fill_demo_framework(framework: Framework, engagement_end: datetime.date) -> 
     _describe_failure_modes(framework)
     _create_drift_triggers(framework, systems)
     _schedule_review_cycle(framework, engagement_end)
+    _place_on_the_ladder(framework, systems)
     return True
 
 
@@ -414,3 +415,24 @@ def _schedule_review_cycle(framework: Framework, engagement_end: datetime.date) 
         "retired when the system it serves is decommissioned."
     )
     framework.save()
+
+
+def _place_on_the_ladder(framework: Framework, systems: DemoSystems) -> None:
+    """Where each system stands today, what it cannot take, and the client's own skip: a
+    deprecated model goes straight to replacement."""
+    support, extraction, _triage = systems
+    levels = {level.kind: level for level in EscalationLevel.objects.filter(framework=framework)}
+    replacement = levels[LevelKind.MODEL_REPLACEMENT]
+    replacement.direct_entry_when = (
+        "The vendor retires the model with less than 90 days' notice: no lower rung can keep "
+        "the system running."
+    )
+    replacement.direct_entry_approver = "AI steering committee (CTO, CRO, COO)"
+    replacement.save()
+    # The assistant runs on the vendor's hosted model; the client's data agreement forbids
+    # training it on policyholders' chats, so fine-tuning is not an option for it.
+    support.current_level = levels[LevelKind.PROMPT_OPTIMIZATION]
+    support.save()
+    support.unavailable_levels.set([levels[LevelKind.FINE_TUNING]])
+    extraction.current_level = levels[LevelKind.RETRIEVAL_AUGMENTATION]
+    extraction.save()

@@ -16,6 +16,7 @@ versions keep their stored bytes and hash.
 
 from __future__ import annotations
 
+import copy
 import datetime
 import hashlib
 import json
@@ -49,6 +50,8 @@ AI_SYSTEM_FIELDS = [
     "workflow",
     "business_owner",
     "output_types",
+    "current_level",
+    "unavailable_levels",
 ]
 THRESHOLD_FIELDS = [
     "key",
@@ -105,6 +108,8 @@ LADDER_FIELDS = [
     "entry_criteria",
     "exit_criteria",
     "rollback_rule",
+    "direct_entry_when",
+    "direct_entry_approver",
 ]
 GOVERNANCE_FIELDS = [
     "approval_owner_name",
@@ -143,7 +148,14 @@ def _key_of(related: Any) -> str | None:
 
 # Per collection: the model, its document fields, and how its references are written (as keys).
 COLLECTIONS: dict[str, tuple[type[Any], list[str], dict[str, Callable[[Any], Any]]]] = {
-    "ai_systems": (AISystem, AI_SYSTEM_FIELDS, {}),
+    "ai_systems": (
+        AISystem,
+        AI_SYSTEM_FIELDS,
+        {
+            "current_level": lambda s: _key_of(s.current_level),
+            "unavailable_levels": lambda s: [level.key for level in s.unavailable_levels.all()],
+        },
+    ),
     "thresholds": (Threshold, THRESHOLD_FIELDS, {"ai_system": lambda t: t.ai_system.key}),
     "bounds": (
         Bound,
@@ -190,7 +202,14 @@ def build_document(framework: Framework, *, working_days: int | None = None) -> 
 
     `working_days` is the engagement's working length, passed in as data (this app knows nothing
     of engagements), so importing the document elsewhere keeps its plan."""
-    ai_systems = list(AISystem.objects.filter(framework=framework).order_by("position", "key"))
+    ai_systems = list(
+        AISystem.objects.filter(framework=framework)
+        .select_related("current_level")
+        .prefetch_related(
+            Prefetch("unavailable_levels", EscalationLevel.objects.order_by("position", "key"))
+        )
+        .order_by("position", "key")
+    )
     thresholds = list(
         Threshold.objects.filter(framework=framework)
         .select_related("ai_system")
@@ -301,14 +320,47 @@ def _v1_bounds(threshold: dict[str, Any], escalates_to: list[str]) -> list[dict[
     return bounds
 
 
+# Keys added to schema 2 after versions were frozen with it: optional when read, each read as
+# the value its absence meant. Collection → {key: default}.
+OPTIONAL_ITEM_KEYS: dict[str, dict[str, Any]] = {
+    "ai_systems": {"current_level": None, "unavailable_levels": []},
+    "levels": {"direct_entry_when": "", "direct_entry_approver": ""},
+}
+
+
+def _with_optional_keys(document: Any) -> Any:
+    """A v2 document with every optional key its items lack set to its default (a copy; the
+    document itself is returned when nothing is missing, as most are)."""
+    if not isinstance(document, dict) or document.get("schema_version") != SCHEMA_VERSION:
+        return document
+    filled = None
+    for collection, defaults in OPTIONAL_ITEM_KEYS.items():
+        items = document.get(collection)
+        if not isinstance(items, list) or all(
+            not isinstance(item, dict) or defaults.keys() <= item.keys() for item in items
+        ):
+            continue
+        filled = filled or dict(document)
+        filled[collection] = [
+            {**copy.deepcopy(defaults), **item} if isinstance(item, dict) else item
+            for item in items
+        ]
+    return filled or document
+
+
 def upgrade_document(document: Any) -> Any:
     """Any stored or uploaded document in the current schema, without loss: every reader (pages,
     artifacts, diff, PDF, export, import) goes through here, so frozen v1 versions keep their
-    stored document and hash and still read as v2. Anything not a v1 document is returned as is."""
+    stored document and hash and still read as v2, and a v2 document frozen before an optional
+    key existed reads with its default. Anything else is returned as is."""
     if not isinstance(document, dict) or document.get("schema_version") != 1:
-        return document
+        return _with_optional_keys(document)
     if type(document["schema_version"]) is not int:  # True == 1; refuse it as v2 would
         return document
+    return _with_optional_keys(_upgrade_v1(document))
+
+
+def _upgrade_v1(document: dict[str, Any]) -> dict[str, Any]:
     upgraded = {key: value for key, value in document.items() if key != "schema_version"}
     upgraded["schema_version"] = SCHEMA_VERSION
     upgraded.setdefault("working_days", None)

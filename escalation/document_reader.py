@@ -62,6 +62,7 @@ REVIEW_CYCLE_KEYS = {
 }
 # Reference fields: collection → {field: (referenced collection, many)}.
 REFERENCES = {
+    "ai_systems": {"current_level": ("levels", False), "unavailable_levels": ("levels", True)},
     "thresholds": {"ai_system": ("ai_systems", False)},
     "bounds": {"threshold": ("thresholds", False), "escalates_to": ("levels", True)},
     "failure_modes": {
@@ -399,11 +400,12 @@ class _DocumentImporter:
         """Write the checked rows: one bulk insert per collection (PostgreSQL returns the ids)."""
         framework.save()
         by_key: dict[str, dict[str, Any]] = {}
-        # Order matters: thresholds name systems, bounds thresholds, failure modes levels.
+        # Order matters: systems name levels, thresholds systems, bounds thresholds, failure
+        # modes levels.
         for collection in [
+            "levels",
             "ai_systems",
             "thresholds",
-            "levels",
             "bounds",
             "failure_modes",
             "drift_triggers",

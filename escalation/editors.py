@@ -97,8 +97,20 @@ AI_SYSTEMS = Collection(
         Column(
             field_label(AISystem, "output_types"), lambda s: ", ".join(s.output_types) or NOT_SET
         ),
+        Column(
+            field_label(AISystem, "current_level"),
+            lambda s: s.current_level.name if s.current_level else "Not escalated",
+        ),
+        Column(
+            field_label(AISystem, "unavailable_levels"),
+            lambda s: ", ".join(level.name for level in s.unavailable_levels.all()) or NOT_SET,
+        ),
     ],
-    lambda framework: AISystem.objects.filter(framework=framework),
+    lambda framework: (
+        AISystem.objects.filter(framework=framework)
+        .select_related("current_level")
+        .prefetch_related("unavailable_levels")
+    ),
     delete_warning="Its thresholds and drift triggers are deleted with it.",
 )
 THRESHOLDS = Collection(
@@ -209,6 +221,12 @@ FAILURE_MODES = Collection(
 )
 
 
+def _entry(level: EscalationLevel) -> str:
+    """The entry criteria, then when the level may be entered directly (a line of its own)."""
+    direct = formatting.direct_entry(level.direct_entry_when, level.direct_entry_approver)
+    return (level.entry_criteria or NOT_SET) + (f"\n\nDirect entry: {direct}" if direct else "")
+
+
 def _levels(framework: Framework) -> QuerySet[EscalationLevel]:
     return EscalationLevel.objects.filter(framework=framework).prefetch_related(
         Prefetch("bounds", Bound.objects.select_related("threshold__ai_system")),
@@ -230,9 +248,7 @@ LADDER = Collection(
             "Failure types leading here",
             lambda lv: ", ".join(f.name for f in lv.failure_modes.all()) or NOT_SET,
         ),
-        Column(
-            field_label(EscalationLevel, "entry_criteria"), lambda lv: lv.entry_criteria or NOT_SET
-        ),
+        Column("Entry criteria and direct entry", _entry),
         Column(
             field_label(EscalationLevel, "exit_criteria"), lambda lv: lv.exit_criteria or NOT_SET
         ),

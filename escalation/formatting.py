@@ -109,6 +109,16 @@ def approval_owner(name: str | None, role: str | None) -> str:
     return f"{owner} ({role.strip()})" if role and role.strip() else owner
 
 
+def direct_entry(when: str | None, approver: str | None) -> str:
+    """When a level may be entered directly, skipping the levels below it, and who approves:
+    "A regulator orders it. Approved by: CTO"; "" when no skip is stated."""
+    when, approver = (when or "").strip(), (approver or "").strip()
+    if not when:
+        return ""
+    sentence = when if when.endswith((".", "!", "?")) else f"{when}."
+    return f"{sentence} Approved by: {approver}" if approver else sentence
+
+
 # What an unnamed metric of each kind is called after its value ("≤ 2% errors").
 DEFAULT_METRIC_NAMES = {
     "quality": "quality",

@@ -104,6 +104,24 @@ class AISystemForm(ItemForm):
     class Meta:
         model = AISystem
         fields: ClassVar[list[str]] = editable_fields(AI_SYSTEM_FIELDS)
+        widgets: ClassVar[dict[str, Any]] = {"unavailable_levels": forms.CheckboxSelectMultiple}
+
+    def __init__(self, *args: Any, framework: Framework, **kwargs: Any) -> None:
+        super().__init__(*args, framework=framework, **kwargs)
+        current_level = cast(forms.ModelChoiceField, self.fields["current_level"])
+        current_level.queryset = EscalationLevel.objects.filter(framework=framework)
+        current_level.empty_label = "Not escalated yet"
+        unavailable = cast(forms.ModelMultipleChoiceField, self.fields["unavailable_levels"])
+        unavailable.queryset = EscalationLevel.objects.filter(framework=framework)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        current = cleaned.get("current_level")
+        if current is not None and current in (cleaned.get("unavailable_levels") or []):
+            self.add_error(
+                "current_level", f"“{current.name}” is marked as not available to this system."
+            )
+        return cleaned
 
     def clean_output_types(self) -> list[str]:
         types = [value.strip() for value in self.cleaned_data.get("output_types") or []]
@@ -257,7 +275,13 @@ class LadderLevelForm(ItemForm):
         widgets: ClassVar[dict[str, Any]] = {
             **{
                 name: forms.Textarea(attrs={"rows": 2})
-                for name in ["trigger", "entry_criteria", "exit_criteria", "rollback_rule"]
+                for name in [
+                    "trigger",
+                    "entry_criteria",
+                    "exit_criteria",
+                    "rollback_rule",
+                    "direct_entry_when",
+                ]
             },
         }
 

@@ -40,6 +40,7 @@ def fill_large_framework(
     created_levels = _levels_with_triggers(framework, thresholds, levels)
     _failure_modes(framework, created_levels, failure_modes)
     _triggers_and_schedule(framework, created_systems, drift_triggers)
+    _ladder_state(framework, created_systems, created_levels)
 
 
 def _systems(framework: Framework, systems: int, outputs_per_system: int) -> list[AISystem]:
@@ -188,3 +189,23 @@ def _triggers_and_schedule(
     framework.first_review_date = datetime.date(2027, 3, 1)
     framework.sunset_criteria = "Roll back when thresholds hold for two cycles."
     framework.save()
+
+
+def _ladder_state(
+    framework: Framework, created_systems: list[AISystem], created_levels: list[EscalationLevel]
+) -> None:
+    """Every rung above the first may be entered directly; the systems stand on the rungs in
+    turn (every fourth not escalated), and every third cannot take the top rung."""
+    EscalationLevel.objects.filter(framework=framework, position__gt=0).update(
+        direct_entry_when="A failure type that maps here", direct_entry_approver="Director"
+    )
+    levels = len(created_levels)
+    for number, system in enumerate(created_systems):
+        system.current_level = None if number % 4 == 0 else created_levels[number % levels]
+    AISystem.objects.bulk_update(created_systems, ["current_level"])
+    Unavailable = AISystem.unavailable_levels.through
+    Unavailable.objects.bulk_create(
+        Unavailable(aisystem_id=system.pk, escalationlevel_id=created_levels[-1].pk)
+        for number, system in enumerate(created_systems)
+        if number % 3 == 0 and levels > 1
+    )

@@ -84,6 +84,22 @@ STANDARD_LEVELS: list[tuple[str, str, str]] = [
     ),
 ]
 
+# The rungs the standard failure types enter directly (see STANDARD_FAILURE_TYPES), skipping the
+# ones below: when that is allowed and who approves it, as the scope-creep rule asks.
+SKIP_APPROVER = "The level's approval owner"
+STANDARD_DIRECT_ENTRY: dict[str, str] = {
+    LevelKind.RETRIEVAL_AUGMENTATION: (
+        "The failure is traced to missing or stale knowledge, which no prompt change can supply."
+    ),
+    LevelKind.FEW_SHOT_ENRICHMENT: (
+        "The failure is a recognisable case pattern that instructions alone have not taught."
+    ),
+    LevelKind.FINE_TUNING: (
+        "The model's confidence is miscalibrated on the labelled sample: prompts, retrieval and "
+        "examples do not change how it scores itself."
+    ),
+}
+
 STANDARD_EXTERNAL_EVENTS: list[tuple[str, str, str]] = [
     (
         ExternalEvent.FOUNDATION_MODEL_UPDATE,
@@ -126,6 +142,8 @@ def apply_method_defaults(framework: Framework) -> None:
             kind=kind,
             entry_criteria=entry_criteria,
             rollback_rule=rollback_rule,
+            direct_entry_when=STANDARD_DIRECT_ENTRY.get(kind, ""),
+            direct_entry_approver=SKIP_APPROVER if kind in STANDARD_DIRECT_ENTRY else "",
         )
         next_position += 1
     present = set(FailureMode.objects.filter(framework=framework).values_list("kind", flat=True))

@@ -210,11 +210,11 @@ class DocumentTexts:
             return CHOICES[(collection, field)].get(value, str(value))
         if field == "ai_system":
             return self.system_names.get(value, value)
-        if field == "recommended_level":
+        if field in {"recommended_level", "current_level"}:
             return self.level_names.get(value, value)
         if field == "threshold":
             return self.threshold_titles.get(value, value)
-        if field in {"escalates_to", "then_levels"}:
+        if field in {"escalates_to", "then_levels", "unavailable_levels"}:
             return ", ".join(self.level_names.get(key, key) for key in value)
         if field == "applies_to":
             return ", ".join(self.system_names.get(key, key) for key in value)

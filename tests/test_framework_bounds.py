@@ -198,6 +198,14 @@ def bound_items(draw, threshold_keys, level_keys, index):
     }
 
 
+# A level's direct entry: never (both blank), or when and who approves it.
+direct_entries = st.just({"direct_entry_when": "", "direct_entry_approver": ""}) | st.builds(
+    lambda when, approver: {"direct_entry_when": when, "direct_entry_approver": approver},
+    optional_text.filter(bool),
+    optional_text.filter(bool),
+)
+
+
 @st.composite
 def v2_documents(draw):
     outputs = draw(st.lists(st.sampled_from(["chat", "summary", "extraction"]), unique=True))
@@ -230,6 +238,8 @@ def v2_documents(draw):
                 "workflow": "w",
                 "business_owner": "",
                 "output_types": outputs,
+                "current_level": draw(st.none() | st.sampled_from(levels)),
+                "unavailable_levels": draw(st.lists(st.sampled_from(levels), unique=True)),
             }
         ],
         "thresholds": thresholds,
@@ -252,6 +262,7 @@ def v2_documents(draw):
                 "currency": "EUR",
                 "estimated_cost_delta": None,
                 "timeline_delta_days": None,
+                **draw(direct_entries),
             }
             for key in levels
         ],
@@ -325,6 +336,9 @@ def v1_documents(draw):
         level["trigger_thresholds"] = draw(
             st.lists(st.sampled_from([t["key"] for t in document["thresholds"]]), unique=True)
         )
+        del level["direct_entry_when"], level["direct_entry_approver"]  # not in version 1
+    for system in document["ai_systems"]:
+        del system["current_level"], system["unavailable_levels"]
     return document
 
 

@@ -207,12 +207,13 @@ def test_step_completion_counts_ai_systems_with_thresholds(framework):
 
 
 def test_checks_take_a_constant_number_of_queries(framework, django_assert_num_queries):
-    # One load per kind of row (seven), the bounds' levels and the levels' bounds (two).
-    with django_assert_num_queries(9):
+    # One load per kind of row (seven), the bounds' levels and the levels' bounds (two), the
+    # systems' unavailable levels, the failure modes' later rungs and systems (three).
+    with django_assert_num_queries(12):
         run_checks(framework, END)
     large = make_framework()
     fill_large_framework(large)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(12):
         run_checks(large, END)
 
 
@@ -256,13 +257,13 @@ def test_checks_page_refuses_post(client, engagement, observer):
 def test_checks_page_query_count_does_not_grow_with_rows(
     client, engagement, facilitator, django_assert_num_queries
 ):
-    # Session, user, membership+engagement+framework, then one load of the framework (nine).
+    # Session, user, membership+engagement+framework, then one load of the framework (twelve).
     fill_demo_framework(engagement.framework, END)
     client.force_login(facilitator)
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(15):
         client.get(reverse("checks", args=[engagement.slug]))
     large = make_engagement(slug="large")
     make_member(large, Role.FACILITATOR, facilitator)
     fill_large_framework(large.framework)
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(15):
         client.get(reverse("checks", args=[large.slug]))

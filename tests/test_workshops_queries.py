@@ -218,19 +218,21 @@ def test_dashboard_query_count(client, facilitator, engagement, django_assert_nu
     client.force_login(facilitator)
     # session, user, membership+engagement+framework, the framework's rows (systems, thresholds,
     # bounds, levels and their bounds, failure modes, drift and external triggers: 8; the
-    # bounds' levels would be a ninth, but this framework has no bounds), versions, day notes,
+    # systems' unavailable levels and the failure modes' later rungs and systems: 3; the bounds'
+    # levels would be one more, but this framework has no bounds), versions, day notes,
     # activity, memberships, pending invitations, and for the next steps the reviews with their
     # open threads and the user's approvals
-    with django_assert_num_queries(18):
+    with django_assert_num_queries(21):
         client.get(reverse("dashboard", args=["acme"]))
 
 
 def test_day_query_count(client, facilitator, engagement, django_assert_num_queries):
     _grow(engagement, 5)
     client.force_login(facilitator)
-    # session, user, membership+engagement+framework, the framework's rows (8, no bounds),
+    # session, user, membership+engagement+framework, the framework's rows (8, no bounds; and
+    # 3 for the systems' unavailable levels, the failure modes' later rungs and systems),
     # versions, day notes
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(16):
         client.get(reverse("day", args=["acme", 1]))
 
 

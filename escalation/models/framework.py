@@ -195,6 +195,24 @@ class AISystem(FrameworkItem):
         blank=True,
         help_text="Separated by commas, e.g. summary, classification, extraction, chat answer.",
     )
+    # Where the system stands on the ladder today, and the rungs it cannot climb (fine-tuning a
+    # hosted closed model): what the live evaluation will start from.
+    current_level = models.ForeignKey(
+        "EscalationLevel",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="current_systems",
+        verbose_name="current escalation level",
+        help_text="Empty: not escalated yet.",
+    )
+    unavailable_levels: models.ManyToManyField[EscalationLevel, Any] = models.ManyToManyField(
+        "EscalationLevel",
+        blank=True,
+        related_name="unavailable_to",
+        verbose_name="levels not available to it",
+        help_text="E.g. fine-tuning, when the vendor's hosted model cannot be fine-tuned.",
+    )
 
     class Meta(FrameworkItem.Meta):
         verbose_name = "AI system"
@@ -337,6 +355,18 @@ class EscalationLevel(FrameworkItem):
     timeline_delta_days = models.PositiveIntegerField(
         "timeline delta (days)", null=True, blank=True, validators=[MaxValueValidator(3650)]
     )
+    # Step 3: when this rung may be entered directly, skipping the rungs below it.
+    direct_entry_when = models.TextField(
+        "direct entry (skipping lower levels) when",
+        blank=True,
+        help_text="Leave blank when the level is only entered after the ones below it.",
+    )
+    direct_entry_approver = models.CharField(
+        "direct entry approved by",
+        max_length=120,
+        blank=True,
+        help_text="Who approves entering this level directly.",
+    )
 
     class Meta(FrameworkItem.Meta):
         constraints: ClassVar[list[Any]] = [
@@ -359,6 +389,10 @@ class EscalationLevel(FrameworkItem):
                 condition=~Q(approval_rule="all_of_group") | ~Q(approval_group=""),
                 name="level_group_rule_names_a_group",
             ),
+            models.CheckConstraint(
+                condition=Q(direct_entry_when="") | ~Q(direct_entry_approver=""),
+                name="level_direct_entry_names_an_approver",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -367,6 +401,11 @@ class EscalationLevel(FrameworkItem):
     def clean(self) -> None:
         if self.approval_rule == ApprovalRule.ALL_OF_GROUP and not self.approval_group.strip():
             raise ValidationError({"approval_group": "Name the group whose approval is required."})
+        # Any text at all (blanks too) states a skip, as the database constraint reads it.
+        if self.direct_entry_when and not self.direct_entry_approver.strip():
+            raise ValidationError(
+                {"direct_entry_approver": "Name who approves entering this level directly."}
+            )
 
 
 class MetricKind(models.TextChoices):

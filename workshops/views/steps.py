@@ -25,7 +25,7 @@ from escalation.checks import (
     step_completion,
     step_gaps,
 )
-from escalation.document import item_document
+from escalation.document import OPTIONAL_ITEM_KEYS, item_document
 from escalation.editors import NOT_SET, STEP_EDITORS, THRESHOLDS, Collection, StepEditor
 from escalation.models import AISystem, Framework, StaleEditError
 from escalation.steps import STEPS, STEPS_BY_KEY, Step
@@ -80,7 +80,9 @@ def _row(collection: Collection, item: Any, open_form: OpenForm | None) -> Row:
     carried, changed = "", []
     if item.carried_over is not None:
         now = item_document(collection.document_name, item)
-        changed = [name for name in now if now[name] != item.carried_over.get(name)]
+        # Carried over before a key existed: its absence meant the key's default.
+        was = {**OPTIONAL_ITEM_KEYS.get(collection.document_name, {}), **item.carried_over}
+        changed = [name for name in now if now[name] != was.get(name)]
         carried = "changed" if changed else "unchanged"
     cells = [(column.value(item), column.numeric) for column in collection.columns]
     row = Row(item, cells, carried, [name.replace("_", " ") for name in changed])
