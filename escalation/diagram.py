@@ -43,12 +43,13 @@ def _wrapped(text: str, columns: int = WRAP_COLUMNS) -> str:
     return '<BR ALIGN="LEFT"/>'.join(_html(line) for line in lines) + '<BR ALIGN="LEFT"/>'
 
 
-def _level_label(number: int, level: dict[str, Any]) -> str:
+def _level_label(number: int, level: dict[str, Any], currency: str | None) -> str:
     owner = formatting.approval_owner(
         level.get("approval_owner_name"), level.get("approval_owner_role")
     )
-    timeline = formatting.days(level.get("timeline_delta_days"), signed=True)
-    cost = formatting.money(level.get("estimated_cost_delta"), level.get("currency"))
+    owner += f"; {formatting.level_approval(level)}"
+    timeline = formatting.level_timeline(level)
+    cost = formatting.level_estimate(level, currency)
     rows = [
         f'<TR><TD ALIGN="LEFT" BGCOLOR="#1f4e79"><FONT COLOR="#ffffff"><B>'
         f"{number}. {_html(level['name'])}</B></FONT></TD></TR>",
@@ -149,7 +150,7 @@ def ladder_dot(document: dict[str, Any]) -> str:
     previous = START_NODE
     for number, level in enumerate(levels, start=1):
         node = f"level-{level['key']}"
-        graph.node(node, label=_level_label(number, level), id=node)
+        graph.node(node, label=_level_label(number, level, document.get("governance", {}).get("currency")), id=node)
         graph.edge(
             previous,
             node,

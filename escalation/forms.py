@@ -21,6 +21,7 @@ from escalation.document import (
     editable_fields,
 )
 from escalation.models import (
+    GROUP_RULES,
     AISystem,
     ApprovalRule,
     Bound,
@@ -263,25 +264,42 @@ class LadderLevelForm(ItemForm):
 
 
 class GovernanceLevelForm(ItemForm):
-    """Step 4: who approves a rung and what it may cost."""
+    """Step 4: who approves a rung, what it may cost and how long it takes."""
 
     class Meta:
         model = EscalationLevel
         fields: ClassVar[list[str]] = GOVERNANCE_FIELDS
+        widgets: ClassVar[dict[str, Any]] = {
+            "overrun_rule": forms.Textarea(attrs={"rows": 2}),
+        }
+        help_texts: ClassVar[dict[str, str]] = {
+            "cost_ceiling": "In the level's currency; the basis beside it says one-off or monthly.",
+            "estimated_cost_low": "In the level's currency. One figure: fill the low end only.",
+        }
 
     def clean_currency(self) -> str:
         currency = (self.cleaned_data.get("currency") or "").strip().upper()
-        if not CURRENCY_CODE.match(currency):
+        if currency and not CURRENCY_CODE.match(currency):
             raise forms.ValidationError("Use a three-letter ISO currency code, e.g. EUR or USD.")
         return currency
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
-        if (
-            cleaned.get("approval_rule") == ApprovalRule.ALL_OF_GROUP
-            and not (cleaned.get("approval_group") or "").strip()
-        ):
+        rule = cleaned.get("approval_rule")
+        if rule in GROUP_RULES and not (cleaned.get("approval_group") or "").strip():
             self.add_error("approval_group", "Name the group whose approval is required.")
+        if rule == ApprovalRule.K_OF_GROUP and not cleaned.get("approvals_required"):
+            self.add_error("approvals_required", "Say how many of the group must approve.")
+        elif rule != ApprovalRule.K_OF_GROUP and "approvals_required" in cleaned:
+            # k means nothing under another rule: keep no stray number in the document.
+            cleaned["approvals_required"] = None
+            self.instance.approvals_required = None
+        low, high = cleaned.get("estimated_cost_low"), cleaned.get("estimated_cost_high")
+        if low is not None and high is None and "estimated_cost_high" in cleaned:
+            # A single figure is a range whose ends agree.
+            cleaned["estimated_cost_high"] = low
+        elif low is None and high is not None:
+            self.add_error("estimated_cost_low", "Give the low end too (the same for one figure).")
         return cleaned
 
 
@@ -334,10 +352,18 @@ class FrameworkSettingsForm(SafeTextForm, forms.ModelForm):
         return framework
 
 
-class ScopeCreepRuleForm(FrameworkSettingsForm):
+class GovernanceRulesForm(FrameworkSettingsForm):
+    """Step 4's framework-wide part: the currency levels inherit and the two governance rules."""
+
     class Meta:
         model = Framework
-        fields: ClassVar[list[str]] = ["scope_creep_rule"]
+        fields: ClassVar[list[str]] = ["currency", "scope_creep_rule", "overrun_rule"]
+
+    def clean_currency(self) -> str:
+        currency = (self.cleaned_data.get("currency") or "").strip().upper()
+        if not CURRENCY_CODE.match(currency):
+            raise forms.ValidationError("Use a three-letter ISO currency code, e.g. EUR or USD.")
+        return currency
 
 
 class ReviewCycleForm(FrameworkSettingsForm):

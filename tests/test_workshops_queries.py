@@ -133,6 +133,7 @@ def _page_urls(engagement: Engagement) -> dict[str, str]:
             "ladder_png",
             "register_csv",
             "matrix_csv",
+            "ladder_csv",
             "review_cycle_ics",
             "document_json",
             "pack",
@@ -218,10 +219,11 @@ def test_dashboard_query_count(client, facilitator, engagement, django_assert_nu
     client.force_login(facilitator)
     # session, user, membership+engagement+framework, the framework's rows (systems, thresholds,
     # bounds, levels and their bounds, failure modes, drift and external triggers: 8; the
-    # bounds' levels would be a ninth, but this framework has no bounds), versions, day notes,
-    # activity, memberships, pending invitations, and for the next steps the reviews with their
-    # open threads and the user's approvals
-    with django_assert_num_queries(18):
+    # bounds' levels would be a ninth, but this framework has no bounds), the members' names the
+    # approver-group check reads, versions, day notes, activity, memberships, pending
+    # invitations, and for the next steps the reviews with their open threads and the user's
+    # approvals
+    with django_assert_num_queries(19):
         client.get(reverse("dashboard", args=["acme"]))
 
 
@@ -229,8 +231,8 @@ def test_day_query_count(client, facilitator, engagement, django_assert_num_quer
     _grow(engagement, 5)
     client.force_login(facilitator)
     # session, user, membership+engagement+framework, the framework's rows (8, no bounds),
-    # versions, day notes
-    with django_assert_num_queries(13):
+    # the members' names the approver-group check reads, versions, day notes
+    with django_assert_num_queries(14):
         client.get(reverse("day", args=["acme", 1]))
 
 
