@@ -21,7 +21,6 @@ from escalation.document import (
     editable_fields,
 )
 from escalation.models import (
-    GROUP_RULES,
     AISystem,
     ApprovalRule,
     Bound,
@@ -285,12 +284,9 @@ class GovernanceLevelForm(ItemForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        # A group rule without its group or its k is refused by the model's clean().
         rule = cleaned.get("approval_rule")
-        if rule in GROUP_RULES and not (cleaned.get("approval_group") or "").strip():
-            self.add_error("approval_group", "Name the group whose approval is required.")
-        if rule == ApprovalRule.K_OF_GROUP and not cleaned.get("approvals_required"):
-            self.add_error("approvals_required", "Say how many of the group must approve.")
-        elif rule != ApprovalRule.K_OF_GROUP and "approvals_required" in cleaned:
+        if rule != ApprovalRule.K_OF_GROUP and "approvals_required" in cleaned:
             # k means nothing under another rule: keep no stray number in the document.
             cleaned["approvals_required"] = None
             self.instance.approvals_required = None
@@ -298,8 +294,6 @@ class GovernanceLevelForm(ItemForm):
         if low is not None and high is None and "estimated_cost_high" in cleaned:
             # A single figure is a range whose ends agree.
             cleaned["estimated_cost_high"] = low
-        elif low is None and high is not None:
-            self.add_error("estimated_cost_low", "Give the low end too (the same for one figure).")
         return cleaned
 
 
