@@ -385,9 +385,7 @@ def _check_estimate(level: EscalationLevel, currency: str) -> list[Problem]:
         return [_warning("governance", f"“{level.name}” has no cost estimate.", fix)]
     if level.cost_ceiling is None:
         return []
-    estimate = formatting.cost_range(
-        level.estimated_cost_low, high, currency, level.cost_basis
-    )
+    estimate = formatting.cost_range(level.estimated_cost_low, high, currency, level.cost_basis)
     ceiling = formatting.cost(level.cost_ceiling, currency, level.cost_ceiling_basis)
     if level.cost_basis != level.cost_ceiling_basis:
         return [

@@ -150,7 +150,11 @@ def ladder_dot(document: dict[str, Any]) -> str:
     previous = START_NODE
     for number, level in enumerate(levels, start=1):
         node = f"level-{level['key']}"
-        graph.node(node, label=_level_label(number, level, document.get("governance", {}).get("currency")), id=node)
+        graph.node(
+            node,
+            label=_level_label(number, level, document.get("governance", {}).get("currency")),
+            id=node,
+        )
         graph.edge(
             previous,
             node,

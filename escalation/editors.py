@@ -19,10 +19,10 @@ from escalation.forms import (
     FailureModeForm,
     FrameworkSettingsForm,
     GovernanceLevelForm,
+    GovernanceRulesForm,
     ItemForm,
     LadderLevelForm,
     ReviewCycleForm,
-    GovernanceRulesForm,
     ThresholdForm,
 )
 from escalation.models import (

@@ -68,7 +68,11 @@ _SOURCES: dict[str, tuple[type[models.Model], dict[str, str]]] = {
     "levels": (EscalationLevel, _same(LEVEL_FIELDS)),
     "governance": (
         Framework,
-        {"scope_creep_rule": "scope_creep_rule", "currency": "currency", "overrun_rule": "overrun_rule"},
+        {
+            "scope_creep_rule": "scope_creep_rule",
+            "currency": "currency",
+            "overrun_rule": "overrun_rule",
+        },
     ),
     "review_cycle": (
         Framework,

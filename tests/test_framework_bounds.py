@@ -221,7 +221,9 @@ def level_governance(draw):
         "estimated_cost_high": None if low is None else str(low + draw(money)),
         "cost_basis": draw(st.sampled_from(["one_off", "monthly"])),
         "timeline_amount": draw(st.none() | st.integers(0, 3650)),
-        "timeline_unit": draw(st.sampled_from(["working_days", "calendar_days", "weeks", "months"])),
+        "timeline_unit": draw(
+            st.sampled_from(["working_days", "calendar_days", "weeks", "months"])
+        ),
         "overrun_rule": draw(optional_text),
     }
 

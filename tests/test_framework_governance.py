@@ -112,7 +112,9 @@ def frozen_old(engagement):
     )
 
 
-def test_a_frozen_older_version_keeps_its_hash_and_renders(client, observer, engagement, frozen_old):
+def test_a_frozen_older_version_keeps_its_hash_and_renders(
+    client, observer, engagement, frozen_old
+):
     client.force_login(observer)
     html = client.get(reverse("version_artifacts", args=[engagement.slug, 1])).content.decode()
     assert "CHF 2,000 one-off" in html and "5 working days" in html
@@ -134,7 +136,9 @@ def test_a_frozen_older_version_diffs_against_today_only_by_what_changed(frozen_
 
 
 def test_a_cost_range_reads_with_its_currency_and_basis():
-    assert formatting.cost_range("10000", "15000", "EUR", "monthly") == "EUR 10,000–15,000 per month"
+    assert (
+        formatting.cost_range("10000", "15000", "EUR", "monthly") == "EUR 10,000–15,000 per month"
+    )
     assert formatting.cost_range("5000", "5000", "EUR", "one_off") == "EUR 5,000 one-off"
 
 

@@ -23,9 +23,9 @@ from escalation.forms import (
     ExternalTriggerForm,
     FailureModeForm,
     GovernanceLevelForm,
+    GovernanceRulesForm,
     LadderLevelForm,
     ReviewCycleForm,
-    GovernanceRulesForm,
     ThresholdForm,
 )
 from escalation.models import (

@@ -453,8 +453,7 @@ class EscalationLevel(FrameworkItem):
                 name="level_group_rule_names_a_group",
             ),
             models.CheckConstraint(
-                condition=~Q(approval_rule=ApprovalRule.K_OF_GROUP)
-                | Q(approvals_required__gte=1),
+                condition=~Q(approval_rule=ApprovalRule.K_OF_GROUP) | Q(approvals_required__gte=1),
                 name="level_k_of_group_states_k",
             ),
             models.CheckConstraint(
