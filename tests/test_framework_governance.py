@@ -11,6 +11,8 @@ import io
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 from pypdf import PdfReader
 
@@ -310,3 +312,42 @@ def test_the_pack_prints_every_governance_value(demo):
     flat = "".join(text.split())
     assert [t for t in HYBRID_ROUTING if "".join(t.split()) not in flat] == []
     assert "".join(demo.framework.overrun_rule.split()) in flat
+
+
+# Migrating an existing database.
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migrating_gives_each_framework_the_currency_its_levels_use_and_ranges_of_one_figure():
+    def migrate(targets):
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(targets)
+        return executor.loader.project_state(targets).apps
+
+    old = migrate([("escalation", "0008_failure_response_path")])
+    framework = old.get_model("escalation", "Framework").objects.create(name="Old")
+    Level = old.get_model("escalation", "EscalationLevel")
+    for position, (key, currency) in enumerate([("a", "CHF"), ("b", "USD"), ("c", "CHF")]):
+        Level.objects.create(
+            framework=framework,
+            key=key,
+            name=key,
+            position=position,
+            currency=currency,
+            estimated_cost_delta=Decimal(100),
+            timeline_delta_days=5,
+        )
+    new = migrate([("escalation", "0009_governance")])
+    try:
+        migrated = new.get_model("escalation", "Framework").objects.get(pk=framework.pk)
+        levels = new.get_model("escalation", "EscalationLevel").objects.order_by("position")
+        assert migrated.currency == "CHF"
+        assert [(lv.currency, lv.estimated_cost_high, lv.timeline_unit) for lv in levels] == [
+            ("", Decimal(100), "working_days"),
+            ("USD", Decimal(100), "working_days"),
+            ("", Decimal(100), "working_days"),
+        ]
+    finally:  # leave the test database fully migrated for the tests after this one
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())

@@ -35,6 +35,9 @@ def inherit_currency(apps, schema_editor):
         currency = max(codes, key=lambda code: (counts[code], -codes.index(code)))
         Framework.objects.filter(pk=framework.pk).update(currency=currency)
         EscalationLevel.objects.filter(framework=framework, currency=currency).update(currency="")
+    # The updated rows queue the deferred position check; run it now, before the constraints
+    # below alter the table (PostgreSQL refuses ALTER TABLE with pending trigger events).
+    schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 def restore_currency(apps, schema_editor):
