@@ -207,7 +207,7 @@ class DocumentTexts:
         if collection == "framework":
             return FIELD_LABELS["framework"]["name"]
         if collection == "governance":
-            return FIELD_LABELS["governance"]["scope_creep_rule"]
+            return "Currency and governance rules"
         if collection == "review_cycle":
             return "Review schedule"
         if collection == "thresholds":

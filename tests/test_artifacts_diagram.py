@@ -69,8 +69,8 @@ def test_dot_node_shows_entry_criteria_owner_cost_and_timeline():
     for text in (
         "Prompt optimization entry criteria",
         "Prompt optimization owner",
-        "EUR 1,500",
-        "+10 days",
+        "EUR 1,500 one-off",
+        "10 working days",
     ):
         assert text in dot
 
