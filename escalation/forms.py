@@ -352,6 +352,10 @@ class GovernanceRulesForm(FrameworkSettingsForm):
     class Meta:
         model = Framework
         fields: ClassVar[list[str]] = ["currency", "scope_creep_rule", "overrun_rule"]
+        widgets: ClassVar[dict[str, Any]] = {
+            "scope_creep_rule": forms.Textarea(attrs={"rows": 3}),
+            "overrun_rule": forms.Textarea(attrs={"rows": 3}),
+        }
 
     def clean_currency(self) -> str:
         currency = (self.cleaned_data.get("currency") or "").strip().upper()
