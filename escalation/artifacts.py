@@ -23,6 +23,7 @@ from escalation.models import (
     ApprovalRule,
     Bound,
     DriftMetric,
+    EscalationLevel,
     ExternalEvent,
     FailureKind,
     FailureMode,
@@ -141,7 +142,9 @@ def threshold_register(document: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def ladder(document: dict[str, Any]) -> list[dict[str, Any]]:
-    """The escalation ladder's levels in order, with what leads to each (the diagram's edges)."""
+    """The escalation ladder's levels in order, with what leads to each (the diagram's edges)
+    and their governance, figures in the level's currency (else the framework's)."""
+    currency = document.get("governance", {}).get("currency")
     rows = []
     for number, level in enumerate(document.get("levels", []), start=1):
         owner = formatting.approval_owner(
@@ -163,11 +166,13 @@ def ladder(document: dict[str, Any]) -> list[dict[str, Any]]:
                 "approval_owner": owner,
                 "approval_rule": _label(ApprovalRule, level.get("approval_rule")),
                 "approval_group": level.get("approval_group", ""),
-                "estimated_cost": formatting.money(
-                    level.get("estimated_cost_delta"), level.get("currency")
-                ),
-                "cost_ceiling": formatting.money(level.get("cost_ceiling"), level.get("currency")),
-                "timeline_delta": formatting.days(level.get("timeline_delta_days"), signed=True),
+                "approval": formatting.level_approval(level),
+                "deputy": formatting.deputy(level.get("deputy_name"), level.get("deputy_role")),
+                "currency": formatting.level_currency(level, currency),
+                "estimated_cost": formatting.level_estimate(level, currency),
+                "cost_ceiling": formatting.level_ceiling(level, currency),
+                "timeline": formatting.level_timeline(level),
+                "overrun_rule": level.get("overrun_rule", ""),
             }
         )
     return rows
@@ -269,6 +274,33 @@ def review_cycle_protocol(document: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def governance_rules(document: dict[str, Any]) -> dict[str, str]:
+    """The framework-wide part of step 4: its currency and its overrun rule."""
+    governance = document.get("governance", {})
+    return {
+        "currency": governance.get("currency", ""),
+        "overrun_rule": governance.get("overrun_rule", ""),
+    }
+
+
+LADDER_COLUMNS = [
+    ("number", "Rung"),
+    ("name", field_label(EscalationLevel, "name")),
+    ("kind", field_label(EscalationLevel, "kind")),
+    ("entry_criteria", field_label(EscalationLevel, "entry_criteria")),
+    ("exit_criteria", field_label(EscalationLevel, "exit_criteria")),
+    ("rollback_rule", field_label(EscalationLevel, "rollback_rule")),
+    ("approval_owner", "Approval owner"),
+    ("approval", field_label(EscalationLevel, "approval_rule")),
+    ("deputy", "Deputy approver"),
+    ("currency", field_label(EscalationLevel, "currency")),
+    ("cost_ceiling", field_label(EscalationLevel, "cost_ceiling")),
+    ("estimated_cost", "Estimated cost"),
+    ("timeline", field_label(EscalationLevel, "timeline_amount")),
+    ("overrun_rule", field_label(EscalationLevel, "overrun_rule")),
+]
+
+
 def sections(document: dict[str, Any]) -> dict[str, Any]:
     """Everything the artifact pages and the pack print of a framework, section by section."""
     document = upgrade_document(document)
@@ -277,6 +309,7 @@ def sections(document: dict[str, Any]) -> dict[str, Any]:
         "register": threshold_register(document),
         "ladder": ladder(document),
         "scope_creep_rule": document.get("governance", {}).get("scope_creep_rule", ""),
+        "governance": governance_rules(document),
         "matrix": response_matrix(document),
         "protocol": review_cycle_protocol(document),
     }
@@ -341,6 +374,18 @@ def register_csv(document: dict[str, Any]) -> str:
 
 def matrix_csv(document: dict[str, Any]) -> str:
     return _csv(response_matrix(upgrade_document(document)), MATRIX_COLUMNS)
+
+
+def ladder_csv(document: dict[str, Any]) -> str:
+    """The ladder with its governance, one row per level; the overrun rule of a level that
+    states none is the framework's."""
+    document = upgrade_document(document)
+    rules = governance_rules(document)
+    rows = [
+        {**row, "overrun_rule": row["overrun_rule"] or rules["overrun_rule"]}
+        for row in ladder(document)
+    ]
+    return _csv(rows, LADDER_COLUMNS)
 
 
 def review_cycle_calendar(document: dict[str, Any], *, title: str, uid_prefix: str) -> bytes:

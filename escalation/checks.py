@@ -8,6 +8,7 @@ its engagement (the last working day) is passed in, since this app knows nothing
 from __future__ import annotations
 
 import datetime
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,7 @@ from escalation.completeness import (
     is_governed,
 )
 from escalation.models import (
+    GROUP_RULES,
     AISystem,
     ApprovalRule,
     Bound,
@@ -140,15 +142,18 @@ def run_checks(
     framework: Framework,
     engagement_end: datetime.date | None = None,
     content: FrameworkContent | None = None,
+    members: Collection[str] | None = None,
 ) -> list[Problem]:
     """Every problem across the steps, in step order. Pass `content` to reuse rows already
-    loaded (the checks page shares one load with step_completion)."""
+    loaded (the checks page shares one load with step_completion), and `members` (the names and
+    emails of the engagement's people) to check approver groups against them."""
     content = content or FrameworkContent.load(framework)
     return [
         *_check_systems_and_thresholds(content),
         *_check_failure_modes(content),
         *_check_ladder(content),
         *_check_governance(content),
+        *_check_approvers(content, members),
         *_check_review_cycle(content, engagement_end),
     ]
 
@@ -434,23 +439,15 @@ def _check_unavailable_routes(content: FrameworkContent) -> list[Problem]:
 
 def _check_governance(content: FrameworkContent) -> list[Problem]:
     problems = []
-    highest: EscalationLevel | None = None
+    framework = content.framework
+    # The highest ceiling so far per basis: a monthly running cost and a one-off budget are not
+    # one scale, so each ceiling is compared with those below it on its own basis.
+    highest_on: dict[str, EscalationLevel] = {}
     for level in content.levels:
         fix = _edit("levels", level.key)
-        money = formatting.money
-        if level.estimated_cost_delta is None:
-            problems.append(_warning("governance", f"“{level.name}” has no cost estimate.", fix))
-        elif level.cost_ceiling is not None and level.estimated_cost_delta > level.cost_ceiling:
-            problems.append(
-                _warning(
-                    "governance",
-                    f"The cost estimate of “{level.name}” "
-                    f"({money(level.estimated_cost_delta, level.currency)}) is above its ceiling "
-                    f"({money(level.cost_ceiling, level.currency)}).",
-                    fix,
-                )
-            )
-        if level.kind in SINGLE_APPROVER_TOO_FEW and level.approval_rule == ApprovalRule.SINGLE:
+        currency = level.currency_in(framework)
+        problems += _check_estimate(level, currency)
+        if level.kind in SINGLE_APPROVER_TOO_FEW and level.approvers_needed <= 1:
             problems.append(
                 _warning(
                     "governance",
@@ -464,12 +461,14 @@ def _check_governance(content: FrameworkContent) -> list[Problem]:
         if level.cost_ceiling is None:
             problems.append(_blocking("governance", f"“{level.name}” has no cost ceiling.", fix))
             continue
-        if highest is not None and level.currency != highest.currency:
+        highest = highest_on.get(level.cost_ceiling_basis)
+        below = highest.currency_in(framework) if highest is not None else currency
+        if highest is not None and currency != below:
             problems.append(
                 _warning(
                     "governance",
-                    f"The cost ceiling of “{level.name}” is in {level.currency} and that of "
-                    f"“{highest.name}” below it in {highest.currency}: they cannot be compared.",
+                    f"The cost ceiling of “{level.name}” is in {currency} and that of "
+                    f"“{highest.name}” below it in {below}: they cannot be compared.",
                     fix,
                 )
             )
@@ -482,14 +481,78 @@ def _check_governance(content: FrameworkContent) -> list[Problem]:
                 _warning(
                     "governance",
                     f"The cost ceiling of “{level.name}” "
-                    f"({formatting.money(level.cost_ceiling, level.currency)}) is below that of "
+                    f"({formatting.money(level.cost_ceiling, currency)}) is below that of "
                     f"“{highest.name}” lower on the ladder "
-                    f"({formatting.money(highest.cost_ceiling, highest.currency)}).",
+                    f"({formatting.money(highest.cost_ceiling, below)}).",
                     fix,
                 )
             )
             continue
-        highest = level
+        highest_on[level.cost_ceiling_basis] = level
+    return problems
+
+
+def _check_estimate(level: EscalationLevel, currency: str) -> list[Problem]:
+    """A level's cost estimate: stated, and its high end within the ceiling of the same basis."""
+    fix = _edit("levels", level.key)
+    high = level.estimated_cost_high
+    if level.estimated_cost_low is None or high is None:
+        return [_warning("governance", f"“{level.name}” has no cost estimate.", fix)]
+    if level.cost_ceiling is None:
+        return []
+    estimate = formatting.cost_range(level.estimated_cost_low, high, currency, level.cost_basis)
+    ceiling = formatting.cost(level.cost_ceiling, currency, level.cost_ceiling_basis)
+    if level.cost_basis != level.cost_ceiling_basis:
+        return [
+            _warning(
+                "governance",
+                f"The cost estimate of “{level.name}” ({estimate}) and its ceiling ({ceiling}) "
+                "are on different bases: they cannot be compared.",
+                fix,
+            )
+        ]
+    if high > level.cost_ceiling:
+        return [
+            _warning(
+                "governance",
+                f"The cost estimate of “{level.name}” ({estimate}) is above its ceiling "
+                f"({ceiling}).",
+                fix,
+            )
+        ]
+    return []
+
+
+def _check_approvers(content: FrameworkContent, members: Collection[str] | None) -> list[Problem]:
+    """An approver group that can approve: no more approvals asked than it has names, and at
+    least one of them in the engagement (`members`: its people's names and emails, passed in as
+    data; None when the framework stands alone, and the second rule is not checked)."""
+    problems = []
+    known = {member.strip().casefold() for member in members or ()}
+    for level in content.levels:
+        if level.approval_rule not in GROUP_RULES:
+            continue
+        fix = _edit("levels", level.key)
+        names = level.approval_group_names
+        required = level.approvals_required
+        if level.approval_rule == ApprovalRule.K_OF_GROUP and required and required > len(names):
+            problems.append(
+                _blocking(
+                    "governance",
+                    f"“{level.name}” asks for {required} approvals from a group that names "
+                    f"{len(names)}.",
+                    fix,
+                )
+            )
+        if members is not None and names and not any(n.casefold() in known for n in names):
+            problems.append(
+                _warning(
+                    "governance",
+                    f"The approver group of “{level.name}” ({', '.join(names)}) names nobody "
+                    "in the engagement.",
+                    fix,
+                )
+            )
     return problems
 
 

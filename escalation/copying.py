@@ -50,6 +50,8 @@ def copy_framework(source: Framework, name: str | None = None) -> Framework:
         review_frequency=source.review_frequency,
         first_review_date=source.first_review_date,
         sunset_criteria=source.sunset_criteria,
+        currency=source.currency,
+        overrun_rule=source.overrun_rule,
     )
 
     carried = _by_key(document["ai_systems"])

@@ -14,6 +14,7 @@ from escalation.models import (
     AISystem,
     ApprovalRule,
     Bound,
+    CostBasis,
     DriftMetric,
     DriftTrigger,
     EscalationLevel,
@@ -23,9 +24,11 @@ from escalation.models import (
     LevelKind,
     Severity,
     Threshold,
+    TimelineUnit,
 )
 
-# The demo client's governance: owner, role, rule, group, ceiling (EUR), cost delta, days.
+# The demo client's governance: owner, role, rule, group, ceiling, cost estimate (both in the
+# framework's EUR unless DEMO_GOVERNANCE_DETAILS says), timeline in working days.
 DEMO_GOVERNANCE: dict[str, tuple[str, str, str, str, int, int, int]] = {
     LevelKind.PROMPT_OPTIMIZATION: (
         "Priya Natarajan",
@@ -58,7 +61,7 @@ DEMO_GOVERNANCE: dict[str, tuple[str, str, str, str, int, int, int]] = {
         "Tomás Lindqvist",
         "Head of data science",
         ApprovalRule.ALL_OF_GROUP,
-        "Head of data science, Chief risk officer",
+        "Tomás Lindqvist, Arjun Appleby",
         120_000,
         80_000,
         45,
@@ -66,21 +69,51 @@ DEMO_GOVERNANCE: dict[str, tuple[str, str, str, str, int, int, int]] = {
     LevelKind.HYBRID_ROUTING: (
         "Helen Okoro",
         "Chief technology officer",
-        ApprovalRule.ALL_OF_GROUP,
-        "CTO, Chief risk officer",
-        200_000,
-        110_000,
-        60,
+        ApprovalRule.K_OF_GROUP,
+        "Helen Okoro, Arjun Appleby, Tomás Lindqvist",
+        13_000,
+        6_500,
+        2,
     ),
     LevelKind.MODEL_REPLACEMENT: (
         "Helen Okoro",
         "Chief technology officer",
         ApprovalRule.ALL_OF_GROUP,
-        "AI steering committee (CTO, CRO, COO)",
+        "Helen Okoro, Arjun Appleby, Priya Natarajan",
         500_000,
         350_000,
         120,
     ),
+}
+# What the demo client's ladder says beyond one figure per level: estimate ranges, timelines in
+# the unit the client gave, and hybrid routing, which runs a US vendor's second model: a monthly
+# cost range and ceiling in USD in a EUR framework, approved by 2 of 3 with a deputy.
+DEMO_GOVERNANCE_DETAILS: dict[str, dict[str, object]] = {
+    LevelKind.RETRIEVAL_AUGMENTATION: {"estimated_cost_high": Decimal(18_000)},
+    LevelKind.FEW_SHOT_ENRICHMENT: {
+        "estimated_cost_high": Decimal(28_000),
+        "timeline_amount": 3,
+        "timeline_unit": TimelineUnit.WEEKS,
+    },
+    LevelKind.FINE_TUNING: {"estimated_cost_high": Decimal(95_000)},
+    LevelKind.HYBRID_ROUTING: {
+        "currency": "USD",
+        "estimated_cost_high": Decimal(9_500),
+        "cost_basis": CostBasis.MONTHLY,
+        "cost_ceiling_basis": CostBasis.MONTHLY,
+        "approvals_required": 2,
+        "deputy_name": "Arjun Appleby",
+        "deputy_role": "Chief risk officer",
+        "timeline_unit": TimelineUnit.MONTHS,
+        "overrun_rule": (
+            "A month whose routing spend would pass the ceiling switches the fallback model off "
+            "until two of the group approve a new ceiling."
+        ),
+    },
+    LevelKind.MODEL_REPLACEMENT: {
+        "estimated_cost_high": Decimal(420_000),
+        "timeline_unit": TimelineUnit.CALENDAR_DAYS,
+    },
 }
 
 
@@ -309,8 +342,11 @@ def _govern_levels(framework: Framework, bounds: dict[tuple[str, str], list[Boun
         level.exit_criteria = "Every threshold of the system met for 4 consecutive windows."
         level.approval_owner_name, level.approval_owner_role = owner, role
         level.approval_rule, level.approval_group = rule, group
-        level.cost_ceiling, level.currency = Decimal(ceiling), "EUR"
-        level.estimated_cost_delta, level.timeline_delta_days = Decimal(delta), days
+        level.cost_ceiling = Decimal(ceiling)
+        level.estimated_cost_low = level.estimated_cost_high = Decimal(delta)
+        level.timeline_amount = days
+        for name, value in DEMO_GOVERNANCE_DETAILS.get(kind, {}).items():
+            setattr(level, name, value)
         level.save()
         for pair in triggers[LevelKind(kind)]:
             level.bounds.add(*bounds[pair])

@@ -100,29 +100,32 @@ def _kind(level: dict[str, Any]) -> str:
     return _choice_label(LevelKind, level.get("kind"))
 
 
-def _cost_ceiling(level: dict[str, Any]) -> str:
-    return formatting.money(level.get("cost_ceiling"), level.get("currency"))
+def _cost_ceiling(level: dict[str, Any], currency: str | None) -> str:
+    """ "EUR 5,000 one-off", "USD 15,000 per month"."""
+    return formatting.level_ceiling(level, currency)
 
 
-def _cost_estimate(level: dict[str, Any]) -> str:
-    """ "EUR 1,500, +10 days": what the level adds, the dash alone when nothing is estimated."""
-    parts = [
-        formatting.money(level.get("estimated_cost_delta"), level.get("currency")),
-        formatting.days(level.get("timeline_delta_days"), signed=True),
-    ]
+def _cost_estimate(level: dict[str, Any], currency: str | None) -> str:
+    """ "EUR 8,000–12,000 per month, 10 working days": the estimate and how long the level takes,
+    the dash alone when neither is given."""
+    parts = [formatting.level_estimate(level, currency), formatting.level_timeline(level)]
     return ", ".join(part for part in parts if part != formatting.EMPTY) or formatting.EMPTY
 
 
 def _approval(level: dict[str, Any]) -> str:
-    """ "Single approver: Dana Lead (CTO)"; "All of a named group: CTO, CRO. Owner: Dana Lead"."""
+    """ "Single approver: Dana Lead (CTO)"; "2 of 3: Dana Lead, Sam Risk, Ola. Owner: Dana Lead
+    (CTO). Deputy: Sam Risk (CRO)"."""
     owner = formatting.approval_owner(
         level.get("approval_owner_name"), level.get("approval_owner_role")
     )
+    deputy = formatting.deputy(level.get("deputy_name"), level.get("deputy_role"))
+    deputy_part = f". Deputy: {deputy}" if deputy else ""
     if not level.get("approval_rule"):
-        return owner
-    rule = _choice_label(ApprovalRule, level["approval_rule"])
-    group = str(level.get("approval_group") or "").strip()
-    return f"{rule}: {group}. Owner: {owner}" if group else f"{rule}: {owner}"
+        return owner + deputy_part
+    rule = formatting.level_approval(level)
+    if level["approval_rule"] == ApprovalRule.SINGLE:
+        return f"{rule}: {owner}{deputy_part}"
+    return f"{rule}. Owner: {owner}{deputy_part}"
 
 
 def _direct_entry(level: dict[str, Any]) -> tuple[str, str] | None:
@@ -152,7 +155,7 @@ def _row(heading: str, text: str, columns: int = WRAP_COLUMNS) -> str:
     )
 
 
-def _level_label(number: int, level: dict[str, Any], trigger: str) -> str:
+def _level_label(number: int, level: dict[str, Any], trigger: str, currency: str | None) -> str:
     name, kind = str(level.get("name", "")), _kind(level)
     # The kind is said when the name does not already say it ("Prompt optimization").
     kind_line = (
@@ -163,9 +166,9 @@ def _level_label(number: int, level: dict[str, Any], trigger: str) -> str:
     rows = [
         f'<TR><TD ALIGN="LEFT" BALIGN="LEFT" BGCOLOR="#1f4e79"><FONT COLOR="#ffffff"><B>'
         f"{number}. {_html(name)}</B></FONT>{kind_line}{PAD}</TD></TR>",
-        _row("Cost ceiling", _cost_ceiling(level)),
+        _row("Cost ceiling", _cost_ceiling(level, currency)),
         _row("Approval", _approval(level)),
-        _row("Estimate", _cost_estimate(level)),
+        _row("Estimate", _cost_estimate(level, currency)),
         _row("Entry criteria", formatting.or_empty(level.get("entry_criteria"))),
     ]
     if trigger:
@@ -416,6 +419,7 @@ class _Ladder:
     skips: list[tuple[dict[str, Any], str]]  # (level, who approves the skip)
     rollbacks: list[tuple[dict[str, Any], dict[str, Any]]]  # (rung below, level)
     shared_trigger: str
+    currency: str  # the framework's; a level without its own uses it
 
     @classmethod
     def read(cls, document: dict[str, Any]) -> _Ladder:
@@ -432,6 +436,7 @@ class _Ladder:
                 (below, level) for below, level in itertools.pairwise(levels) if _rolls_back(level)
             ],
             shared_trigger=_shared_trigger(levels),
+            currency=str((document.get("governance") or {}).get("currency") or ""),
         )
 
     def edge_kinds(self) -> list[str]:
@@ -510,7 +515,8 @@ def _draw_rungs(graph: graphviz.Digraph, ladder: _Ladder) -> None:
     for number, level in enumerate(ladder.levels, start=1):
         trigger = "" if ladder.shared_trigger else str(level.get("trigger") or "").strip()
         entries = ladder.entries[level["key"]]
-        _rung(graph, number, level, trigger, entries, previous)
+        label = _level_label(number, level, trigger, ladder.currency)
+        _rung(graph, level, label, entries, previous)
         previous = f"level-{level['key']}"
         if entries:
             # An unseen column from the legend down through the side entries keeps them all on
@@ -581,9 +587,8 @@ def _draw_skips(graph: graphviz.Digraph, ladder: _Ladder) -> None:
 
 def _rung(
     graph: graphviz.Digraph,
-    number: int,
     level: dict[str, Any],
-    trigger: str,
+    label: str,
     entries: _Entries,
     previous: str,
 ) -> None:
@@ -599,7 +604,7 @@ def _rung(
                 group="side",
             )
             _edge(rank, "entry", f"entries-{level['key']}", node, id=f"entry-{level['key']}")
-        rank.node(node, label=_level_label(number, level, trigger), id=node, group="rungs")
+        rank.node(node, label=label, id=node, group="rungs")
     _edge(graph, "chain", previous, node, id=f"edge-to-{level['key']}")
 
 

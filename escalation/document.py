@@ -27,6 +27,8 @@ from typing import Any
 from django.db.models import Prefetch
 
 from escalation.models import (
+    DEFAULT_CURRENCY,
+    DEFAULT_OVERRUN_RULE,
     AISystem,
     Bound,
     DriftTrigger,
@@ -116,10 +118,18 @@ GOVERNANCE_FIELDS = [
     "approval_owner_role",
     "approval_rule",
     "approval_group",
-    "cost_ceiling",
+    "approvals_required",
+    "deputy_name",
+    "deputy_role",
     "currency",
-    "estimated_cost_delta",
-    "timeline_delta_days",
+    "cost_ceiling",
+    "cost_ceiling_basis",
+    "estimated_cost_low",
+    "estimated_cost_high",
+    "cost_basis",
+    "timeline_amount",
+    "timeline_unit",
+    "overrun_rule",
 ]
 LEVEL_FIELDS = ["key", *LADDER_FIELDS, *GOVERNANCE_FIELDS]
 DRIFT_TRIGGER_FIELDS = ["key", "ai_system", "metric", "change", "window_days"]
@@ -252,7 +262,11 @@ def build_document(framework: Framework, *, working_days: int | None = None) -> 
         "bounds": [item_document("bounds", b) for b in bounds],
         "failure_modes": [item_document("failure_modes", f) for f in failure_modes],
         "levels": [item_document("levels", level) for level in levels],
-        "governance": {"scope_creep_rule": framework.scope_creep_rule},
+        "governance": {
+            "scope_creep_rule": framework.scope_creep_rule,
+            "currency": framework.currency,
+            "overrun_rule": framework.overrun_rule,
+        },
         "review_cycle": {
             "frequency": framework.review_frequency,
             "first_review_date": _plain(framework.first_review_date),
@@ -348,13 +362,68 @@ def _with_optional_keys(document: Any) -> Any:
     return filled or document
 
 
+# Governance keys added to version 2 after it was first frozen (November 2026): an older document
+# lacks them and reads with these values (the currency and ranges are worked out from the level).
+GOVERNANCE_LEVEL_DEFAULTS: dict[str, Any] = {
+    "approvals_required": None,
+    "deputy_name": "",
+    "deputy_role": "",
+    "cost_ceiling_basis": "one_off",
+    "cost_basis": "one_off",
+    "timeline_unit": "working_days",
+    "overrun_rule": "",
+}
+
+
+def _framework_currency(levels: list[Any]) -> str:
+    """The currency most levels use (ties: the lowest rung's); EUR for a ladder without one."""
+    codes = [
+        level["currency"]
+        for level in levels
+        if isinstance(level, dict) and isinstance(level.get("currency"), str) and level["currency"]
+    ]
+    if not codes:
+        return DEFAULT_CURRENCY
+    return max(codes, key=lambda code: (codes.count(code), -codes.index(code)))
+
+
+def _upgrade_governance(document: dict[str, Any]) -> dict[str, Any]:
+    """A version 2 document from before the governance keys, read with them and without loss:
+    the framework takes the currency its levels share (or most use), and those levels inherit it;
+    a single cost estimate is a one-off range whose ends agree; a timeline in days is working
+    days. A document that has the keys passes through unchanged."""
+    governance = document.get("governance", {})
+    levels = document.get("levels", [])
+    if not isinstance(governance, dict) or "currency" in governance or not isinstance(levels, list):
+        return document
+    currency = _framework_currency(levels)
+    upgraded_levels = []
+    for level in levels:
+        if isinstance(level, dict) and "estimated_cost_low" not in level:
+            level = dict(level)
+            estimate = level.pop("estimated_cost_delta", None)
+            level["estimated_cost_low"] = level["estimated_cost_high"] = estimate
+            level["timeline_amount"] = level.pop("timeline_delta_days", None)
+            if level.get("currency") == currency:
+                level["currency"] = ""
+            level = {**GOVERNANCE_LEVEL_DEFAULTS, **level}
+        upgraded_levels.append(level)
+    return {
+        **document,
+        "governance": {**governance, "currency": currency, "overrun_rule": DEFAULT_OVERRUN_RULE},
+        "levels": upgraded_levels,
+    }
+
+
 def upgrade_document(document: Any) -> Any:
     """Any stored or uploaded document in the current schema, without loss: every reader (pages,
     artifacts, diff, PDF, export, import) goes through here, so frozen v1 versions keep their
     stored document and hash and still read as v2, and a v2 document frozen before an optional
     key existed reads with its default. Anything else is returned as is."""
+    if isinstance(document, dict) and document.get("schema_version") == SCHEMA_VERSION:
+        return _with_optional_keys(_upgrade_governance(document))
     if not isinstance(document, dict) or document.get("schema_version") != 1:
-        return _with_optional_keys(document)
+        return document
     if type(document["schema_version"]) is not int:  # True == 1; refuse it as v2 would
         return document
     return _with_optional_keys(_upgrade_v1(document))
@@ -400,7 +469,7 @@ def _upgrade_v1(document: dict[str, Any]) -> dict[str, Any]:
             upgraded_thresholds.append(threshold)
         upgraded["thresholds"] = upgraded_thresholds
         upgraded["bounds"] = bounds
-    return upgraded
+    return _upgrade_governance(upgraded)
 
 
 def canonical_bytes(document: dict[str, Any]) -> bytes:

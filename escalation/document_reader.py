@@ -53,6 +53,8 @@ TOP_LEVEL_KEYS = {
     "governance",
     "review_cycle",
 }
+# The framework's governance fields, named alike in the document and the model.
+GOVERNANCE_KEYS = ["scope_creep_rule", "currency", "overrun_rule"]
 REVIEW_CYCLE_KEYS = {
     "frequency",
     "first_review_date",
@@ -229,6 +231,8 @@ def _check_instance(
 FRAMEWORK_PLACES = {
     "name": "name",
     "scope_creep_rule": "governance.scope_creep_rule",
+    "currency": "governance.currency",
+    "overrun_rule": "governance.overrun_rule",
     "review_frequency": "review_cycle.frequency",
     "first_review_date": "review_cycle.first_review_date",
     "sunset_criteria": "review_cycle.sunset_criteria",
@@ -279,19 +283,17 @@ class _DocumentImporter:
         )
         framework.name = name or ""
         governance = _object(
-            document.get("governance"), "governance", {"scope_creep_rule"}, self.problems
+            document.get("governance"), "governance", set(GOVERNANCE_KEYS), self.problems
         )
         if governance is not None:
-            rule = governance.get("scope_creep_rule")
-            framework.scope_creep_rule = (
-                _field_value(
-                    Framework._meta.get_field("scope_creep_rule"),
-                    rule,
-                    "governance.scope_creep_rule",
+            for key in GOVERNANCE_KEYS:
+                value = _field_value(
+                    Framework._meta.get_field(key),
+                    governance.get(key),
+                    f"governance.{key}",
                     self.problems,
                 )
-                or ""
-            )
+                setattr(framework, key, value or "")
         review_cycle = _object(
             document.get("review_cycle"), "review_cycle", REVIEW_CYCLE_KEYS, self.problems
         )

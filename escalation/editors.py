@@ -19,10 +19,10 @@ from escalation.forms import (
     FailureModeForm,
     FrameworkSettingsForm,
     GovernanceLevelForm,
+    GovernanceRulesForm,
     ItemForm,
     LadderLevelForm,
     ReviewCycleForm,
-    ScopeCreepRuleForm,
     ThresholdForm,
 )
 from escalation.models import (
@@ -273,28 +273,45 @@ GOVERNANCE = Collection(
         ),
         Column(
             field_label(EscalationLevel, "approval_rule"),
-            lambda lv: (
-                lv.get_approval_rule_display()
-                + (f": {lv.approval_group}" if lv.approval_group else "")
+            lambda lv: formatting.approval_rule(
+                lv.approval_rule, lv.approval_group, lv.approvals_required
             ),
         ),
         Column(
+            "Deputy",
+            lambda lv: formatting.deputy(lv.deputy_name, lv.deputy_role) or NOT_SET,
+        ),
+        Column(
             field_label(EscalationLevel, "cost_ceiling"),
-            lambda lv: formatting.money(lv.cost_ceiling, lv.currency),
+            lambda lv: formatting.cost(
+                lv.cost_ceiling, lv.currency_in(lv.framework), lv.cost_ceiling_basis
+            ),
             numeric=True,
         ),
         Column(
-            field_label(EscalationLevel, "estimated_cost_delta"),
-            lambda lv: formatting.money(lv.estimated_cost_delta, lv.currency),
+            "Estimated cost",
+            lambda lv: formatting.cost_range(
+                lv.estimated_cost_low,
+                lv.estimated_cost_high,
+                lv.currency_in(lv.framework),
+                lv.cost_basis,
+            ),
             numeric=True,
         ),
         Column(
-            field_label(EscalationLevel, "timeline_delta_days"),
-            lambda lv: formatting.days(lv.timeline_delta_days, signed=True),
+            field_label(EscalationLevel, "timeline_amount"),
+            lambda lv: formatting.timeline(lv.timeline_amount, lv.timeline_unit),
             numeric=True,
+        ),
+        Column(
+            field_label(EscalationLevel, "overrun_rule"),
+            lambda lv: lv.overrun_rule or "The framework's",
         ),
     ],
-    lambda framework: EscalationLevel.objects.filter(framework=framework),
+    # The framework rides along: a level's currency may be the framework's.
+    lambda framework: EscalationLevel.objects.filter(framework=framework).select_related(
+        "framework"
+    ),
     can_add=False,
     can_delete=False,
     can_move=False,
@@ -337,7 +354,7 @@ STEP_EDITORS: dict[str, StepEditor] = {
     "thresholds": StepEditor([THRESHOLDS, BOUNDS]),
     "failure-modes": StepEditor([FAILURE_MODES]),
     "ladder": StepEditor([LADDER]),
-    "governance": StepEditor([GOVERNANCE], ScopeCreepRuleForm, "Scope-creep rule"),
+    "governance": StepEditor([GOVERNANCE], GovernanceRulesForm, "Currency and governance rules"),
     "review-cycle": StepEditor(
         [DRIFT_TRIGGERS, EXTERNAL_TRIGGERS], ReviewCycleForm, "Scheduled reviews and sunset"
     ),

@@ -119,6 +119,66 @@ def direct_entry(when: str | None, approver: str | None) -> str:
     return f"{sentence} Approved by: {approver}" if approver else sentence
 
 
+def names(text: str | None) -> list[str]:
+    """The people a group names: "Dana Lead, Sam Risk; Ola" → three names."""
+    return [name.strip() for name in (text or "").replace(";", ",").split(",") if name.strip()]
+
+
+COST_BASES = {"one_off": "one-off", "monthly": "per month"}
+
+
+def cost(amount: Any, currency: str | None, basis: str | None) -> str:
+    """ "EUR 40,000 one-off", "EUR 2,500 per month"."""
+    if is_empty(amount):
+        return EMPTY
+    return f"{money(amount, currency)} {COST_BASES.get(basis or 'one_off', basis)}"
+
+
+def cost_range(low: Any, high: Any, currency: str | None, basis: str | None) -> str:
+    """ "EUR 10,000–15,000 per month"; one figure when both ends agree ("EUR 5,000 one-off")."""
+    if is_empty(low) and is_empty(high):
+        return EMPTY
+    if is_empty(high) or is_empty(low) or _decimal(low) == _decimal(high):
+        return cost(low if not is_empty(low) else high, currency, basis)
+    top = money(high, None)
+    return f"{money(low, currency)}–{top} {COST_BASES.get(basis or 'one_off', basis)}"
+
+
+TIMELINE_UNITS = {
+    "working_days": ("working day", "working days"),
+    "calendar_days": ("calendar day", "calendar days"),
+    "weeks": ("week", "weeks"),
+    "months": ("month", "months"),
+}
+
+
+def timeline(amount: int | None, unit: str | None) -> str:
+    """ "10 working days", "1 week", "3 months": as entered."""
+    if amount is None:
+        return EMPTY
+    one, many = TIMELINE_UNITS.get(unit or "working_days", (unit or "", unit or ""))
+    return f"{amount:,} {one if amount == 1 else many}"
+
+
+def approval_rule(rule: str | None, group: str | None, required: int | None) -> str:
+    """ "Single approver", "All 3 of: A, B, C", "2 of 3: A, B, C"."""
+    members = names(group)
+    listed = ", ".join(members)
+    if rule == "all_of_group":
+        return f"All {len(members)} of: {listed}" if members else "All of a group not named"
+    if rule == "k_of_group":
+        k = required if required is not None else "?"
+        return f"{k} of {len(members)}: {listed}" if members else f"{k} of a group not named"
+    return "Single approver"
+
+
+def deputy(name: str | None, role: str | None) -> str:
+    """The deputy approver as the owner reads ("Sam Risk (CRO)"); "" when there is none."""
+    if not (name or "").strip() and not (role or "").strip():
+        return ""
+    return approval_owner(name, role)
+
+
 # What an unnamed metric of each kind is called after its value ("≤ 2% errors").
 DEFAULT_METRIC_NAMES = {
     "quality": "quality",
@@ -170,4 +230,37 @@ def bound_phrase(item: dict[str, Any]) -> str:
         unit=item.get("unit", ""),
         counted_thing=item.get("counted_thing", ""),
         scale_max=item.get("scale_max"),
+    )
+
+
+# A level of a framework document, read with its framework's currency (a level's own currency
+# is "" when it inherits it): the one reading of its governance every artifact prints.
+def level_currency(level: dict[str, Any], framework_currency: str | None) -> str:
+    return level.get("currency") or framework_currency or ""
+
+
+def level_estimate(level: dict[str, Any], framework_currency: str | None) -> str:
+    return cost_range(
+        level.get("estimated_cost_low"),
+        level.get("estimated_cost_high"),
+        level_currency(level, framework_currency),
+        level.get("cost_basis"),
+    )
+
+
+def level_ceiling(level: dict[str, Any], framework_currency: str | None) -> str:
+    return cost(
+        level.get("cost_ceiling"),
+        level_currency(level, framework_currency),
+        level.get("cost_ceiling_basis"),
+    )
+
+
+def level_timeline(level: dict[str, Any]) -> str:
+    return timeline(level.get("timeline_amount"), level.get("timeline_unit"))
+
+
+def level_approval(level: dict[str, Any]) -> str:
+    return approval_rule(
+        level.get("approval_rule"), level.get("approval_group"), level.get("approvals_required")
     )

@@ -287,25 +287,37 @@ class LadderLevelForm(ItemForm):
 
 
 class GovernanceLevelForm(ItemForm):
-    """Step 4: who approves a rung and what it may cost."""
+    """Step 4: who approves a rung, what it may cost and how long it takes."""
 
     class Meta:
         model = EscalationLevel
         fields: ClassVar[list[str]] = GOVERNANCE_FIELDS
+        widgets: ClassVar[dict[str, Any]] = {
+            "overrun_rule": forms.Textarea(attrs={"rows": 2}),
+        }
+        help_texts: ClassVar[dict[str, str]] = {
+            "cost_ceiling": "In the level's currency; the basis beside it says one-off or monthly.",
+            "estimated_cost_low": "In the level's currency. One figure: fill the low end only.",
+        }
 
     def clean_currency(self) -> str:
         currency = (self.cleaned_data.get("currency") or "").strip().upper()
-        if not CURRENCY_CODE.match(currency):
+        if currency and not CURRENCY_CODE.match(currency):
             raise forms.ValidationError("Use a three-letter ISO currency code, e.g. EUR or USD.")
         return currency
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
-        if (
-            cleaned.get("approval_rule") == ApprovalRule.ALL_OF_GROUP
-            and not (cleaned.get("approval_group") or "").strip()
-        ):
-            self.add_error("approval_group", "Name the group whose approval is required.")
+        # A group rule without its group or its k is refused by the model's clean().
+        rule = cleaned.get("approval_rule")
+        if rule != ApprovalRule.K_OF_GROUP and "approvals_required" in cleaned:
+            # k means nothing under another rule: keep no stray number in the document.
+            cleaned["approvals_required"] = None
+            self.instance.approvals_required = None
+        low, high = cleaned.get("estimated_cost_low"), cleaned.get("estimated_cost_high")
+        if low is not None and high is None and "estimated_cost_high" in cleaned:
+            # A single figure is a range whose ends agree.
+            cleaned["estimated_cost_high"] = low
         return cleaned
 
 
@@ -358,10 +370,22 @@ class FrameworkSettingsForm(SafeTextForm, forms.ModelForm):
         return framework
 
 
-class ScopeCreepRuleForm(FrameworkSettingsForm):
+class GovernanceRulesForm(FrameworkSettingsForm):
+    """Step 4's framework-wide part: the currency levels inherit and the two governance rules."""
+
     class Meta:
         model = Framework
-        fields: ClassVar[list[str]] = ["scope_creep_rule"]
+        fields: ClassVar[list[str]] = ["currency", "scope_creep_rule", "overrun_rule"]
+        widgets: ClassVar[dict[str, Any]] = {
+            "scope_creep_rule": forms.Textarea(attrs={"rows": 3}),
+            "overrun_rule": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def clean_currency(self) -> str:
+        currency = (self.cleaned_data.get("currency") or "").strip().upper()
+        if not CURRENCY_CODE.match(currency):
+            raise forms.ValidationError("Use a three-letter ISO currency code, e.g. EUR or USD.")
+        return currency
 
 
 class ReviewCycleForm(FrameworkSettingsForm):

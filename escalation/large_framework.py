@@ -96,8 +96,9 @@ def _levels_with_triggers(
             approval_owner_name=f"Approver {number}",
             approval_owner_role="Director",
             cost_ceiling=Decimal(10_000 * (number + 1)),
-            estimated_cost_delta=Decimal(5_000 * (number + 1)),
-            timeline_delta_days=5 * (number + 1),
+            estimated_cost_low=Decimal(5_000 * (number + 1)),
+            estimated_cost_high=Decimal(7_500 * (number + 1)),
+            timeline_amount=5 * (number + 1),
         )
         for number in range(levels)
     )

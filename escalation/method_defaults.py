@@ -118,8 +118,8 @@ STANDARD_EXTERNAL_EVENTS: list[tuple[str, str, str]] = [
     ),
     (
         ExternalEvent.VENDOR_PRICING_CHANGE,
-        "A vendor changes prices by more than 20 %.",
-        "Recompute cost ceilings and the cost deltas of each level.",
+        "A vendor changes the prices a level's cost estimate rests on.",
+        "Recompute the cost estimates and ceilings of each level.",
     ),
 ]
 

@@ -30,6 +30,7 @@ from escalation.models import (
     AISystem,
     ApprovalRule,
     Bound,
+    CostBasis,
     Direction,
     DriftMetric,
     DriftTrigger,
@@ -45,6 +46,7 @@ from escalation.models import (
     ReviewFrequency,
     Severity,
     Threshold,
+    TimelineUnit,
     Unit,
     field_label,
 )
@@ -64,7 +66,14 @@ _SOURCES: dict[str, tuple[type[models.Model], dict[str, str]]] = {
     "bounds": (Bound, _same(BOUND_FIELDS)),
     "failure_modes": (FailureMode, _same(FAILURE_MODE_FIELDS)),
     "levels": (EscalationLevel, _same(LEVEL_FIELDS)),
-    "governance": (Framework, {"scope_creep_rule": "scope_creep_rule"}),
+    "governance": (
+        Framework,
+        {
+            "scope_creep_rule": "scope_creep_rule",
+            "currency": "currency",
+            "overrun_rule": "overrun_rule",
+        },
+    ),
     "review_cycle": (
         Framework,
         {
@@ -92,10 +101,17 @@ CHOICES: dict[tuple[str, str], dict[str, str]] = {
     ("failure_modes", "severity"): dict(Severity.choices),
     ("levels", "kind"): dict(LevelKind.choices),
     ("levels", "approval_rule"): dict(ApprovalRule.choices),
+    ("levels", "cost_basis"): dict(CostBasis.choices),
+    ("levels", "cost_ceiling_basis"): dict(CostBasis.choices),
+    ("levels", "timeline_unit"): dict(TimelineUnit.choices),
     ("review_cycle", "frequency"): dict(ReviewFrequency.choices),
     ("drift_triggers", "metric"): dict(DriftMetric.choices),
     ("external_triggers", "event"): dict(ExternalEvent.choices),
 }
+
+
+# A level's fields that, left empty, take the framework's value.
+INHERITED = {"currency", "overrun_rule"}
 
 
 @dataclass(frozen=True)
@@ -125,7 +141,10 @@ SECTIONS: list[tuple[str, str, list[Part]]] = [
     (
         "governance",
         "",
-        [Part("levels", tuple(GOVERNANCE_FIELDS)), Part("governance", ("scope_creep_rule",))],
+        [
+            Part("levels", tuple(GOVERNANCE_FIELDS)),
+            Part("governance", ("currency", "scope_creep_rule", "overrun_rule")),
+        ],
     ),
     (
         "review-cycle",
@@ -188,7 +207,7 @@ class DocumentTexts:
         if collection == "framework":
             return FIELD_LABELS["framework"]["name"]
         if collection == "governance":
-            return FIELD_LABELS["governance"]["scope_creep_rule"]
+            return "Currency and governance rules"
         if collection == "review_cycle":
             return "Review schedule"
         if collection == "thresholds":
@@ -204,6 +223,8 @@ class DocumentTexts:
         return str(item.get("name") or item["key"])
 
     def value(self, collection: str, field: str, value: Any) -> str:
+        if collection == "levels" and field in INHERITED and is_empty(value):
+            return "The framework's"
         if is_empty(value):
             return EMPTY
         if (collection, field) in CHOICES:

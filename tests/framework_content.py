@@ -157,8 +157,9 @@ def make_framework_content(framework: Framework, *, extra_thresholds: int = 0) -
             entry_criteria=f"Entry into {name.lower()} needs evidence from two weekly reports",
             approval_owner_name=owner,
             approval_owner_role="Head of AI",
-            estimated_cost_delta=Decimal(cost),
-            timeline_delta_days=days,
+            estimated_cost_low=Decimal(cost),
+            estimated_cost_high=Decimal(cost),
+            timeline_amount=days,
         )
     levels["prompt"].bounds.set(
         bound for threshold in thresholds[:2] for bound in threshold.bounds.all()

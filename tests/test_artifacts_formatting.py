@@ -9,6 +9,7 @@ from django.template.loader import render_to_string
 from escalation import formatting
 from escalation.artifacts import ladder, register_csv, sections
 from escalation.diagram import ladder_dot
+from escalation.document import upgrade_document
 
 
 def test_money_leads_with_the_currency_and_shows_cents_only_when_there_are_some():
@@ -71,8 +72,8 @@ DOCUMENT = {  # version 1, upgraded as it is read
 
 
 def test_the_ladder_artifact_and_the_diagram_print_money_and_owner_alike():
-    row, dot = ladder(DOCUMENT)[0], ladder_dot(DOCUMENT)
-    assert row["estimated_cost"] == "EUR 120,000" and "EUR 120,000" in dot
+    row, dot = ladder(upgrade_document(DOCUMENT))[0], ladder_dot(DOCUMENT)
+    assert row["estimated_cost"] == "EUR 120,000 one-off" and "EUR 120,000 one-off" in dot
     assert row["approval_owner"] == "Dana Lead (CTO)" and "Dana Lead (CTO)" in dot
 
 
@@ -84,10 +85,10 @@ def test_the_register_csv_and_the_diagram_write_the_trigger_rule_in_the_same_wor
 
 def test_the_governance_section_prints_money_and_the_group_in_its_own_column():
     level = {**LEVEL, "approval_rule": "all_of_group", "approval_group": "Risk board"}
-    row = ladder({**DOCUMENT, "levels": [level]})[0]
+    row = ladder(upgrade_document({**DOCUMENT, "levels": [level]}))[0]
     html = render_to_string("escalation/artifacts/governance.html", sections(DOCUMENT))
     assert row["approval_owner"] == "Dana Lead (CTO)" and row["approval_group"] == "Risk board"
-    assert "EUR 500,000" in html and "+30 days" in html
+    assert "EUR 500,000 one-off" in html and "30 working days" in html
 
 
 def test_the_systems_section_heads_columns_with_field_labels_and_dashes_what_is_missing():

@@ -206,6 +206,36 @@ direct_entries = st.just({"direct_entry_when": "", "direct_entry_approver": ""})
 )
 
 
+currencies = st.sampled_from(["EUR", "USD", "CHF"])
+money = st.decimals(min_value=0, max_value=10**9, places=2)
+
+
+@st.composite
+def level_governance(draw):
+    """A level's step-4 fields: any approval rule, a range or one figure or none, any basis."""
+    rule = draw(st.sampled_from(["single", "all_of_group", "k_of_group"]))
+    group = draw(st.lists(st.sampled_from(["Dana Lead", "Sam Risk", "Ola"]), unique=True))
+    low = draw(st.none() | money)
+    return {
+        "approval_rule": rule,
+        "approval_group": ", ".join(group or ["Dana Lead"]) if rule != "single" else "",
+        "approvals_required": draw(st.integers(1, 5)) if rule == "k_of_group" else None,
+        "deputy_name": draw(optional_text),
+        "deputy_role": draw(optional_text),
+        "currency": draw(st.just("") | currencies),
+        "cost_ceiling": draw(st.none() | money.map(str)),
+        "cost_ceiling_basis": draw(st.sampled_from(["one_off", "monthly"])),
+        "estimated_cost_low": None if low is None else str(low),
+        "estimated_cost_high": None if low is None else str(low + draw(money)),
+        "cost_basis": draw(st.sampled_from(["one_off", "monthly"])),
+        "timeline_amount": draw(st.none() | st.integers(0, 3650)),
+        "timeline_unit": draw(
+            st.sampled_from(["working_days", "calendar_days", "weeks", "months"])
+        ),
+        "overrun_rule": draw(optional_text),
+    }
+
+
 @st.composite
 def v2_documents(draw):
     outputs = draw(st.lists(st.sampled_from(["chat", "summary", "extraction"]), unique=True))
@@ -256,17 +286,16 @@ def v2_documents(draw):
                 "rollback_rule": "",
                 "approval_owner_name": "",
                 "approval_owner_role": "",
-                "approval_rule": "single",
-                "approval_group": "",
-                "cost_ceiling": None,
-                "currency": "EUR",
-                "estimated_cost_delta": None,
-                "timeline_delta_days": None,
+                **draw(level_governance()),
                 **draw(direct_entries),
             }
             for key in levels
         ],
-        "governance": {"scope_creep_rule": "Climb one rung at a time."},
+        "governance": {
+            "scope_creep_rule": "Climb one rung at a time.",
+            "currency": draw(currencies),
+            "overrun_rule": draw(st.sampled_from(["Stop and ask.", "Pause; the owner decides."])),
+        },
         "review_cycle": {
             "frequency": "quarterly",
             "first_review_date": None,

@@ -113,13 +113,15 @@ def _level(engagement, key):
             "“Few-shot enrichment” states no entry criteria.",
         ),
         (
-            lambda e: _level(e, "few-shot-enrichment").update(estimated_cost_delta=None),
+            lambda e: _level(e, "few-shot-enrichment").update(
+                estimated_cost_low=None, estimated_cost_high=None
+            ),
             "“Few-shot enrichment” has no cost estimate.",
         ),
         (
-            lambda e: _level(e, "few-shot-enrichment").update(estimated_cost_delta=Decimal(41_000)),
-            "The cost estimate of “Few-shot enrichment” (EUR 41,000) is above its ceiling "
-            "(EUR 40,000).",
+            lambda e: _level(e, "few-shot-enrichment").update(estimated_cost_high=Decimal(41_000)),
+            "The cost estimate of “Few-shot enrichment” (EUR 20,000–41,000 one-off) is above "
+            "its ceiling (EUR 40,000 one-off).",
         ),
         (
             lambda e: _level(e, "fine-tuning").update(approval_rule="single", approval_group=""),

@@ -23,9 +23,9 @@ from escalation.forms import (
     ExternalTriggerForm,
     FailureModeForm,
     GovernanceLevelForm,
+    GovernanceRulesForm,
     LadderLevelForm,
     ReviewCycleForm,
-    ScopeCreepRuleForm,
     ThresholdForm,
 )
 from escalation.models import (
@@ -54,7 +54,7 @@ TARGETS = [
     ("review-cycle", "drift-triggers", DriftTrigger, DriftTriggerForm),
     ("review-cycle", "external-triggers", ExternalTrigger, ExternalTriggerForm),
 ]
-SETTINGS = [("governance", ScopeCreepRuleForm), ("review-cycle", ReviewCycleForm)]
+SETTINGS = [("governance", GovernanceRulesForm), ("review-cycle", ReviewCycleForm)]
 
 # Text that must be stored and drawn as typed (the characters DOT, CSV, mail and iCalendar
 # treat specially), and text that must be refused beside its field.
@@ -151,6 +151,7 @@ def test_a_version_frozen_from_every_surviving_value_renders_every_artifact_and_
         "ladder_png",
         "register_csv",
         "matrix_csv",
+        "ladder_csv",
         "review_cycle_ics",
         "document_json",
     ]:

@@ -193,7 +193,12 @@ def test_a_length_of_zero_is_refused_by_the_rule_the_browser_is_given(client, fa
 def test_saving_the_scope_creep_rule_confirms_saved(client, engagement, facilitator):
     client.force_login(facilitator)
     url = reverse("step_settings", args=["acme", "governance"])
-    data = {"scope_creep_rule": "One level at a time.", "row_version": "1"}
+    data = {
+        "currency": "EUR",
+        "scope_creep_rule": "One level at a time.",
+        "overrun_rule": "Stop and ask.",
+        "row_version": "1",
+    }
     html = client.post(url, data, HTTP_HX_REQUEST="true").content.decode()
     assert '<span class="saved" role="status">Saved.</span>' in html
 

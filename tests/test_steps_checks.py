@@ -124,18 +124,29 @@ def test_a_level_without_a_cost_ceiling_is_blocking(framework):
 
 
 def test_a_ceiling_lower_than_one_below_it_is_a_warning(framework):
-    EscalationLevel.objects.filter(framework=framework, key="hybrid-routing").update(
+    EscalationLevel.objects.filter(framework=framework, key="model-replacement").update(
         cost_ceiling=Decimal(1000)
     )
     problem = next(p for p in run_checks(framework, END) if "is below that of" in p.message)
-    assert problem.severity == "warning" and "Hybrid routing" in problem.message
+    assert problem.severity == "warning" and "Full model replacement" in problem.message
 
 
 def test_equal_ceilings_are_not_a_warning(framework):
-    EscalationLevel.objects.filter(framework=framework, key="hybrid-routing").update(
-        cost_ceiling=Decimal(120_000)
+    EscalationLevel.objects.filter(framework=framework, key="model-replacement").update(
+        cost_ceiling=Decimal(120_000),
+        estimated_cost_low=Decimal(100_000),
+        estimated_cost_high=Decimal(100_000),
     )
     assert run_checks(framework, END) == []
+
+
+def test_monthly_ceilings_in_two_currencies_cannot_be_compared(framework):
+    # Hybrid routing's USD 13,000 per month is compared with the monthly ceilings below it only
+    # (a running cost and a project budget are not one scale): here fine-tuning's, in EUR.
+    EscalationLevel.objects.filter(framework=framework, key="fine-tuning").update(
+        cost_ceiling_basis="monthly", estimated_cost_low=None, estimated_cost_high=None
+    )
+    assert "they cannot be compared" in " ".join(messages(framework))
 
 
 def test_a_level_nothing_leads_to_is_a_warning(framework):
@@ -257,13 +268,14 @@ def test_checks_page_refuses_post(client, engagement, observer):
 def test_checks_page_query_count_does_not_grow_with_rows(
     client, engagement, facilitator, django_assert_num_queries
 ):
-    # Session, user, membership+engagement+framework, then one load of the framework (twelve).
+    # Session, user, membership+engagement+framework, then one load of the framework (twelve),
+    # and the members' names the approver-group check reads.
     fill_demo_framework(engagement.framework, END)
     client.force_login(facilitator)
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(16):
         client.get(reverse("checks", args=[engagement.slug]))
     large = make_engagement(slug="large")
     make_member(large, Role.FACILITATOR, facilitator)
     fill_large_framework(large.framework)
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(16):
         client.get(reverse("checks", args=[large.slug]))

@@ -71,7 +71,13 @@ def test_method_defaults_invent_no_numbers(db):
     numbers = [
         level[name]
         for level in document["levels"]
-        for name in ["cost_ceiling", "estimated_cost_delta", "timeline_delta_days"]
+        for name in [
+            "cost_ceiling",
+            "estimated_cost_low",
+            "estimated_cost_high",
+            "approvals_required",
+            "timeline_amount",
+        ]
     ]
     assert document["thresholds"] == [] and document["bounds"] == []
     assert numbers == [None] * len(numbers)

@@ -19,9 +19,9 @@ from escalation.forms import (
     ExternalTriggerForm,
     FailureModeForm,
     GovernanceLevelForm,
+    GovernanceRulesForm,
     LadderLevelForm,
     ReviewCycleForm,
-    ScopeCreepRuleForm,
     ThresholdForm,
 )
 from escalation.models import (
@@ -192,13 +192,24 @@ def test_bound_form_offers_only_this_frameworks_thresholds_and_levels(framework)
     assert not levels.filter(framework=other).exists() and levels.count() == 6
 
 
+# What the governance form's selects always send.
+GOVERNANCE_DATA = {
+    "approval_rule": "single",
+    "cost_basis": "one_off",
+    "cost_ceiling_basis": "one_off",
+    "timeline_unit": "working_days",
+}
+
+
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
         ("cost_ceiling", "-1", "greater than or equal to 0"),
         ("cost_ceiling", "1e20", "no more than 14 digits"),
-        ("estimated_cost_delta", "lots", "Enter a number"),
-        ("timeline_delta_days", "4000", "less than or equal to 3650"),
+        ("estimated_cost_low", "lots", "Enter a number"),
+        ("timeline_amount", "4000", "less than or equal to 3650"),
+        ("timeline_unit", "fortnights", "valid choice"),
+        ("cost_basis", "yearly", "valid choice"),
         ("currency", "e1r", "three-letter ISO currency code"),
         ("currency", "euro", "at most 3 characters"),
         ("approval_rule", "vibes", "valid choice"),
@@ -206,14 +217,14 @@ def test_bound_form_offers_only_this_frameworks_thresholds_and_levels(framework)
 )
 def test_governance_form_rejects_with_a_message_beside_the_field(framework, field, value, message):
     level = EscalationLevel.objects.get(framework=framework, key="fine-tuning")
-    data = {"approval_rule": "single", "currency": "EUR", "row_version": "1", field: value}
+    data = {**GOVERNANCE_DATA, "currency": "EUR", "row_version": "1", field: value}
     form = GovernanceLevelForm(data, instance=level, framework=framework)
     assert message in errors_of(form)[field]
 
 
 def test_governance_form_takes_a_lowercase_currency_as_its_code(framework):
     level = EscalationLevel.objects.get(framework=framework, key="fine-tuning")
-    data = {"approval_rule": "single", "currency": " usd ", "row_version": "1"}
+    data = {**GOVERNANCE_DATA, "currency": " usd ", "row_version": "1"}
     form = GovernanceLevelForm(data, instance=level, framework=framework)
     assert form.is_valid() and form.cleaned_data["currency"] == "USD"
 
@@ -221,7 +232,7 @@ def test_governance_form_takes_a_lowercase_currency_as_its_code(framework):
 def test_editing_requires_the_row_version(framework):
     level = EscalationLevel.objects.get(framework=framework, key="fine-tuning")
     form = GovernanceLevelForm(
-        {"approval_rule": "single", "currency": "EUR"}, instance=level, framework=framework
+        {**GOVERNANCE_DATA, "currency": "EUR"}, instance=level, framework=framework
     )
     assert "row_version" in errors_of(form)
 
@@ -253,7 +264,7 @@ def test_review_cycle_form_rejects_a_malformed_date_and_frequency(framework):
 
 
 def test_scope_creep_rule_is_required(framework):
-    form = ScopeCreepRuleForm({"scope_creep_rule": "", "row_version": "1"}, instance=framework)
+    form = GovernanceRulesForm({"scope_creep_rule": "", "row_version": "1"}, instance=framework)
     assert "required" in errors_of(form)["scope_creep_rule"]
 
 
@@ -312,7 +323,11 @@ def test_any_input_to_an_add_form_saves_or_is_refused_without_saving(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(
-    values=st.lists(numberish, min_size=8, max_size=8),
+    values=st.lists(
+        numberish,
+        min_size=len(GovernanceLevelForm._meta.fields or []),
+        max_size=len(GovernanceLevelForm._meta.fields or []),
+    ),
     row_version=st.one_of(st.just("1"), numberish),
 )
 def test_any_input_to_the_governance_edit_saves_or_changes_nothing(
@@ -374,12 +389,14 @@ def test_trigger_rule_is_accepted_exactly_when_1_le_breaches_le_windows_le_100(
     currency=st.text(alphabet=st.characters(codec="utf-8"), max_size=5)
     | st.from_regex(r"\s?[a-zA-Z]{3}\s?", fullmatch=True)
 )
-def test_currency_is_accepted_exactly_when_it_is_three_letters(framework, currency):
+def test_currency_is_accepted_exactly_when_it_is_three_letters_or_empty(framework, currency):
     level = EscalationLevel.objects.get(framework=framework, key="fine-tuning")
-    data = {"approval_rule": "single", "currency": currency, "row_version": "1"}
+    data = {**GOVERNANCE_DATA, "currency": currency, "row_version": "1"}
     form = GovernanceLevelForm(data, instance=level, framework=framework)
-    typed = currency.strip()  # as Django's CharField cleans it
-    expected = len(typed) <= 3 and re.fullmatch(r"[A-Z]{3}", typed.upper()) is not None
+    typed = currency.strip()  # as Django's CharField cleans it; empty: the framework's
+    expected = typed == "" or (
+        len(typed) <= 3 and re.fullmatch(r"[A-Z]{3}", typed.upper()) is not None
+    )
     assert form.is_valid() == expected
 
 

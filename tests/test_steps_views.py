@@ -313,7 +313,13 @@ def test_stale_settings_edit_is_refused(client, engagement, facilitator):
     Framework.objects.filter(pk=engagement.framework.pk).update(row_version=5)
     client.force_login(facilitator)
     url = reverse("step_settings", args=[engagement.slug, "governance"])
-    response = client.post(url, {"scope_creep_rule": "Mine", "row_version": "1"})
+    data = {
+        "currency": "EUR",
+        "scope_creep_rule": "Mine",
+        "overrun_rule": "Stop.",
+        "row_version": "1",
+    }
+    response = client.post(url, data)
     assert response.status_code == 409
     assert Framework.objects.get(pk=engagement.framework.pk).scope_creep_rule != "Mine"
 

@@ -133,6 +133,7 @@ def _page_urls(engagement: Engagement) -> dict[str, str]:
             "ladder_png",
             "register_csv",
             "matrix_csv",
+            "ladder_csv",
             "review_cycle_ics",
             "document_json",
             "pack",
@@ -219,10 +220,11 @@ def test_dashboard_query_count(client, facilitator, engagement, django_assert_nu
     # session, user, membership+engagement+framework, the framework's rows (systems, thresholds,
     # bounds, levels and their bounds, failure modes, drift and external triggers: 8; the
     # systems' unavailable levels and the failure modes' later rungs and systems: 3; the bounds'
-    # levels would be one more, but this framework has no bounds), versions, day notes,
-    # activity, memberships, pending invitations, and for the next steps the reviews with their
-    # open threads and the user's approvals
-    with django_assert_num_queries(21):
+    # levels would be one more, but this framework has no bounds), the members' names the
+    # approver-group check reads, versions, day notes, activity, memberships, pending
+    # invitations, and for the next steps the reviews with their open threads and the user's
+    # approvals
+    with django_assert_num_queries(22):
         client.get(reverse("dashboard", args=["acme"]))
 
 
@@ -231,8 +233,8 @@ def test_day_query_count(client, facilitator, engagement, django_assert_num_quer
     client.force_login(facilitator)
     # session, user, membership+engagement+framework, the framework's rows (8, no bounds; and
     # 3 for the systems' unavailable levels, the failure modes' later rungs and systems),
-    # versions, day notes
-    with django_assert_num_queries(16):
+    # the members' names the approver-group check reads, versions, day notes
+    with django_assert_num_queries(17):
         client.get(reverse("day", args=["acme", 1]))
 
 

@@ -334,7 +334,7 @@ def pages_to_measure(slug: str) -> list[tuple[str, str]]:
         ),
     ]
     version_pages = ["artifacts", "pack", "ladder_svg", "ladder_png", "register_csv"]
-    version_pages += ["matrix_csv", "review_cycle_ics", "document_json"]
+    version_pages += ["matrix_csv", "ladder_csv", "review_cycle_ics", "document_json"]
     for name in version_pages:
         url = reverse(f"version_{name}", args=[slug, latest])
         pages.append((f"v{latest} {name.replace('_', ' ')}", url))

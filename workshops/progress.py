@@ -54,7 +54,12 @@ def engagement_today(engagement: Engagement) -> datetime.date:
 def gather_facts(engagement: Engagement, plan: list[PlannedDay]) -> Facts:
     framework = engagement.framework
     content = FrameworkContent.load(framework)
-    problems = run_checks(framework, engagement_end=plan[-1].date, content=content)
+    problems = run_checks(
+        framework,
+        engagement_end=plan[-1].date,
+        content=content,
+        members=engagement.member_names(),
+    )
     versions = FrameworkVersion.objects.filter(framework=framework).aggregate(
         frozen=Count("pk"),
         in_review=Count(

@@ -7,10 +7,14 @@
 """
 
 from escalation.models.framework import (
+    DEFAULT_CURRENCY,
+    DEFAULT_OVERRUN_RULE,
     DEFAULT_SCOPE_CREEP_RULE,
+    GROUP_RULES,
     AISystem,
     ApprovalRule,
     Bound,
+    CostBasis,
     Direction,
     EscalationLevel,
     Framework,
@@ -21,6 +25,7 @@ from escalation.models.framework import (
     ReviewFrequency,
     StaleEditError,
     Threshold,
+    TimelineUnit,
     Unit,
     field_label,
 )
@@ -44,11 +49,15 @@ from escalation.models.versions import (
 )
 
 __all__ = [
+    "DEFAULT_CURRENCY",
+    "DEFAULT_OVERRUN_RULE",
     "DEFAULT_SCOPE_CREEP_RULE",
+    "GROUP_RULES",
     "PACK_STALLED_AFTER",
     "AISystem",
     "ApprovalRule",
     "Bound",
+    "CostBasis",
     "DiagramRender",
     "Direction",
     "DriftMetric",
@@ -71,6 +80,7 @@ __all__ = [
     "Severity",
     "StaleEditError",
     "Threshold",
+    "TimelineUnit",
     "Unit",
     "field_label",
     "pack_stalled_after",

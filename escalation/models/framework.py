@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -53,6 +53,16 @@ DEFAULT_SCOPE_CREEP_RULE = (
     "A level is entered only when every level below it has been tried, or is recorded as skipped "
     "with a reason and the approval of that level's owner."
 )
+# The method's step 4 (cost ceilings per level, rules that prevent scope creep) says what an
+# overrun is answered with, not by how much: no figure of its own.
+DEFAULT_OVERRUN_RULE = (
+    "Spend that would pass a level's cost ceiling stops until the level's approvers approve a new "
+    "ceiling; the overrun and the decision are recorded and taken to the next scheduled review."
+)
+DEFAULT_CURRENCY = "EUR"
+CURRENCY_CODE = RegexValidator(
+    r"^[A-Z]{3}$", "Use a three-letter ISO currency code, e.g. EUR or USD."
+)
 
 
 class Framework(models.Model):
@@ -74,6 +84,26 @@ class Framework(models.Model):
     row_version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
+    # Step 4: the currency every level's figures are in unless the level names its own, and what
+    # happens when a level's spend would pass its ceiling (a level may state its own rule).
+    currency = models.CharField(
+        "framework currency (ISO code)",
+        max_length=3,
+        default=DEFAULT_CURRENCY,
+        validators=[CURRENCY_CODE],
+    )
+    overrun_rule = models.TextField(
+        "cost overrun rule",
+        default=DEFAULT_OVERRUN_RULE,
+        help_text="What happens when a level's spend would pass its cost ceiling.",
+    )
+
+    class Meta:
+        constraints: ClassVar[list[Any]] = [
+            models.CheckConstraint(
+                condition=Q(currency__regex=r"^[A-Z]{3}$"), name="framework_currency_is_iso_code"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -311,6 +341,23 @@ class LevelKind(models.TextChoices):
 class ApprovalRule(models.TextChoices):
     SINGLE = "single", "Single approver"
     ALL_OF_GROUP = "all_of_group", "All of a named group"
+    K_OF_GROUP = "k_of_group", "Any k of a named group"
+
+
+# The rules that name a group of approvers.
+GROUP_RULES = (ApprovalRule.ALL_OF_GROUP, ApprovalRule.K_OF_GROUP)
+
+
+class CostBasis(models.TextChoices):
+    ONE_OFF = "one_off", "one-off"
+    MONTHLY = "monthly", "per month"
+
+
+class TimelineUnit(models.TextChoices):
+    WORKING_DAYS = "working_days", "working days"
+    CALENDAR_DAYS = "calendar_days", "calendar days"
+    WEEKS = "weeks", "weeks"
+    MONTHS = "months", "months"
 
 
 class EscalationLevel(FrameworkItem):
@@ -335,7 +382,9 @@ class EscalationLevel(FrameworkItem):
         max_length=20, choices=ApprovalRule.choices, default=ApprovalRule.SINGLE
     )
     approval_group = models.CharField(
-        max_length=300, blank=True, help_text="Names of the group, when all of them must approve."
+        max_length=300,
+        blank=True,
+        help_text="Names of the group, separated by commas, when all or k of them must approve.",
     )
     cost_ceiling = models.DecimalField(
         max_digits=14,
@@ -344,16 +393,59 @@ class EscalationLevel(FrameworkItem):
         blank=True,
         validators=[MinValueValidator(Decimal(0))],
     )
-    currency = models.CharField("currency (ISO code)", max_length=3, default="EUR")
-    estimated_cost_delta = models.DecimalField(
+    currency = models.CharField(
+        "currency (ISO code)",
+        max_length=3,
+        blank=True,
+        validators=[CURRENCY_CODE],
+        help_text="Empty: the framework's currency.",
+    )
+    estimated_cost_low = models.DecimalField(
+        "estimated cost (low end)",
         max_digits=14,
         decimal_places=2,
         null=True,
         blank=True,
         validators=[MinValueValidator(Decimal(0))],
     )
-    timeline_delta_days = models.PositiveIntegerField(
-        "timeline delta (days)", null=True, blank=True, validators=[MaxValueValidator(3650)]
+    timeline_amount = models.PositiveIntegerField(
+        "timeline", null=True, blank=True, validators=[MaxValueValidator(3650)]
+    )
+    # Step 4, v2: the rest of a level's governance.
+    estimated_cost_high = models.DecimalField(
+        "estimated cost (high end)",
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(0))],
+        help_text="Empty: a single figure, the low end.",
+    )
+    cost_basis = models.CharField(
+        "estimate is", max_length=10, choices=CostBasis.choices, default=CostBasis.ONE_OFF
+    )
+    cost_ceiling_basis = models.CharField(
+        "ceiling is", max_length=10, choices=CostBasis.choices, default=CostBasis.ONE_OFF
+    )
+    timeline_unit = models.CharField(
+        "timeline unit",
+        max_length=15,
+        choices=TimelineUnit.choices,
+        default=TimelineUnit.WORKING_DAYS,
+    )
+    approvals_required = models.PositiveSmallIntegerField(
+        "approvals needed (k)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="For any k of a group: how many of them must approve.",
+    )
+    deputy_name = models.CharField("deputy approver (name)", max_length=120, blank=True)
+    deputy_role = models.CharField("deputy approver (role)", max_length=120, blank=True)
+    overrun_rule = models.TextField(
+        "cost overrun rule",
+        blank=True,
+        help_text="Empty: the framework's overrun rule.",
     )
     # Step 3: when this rung may be entered directly, skipping the rungs below it.
     direct_entry_when = models.TextField(
@@ -383,29 +475,64 @@ class EscalationLevel(FrameworkItem):
                 name="level_cost_ceiling_not_negative",
             ),
             models.CheckConstraint(
-                condition=Q(currency__regex=r"^[A-Z]{3}$"), name="level_currency_is_iso_code"
+                condition=Q(currency="") | Q(currency__regex=r"^[A-Z]{3}$"),
+                name="level_currency_is_iso_code",
             ),
             models.CheckConstraint(
-                condition=~Q(approval_rule="all_of_group") | ~Q(approval_group=""),
+                condition=~Q(approval_rule__in=GROUP_RULES) | ~Q(approval_group=""),
                 name="level_group_rule_names_a_group",
             ),
             models.CheckConstraint(
                 condition=Q(direct_entry_when="") | ~Q(direct_entry_approver=""),
                 name="level_direct_entry_names_an_approver",
             ),
+            models.CheckConstraint(
+                condition=~Q(approval_rule=ApprovalRule.K_OF_GROUP) | Q(approvals_required__gte=1),
+                name="level_k_of_group_states_k",
+            ),
+            models.CheckConstraint(
+                condition=Q(estimated_cost_low__isnull=True, estimated_cost_high__isnull=True)
+                | Q(estimated_cost_low__lte=F("estimated_cost_high")),
+                name="level_cost_estimate_low_not_above_high",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def approval_group_names(self) -> list[str]:
+        return formatting.names(self.approval_group)
+
+    @property
+    def approvers_needed(self) -> int:
+        """How many people must approve: one, the whole group, or k of it."""
+        if self.approval_rule == ApprovalRule.ALL_OF_GROUP:
+            return len(self.approval_group_names)
+        if self.approval_rule == ApprovalRule.K_OF_GROUP:
+            return self.approvals_required or 0
+        return 1
+
+    def currency_in(self, framework: Framework) -> str:
+        """The level's own currency, else the framework's."""
+        return self.currency or framework.currency
+
     def clean(self) -> None:
-        if self.approval_rule == ApprovalRule.ALL_OF_GROUP and not self.approval_group.strip():
-            raise ValidationError({"approval_group": "Name the group whose approval is required."})
+        problems: dict[str, str] = {}
+        if self.approval_rule in GROUP_RULES and not self.approval_group.strip():
+            problems["approval_group"] = "Name the group whose approval is required."
+        if self.approval_rule == ApprovalRule.K_OF_GROUP and not self.approvals_required:
+            problems["approvals_required"] = "Say how many of the group must approve."
+        low, high = self.estimated_cost_low, self.estimated_cost_high
+        if (low is None) != (high is None):
+            problems["estimated_cost_high"] = "Give both ends of the estimate, or neither."
+        elif low is not None and high is not None and low > high:
+            problems["estimated_cost_high"] = "The high end cannot be below the low end."
         # Any text at all (blanks too) states a skip, as the database constraint reads it.
         if self.direct_entry_when and not self.direct_entry_approver.strip():
-            raise ValidationError(
-                {"direct_entry_approver": "Name who approves entering this level directly."}
-            )
+            problems["direct_entry_approver"] = "Name who approves entering this level directly."
+        if problems:
+            raise ValidationError(problems)
 
 
 class MetricKind(models.TextChoices):

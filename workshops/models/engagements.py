@@ -168,6 +168,12 @@ class Engagement(models.Model):
         """The day the engagement ends: the plan's last day (weekends and holidays skipped)."""
         return self.plan()[-1].date
 
+    def member_names(self) -> list[str]:
+        """The names and emails an approver group may name this engagement's people by: what
+        the framework's checks receive as data (one query)."""
+        users = [membership.user for membership in self.memberships.select_related("user")]
+        return [text for user in users for text in (display_name(user), user.email) if text]
+
     def next_statuses(self) -> list[EngagementStatus]:
         return [EngagementStatus(status) for status in STATUS_MOVES[self.status]]
 

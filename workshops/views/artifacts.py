@@ -50,6 +50,7 @@ LINK_NAMES = [
     "ladder_png",
     "register_csv",
     "matrix_csv",
+    "ladder_csv",
     "review_cycle_ics",
     "document_json",
     "pack",
@@ -263,6 +264,20 @@ def matrix_csv(request: HttpRequest, slug: str, number: int | None = None) -> Ht
         artifacts.matrix_csv,
         "text/csv; charset=utf-8",
         f"{source.file_stem}-failure-mode-matrix.csv",
+    )
+
+
+@require_GET
+def ladder_csv(request: HttpRequest, slug: str, number: int | None = None) -> HttpResponse:
+    engagement = get_engagement_for(request.user, slug, Capability.VIEW)
+    source = _exportable_source(engagement, number)
+    return _download(
+        request,
+        source,
+        "ladder.csv",
+        artifacts.ladder_csv,
+        "text/csv; charset=utf-8",
+        f"{source.file_stem}-ladder-governance.csv",
     )
 
 
