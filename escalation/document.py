@@ -33,6 +33,8 @@ from escalation.models import (
     ExternalTrigger,
     FailureMode,
     Framework,
+    ReviewCadence,
+    SunsetRule,
     Threshold,
 )
 
@@ -117,8 +119,30 @@ GOVERNANCE_FIELDS = [
     "timeline_delta_days",
 ]
 LEVEL_FIELDS = ["key", *LADDER_FIELDS, *GOVERNANCE_FIELDS]
-DRIFT_TRIGGER_FIELDS = ["key", "ai_system", "metric", "change", "window_days"]
-EXTERNAL_TRIGGER_FIELDS = ["key", "event", "description", "response"]
+DRIFT_TRIGGER_FIELDS = [
+    "key",
+    "ai_system",
+    "metric",
+    "comparison",
+    "operator",
+    "value",
+    "window",
+    "window_unit",
+    "note",
+]
+EXTERNAL_TRIGGER_FIELDS = ["key", "event", "ai_systems", "description", "response"]
+CADENCE_FIELDS = [
+    "key",
+    "name",
+    "frequency",
+    "day_rule",
+    "ordinal",
+    "weekday",
+    "day_of_month",
+    "first_date",
+    "shift",
+]
+SUNSET_RULE_FIELDS = ["key", "levels", "after_days", "required_improvement"]
 
 
 def editable_fields(document_fields: list[str]) -> list[str]:
@@ -169,7 +193,17 @@ COLLECTIONS: dict[str, tuple[type[Any], list[str], dict[str, Callable[[Any], Any
         DRIFT_TRIGGER_FIELDS,
         {"ai_system": lambda d: _key_of(d.ai_system)},
     ),
-    "external_triggers": (ExternalTrigger, EXTERNAL_TRIGGER_FIELDS, {}),
+    "external_triggers": (
+        ExternalTrigger,
+        EXTERNAL_TRIGGER_FIELDS,
+        {"ai_systems": lambda e: [system.key for system in e.ai_systems.all()]},
+    ),
+    "cadences": (ReviewCadence, CADENCE_FIELDS, {}),
+    "sunset_rules": (
+        SunsetRule,
+        SUNSET_RULE_FIELDS,
+        {"levels": lambda r: [level.key for level in r.levels.all()]},
+    ),
 }
 
 
@@ -222,7 +256,15 @@ def build_document(framework: Framework, *, working_days: int | None = None) -> 
         .order_by("position", "key")
     )
     external_triggers = list(
-        ExternalTrigger.objects.filter(framework=framework).order_by("position", "key")
+        ExternalTrigger.objects.filter(framework=framework)
+        .prefetch_related(Prefetch("ai_systems", AISystem.objects.order_by("position", "key")))
+        .order_by("position", "key")
+    )
+    cadences = list(ReviewCadence.objects.filter(framework=framework).order_by("position", "key"))
+    sunset_rules = list(
+        SunsetRule.objects.filter(framework=framework)
+        .prefetch_related(Prefetch("levels", EscalationLevel.objects.order_by("position", "key")))
+        .order_by("position", "key")
     )
     return {
         "schema_version": SCHEMA_VERSION,
@@ -235,9 +277,9 @@ def build_document(framework: Framework, *, working_days: int | None = None) -> 
         "levels": [item_document("levels", level) for level in levels],
         "governance": {"scope_creep_rule": framework.scope_creep_rule},
         "review_cycle": {
-            "frequency": framework.review_frequency,
-            "first_review_date": _plain(framework.first_review_date),
+            "cadences": [item_document("cadences", cadence) for cadence in cadences],
             "sunset_criteria": framework.sunset_criteria,
+            "sunset_rules": [item_document("sunset_rules", rule) for rule in sunset_rules],
             "drift_triggers": [item_document("drift_triggers", d) for d in drift_triggers],
             "external_triggers": [item_document("external_triggers", e) for e in external_triggers],
         },
@@ -304,11 +346,84 @@ def _v1_bounds(threshold: dict[str, Any], escalates_to: list[str]) -> list[dict[
 def upgrade_document(document: Any) -> Any:
     """Any stored or uploaded document in the current schema, without loss: every reader (pages,
     artifacts, diff, PDF, export, import) goes through here, so frozen v1 versions keep their
-    stored document and hash and still read as v2. Anything not a v1 document is returned as is."""
-    if not isinstance(document, dict) or document.get("schema_version") != 1:
+    stored document and hash and still read as v2, and a v2 document written before the review
+    cycle's data (cadences, structured drift triggers, external triggers' systems, sunset rules)
+    reads with them. Anything else is returned as is, for the checks to name."""
+    if not isinstance(document, dict) or type(document.get("schema_version")) is not int:
+        return document  # True == 1; refuse it as v2 would
+    if document["schema_version"] == SCHEMA_VERSION:
+        return _upgrade_review_cycle(document)
+    if document["schema_version"] != 1:
         return document
-    if type(document["schema_version"]) is not int:  # True == 1; refuse it as v2 would
+    return _upgrade_review_cycle(_upgrade_v1(document))
+
+
+# Before the cadences, a framework had one review frequency; its dates kept the first date's day
+# and were not moved off weekends, so the cadence it becomes says the same.
+V1_FREQUENCIES = {
+    "monthly": "monthly",
+    "quarterly": "quarterly",
+    "semiannual": "half_yearly",
+    "annual": "yearly",
+}
+UPGRADED_CADENCE_NAME = "Framework review"
+
+
+def _upgraded_drift_trigger(trigger: Any) -> Any:
+    """A drift trigger written as free text (`change`, `window_days`): its text becomes the note,
+    with no comparison, operator or value, which a check names until someone sets them."""
+    if not isinstance(trigger, dict) or "change" not in trigger:
+        return trigger
+    upgraded = {k: v for k, v in trigger.items() if k not in {"change", "window_days"}}
+    upgraded.setdefault("comparison", "")
+    upgraded.setdefault("operator", "")
+    upgraded.setdefault("value", None)
+    if "window_days" in trigger:
+        upgraded.setdefault("window", trigger["window_days"])
+        upgraded.setdefault("window_unit", "days")
+    upgraded.setdefault("note", trigger["change"])
+    return upgraded
+
+
+def _upgrade_review_cycle(document: dict[str, Any]) -> dict[str, Any]:
+    cycle = document.get("review_cycle")
+    if not isinstance(cycle, dict):
         return document
+    upgraded = dict(cycle)
+    if "cadences" not in cycle and {"frequency", "first_review_date"} & cycle.keys():
+        frequency = upgraded.pop("frequency", "quarterly")
+        upgraded["cadences"] = [
+            {
+                "key": "framework-review",
+                "name": UPGRADED_CADENCE_NAME,
+                "frequency": V1_FREQUENCIES.get(frequency, frequency)
+                if isinstance(frequency, str)
+                else frequency,
+                "day_rule": "same_day",
+                "ordinal": None,
+                "weekday": None,
+                "day_of_month": None,
+                "first_date": upgraded.pop("first_review_date", None),
+                "shift": "none",
+            }
+        ]
+    upgraded.setdefault("sunset_rules", [])
+    if isinstance(cycle.get("drift_triggers"), list):
+        upgraded["drift_triggers"] = [
+            _upgraded_drift_trigger(trigger) for trigger in cycle["drift_triggers"]
+        ]
+    if isinstance(cycle.get("external_triggers"), list):
+        upgraded["external_triggers"] = [
+            {"ai_systems": [], **trigger} if isinstance(trigger, dict) else trigger
+            for trigger in cycle["external_triggers"]
+        ]
+    if upgraded == cycle:
+        return document
+    return {**document, "review_cycle": upgraded}
+
+
+def _upgrade_v1(document: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 (fixed bounds on each threshold, one level per failure mode) as version 2."""
     upgraded = {key: value for key, value in document.items() if key != "schema_version"}
     upgraded["schema_version"] = SCHEMA_VERSION
     upgraded.setdefault("working_days", None)

@@ -61,6 +61,9 @@ class PackContext:
     # head at sign-off, so the file names the evidence it was made from.
     record_sha256: str = ""
     ledger_head: str = ""
+    # The engagement's holidays (ISO dates) the review dates are moved off; a record frozen
+    # before they were carried has none, and its dates are moved off weekends only.
+    holidays: list[str] = dataclasses.field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -218,7 +221,7 @@ def pack_html(document: dict[str, Any], context: PackContext) -> str:
         {
             "document": document,
             "pack": context,
-            **artifacts.sections(document),
+            **artifacts.sections(document, context.holidays),
             "ladder_svg": "".join(
                 f'<div class="ladder-part">{part}</div>'
                 for part in ladder_parts(svg, ladder_title(document))

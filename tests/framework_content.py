@@ -12,7 +12,10 @@ from typing import Any
 from escalation.models import (
     AISystem,
     Bound,
+    CadenceFrequency,
+    DriftComparison,
     DriftMetric,
+    DriftOperator,
     DriftTrigger,
     EscalationLevel,
     ExternalEvent,
@@ -21,7 +24,8 @@ from escalation.models import (
     FailureMode,
     Framework,
     LevelKind,
-    ReviewFrequency,
+    ReviewCadence,
+    Shift,
     Threshold,
 )
 
@@ -80,7 +84,9 @@ def fill_small_framework(framework: Framework) -> dict[str, Any]:
         key="quality-drop",
         ai_system=system,
         metric=DriftMetric.QUALITY,
-        change="drops by more than 5 points",
+        comparison=DriftComparison.CHANGE_VS_PREVIOUS,
+        operator=DriftOperator.BELOW,
+        value=Decimal("-5"),
     )
     ExternalTrigger.objects.create(
         framework=framework,
@@ -180,7 +186,9 @@ def make_framework_content(framework: Framework, *, extra_thresholds: int = 0) -
         key="quality-drop",
         ai_system=systems[0],
         metric=DriftMetric.QUALITY,
-        change="drops by more than 5 points",
+        comparison=DriftComparison.CHANGE_VS_PREVIOUS,
+        operator=DriftOperator.BELOW,
+        value=Decimal("-5"),
     )
     ExternalTrigger.objects.create(
         framework=framework,
@@ -189,8 +197,14 @@ def make_framework_content(framework: Framework, *, extra_thresholds: int = 0) -
         description="The vendor ships a new model generation",
         response="Re-run the evaluation set",
     )
-    framework.review_frequency = ReviewFrequency.QUARTERLY
-    framework.first_review_date = datetime.date(2027, 1, 31)
+    ReviewCadence.objects.create(
+        framework=framework,
+        key="framework-review",
+        name="Framework review",
+        frequency=CadenceFrequency.QUARTERLY,
+        first_date=datetime.date(2027, 1, 31),
+        shift=Shift.NEXT,
+    )
     framework.sunset_criteria = "Retire the framework when the claims workflow is decommissioned"
     framework.save()
     return framework

@@ -152,6 +152,8 @@ def artifacts_page(request: HttpRequest, slug: str, number: int | None = None) -
     # Rendered by the template only when its fragment cache (keyed by the document's hash)
     # misses: a frozen version's artifacts are laid out once.
     content = _ArtifactContent(source)
+    # The review dates move off the engagement's holidays: other holidays, another page.
+    holidays_key = ",".join(sorted(day.isoformat() for day in engagement.holidays))
     response = render(
         request,
         "workshops/artifacts/artifacts.html",
@@ -161,13 +163,14 @@ def artifacts_page(request: HttpRequest, slug: str, number: int | None = None) -
             "links": artifact_links(slug, number),
             "switcher": _version_switcher(engagement, number, "artifacts"),
             "content": content,
+            "holidays_key": holidays_key,
             "may_export": engagement.membership.can(source.export_capability),
         },
     )
     if content.ladder_refused:
         # The refusal names a log reference of this attempt (and graphviz may be missing only
         # for now): the page is not kept with it, the next request draws the ladder again.
-        cache.delete(make_template_fragment_key("artifacts-content", [source.sha256]))
+        cache.delete(make_template_fragment_key("artifacts-content", [source.sha256, holidays_key]))
     return response
 
 
@@ -190,7 +193,7 @@ class _ArtifactContent:
                 self.ladder_refused = True
                 ladder_svg = format_html('<p class="field-error" role="alert">{}</p>', str(error))
             self.values = {
-                **artifacts.sections(document),
+                **artifacts.sections(document, self.source.engagement.holidays),
                 "ladder_svg": ladder_svg,
                 "ladder_title": ladder_title(document),
             }
@@ -252,6 +255,7 @@ def review_cycle_ics(request: HttpRequest, slug: str, number: int | None = None)
         source.document,
         title=f"{engagement.client_organisation} escalation framework reviews",
         uid_prefix=f"{engagement.public_id}-{source.file_stem}",
+        holidays=engagement.holidays,
     )
     return _attachment(calendar, "text/calendar; charset=utf-8", f"{source.file_stem}-reviews.ics")
 

@@ -21,7 +21,9 @@ from workshops.views.steps import fix_url
 def checks(request: HttpRequest, slug: str) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug, Capability.VIEW)
     content = FrameworkContent.load(engagement.framework)
-    problems = run_checks(engagement.framework, engagement.last_working_day(), content)
+    problems = run_checks(
+        engagement.framework, engagement.last_working_day(), content, engagement.holidays
+    )
     completion = step_completion(engagement.framework, content)
     context = {
         "engagement": engagement,
