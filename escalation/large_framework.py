@@ -25,6 +25,7 @@ from escalation.models import (
     Framework,
     LevelKind,
     ReviewCadence,
+    SunsetRule,
     Threshold,
 )
 
@@ -209,5 +210,9 @@ def _triggers_and_schedule(
             ]
         )
     )
+    rule = SunsetRule.objects.create(
+        framework=framework, key="sunset", after_days=90, required_improvement=Decimal("0.5")
+    )
+    rule.levels.set(EscalationLevel.objects.filter(framework=framework)[:2])
     framework.sunset_criteria = "Roll back when thresholds hold for two cycles."
     framework.save()

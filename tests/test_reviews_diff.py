@@ -95,7 +95,7 @@ def test_a_level_counts_once_when_ladder_and_governance_both_changed(document):
 
 def test_changed_anchors_name_the_items_to_approve_again(document):
     new = copy.deepcopy(document)
-    new["review_cycle"]["frequency"] = "monthly"
+    new["review_cycle"]["sunset_criteria"] = "Never."
     new["ai_systems"][0]["vendor"] = "OpenAI"
     assert changed_anchors(document, new) == {"review_cycle/schedule", "ai_systems/claims-bot"}
 

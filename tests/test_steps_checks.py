@@ -18,7 +18,6 @@ from escalation.models import (
     EscalationLevel,
     ExternalTrigger,
     FailureMode,
-    Framework,
     ReviewCadence,
     SunsetRule,
     Threshold,

@@ -217,20 +217,21 @@ def test_dashboard_query_count(client, facilitator, engagement, django_assert_nu
     _grow(engagement, 5)
     client.force_login(facilitator)
     # session, user, membership+engagement+framework, the framework's rows (systems, thresholds,
-    # bounds, levels and their bounds, failure modes, drift and external triggers: 8; the
-    # bounds' levels would be a ninth, but this framework has no bounds), versions, day notes,
+    # bounds, levels and their bounds, failure modes, drift and external triggers, cadences,
+    # sunset rules: 10; the bounds' levels and the external triggers' systems would be more, but
+    # this framework has neither bounds nor external triggers), versions, day notes,
     # activity, memberships, pending invitations, and for the next steps the reviews with their
     # open threads and the user's approvals
-    with django_assert_num_queries(18):
+    with django_assert_num_queries(20):
         client.get(reverse("dashboard", args=["acme"]))
 
 
 def test_day_query_count(client, facilitator, engagement, django_assert_num_queries):
     _grow(engagement, 5)
     client.force_login(facilitator)
-    # session, user, membership+engagement+framework, the framework's rows (8, no bounds),
+    # session, user, membership+engagement+framework, the framework's rows (10, no bounds),
     # versions, day notes
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(15):
         client.get(reverse("day", args=["acme", 1]))
 
 
