@@ -302,6 +302,60 @@ def matrix_csv(document: dict[str, Any]) -> str:
     return _csv(response_matrix(upgrade_document(document)), MATRIX_COLUMNS)
 
 
+# The review cadence protocol as one table: what each row is, whom or what it concerns, the
+# rule in words and, for a scheduled review, its next dates.
+REVIEW_COLUMNS = [
+    ("kind", "Kind"),
+    ("concerns", "Name or AI systems"),
+    ("rule", "Rule"),
+    ("dates", "Next dates"),
+]
+
+
+def review_cycle_rows(document: dict[str, Any], holidays: Holidays = ()) -> list[dict[str, Any]]:
+    protocol = review_cycle_protocol(upgrade_document(document), holidays)
+    rows = [
+        {
+            "kind": "Scheduled review",
+            "concerns": cadence["name"],
+            "rule": cadence["rule"],
+            "dates": ", ".join(day.isoformat() for day in cadence["dates"]),
+        }
+        for cadence in protocol["cadences"]
+    ]
+    rows += [
+        {"kind": "Drift trigger", "concerns": t["system"], "rule": t["trigger"], "dates": ""}
+        for t in protocol["drift_triggers"]
+    ]
+    rows += [
+        {
+            "kind": "External trigger",
+            "concerns": t["systems"],
+            "rule": " ".join(part for part in (f"{t['event']}:", t["description"]) if part),
+            "dates": "",
+        }
+        for t in protocol["external_triggers"]
+    ]
+    rows += [
+        {"kind": "Sunset rule", "concerns": "", "rule": rule, "dates": ""}
+        for rule in protocol["sunset_rules"]
+    ]
+    if protocol["sunset_criteria"]:
+        rows.append(
+            {
+                "kind": "Sunset criteria",
+                "concerns": "",
+                "rule": protocol["sunset_criteria"],
+                "dates": "",
+            }
+        )
+    return rows
+
+
+def review_cycle_csv(document: dict[str, Any], holidays: Holidays = ()) -> str:
+    return _csv(review_cycle_rows(document, holidays), REVIEW_COLUMNS)
+
+
 def review_cycle_calendar(
     document: dict[str, Any], *, title: str, uid_prefix: str, holidays: Holidays = ()
 ) -> bytes:

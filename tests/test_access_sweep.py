@@ -131,6 +131,7 @@ EXPECTATIONS: dict[str, Rule] = {
             "ladder_png",
             "register_csv",
             "matrix_csv",
+            "review_cycle_csv",
             "review_cycle_ics",
             "document_json",
         )

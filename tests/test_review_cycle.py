@@ -5,7 +5,9 @@ upgrade of documents written before them."""
 from __future__ import annotations
 
 import copy
+import csv
 import datetime
+import io
 import json
 from decimal import Decimal
 
@@ -406,3 +408,22 @@ def test_the_calendar_holds_every_cadence_moved_off_holidays(client, reviewer, d
         "Annual re-approval",
     }
     assert first_tuesday not in starts and first_tuesday + datetime.timedelta(days=1) in starts
+
+
+def test_the_review_protocol_csv_lists_cadences_triggers_and_rules(client, reviewer, demo):
+    client.force_login(reviewer)
+    text = client.get(reverse("review_cycle_csv", args=[demo.slug])).content.decode()
+    rows = list(csv.DictReader(io.StringIO(text)))
+    kinds = {row["Kind"] for row in rows}
+    psi = next(row for row in rows if row["Rule"].startswith("PSI"))
+    assert kinds == {
+        "Scheduled review",
+        "Drift trigger",
+        "External trigger",
+        "Sunset rule",
+        "Sunset criteria",
+    }
+    assert (psi["Name or AI systems"], psi["Rule"]) == (
+        "Every AI system",
+        "PSI of input features above 0.2 over 7 days",
+    )

@@ -116,6 +116,7 @@ _ARTIFACT_ROUTES: list[tuple[str, Callable[..., HttpResponse], str, dict[str, st
     ("ladder.png", artifacts.ladder_download, "ladder_png", {"format": "png"}),
     ("threshold-register.csv", artifacts.register_csv, "register_csv", {}),
     ("failure-mode-matrix.csv", artifacts.matrix_csv, "matrix_csv", {}),
+    ("review-protocol.csv", artifacts.review_cycle_csv, "review_cycle_csv", {}),
     ("reviews.ics", artifacts.review_cycle_ics, "review_cycle_ics", {}),
     ("framework.json", artifacts.framework_json, "document_json", {}),
     ("pack/", artifacts.pack_page, "pack", {}),

@@ -35,6 +35,7 @@ LINK_NAMES = [
     "ladder_png",
     "register_csv",
     "matrix_csv",
+    "review_cycle_csv",
     "review_cycle_ics",
     "document_json",
     "pack",
@@ -244,6 +245,23 @@ def matrix_csv(request: HttpRequest, slug: str, number: int | None = None) -> Ht
         artifacts.matrix_csv,
         "text/csv; charset=utf-8",
         f"{source.file_stem}-failure-mode-matrix.csv",
+    )
+
+
+@require_GET
+def review_cycle_csv(request: HttpRequest, slug: str, number: int | None = None) -> HttpResponse:
+    engagement = get_engagement_for(request.user, slug, Capability.VIEW)
+    source = _exportable_source(engagement, number)
+    holidays = engagement.holidays
+    # The next dates move off the engagement's holidays: other holidays, another file.
+    kind = "reviews.csv:" + ",".join(sorted(day.isoformat() for day in holidays))
+    return _download(
+        request,
+        source,
+        kind,
+        lambda document: artifacts.review_cycle_csv(document, holidays),
+        "text/csv; charset=utf-8",
+        f"{source.file_stem}-review-protocol.csv",
     )
 
 
