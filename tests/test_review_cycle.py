@@ -24,12 +24,15 @@ from escalation.demo_framework import fill_demo_framework
 from escalation.diff import diff_documents
 from escalation.document import build_document, document_sha256, upgrade_document
 from escalation.document_reader import read_document
+from escalation.method_defaults import apply_method_defaults
 from escalation.models import (
     AISystem,
     DriftTrigger,
+    EscalationLevel,
     ExternalTrigger,
     FrameworkVersion,
     ReviewCadence,
+    SunsetRule,
 )
 from escalation.pdf import pack_html
 from escalation.presentation import readable_sections
@@ -427,3 +430,60 @@ def test_the_review_protocol_csv_lists_cadences_triggers_and_rules(client, revie
         "Every AI system",
         "PSI of input features above 0.2 over 7 days",
     )
+
+
+# The review-cycle step's editors (embedded in the day pages).
+
+
+def _add(client, engagement, collection, data):
+    url = reverse("step_item_add", args=[engagement.slug, "review-cycle", collection])
+    return client.post(url, data)
+
+
+def test_facilitator_adds_a_monthly_review_on_the_first_tuesday(client, facilitator, engagement):
+    client.force_login(facilitator)
+    data = {
+        "name": "Operational review",
+        "frequency": "monthly",
+        "day_rule": "nth_weekday",
+        "ordinal": "1",
+        "weekday": "1",
+        "first_date": "2027-01-01",
+        "shift": "next_working_day",
+    }
+    assert _add(client, engagement, "cadences", data).status_code == 302
+    html = client.get(reverse("step", args=[engagement.slug, "review-cycle"])).content.decode()
+    assert '<time datetime="2027-01-05">' in html
+
+
+def test_facilitator_adds_a_psi_drift_trigger_and_a_vendor_update_naming_a_system(
+    client, facilitator, engagement
+):
+    system = AISystem.objects.create(
+        framework=engagement.framework, key="bot", name="Bot", vendor="OpenAI", model_name="m"
+    )
+    client.force_login(facilitator)
+    drift = {
+        "metric": "input_drift_psi",
+        "comparison": "absolute",
+        "operator": "above",
+        "value": "0.2",
+        "window": "7",
+        "window_unit": "days",
+    }
+    update = {"event": "foundation_model_update", "ai_systems": [system.pk]}
+    assert _add(client, engagement, "drift-triggers", drift).status_code == 302
+    assert _add(client, engagement, "external-triggers", update).status_code == 302
+    assert str(DriftTrigger.objects.get()) == "PSI of input features above 0.2 over 7 days"
+    assert list(ExternalTrigger.objects.get().ai_systems.all()) == [system]
+
+
+def test_a_sunset_rule_needs_an_improvement_between_0_and_1(client, facilitator, engagement):
+    apply_method_defaults(engagement.framework)
+    level = EscalationLevel.objects.get(framework=engagement.framework, kind="fine_tuning")
+    client.force_login(facilitator)
+    data = {"levels": [level.pk], "after_days": "90", "required_improvement": "1.5"}
+    assert _add(client, engagement, "sunset-rules", data).status_code == 422
+    data["required_improvement"] = "0.5"
+    assert _add(client, engagement, "sunset-rules", data).status_code == 302
+    assert SunsetRule.objects.get().required_improvement == Decimal("0.5")
