@@ -1,4 +1,5 @@
-"""Failure modes with their response paths, and the review protocol's drift and external triggers."""
+"""Failure modes with their response paths, and the review protocol: drift and external triggers,
+review cadences and sunset rules."""
 
 from __future__ import annotations
 
