@@ -26,6 +26,7 @@ from escalation.models import (
     LevelKind,
     ReviewCadence,
     Shift,
+    SunsetRule,
     Threshold,
 )
 
@@ -94,6 +95,10 @@ def fill_small_framework(framework: Framework) -> dict[str, Any]:
         event=ExternalEvent.FOUNDATION_MODEL_UPDATE,
         response="Re-run the threshold measurements",
     )
+    # One of each kind of row the pages load, so their prefetches run (query counts).
+    SunsetRule.objects.create(
+        framework=framework, key="sunset", after_days=90, required_improvement=Decimal("0.5")
+    ).levels.set([fine_tuning])
     return {
         "system": system,
         "threshold": threshold,
