@@ -6,15 +6,15 @@ document is the only input, and references (system keys, level keys) resolve to 
 
 from __future__ import annotations
 
-import calendar
 import csv
 import datetime
 import io
+from collections.abc import Iterable
 from typing import Any
 
 import icalendar
 
-from escalation import formatting
+from escalation import formatting, schedule
 from escalation.diagram import level_triggers
 from escalation.document import upgrade_document
 from escalation.formatting import bound_phrase
@@ -22,20 +22,17 @@ from escalation.models import (
     AISystem,
     ApprovalRule,
     Bound,
-    DriftMetric,
     EscalationLevel,
     ExternalEvent,
     FailureKind,
     FailureMode,
     LevelKind,
-    ReviewFrequency,
     Severity,
     Threshold,
     field_label,
 )
+from escalation.presentation import cadence_sentence, drift_sentence, sunset_sentence
 from escalation.text import one_line, visible
-
-SCHEDULED_REVIEW_CYCLES = 8
 
 
 def _label(choices: Any, value: str | None) -> str:
@@ -220,56 +217,51 @@ def response_matrix(document: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def _add_months(day: datetime.date, months: int) -> datetime.date:
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return datetime.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+Holidays = Iterable[datetime.date | str]
 
 
-def review_cycle_dates(
-    document: dict[str, Any], count: int = SCHEDULED_REVIEW_CYCLES
-) -> list[datetime.date]:
-    """The next `count` scheduled reviews, from the first review date at the chosen frequency."""
-    cycle = document.get("review_cycle", {})
-    if not cycle.get("first_review_date"):
-        return []
-    first = datetime.date.fromisoformat(cycle["first_review_date"])
-    months = ReviewFrequency(cycle.get("frequency", ReviewFrequency.QUARTERLY)).months
-    dates = []
-    for number in range(count):
-        try:
-            day = _add_months(first, months * number)
-        except ValueError:
-            break  # past year 9999: only a date stored before dates were bounded gets here
-        if day < datetime.date.max:  # an all-day event ends the next day
-            dates.append(day)
-    return dates
+def review_schedule(document: dict[str, Any], holidays: Holidays = ()) -> list[dict[str, Any]]:
+    """Each review cadence with its rule in words and its next dates (escalation.schedule), the
+    engagement's `holidays` passed in as data."""
+    days_off = list(holidays)
+    return [
+        {
+            "key": cadence["key"],
+            "name": cadence["name"],
+            "rule": cadence_sentence(cadence),
+            "dates": schedule.review_dates(cadence, days_off),
+        }
+        for cadence in document.get("review_cycle", {}).get("cadences", [])
+    ]
 
 
-def review_cycle_protocol(document: dict[str, Any]) -> dict[str, Any]:
-    """Review cadence protocol: schedule, drift and external triggers, sunset criteria."""
+def review_cycle_protocol(document: dict[str, Any], holidays: Holidays = ()) -> dict[str, Any]:
+    """Review cadence protocol: the cadences and their dates, drift and external triggers,
+    sunset rules and criteria."""
     cycle = document.get("review_cycle", {})
     systems = {system["key"]: system["name"] for system in document.get("ai_systems", [])}
+    levels = {level["key"]: level["name"] for level in document.get("levels", [])}
     return {
-        "frequency": _label(ReviewFrequency, cycle.get("frequency")),
-        "dates": review_cycle_dates(document),
+        "cadences": review_schedule(document, holidays),
         "drift_triggers": [
             {
                 "system": systems.get(trigger.get("ai_system") or "", "Every AI system"),
-                "metric": _label(DriftMetric, trigger["metric"]),
-                "change": trigger["change"],
-                "window": formatting.days(trigger["window_days"]),
+                "trigger": drift_sentence(trigger),
+                "needs_value": formatting.is_empty(trigger.get("value")),
             }
             for trigger in cycle.get("drift_triggers", [])
         ],
         "external_triggers": [
             {
                 "event": _label(ExternalEvent, trigger["event"]),
+                "systems": ", ".join(systems.get(key, key) for key in trigger.get("ai_systems", []))
+                or "Every AI system",
                 "description": trigger.get("description", ""),
                 "response": trigger.get("response", ""),
             }
             for trigger in cycle.get("external_triggers", [])
         ],
+        "sunset_rules": [sunset_sentence(rule, levels) for rule in cycle.get("sunset_rules", [])],
         "sunset_criteria": cycle.get("sunset_criteria", ""),
     }
 
@@ -301,7 +293,7 @@ LADDER_COLUMNS = [
 ]
 
 
-def sections(document: dict[str, Any]) -> dict[str, Any]:
+def sections(document: dict[str, Any], holidays: Holidays = ()) -> dict[str, Any]:
     """Everything the artifact pages and the pack print of a framework, section by section."""
     document = upgrade_document(document)
     return {
@@ -311,7 +303,7 @@ def sections(document: dict[str, Any]) -> dict[str, Any]:
         "scope_creep_rule": document.get("governance", {}).get("scope_creep_rule", ""),
         "governance": governance_rules(document),
         "matrix": response_matrix(document),
-        "protocol": review_cycle_protocol(document),
+        "protocol": review_cycle_protocol(document, holidays),
     }
 
 
@@ -388,8 +380,66 @@ def ladder_csv(document: dict[str, Any]) -> str:
     return _csv(rows, LADDER_COLUMNS)
 
 
-def review_cycle_calendar(document: dict[str, Any], *, title: str, uid_prefix: str) -> bytes:
-    """The scheduled reviews as iCalendar all-day events, one per review date.
+# The review cadence protocol as one table: what each row is, whom or what it concerns, the
+# rule in words and, for a scheduled review, its next dates.
+REVIEW_COLUMNS = [
+    ("kind", "Kind"),
+    ("concerns", "Name or AI systems"),
+    ("rule", "Rule"),
+    ("dates", "Next dates"),
+]
+
+
+def review_cycle_rows(document: dict[str, Any], holidays: Holidays = ()) -> list[dict[str, Any]]:
+    protocol = review_cycle_protocol(upgrade_document(document), holidays)
+    rows = [
+        {
+            "kind": "Scheduled review",
+            "concerns": cadence["name"],
+            "rule": cadence["rule"],
+            "dates": ", ".join(day.isoformat() for day in cadence["dates"]),
+        }
+        for cadence in protocol["cadences"]
+    ]
+    rows += [
+        {"kind": "Drift trigger", "concerns": t["system"], "rule": t["trigger"], "dates": ""}
+        for t in protocol["drift_triggers"]
+    ]
+    rows += [
+        {
+            "kind": "External trigger",
+            "concerns": t["systems"],
+            "rule": " ".join(part for part in (f"{t['event']}:", t["description"]) if part),
+            "dates": "",
+        }
+        for t in protocol["external_triggers"]
+    ]
+    rows += [
+        {"kind": "Sunset rule", "concerns": "", "rule": rule, "dates": ""}
+        for rule in protocol["sunset_rules"]
+    ]
+    if protocol["sunset_criteria"]:
+        rows.append(
+            {
+                "kind": "Sunset criteria",
+                "concerns": "",
+                "rule": protocol["sunset_criteria"],
+                "dates": "",
+            }
+        )
+    return rows
+
+
+def review_cycle_csv(document: dict[str, Any], holidays: Holidays = ()) -> str:
+    return _csv(review_cycle_rows(document, holidays), REVIEW_COLUMNS)
+
+
+def review_cycle_calendar(
+    document: dict[str, Any], *, title: str, uid_prefix: str, holidays: Holidays = ()
+) -> bytes:
+    """The scheduled reviews as iCalendar all-day events: every cadence's dates over two years
+    from its first date, one event each (explicit dates, not an RRULE: a rule cannot say "moved
+    off the engagement's holidays").
 
     icalendar escapes TEXT values (backslash, semicolon, comma, new line) and folds long lines
     as RFC 5545 says; the calendar's name is an X- property it does not escape, so it and the
@@ -399,21 +449,28 @@ def review_cycle_calendar(document: dict[str, Any], *, title: str, uid_prefix: s
     cal.add("prodid", "-//Escalation Workshop//Review cadence//EN")
     cal.add("version", "2.0")
     cal.add("x-wr-calname", title)
-    protocol = review_cycle_protocol(document)
-    for number, day in enumerate(protocol["dates"], start=1):
-        event = icalendar.Event()
-        # Stable per framework and review number, so re-importing updates instead of duplicating.
-        event.add("uid", f"{uid_prefix}-review-{number}@escalation-workshop")
-        event.add("dtstamp", datetime.datetime.now(datetime.UTC))
-        event.add("dtstart", day)
-        event.add("dtend", day + datetime.timedelta(days=1))
-        event.add("summary", f"{title}: scheduled review {number}")
-        event.add(
-            "description",
-            visible(
-                f"{protocol['frequency']} review of the escalation framework. "
-                f"Sunset criteria: {protocol['sunset_criteria'] or 'none stated'}"
-            ),
-        )
-        cal.add_component(event)
+    document = upgrade_document(document)
+    protocol = review_cycle_protocol(document, holidays)
+    days_off = list(holidays)
+    for cadence in document.get("review_cycle", {}).get("cadences", []):
+        name = one_line(cadence["name"])
+        for number, day in enumerate(schedule.calendar_dates(cadence, days_off), start=1):
+            if day >= datetime.date.max:  # an all-day event ends the next day
+                break
+            event = icalendar.Event()
+            # Stable per framework, cadence and review number, so re-importing updates
+            # instead of duplicating.
+            event.add("uid", f"{uid_prefix}-{cadence['key']}-{number}@escalation-workshop")
+            event.add("dtstamp", datetime.datetime.now(datetime.UTC))
+            event.add("dtstart", day)
+            event.add("dtend", day + datetime.timedelta(days=1))
+            event.add("summary", f"{title}: {name} {number}")
+            event.add(
+                "description",
+                visible(
+                    f"{cadence_sentence(cadence)}. "
+                    f"Sunset criteria: {protocol['sunset_criteria'] or 'none stated'}"
+                ),
+            )
+            cal.add_component(event)
     return cal.to_ical()

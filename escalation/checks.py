@@ -8,14 +8,14 @@ its engagement (the last working day) is passed in, since this app knows nothing
 from __future__ import annotations
 
 import datetime
-from collections.abc import Collection
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import models
 from django.db.models import Prefetch
 
-from escalation import formatting
+from escalation import formatting, schedule
 from escalation.completeness import (
     has_a_way_in,
     has_approval_owner,
@@ -23,6 +23,7 @@ from escalation.completeness import (
     is_described,
     is_governed,
 )
+from escalation.document import item_document
 from escalation.models import (
     GROUP_RULES,
     AISystem,
@@ -36,12 +37,14 @@ from escalation.models import (
     FailureMode,
     Framework,
     LevelKind,
+    ReviewCadence,
     Severity,
+    Shift,
+    SunsetRule,
     Threshold,
     field_label,
 )
 
-SATURDAY = 5
 # Levels whose cost and risk call for more than one approver.
 SINGLE_APPROVER_TOO_FEW = {LevelKind.FINE_TUNING, LevelKind.MODEL_REPLACEMENT}
 
@@ -99,6 +102,8 @@ class FrameworkContent:
     failure_modes: list[FailureMode]
     drift_triggers: list[DriftTrigger]
     external_triggers: list[ExternalTrigger]
+    cadences: list[ReviewCadence] = field(default_factory=list)
+    sunset_rules: list[SunsetRule] = field(default_factory=list)
 
     @classmethod
     def load(cls, framework: Framework) -> FrameworkContent:
@@ -126,7 +131,14 @@ class FrameworkContent:
                 )
             ),
             list(DriftTrigger.objects.filter(framework=framework)),
-            list(ExternalTrigger.objects.filter(framework=framework)),
+            # With the ids of the AI systems each names (one more query).
+            list(
+                ExternalTrigger.objects.filter(framework=framework).prefetch_related(
+                    Prefetch("ai_systems", AISystem.objects.only("id"))
+                )
+            ),
+            list(ReviewCadence.objects.filter(framework=framework)),
+            list(SunsetRule.objects.filter(framework=framework)),
         )
 
 
@@ -143,10 +155,12 @@ def run_checks(
     engagement_end: datetime.date | None = None,
     content: FrameworkContent | None = None,
     members: Collection[str] | None = None,
+    holidays: Iterable[datetime.date] = (),
 ) -> list[Problem]:
     """Every problem across the steps, in step order. Pass `content` to reuse rows already
-    loaded (the checks page shares one load with step_completion), and `members` (the names and
-    emails of the engagement's people) to check approver groups against them."""
+    loaded (the checks page shares one load with step_completion), `members` (the names and
+    emails of the engagement's people) to check approver groups against them, and `holidays`
+    (the engagement's) for the review dates."""
     content = content or FrameworkContent.load(framework)
     return [
         *_check_systems_and_thresholds(content),
@@ -154,7 +168,7 @@ def run_checks(
         *_check_ladder(content),
         *_check_governance(content),
         *_check_approvers(content, members),
-        *_check_review_cycle(content, engagement_end),
+        *_check_review_cycle(content, engagement_end, list(holidays)),
     ]
 
 
@@ -557,38 +571,47 @@ def _check_approvers(content: FrameworkContent, members: Collection[str] | None)
 
 
 def _check_review_cycle(
-    content: FrameworkContent, engagement_end: datetime.date | None
+    content: FrameworkContent, engagement_end: datetime.date | None, holidays: list[datetime.date]
 ) -> list[Problem]:
     framework = content.framework
-    problems = _check_review_dates(framework, engagement_end)
+    problems = _check_review_dates(content, engagement_end)
     problems += _check_review_triggers(content)
-    if not framework.sunset_criteria.strip():
+    problems += _check_drift_coverage(content)
+    problems += _check_vendor_triggers(content)
+    problems += _check_text_drift_triggers(content)
+    problems += _check_review_days_off(content, holidays)
+    if not framework.sunset_criteria.strip() and not content.sunset_rules:
         problems.append(_warning("review-cycle", "No sunset criteria are written."))
     return problems
 
 
 def _check_review_dates(
-    framework: Framework, engagement_end: datetime.date | None
+    content: FrameworkContent, engagement_end: datetime.date | None
 ) -> list[Problem]:
     problems = []
-    first = framework.first_review_date
-    if first is None:
-        problems.append(_blocking("review-cycle", "No first scheduled review date is set."))
-    elif first.weekday() >= SATURDAY:
+    if not content.cadences:
         problems.append(
-            _warning(
-                "review-cycle",
-                f"The first review ({formatting.date(first)}) falls on a {first:%A}.",
-            )
+            _blocking("review-cycle", "No scheduled review cadence is set.", _add("cadences"))
         )
-    if first is not None and engagement_end is not None and first <= engagement_end:
-        problems.append(
-            _blocking(
-                "review-cycle",
-                f"The first review ({formatting.date(first)}) falls before the engagement "
-                f"ends ({formatting.date(engagement_end)}).",
+    for cadence in content.cadences:
+        first = cadence.first_date
+        if first is None:
+            problems.append(
+                _blocking(
+                    "review-cycle",
+                    f"The review cadence “{cadence.name}” has no first date.",
+                    _edit("cadences", cadence.key),
+                )
             )
-        )
+        elif engagement_end is not None and first <= engagement_end:
+            problems.append(
+                _blocking(
+                    "review-cycle",
+                    f"The review cadence “{cadence.name}” starts ({formatting.date(first)}) "
+                    f"before the engagement ends ({formatting.date(engagement_end)}).",
+                    _edit("cadences", cadence.key),
+                )
+            )
     return problems
 
 
@@ -604,29 +627,6 @@ def _check_review_triggers(content: FrameworkContent) -> list[Problem]:
                     _edit("drift-triggers", trigger.key),
                 )
             )
-    watched = {trigger.ai_system_id for trigger in content.drift_triggers}
-    if content.drift_triggers and None not in watched:
-        for system in content.systems:
-            if system.pk not in watched:
-                problems.append(
-                    _warning(
-                        "review-cycle",
-                        f"{system.name} has no drift trigger.",
-                        _add("drift-triggers", ai_system=system.key),
-                    )
-                )
-    events = {trigger.event for trigger in content.external_triggers}
-    if not events & {ExternalEvent.FOUNDATION_MODEL_UPDATE, ExternalEvent.MODEL_DEPRECATION}:
-        for system in content.systems:
-            if system.vendor.strip() and system.vendor.strip().lower() != "in-house":
-                problems.append(
-                    _warning(
-                        "review-cycle",
-                        f"{system.name} is hosted by {system.vendor}, but no model-update or "
-                        "deprecation trigger is defined.",
-                        _add("external-triggers"),
-                    )
-                )
     if not content.drift_triggers:
         problems.append(
             _warning(
@@ -639,6 +639,81 @@ def _check_review_triggers(content: FrameworkContent) -> list[Problem]:
                 "review-cycle", "No external trigger event is defined.", _add("external-triggers")
             )
         )
+    return problems
+
+
+def _check_drift_coverage(content: FrameworkContent) -> list[Problem]:
+    """Every AI system is watched by a drift trigger of its own or one for every system."""
+    watched = {trigger.ai_system_id for trigger in content.drift_triggers}
+    if not content.drift_triggers or None in watched:
+        return []  # none at all is said once, above
+    return [
+        _warning(
+            "review-cycle",
+            f"{system.name} has no drift trigger.",
+            _add("drift-triggers", ai_system=system.key),
+        )
+        for system in content.systems
+        if system.pk not in watched
+    ]
+
+
+MODEL_CHANGE_EVENTS = {ExternalEvent.FOUNDATION_MODEL_UPDATE, ExternalEvent.MODEL_DEPRECATION}
+
+
+def _check_vendor_triggers(content: FrameworkContent) -> list[Problem]:
+    """A vendor-hosted system (one with a vendor that is not "in-house") is covered by a
+    model-update or deprecation trigger naming it, or naming no system (every system)."""
+    covering = [t for t in content.external_triggers if t.event in MODEL_CHANGE_EVENTS]
+    covers_all = any(not trigger.ai_systems.all() for trigger in covering)
+    named = {system.pk for trigger in covering for system in trigger.ai_systems.all()}
+    return [
+        _warning(
+            "review-cycle",
+            f"{system.name} is hosted by {system.vendor}, but no model-update or deprecation "
+            "trigger covers it.",
+            _add("external-triggers"),
+        )
+        for system in content.systems
+        if system.vendor.strip()
+        and system.vendor.strip().lower() != "in-house"
+        and not covers_all
+        and system.pk not in named
+    ]
+
+
+def _check_text_drift_triggers(content: FrameworkContent) -> list[Problem]:
+    """A drift trigger kept from free text has no value: no program can evaluate it."""
+    return [
+        _warning(
+            "review-cycle",
+            f"The drift trigger “{trigger.note}” is text only: give it a comparison, operator "
+            "and value.",
+            _edit("drift-triggers", trigger.key),
+        )
+        for trigger in content.drift_triggers
+        if trigger.needs_value
+    ]
+
+
+def _check_review_days_off(
+    content: FrameworkContent, holidays: list[datetime.date]
+) -> list[Problem]:
+    """Review dates on a weekend or holiday: possible only for a cadence not moved off them."""
+    problems = []
+    for cadence in content.cadences:
+        if cadence.shift != Shift.NONE:
+            continue
+        off = schedule.off_days(item_document("cadences", cadence), holidays)
+        if off:
+            listed = ", ".join(f"{formatting.date(day)} ({day:%A})" for day in off)
+            problems.append(
+                _warning(
+                    "review-cycle",
+                    f"The review cadence “{cadence.name}” falls on days off: {listed}.",
+                    _edit("cadences", cadence.key),
+                )
+            )
     return problems
 
 
@@ -655,8 +730,8 @@ def step_completion(
     with_thresholds = {threshold.ai_system_id for threshold in content.thresholds}
     mapped = sum(1 for failure in content.failure_modes if failure.recommended_level_id)
     review_parts: list[Any] = [
-        framework.first_review_date,
-        framework.sunset_criteria.strip(),
+        content.cadences and all(cadence.first_date for cadence in content.cadences),
+        framework.sunset_criteria.strip() or content.sunset_rules,
         content.drift_triggers,
         content.external_triggers,
     ]
@@ -765,8 +840,10 @@ def step_gaps(
         "review-cycle": _lacking(
             "The review cycle",
             {
-                _label(Framework, "first_review_date"): framework.first_review_date,
-                _label(Framework, "sunset_criteria"): framework.sunset_criteria.strip(),
+                "review cadence with a first date": content.cadences
+                and all(cadence.first_date for cadence in content.cadences),
+                _label(Framework, "sunset_criteria"): framework.sunset_criteria.strip()
+                or content.sunset_rules,
                 "drift trigger": content.drift_triggers,
                 "external trigger": content.external_triggers,
             },

@@ -19,6 +19,8 @@ from escalation.models import (
     ExternalTrigger,
     FailureMode,
     Framework,
+    ReviewCadence,
+    SunsetRule,
     Threshold,
 )
 
@@ -47,8 +49,6 @@ def copy_framework(source: Framework, name: str | None = None) -> Framework:
     framework = Framework.objects.create(
         name=name or source.name,
         scope_creep_rule=source.scope_creep_rule,
-        review_frequency=source.review_frequency,
-        first_review_date=source.first_review_date,
         sunset_criteria=source.sunset_criteria,
         currency=source.currency,
         overrun_rule=source.overrun_rule,
@@ -85,6 +85,7 @@ def copy_framework(source: Framework, name: str | None = None) -> Framework:
     _copy_bounds(source, framework, document, thresholds, levels)
     _copy_failure_modes(source, framework, document, systems, levels)
     _copy_review_triggers(source, framework, document, systems)
+    _copy_review_schedule(source, framework, document, levels)
     return framework
 
 
@@ -148,10 +149,32 @@ def _copy_review_triggers(
     )
 
     carried = _by_key(document["review_cycle"]["external_triggers"])
-    ExternalTrigger.objects.bulk_create(
-        ExternalTrigger(framework=framework, carried_over=carried[old.key], **_content(old))
-        for old in ExternalTrigger.objects.filter(framework=source)
+    for old_trigger in ExternalTrigger.objects.filter(framework=source).prefetch_related(
+        "ai_systems"
+    ):
+        trigger = ExternalTrigger.objects.create(
+            framework=framework, carried_over=carried[old_trigger.key], **_content(old_trigger)
+        )
+        trigger.ai_systems.set([systems[system.pk] for system in old_trigger.ai_systems.all()])
+
+
+def _copy_review_schedule(
+    source: Framework,
+    framework: Framework,
+    document: dict[str, Any],
+    levels: dict[int | None, EscalationLevel],
+) -> None:
+    carried = _by_key(document["review_cycle"]["cadences"])
+    ReviewCadence.objects.bulk_create(
+        ReviewCadence(framework=framework, carried_over=carried[old.key], **_content(old))
+        for old in ReviewCadence.objects.filter(framework=source)
     )
+    carried = _by_key(document["review_cycle"]["sunset_rules"])
+    for old_rule in SunsetRule.objects.filter(framework=source).prefetch_related("levels"):
+        rule = SunsetRule.objects.create(
+            framework=framework, carried_over=carried[old_rule.key], **_content(old_rule)
+        )
+        rule.levels.set([levels[level.pk] for level in old_rule.levels.all()])
 
 
 def _copy_ladder_state(

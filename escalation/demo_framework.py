@@ -14,17 +14,28 @@ from escalation.models import (
     AISystem,
     ApprovalRule,
     Bound,
+    CadenceFrequency,
     CostBasis,
+    DayRule,
+    DriftComparison,
     DriftMetric,
+    DriftOperator,
     DriftTrigger,
     EscalationLevel,
+    ExternalEvent,
+    ExternalTrigger,
     FailureKind,
     FailureMode,
     Framework,
     LevelKind,
+    Ordinal,
+    ReviewCadence,
     Severity,
+    Shift,
+    SunsetRule,
     Threshold,
     TimelineUnit,
+    Weekday,
 )
 
 # The demo client's governance: owner, role, rule, group, ceiling, cost estimate (both in the
@@ -418,12 +429,23 @@ def _route_failure_mode(framework: Framework, failure: FailureMode) -> None:
 
 def _create_drift_triggers(framework: Framework, systems: DemoSystems) -> None:
     support, extraction, triage = systems
-    for position, (watched_system, metric, change, days) in enumerate(
+    absolute, previous = DriftComparison.ABSOLUTE, DriftComparison.CHANGE_VS_PREVIOUS
+    above, below = DriftOperator.ABOVE, DriftOperator.BELOW
+    for position, (watched_system, metric, comparison, operator, value, days, note) in enumerate(
         [
-            (support, DriftMetric.QUALITY, "groundedness drops by more than 5 points", 7),
-            (extraction, DriftMetric.ERROR_RATE, "rises above 1.5 % for a week", 7),
-            (triage, DriftMetric.CONFIDENCE, "mean confidence shifts by more than 0.1", 14),
-            (None, DriftMetric.LATENCY, "p95 doubles against the previous month", 30),
+            (support, DriftMetric.QUALITY, previous, below, "-0.05", 7, "groundedness"),
+            (extraction, DriftMetric.ERROR_RATE, absolute, above, "1.5", 7, "percent of fields"),
+            (
+                triage,
+                DriftMetric.CONFIDENCE,
+                DriftComparison.CHANGE_VS_BASELINE,
+                below,
+                "-0.1",
+                14,
+                "",
+            ),
+            (support, DriftMetric.HUMAN_OVERRIDE_RATE, absolute, above, "0.15", 7, ""),
+            (None, DriftMetric.INPUT_DRIFT_PSI, absolute, above, "0.2", 7, ""),
         ]
     ):
         DriftTrigger.objects.create(
@@ -434,17 +456,78 @@ def _create_drift_triggers(framework: Framework, systems: DemoSystems) -> None:
             position=position,
             ai_system=watched_system,
             metric=metric,
-            change=change,
-            window_days=days,
+            comparison=comparison,
+            operator=operator,
+            value=Decimal(value),
+            window=days,
+            note=note,
         )
+    # The vendor's model updates concern the two hosted systems, not the in-house classifier.
+    hosted = [system for system in systems if system.vendor != "In-house"]
+    for trigger in ExternalTrigger.objects.filter(
+        framework=framework, event=ExternalEvent.FOUNDATION_MODEL_UPDATE
+    ):
+        trigger.ai_systems.set(hosted)
 
 
 def _schedule_review_cycle(framework: Framework, engagement_end: datetime.date) -> None:
-    framework.review_frequency = "quarterly"
-    first = engagement_end + datetime.timedelta(days=90)
-    while first.weekday() >= 5:  # reviews are held on working days
-        first += datetime.timedelta(days=1)
-    framework.first_review_date = first
+    """A monthly operational review on the first Tuesday, a quarterly framework review and an
+    annual re-approval, all moved off weekends and holidays; a sunset rule for the costly
+    levels."""
+    start = engagement_end + datetime.timedelta(days=1)
+    quarterly = engagement_end + datetime.timedelta(days=90)
+    ReviewCadence.objects.filter(framework=framework).delete()  # the method's dateless one
+    for position, (name, frequency, day_rule, ordinal, weekday, first) in enumerate(
+        [
+            (
+                "Operational review",
+                CadenceFrequency.MONTHLY,
+                DayRule.NTH_WEEKDAY,
+                Ordinal.FIRST,
+                Weekday.TUESDAY,
+                start,
+            ),
+            (
+                "Framework review",
+                CadenceFrequency.QUARTERLY,
+                DayRule.SAME_DAY,
+                None,
+                None,
+                quarterly,
+            ),
+            (
+                "Annual re-approval",
+                CadenceFrequency.YEARLY,
+                DayRule.SAME_DAY,
+                None,
+                None,
+                engagement_end + datetime.timedelta(days=365),
+            ),
+        ]
+    ):
+        ReviewCadence.objects.create(
+            framework=framework,
+            key=ReviewCadence.free_key(framework, name),
+            position=position,
+            name=name,
+            frequency=frequency,
+            day_rule=day_rule,
+            ordinal=ordinal,
+            weekday=weekday,
+            first_date=first,
+            shift=Shift.NEXT,
+        )
+    rule = SunsetRule.objects.create(
+        framework=framework,
+        key="sunset-after-90-days",
+        after_days=90,
+        required_improvement=Decimal("0.5"),
+    )
+    rule.levels.set(
+        EscalationLevel.objects.filter(
+            framework=framework, kind__in=[LevelKind.FINE_TUNING, LevelKind.HYBRID_ROUTING]
+        )
+    )
     framework.sunset_criteria = (
         "An escalation is rolled back when its system has met every threshold for two review "
         "cycles at the level below, or when its running cost exceeds the level's ceiling; it is "

@@ -36,6 +36,8 @@ from escalation.models import (
     ExternalTrigger,
     FailureMode,
     Framework,
+    ReviewCadence,
+    SunsetRule,
     Threshold,
 )
 
@@ -132,8 +134,30 @@ GOVERNANCE_FIELDS = [
     "overrun_rule",
 ]
 LEVEL_FIELDS = ["key", *LADDER_FIELDS, *GOVERNANCE_FIELDS]
-DRIFT_TRIGGER_FIELDS = ["key", "ai_system", "metric", "change", "window_days"]
-EXTERNAL_TRIGGER_FIELDS = ["key", "event", "description", "response"]
+DRIFT_TRIGGER_FIELDS = [
+    "key",
+    "ai_system",
+    "metric",
+    "comparison",
+    "operator",
+    "value",
+    "window",
+    "window_unit",
+    "note",
+]
+EXTERNAL_TRIGGER_FIELDS = ["key", "event", "ai_systems", "description", "response"]
+CADENCE_FIELDS = [
+    "key",
+    "name",
+    "frequency",
+    "day_rule",
+    "ordinal",
+    "weekday",
+    "day_of_month",
+    "first_date",
+    "shift",
+]
+SUNSET_RULE_FIELDS = ["key", "levels", "after_days", "required_improvement"]
 
 
 def editable_fields(document_fields: list[str]) -> list[str]:
@@ -191,7 +215,17 @@ COLLECTIONS: dict[str, tuple[type[Any], list[str], dict[str, Callable[[Any], Any
         DRIFT_TRIGGER_FIELDS,
         {"ai_system": lambda d: _key_of(d.ai_system)},
     ),
-    "external_triggers": (ExternalTrigger, EXTERNAL_TRIGGER_FIELDS, {}),
+    "external_triggers": (
+        ExternalTrigger,
+        EXTERNAL_TRIGGER_FIELDS,
+        {"ai_systems": lambda e: [system.key for system in e.ai_systems.all()]},
+    ),
+    "cadences": (ReviewCadence, CADENCE_FIELDS, {}),
+    "sunset_rules": (
+        SunsetRule,
+        SUNSET_RULE_FIELDS,
+        {"levels": lambda r: [level.key for level in r.levels.all()]},
+    ),
 }
 
 
@@ -251,7 +285,15 @@ def build_document(framework: Framework, *, working_days: int | None = None) -> 
         .order_by("position", "key")
     )
     external_triggers = list(
-        ExternalTrigger.objects.filter(framework=framework).order_by("position", "key")
+        ExternalTrigger.objects.filter(framework=framework)
+        .prefetch_related(Prefetch("ai_systems", AISystem.objects.order_by("position", "key")))
+        .order_by("position", "key")
+    )
+    cadences = list(ReviewCadence.objects.filter(framework=framework).order_by("position", "key"))
+    sunset_rules = list(
+        SunsetRule.objects.filter(framework=framework)
+        .prefetch_related(Prefetch("levels", EscalationLevel.objects.order_by("position", "key")))
+        .order_by("position", "key")
     )
     return {
         "schema_version": SCHEMA_VERSION,
@@ -268,9 +310,9 @@ def build_document(framework: Framework, *, working_days: int | None = None) -> 
             "overrun_rule": framework.overrun_rule,
         },
         "review_cycle": {
-            "frequency": framework.review_frequency,
-            "first_review_date": _plain(framework.first_review_date),
+            "cadences": [item_document("cadences", cadence) for cadence in cadences],
             "sunset_criteria": framework.sunset_criteria,
+            "sunset_rules": [item_document("sunset_rules", rule) for rule in sunset_rules],
             "drift_triggers": [item_document("drift_triggers", d) for d in drift_triggers],
             "external_triggers": [item_document("external_triggers", e) for e in external_triggers],
         },
@@ -418,18 +460,85 @@ def _upgrade_governance(document: dict[str, Any]) -> dict[str, Any]:
 def upgrade_document(document: Any) -> Any:
     """Any stored or uploaded document in the current schema, without loss: every reader (pages,
     artifacts, diff, PDF, export, import) goes through here, so frozen v1 versions keep their
-    stored document and hash and still read as v2, and a v2 document frozen before an optional
-    key existed reads with its default. Anything else is returned as is."""
-    if isinstance(document, dict) and document.get("schema_version") == SCHEMA_VERSION:
-        return _with_optional_keys(_upgrade_governance(document))
-    if not isinstance(document, dict) or document.get("schema_version") != 1:
+    stored document and hash and still read as v2, and a v2 document written before a key was
+    added (the ladder's direct entries, the governance's ranges and currencies, the review
+    cycle's cadences, structured drift triggers and sunset rules) reads with it. Anything else is
+    returned as is, for the checks to name."""
+    if not isinstance(document, dict) or type(document.get("schema_version")) is not int:
+        return document  # True == 1; refuse it as v2 would
+    if document["schema_version"] == 1:
+        document = _upgrade_v1(document)
+    elif document["schema_version"] != SCHEMA_VERSION:
         return document
-    if type(document["schema_version"]) is not int:  # True == 1; refuse it as v2 would
+    return _with_optional_keys(_upgrade_review_cycle(_upgrade_governance(document)))
+
+
+# Before the cadences, a framework had one review frequency; its dates kept the first date's day
+# and were not moved off weekends, so the cadence it becomes says the same.
+V1_FREQUENCIES = {
+    "monthly": "monthly",
+    "quarterly": "quarterly",
+    "semiannual": "half_yearly",
+    "annual": "yearly",
+}
+UPGRADED_CADENCE_NAME = "Framework review"
+
+
+def _upgraded_drift_trigger(trigger: Any) -> Any:
+    """A drift trigger written as free text (`change`, `window_days`): its text becomes the note,
+    with no comparison, operator or value, which a check names until someone sets them."""
+    if not isinstance(trigger, dict) or "change" not in trigger:
+        return trigger
+    upgraded = {k: v for k, v in trigger.items() if k not in {"change", "window_days"}}
+    upgraded.setdefault("comparison", "")
+    upgraded.setdefault("operator", "")
+    upgraded.setdefault("value", None)
+    if "window_days" in trigger:
+        upgraded.setdefault("window", trigger["window_days"])
+        upgraded.setdefault("window_unit", "days")
+    upgraded.setdefault("note", trigger["change"])
+    return upgraded
+
+
+def _upgrade_review_cycle(document: dict[str, Any]) -> dict[str, Any]:
+    cycle = document.get("review_cycle")
+    if not isinstance(cycle, dict):
         return document
-    return _with_optional_keys(_upgrade_v1(document))
+    upgraded = dict(cycle)
+    if "cadences" not in cycle and {"frequency", "first_review_date"} & cycle.keys():
+        frequency = upgraded.pop("frequency", "quarterly")
+        upgraded["cadences"] = [
+            {
+                "key": "framework-review",
+                "name": UPGRADED_CADENCE_NAME,
+                "frequency": V1_FREQUENCIES.get(frequency, frequency)
+                if isinstance(frequency, str)
+                else frequency,
+                "day_rule": "same_day",
+                "ordinal": None,
+                "weekday": None,
+                "day_of_month": None,
+                "first_date": upgraded.pop("first_review_date", None),
+                "shift": "none",
+            }
+        ]
+    upgraded.setdefault("sunset_rules", [])
+    if isinstance(cycle.get("drift_triggers"), list):
+        upgraded["drift_triggers"] = [
+            _upgraded_drift_trigger(trigger) for trigger in cycle["drift_triggers"]
+        ]
+    if isinstance(cycle.get("external_triggers"), list):
+        upgraded["external_triggers"] = [
+            {"ai_systems": [], **trigger} if isinstance(trigger, dict) else trigger
+            for trigger in cycle["external_triggers"]
+        ]
+    if upgraded == cycle:
+        return document
+    return {**document, "review_cycle": upgraded}
 
 
 def _upgrade_v1(document: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 (fixed bounds on each threshold, one level per failure mode) as version 2."""
     upgraded = {key: value for key, value in document.items() if key != "schema_version"}
     upgraded["schema_version"] = SCHEMA_VERSION
     upgraded.setdefault("working_days", None)
@@ -469,7 +578,7 @@ def _upgrade_v1(document: dict[str, Any]) -> dict[str, Any]:
             upgraded_thresholds.append(threshold)
         upgraded["thresholds"] = upgraded_thresholds
         upgraded["bounds"] = bounds
-    return _upgrade_governance(upgraded)
+    return upgraded
 
 
 def canonical_bytes(document: dict[str, Any]) -> bytes:

@@ -40,6 +40,8 @@ COLLECTION_PLACES = {
     "levels": ("levels", None),
     "drift_triggers": ("review_cycle", "drift_triggers"),
     "external_triggers": ("review_cycle", "external_triggers"),
+    "cadences": ("review_cycle", "cadences"),
+    "sunset_rules": ("review_cycle", "sunset_rules"),
 }
 TOP_LEVEL_KEYS = {
     "schema_version",
@@ -56,9 +58,9 @@ TOP_LEVEL_KEYS = {
 # The framework's governance fields, named alike in the document and the model.
 GOVERNANCE_KEYS = ["scope_creep_rule", "currency", "overrun_rule"]
 REVIEW_CYCLE_KEYS = {
-    "frequency",
-    "first_review_date",
+    "cadences",
     "sunset_criteria",
+    "sunset_rules",
     "drift_triggers",
     "external_triggers",
 }
@@ -74,6 +76,8 @@ REFERENCES = {
         "detected_by": ("bounds", True),
     },
     "drift_triggers": {"ai_system": ("ai_systems", False)},
+    "external_triggers": {"ai_systems": ("ai_systems", True)},
+    "sunset_rules": {"levels": ("levels", True)},
 }
 # Names that must be unique within a collection (mirroring the UniqueConstraints).
 UNIQUE_FIELDS = {
@@ -84,6 +88,8 @@ UNIQUE_FIELDS = {
     "levels": ["key", "name"],
     "drift_triggers": ["key"],
     "external_triggers": ["key"],
+    "cadences": ["key", "name"],
+    "sunset_rules": ["key"],
 }
 
 
@@ -233,8 +239,6 @@ FRAMEWORK_PLACES = {
     "scope_creep_rule": "governance.scope_creep_rule",
     "currency": "governance.currency",
     "overrun_rule": "governance.overrun_rule",
-    "review_frequency": "review_cycle.frequency",
-    "first_review_date": "review_cycle.first_review_date",
     "sunset_criteria": "review_cycle.sunset_criteria",
 }
 
@@ -298,11 +302,7 @@ class _DocumentImporter:
             document.get("review_cycle"), "review_cycle", REVIEW_CYCLE_KEYS, self.problems
         )
         if review_cycle is not None:
-            for field_name, key in [
-                ("review_frequency", "frequency"),
-                ("first_review_date", "first_review_date"),
-                ("sunset_criteria", "sunset_criteria"),
-            ]:
+            for field_name, key in [("sunset_criteria", "sunset_criteria")]:
                 value = _field_value(
                     Framework._meta.get_field(field_name),
                     review_cycle.get(key),
@@ -412,6 +412,8 @@ class _DocumentImporter:
             "failure_modes",
             "drift_triggers",
             "external_triggers",
+            "cadences",
+            "sunset_rules",
         ]:
             instances = []
             for instance, item in self.items[collection]:

@@ -22,7 +22,9 @@ from escalation.forms import (
     GovernanceRulesForm,
     ItemForm,
     LadderLevelForm,
+    ReviewCadenceForm,
     ReviewCycleForm,
+    SunsetRuleForm,
     ThresholdForm,
 )
 from escalation.models import (
@@ -33,6 +35,8 @@ from escalation.models import (
     ExternalTrigger,
     FailureMode,
     Framework,
+    ReviewCadence,
+    SunsetRule,
     Threshold,
     field_label,
 )
@@ -325,15 +329,11 @@ DRIFT_TRIGGERS = Collection(
     DriftTriggerForm,
     [
         Column(field_label(DriftTrigger, "ai_system"), lambda d: d.ai_system or "Every AI system"),
-        Column(field_label(DriftTrigger, "metric"), lambda d: d.get_metric_display()),
-        Column(field_label(DriftTrigger, "change"), lambda d: d.change),
-        Column(
-            field_label(DriftTrigger, "window_days"),
-            lambda d: formatting.days(d.window_days),
-            numeric=True,
-        ),
+        Column("Trigger", lambda d: d.sentence),
     ],
     lambda framework: DriftTrigger.objects.filter(framework=framework).select_related("ai_system"),
+    hint="Each trigger is data a program can evaluate: metric, comparison, operator, value and "
+    "window. One kept from free text says “needs a value” until it is given one.",
 )
 EXTERNAL_TRIGGERS = Collection(
     "external-triggers",
@@ -343,10 +343,62 @@ EXTERNAL_TRIGGERS = Collection(
     ExternalTriggerForm,
     [
         Column(field_label(ExternalTrigger, "event"), lambda e: e.get_event_display()),
+        Column(
+            field_label(ExternalTrigger, "ai_systems"),
+            lambda e: ", ".join(s.name for s in e.ai_systems.all()) or "Every AI system",
+        ),
         Column(field_label(ExternalTrigger, "description"), lambda e: e.description or NOT_SET),
         Column(field_label(ExternalTrigger, "response"), lambda e: e.response or NOT_SET),
     ],
-    lambda framework: ExternalTrigger.objects.filter(framework=framework),
+    lambda framework: ExternalTrigger.objects.filter(framework=framework).prefetch_related(
+        "ai_systems"
+    ),
+)
+
+
+def _cadence_rule(cadence: ReviewCadence) -> str:
+    return formatting.cadence_rule(
+        frequency=cadence.frequency,
+        day_rule=cadence.day_rule,
+        ordinal=cadence.ordinal,
+        weekday=cadence.weekday,
+        day_of_month=cadence.day_of_month,
+        first_date=cadence.first_date,
+        shift=cadence.shift,
+    )
+
+
+CADENCES = Collection(
+    "cadences",
+    "cadences",
+    "Scheduled reviews",
+    "review cadence",
+    ReviewCadenceForm,
+    [
+        Column(field_label(ReviewCadence, "name"), lambda c: c.name),
+        Column("Schedule", _cadence_rule),
+    ],
+    lambda framework: ReviewCadence.objects.filter(framework=framework),
+    hint="E.g. a monthly operational review on the first Tuesday, a quarterly framework review "
+    "and an annual re-approval. The next dates are listed below the table.",
+)
+SUNSET_RULES = Collection(
+    "sunset-rules",
+    "sunset_rules",
+    "Sunset rules",
+    "sunset rule",
+    SunsetRuleForm,
+    [
+        Column(
+            "Rule",
+            lambda r: formatting.sunset_rule(
+                level_names=[level.name for level in r.levels.all()],
+                after_days=r.after_days,
+                improvement=r.required_improvement,
+            ),
+        ),
+    ],
+    lambda framework: SunsetRule.objects.filter(framework=framework).prefetch_related("levels"),
 )
 
 STEP_EDITORS: dict[str, StepEditor] = {
@@ -356,6 +408,8 @@ STEP_EDITORS: dict[str, StepEditor] = {
     "ladder": StepEditor([LADDER]),
     "governance": StepEditor([GOVERNANCE], GovernanceRulesForm, "Currency and governance rules"),
     "review-cycle": StepEditor(
-        [DRIFT_TRIGGERS, EXTERNAL_TRIGGERS], ReviewCycleForm, "Scheduled reviews and sunset"
+        [CADENCES, DRIFT_TRIGGERS, EXTERNAL_TRIGGERS, SUNSET_RULES],
+        ReviewCycleForm,
+        "Sunset criteria (in words)",
     ),
 }

@@ -264,3 +264,122 @@ def level_approval(level: dict[str, Any]) -> str:
     return approval_rule(
         level.get("approval_rule"), level.get("approval_group"), level.get("approvals_required")
     )
+
+
+# What a drift trigger's metric is called in its sentence ("PSI of input features above 0.2").
+DRIFT_METRIC_PHRASES = {
+    "quality": "quality",
+    "error_rate": "error rate",
+    "latency": "latency",
+    "throughput": "throughput",
+    "confidence": "confidence",
+    "input_drift_psi": "PSI of input features",
+    "cost_per_request": "cost per request",
+    "volume": "volume",
+    "human_override_rate": "human override rate",
+}
+DRIFT_COMPARISON_PHRASES = {
+    "absolute": "",
+    "change_vs_previous": " change versus the previous window",
+    "change_vs_baseline": " change versus the baseline",
+}
+NEEDS_VALUE = "needs a value"
+
+
+def window_span(length: int | None, unit: str | None) -> str:
+    """ "7 days", "24 hours"."""
+    return hours(length) if unit == "hours" else days(length)
+
+
+def drift_trigger(
+    *,
+    metric: str,
+    comparison: str,
+    operator: str,
+    value: Any,
+    window: int | None,
+    window_unit: str | None,
+    note: str = "",
+) -> str:
+    """A drift trigger as one sentence: "PSI of input features above 0.2 over 7 days", "Quality
+    change versus the previous window below -0.02 over 24 hours". One upgraded from free text
+    and not yet given a value reads as its text, marked "(needs a value)"."""
+    name = DRIFT_METRIC_PHRASES.get(metric, metric.replace("_", " "))
+    span = window_span(window, window_unit)
+    if is_empty(value):
+        text = f"{name}: {note.strip()}" if note.strip() else name
+        return _capitalized(f"{text} over {span} ({NEEDS_VALUE})")
+    comparing = DRIFT_COMPARISON_PHRASES.get(comparison, "")
+    sentence = f"{name}{comparing} {operator} {number(value)} over {span}"
+    return _capitalized(f"{sentence}; {note.strip()}" if note.strip() else sentence)
+
+
+def _capitalized(text: str) -> str:
+    # "PSI ..." stays as written; "quality ..." starts a sentence.
+    return text[:1].upper() + text[1:]
+
+
+def fraction_as_percent(value: Any) -> str:
+    """A fraction 0–1 as a percentage: 0.5 → "50%"."""
+    if is_empty(value):
+        return EMPTY
+    amount = _decimal(value)
+    return percent(amount * 100) if amount is not None else str(value)
+
+
+def sunset_rule(*, level_names: list[str], after_days: int | None, improvement: Any) -> str:
+    """ "Fine-tuning, Hybrid routing: rolled back when, after 90 days, it has closed less than
+    50% of the gap to the threshold"."""
+    levels = ", ".join(level_names) or "Every level"
+    return (
+        f"{levels}: rolled back when, after {days(after_days)}, it has closed less than "
+        f"{fraction_as_percent(improvement)} of the gap to the threshold"
+    )
+
+
+ORDINAL_WORDS = {1: "first", 2: "second", 3: "third", 4: "fourth", -1: "last"}
+WEEKDAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+FREQUENCY_WORDS = {
+    "weekly": "Weekly",
+    "monthly": "Monthly",
+    "quarterly": "Quarterly",
+    "half_yearly": "Half-yearly",
+    "yearly": "Yearly",
+}
+SHIFT_PHRASES = {
+    "next_working_day": "moved to the next working day off weekends and holidays",
+    "previous_working_day": "moved to the previous working day off weekends and holidays",
+    "none": "not moved off weekends and holidays",
+}
+
+
+def _day_of_month(day: int) -> str:
+    suffix = "th" if 10 <= day % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
+    return f"{day}{suffix}"
+
+
+def cadence_rule(
+    *,
+    frequency: str,
+    day_rule: str,
+    ordinal: int | None,
+    weekday: int | None,
+    day_of_month: int | None,
+    first_date: Any,
+    shift: str,
+) -> str:
+    """ "Monthly, on the first Tuesday of the month, from 5 Jan 2027; moved to the next working
+    day off weekends and holidays"."""
+    period = "week" if frequency == "weekly" else "month"
+    if day_rule == "nth_weekday" and weekday is not None and 0 <= weekday <= 6:
+        if frequency == "weekly":
+            on = f"on {WEEKDAY_NAMES[weekday]}s"
+        else:
+            on = f"on the {ORDINAL_WORDS.get(ordinal or 1, '')} {WEEKDAY_NAMES[weekday]} of the {period}"
+    elif day_rule == "day_of_month" and day_of_month is not None:
+        on = f"on the {_day_of_month(day_of_month)} of the month"
+    else:
+        on = "on the first date's day"
+    start = f"from {date(first_date)}" if not is_empty(first_date) else "no first date set"
+    frequency_word = FREQUENCY_WORDS.get(frequency, frequency)
+    return f"{frequency_word}, {on}, {start}; {SHIFT_PHRASES.get(shift, shift)}"

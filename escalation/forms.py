@@ -12,11 +12,13 @@ from django.db import models
 from escalation.document import (
     AI_SYSTEM_FIELDS,
     BOUND_FIELDS,
+    CADENCE_FIELDS,
     DRIFT_TRIGGER_FIELDS,
     EXTERNAL_TRIGGER_FIELDS,
     FAILURE_MODE_FIELDS,
     GOVERNANCE_FIELDS,
     LADDER_FIELDS,
+    SUNSET_RULE_FIELDS,
     THRESHOLD_FIELDS,
     editable_fields,
 )
@@ -30,6 +32,8 @@ from escalation.models import (
     FailureMode,
     Framework,
     FrameworkItem,
+    ReviewCadence,
+    SunsetRule,
     Threshold,
 )
 from escalation.text import SafeTextForm
@@ -333,6 +337,11 @@ class DriftTriggerForm(ItemForm):
         ai_system = cast(forms.ModelChoiceField, self.fields["ai_system"])
         ai_system.queryset = AISystem.objects.filter(framework=framework)
         ai_system.empty_label = "Every AI system"
+        # A trigger entered here is data a program can evaluate; only one upgraded from the old
+        # free text lacks these, and it is given them when next edited.
+        for name in ("comparison", "operator", "value"):
+            self.fields[name].required = True
+        self.fields["value"].widget.attrs["inputmode"] = "decimal"
 
     def new_key(self) -> str:
         system = self.cleaned_data.get("ai_system")
@@ -348,7 +357,46 @@ class ExternalTriggerForm(ItemForm):
         widgets: ClassVar[dict[str, Any]] = {
             "description": forms.Textarea(attrs={"rows": 2}),
             "response": forms.Textarea(attrs={"rows": 2}),
+            "ai_systems": forms.CheckboxSelectMultiple,
         }
+
+    def __init__(self, *args: Any, framework: Framework, **kwargs: Any) -> None:
+        super().__init__(*args, framework=framework, **kwargs)
+        ai_systems = cast(forms.ModelMultipleChoiceField, self.fields["ai_systems"])
+        ai_systems.queryset = AISystem.objects.filter(framework=framework)
+
+
+class ReviewCadenceForm(ItemForm):
+    """Step 5: one scheduled review and the rule its dates follow."""
+
+    unique_fields: ClassVar[list[str]] = ["name"]
+
+    class Meta:
+        model = ReviewCadence
+        fields: ClassVar[list[str]] = editable_fields(CADENCE_FIELDS)
+        widgets: ClassVar[dict[str, Any]] = {
+            "first_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        }
+
+
+class SunsetRuleForm(ItemForm):
+    """Step 5: when a level that has not paid off is rolled back."""
+
+    key_source: ClassVar[str] = "after_days"
+
+    class Meta:
+        model = SunsetRule
+        fields: ClassVar[list[str]] = editable_fields(SUNSET_RULE_FIELDS)
+        widgets: ClassVar[dict[str, Any]] = {"levels": forms.CheckboxSelectMultiple}
+
+    def __init__(self, *args: Any, framework: Framework, **kwargs: Any) -> None:
+        super().__init__(*args, framework=framework, **kwargs)
+        levels = cast(forms.ModelMultipleChoiceField, self.fields["levels"])
+        levels.queryset = EscalationLevel.objects.filter(framework=framework)
+        self.fields["required_improvement"].widget.attrs["inputmode"] = "decimal"
+
+    def new_key(self) -> str:
+        return f"sunset-after-{self.cleaned_data['after_days']}-days"
 
 
 class FrameworkSettingsForm(SafeTextForm, forms.ModelForm):
@@ -391,7 +439,4 @@ class GovernanceRulesForm(FrameworkSettingsForm):
 class ReviewCycleForm(FrameworkSettingsForm):
     class Meta:
         model = Framework
-        fields: ClassVar[list[str]] = ["review_frequency", "first_review_date", "sunset_criteria"]
-        widgets: ClassVar[dict[str, Any]] = {
-            "first_review_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        }
+        fields: ClassVar[list[str]] = ["sunset_criteria"]

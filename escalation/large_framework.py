@@ -7,11 +7,15 @@ import datetime
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils.text import slugify
 
 from escalation.models import (
     AISystem,
     Bound,
+    CadenceFrequency,
+    DriftComparison,
     DriftMetric,
+    DriftOperator,
     DriftTrigger,
     EscalationLevel,
     ExternalEvent,
@@ -20,6 +24,8 @@ from escalation.models import (
     FailureMode,
     Framework,
     LevelKind,
+    ReviewCadence,
+    SunsetRule,
     Threshold,
 )
 
@@ -171,7 +177,9 @@ def _triggers_and_schedule(
             position=number,
             ai_system=created_systems[number % systems],
             metric=list(DriftMetric)[number % len(DriftMetric)],
-            change="moves by more than 10 %",
+            comparison=DriftComparison.CHANGE_VS_PREVIOUS,
+            operator=DriftOperator.ABOVE,
+            value=Decimal("0.1"),
         )
         for number in range(drift_triggers)
     )
@@ -187,7 +195,27 @@ def _triggers_and_schedule(
         for position, event in enumerate(ExternalEvent)
     ]
     ExternalTrigger.objects.bulk_create(external)
-    framework.first_review_date = datetime.date(2027, 3, 1)
+    ReviewCadence.objects.bulk_create(
+        ReviewCadence(
+            framework=framework,
+            key=slugify(name),
+            position=position,
+            name=name,
+            frequency=frequency,
+            first_date=datetime.date(2027, 3, 1),
+        )
+        for position, (name, frequency) in enumerate(
+            [
+                ("Operational review", CadenceFrequency.MONTHLY),
+                ("Framework review", CadenceFrequency.QUARTERLY),
+                ("Annual re-approval", CadenceFrequency.YEARLY),
+            ]
+        )
+    )
+    rule = SunsetRule.objects.create(
+        framework=framework, key="sunset", after_days=90, required_improvement=Decimal("0.5")
+    )
+    rule.levels.set(EscalationLevel.objects.filter(framework=framework)[:2])
     framework.sunset_criteria = "Roll back when thresholds hold for two cycles."
     framework.save()
 

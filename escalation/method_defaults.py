@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from escalation.models import (
+    CadenceFrequency,
     EscalationLevel,
     ExternalEvent,
     ExternalTrigger,
@@ -13,6 +14,7 @@ from escalation.models import (
     FailureMode,
     Framework,
     LevelKind,
+    ReviewCadence,
 )
 
 # The method's five failure types, with the level each usually calls for first.
@@ -173,3 +175,12 @@ def apply_method_defaults(framework: Framework) -> None:
                 description=description,
                 response=response,
             )
+    # The method's scheduled review, without a date: the client names the first one (a check
+    # asks for it); nothing else about it is assumed beyond the method's quarterly rhythm.
+    if not ReviewCadence.objects.filter(framework=framework).exists():
+        ReviewCadence.objects.create(
+            framework=framework,
+            key="framework-review",
+            name="Framework review",
+            frequency=CadenceFrequency.QUARTERLY,
+        )

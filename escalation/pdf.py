@@ -88,14 +88,19 @@ class PackContext:
     # For a version after the first sign-off; None before (and for a signed-off version whose
     # sign-off record predates recording the version it followed).
     changes_since: ChangesSince | None = None
+    # The engagement's holidays (ISO dates) the review dates are moved off; a record frozen
+    # before they were carried has none, and its dates are moved off weekends only.
+    holidays: list[str] = dataclasses.field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
-        # Left out when there is none: a pack requested before this section existed keeps its
-        # request key, so its stored file is still the one returned.
+        # Each left out when there is none: a pack requested before the section existed keeps
+        # its request key, so its stored file is still the one returned.
         del data["changes_since"]
         if self.changes_since is not None:
             data["changes_since"] = self.changes_since.to_json()
+        if not self.holidays:
+            del data["holidays"]
         return data
 
     @classmethod
@@ -256,7 +261,7 @@ def pack_html(document: dict[str, Any], context: PackContext) -> str:
         {
             "document": document,
             "pack": context,
-            **artifacts.sections(document),
+            **artifacts.sections(document, context.holidays),
             "ladder_svg": "".join(
                 f'<div class="ladder-part">{part}</div>'
                 for part in ladder_parts(svg, ladder_title(document))

@@ -12,15 +12,18 @@ from typing import Any
 
 from django.db import models
 
+from escalation import formatting
 from escalation.document import (
     AI_SYSTEM_FIELDS,
     BOUND_FIELDS,
+    CADENCE_FIELDS,
     DRIFT_TRIGGER_FIELDS,
     EXTERNAL_TRIGGER_FIELDS,
     FAILURE_MODE_FIELDS,
     GOVERNANCE_FIELDS,
     LADDER_FIELDS,
     LEVEL_FIELDS,
+    SUNSET_RULE_FIELDS,
     THRESHOLD_FIELDS,
     editable_fields,
     upgrade_document,
@@ -30,9 +33,13 @@ from escalation.models import (
     AISystem,
     ApprovalRule,
     Bound,
+    CadenceFrequency,
     CostBasis,
+    DayRule,
     Direction,
+    DriftComparison,
     DriftMetric,
+    DriftOperator,
     DriftTrigger,
     EscalationLevel,
     ExternalEvent,
@@ -43,11 +50,16 @@ from escalation.models import (
     LatencyPercentile,
     LevelKind,
     MetricKind,
-    ReviewFrequency,
+    Ordinal,
+    ReviewCadence,
     Severity,
+    Shift,
+    SunsetRule,
     Threshold,
     TimelineUnit,
     Unit,
+    Weekday,
+    WindowUnit,
     field_label,
 )
 from escalation.steps import STEPS_BY_KEY
@@ -74,16 +86,11 @@ _SOURCES: dict[str, tuple[type[models.Model], dict[str, str]]] = {
             "overrun_rule": "overrun_rule",
         },
     ),
-    "review_cycle": (
-        Framework,
-        {
-            "frequency": "review_frequency",
-            "first_review_date": "first_review_date",
-            "sunset_criteria": "sunset_criteria",
-        },
-    ),
+    "review_cycle": (Framework, {"sunset_criteria": "sunset_criteria"}),
+    "cadences": (ReviewCadence, _same(CADENCE_FIELDS)),
     "drift_triggers": (DriftTrigger, _same(DRIFT_TRIGGER_FIELDS)),
     "external_triggers": (ExternalTrigger, _same(EXTERNAL_TRIGGER_FIELDS)),
+    "sunset_rules": (SunsetRule, _same(SUNSET_RULE_FIELDS)),
 }
 
 # Human names of every field, by document collection.
@@ -92,7 +99,7 @@ FIELD_LABELS: dict[str, dict[str, str]] = {
     for collection, (model, fields) in _SOURCES.items()
 }
 
-CHOICES: dict[tuple[str, str], dict[str, str]] = {
+CHOICES: dict[tuple[str, str], dict[Any, str]] = {
     ("bounds", "percentile"): dict(LatencyPercentile.choices),
     ("bounds", "metric_kind"): dict(MetricKind.choices),
     ("bounds", "direction"): dict(Direction.choices),
@@ -104,8 +111,15 @@ CHOICES: dict[tuple[str, str], dict[str, str]] = {
     ("levels", "cost_basis"): dict(CostBasis.choices),
     ("levels", "cost_ceiling_basis"): dict(CostBasis.choices),
     ("levels", "timeline_unit"): dict(TimelineUnit.choices),
-    ("review_cycle", "frequency"): dict(ReviewFrequency.choices),
+    ("cadences", "frequency"): dict(CadenceFrequency.choices),
+    ("cadences", "day_rule"): dict(DayRule.choices),
+    ("cadences", "ordinal"): dict(Ordinal.choices),
+    ("cadences", "weekday"): dict(Weekday.choices),
+    ("cadences", "shift"): dict(Shift.choices),
     ("drift_triggers", "metric"): dict(DriftMetric.choices),
+    ("drift_triggers", "comparison"): dict(DriftComparison.choices),
+    ("drift_triggers", "operator"): dict(DriftOperator.choices),
+    ("drift_triggers", "window_unit"): dict(WindowUnit.choices),
     ("external_triggers", "event"): dict(ExternalEvent.choices),
 }
 
@@ -150,9 +164,11 @@ SECTIONS: list[tuple[str, str, list[Part]]] = [
         "review-cycle",
         "",
         [
-            Part("review_cycle", ("frequency", "first_review_date", "sunset_criteria")),
+            Part("cadences", _all_fields("cadences")),
             Part("drift_triggers", _all_fields("drift_triggers")),
             Part("external_triggers", _all_fields("external_triggers")),
+            Part("sunset_rules", _all_fields("sunset_rules")),
+            Part("review_cycle", ("sunset_criteria",)),
         ],
     ),
 ]
@@ -165,6 +181,9 @@ def section_title(key: str, title: str) -> str:
     return f"Step {step.number}: {step.title}" if step.number else step.title
 
 
+REVIEW_CYCLE_COLLECTIONS = {"cadences", "drift_triggers", "external_triggers", "sunset_rules"}
+
+
 def items_of(document: dict[str, Any], collection: str) -> list[dict[str, Any]]:
     """The items of a collection; the scalar parts read as one item each, so they can be
     compared and commented on like the others."""
@@ -174,11 +193,9 @@ def items_of(document: dict[str, Any], collection: str) -> list[dict[str, Any]]:
         return [{"key": "rules", **document.get("governance", {})}]
     if collection == "review_cycle":
         cycle = document.get("review_cycle", {})
-        scalars = {
-            k: v for k, v in cycle.items() if k not in {"drift_triggers", "external_triggers"}
-        }
+        scalars = {k: v for k, v in cycle.items() if k not in REVIEW_CYCLE_COLLECTIONS}
         return [{"key": "schedule", **scalars}]
-    if collection in {"drift_triggers", "external_triggers"}:
+    if collection in REVIEW_CYCLE_COLLECTIONS:
         return list(document.get("review_cycle", {}).get(collection, []))
     return list(document.get(collection, []))
 
@@ -209,15 +226,16 @@ class DocumentTexts:
         if collection == "governance":
             return "Currency and governance rules"
         if collection == "review_cycle":
-            return "Review schedule"
+            return FIELD_LABELS["review_cycle"]["sunset_criteria"]
         if collection == "thresholds":
             return self._threshold_title(item)
         if collection == "bounds":
             return self.bound_titles.get(item["key"]) or bound_phrase(item)
         if collection == "drift_triggers":
-            metric = CHOICES[("drift_triggers", "metric")].get(item["metric"], item["metric"])
             system = self.system_names.get(item["ai_system"] or "", "every AI system")
-            return f"{metric} {item['change']} ({system})"
+            return f"{drift_sentence(item)} ({system})"
+        if collection == "sunset_rules":
+            return sunset_sentence(item, self.level_names)
         if collection == "external_triggers":
             return CHOICES[("external_triggers", "event")].get(item["event"], item["event"])
         return str(item.get("name") or item["key"])
@@ -237,13 +255,50 @@ class DocumentTexts:
             return self.threshold_titles.get(value, value)
         if field in {"escalates_to", "then_levels", "unavailable_levels"}:
             return ", ".join(self.level_names.get(key, key) for key in value)
-        if field == "applies_to":
+        if field == "levels":
+            return ", ".join(self.level_names.get(key, key) for key in value)
+        if field in {"applies_to", "ai_systems"}:
             return ", ".join(self.system_names.get(key, key) for key in value)
+        if field == "required_improvement":
+            return formatting.fraction_as_percent(value)
         if field == "detected_by":
             return "; ".join(self.bound_titles.get(key, key) for key in value)
         if isinstance(value, list):
             return ", ".join(str(v) for v in value)
         return str(value)
+
+
+def drift_sentence(item: dict[str, Any]) -> str:
+    """A drift trigger of a document as its sentence (escalation.formatting.drift_trigger)."""
+    return formatting.drift_trigger(
+        metric=item.get("metric", ""),
+        comparison=item.get("comparison", ""),
+        operator=item.get("operator", ""),
+        value=item.get("value"),
+        window=item.get("window"),
+        window_unit=item.get("window_unit"),
+        note=item.get("note", ""),
+    )
+
+
+def sunset_sentence(item: dict[str, Any], level_names: dict[str, str]) -> str:
+    return formatting.sunset_rule(
+        level_names=[level_names.get(key, key) for key in item.get("levels", [])],
+        after_days=item.get("after_days"),
+        improvement=item.get("required_improvement"),
+    )
+
+
+def cadence_sentence(item: dict[str, Any]) -> str:
+    return formatting.cadence_rule(
+        frequency=item.get("frequency", ""),
+        day_rule=item.get("day_rule", ""),
+        ordinal=item.get("ordinal"),
+        weekday=item.get("weekday"),
+        day_of_month=item.get("day_of_month"),
+        first_date=item.get("first_date"),
+        shift=item.get("shift", ""),
+    )
 
 
 @dataclass(frozen=True)

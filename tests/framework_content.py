@@ -12,7 +12,10 @@ from typing import Any
 from escalation.models import (
     AISystem,
     Bound,
+    CadenceFrequency,
+    DriftComparison,
     DriftMetric,
+    DriftOperator,
     DriftTrigger,
     EscalationLevel,
     ExternalEvent,
@@ -21,7 +24,9 @@ from escalation.models import (
     FailureMode,
     Framework,
     LevelKind,
-    ReviewFrequency,
+    ReviewCadence,
+    Shift,
+    SunsetRule,
     Threshold,
 )
 
@@ -80,7 +85,9 @@ def fill_small_framework(framework: Framework) -> dict[str, Any]:
         key="quality-drop",
         ai_system=system,
         metric=DriftMetric.QUALITY,
-        change="drops by more than 5 points",
+        comparison=DriftComparison.CHANGE_VS_PREVIOUS,
+        operator=DriftOperator.BELOW,
+        value=Decimal("-5"),
     )
     ExternalTrigger.objects.create(
         framework=framework,
@@ -88,6 +95,10 @@ def fill_small_framework(framework: Framework) -> dict[str, Any]:
         event=ExternalEvent.FOUNDATION_MODEL_UPDATE,
         response="Re-run the threshold measurements",
     )
+    # One of each kind of row the pages load, so their prefetches run (query counts).
+    SunsetRule.objects.create(
+        framework=framework, key="sunset", after_days=90, required_improvement=Decimal("0.5")
+    ).levels.set([fine_tuning])
     return {
         "system": system,
         "threshold": threshold,
@@ -181,7 +192,9 @@ def make_framework_content(framework: Framework, *, extra_thresholds: int = 0) -
         key="quality-drop",
         ai_system=systems[0],
         metric=DriftMetric.QUALITY,
-        change="drops by more than 5 points",
+        comparison=DriftComparison.CHANGE_VS_PREVIOUS,
+        operator=DriftOperator.BELOW,
+        value=Decimal("-5"),
     )
     ExternalTrigger.objects.create(
         framework=framework,
@@ -190,8 +203,14 @@ def make_framework_content(framework: Framework, *, extra_thresholds: int = 0) -
         description="The vendor ships a new model generation",
         response="Re-run the evaluation set",
     )
-    framework.review_frequency = ReviewFrequency.QUARTERLY
-    framework.first_review_date = datetime.date(2027, 1, 31)
+    ReviewCadence.objects.create(
+        framework=framework,
+        key="framework-review",
+        name="Framework review",
+        frequency=CadenceFrequency.QUARTERLY,
+        first_date=datetime.date(2027, 1, 31),
+        shift=Shift.NEXT,
+    )
     framework.sunset_criteria = "Retire the framework when the claims workflow is decommissioned"
     framework.save()
     return framework

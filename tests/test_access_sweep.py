@@ -132,6 +132,7 @@ EXPECTATIONS: dict[str, Rule] = {
             "register_csv",
             "matrix_csv",
             "ladder_csv",
+            "review_cycle_csv",
             "review_cycle_ics",
             "document_json",
         )

@@ -170,13 +170,14 @@ def test_review_cycle_calendar_holds_each_scheduled_review(client, reviewer, ver
     client.force_login(reviewer)
     calendar = icalendar.Calendar.from_ical(client.get(url("review_cycle_ics", 1)).content)
     starts = [event.decoded("dtstart") for event in calendar.walk("VEVENT")]
+    # Quarterly from Sunday 31 Jan 2027 for two years, each moved off weekends.
     expected = [
-        "2027-01-31",
+        "2027-02-01",
         "2027-04-30",
-        "2027-07-31",
-        "2027-10-31",
+        "2027-08-02",
+        "2027-11-01",
         "2028-01-31",
-        "2028-04-30",
+        "2028-05-01",
         "2028-07-31",
         "2028-10-31",
     ]

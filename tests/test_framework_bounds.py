@@ -237,6 +237,93 @@ def level_governance(draw):
 
 
 @st.composite
+def cadence_items(draw, index):
+    rule = draw(st.sampled_from(["same_day", "nth_weekday", "day_of_month"]))
+    frequency = draw(st.sampled_from(["weekly", "monthly", "quarterly", "half_yearly", "yearly"]))
+    if rule == "day_of_month" and frequency == "weekly":
+        rule = "same_day"
+    return {
+        "key": f"cadence-{index}",
+        "name": f"Review {index}",
+        "frequency": frequency,
+        "day_rule": rule,
+        "ordinal": draw(st.sampled_from([1, 2, 3, 4, -1])) if rule == "nth_weekday" else None,
+        "weekday": draw(st.integers(0, 4)) if rule == "nth_weekday" else None,
+        "day_of_month": draw(st.integers(1, 31)) if rule == "day_of_month" else None,
+        "first_date": draw(
+            st.none() | st.dates(datetime.date(2026, 1, 1), datetime.date(2030, 12, 31)).map(str)
+        ),
+        "shift": draw(st.sampled_from(["next_working_day", "previous_working_day", "none"])),
+    }
+
+
+DRIFT_METRICS = [
+    "quality",
+    "error_rate",
+    "latency",
+    "throughput",
+    "confidence",
+    "input_drift_psi",
+    "cost_per_request",
+    "volume",
+    "human_override_rate",
+]
+
+
+@st.composite
+def drift_trigger_items(draw, index):
+    unit = draw(st.sampled_from(["days", "hours"]))
+    as_data = draw(st.booleans())  # or kept from free text: a note and no value
+    value = draw(st.decimals(min_value=-(10**6), max_value=10**6, places=6))
+    return {
+        "key": f"drift-{index}",
+        "ai_system": draw(st.sampled_from([None, "bot"])),
+        "metric": draw(st.sampled_from(DRIFT_METRICS)),
+        "comparison": draw(
+            st.sampled_from(["absolute", "change_vs_previous", "change_vs_baseline"])
+        )
+        if as_data
+        else "",
+        "operator": draw(st.sampled_from(["above", "below"])) if as_data else "",
+        "value": str(value) if as_data else None,
+        "window": draw(st.integers(1, 365 if unit == "days" else 24 * 365)),
+        "window_unit": unit,
+        "note": draw(optional_text) if as_data else draw(optional_text.filter(str.strip)),
+    }
+
+
+@st.composite
+def review_cycles(draw, level_keys):
+    events = draw(
+        st.lists(st.sampled_from(["foundation_model_update", "model_deprecation"]), unique=True)
+    )
+    return {
+        "cadences": [draw(cadence_items(i)) for i in range(draw(st.integers(0, 3)))],
+        "sunset_criteria": draw(optional_text),
+        "sunset_rules": [
+            {
+                "key": f"sunset-{index}",
+                "levels": draw(st.lists(st.sampled_from(level_keys), unique=True, min_size=1)),
+                "after_days": draw(st.integers(1, 3650)),
+                "required_improvement": str(draw(st.decimals(0, 1, places=4))),
+            }
+            for index in range(draw(st.integers(0, 2)))
+        ],
+        "drift_triggers": [draw(drift_trigger_items(i)) for i in range(draw(st.integers(0, 3)))],
+        "external_triggers": [
+            {
+                "key": event.replace("_", "-"),
+                "event": event,
+                "ai_systems": draw(st.sampled_from([[], ["bot"]])),
+                "description": draw(optional_text),
+                "response": draw(optional_text),
+            }
+            for event in events
+        ],
+    }
+
+
+@st.composite
 def v2_documents(draw):
     outputs = draw(st.lists(st.sampled_from(["chat", "summary", "extraction"]), unique=True))
     levels = draw(st.lists(st.sampled_from(["prompt", "rag", "tune"]), unique=True, min_size=1))
@@ -296,13 +383,7 @@ def v2_documents(draw):
             "currency": draw(currencies),
             "overrun_rule": draw(st.sampled_from(["Stop and ask.", "Pause; the owner decides."])),
         },
-        "review_cycle": {
-            "frequency": "quarterly",
-            "first_review_date": None,
-            "sunset_criteria": "",
-            "drift_triggers": [],
-            "external_triggers": [],
-        },
+        "review_cycle": draw(review_cycles(levels)),
     }
 
 

@@ -22,6 +22,7 @@ from escalation.models import (
     EscalationLevel,
     ExternalTrigger,
     FailureMode,
+    ReviewCadence,
     Threshold,
 )
 from tests.framework_content import make_bound
@@ -155,15 +156,14 @@ def _level(engagement, key):
                 event__in=["foundation_model_update", "model_deprecation"]
             ).delete(),
             "Customer-support assistant is hosted by OpenAI, but no model-update or deprecation "
-            "trigger is defined.",
+            "trigger covers it.",
         ),
         (
-            lambda e: (
-                type(e.framework)
-                .objects.filter(pk=e.framework.pk)
-                .update(first_review_date=datetime.date(2027, 2, 13))
+            lambda e: ReviewCadence.objects.filter(name="Framework review").update(
+                first_date=datetime.date(2027, 2, 13), shift="none"
             ),
-            "The first review (13 Feb 2027) falls on a Saturday.",
+            "The review cadence “Framework review” falls on days off: 13 Feb 2027 (Saturday), "
+            "13 Nov 2027 (Saturday).",
         ),
     ],
     ids=[

@@ -19,7 +19,7 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from escalation.models import Bound, EscalationLevel, Pack, PackStatus
+from escalation.models import Bound, EscalationLevel, Pack, PackStatus, ReviewCadence
 from escalation.text import SafeTextForm
 from tests.factories import make_engagement, make_member, make_user, make_version, sign_off
 from tests.framework_content import make_framework_content
@@ -328,8 +328,9 @@ def test_a_first_review_stored_at_the_end_of_the_calendar_still_renders(
     client, engagement, reviewer, name
 ):
     make_framework_content(engagement.framework)
-    engagement.framework.first_review_date = datetime.date(9999, 11, 30)
-    engagement.framework.save()
+    ReviewCadence.objects.filter(framework=engagement.framework).update(
+        first_date=datetime.date(9999, 11, 30), frequency="weekly"
+    )
     client.force_login(reviewer)
     assert client.get(reverse(name, args=["acme"])).status_code == 200
 

@@ -103,7 +103,7 @@ def test_a_level_counts_once_when_ladder_and_governance_both_changed(document):
 
 def test_the_diff_names_the_items_to_approve_again(document):
     new = copy.deepcopy(document)
-    new["review_cycle"]["frequency"] = "monthly"
+    new["review_cycle"]["sunset_criteria"] = "Never."
     new["ai_systems"][0]["vendor"] = "OpenAI"
     changed = anchors_of(diff_documents(document, new))
     assert changed == {"review_cycle/schedule", "ai_systems/claims-bot"}

@@ -18,7 +18,8 @@ from escalation.models import (
     EscalationLevel,
     ExternalTrigger,
     FailureMode,
-    Framework,
+    ReviewCadence,
+    SunsetRule,
     Threshold,
 )
 from tests.factories import make_engagement, make_member
@@ -174,22 +175,26 @@ def test_a_drift_trigger_naming_another_frameworks_system_is_blocking(framework)
     assert any("names an AI system outside" in m for m in messages(framework))
 
 
-def test_a_missing_first_review_date_is_blocking(framework):
-    Framework.objects.filter(pk=framework.pk).update(first_review_date=None)
-    framework.refresh_from_db()
-    assert "No first scheduled review date is set." in messages(framework)
+def test_a_cadence_without_a_first_date_is_blocking(framework):
+    ReviewCadence.objects.filter(framework=framework, name="Framework review").update(
+        first_date=None
+    )
+    assert "The review cadence “Framework review” has no first date." in messages(framework)
 
 
-def test_a_first_review_during_the_engagement_is_blocking(framework):
-    framework.first_review_date = END
-    framework.save()
-    problem = next(p for p in run_checks(framework, END) if "first review" in p.message)
+def test_no_cadence_at_all_is_blocking(framework):
+    ReviewCadence.objects.filter(framework=framework).delete()
+    assert "No scheduled review cadence is set." in messages(framework)
+
+
+def test_a_cadence_starting_during_the_engagement_is_blocking(framework):
+    ReviewCadence.objects.filter(framework=framework).update(first_date=END)
+    problem = next(p for p in run_checks(framework, END) if "starts" in p.message)
     assert problem.blocking and problem.step == "review-cycle"
 
 
 def test_the_review_date_is_not_checked_without_an_engagement_end(framework):
-    framework.first_review_date = END
-    framework.save()
+    ReviewCadence.objects.filter(framework=framework).update(first_date=END)
     assert run_checks(framework, None) == []
 
 
@@ -199,6 +204,7 @@ def test_no_drift_triggers_is_a_warning(framework):
 
 
 def test_missing_sunset_criteria_is_a_warning(framework):
+    SunsetRule.objects.filter(framework=framework).delete()
     framework.sunset_criteria = ""
     framework.save()
     assert "No sunset criteria are written." in messages(framework)
@@ -218,9 +224,10 @@ def test_step_completion_counts_ai_systems_with_thresholds(framework):
 
 
 def test_checks_take_a_constant_number_of_queries(framework, django_assert_num_queries):
-    # One load per kind of row (seven), the bounds' levels and the levels' bounds (two), the
-    # systems' unavailable levels, the failure modes' later rungs and systems (three).
-    with django_assert_num_queries(12):
+    # One load per kind of row (nine), the bounds' levels and the levels' bounds (two), the
+    # systems' unavailable levels, the failure modes' later rungs and systems, the external
+    # triggers' systems (four).
+    with django_assert_num_queries(15):
         run_checks(framework, END)
     large = make_framework()
     fill_large_framework(large)
@@ -268,14 +275,14 @@ def test_checks_page_refuses_post(client, engagement, observer):
 def test_checks_page_query_count_does_not_grow_with_rows(
     client, engagement, facilitator, django_assert_num_queries
 ):
-    # Session, user, membership+engagement+framework, then one load of the framework (twelve),
+    # Session, user, membership+engagement+framework, then one load of the framework (fifteen),
     # and the members' names the approver-group check reads.
     fill_demo_framework(engagement.framework, END)
     client.force_login(facilitator)
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(19):
         client.get(reverse("checks", args=[engagement.slug]))
     large = make_engagement(slug="large")
     make_member(large, Role.FACILITATOR, facilitator)
     fill_large_framework(large.framework)
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(19):
         client.get(reverse("checks", args=[large.slug]))

@@ -81,4 +81,4 @@ def test_method_defaults_invent_no_numbers(db):
     ]
     assert document["thresholds"] == [] and document["bounds"] == []
     assert numbers == [None] * len(numbers)
-    assert document["review_cycle"]["first_review_date"] is None
+    assert [cadence["first_date"] for cadence in document["review_cycle"]["cadences"]] == [None]

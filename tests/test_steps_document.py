@@ -333,9 +333,11 @@ def test_schema_version_true_is_not_1(demo_document):
 
 
 def test_framework_fields_are_named_by_their_place_in_the_document(demo_document):
-    demo_document["review_cycle"]["frequency"] = "hourly"
+    demo_document["review_cycle"]["sunset_criteria"] = 7
+    demo_document["review_cycle"]["cadences"][0]["frequency"] = "hourly"
     problems = refused(demo_document)
-    assert any(p.startswith("review_cycle.frequency: ") for p in problems)
+    assert "review_cycle.sunset_criteria: expected text, got a number" in problems
+    assert any(p.startswith("review_cycle.cadences[0].frequency: ") for p in problems)
 
 
 def test_a_level_listed_twice_in_a_bounds_escalation_is_refused(demo_document):

@@ -295,17 +295,13 @@ def test_thresholds_page_shows_a_table_per_ai_system_and_uncovered_output_types(
 def test_review_cycle_settings_save_and_are_recorded(client, engagement, facilitator):
     client.force_login(facilitator)
     url = reverse("step_settings", args=[engagement.slug, "review-cycle"])
-    data = {
-        "review_frequency": "monthly",
-        "first_review_date": "2027-02-01",
-        "sunset_criteria": "Roll back after two good cycles.",
-        "row_version": "1",
-    }
+    data = {"sunset_criteria": "Roll back after two good cycles.", "row_version": "1"}
     client.post(url, data)
     framework = Framework.objects.get(pk=engagement.framework.pk)
-    assert (framework.review_frequency, framework.row_version) == ("monthly", 2)
+    assert (framework.sunset_criteria, framework.row_version) == (data["sunset_criteria"], 2)
     assert (
-        Activity.objects.get(anchor="framework").changes["review_frequency"]["after"] == "Monthly"
+        Activity.objects.get(anchor="framework").changes["sunset_criteria"]["after"]
+        == data["sunset_criteria"]
     )
 
 

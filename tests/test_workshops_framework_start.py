@@ -1,5 +1,7 @@
 """Where a new engagement's framework comes from: the method's defaults, or last cycle's copy."""
 
+from decimal import Decimal
+
 from escalation.copying import copy_framework
 from escalation.method_defaults import apply_method_defaults
 from escalation.models import (
@@ -11,6 +13,8 @@ from escalation.models import (
     FailureKind,
     FailureMode,
     LevelKind,
+    ReviewCadence,
+    SunsetRule,
 )
 from tests.framework_content import make_framework
 
@@ -48,8 +52,13 @@ def test_copy_keeps_review_triggers_and_points_them_at_the_copied_systems(db):
         key="quality-drop",
         ai_system=system,
         metric=DriftMetric.QUALITY,
-        change="-5",
+        comparison="change_vs_previous",
+        operator="below",
+        value=Decimal("-5"),
     )
+    ExternalTrigger.objects.create(
+        framework=source, key="update", event="foundation_model_update"
+    ).ai_systems.set([system])
     copy = copy_framework(source)
     drift = DriftTrigger.objects.get(framework=copy)
     assert drift.ai_system.framework == copy
@@ -57,10 +66,29 @@ def test_copy_keeps_review_triggers_and_points_them_at_the_copied_systems(db):
         "key": "quality-drop",
         "ai_system": "bot",
         "metric": "quality",
-        "change": "-5",
-        "window_days": 7,
+        "comparison": "change_vs_previous",
+        "operator": "below",
+        "value": "-5.000000",
+        "window": 7,
+        "window_unit": "days",
+        "note": "",
     }
+    external = ExternalTrigger.objects.get(framework=copy)
+    assert [s.framework for s in external.ai_systems.all()] == [copy]
     assert copy.sunset_criteria == "Retire after two quiet years."
+
+
+def test_copy_keeps_the_review_schedule_and_sunset_rules(db):
+    source = make_framework()
+    apply_method_defaults(source)
+    rule = SunsetRule.objects.create(
+        framework=source, key="sunset", after_days=90, required_improvement=Decimal("0.5")
+    )
+    rule.levels.set(EscalationLevel.objects.filter(framework=source, kind="fine_tuning"))
+    copy = copy_framework(source)
+    assert [c.name for c in ReviewCadence.objects.filter(framework=copy)] == ["Framework review"]
+    copied = SunsetRule.objects.get(framework=copy)
+    assert [level.framework for level in copied.levels.all()] == [copy]
 
 
 def test_copy_leaves_the_source_untouched(db):

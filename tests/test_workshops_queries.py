@@ -218,23 +218,23 @@ def test_dashboard_query_count(client, facilitator, engagement, django_assert_nu
     _grow(engagement, 5)
     client.force_login(facilitator)
     # session, user, membership+engagement+framework, the framework's rows (systems, thresholds,
-    # bounds, levels and their bounds, failure modes, drift and external triggers: 8; the
-    # systems' unavailable levels and the failure modes' later rungs and systems: 3; the bounds'
-    # levels would be one more, but this framework has no bounds), the members' names the
-    # approver-group check reads, versions, day notes, activity, memberships, pending
-    # invitations, and for the next steps the reviews with their open threads and the user's
-    # approvals
-    with django_assert_num_queries(22):
+    # bounds, levels and their bounds, failure modes, drift and external triggers, cadences,
+    # sunset rules: 10; the systems' unavailable levels and the failure modes' later rungs and
+    # systems: 3; the bounds' levels and the external triggers' systems would be more, but this
+    # framework has neither bounds nor external triggers), the members' names the approver-group
+    # check reads, versions, day notes, activity, memberships, pending invitations, and for the
+    # next steps the reviews with their open threads and the user's approvals
+    with django_assert_num_queries(24):
         client.get(reverse("dashboard", args=["acme"]))
 
 
 def test_day_query_count(client, facilitator, engagement, django_assert_num_queries):
     _grow(engagement, 5)
     client.force_login(facilitator)
-    # session, user, membership+engagement+framework, the framework's rows (8, no bounds; and
+    # session, user, membership+engagement+framework, the framework's rows (10, no bounds; and
     # 3 for the systems' unavailable levels, the failure modes' later rungs and systems),
     # the members' names the approver-group check reads, versions, day notes
-    with django_assert_num_queries(17):
+    with django_assert_num_queries(19):
         client.get(reverse("day", args=["acme", 1]))
 
 

@@ -12,7 +12,7 @@ from django.db import transaction
 
 from escalation.demo_framework import fill_demo_framework
 from escalation.method_defaults import apply_method_defaults
-from escalation.models import EscalationLevel, Framework, ReviewFrequency
+from escalation.models import CadenceFrequency, EscalationLevel, Framework, ReviewCadence
 from workshops.audit import AuditVerb, record_activity
 from workshops.models import (
     Engagement,
@@ -156,14 +156,17 @@ def load_demo_versions(demo: Engagement, users: dict[str, Any]) -> None:
     second.add_comment(approver, "I will approve once the ladder diagram is in the pack.")
 
     # The working draft moves on after v2 was frozen.
-    before_frequency = framework.review_frequency
-    framework.review_frequency = ReviewFrequency.MONTHLY
-    framework.save(update_fields=["review_frequency"])
-    record_activity(
-        demo,
-        facilitator,
-        AuditVerb.UPDATED,
-        "Changed the scheduled review frequency",
-        anchor="review_cycle/schedule",
-        changes={"review_frequency": {"before": before_frequency, "after": "monthly"}},
-    )
+    cadence = ReviewCadence.objects.filter(
+        framework=framework, frequency=CadenceFrequency.QUARTERLY
+    ).first()
+    if cadence is not None:
+        cadence.frequency = CadenceFrequency.MONTHLY
+        cadence.save_edited(loaded_row_version=cadence.row_version, update_fields=["frequency"])
+        record_activity(
+            demo,
+            facilitator,
+            AuditVerb.UPDATED,
+            f"Changed the frequency of {cadence.name}",
+            anchor=f"cadences/{cadence.key}",
+            changes={"frequency": {"before": "quarterly", "after": "monthly"}},
+        )

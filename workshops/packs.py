@@ -258,6 +258,7 @@ def _live_pack_context(source: ArtifactSource, generated_at: Any = None) -> Pack
         dates=dates,
         decisions=_decisions(source),
         approvals=_approvals(engagement, _approval_evidence(source)),
+        holidays=[day.isoformat() for day in engagement.holidays],
     )
 
 

@@ -29,7 +29,9 @@ def item_counts(content: FrameworkContent) -> dict[str, int]:
         "failure-modes": len(content.failure_modes),
         "ladder": len(content.levels),
         "governance": sum(1 for level in content.levels if is_governed(level)),
-        "review-cycle": len(content.drift_triggers) + len(content.external_triggers),
+        "review-cycle": len(content.cadences)
+        + len(content.drift_triggers)
+        + len(content.external_triggers),
     }
 
 
@@ -59,6 +61,7 @@ def gather_facts(engagement: Engagement, plan: list[PlannedDay]) -> Facts:
         engagement_end=plan[-1].date,
         content=content,
         members=engagement.member_names(),
+        holidays=engagement.holidays,
     )
     versions = FrameworkVersion.objects.filter(framework=framework).aggregate(
         frozen=Count("pk"),

@@ -117,6 +117,7 @@ _ARTIFACT_ROUTES: list[tuple[str, Callable[..., HttpResponse], str, dict[str, st
     ("threshold-register.csv", artifacts.register_csv, "register_csv", {}),
     ("failure-mode-matrix.csv", artifacts.matrix_csv, "matrix_csv", {}),
     ("ladder-governance.csv", artifacts.ladder_csv, "ladder_csv", {}),
+    ("review-protocol.csv", artifacts.review_cycle_csv, "review_cycle_csv", {}),
     ("reviews.ics", artifacts.review_cycle_ics, "review_cycle_ics", {}),
     ("framework.json", artifacts.framework_json, "document_json", {}),
     ("pack/", artifacts.pack_page, "pack", {}),

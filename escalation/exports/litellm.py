@@ -29,7 +29,8 @@ from escalation.exports.monitored import (
     level_currency,
     yaml_text,
 )
-from escalation.models import LevelKind, ReviewFrequency
+from escalation.models import LevelKind
+from escalation.schedule import MONTHS
 
 LITELLM_FILE = "litellm.yaml"
 
@@ -68,11 +69,15 @@ def routed_systems(document: dict[str, Any], level: dict[str, Any]) -> list[str]
 def budget_duration(document: dict[str, Any], level: dict[str, Any]) -> str:
     if ceiling_is_monthly(level):
         return "1mo"
-    frequency = document.get("review_cycle", {}).get("frequency")
-    try:
-        months = ReviewFrequency(frequency).months
-    except ValueError:
-        months = ReviewFrequency(ReviewFrequency.QUARTERLY).months
+    # A one-off ceiling renews with the reviews: the longest interval between two of them, so
+    # spend never passes the ceiling before every cadence has reviewed the level (quarterly
+    # when no cadence is set).
+    frequencies = {
+        cadence.get("frequency") for cadence in document.get("review_cycle", {}).get("cadences", [])
+    }
+    if frequencies == {"weekly"}:
+        return "7d"
+    months = max((MONTHS[f] for f in frequencies if f in MONTHS), default=MONTHS["quarterly"])
     return f"{months}mo"
 
 

@@ -2,7 +2,8 @@
 
 - `framework`: the framework, its editable items (systems, thresholds, levels, bounds) and the
   helpers every item shares (optimistic locking, field labels);
-- `triggers`: failure modes and the review protocol's drift and external triggers;
+- `triggers`: failure modes and the review protocol (cadences, drift and external triggers,
+  sunset rules);
 - `versions`: frozen versions, drawn ladders and generated packs.
 """
 
@@ -22,7 +23,6 @@ from escalation.models.framework import (
     LatencyPercentile,
     LevelKind,
     MetricKind,
-    ReviewFrequency,
     StaleEditError,
     Threshold,
     TimelineUnit,
@@ -30,13 +30,23 @@ from escalation.models.framework import (
     field_label,
 )
 from escalation.models.triggers import (
+    CadenceFrequency,
+    DayRule,
+    DriftComparison,
     DriftMetric,
+    DriftOperator,
     DriftTrigger,
     ExternalEvent,
     ExternalTrigger,
     FailureKind,
     FailureMode,
+    Ordinal,
+    ReviewCadence,
     Severity,
+    Shift,
+    SunsetRule,
+    Weekday,
+    WindowUnit,
 )
 from escalation.models.versions import (
     PACK_STALLED_AFTER,
@@ -60,7 +70,11 @@ __all__ = [
     "CostBasis",
     "DiagramRender",
     "Direction",
+    "CadenceFrequency",
+    "DayRule",
+    "DriftComparison",
     "DriftMetric",
+    "DriftOperator",
     "DriftTrigger",
     "EscalationLevel",
     "ExternalEvent",
@@ -76,8 +90,13 @@ __all__ = [
     "Pack",
     "PackQuerySet",
     "PackStatus",
-    "ReviewFrequency",
+    "ReviewCadence",
+    "Ordinal",
     "Severity",
+    "Shift",
+    "SunsetRule",
+    "Weekday",
+    "WindowUnit",
     "StaleEditError",
     "Threshold",
     "TimelineUnit",

@@ -38,17 +38,6 @@ class StaleEditError(Exception):
         self.current = current
 
 
-class ReviewFrequency(models.TextChoices):
-    MONTHLY = "monthly", "Monthly"
-    QUARTERLY = "quarterly", "Quarterly"
-    SEMIANNUAL = "semiannual", "Every six months"
-    ANNUAL = "annual", "Annually"
-
-    @property
-    def months(self) -> int:
-        return {"monthly": 1, "quarterly": 3, "semiannual": 6, "annual": 12}[self.value]
-
-
 DEFAULT_SCOPE_CREEP_RULE = (
     "A level is entered only when every level below it has been tried, or is recorded as skipped "
     "with a reason and the approval of that level's owner."
@@ -72,14 +61,7 @@ class Framework(models.Model):
     name = models.CharField("framework name", max_length=200)
     # Step 4: the rule that keeps teams from jumping up the ladder.
     scope_creep_rule = models.TextField("scope-creep rule", default=DEFAULT_SCOPE_CREEP_RULE)
-    # Step 5: the review protocol's scalar parts; drift and external triggers are rows below.
-    review_frequency = models.CharField(
-        "scheduled review frequency",
-        max_length=20,
-        choices=ReviewFrequency.choices,
-        default=ReviewFrequency.QUARTERLY,
-    )
-    first_review_date = models.DateField("first scheduled review", null=True, blank=True)
+    # Step 5: the review protocol's free text; cadences, triggers and sunset rules are rows.
     sunset_criteria = models.TextField(blank=True)
     row_version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)

@@ -51,6 +51,7 @@ LINK_NAMES = [
     "register_csv",
     "matrix_csv",
     "ladder_csv",
+    "review_cycle_csv",
     "review_cycle_ics",
     "document_json",
     "pack",
@@ -168,6 +169,8 @@ def artifacts_page(request: HttpRequest, slug: str, number: int | None = None) -
     # Rendered by the template only when its fragment cache (keyed by the document's hash and
     # the ladder drawing's version) misses: a frozen version's artifacts are laid out once.
     content = _ArtifactContent(source)
+    # The review dates move off the engagement's holidays: other holidays, another page.
+    holidays_key = ",".join(sorted(day.isoformat() for day in engagement.holidays))
     response = render(
         request,
         "workshops/artifacts/artifacts.html",
@@ -178,6 +181,7 @@ def artifacts_page(request: HttpRequest, slug: str, number: int | None = None) -
             "switcher": _version_switcher(engagement, number, "artifacts"),
             "content": content,
             "changes_since": changes_since(source),
+            "holidays_key": holidays_key,
             "may_export": engagement.membership.can(source.export_capability),
             "monitoring_links": monitoring_links(source),
             "drawing_version": LADDER_DRAWING_VERSION,
@@ -187,7 +191,9 @@ def artifacts_page(request: HttpRequest, slug: str, number: int | None = None) -
         # The refusal names a log reference of this attempt (and graphviz may be missing only
         # for now): the page is not kept with it, the next request draws the ladder again.
         cache.delete(
-            make_template_fragment_key("artifacts-content", [source.sha256, LADDER_DRAWING_VERSION])
+            make_template_fragment_key(
+                "artifacts-content", [source.sha256, LADDER_DRAWING_VERSION, holidays_key]
+            )
         )
     return response
 
@@ -211,7 +217,7 @@ class _ArtifactContent:
                 self.ladder_refused = True
                 ladder_svg = format_html('<p class="field-error" role="alert">{}</p>', str(error))
             self.values = {
-                **artifacts.sections(document),
+                **artifacts.sections(document, self.source.engagement.holidays),
                 "ladder_svg": ladder_svg,
                 "ladder_title": ladder_title(document),
             }
@@ -282,6 +288,23 @@ def ladder_csv(request: HttpRequest, slug: str, number: int | None = None) -> Ht
 
 
 @require_GET
+def review_cycle_csv(request: HttpRequest, slug: str, number: int | None = None) -> HttpResponse:
+    engagement = get_engagement_for(request.user, slug, Capability.VIEW)
+    source = _exportable_source(engagement, number)
+    holidays = engagement.holidays
+    # The next dates move off the engagement's holidays: other holidays, another file.
+    kind = "reviews.csv:" + ",".join(sorted(day.isoformat() for day in holidays))
+    return _download(
+        request,
+        source,
+        kind,
+        lambda document: artifacts.review_cycle_csv(document, holidays),
+        "text/csv; charset=utf-8",
+        f"{source.file_stem}-review-protocol.csv",
+    )
+
+
+@require_GET
 def review_cycle_ics(request: HttpRequest, slug: str, number: int | None = None) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug, Capability.VIEW)
     source = _exportable_source(engagement, number)
@@ -289,6 +312,7 @@ def review_cycle_ics(request: HttpRequest, slug: str, number: int | None = None)
         source.document,
         title=f"{engagement.client_organisation} escalation framework reviews",
         uid_prefix=f"{engagement.public_id}-{source.file_stem}",
+        holidays=engagement.holidays,
     )
     return _attachment(calendar, "text/calendar; charset=utf-8", f"{source.file_stem}-reviews.ics")
 

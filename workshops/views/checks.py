@@ -22,7 +22,11 @@ def checks(request: HttpRequest, slug: str) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug, Capability.VIEW)
     content = FrameworkContent.load(engagement.framework)
     problems = run_checks(
-        engagement.framework, engagement.last_working_day(), content, engagement.member_names()
+        engagement.framework,
+        engagement.last_working_day(),
+        content,
+        members=engagement.member_names(),
+        holidays=engagement.holidays,
     )
     completion = step_completion(engagement.framework, content)
     context = {

@@ -27,7 +27,8 @@ from escalation.checks import (
 )
 from escalation.document import OPTIONAL_ITEM_KEYS, item_document
 from escalation.editors import NOT_SET, STEP_EDITORS, THRESHOLDS, Collection, StepEditor
-from escalation.models import AISystem, Framework, StaleEditError
+from escalation.models import AISystem, Framework, ReviewCadence, StaleEditError
+from escalation.schedule import review_dates
 from escalation.steps import STEPS, STEPS_BY_KEY, Step
 from workshops.audit import AuditVerb, record_activity
 from workshops.models import Capability, Engagement, get_engagement_for
@@ -173,11 +174,20 @@ def _render_editor(
         # In the editor, so that every save shows the new figure with the rows it comes from.
         "completion": step_completion(framework, content).get(step.key, 0),
         "gaps": step_gaps(framework, content).get(step.key, []),
+        "review_dates": _review_dates(engagement) if step.key == "review-cycle" else [],
     }
     if request.htmx or request.GET.get("embed"):
         return render(request, "workshops/steps/step.html#editor", context, status=status)
     context["all_steps"] = STEPS
     return render(request, "workshops/steps/step.html", context, status=status)
+
+
+def _review_dates(engagement: Engagement) -> list[tuple[str, list[Any]]]:
+    """Each cadence's next dates, moved off the engagement's holidays as its rule says."""
+    return [
+        (cadence.name, review_dates(item_document("cadences", cadence), engagement.holidays))
+        for cadence in ReviewCadence.objects.filter(framework=engagement.framework)
+    ]
 
 
 def _focus_first_field(form: Any) -> None:
