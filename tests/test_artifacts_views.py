@@ -39,9 +39,10 @@ SYSTEM_TEXT = ["name", "vendor", "business_owner", "workflow"]
 LADDER_ROW_TEXT = [
     "cost_ceiling",
     "approval_owner",
-    "approval_rule",
+    "approval",
+    "deputy",
     "estimated_cost",
-    "timeline_delta",
+    "timeline",
 ]
 
 
