@@ -25,6 +25,7 @@ from escalation.forms import (
     GovernanceLevelForm,
     GovernanceRulesForm,
     LadderLevelForm,
+    ReviewCadenceForm,
     ReviewCycleForm,
     ThresholdForm,
 )
@@ -37,6 +38,7 @@ from escalation.models import (
     FailureMode,
     Pack,
     PackStatus,
+    ReviewCadence,
     Threshold,
 )
 from tests.inputs import few_examples, hostile_text, rolled_back, server_did_not_fail
@@ -53,6 +55,7 @@ TARGETS = [
     ("governance", "levels", EscalationLevel, GovernanceLevelForm),
     ("review-cycle", "drift-triggers", DriftTrigger, DriftTriggerForm),
     ("review-cycle", "external-triggers", ExternalTrigger, ExternalTriggerForm),
+    ("review-cycle", "cadences", ReviewCadence, ReviewCadenceForm),
 ]
 SETTINGS = [("governance", GovernanceRulesForm), ("review-cycle", ReviewCycleForm)]
 

@@ -231,7 +231,7 @@ def test_checks_take_a_constant_number_of_queries(framework, django_assert_num_q
         run_checks(framework, END)
     large = make_framework()
     fill_large_framework(large)
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(15):
         run_checks(large, END)
 
 
