@@ -1,0 +1,247 @@
+"""The framework in force, and storing each window of its bounds evaluated (the database side of
+monitoring.evaluation).
+
+The framework in force is the latest signed-off version, never a draft. The first evaluation
+against a version reads every stored point; after it, new points re-evaluate only the windows they
+touch, and the k-of-n rule of the windows after them that look back at them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from escalation.document import upgrade_document
+from escalation.models import FrameworkVersion
+from monitoring.evaluation import (
+    BoundRule,
+    Outcome,
+    Window,
+    WindowValue,
+    apply_trigger,
+    bound_rules,
+    evaluate,
+    judge_windows,
+)
+from monitoring.models import Evaluation, WindowResult
+from workshops.models import Engagement, Review
+
+# (AI system key, output type, metric, seconds since the epoch): a point as evaluation sees it.
+TouchedPoint = tuple[str, str, str, int]
+Series = tuple[str, str]  # (AI system key, metric)
+
+
+def version_in_force(engagement: Engagement) -> FrameworkVersion | None:
+    """The latest signed-off version of the engagement: the framework in force (one query)."""
+    review = (
+        Review.objects.signed_off()
+        .filter(engagement=engagement)
+        .select_related("version")
+        .order_by("-version__number")
+        .first()
+    )
+    return review.version if review else None
+
+
+def rules_of(version: FrameworkVersion) -> list[BoundRule]:
+    return bound_rules(upgrade_document(version.document))
+
+
+@dataclass(frozen=True)
+class _Range:
+    start: int
+    end: int  # exclusive, seconds since the epoch
+
+
+def _points(
+    engagement: Engagement, ranges: dict[Series, _Range] | None
+) -> dict[Series, list[tuple[str, int, float, int]]]:
+    """Stored points by series as (output type, seconds, value, sample size): every point, or
+    those of each series in its range. One query."""
+    sql = (
+        "SELECT p.ai_system, p.metric, p.output_type, floor(extract(epoch FROM p.time))::bigint,"
+        " p.value, p.sample_size FROM monitoring_metricpoint p"
+    )
+    params: list[Any] = []
+    if ranges is not None:
+        series = list(ranges)
+        sql += (
+            " JOIN unnest(%s::text[], %s::text[], %s::bigint[], %s::bigint[]) AS r(s, m, lo, hi)"
+            " ON p.ai_system = r.s AND p.metric = r.m"
+            " AND p.time >= to_timestamp(r.lo) AND p.time < to_timestamp(r.hi)"
+        )
+        params += [
+            [s for s, _ in series],
+            [m for _, m in series],
+            [ranges[key].start for key in series],
+            [ranges[key].end for key in series],
+        ]
+    sql += " WHERE p.engagement_id = %s"
+    params.append(engagement.pk)
+    found: dict[Series, list[tuple[str, int, float, int]]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for system, metric, output_type, seconds, value, sample in cursor.fetchall():
+            found.setdefault((system, metric), []).append((output_type, seconds, value, sample))
+    return found
+
+
+def _series_points(
+    rule: BoundRule, points: dict[Series, list[tuple[str, int, float, int]]]
+) -> list[tuple[int, float, int]]:
+    return [
+        (seconds, value, sample)
+        for output_type, seconds, value, sample in points.get((rule.ai_system, rule.metric), [])
+        if rule.covers(output_type)
+    ]
+
+
+def _save(
+    engagement: Engagement, version: FrameworkVersion, judged: list[tuple[BoundRule, Window]]
+) -> None:
+    """Insert or update each window's result in one statement."""
+    if not judged:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO monitoring_windowresult (engagement_id, version_id, bound_key, ai_system,
+              window_start, window_hours, value, sample_size, outcome, immediate_breach,
+              breaches_in_last_n, fired, evaluated_at)
+            SELECT %s, %s, r.bound_key, r.ai_system, r.window_start, r.window_hours, r.value,
+              r.sample_size, r.outcome, r.immediate_breach, r.breaches, r.fired, now()
+            FROM unnest(%s::text[], %s::text[], %s::timestamptz[], %s::int[], %s::float8[],
+              %s::int[], %s::text[], %s::bool[], %s::int[], %s::bool[])
+              AS r(bound_key, ai_system, window_start, window_hours, value, sample_size, outcome,
+                   immediate_breach, breaches, fired)
+            ON CONFLICT (version_id, bound_key, window_start) DO UPDATE SET
+              value = EXCLUDED.value, sample_size = EXCLUDED.sample_size,
+              outcome = EXCLUDED.outcome, immediate_breach = EXCLUDED.immediate_breach,
+              breaches_in_last_n = EXCLUDED.breaches_in_last_n, fired = EXCLUDED.fired,
+              evaluated_at = EXCLUDED.evaluated_at
+            """,
+            [
+                engagement.pk,
+                version.pk,
+                [rule.key for rule, _ in judged],
+                [rule.ai_system for rule, _ in judged],
+                [rule.window_start(window.index) for rule, window in judged],
+                [rule.window_hours for rule, _ in judged],
+                [window.value for _, window in judged],
+                [window.sample_size for _, window in judged],
+                [str(window.outcome) for _, window in judged],
+                [window.immediate for _, window in judged],
+                [window.breaches_in_last_n for _, window in judged],
+                [window.fired for _, window in judged],
+            ],
+        )
+
+
+def evaluate_all(engagement: Engagement, version: FrameworkVersion) -> int:
+    """Evaluate every stored point against `version`, replacing its results; the number of
+    windows. Atomic: the live page never shows half of a version's history."""
+    judged = []
+    points = _points(engagement, None)
+    for rule in rules_of(version):
+        judged += [(rule, window) for window in evaluate(rule, _series_points(rule, points))]
+    with transaction.atomic():
+        WindowResult.objects.filter(engagement=engagement, version=version).delete()
+        _save(engagement, version, judged)
+        Evaluation.objects.update_or_create(
+            engagement=engagement, version=version, defaults={"evaluated_at": timezone.now()}
+        )
+    return len(judged)
+
+
+def _stored(
+    version: FrameworkVersion, spans: dict[str, tuple[BoundRule, int, int]]
+) -> dict[str, dict[int, WindowValue]]:
+    """Stored judgements of each bound's windows from index `first` to `last` (one query)."""
+    condition = Q()
+    for rule, first, last in spans.values():
+        condition |= Q(
+            bound_key=rule.key,
+            window_start__gte=rule.window_start(first),
+            window_start__lte=rule.window_start(last),
+        )
+    stored: dict[str, dict[int, WindowValue]] = {key: {} for key in spans}
+    rows = WindowResult.objects.filter(condition, version=version).values_list(
+        "bound_key", "window_start", "value", "sample_size", "outcome", "immediate_breach"
+    )
+    for key, start, value, sample, outcome, immediate in rows:
+        rule = spans[key][0]
+        stored[key][rule.window_index(start)] = WindowValue(
+            value, sample, Outcome(outcome), immediate
+        )
+    return stored
+
+
+def evaluate_touched(
+    engagement: Engagement, version: FrameworkVersion, touched: Iterable[TouchedPoint]
+) -> int:
+    """Re-evaluate the windows holding the `touched` points, and the trigger rule of the windows
+    up to n − 1 after each; the number of windows written. A constant number of queries."""
+    rules = rules_of(version)
+    by_series: dict[Series, list[BoundRule]] = {}
+    for rule in rules:
+        by_series.setdefault((rule.ai_system, rule.metric), []).append(rule)
+    windows: dict[str, set[int]] = {}
+    ranges: dict[Series, _Range] = {}
+    for system, output_type, metric, seconds in touched:
+        for rule in by_series.get((system, metric), []):
+            if not rule.covers(output_type):
+                continue
+            index = rule.window_of(seconds)
+            windows.setdefault(rule.key, set()).add(index)
+            start = int(rule.window_start(index).timestamp())
+            known = ranges.get((system, metric))
+            end = start + rule.window_seconds
+            ranges[(system, metric)] = (
+                _Range(min(known.start, start), max(known.end, end))
+                if known
+                else _Range(start, end)
+            )
+    if not windows:
+        return 0
+    by_key = {rule.key: rule for rule in rules}
+    spans = {
+        key: (
+            by_key[key],
+            min(indexes) - by_key[key].trigger_windows + 1,
+            max(indexes) + by_key[key].trigger_windows - 1,
+        )
+        for key, indexes in windows.items()
+    }
+    points = _points(engagement, ranges)
+    stored = _stored(version, spans)
+    judged: list[tuple[BoundRule, Window]] = []
+    for key, indexes in windows.items():
+        rule = by_key[key]
+        fresh = judge_windows(rule, _series_points(rule, points))
+        merged = stored[key] | {index: fresh[index] for index in indexes if index in fresh}
+        # A touched window changes the k-of-n count of itself and the n − 1 windows after it.
+        n = rule.trigger_windows
+        affected = {later for index in indexes for later in range(index, index + n)}
+        judged += [(rule, window) for window in apply_trigger(rule, merged, affected)]
+    _save(engagement, version, judged)
+    return len(judged)
+
+
+def evaluate_new_points(engagement: Engagement, touched: list[TouchedPoint]) -> int:
+    """Bring the evaluation against the version in force up to date after points were stored."""
+    version = version_in_force(engagement)
+    if version is None:
+        return 0
+    if not Evaluation.objects.filter(engagement=engagement, version=version).exists():
+        return evaluate_all(engagement, version)
+    return evaluate_touched(engagement, version, touched) if touched else 0
+
+
+def seconds_of(moment: datetime) -> int:
+    return int(moment.astimezone(UTC).timestamp() // 1)
