@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from monitoring.models import ApiToken, MetricPoint, WindowResult
+from monitoring.results import evaluate_all, version_in_force
 from tests.factories import make_engagement, make_version, sign_off
 from tests.framework_content import fill_small_framework, make_bound
 from workshops.models import Activity
@@ -331,3 +332,27 @@ def test_create_api_token_prints_a_working_token(client, live, engagement, capsy
     response = _post(client, live["url"], [_point(0, 0.9)], secret)
     assert response.status_code == 200
     assert Activity.objects.filter(verb="api_token.create", engagement=engagement).exists()
+
+
+def _windows() -> list[tuple]:
+    return list(
+        WindowResult.objects.order_by("bound_key", "window_start").values_list(
+            "bound_key", "window_start", "value", "sample_size", "outcome", "fired"
+        )
+    )
+
+
+def test_late_points_are_reevaluated_as_a_full_evaluation_would(client, live, engagement):
+    _post(client, live["url"], [_point(24 * day, 0.7) for day in (0, 1, 3, 4)], live["secret"])
+    late = _post(client, live["url"], [_point(24 * 2, 0.7)], live["secret"]).json()
+    incremental = _windows()
+    evaluate_all(engagement, version_in_force(engagement))
+    assert late["windows_evaluated"] == 3  # day 3's window, and the two after it that look back
+    assert _windows() == incremental
+
+
+def test_three_breached_windows_of_five_fire(client, live):
+    days = [(0, 0.7), (1, 0.9), (2, 0.7), (4, 0.7)]  # day 3 missing: it is not a breach
+    _post(client, live["url"], [_point(24 * day, value) for day, value in days], live["secret"])
+    fired = WindowResult.objects.filter(bound_key="claims-bot-all-groundedness", fired=True)
+    assert [w.window_start.day for w in fired] == [5]
