@@ -40,10 +40,6 @@ def status_of(latest: WindowResult | None) -> Status:
     }.get(WindowOutcome(latest.outcome), Status.OK)
 
 
-def shown(value: float | None) -> str:
-    return "–" if value is None else f"{value:.4g}"
-
-
 @dataclass(frozen=True)
 class BoundPanel:
     rule: BoundRule

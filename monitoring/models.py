@@ -187,3 +187,8 @@ class WindowResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.bound_key} {self.window_start:%Y-%m-%d %H:%M}: {self.outcome}"
+
+    @property
+    def value_shown(self) -> str:
+        """The window's value to four significant digits (0.9855, 1234, 0.9)."""
+        return "–" if self.value is None else f"{self.value:.4g}"

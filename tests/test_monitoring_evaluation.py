@@ -75,7 +75,9 @@ def reference(rule: BoundRule, series: list[tuple[int, float, int]]) -> dict[int
         sample = sum(s for _, s in members)
         if rule.metric_kind == "latency":
             expanded = sorted(v for v, s in members for _ in range(s))
-            rank = math.ceil({"p90": 90, "p95": 95, "p99": 99}.get(rule.percentile, 50) / 100 * sample)
+            rank = math.ceil(
+                {"p90": 90, "p95": 95, "p99": 99}.get(rule.percentile, 50) / 100 * sample
+            )
             value = expanded[max(rank, 1) - 1]
         elif rule.metric_kind == "throughput":
             value = sum(v for v, _ in members) / (rule.window_hours * 60)
