@@ -199,8 +199,13 @@ def judge_windows(
 ) -> dict[int, WindowValue]:
     """Each window holding one of the (seconds, value, sample) points, aggregated and judged."""
     by_window: dict[int, list[tuple[float, int]]] = {}
+    width = rule.window_seconds  # the loop below runs once per point: kept to arithmetic
     for seconds, value, sample in points:
-        by_window.setdefault(rule.window_of(seconds), []).append((value, sample))
+        index = (seconds - WINDOW_ORIGIN) // width
+        if index in by_window:
+            by_window[index].append((value, sample))
+        else:
+            by_window[index] = [(value, sample)]
     return {
         index: judge(rule, *aggregate(rule, window_points))
         for index, window_points in by_window.items()

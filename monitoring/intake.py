@@ -6,7 +6,7 @@ some bound of the framework in force or of the working draft measures that metri
 for that output type (see monitoring.evaluation for how a bound names its metric); the working
 draft counts so a system can collect data before the version that adds it is signed off.
 
-Storing is one INSERT of the whole batch from arrays, ON CONFLICT updating a point only where
+Storing is one INSERT of the whole batch (sent as one JSON parameter), ON CONFLICT updating a point only where
 its value or sample size differ: re-sending the same points changes nothing and re-evaluates
 nothing, a corrected value replaces the old one and re-evaluates its window.
 """
@@ -23,8 +23,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import F
 
-from escalation.document import build_document, upgrade_document
+from escalation.document import upgrade_document
+from escalation.models import AISystem, Bound, Framework
 from monitoring.evaluation import metric_id
 from monitoring.results import TouchedPoint, evaluate_new_points, version_in_force
 from workshops.models import Engagement
@@ -210,7 +212,9 @@ class Catalogue:
 
     @classmethod
     def of(cls, documents: Iterable[Mapping[str, Any]]) -> Catalogue:
-        systems, measured, models = set(), set(), {}
+        systems: set[str] = set()
+        measured: set[tuple[str, str, str]] = set()
+        models: dict[str, str] = {}
         for document in documents:
             thresholds = {t["key"]: t for t in document.get("thresholds", [])}
             for system in document.get("ai_systems", []):
@@ -227,7 +231,8 @@ class Catalogue:
 
     @classmethod
     def for_engagement(cls, engagement: Engagement) -> Catalogue:
-        documents = [build_document(engagement.framework)]
+        """The catalogue of the version in force and the working draft (three queries)."""
+        documents = [_draft_measures(engagement.framework)]
         version = version_in_force(engagement)
         if version is not None:
             documents.append(upgrade_document(version.document))
@@ -247,6 +252,29 @@ class Catalogue:
                 f"no bound of {point.ai_system} measures the metric {_shown(point.metric)}{output}"
             )
         return None
+
+
+def _draft_measures(framework: Framework) -> dict[str, Any]:
+    """What the catalogue reads of the working draft, in the document's shape (systems, their
+    thresholds and bounds), in two queries rather than the whole document's ten."""
+    systems = AISystem.objects.filter(framework=framework).values("key", "model_name")
+    bounds = Bound.objects.filter(framework=framework).values(
+        "metric_name",
+        "metric_kind",
+        ai_system=F("threshold__ai_system__key"),
+        output_type=F("threshold__output_type"),
+    )
+    return {
+        "ai_systems": list(systems),
+        "thresholds": [
+            {"key": number, "ai_system": b["ai_system"], "output_type": b["output_type"]}
+            for number, b in enumerate(bounds)
+        ],
+        "bounds": [
+            {"threshold": number, "metric_name": b["metric_name"], "metric_kind": b["metric_kind"]}
+            for number, b in enumerate(bounds)
+        ],
+    }
 
 
 def check(read: ReadPoints, catalogue: Catalogue) -> ReadPoints:
@@ -303,9 +331,9 @@ def store(engagement: Engagement, points: list[Point]) -> Stored:
             """
             INSERT INTO monitoring_metricpoint
               (engagement_id, ai_system, output_type, metric, time, value, sample_size, received_at)
-            SELECT %s, p.ai_system, p.output_type, p.metric, p.time, p.value, p.sample_size, now()
-            FROM unnest(%s::text[], %s::text[], %s::text[], %s::timestamptz[], %s::float8[],
-              %s::int[]) AS p(ai_system, output_type, metric, time, value, sample_size)
+            SELECT %s, p->>0, p->>1, p->>2, (p->>3)::timestamptz, (p->>4)::float8,
+              (p->>5)::int, now()
+            FROM json_array_elements(%s::json) AS p
             ON CONFLICT (engagement_id, ai_system, output_type, metric, time) DO UPDATE
               SET value = EXCLUDED.value, sample_size = EXCLUDED.sample_size,
                   received_at = EXCLUDED.received_at
@@ -316,16 +344,28 @@ def store(engagement: Engagement, points: list[Point]) -> Stored:
             """,
             [
                 engagement.pk,
-                [p.ai_system for p in points],
-                [p.output_type for p in points],
-                [p.metric for p in points],
-                [p.time for p in points],
-                [p.value for p in points],
-                [p.sample_size for p in points],
+                # The batch as one JSON parameter: Django's cursor quotes parameters in Python,
+                # which takes seconds for arrays of thousands of items.
+                json.dumps(
+                    [
+                        [
+                            p.ai_system,
+                            p.output_type,
+                            p.metric,
+                            p.time.isoformat(),
+                            p.value,
+                            p.sample_size,
+                        ]
+                        for p in points
+                    ]
+                ),
             ],
         )
         written = cursor.fetchall()
         new = sum(1 for inserted, *_ in written if inserted)
-        touched: list[TouchedPoint] = [tuple(row[1:]) for row in written]  # type: ignore[misc]
+        touched: list[TouchedPoint] = [
+            (system, output_type, metric, seconds)
+            for _, system, output_type, metric, seconds in written
+        ]
         windows = evaluate_new_points(engagement, touched)
     return Stored(len(points), new, len(written) - new, windows)

@@ -39,7 +39,7 @@ def _attributes(items: Any) -> dict[str, Any]:
     found = {}
     for item in items if isinstance(items, list) else []:
         if isinstance(item, dict) and isinstance(item.get("key"), str):
-            value = item.get("value") if isinstance(item.get("value"), dict) else {}
+            value = _as_dict(item.get("value"))
             for kind in ("stringValue", "intValue", "doubleValue", "boolValue"):
                 if kind in value:
                     found[item["key"]] = value[kind]
