@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from escalation.document import upgrade_document
@@ -166,22 +165,29 @@ def _stored(
     version: FrameworkVersion, spans: dict[str, tuple[BoundRule, int, int]]
 ) -> dict[str, dict[int, WindowValue]]:
     """Stored judgements of each bound's windows from index `first` to `last` (one query)."""
-    condition = Q()
-    for rule, first, last in spans.values():
-        condition |= Q(
-            bound_key=rule.key,
-            window_start__gte=rule.window_start(first),
-            window_start__lte=rule.window_start(last),
-        )
+    ranges = [
+        {
+            "k": key,
+            "lo": rule.window_start(first).isoformat(),
+            "hi": rule.window_start(last).isoformat(),
+        }
+        for key, (rule, first, last) in spans.items()
+    ]
     stored: dict[str, dict[int, WindowValue]] = {key: {} for key in spans}
-    rows = WindowResult.objects.filter(condition, version=version).values_list(
-        "bound_key", "window_start", "value", "sample_size", "outcome", "immediate_breach"
-    )
-    for key, start, value, sample, outcome, immediate in rows:
-        rule = spans[key][0]
-        stored[key][rule.window_index(start)] = WindowValue(
-            value, sample, Outcome(outcome), immediate
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT w.bound_key, w.window_start, w.value, w.sample_size, w.outcome,"
+            " w.immediate_breach FROM monitoring_windowresult w"
+            " JOIN json_to_recordset(%s::json) AS r(k text, lo timestamptz, hi timestamptz)"
+            " ON w.bound_key = r.k AND w.window_start >= r.lo AND w.window_start <= r.hi"
+            " WHERE w.version_id = %s",
+            [json.dumps(ranges), version.pk],
         )
+        for key, start, value, sample, outcome, immediate in cursor.fetchall():
+            rule = spans[key][0]
+            stored[key][rule.window_index(start)] = WindowValue(
+                value, sample, Outcome(outcome), immediate
+            )
     return stored
 
 

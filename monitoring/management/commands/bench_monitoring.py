@@ -16,11 +16,12 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         self.stdout.write(
             "\nLive framework (in-process, one transaction rolled back afterwards)\n"
-            f"{'measurement':<52} {'ms':>9} {'queries':>8}  detail"
+            f"{'measurement':<46} {'wall ms':>9} {'cpu ms':>8} {'queries':>7}  detail"
         )
         for measured in run():
             rate = f" ({throughput(measured)})" if measured.name.startswith("intake") else ""
             self.stdout.write(
-                f"{measured.name:<52} {measured.seconds * 1000:>9.1f} {measured.queries:>8}"
+                f"{measured.name:<46} {measured.seconds * 1000:>9.1f} "
+                f"{measured.cpu_seconds * 1000:>8.1f} {measured.queries:>7}"
                 f"  {measured.detail}{rate}"
             )
