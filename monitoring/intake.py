@@ -6,8 +6,8 @@ some bound of the framework in force or of the working draft measures that metri
 for that output type (see monitoring.evaluation for how a bound names its metric); the working
 draft counts so a system can collect data before the version that adds it is signed off.
 
-Storing is one INSERT of the whole batch (sent as one JSON parameter), ON CONFLICT updating a point only where
-its value or sample size differ: re-sending the same points changes nothing and re-evaluates
+Storing is one INSERT of the whole batch (sent as one JSON parameter), ON CONFLICT updating a
+point only where its value or sample size differ: re-sending the same points changes nothing and re-evaluates
 nothing, a corrected value replaces the old one and re-evaluates its window.
 """
 
@@ -334,7 +334,7 @@ def store(engagement: Engagement, points: list[Point]) -> Stored:
             SELECT %s, p->>0, p->>1, p->>2, (p->>3)::timestamptz, (p->>4)::float8,
               (p->>5)::int, now()
             FROM json_array_elements(%s::json) AS p
-            ON CONFLICT (engagement_id, ai_system, output_type, metric, time) DO UPDATE
+            ON CONFLICT (engagement_id, ai_system, metric, time, output_type) DO UPDATE
               SET value = EXCLUDED.value, sample_size = EXCLUDED.sample_size,
                   received_at = EXCLUDED.received_at
               WHERE (monitoring_metricpoint.value, monitoring_metricpoint.sample_size)

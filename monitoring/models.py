@@ -115,9 +115,10 @@ class MetricPoint(models.Model):
     class Meta:
         constraints: ClassVar[list[Any]] = [
             # Re-sending a point finds it here (ON CONFLICT): intake is idempotent. Its index also
-            # serves the evaluation's reads, one series over a time range.
+            # serves the evaluation's reads, one series (system and metric) over a time range:
+            # time before output type, which the reads filter on afterwards.
             models.UniqueConstraint(
-                fields=["engagement", "ai_system", "output_type", "metric", "time"],
+                fields=["engagement", "ai_system", "metric", "time", "output_type"],
                 name="metric_point_one_per_series_and_time",
             ),
             models.CheckConstraint(
