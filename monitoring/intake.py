@@ -7,8 +7,8 @@ for that output type (see monitoring.evaluation for how a bound names its metric
 draft counts so a system can collect data before the version that adds it is signed off.
 
 Storing is one INSERT of the whole batch (sent as one JSON parameter), ON CONFLICT updating a
-point only where its value or sample size differ: re-sending the same points changes nothing and re-evaluates
-nothing, a corrected value replaces the old one and re-evaluates its window.
+point only where its value or sample size differ: re-sending the same points changes nothing
+and re-evaluates nothing, a corrected value replaces the old one and re-evaluates its window.
 """
 
 from __future__ import annotations

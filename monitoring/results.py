@@ -65,33 +65,34 @@ def _points(
     """Stored points by series and output type as [seconds, value, sample size]: every point, or
     those of each series in its range. One query, one row per series and output type, its points
     as one JSON array: reading 400,000 points as rows costs seconds in the driver."""
-    sql = (
-        "SELECT p.ai_system, p.metric, p.output_type, json_agg(json_build_array("
-        "floor(extract(epoch FROM p.time))::bigint, p.value, p.sample_size))::text"
-        " FROM monitoring_metricpoint p"
+    points = (
+        "json_agg(json_build_array(floor(extract(epoch FROM p.time))::bigint, p.value,"
+        " p.sample_size))::text"
     )
-    params: list[Any] = []
-    if ranges is not None:
-        sql += (
-            " JOIN json_to_recordset(%s::json) AS r(s text, m text, lo bigint, hi bigint)"
-            " ON p.ai_system = r.s AND p.metric = r.m"
-            " AND p.time >= to_timestamp(r.lo) AND p.time < to_timestamp(r.hi)"
+    if ranges is None:
+        sql = (
+            f"SELECT p.ai_system, p.metric, p.output_type, {points}"
+            " FROM monitoring_metricpoint p WHERE p.engagement_id = %s GROUP BY 1, 2, 3"
         )
-        params.append(
-            json.dumps(
-                [
-                    {"s": s, "m": m, "lo": span.start, "hi": span.end}
-                    for (s, m), span in ranges.items()
-                ]
-            )
+        params: list[Any] = [engagement.pk]
+    else:
+        # LATERAL: one index range scan per series, whatever the planner's statistics say
+        # (a join planned without them scanned the whole table).
+        sql = (
+            f"SELECT r.s, r.m, p.output_type, {points}"
+            " FROM json_to_recordset(%s::json) AS r(s text, m text, lo bigint, hi bigint)"
+            " CROSS JOIN LATERAL (SELECT * FROM monitoring_metricpoint q"
+            "  WHERE q.engagement_id = %s AND q.ai_system = r.s AND q.metric = r.m"
+            "  AND q.time >= to_timestamp(r.lo) AND q.time < to_timestamp(r.hi)) AS p"
+            " GROUP BY 1, 2, 3"
         )
-    sql += " WHERE p.engagement_id = %s GROUP BY 1, 2, 3"
-    params.append(engagement.pk)
+        spans = [{"s": s, "m": m, "lo": r.start, "hi": r.end} for (s, m), r in ranges.items()]
+        params = [json.dumps(spans), engagement.pk]
     found: dict[Series, list[tuple[str, list[Any]]]] = {}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        for system, metric, output_type, points in cursor.fetchall():
-            found.setdefault((system, metric), []).append((output_type, json.loads(points)))
+        for system, metric, output_type, encoded in cursor.fetchall():
+            found.setdefault((system, metric), []).append((output_type, json.loads(encoded)))
     return found
 
 
@@ -177,10 +178,11 @@ def _stored(
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT w.bound_key, w.window_start, w.value, w.sample_size, w.outcome,"
-            " w.immediate_breach FROM monitoring_windowresult w"
-            " JOIN json_to_recordset(%s::json) AS r(k text, lo timestamptz, hi timestamptz)"
-            " ON w.bound_key = r.k AND w.window_start >= r.lo AND w.window_start <= r.hi"
-            " WHERE w.version_id = %s",
+            " w.immediate_breach"
+            " FROM json_to_recordset(%s::json) AS r(k text, lo timestamptz, hi timestamptz)"
+            " CROSS JOIN LATERAL (SELECT * FROM monitoring_windowresult v"
+            "  WHERE v.version_id = %s AND v.bound_key = r.k"
+            "  AND v.window_start >= r.lo AND v.window_start <= r.hi) AS w",
             [json.dumps(ranges), version.pk],
         )
         for key, start, value, sample, outcome, immediate in cursor.fetchall():
