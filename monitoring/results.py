@@ -23,7 +23,6 @@ from monitoring.evaluation import (
     BoundRule,
     Outcome,
     Window,
-    WindowValue,
     apply_trigger,
     bound_rules,
     evaluate,
@@ -164,8 +163,8 @@ def evaluate_all(engagement: Engagement, version: FrameworkVersion) -> int:
 
 def _stored(
     version: FrameworkVersion, spans: dict[str, tuple[BoundRule, int, int]]
-) -> dict[str, dict[int, WindowValue]]:
-    """Stored judgements of each bound's windows from index `first` to `last` (one query)."""
+) -> dict[str, dict[int, Window]]:
+    """Stored windows of each bound from index `first` to `last` (one query)."""
     ranges = [
         {
             "k": key,
@@ -174,21 +173,21 @@ def _stored(
         }
         for key, (rule, first, last) in spans.items()
     ]
-    stored: dict[str, dict[int, WindowValue]] = {key: {} for key in spans}
+    stored: dict[str, dict[int, Window]] = {key: {} for key in spans}
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT w.bound_key, w.window_start, w.value, w.sample_size, w.outcome,"
-            " w.immediate_breach"
+            " w.immediate_breach, w.breaches_in_last_n, w.fired"
             " FROM json_to_recordset(%s::json) AS r(k text, lo timestamptz, hi timestamptz)"
             " CROSS JOIN LATERAL (SELECT * FROM monitoring_windowresult v"
             "  WHERE v.version_id = %s AND v.bound_key = r.k"
             "  AND v.window_start >= r.lo AND v.window_start <= r.hi) AS w",
             [json.dumps(ranges), version.pk],
         )
-        for key, start, value, sample, outcome, immediate in cursor.fetchall():
-            rule = spans[key][0]
-            stored[key][rule.window_index(start)] = WindowValue(
-                value, sample, Outcome(outcome), immediate
+        for key, start, value, sample, outcome, immediate, breaches, fired in cursor.fetchall():
+            index = spans[key][0].window_index(start)
+            stored[key][index] = Window(
+                value, sample, Outcome(outcome), immediate, index, breaches, fired
             )
     return stored
 
@@ -197,7 +196,8 @@ def evaluate_touched(
     engagement: Engagement, version: FrameworkVersion, touched: Iterable[TouchedPoint]
 ) -> int:
     """Re-evaluate the windows holding the `touched` points, and the trigger rule of the windows
-    up to n − 1 after each; the number of windows written. A constant number of queries."""
+    up to n − 1 after each; the number of windows written (those that changed). A constant
+    number of queries."""
     rules = rules_of(version)
     by_series: dict[Series, list[BoundRule]] = {}
     for rule in rules:
@@ -239,7 +239,12 @@ def evaluate_touched(
         # A touched window changes the k-of-n count of itself and the n − 1 windows after it.
         n = rule.trigger_windows
         affected = {later for index in indexes for later in range(index, index + n)}
-        judged += [(rule, window) for window in apply_trigger(rule, merged, affected)]
+        # Written: the touched windows, and those after them whose k-of-n count moved.
+        judged += [
+            (rule, window)
+            for window in apply_trigger(rule, merged, affected)
+            if window.index in indexes or stored[key].get(window.index) != window
+        ]
     _save(engagement, version, judged)
     return len(judged)
 
