@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "axes",
     "escalation",
     "workshops",
+    "monitoring",
     "config",
 ]
 

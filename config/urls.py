@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("", include("workshops.urls")),
+    path("", include("monitoring.urls")),
 ]
 
 handler400 = "config.errors.bad_request"

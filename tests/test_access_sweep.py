@@ -23,6 +23,7 @@ from django.test import Client
 from django.urls import URLResolver, get_resolver, reverse
 
 from escalation.models import EscalationLevel, FrameworkVersion, Pack, PackStatus
+from monitoring.models import ApiToken
 from workshops.demo import load_demo
 from workshops.models import Capability, Comment, Engagement, Invitation
 
@@ -144,6 +145,16 @@ EXPECTATIONS: dict[str, Rule] = {
     "pack_generate": Rule(get=None, post=COMMENT),
     "version_pack_generate": Rule(get=None, post=COMMENT),
     "pack_download": Rule(get=COMMENT, post=None),
+    # The live framework: members read it; facilitators manage its tokens and upload points.
+    "live": Rule(get=VIEW, post=None),
+    "live_upload": Rule(get=None, post=EDIT),
+    "live_evaluate": Rule(get=None, post=EDIT),
+    "api_tokens": Rule(get=EDIT, post=EDIT),
+    "api_token_revoke": Rule(get=None, post=EDIT),
+    # The metric API takes no session: any caller reaches it, and without a token of the
+    # engagement gets 401 (tests/test_monitoring_intake.py).
+    "api_metrics": Rule(get=None, post=PUBLIC),
+    "api_otlp_metrics": Rule(get=None, post=PUBLIC),
     # Starting an engagement from a file is opening one: consultants only.
     "import_framework": Rule(
         get=LOGGED_IN, post=LOGGED_IN, refused_for=("observer", "approver", "reviewer")
@@ -186,6 +197,9 @@ PARAMETERS: dict[str, Any] = {
         Invitation.objects.create(
             engagement=Engagement.objects.get(slug="demo"), email="new@example.com", role="reviewer"
         ).token
+    ),
+    "token_id": lambda: (
+        ApiToken.issue(Engagement.objects.get(slug="demo"), "access sweep")[0].public_id
     ),
     "invitation_id": lambda: (
         Invitation.objects.create(

@@ -57,6 +57,8 @@ def main_pages() -> list[str]:
         reverse("artifacts", args=["demo"]),
         reverse("people", args=["demo"]),
         reverse("audit", args=["demo"]),
+        reverse("live", args=["demo"]),
+        reverse("api_tokens", args=["demo"]),
         reverse("password_change"),
     ]
 

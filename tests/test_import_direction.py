@@ -1,5 +1,6 @@
 """The direction of imports between our packages, as `make lint` checks it with import-linter:
-workshops uses escalation, never the reverse, and escalation imports nothing of config."""
+monitoring uses workshops, workshops uses escalation, never the reverse, and escalation imports
+nothing of config."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ def lint_imports(tree: Path) -> subprocess.CompletedProcess[str]:
 
 
 def copy_of_the_project(destination: Path) -> Path:
-    for package in ("config", "escalation", "workshops"):
+    for package in ("config", "escalation", "workshops", "monitoring"):
         shutil.copytree(
             ROOT / package, destination / package, ignore=shutil.ignore_patterns("*.pyc")
         )
@@ -50,3 +51,11 @@ def test_escalation_importing_config_breaks_the_contract(tmp_path):
     result = lint_imports(tree)
     assert result.returncode != 0
     assert "escalation.planted -> config.middleware" in result.stdout
+
+
+def test_workshops_importing_monitoring_breaks_the_contract(tmp_path):
+    tree = copy_of_the_project(tmp_path)
+    (tree / "workshops" / "planted.py").write_text("import monitoring.models\n")
+    result = lint_imports(tree)
+    assert result.returncode != 0
+    assert "workshops.planted -> monitoring.models" in result.stdout

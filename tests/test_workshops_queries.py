@@ -100,6 +100,7 @@ def _page_urls(engagement: Engagement) -> dict[str, str]:
         "settings": reverse("engagement_settings", args=[slug]),
         "new engagement": reverse("engagement_new"),
         "checks": reverse("checks", args=[slug]),
+        "live": reverse("live", args=[slug]),
         "audit": reverse("audit", args=[slug]),
         "versions list": reverse("versions", args=[slug]),
         "version detail": reverse("version_detail", args=[slug, latest]),

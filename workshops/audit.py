@@ -39,6 +39,9 @@ class AuditVerb(models.TextChoices):
     REVIEW_SUPERSEDED = "review.supersede", "Superseded"
     REVIEW_COMMENTED = "review.comment", "Commented"
     REVIEW_THREAD_RESOLVED = "review.resolve", "Resolved a thread"
+    # The live framework's API tokens.
+    API_TOKEN_CREATED = "api_token.create", "Created an API token"
+    API_TOKEN_REVOKED = "api_token.revoke", "Revoked an API token"
 
 
 def record_activity(

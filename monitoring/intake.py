@@ -1,0 +1,371 @@
+"""Metric intake: reading points from JSON, CSV and OTLP JSON, checking each against the AI systems
+and bounds the engagement knows, and storing them idempotently.
+
+A point is (time, AI system key, output type, metric, value, sample size). It is accepted when
+some bound of the framework in force or of the working draft measures that metric of that system
+for that output type (see monitoring.evaluation for how a bound names its metric); the working
+draft counts so a system can collect data before the version that adds it is signed off.
+
+Storing is one INSERT of the whole batch (sent as one JSON parameter), ON CONFLICT updating a
+point only where its value or sample size differ: re-sending the same points changes nothing
+and re-evaluates nothing, a corrected value replaces the old one and re-evaluates its window.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import F
+
+from escalation.document import upgrade_document
+from escalation.models import AISystem, Bound, Framework
+from monitoring.evaluation import metric_id
+from monitoring.results import TouchedPoint, evaluate_new_points, version_in_force
+from workshops.models import Engagement
+
+CSV_HEADER = ["time", "ai_system", "output_type", "metric", "value", "sample_size"]
+EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
+MAX_SAMPLE_SIZE = 2**31 - 1
+
+
+class UnreadableBody(ValueError):
+    """The request body as a whole cannot be read (not JSON, not the CSV header, ...)."""
+
+
+@dataclass(frozen=True)
+class Point:
+    row: int
+    ai_system: str
+    output_type: str
+    metric: str
+    time: datetime
+    value: float
+    sample_size: int
+
+    @property
+    def series_key(self) -> tuple[str, str, str, datetime]:
+        return (self.ai_system, self.output_type, self.metric, self.time)
+
+
+@dataclass
+class Refusal:
+    row: int
+    reason: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"row": self.row, "reason": self.reason}
+
+
+@dataclass
+class ReadPoints:
+    points: list[Point] = field(default_factory=list)
+    refused: list[Refusal] = field(default_factory=list)
+
+    def refuse(self, row: int, reason: str) -> None:
+        self.refused.append(Refusal(row, reason))
+
+
+def _shown(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value)
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+def parse_time(value: Any) -> datetime:
+    if not isinstance(value, str):
+        raise ValueError("time must be an ISO 8601 string, e.g. 2026-11-30T14:00:00Z")
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(
+            f"time {_shown(value)} is not ISO 8601, e.g. 2026-11-30T14:00:00Z"
+        ) from None
+    if moment.tzinfo is None:
+        raise ValueError(f"time {_shown(value)} needs a UTC offset, e.g. 2026-11-30T14:00:00Z")
+    if not EARLIEST <= moment < LATEST:
+        raise ValueError(f"time {_shown(value)} is outside 2000–2100")
+    return moment.astimezone(UTC)
+
+
+def _value(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ValueError(f"value {_shown(value)} is not a number")
+    try:
+        number = float(value)
+    except ValueError:
+        raise ValueError(f"value {_shown(value)} is not a number") from None
+    if not math.isfinite(number):
+        raise ValueError(f"value {_shown(value)} is not a finite number")
+    return number
+
+
+def _sample_size(value: Any) -> int:
+    if value in (None, ""):
+        return 1
+    if isinstance(value, bool):
+        raise ValueError("sample_size must be a whole number of at least 1")
+    try:
+        number = int(value) if not isinstance(value, float) or value.is_integer() else None
+    except ValueError:
+        number = None
+    if number is None or not 1 <= number <= MAX_SAMPLE_SIZE:
+        raise ValueError(f"sample_size {_shown(value)} must be a whole number of at least 1")
+    return number
+
+
+def _text(record: Mapping[str, Any], name: str, *, required: bool) -> str:
+    value = record.get(name, "")
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise ValueError(f"{name} must be text")
+    if required and not value:
+        raise ValueError(f"{name} is missing")
+    return value
+
+
+def _point(row: int, record: Mapping[str, Any]) -> Point:
+    """One point from a JSON object or a CSV row; ValueError names the first problem."""
+    return Point(
+        row=row,
+        ai_system=_text(record, "ai_system", required=True),
+        output_type=_text(record, "output_type", required=False),
+        metric=_text(record, "metric", required=True),
+        time=parse_time(record.get("time")),
+        value=_value(record.get("value")),
+        sample_size=_sample_size(record.get("sample_size")),
+    )
+
+
+def _read_records(records: Iterable[tuple[int, Any]]) -> ReadPoints:
+    read = ReadPoints()
+    for row, record in records:
+        if not isinstance(record, dict):
+            read.refuse(row, "a point must be an object with time, ai_system, metric and value")
+            continue
+        try:
+            read.points.append(_point(row, record))
+        except ValueError as problem:
+            read.refuse(row, str(problem))
+    return read
+
+
+def read_json(body: bytes) -> ReadPoints:
+    """Points from a JSON list of objects, or an object whose "points" is that list. A point's
+    row is its position in the list, from 1."""
+    try:
+        document = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise UnreadableBody("The body is not JSON.") from None
+    if isinstance(document, dict):
+        document = document.get("points")
+    if not isinstance(document, list):
+        raise UnreadableBody('Send a JSON list of points, or {"points": [...]}.')
+    return _read_records(enumerate(document, start=1))
+
+
+def read_csv(body: bytes | str) -> ReadPoints:
+    """Points from CSV with the header `time,ai_system,output_type,metric,value,sample_size`. A
+    point's row is its line number in the file (the header is line 1)."""
+    try:
+        text = body.decode("utf-8-sig") if isinstance(body, bytes) else body
+    except UnicodeDecodeError:
+        raise UnreadableBody("The CSV is not UTF-8 text.") from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = [name.strip() for name in next(reader, [])]
+    if header != CSV_HEADER:
+        raise UnreadableBody(f"The CSV's first line must be the header {','.join(CSV_HEADER)}.")
+    records: list[tuple[int, Any]] = []
+    for cells in reader:
+        row = reader.line_num
+        if not cells:
+            continue
+        if len(cells) != len(CSV_HEADER):
+            records.append((row, f"{len(cells)} columns, not {len(CSV_HEADER)}"))
+            continue
+        records.append((row, dict(zip(CSV_HEADER, cells, strict=True))))
+    read = ReadPoints()
+    for row, record in records:
+        if isinstance(record, str):
+            read.refuse(row, record)
+    read_rows = _read_records((row, r) for row, r in records if isinstance(r, dict))
+    read.points = read_rows.points
+    read.refused = sorted(read.refused + read_rows.refused, key=lambda r: r.row)
+    return read
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """What points the engagement accepts: its systems and, per system, the (output type, metric)
+    pairs its bounds measure ("" as output type: every output)."""
+
+    systems: frozenset[str]
+    measured: frozenset[tuple[str, str, str]]
+    models: Mapping[str, str]  # a model name (gen_ai.request.model) → the system running it
+
+    @classmethod
+    def of(cls, documents: Iterable[Mapping[str, Any]]) -> Catalogue:
+        systems: set[str] = set()
+        measured: set[tuple[str, str, str]] = set()
+        models: dict[str, str] = {}
+        for document in documents:
+            thresholds = {t["key"]: t for t in document.get("thresholds", [])}
+            for system in document.get("ai_systems", []):
+                systems.add(system["key"])
+                if system.get("model_name"):
+                    models.setdefault(system["model_name"], system["key"])
+            for bound in document.get("bounds", []):
+                threshold = thresholds.get(bound.get("threshold"))
+                if threshold is None:
+                    continue
+                metric = metric_id(bound.get("metric_name") or "", bound["metric_kind"])
+                measured.add((threshold["ai_system"], threshold.get("output_type") or "", metric))
+        return cls(frozenset(systems), frozenset(measured), models)
+
+    @classmethod
+    def for_engagement(cls, engagement: Engagement) -> Catalogue:
+        """The catalogue of the version in force and the working draft (three queries)."""
+        documents = [_draft_measures(engagement.framework)]
+        version = version_in_force(engagement)
+        if version is not None:
+            documents.append(upgrade_document(version.document))
+        return cls.of(documents)
+
+    def refusal(self, point: Point) -> str | None:
+        if point.ai_system not in self.systems:
+            return f"unknown AI system {_shown(point.ai_system)}"
+        measured = (point.ai_system, "", point.metric) in self.measured or (
+            point.ai_system,
+            point.output_type,
+            point.metric,
+        ) in self.measured
+        if not measured:
+            output = f" for output type {_shown(point.output_type)}" if point.output_type else ""
+            return (
+                f"no bound of {point.ai_system} measures the metric {_shown(point.metric)}{output}"
+            )
+        return None
+
+
+def _draft_measures(framework: Framework) -> dict[str, Any]:
+    """What the catalogue reads of the working draft, in the document's shape (systems, their
+    thresholds and bounds), in two queries rather than the whole document's ten."""
+    systems = AISystem.objects.filter(framework=framework).values("key", "model_name")
+    bounds = Bound.objects.filter(framework=framework).values(
+        "metric_name",
+        "metric_kind",
+        ai_system=F("threshold__ai_system__key"),
+        output_type=F("threshold__output_type"),
+    )
+    return {
+        "ai_systems": list(systems),
+        "thresholds": [
+            {"key": number, "ai_system": b["ai_system"], "output_type": b["output_type"]}
+            for number, b in enumerate(bounds)
+        ],
+        "bounds": [
+            {"threshold": number, "metric_name": b["metric_name"], "metric_kind": b["metric_kind"]}
+            for number, b in enumerate(bounds)
+        ],
+    }
+
+
+def check(read: ReadPoints, catalogue: Catalogue) -> ReadPoints:
+    """The points the catalogue accepts, each other point refused with its reason; a point
+    repeating an earlier one's series and time with another value is refused too."""
+    checked = ReadPoints(refused=list(read.refused))
+    seen: dict[tuple[str, str, str, datetime], Point] = {}
+    for point in read.points:
+        reason = catalogue.refusal(point)
+        earlier = seen.get(point.series_key)
+        if reason is None and earlier is not None:
+            if (earlier.value, earlier.sample_size) == (point.value, point.sample_size):
+                continue  # the same point twice in one batch: stored once
+            reason = f"the same system, output type, metric and time as row {earlier.row}"
+        if reason is not None:
+            checked.refuse(point.row, reason)
+            continue
+        seen[point.series_key] = point
+        checked.points.append(point)
+    checked.refused.sort(key=lambda refusal: refusal.row)
+    return checked
+
+
+@dataclass(frozen=True)
+class Stored:
+    received: int
+    new: int
+    updated: int
+    windows_evaluated: int
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "received": self.received,
+            "stored": self.new + self.updated,
+            "new": self.new,
+            "updated": self.updated,
+            "unchanged": self.received - self.new - self.updated,
+            "windows_evaluated": self.windows_evaluated,
+            "refused": [],
+        }
+
+
+def store(engagement: Engagement, points: list[Point]) -> Stored:
+    """Store the points (new ones inserted, changed ones updated, equal ones left alone) and
+    bring the evaluation up to date with them."""
+    if not points:
+        return Stored(0, 0, 0, 0)
+    # One intake at a time per engagement: two batches touching the same window, evaluated in
+    # parallel, would each miss the other's uncommitted points. Points and their evaluation
+    # commit together.
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [1_500_015, engagement.pk])
+        cursor.execute(
+            """
+            INSERT INTO monitoring_metricpoint
+              (engagement_id, ai_system, output_type, metric, time, value, sample_size, received_at)
+            SELECT %s, p->>0, p->>1, p->>2, (p->>3)::timestamptz, (p->>4)::float8,
+              (p->>5)::int, now()
+            FROM json_array_elements(%s::json) AS p
+            ON CONFLICT (engagement_id, ai_system, metric, time, output_type) DO UPDATE
+              SET value = EXCLUDED.value, sample_size = EXCLUDED.sample_size,
+                  received_at = EXCLUDED.received_at
+              WHERE (monitoring_metricpoint.value, monitoring_metricpoint.sample_size)
+                IS DISTINCT FROM (EXCLUDED.value, EXCLUDED.sample_size)
+            RETURNING xmax = 0, ai_system, output_type, metric,
+              floor(extract(epoch FROM time))::bigint
+            """,
+            [
+                engagement.pk,
+                # The batch as one JSON parameter: Django's cursor quotes parameters in Python,
+                # which takes seconds for arrays of thousands of items.
+                json.dumps(
+                    [
+                        [
+                            p.ai_system,
+                            p.output_type,
+                            p.metric,
+                            p.time.isoformat(),
+                            p.value,
+                            p.sample_size,
+                        ]
+                        for p in points
+                    ]
+                ),
+            ],
+        )
+        written = cursor.fetchall()
+        new = sum(1 for inserted, *_ in written if inserted)
+        touched: list[TouchedPoint] = [
+            (system, output_type, metric, seconds)
+            for _, system, output_type, metric, seconds in written
+        ]
+        windows = evaluate_new_points(engagement, touched)
+    return Stored(len(points), new, len(written) - new, windows)

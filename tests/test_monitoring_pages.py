@@ -1,0 +1,212 @@
+"""The live page (members read it) and the API tokens page (facilitators): each bound's status
+and chart against the framework in force, tokens shown once and stored hashed, every token change
+in the audit trail, and the CSV upload."""
+
+from __future__ import annotations
+
+import datetime
+import json
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from escalation.large_framework import fill_large_framework
+from monitoring.intake import Catalogue, check, read_json, store
+from monitoring.models import ApiToken, MetricPoint, WindowResult, token_digest
+from tests.factories import make_engagement, make_member, make_version, sign_off
+from tests.framework_content import fill_small_framework
+from workshops.models import Activity, Engagement, Role
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def signed_off(engagement, approver):
+    fill_small_framework(engagement.framework)  # claims-bot: ≥ 0.85 groundedness
+    return sign_off(engagement, make_version(engagement.framework), [approver]).version
+
+
+def _feed(engagement, values):
+    """One day's groundedness per value, from 2026-11-01, through the intake."""
+    points = [
+        {
+            "time": f"2026-11-{day + 1:02d}T12:00:00Z",
+            "ai_system": "claims-bot",
+            "metric": "groundedness",
+            "value": value,
+        }
+        for day, value in enumerate(values)
+    ]
+    checked = check(read_json(json.dumps(points).encode()), Catalogue.for_engagement(engagement))
+    assert not checked.refused
+    store(engagement, checked.points)
+
+
+def test_live_page_shows_each_bound_with_its_status_and_chart(
+    client, engagement, observer, signed_off
+):
+    _feed(engagement, [0.7, 0.7, 0.7])
+    client.force_login(observer)
+    page = client.get(reverse("live", args=[engagement.slug])).content.decode()
+    assert "≥ 0.85 Groundedness" in page
+    assert 'class="badge live-fired">Fired<' in page
+    assert '<svg class="live-chart"' in page and "<title id=" in page
+
+
+def test_live_page_lists_the_windows_as_a_table_beside_the_chart(
+    client, engagement, observer, signed_off
+):
+    _feed(engagement, [0.9])
+    client.force_login(observer)
+    page = client.get(reverse("live", args=[engagement.slug])).content.decode()
+    assert '<td>2026-11-01 00:00</td><td class="num">0.9</td>' in page
+
+
+def test_live_page_says_when_no_version_is_signed_off(client, engagement, observer):
+    client.force_login(observer)
+    page = client.get(reverse("live", args=[engagement.slug])).content.decode()
+    assert "No version is signed off yet" in page
+
+
+def test_live_page_shows_the_current_level_when_the_document_has_one(
+    client, engagement, observer, signed_off
+):
+    client.force_login(observer)
+    page = client.get(reverse("live", args=[engagement.slug])).content.decode()
+    assert 'Current level: <span class="muted">not recorded</span>' in page
+
+
+def test_a_facilitator_creates_a_token_shown_once_and_stored_hashed(
+    client, engagement, facilitator
+):
+    client.force_login(facilitator)
+    page = client.post(
+        reverse("api_tokens", args=[engagement.slug]), {"name": "OTel"}
+    ).content.decode()
+    token = ApiToken.objects.get()
+    secret = page.split('<code class="secret">')[1].split("</code>")[0]
+    assert token.secret_sha256 == token_digest(secret) and secret not in token.prefix
+    assert secret not in client.get(reverse("api_tokens", args=[engagement.slug])).content.decode()
+    assert Activity.objects.filter(verb="api_token.create", actor=facilitator).exists()
+
+
+def test_a_facilitator_revokes_a_token(client, engagement, facilitator):
+    token, _ = ApiToken.issue(engagement, "old exporter")
+    client.force_login(facilitator)
+    client.post(reverse("api_token_revoke", args=[engagement.slug, token.public_id]))
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+    assert Activity.objects.filter(verb="api_token.revoke", actor=facilitator).exists()
+
+
+def test_a_token_needs_a_name(client, engagement, facilitator):
+    client.force_login(facilitator)
+    response = client.post(reverse("api_tokens", args=[engagement.slug]), {"name": ""})
+    assert response.status_code == 422 and not ApiToken.objects.exists()
+
+
+@pytest.mark.parametrize("member", ["observer", "reviewer", "approver"])
+def test_only_facilitators_manage_tokens(client, engagement, member, request):
+    token, _ = ApiToken.issue(engagement, "exporter")
+    client.force_login(request.getfixturevalue(member))
+    listing = client.get(reverse("api_tokens", args=[engagement.slug]))
+    create = client.post(reverse("api_tokens", args=[engagement.slug]), {"name": "mine"})
+    revoke = client.post(reverse("api_token_revoke", args=[engagement.slug, token.public_id]))
+    assert (listing.status_code, create.status_code, revoke.status_code) == (403, 403, 403)
+    assert ApiToken.objects.active().count() == 1
+
+
+def test_an_outsider_sees_no_live_page_nor_tokens(client, engagement, outsider):
+    token, _ = ApiToken.issue(engagement, "exporter")
+    client.force_login(outsider)
+    urls = [reverse("live", args=[engagement.slug]), reverse("api_tokens", args=[engagement.slug])]
+    assert [client.get(url).status_code for url in urls] == [404, 404]
+    revoke = client.post(reverse("api_token_revoke", args=[engagement.slug, token.public_id]))
+    assert revoke.status_code == 404
+
+
+def test_a_token_of_another_engagement_cannot_be_revoked_here(
+    client, engagement, facilitator, outsider
+):
+    theirs, _ = ApiToken.issue(Engagement.objects.get(slug="elsewhere"), "theirs")
+    client.force_login(facilitator)
+    response = client.post(reverse("api_token_revoke", args=[engagement.slug, theirs.public_id]))
+    assert response.status_code == 404
+
+
+def _csv(text: str) -> SimpleUploadedFile:
+    return SimpleUploadedFile("points.csv", text.encode(), content_type="text/csv")
+
+
+def test_a_facilitator_uploads_a_csv_of_points(client, engagement, facilitator, signed_off):
+    client.force_login(facilitator)
+    body = "time,ai_system,output_type,metric,value,sample_size\n2026-11-01T00:00:00Z,claims-bot,,groundedness,0.9,5\n"
+    response = client.post(reverse("live_upload", args=[engagement.slug]), {"file": _csv(body)})
+    assert response.status_code == 302
+    assert MetricPoint.objects.get().sample_size == 5
+
+
+def test_an_upload_with_a_refused_line_names_it_and_stores_nothing(
+    client, engagement, facilitator, signed_off
+):
+    client.force_login(facilitator)
+    body = "time,ai_system,output_type,metric,value,sample_size\n2026-11-01T00:00:00Z,nobody,,groundedness,0.9,5\n"
+    response = client.post(reverse("live_upload", args=[engagement.slug]), {"file": _csv(body)})
+    assert response.status_code == 422
+    assert "Line 2: unknown AI system nobody" in response.content.decode()
+    assert not MetricPoint.objects.exists()
+
+
+def _engagement_with_windows(slug: str, systems: int, days: int, facilitator, approver):
+    """A signed-off engagement of `systems` systems, every bound fed a point a day for `days`."""
+    engagement = make_engagement(slug=slug)
+    fill_large_framework(
+        engagement.framework, systems=systems, failure_modes=1, levels=2, drift_triggers=1
+    )
+    make_member(engagement, Role.FACILITATOR, facilitator)
+    make_member(engagement, Role.APPROVER, approver)
+    sign_off(engagement, make_version(engagement.framework), [approver])
+    catalogue = Catalogue.for_engagement(engagement)
+    start = datetime.datetime(2026, 10, 1, tzinfo=datetime.UTC)
+    points = [
+        {
+            "time": (start + datetime.timedelta(days=day)).isoformat(),
+            "ai_system": system,
+            "output_type": output,
+            "metric": metric,
+            "value": 1,
+        }
+        for system, output, metric in sorted(catalogue.measured)
+        for day in range(days)
+    ]
+    store(engagement, check(read_json(json.dumps(points).encode()), catalogue).points)
+    return engagement
+
+
+def _queries(client, url: str) -> int:
+    client.get(url)  # per-process caches warm up
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+def test_live_page_query_count_does_not_grow_with_systems_or_windows(client, approver, facilitator):
+    """Session, user and membership, the version in force, its evaluation mark, whether points
+    exist, the recent windows of every bound (one query): the same with one system and one
+    window as with eight systems and 40 windows of each bound."""
+    client.force_login(facilitator)
+    counts = [
+        _queries(
+            client,
+            reverse(
+                "live",
+                args=[_engagement_with_windows(slug, systems, days, facilitator, approver).slug],
+            ),
+        )
+        for slug, systems, days in (("one", 1, 1), ("many", 8, 40))
+    ]
+    assert WindowResult.objects.filter(engagement__slug="many").count() > 8 * 24
+    assert counts[0] == counts[1]
