@@ -380,7 +380,19 @@ def _v1_bounds(threshold: dict[str, Any], escalates_to: list[str]) -> list[dict[
 # the value its absence meant. Collection → {key: default}.
 OPTIONAL_ITEM_KEYS: dict[str, dict[str, Any]] = {
     "ai_systems": {"current_level": None, "unavailable_levels": []},
-    "levels": {"direct_entry_when": "", "direct_entry_approver": ""},
+    "levels": {
+        "direct_entry_when": "",
+        "direct_entry_approver": "",
+        # The governance keys (November 2026); the currency and ranges are worked out from the
+        # level by _upgrade_governance.
+        "approvals_required": None,
+        "deputy_name": "",
+        "deputy_role": "",
+        "cost_ceiling_basis": "one_off",
+        "cost_basis": "one_off",
+        "timeline_unit": "working_days",
+        "overrun_rule": "",
+    },
 }
 
 
@@ -404,19 +416,6 @@ def _with_optional_keys(document: Any) -> Any:
     return filled or document
 
 
-# Governance keys added to version 2 after it was first frozen (November 2026): an older document
-# lacks them and reads with these values (the currency and ranges are worked out from the level).
-GOVERNANCE_LEVEL_DEFAULTS: dict[str, Any] = {
-    "approvals_required": None,
-    "deputy_name": "",
-    "deputy_role": "",
-    "cost_ceiling_basis": "one_off",
-    "cost_basis": "one_off",
-    "timeline_unit": "working_days",
-    "overrun_rule": "",
-}
-
-
 def _framework_currency(levels: list[Any]) -> str:
     """The currency most levels use (ties: the lowest rung's); EUR for a ladder without one."""
     codes = [
@@ -433,7 +432,8 @@ def _upgrade_governance(document: dict[str, Any]) -> dict[str, Any]:
     """A version 2 document from before the governance keys, read with them and without loss:
     the framework takes the currency its levels share (or most use), and those levels inherit it;
     a single cost estimate is a one-off range whose ends agree; a timeline in days is working
-    days. A document that has the keys passes through unchanged."""
+    days (the defaults of OPTIONAL_ITEM_KEYS, applied last). A document that has the keys passes
+    through unchanged."""
     governance = document.get("governance", {})
     levels = document.get("levels", [])
     if not isinstance(governance, dict) or "currency" in governance or not isinstance(levels, list):
@@ -448,7 +448,6 @@ def _upgrade_governance(document: dict[str, Any]) -> dict[str, Any]:
             level["timeline_amount"] = level.pop("timeline_delta_days", None)
             if level.get("currency") == currency:
                 level["currency"] = ""
-            level = {**GOVERNANCE_LEVEL_DEFAULTS, **level}
         upgraded_levels.append(level)
     return {
         **document,

@@ -102,6 +102,15 @@ def test_an_older_estimate_is_a_one_off_range_and_its_days_working_days():
     assert "estimated_cost_delta" not in level and "timeline_delta_days" not in level
 
 
+def test_a_level_lacking_a_governance_key_reads_with_its_default_whatever_the_currency():
+    # The framework already names its currency, so only the level's keys are missing: they are
+    # filled exactly as for a document from before the governance keys.
+    upgraded = upgrade_document(OLD_V2)
+    partly = copy.deepcopy(upgraded)
+    del partly["levels"][0]["deputy_name"], partly["levels"][0]["timeline_unit"]
+    assert upgrade_document(partly)["levels"][0] == upgraded["levels"][0]
+
+
 def test_an_older_document_imports_and_exports_with_the_new_keys():
     exported = build_document(read_document(copy.deepcopy(OLD_V2)), working_days=10)
     assert exported == upgrade_document(OLD_V2)
