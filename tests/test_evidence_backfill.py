@@ -143,3 +143,25 @@ def test_the_signed_pack_after_backfill_names_the_record_and_still_verifies(lega
     pack = signed_pack(artifact_source(legacy, 1))
     assert pack.pk != Pack.objects.order_by("created_at").first().pk
     assert "signed pack of v1" in verify()
+
+
+def test_the_clients_copy_of_a_pack_from_before_the_register_verifies_after_backfill(
+    legacy, tmp_path
+):
+    kept = tmp_path / "client-copy.pdf"
+    kept.write_bytes(bytes(Pack.objects.get(signed=True).pdf))
+    backfill()
+    output = io.StringIO()
+    call_command("verify_register", "legacy", "--pack", str(kept), stdout=output)
+    assert "the given pack (made before the register)" in output.getvalue()
+
+
+def test_the_clients_copy_of_a_pack_from_before_the_register_is_refused_until_backfill(
+    legacy, tmp_path
+):
+    kept = tmp_path / "client-copy.pdf"
+    kept.write_bytes(bytes(Pack.objects.get(signed=True).pdf))
+    output = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("verify_register", "legacy", "--pack", str(kept), stdout=output)
+    assert "the sign-off record it names is not in this register" in output.getvalue()

@@ -208,19 +208,26 @@ def check_kept_pack(engagement: Engagement, pdf: bytes) -> Iterator[Finding]:
     record and ledger head this register still holds. Catches a register rebuilt or cut back
     since, which the database alone cannot show."""
     text = _squeezed_text(pdf) if not signature_problem(pdf) else ""
-    record = next(
-        (r for r in SignoffRecord.objects.filter(engagement=engagement) if r.sha256 in text), None
-    )
+    records = list(SignoffRecord.objects.filter(engagement=engagement))
+    record = next((r for r in records if r.sha256 in text), None)
+    before_record = False
+    if record is None:
+        # A pack handed out before the register existed prints no record: the record backfilled
+        # for its version stands behind it, and the version's hash is what it proves.
+        backfilled = [r for r in records if r.content.get("backfilled_at")]
+        record = next((r for r in backfilled if r.content["version"]["sha256"] in text), None)
+        before_record = record is not None
     heads = {
         entry.payload["record_sha256"]: entry.entry_hash
         for entry in LedgerEntry.objects.filter(
             engagement=engagement, kind=LedgerEntry.Kind.SIGNOFF
         )
     }
-    problem = pack_problem(pdf, record, heads)
+    problem = pack_problem(pdf, record, heads, version_hash_only=before_record)
     if problem == "no sign-off record stands behind it":
         problem = "the sign-off record it names is not in this register"
-    yield Finding("the given pack", hashlib.sha256(pdf).hexdigest(), problem)
+    name = "the given pack" + (" (made before the register)" if before_record else "")
+    yield Finding(name, hashlib.sha256(pdf).hexdigest(), problem)
 
 
 def verify_register(
