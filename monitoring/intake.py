@@ -3,8 +3,9 @@ and bounds the engagement knows, and storing them idempotently.
 
 A point is (time, AI system key, output type, metric, value, sample size). It is accepted when
 some bound of the framework in force or of the working draft measures that metric of that system
-for that output type (see monitoring.evaluation for how a bound names its metric); the working
-draft counts so a system can collect data before the version that adds it is signed off.
+for that output type (see monitoring.evaluation for how a bound names its metric), or some drift
+trigger reads it (any output type; see monitoring.drift); the working draft counts so a system
+can collect data before the version that adds it is signed off.
 
 Storing is one INSERT of the whole batch (sent as one JSON parameter), ON CONFLICT updating a
 point only where its value or sample size differ: re-sending the same points changes nothing
@@ -26,7 +27,8 @@ from django.db import connection, transaction
 from django.db.models import F
 
 from escalation.document import upgrade_document
-from escalation.models import AISystem, Bound, Framework
+from escalation.models import AISystem, Bound, DriftTrigger, Framework
+from monitoring.drift import read_metrics
 from monitoring.evaluation import metric_id
 from monitoring.results import TouchedPoint, evaluate_new_points, version_in_force
 from workshops.models import Engagement
@@ -227,11 +229,12 @@ class Catalogue:
                     continue
                 metric = metric_id(bound.get("metric_name") or "", bound["metric_kind"])
                 measured.add((threshold["ai_system"], threshold.get("output_type") or "", metric))
+            measured |= {(system, "", metric) for system, metric in read_metrics(document)}
         return cls(frozenset(systems), frozenset(measured), models)
 
     @classmethod
     def for_engagement(cls, engagement: Engagement) -> Catalogue:
-        """The catalogue of the version in force and the working draft (three queries)."""
+        """The catalogue of the version in force and the working draft (four queries)."""
         documents = [_draft_measures(engagement.framework)]
         version = version_in_force(engagement)
         if version is not None:
@@ -256,7 +259,8 @@ class Catalogue:
 
 def _draft_measures(framework: Framework) -> dict[str, Any]:
     """What the catalogue reads of the working draft, in the document's shape (systems, their
-    thresholds and bounds), in two queries rather than the whole document's ten."""
+    thresholds and bounds, drift triggers), in three queries rather than the whole document's
+    ten."""
     systems = AISystem.objects.filter(framework=framework).values("key", "model_name")
     bounds = Bound.objects.filter(framework=framework).values(
         "metric_name",
@@ -264,8 +268,15 @@ def _draft_measures(framework: Framework) -> dict[str, Any]:
         ai_system=F("threshold__ai_system__key"),
         output_type=F("threshold__output_type"),
     )
+    drift_triggers = [
+        {"metric": metric, "ai_system": system}
+        for metric, system in DriftTrigger.objects.filter(framework=framework).values_list(
+            "metric", "ai_system__key"
+        )
+    ]
     return {
         "ai_systems": list(systems),
+        "review_cycle": {"drift_triggers": drift_triggers},
         "thresholds": [
             {"key": number, "ai_system": b["ai_system"], "output_type": b["output_type"]}
             for number, b in enumerate(bounds)
