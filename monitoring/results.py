@@ -34,6 +34,7 @@ from monitoring.drift import (
     measure_windows,
 )
 from monitoring.evaluation import (
+    WINDOW_ORIGIN,
     BoundRule,
     Outcome,
     Window,
@@ -324,20 +325,29 @@ def evaluate_touched(
     by_series: dict[Series, list[BoundRule | DriftRule]] = {}
     for rule in [*bounds, *drifts]:
         by_series.setdefault((rule.ai_system, rule.metric), []).append(rule)
+    # The loop below runs once per touched point: grouped by series first, kept to arithmetic.
+    seconds_by_series: dict[tuple[str, str, str], set[int]] = {}
+    for system, output_type, metric, seconds in touched:
+        key = (system, output_type, metric)
+        if key in seconds_by_series:
+            seconds_by_series[key].add(seconds)
+        else:
+            seconds_by_series[key] = {seconds}
     windows: dict[SpanKey, set[int]] = {}
     rules: dict[SpanKey, BoundRule | DriftRule] = {}
     ranges: dict[Series, _Range] = {}
-    for system, output_type, metric, seconds in touched:
+    for (system, output_type, metric), moments in seconds_by_series.items():
         for rule in by_series.get((system, metric), []):
             if not rule.covers(output_type):
                 continue
             kind = WindowKind.DRIFT if isinstance(rule, DriftRule) else WindowKind.BOUND
             span_key = (str(kind), rule.key, rule.ai_system)
             rules[span_key] = rule
-            index = rule.window_of(seconds)
-            windows.setdefault(span_key, set()).add(index)
-            start = int(rule.window_start(index).timestamp())
-            _widen(ranges, (system, metric), start, start + rule.window_hours * 3600)
+            width = rule.window_hours * 3600
+            indexes = {(moment - WINDOW_ORIGIN) // width for moment in moments}
+            windows.setdefault(span_key, set()).update(indexes)
+            start = WINDOW_ORIGIN + min(indexes) * width
+            _widen(ranges, (system, metric), start, WINDOW_ORIGIN + (max(indexes) + 1) * width)
     if not windows:
         return 0
     baseline_from = _baseline_start(
