@@ -21,7 +21,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connection, transaction
 from django.db.models import F
@@ -42,8 +42,8 @@ class UnreadableBody(ValueError):
     """The request body as a whole cannot be read (not JSON, not the CSV header, ...)."""
 
 
-@dataclass(frozen=True)
-class Point:
+class Point(NamedTuple):
+    # A tuple rather than a frozen dataclass: one is built per point, three times faster.
     row: int
     ai_system: str
     output_type: str
@@ -135,6 +135,42 @@ def _text(record: Mapping[str, Any], name: str, *, required: bool) -> str:
 
 def _point(row: int, record: Mapping[str, Any]) -> Point:
     """One point from a JSON object or a CSV row; ValueError names the first problem."""
+    # The common case checked inline, as this runs once a point (a third of the careful path's
+    # time); anything unusual takes the careful path below, which names the problem.
+    ai_system, metric = record.get("ai_system"), record.get("metric")
+    output_type, moment = record.get("output_type", ""), record.get("time")
+    value, sample = record.get("value"), record.get("sample_size")
+    if output_type is None:
+        output_type = ""
+    if (
+        type(ai_system) is str
+        and ai_system
+        and type(metric) is str
+        and metric
+        and type(output_type) is str
+        and type(moment) is str
+        and type(value) in (float, int, str)
+        and (
+            sample in (None, "")
+            or type(sample) is int
+            or (type(sample) is str and sample.isdigit())
+        )
+    ):
+        try:
+            time, number = datetime.fromisoformat(moment), float(value)
+        except ValueError:
+            pass
+        else:
+            size = 1 if sample in (None, "") else int(sample)
+            if (
+                time.tzinfo is not None
+                and EARLIEST <= time < LATEST
+                and math.isfinite(number)
+                and 1 <= size <= MAX_SAMPLE_SIZE
+            ):
+                return Point(
+                    row, ai_system, output_type, metric, time.astimezone(UTC), number, size
+                )
     return Point(
         row=row,
         ai_system=_text(record, "ai_system", required=True),
@@ -338,13 +374,28 @@ def store(engagement: Engagement, points: list[Point]) -> Stored:
     # commit together.
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [1_500_015, engagement.pk])
+        # The batch goes in by COPY (psycopg writes the rows in C) to a temporary table of this
+        # connection, emptied first, then one INSERT ... ON CONFLICT from it: a third of the
+        # time of reading the batch from one JSON parameter.
+        cursor.execute(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS monitoring_intake (ai_system text,"
+            " output_type text, metric text, time timestamptz, value float8, sample_size int)"
+        )
+        cursor.execute("TRUNCATE monitoring_intake")
+        with cursor.cursor.copy(
+            "COPY monitoring_intake (ai_system, output_type, metric, time, value, sample_size)"
+            " FROM STDIN"
+        ) as copy:
+            for p in points:
+                copy.write_row(
+                    (p.ai_system, p.output_type, p.metric, p.time, p.value, p.sample_size)
+                )
         cursor.execute(
             """
             INSERT INTO monitoring_metricpoint
               (engagement_id, ai_system, output_type, metric, time, value, sample_size, received_at)
-            SELECT %s, p->>0, p->>1, p->>2, (p->>3)::timestamptz, (p->>4)::float8,
-              (p->>5)::int, now()
-            FROM json_array_elements(%s::json) AS p
+            SELECT %s, ai_system, output_type, metric, time, value, sample_size, now()
+            FROM monitoring_intake
             ON CONFLICT (engagement_id, ai_system, metric, time, output_type) DO UPDATE
               SET value = EXCLUDED.value, sample_size = EXCLUDED.sample_size,
                   received_at = EXCLUDED.received_at
@@ -353,24 +404,7 @@ def store(engagement: Engagement, points: list[Point]) -> Stored:
             RETURNING xmax = 0, ai_system, output_type, metric,
               floor(extract(epoch FROM time))::bigint
             """,
-            [
-                engagement.pk,
-                # The batch as one JSON parameter: Django's cursor quotes parameters in Python,
-                # which takes seconds for arrays of thousands of items.
-                json.dumps(
-                    [
-                        [
-                            p.ai_system,
-                            p.output_type,
-                            p.metric,
-                            p.time.isoformat(),
-                            p.value,
-                            p.sample_size,
-                        ]
-                        for p in points
-                    ]
-                ),
-            ],
+            [engagement.pk],
         )
         written = cursor.fetchall()
         new = sum(1 for inserted, *_ in written if inserted)
