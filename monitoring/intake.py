@@ -30,7 +30,12 @@ from escalation.document import upgrade_document
 from escalation.models import AISystem, Bound, DriftTrigger, Framework
 from monitoring.drift import read_metrics
 from monitoring.evaluation import metric_id
-from monitoring.results import TouchedPoint, evaluate_new_points, version_in_force
+from monitoring.results import (
+    TouchedPoint,
+    copy_rows,
+    evaluate_new_points,
+    version_in_force,
+)
 from workshops.models import Engagement
 
 CSV_HEADER = ["time", "ai_system", "output_type", "metric", "value", "sample_size"]
@@ -329,9 +334,16 @@ def check(read: ReadPoints, catalogue: Catalogue) -> ReadPoints:
     repeating an earlier one's series and time with another value is refused too."""
     checked = ReadPoints(refused=list(read.refused))
     seen: dict[tuple[str, str, str, datetime], Point] = {}
+    # The catalogue's answer per (system, output type, metric): a batch has few of them.
+    answers: dict[tuple[str, str, str], str | None] = {}
     for point in read.points:
-        reason = catalogue.refusal(point)
-        earlier = seen.get(point.series_key)
+        measure = (point.ai_system, point.output_type, point.metric)
+        if measure in answers:
+            reason = answers[measure]
+        else:
+            reason = answers[measure] = catalogue.refusal(point)
+        series_key = point.series_key
+        earlier = seen.get(series_key)
         if reason is None and earlier is not None:
             if (earlier.value, earlier.sample_size) == (point.value, point.sample_size):
                 continue  # the same point twice in one batch: stored once
@@ -339,7 +351,7 @@ def check(read: ReadPoints, catalogue: Catalogue) -> ReadPoints:
         if reason is not None:
             checked.refuse(point.row, reason)
             continue
-        seen[point.series_key] = point
+        seen[series_key] = point
         checked.points.append(point)
     checked.refused.sort(key=lambda refusal: refusal.row)
     return checked
@@ -381,15 +393,14 @@ def store(engagement: Engagement, points: list[Point]) -> Stored:
             "CREATE TEMPORARY TABLE IF NOT EXISTS monitoring_intake (ai_system text,"
             " output_type text, metric text, time timestamptz, value float8, sample_size int)"
         )
-        cursor.execute("TRUNCATE monitoring_intake")
-        with cursor.cursor.copy(
-            "COPY monitoring_intake (ai_system, output_type, metric, time, value, sample_size)"
-            " FROM STDIN"
-        ) as copy:
-            for p in points:
-                copy.write_row(
-                    (p.ai_system, p.output_type, p.metric, p.time, p.value, p.sample_size)
-                )
+        cursor.execute("TRUNCATE monitoring_intake")  # not DELETE: no vacuum of temporary tables
+        copy_rows(
+            "monitoring_intake",
+            (
+                (p.ai_system, p.output_type, p.metric, p.time, p.value, p.sample_size)
+                for p in points
+            ),
+        )
         cursor.execute(
             """
             INSERT INTO monitoring_metricpoint

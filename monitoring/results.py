@@ -12,11 +12,13 @@ previous one), and every window of a trigger whose baseline they may move.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import psycopg
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -104,12 +106,13 @@ class _Range:
 def _points(
     engagement: Engagement, ranges: dict[Series, _Range] | None
 ) -> dict[Series, list[tuple[str, list[Any]]]]:
-    """Stored points by series and output type as [seconds, value, sample size]: every point, or
+    """Stored points by series and output type as (seconds, value, sample size): every point, or
     those of each series in its range. One query, one row per series and output type, its points
-    as one JSON array: reading 400,000 points as rows costs seconds in the driver."""
+    as three arrays read in binary: reading 400,000 points as rows costs seconds in the driver,
+    as one JSON array a second, as binary arrays a quarter of that."""
     points = (
-        "json_agg(json_build_array(floor(extract(epoch FROM p.time))::bigint, p.value,"
-        " p.sample_size))::text"
+        "array_agg(floor(extract(epoch FROM p.time))::bigint), array_agg(p.value),"
+        " array_agg(p.sample_size)"
     )
     if ranges is None:
         sql = (
@@ -132,11 +135,24 @@ def _points(
         spans = [{"s": s, "m": m, "lo": r.start, "hi": r.end} for (s, m), r in ranges.items()]
         params = [json.dumps(spans), engagement.pk]
     found: dict[Series, list[tuple[str, list[Any]]]] = {}
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        for system, metric, output_type, encoded in cursor.fetchall():
-            found.setdefault((system, metric), []).append((output_type, json.loads(encoded)))
+    for system, metric, output_type, seconds, values, samples in fetch_binary(sql, params):
+        found.setdefault((system, metric), []).append(
+            (output_type, list(zip(seconds, values, samples, strict=True)))
+        )
     return found
+
+
+def fetch_binary(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    """The rows of `sql` read in binary (Django's cursor reads text), on Django's connection and
+    in its transaction; logged as Django logs its queries, so query counts include it."""
+    connection.ensure_connection()
+    started = time.monotonic()
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, params, binary=True)
+        rows = cursor.fetchall()
+    if connection.queries_logged:
+        connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
+    return rows
 
 
 def _series_points(
@@ -185,21 +201,31 @@ def _drift_row(rule: DriftRule, window: DriftWindow) -> list[Any]:
 
 
 def _save(engagement: Engagement, version: FrameworkVersion, rows: list[list[Any]]) -> None:
-    """Insert or update each window's result (rows of _bound_row and _drift_row) in one
-    statement (the rows as one JSON parameter: Django's cursor quotes parameters in Python, slow
-    for thousands of array items)."""
+    """Insert or update each window's result (rows of _bound_row and _drift_row): COPY into a
+    temporary table of this connection, then one INSERT ... ON CONFLICT from it (a full
+    evaluation's 18,000 windows in a fifth of the time of one JSON parameter)."""
     if not rows:
         return
     with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS monitoring_windows_in (kind text,"
+            " bound_key text, ai_system text, window_start timestamptz, window_hours int,"
+            " value float8, metric_value float8, sample_size int, outcome text,"
+            " immediate_breach bool, breaches_in_last_n int, fired bool)"
+        )
+        cursor.execute(
+            "TRUNCATE monitoring_windows_in"
+        )  # not DELETE: no vacuum of temporary tables
+        copy_rows("monitoring_windows_in", rows)
         cursor.execute(
             """
             INSERT INTO monitoring_windowresult (engagement_id, version_id, kind, bound_key,
               ai_system, window_start, window_hours, value, metric_value, sample_size, outcome,
               immediate_breach, breaches_in_last_n, fired, evaluated_at)
-            SELECT %s, %s, r->>0, r->>1, r->>2, (r->>3)::timestamptz, (r->>4)::int,
-              (r->>5)::float8, (r->>6)::float8, (r->>7)::int, r->>8, (r->>9)::bool,
-              (r->>10)::int, (r->>11)::bool, now()
-            FROM json_array_elements(%s::json) AS r
+            SELECT %s, %s, kind, bound_key, ai_system, window_start, window_hours, value,
+              metric_value, sample_size, outcome, immediate_breach, breaches_in_last_n, fired,
+              now()
+            FROM monitoring_windows_in
             ON CONFLICT (version_id, bound_key, ai_system, kind, window_start) DO UPDATE SET
               value = EXCLUDED.value, metric_value = EXCLUDED.metric_value,
               sample_size = EXCLUDED.sample_size, outcome = EXCLUDED.outcome,
@@ -207,8 +233,21 @@ def _save(engagement: Engagement, version: FrameworkVersion, rows: list[list[Any
               breaches_in_last_n = EXCLUDED.breaches_in_last_n, fired = EXCLUDED.fired,
               evaluated_at = EXCLUDED.evaluated_at
             """,
-            [engagement.pk, version.pk, json.dumps(rows)],
+            [engagement.pk, version.pk],
         )
+
+
+def copy_rows(table: str, rows: Iterable[Sequence[Any]]) -> None:
+    """COPY the rows into `table` (every column, in order) on Django's connection and in its
+    transaction: psycopg writes them in C. Logged as Django logs its queries."""
+    connection.ensure_connection()
+    started = time.monotonic()
+    sql = f"COPY {table} FROM STDIN"
+    with psycopg.Cursor(connection.connection) as cursor, cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row(row)
+    if connection.queries_logged:
+        connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
 
 
 def evaluate_all(engagement: Engagement, version: FrameworkVersion) -> int:
