@@ -40,6 +40,7 @@ from monitoring.evaluation import (
     BoundRule,
     Outcome,
     Window,
+    WindowValue,
     apply_trigger,
     bound_rules,
     evaluate,
@@ -327,9 +328,9 @@ def _stored(
             span_key = (kind, key, system)
             index = spans[span_key].rule.window_index(start)
             if is_base:
-                baselines[span_key] = (index, tuple(row))  # type: ignore[assignment]
+                baselines[span_key] = (index, tuple(row))
             else:
-                stored[span_key][index] = tuple(row)  # type: ignore[assignment]
+                stored[span_key][index] = tuple(row)
     return stored, baselines
 
 
@@ -362,7 +363,8 @@ def evaluate_touched(
     number of queries (one more when a touched drift trigger compares with a baseline)."""
     bounds, drifts = all_rules_of(version)
     by_series: dict[Series, list[BoundRule | DriftRule]] = {}
-    for rule in [*bounds, *drifts]:
+    every: list[BoundRule | DriftRule] = [*bounds, *drifts]
+    for rule in every:
         by_series.setdefault((rule.ai_system, rule.metric), []).append(rule)
     # The loop below runs once per touched point: grouped by series first, kept to arithmetic.
     seconds_by_series: dict[tuple[str, str, str], set[int]] = {}
@@ -434,7 +436,9 @@ def evaluate_touched(
             ]
             continue
         fresh = judge_windows(rule, series)
-        merged = {index: _stored_window(index, row) for index, row in stored[span_key].items()}
+        merged: dict[int, WindowValue] = {
+            index: _stored_window(index, row) for index, row in stored[span_key].items()
+        }
         merged |= {index: fresh[index] for index in indexes if index in fresh}
         # A touched window changes the k-of-n count of itself and the n − 1 windows after it.
         n = rule.trigger_windows
