@@ -186,8 +186,11 @@ def _point(row: int, record: Mapping[str, Any]) -> Point:
         record.get("value"),
         record.get("sample_size"),
     )
-    if quick is not None:
-        return quick
+    return quick if quick is not None else _careful_point(row, record)
+
+
+def _careful_point(row: int, record: Mapping[str, Any]) -> Point:
+    """A point checked field by field; ValueError names the first problem."""
     return Point(
         row=row,
         ai_system=_text(record, "ai_system", required=True),
