@@ -120,7 +120,7 @@ def _sample_size(value: Any) -> int:
         raise ValueError("sample_size must be a whole number of at least 1")
     try:
         number = int(value) if not isinstance(value, float) or value.is_integer() else None
-    except ValueError:
+    except (TypeError, ValueError):  # TypeError: a list or an object
         number = None
     if number is None or not 1 <= number <= MAX_SAMPLE_SIZE:
         raise ValueError(f"sample_size {_shown(value)} must be a whole number of at least 1")

@@ -362,6 +362,13 @@ def test_three_breached_windows_of_five_fire(client, live):
     assert [w.window_start.day for w in fired] == [5]
 
 
+def test_a_sample_size_that_is_a_list_is_refused_with_its_row(client, live):
+    answer = _post(client, live["url"], [_point(0, 0.9, sample_size=[50])], live["secret"]).json()
+    assert answer["refused"] == [
+        {"row": 1, "reason": "sample_size [50] must be a whole number of at least 1"}
+    ]
+
+
 # What a sender may put in a field: good values, and the wrong types and shapes seen in the wild.
 field_values = st.one_of(
     st.none(),
