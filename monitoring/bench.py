@@ -1,6 +1,7 @@
 """`make bench`, the live framework's part: metric intake throughput (JSON and CSV, through the
 API in-process, evaluation included) and evaluation time for 40 AI systems × 5 bounds × 90 days
-of hourly points, full and incremental, with query counts.
+of hourly points (and one drift trigger for every system), full and incremental, with query
+counts, this process's CPU time and its PostgreSQL backend's.
 
 Everything is seeded inside one transaction that is rolled back at the end: nothing is left."""
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 import datetime
 import io
 import json
+import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,7 +24,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from escalation.models import AISystem, Bound, Framework, Threshold
+from escalation.models import AISystem, Bound, DriftTrigger, Framework, Threshold
 from escalation.versions import freeze_version
 from monitoring.intake import CSV_HEADER
 from monitoring.models import ApiToken, Evaluation, MetricPoint, WindowResult
@@ -89,6 +91,17 @@ def seed_engagement(slug: str) -> tuple[Engagement, str]:
         for threshold in thresholds
         for kind, name, percentile, direction, value, unit in BOUNDS
     )
+    # For every system: groundedness dropping by more than 0.05 from one day to the next.
+    DriftTrigger.objects.create(
+        framework=framework,
+        key="daily-drop",
+        metric="quality",
+        comparison="change_vs_previous",
+        operator="below",
+        value=Decimal("-0.05"),
+        window=1,
+        window_unit="days",
+    )
     version = freeze_version(framework, "Bench", "Bench")
     Review.objects.create(
         version=version,
@@ -145,14 +158,36 @@ class Measured:
     cpu_seconds: float  # this process's CPU (PostgreSQL's is in its own): contention shows apart
     queries: int
     detail: str = ""
+    pg_cpu_seconds: float | None = None  # the PostgreSQL backend's CPU, when /proc shows it
+
+
+def _backend_cpu(pid: int) -> float | None:
+    """The CPU time (user and system) of the PostgreSQL backend `pid`, from /proc; None where
+    it cannot be read (another host, another user). Parallel workers are not counted."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _measure(name: str, action: Callable[[], Any], detail: Callable[[Any], str]) -> Measured:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (backend,) = cursor.fetchone()
+    backend_started = _backend_cpu(backend)
     with CaptureQueriesContext(connection) as captured:
         started, cpu_started = time.perf_counter(), time.process_time()
         result = action()
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
-    return Measured(name, seconds, cpu, len(captured), detail(result))
+    backend_now = _backend_cpu(backend)
+    pg_cpu = (
+        backend_now - backend_started
+        if backend_now is not None and backend_started is not None
+        else None
+    )
+    return Measured(name, seconds, cpu, len(captured), detail(result), pg_cpu)
 
 
 def _send_all(

@@ -1,5 +1,6 @@
 """What the live page shows: each AI system of the framework in force, its current level, and
-each of its bounds with the status of its latest window and its recent windows."""
+each of its bounds and drift triggers with the status of its latest window and its recent
+windows."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from django.db.models.functions import RowNumber
 from escalation.document import upgrade_document
 from escalation.models import FrameworkVersion
 from monitoring.charts import Chart, chart
+from monitoring.drift import DriftRule, drift_rules, triggers_needing_a_value
 from monitoring.evaluation import BoundRule, bound_rules
-from monitoring.models import WindowOutcome, WindowResult
+from monitoring.models import WindowKind, WindowOutcome, WindowResult
 from workshops.models import Engagement
 
 # Windows charted per bound: a day of hourly windows, most of a month of daily ones.
@@ -47,6 +49,29 @@ class BoundPanel:
     windows: list[WindowResult]  # oldest first
     chart: Chart
 
+    is_drift = False
+    against = "the bound"
+
+    @property
+    def chart_id(self) -> str:
+        return f"chart-{self.rule.key}"
+
+
+@dataclass(frozen=True)
+class DriftPanel:
+    rule: DriftRule
+    status: Status
+    windows: list[WindowResult]  # oldest first
+    chart: Chart
+    fired: int  # of the windows shown
+
+    is_drift = True
+    against = "the trigger's value"
+
+    @property
+    def chart_id(self) -> str:
+        return f"chart-drift-{self.rule.ai_system}-{self.rule.key}"
+
 
 @dataclass(frozen=True)
 class SystemPanel:
@@ -55,23 +80,29 @@ class SystemPanel:
     model: str
     current_level: str
     bounds: list[BoundPanel]
+    drifts: list[DriftPanel]
+    drifts_needing_a_value: list[str]  # not evaluated: their sentences
 
 
-def recent_windows(version: FrameworkVersion) -> dict[str, list[WindowResult]]:
-    """The latest RECENT_WINDOWS windows of each bound of `version`, oldest first (one query)."""
+# A series of stored windows: (kind, bound or drift trigger key, AI system).
+SeriesKey = tuple[str, str, str]
+
+
+def recent_windows(version: FrameworkVersion) -> dict[SeriesKey, list[WindowResult]]:
+    """The latest RECENT_WINDOWS windows of each bound and drift trigger (per AI system) of
+    `version`, oldest first (one query)."""
+    series = [F("bound_key"), F("ai_system"), F("kind")]
     rows = (
         WindowResult.objects.filter(version=version)
         .annotate(
-            recency=Window(
-                RowNumber(), partition_by=[F("bound_key")], order_by=F("window_start").desc()
-            )
+            recency=Window(RowNumber(), partition_by=series, order_by=F("window_start").desc())
         )
         .filter(recency__lte=RECENT_WINDOWS)
-        .order_by("bound_key", "window_start")
+        .order_by("bound_key", "ai_system", "kind", "window_start")
     )
-    found: dict[str, list[WindowResult]] = {}
+    found: dict[SeriesKey, list[WindowResult]] = {}
     for row in rows:
-        found.setdefault(row.bound_key, []).append(row)
+        found.setdefault((row.kind, row.bound_key, row.ai_system), []).append(row)
     return found
 
 
@@ -88,13 +119,17 @@ def system_panels(engagement: Engagement, version: FrameworkVersion) -> list[Sys
     document = upgrade_document(version.document)
     windows = recent_windows(version)
     rules: dict[str, list[BoundRule]] = {}
-    for rule in bound_rules(document):
+    all_bounds = bound_rules(document)
+    for rule in all_bounds:
         rules.setdefault(rule.ai_system, []).append(rule)
+    drifts: dict[str, list[DriftRule]] = {}
+    for drift in drift_rules(document, all_bounds):
+        drifts.setdefault(drift.ai_system, []).append(drift)
     panels = []
     for system in document.get("ai_systems", []):
         bounds = []
         for rule in rules.get(system["key"], []):
-            recent = windows.get(rule.key, [])
+            recent = windows.get((WindowKind.BOUND, rule.key, rule.ai_system), [])
             points = [(w.value, w.outcome, w.fired) for w in recent]
             bounds.append(
                 BoundPanel(
@@ -112,6 +147,24 @@ def system_panels(engagement: Engagement, version: FrameworkVersion) -> list[Sys
                 # Written by the ladder's per-system current level (schema 2, optional key).
                 current_level=_level_name(document, system.get("current_level")),
                 bounds=bounds,
+                drifts=[
+                    _drift_panel(drift, windows.get((WindowKind.DRIFT, drift.key, drift.ai_system)))
+                    for drift in drifts.get(system["key"], [])
+                ],
+                drifts_needing_a_value=triggers_needing_a_value(document, system["key"]),
             )
         )
     return panels
+
+
+def _drift_panel(rule: DriftRule, recent: list[WindowResult] | None) -> DriftPanel:
+    """A drift trigger's recent windows, charted against the trigger's value."""
+    recent = recent or []
+    points = [(w.value, w.outcome, w.fired) for w in recent]
+    return DriftPanel(
+        rule,
+        status_of(recent[-1] if recent else None),
+        recent,
+        chart(points, rule.value),
+        sum(1 for w in recent if w.fired),
+    )

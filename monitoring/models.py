@@ -160,19 +160,30 @@ class WindowOutcome(models.TextChoices):
     NOT_ENOUGH_DATA = "not_enough_data", "Not enough data"
 
 
+class WindowKind(models.TextChoices):
+    BOUND = "bound", "Bound"
+    DRIFT = "drift", "Drift trigger"
+
+
 class WindowResult(models.Model):
-    """One window of one bound of a signed-off version, evaluated: the history the live page
-    charts and an auditor reads back."""
+    """One window of one bound (or one drift trigger, for one AI system) of a signed-off version,
+    evaluated: the history the live page charts and an auditor reads back.
+
+    A drift trigger's row holds in `bound_key` the trigger's key, in `value` the number compared
+    with the trigger's value (the window's metric, or its change), and in `metric_value` the
+    window's metric itself, which the next window's change and the baseline are computed from."""
 
     engagement = models.ForeignKey(
         Engagement, on_delete=models.CASCADE, related_name="window_results"
     )
     version = models.ForeignKey(FrameworkVersion, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10, choices=WindowKind.choices, default=WindowKind.BOUND)
     bound_key = models.CharField(max_length=80)
     ai_system = models.CharField(max_length=80)
     window_start = models.DateTimeField()
     window_hours = models.PositiveIntegerField()
     value = models.FloatField(null=True, blank=True)
+    metric_value = models.FloatField(null=True, blank=True)  # drift triggers only
     sample_size = models.PositiveIntegerField()
     outcome = models.CharField(max_length=20, choices=WindowOutcome.choices)
     immediate_breach = models.BooleanField(default=False)
@@ -183,8 +194,10 @@ class WindowResult(models.Model):
     class Meta:
         constraints: ClassVar[list[Any]] = [
             # Its index serves the live page (the latest windows of each bound) and re-evaluation.
+            # A drift trigger for every AI system has one series per system, under one key.
             models.UniqueConstraint(
-                fields=["version", "bound_key", "window_start"], name="window_result_one_per_window"
+                fields=["version", "bound_key", "ai_system", "kind", "window_start"],
+                name="window_result_one_per_window",
             ),
         ]
 

@@ -9,7 +9,10 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from monitoring.intake import _careful_point, _quick_point
 from monitoring.models import ApiToken, MetricPoint, WindowResult
 from monitoring.results import evaluate_all, version_in_force
 from tests.factories import make_engagement, make_version, sign_off
@@ -347,7 +350,8 @@ def test_late_points_are_reevaluated_as_a_full_evaluation_would(client, live, en
     late = _post(client, live["url"], [_point(24 * 2, 0.7)], live["secret"]).json()
     incremental = _windows()
     evaluate_all(engagement, version_in_force(engagement))
-    assert late["windows_evaluated"] == 3  # day 3's window, and the two after it that look back
+    # Day 3's window and the two after it that look back; and the drift trigger's week holding it.
+    assert late["windows_evaluated"] == 4
     assert _windows() == incremental
 
 
@@ -356,3 +360,70 @@ def test_three_breached_windows_of_five_fire(client, live):
     _post(client, live["url"], [_point(24 * day, value) for day, value in days], live["secret"])
     fired = WindowResult.objects.filter(bound_key="claims-bot-all-groundedness", fired=True)
     assert [w.window_start.day for w in fired] == [5]
+
+
+def test_a_sample_size_that_is_a_list_is_refused_with_its_row(client, live):
+    answer = _post(client, live["url"], [_point(0, 0.9, sample_size=[50])], live["secret"]).json()
+    assert answer["refused"] == [
+        {"row": 1, "reason": "sample_size [50] must be a whole number of at least 1"}
+    ]
+
+
+# What a sender may put in a field: good values, and the wrong types and shapes seen in the wild.
+field_values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 2**31 + 1),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from(
+        [
+            "",
+            "claims-bot",
+            "2026-11-30T14:00:00Z",
+            "2026-11-30T14:00:00+01:00",
+            "2026-11-30T14:00:00",
+            "1999-12-31T23:00:00Z",
+            "0.5",
+            " 7 ",
+            "50",
+            "0",
+            "5.0",
+            "nan",
+            "1e400",
+            "١٢",
+        ]
+    ),
+    st.lists(st.integers(), max_size=1),
+)
+
+
+# Mostly well-formed points, each field sometimes replaced by anything above (or left out).
+def _mostly(good: st.SearchStrategy) -> st.SearchStrategy:
+    # Three times in four the good value (one_of would weigh each of field_values' branches).
+    return st.integers(0, 3).flatmap(lambda n: good if n else field_values)
+
+
+records = st.fixed_dictionaries(
+    {
+        "time": _mostly(st.just("2026-11-30T14:00:00Z")),
+        "ai_system": _mostly(st.just("claims-bot")),
+        "metric": _mostly(st.just("groundedness")),
+        "value": _mostly(st.floats(-10, 10) | st.integers(-10, 10)),
+    },
+    optional={
+        "output_type": _mostly(st.sampled_from(["", "summary"])),
+        "sample_size": _mostly(st.integers(1, 100)),
+    },
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(records)
+def test_the_fast_path_reads_a_point_as_the_careful_path_does(record):
+    fields = [record.get(name) for name in ("ai_system", "output_type", "metric", "time")]
+    quick = _quick_point(1, *fields, record.get("value"), record.get("sample_size", None))
+    try:
+        careful = _careful_point(1, record)
+    except ValueError:
+        careful = None
+    assert quick is None or quick == careful

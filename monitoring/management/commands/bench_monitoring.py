@@ -16,12 +16,14 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         self.stdout.write(
             "\nLive framework (in-process, one transaction rolled back afterwards)\n"
-            f"{'measurement':<46} {'wall ms':>9} {'cpu ms':>8} {'queries':>7}  detail"
+            f"{'measurement':<46} {'wall ms':>9} {'cpu ms':>8} {'pg ms':>8} {'queries':>7}  detail"
         )
         for measured in run():
             rate = f" ({throughput(measured)})" if measured.name.startswith("intake") else ""
+            pg = measured.pg_cpu_seconds
+            pg_ms = "–" if pg is None else f"{pg * 1000:.0f}"
             self.stdout.write(
                 f"{measured.name:<46} {measured.seconds * 1000:>9.1f} "
-                f"{measured.cpu_seconds * 1000:>8.1f} {measured.queries:>7}"
+                f"{measured.cpu_seconds * 1000:>8.1f} {pg_ms:>8} {measured.queries:>7}"
                 f"  {measured.detail}{rate}"
             )
