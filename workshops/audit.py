@@ -42,6 +42,14 @@ class AuditVerb(models.TextChoices):
     # The live framework's API tokens.
     API_TOKEN_CREATED = "api_token.create", "Created an API token"
     API_TOKEN_REVOKED = "api_token.revoke", "Revoked an API token"
+    # The live framework's escalation cases.
+    CASE_OPENED = "case.open", "Opened an escalation case"
+    CASE_EVIDENCE_ADDED = "case.evidence", "Added evidence to a case"
+    CASE_APPROVED = "case.approve", "Approved an escalation"
+    CASE_DECLINED = "case.decline", "Declined an escalation"
+    CASE_CLOSED = "case.close", "Closed an escalation case"
+    CASE_ROLLED_BACK = "case.roll_back", "Rolled an escalation back"
+    EXTERNAL_EVENT_RECORDED = "case.external_event", "Recorded an external event"
 
 
 def record_activity(
