@@ -12,9 +12,10 @@ from django.db.models.functions import RowNumber
 
 from escalation.document import upgrade_document
 from escalation.models import FrameworkVersion
+from monitoring.cases import cases_by_system, live_levels
 from monitoring.charts import Chart, chart
 from monitoring.evaluation import BoundRule, bound_rules
-from monitoring.models import WindowOutcome, WindowResult
+from monitoring.models import EscalationCase, WindowOutcome, WindowResult
 from workshops.models import Engagement
 
 # Windows charted per bound: a day of hourly windows, most of a month of daily ones.
@@ -55,6 +56,7 @@ class SystemPanel:
     model: str
     current_level: str
     bounds: list[BoundPanel]
+    cases: list[EscalationCase]  # in play: open, or approved with the sunset clock running
 
 
 def recent_windows(version: FrameworkVersion) -> dict[str, list[WindowResult]]:
@@ -87,6 +89,8 @@ def _level_name(document: dict[str, Any], key: Any) -> str:
 def system_panels(engagement: Engagement, version: FrameworkVersion) -> list[SystemPanel]:
     document = upgrade_document(version.document)
     windows = recent_windows(version)
+    levels = live_levels(engagement, document)
+    cases = cases_by_system(engagement)
     rules: dict[str, list[BoundRule]] = {}
     for rule in bound_rules(document):
         rules.setdefault(rule.ai_system, []).append(rule)
@@ -109,9 +113,10 @@ def system_panels(engagement: Engagement, version: FrameworkVersion) -> list[Sys
                 key=system["key"],
                 name=system.get("name", system["key"]),
                 model=system.get("model_name", ""),
-                # Written by the ladder's per-system current level (schema 2, optional key).
-                current_level=_level_name(document, system.get("current_level")),
+                # The live level: a decided case's, else the signed-off document's.
+                current_level=_level_name(document, levels.get(system["key"])),
                 bounds=bounds,
+                cases=cases.get(system["key"], []),
             )
         )
     return panels

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from escalation.document import upgrade_document
 from escalation.models import FrameworkVersion
+from monitoring import cases
 from monitoring.evaluation import (
     BoundRule,
     Outcome,
@@ -155,6 +156,7 @@ def evaluate_all(engagement: Engagement, version: FrameworkVersion) -> int:
     with transaction.atomic():
         WindowResult.objects.filter(engagement=engagement, version=version).delete()
         _save(engagement, version, judged)
+        cases.record_fired_windows(engagement, version, cases.fired_results(version, judged))
         Evaluation.objects.update_or_create(
             engagement=engagement, version=version, defaults={"evaluated_at": timezone.now()}
         )
@@ -246,6 +248,7 @@ def evaluate_touched(
             if window.index in indexes or stored[key].get(window.index) != window
         ]
     _save(engagement, version, judged)
+    cases.record_fired_windows(engagement, version, cases.fired_results(version, judged))
     return len(judged)
 
 
