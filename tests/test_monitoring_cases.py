@@ -5,18 +5,15 @@ decides, what approval moves, and the sunset verdict read from the stored window
 from __future__ import annotations
 
 import datetime
-import json
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from escalation.demo_framework import fill_demo_framework
 from escalation.models import ExternalEvent
 from monitoring import cases
 from monitoring.cases import Verdict, improvement_target, propose_level
-from monitoring.intake import Catalogue, check, read_json, store
 from monitoring.models import (
     CaseEvent,
     CaseKind,
@@ -25,12 +22,11 @@ from monitoring.models import (
     SystemLevel,
 )
 from monitoring.results import evaluate_all
-from tests.factories import SEEDED, make_member, make_user, make_version, sign_off
+from tests.factories import SEEDED, make_member, make_user
+from tests.live_demo import GROUNDEDNESS, feed
 from workshops.models import Activity, Role
 
 pytestmark = pytest.mark.django_db
-
-GROUNDEDNESS = "support-assistant-chat-answer-answer-groundedness"
 
 
 # The ladder, on a plain document.
@@ -91,39 +87,7 @@ def test_the_improvement_target_closes_the_fraction_of_the_gap_either_way():
     assert improvement_target(0.95, 0.9, 0.5, lower_is_better=False) == 0.9
 
 
-# On the demo client's signed-off framework.
-
-
-@pytest.fixture
-def demo(engagement, facilitator, approver):
-    """The demo framework signed off; Priya Natarajan (owner of prompt optimization and
-    retrieval augmentation) joins as an approver afterwards."""
-    fill_demo_framework(engagement.framework, datetime.date(2026, 11, 13))
-    version = sign_off(engagement, make_version(engagement.framework), [approver]).version
-    priya = make_member(
-        engagement,
-        Role.APPROVER,
-        make_user("priya", first_name="Priya", last_name="Natarajan"),
-    )
-    return {"version": version, "owner": priya}
-
-
-def feed(engagement, values, *, start=datetime.date(2026, 11, 1), metric="answer_groundedness"):
-    """One daily groundedness point per value of the support assistant, through the intake."""
-    points = [
-        {
-            "time": f"{start + datetime.timedelta(days=day)}T12:00:00Z",
-            "ai_system": "support-assistant",
-            "output_type": "chat answer",
-            "metric": metric,
-            "value": value,
-            "sample_size": 50,
-        }
-        for day, value in enumerate(values)
-    ]
-    checked = check(read_json(json.dumps(points).encode()), Catalogue.for_engagement(engagement))
-    assert not checked.refused, checked.refused
-    store(engagement, checked.points)
+# On the demo client's signed-off framework (the `demo` fixture, tests/live_demo.py).
 
 
 def only_case(engagement) -> EscalationCase:
