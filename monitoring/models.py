@@ -205,7 +205,7 @@ class CaseKind(models.TextChoices):
 
 class CaseStatus(models.TextChoices):
     OPEN = "open", "Open: awaiting the owner"
-    APPROVED = "approved", "Approved: at the level, sunset clock running"
+    APPROVED = "approved", "Approved: at the level"
     DECLINED = "declined", "Declined"
     ROLLED_BACK = "rolled_back", "Rolled back"
     CLOSED = "closed", "Closed"

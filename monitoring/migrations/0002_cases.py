@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
                 ('bound_key', models.CharField(blank=True, max_length=80)),
                 ('trigger_key', models.CharField(blank=True, max_length=80)),
                 ('kind', models.CharField(choices=[('bound_breach', 'Bound breached'), ('external_event', 'External event review'), ('drift', 'Drift review')], max_length=20)),
-                ('status', models.CharField(choices=[('open', 'Open: awaiting the owner'), ('approved', 'Approved: at the level, sunset clock running'), ('declined', 'Declined'), ('rolled_back', 'Rolled back'), ('closed', 'Closed')], default='open', max_length=20)),
+                ('status', models.CharField(choices=[('open', 'Open: awaiting the owner'), ('approved', 'Approved: at the level'), ('declined', 'Declined'), ('rolled_back', 'Rolled back'), ('closed', 'Closed')], default='open', max_length=20)),
                 ('reason', models.TextField(blank=True, max_length=2000)),
                 ('from_level_key', models.CharField(blank=True, max_length=80)),
                 ('proposed_level_key', models.CharField(blank=True, max_length=80)),
