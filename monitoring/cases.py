@@ -194,6 +194,15 @@ def _sunset_rule(document: dict[str, Any], level_key: str) -> dict[str, Any] | N
     return None
 
 
+def failure_modes_detected(document: dict[str, Any], bound_key: str) -> list[str]:
+    """The names of the failure modes the bound detects, as the version states them."""
+    return [
+        str(mode.get("name") or mode.get("key"))
+        for mode in document.get("failure_modes", [])
+        if isinstance(mode, dict) and bound_key and bound_key in (mode.get("detected_by") or [])
+    ]
+
+
 # The live level.
 
 
@@ -433,7 +442,8 @@ def matching_external_trigger(
         if isinstance(trigger, dict) and trigger.get("event") == event
     ]
     named = [t for t in triggers if ai_system in (t.get("ai_systems") or [])]
-    return (named or [t for t in triggers if not t.get("ai_systems")] or [None])[0]
+    for_all = [t for t in triggers if not t.get("ai_systems")]
+    return (named or for_all)[0] if named or for_all else None
 
 
 def record_external_event(
@@ -682,7 +692,7 @@ def _latest_window(
         .values_list("window_start", "value")
         .first()
     )
-    return (row[0], float(row[1])) if row else None
+    return (row[0], float(row[1])) if row and row[1] is not None else None
 
 
 def sunset_verdict(case: EscalationCase, *, today: datetime.date | None = None) -> SunsetVerdict:

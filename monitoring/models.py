@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from escalation.models import FrameworkVersion
 from workshops.models import Engagement
+from workshops.stepup import AuthenticatedVia
 
 TOKEN_PREFIX = "ewt_"
 
@@ -341,6 +342,11 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.kind} at {self.at:%Y-%m-%d %H:%M}"
+
+    @property
+    def authenticated_label(self) -> str:
+        """How the person deciding proved who they are, as the page says it."""
+        return AuthenticatedVia(self.authenticated_via).label if self.authenticated_via else ""
 
 
 class CaseEvidence(models.Model):

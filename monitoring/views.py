@@ -280,16 +280,21 @@ def _case_context(
     verdict = cases.sunset_verdict(case)
     allowed = {cases.Verdict.NO_RULE, cases.Verdict.IMPROVED, cases.Verdict.NOT_IMPROVED}
     ending = not refusal and case.status == CaseStatus.APPROVED and verdict.verdict in allowed
-    events = list(case.events.all())
-    for event in events:
-        event.from_label = cases.level_label(document, event.from_level_key)
-        event.to_label = cases.level_label(document, event.to_level_key)
+    timeline = [
+        (
+            event,
+            cases.level_label(document, event.from_level_key),
+            cases.level_label(document, event.to_level_key),
+        )
+        for event in case.events.all()
+    ]
     return {
         "engagement": engagement,
         "case": case,
         "from_level": cases.level_label(document, case.from_level_key),
+        "failure_modes": cases.failure_modes_detected(document, case.bound_key),
         "evidence": list(case.evidence.all()),
-        "events": events,
+        "timeline": timeline,
         "verdict": verdict,
         "approvals_given": cases.approvals_given(case),
         "refusal": refusal,

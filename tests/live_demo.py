@@ -28,16 +28,23 @@ def sign_off_demo(engagement: Engagement, approver: Any) -> dict[str, Any]:
     return {"version": version, "owner": priya}
 
 
+# (AI system, output type, metric) of the series fed unless a test names another.
+GROUNDEDNESS_SERIES = ("support-assistant", "chat answer", "answer_groundedness")
+
+
 def groundedness_points(
-    values: list[float], start: datetime.date = datetime.date(2026, 11, 1)
+    values: list[float],
+    start: datetime.date = datetime.date(2026, 11, 1),
+    series: tuple[str, str, str] = GROUNDEDNESS_SERIES,
 ) -> list[dict[str, Any]]:
-    """One daily groundedness point per value, from `start`, as the metrics API takes them."""
+    """One daily point per value, from `start`, as the metrics API takes them."""
+    system, output_type, metric = series
     return [
         {
             "time": f"{start + datetime.timedelta(days=day)}T12:00:00Z",
-            "ai_system": "support-assistant",
-            "output_type": "chat answer",
-            "metric": "answer_groundedness",
+            "ai_system": system,
+            "output_type": output_type,
+            "metric": metric,
             "value": value,
             "sample_size": 50,
         }
@@ -50,9 +57,10 @@ def feed(
     values: list[float],
     *,
     start: datetime.date = datetime.date(2026, 11, 1),
+    series: tuple[str, str, str] = GROUNDEDNESS_SERIES,
 ) -> None:
-    """Store (and so evaluate) the groundedness points through the intake."""
-    points = groundedness_points(values, start)
+    """Store (and so evaluate) the points through the intake."""
+    points = groundedness_points(values, start, series)
     checked = check(read_json(json.dumps(points).encode()), Catalogue.for_engagement(engagement))
     assert not checked.refused, checked.refused
     store(engagement, checked.points)

@@ -54,6 +54,16 @@ def test_the_case_page_shows_evidence_proposal_governance_and_timeline(client, o
     assert "<strong>Opened</strong> by The metrics" in page
 
 
+def test_the_case_page_names_the_failure_modes_the_bound_detects(
+    client, engagement, observer, demo
+):
+    """0.94 field accuracy is an immediate breach (≤ 0.95) of the extraction pipeline."""
+    feed(engagement, [0.94], series=("document-extraction", "extraction", "field_accuracy"))
+    client.force_login(observer)
+    page = client.get(url("case_detail", EscalationCase.objects.get()))
+    assert "Failure modes this bound detects: Hallucination." in page.content.decode()
+
+
 def test_the_owner_is_offered_the_decision_and_an_observer_is_not(client, observer, case, demo):
     client.force_login(demo["owner"])
     assert (

@@ -175,23 +175,25 @@ def test_declining_needs_a_reason_without_control_characters(engagement, demo):
 
 
 def test_a_level_ruled_by_all_of_a_group_moves_only_with_every_approval(engagement, demo):
-    """The extraction pipeline stands at retrieval augmentation; few-shot enrichment is next."""
-    version = demo["version"]
+    """The extraction pipeline, at few-shot enrichment, is proposed fine-tuning: approved by all
+    of Tomás Lindqvist and Arjun Appleby."""
+    SystemLevel.objects.create(
+        engagement=engagement, ai_system="document-extraction", level_key="few-shot-enrichment"
+    )
     case = cases.open_review_case(
         engagement,
-        version,
+        demo["version"],
         ai_system="document-extraction",
         kind=CaseKind.EXTERNAL_EVENT,
         trigger_key="",
         reason="A regulator's letter",
     )
-    case.approvals_required = 2
-    case.deciders = ["priya natarajan", "arjun appleby"]
-    case.save()
-    arjun = make_member(
-        engagement, Role.APPROVER, make_user("arjun", first_name="Arjun", last_name="Appleby")
+    tomas, arjun = (
+        make_member(engagement, Role.APPROVER, make_user(name, first_name=first, last_name=last))
+        for name, first, last in (("tomas", "Tomás", "Lindqvist"), ("arjun", "Arjun", "Appleby"))
     )
-    assert not cases.approve_case(case, demo["owner"], "", authentication=SEEDED)
+    assert (case.proposed_level_key, case.approvals_required) == ("fine-tuning", 2)
+    assert not cases.approve_case(case, tomas, "", authentication=SEEDED)
     assert cases.approve_case(case, arjun, "", authentication=SEEDED)
 
 
