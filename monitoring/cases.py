@@ -569,6 +569,14 @@ def approve_case(
             raise CaseRefusedError("The case proposes no level: there is nothing to approve.")
         if case.events.filter(kind=CaseEvent.Kind.APPROVED, actor=user).exists():
             raise CaseRefusedError("You approved this escalation already.")
+        document = upgrade_document(case.version.document)
+        now_at = live_levels(case.engagement, document).get(case.ai_system, "")
+        if now_at != case.from_level_key:
+            raise CaseRefusedError(
+                f"The system has moved to {level_label(document, now_at) or 'no level'} since "
+                "the case opened, so its proposal no longer follows the ladder: decline it; the "
+                "next fired window proposes again from the new level."
+            )
         _event(case, CaseEvent.Kind.APPROVED, user, reason, authentication=authentication)
         _audit(case, user, AuditVerb.CASE_APPROVED, f"approved {case.proposed_level_name}", reason)
         given = approvals_given(case)

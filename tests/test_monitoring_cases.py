@@ -165,6 +165,15 @@ def test_an_approver_the_level_does_not_name_cannot_approve(engagement, demo, ap
         cases.approve_case(only_case(engagement), approver, "", authentication=SEEDED)
 
 
+def test_a_proposal_overtaken_by_another_decision_is_refused(engagement, demo):
+    feed(engagement, [0.80, 0.80, 0.80])
+    SystemLevel.objects.create(
+        engagement=engagement, ai_system="support-assistant", level_key="retrieval-augmentation"
+    )
+    with pytest.raises(cases.CaseRefusedError, match="has moved to 2. Retrieval augmentation"):
+        cases.approve_case(only_case(engagement), demo["owner"], "", authentication=SEEDED)
+
+
 def test_declining_needs_a_reason_without_control_characters(engagement, demo):
     feed(engagement, [0.80, 0.80, 0.80])
     with pytest.raises(ValidationError):
