@@ -33,7 +33,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
@@ -52,7 +52,7 @@ from monitoring.models import (
     WindowOutcome,
     WindowResult,
 )
-from workshops.audit import AuditVerb, record_activity
+from workshops.audit import AuditVerb, record_activities, record_activity
 from workshops.models import Capability, Engagement, Membership
 from workshops.notifications import Mail, queue_mail
 from workshops.people import display_name
@@ -251,7 +251,8 @@ def record_fired_windows(
     engagement: Engagement, version: FrameworkVersion, windows: Iterable[WindowResult]
 ) -> list[EscalationCase]:
     """Open a case for each system and bound with newly fired windows, or add them as evidence
-    to the case in play; the cases opened. Windows that are evidence already are skipped."""
+    to the case in play; the cases opened. Windows that are evidence already are skipped. A
+    constant number of queries, however many bounds fired: intake calls it on every batch."""
     fired = [window for window in windows if window.fired]
     if not fired:
         return []
@@ -268,64 +269,93 @@ def record_fired_windows(
             by_bound.setdefault((window.ai_system, window.bound_key), []).append(window)
     if not by_bound:
         return []
+    active = _active_breach_cases(engagement)
     document = upgrade_document(version.document)
-    active = {
-        (case.ai_system, case.bound_key): case
-        for case in EscalationCase.objects.active().filter(
-            engagement=engagement, kind=CaseKind.BOUND_BREACH
-        )
-    }
     levels = live_levels(engagement, document)
-    opened = []
-    for (system, bound_key), new in by_bound.items():
-        case = active.get((system, bound_key))
-        if case is None:
-            case, created = _open_breach_case(
-                engagement, version, document, system, bound_key, levels
-            )
-            if created:
-                opened.append(case)
-            _add_evidence(case, new, opening=created)
+    fresh = [
+        _breach_case(engagement, version, document, system, bound_key, levels)
+        for system, bound_key in by_bound
+        if (system, bound_key) not in active
+    ]
+    if fresh:
+        # The partial unique constraint skips a case another request opened for the same
+        # bound a moment ago; the evidence then goes to that one.
+        EscalationCase.objects.bulk_create(fresh, ignore_conflicts=True)
+        active = _active_breach_cases(engagement)
+    ours = {case.public_id for case in fresh}
+    CaseEvidence.objects.bulk_create(
+        [_evidence(active[pair], window) for pair, new in by_bound.items() for window in new],
+        ignore_conflicts=True,  # a window another request recorded a moment ago
+    )
+    events, entries, opened = [], [], []
+    for pair, new in by_bound.items():
+        case = active[pair]
+        count = f"{len(new)} fired window{'s' if len(new) != 1 else ''}"
+        if case.public_id in ours:
+            opened.append(case)
+            events.append(_event_row(case, CaseEvent.Kind.OPENED, None, f"{case.reason}: {count}"))
+            entries.append(_opened_entry(case, f"{case.reason}: {count}", None))
         else:
-            _add_evidence(case, new)
+            events.append(_event_row(case, CaseEvent.Kind.EVIDENCE_ADDED, None, count))
+            entries.append(
+                _audit_entry(
+                    case, None, AuditVerb.CASE_EVIDENCE_ADDED, f"{count} added as evidence"
+                )
+            )
+    CaseEvent.objects.bulk_create(events)
+    record_activities(engagement, None, entries)
+    _mail_owners([(case, *_opened_mail(case)) for case in opened])
     return opened
 
 
-def _open_breach_case(
+def _active_breach_cases(engagement: Engagement) -> dict[tuple[str, str], EscalationCase]:
+    return {
+        (case.ai_system, case.bound_key): case
+        for case in EscalationCase.objects.active()
+        .filter(engagement=engagement, kind=CaseKind.BOUND_BREACH)
+        .select_related("engagement")
+    }
+
+
+def _breach_case(
     engagement: Engagement,
     version: FrameworkVersion,
     document: dict[str, Any],
     system: str,
     bound_key: str,
     levels: dict[str, str],
-) -> tuple[EscalationCase, bool]:
-    """The case opened for the bound, or the one another request opened a moment ago."""
+) -> EscalationCase:
+    """A new (unsaved) case for the bound, proposing from the system's live level."""
     bound = _bound(document, bound_key)
     proposal = propose_level(
         document, system, levels.get(system, ""), bound.get("escalates_to") or []
     )
-    try:
-        # A savepoint: the partial unique constraint refuses a second case in play for the
-        # bound, which a concurrent intake may have opened since we looked.
-        with transaction.atomic():
-            case = EscalationCase.objects.create(
-                engagement=engagement,
-                version=version,
-                ai_system=system,
-                bound_key=bound_key,
-                kind=CaseKind.BOUND_BREACH,
-                reason=shortened(f"{formatting.bound_phrase(bound)} fired", REASON_MAX),
-                **_proposal_fields(document, levels.get(system, ""), proposal),
-                bound_text=shortened(formatting.bound_phrase(bound), 300),
-                bound_value=_float(bound.get("value")),
-                lower_is_better=bound.get("direction") == "at_most",
-            )
-    except IntegrityError:
-        existing = EscalationCase.objects.active().get(
-            engagement=engagement, kind=CaseKind.BOUND_BREACH, ai_system=system, bound_key=bound_key
-        )
-        return existing, False
-    return case, True
+    return EscalationCase(
+        engagement=engagement,
+        version=version,
+        ai_system=system,
+        bound_key=bound_key,
+        kind=CaseKind.BOUND_BREACH,
+        reason=shortened(f"{formatting.bound_phrase(bound)} fired", REASON_MAX),
+        **_proposal_fields(document, levels.get(system, ""), proposal),
+        bound_text=shortened(formatting.bound_phrase(bound), 300),
+        bound_value=_float(bound.get("value")),
+        lower_is_better=bound.get("direction") == "at_most",
+    )
+
+
+def _evidence(case: EscalationCase, window: WindowResult) -> CaseEvidence:
+    return CaseEvidence(
+        case=case,
+        window=window,
+        bound_key=window.bound_key,
+        window_start=window.window_start,
+        window_hours=window.window_hours,
+        value=window.value,
+        sample_size=window.sample_size,
+        outcome=window.outcome,
+        immediate_breach=window.immediate_breach,
+    )
 
 
 def _float(value: Any) -> float | None:
@@ -349,34 +379,6 @@ def _proposal_fields(
         fields["sunset_after_days"] = rule.get("after_days")
         fields["required_improvement"] = Decimal(str(rule.get("required_improvement") or 0))
     return fields
-
-
-def _add_evidence(
-    case: EscalationCase, windows: list[WindowResult], *, opening: bool = False
-) -> None:
-    CaseEvidence.objects.bulk_create(
-        [
-            CaseEvidence(
-                case=case,
-                window=window,
-                bound_key=window.bound_key,
-                window_start=window.window_start,
-                window_hours=window.window_hours,
-                value=window.value,
-                sample_size=window.sample_size,
-                outcome=window.outcome,
-                immediate_breach=window.immediate_breach,
-            )
-            for window in windows
-        ],
-        ignore_conflicts=True,  # a window another request recorded a moment ago
-    )
-    count = f"{len(windows)} fired window{'s' if len(windows) != 1 else ''}"
-    if opening:
-        _opened(case, f"{case.reason}: {count}")
-    else:
-        _event(case, CaseEvent.Kind.EVIDENCE_ADDED, None, count)
-        _audit(case, None, AuditVerb.CASE_EVIDENCE_ADDED, f"{count} added as evidence")
 
 
 def open_review_case(
@@ -411,23 +413,10 @@ def open_review_case(
             reason=shortened(reason.strip(), REASON_MAX),
             **_proposal_fields(document, current, propose_level(document, ai_system, current)),
         )
-        windows = list(evidence)
-        if windows:
-            CaseEvidence.objects.bulk_create(
-                CaseEvidence(
-                    case=case,
-                    window=w,
-                    bound_key=w.bound_key,
-                    window_start=w.window_start,
-                    window_hours=w.window_hours,
-                    value=w.value,
-                    sample_size=w.sample_size,
-                    outcome=w.outcome,
-                    immediate_breach=w.immediate_breach,
-                )
-                for w in windows
-            )
-        _opened(case, case.reason, actor)
+        CaseEvidence.objects.bulk_create(_evidence(case, window) for window in evidence)
+        _event(case, CaseEvent.Kind.OPENED, actor, case.reason)
+        record_activities(engagement, actor, [_opened_entry(case, case.reason, actor)])
+        _mail_owners([(case, *_opened_mail(case))])
     return case
 
 
@@ -487,12 +476,14 @@ def record_external_event(
     return case
 
 
-def _opened(case: EscalationCase, note: str, actor: Any = None) -> None:
-    _event(case, CaseEvent.Kind.OPENED, actor, note)
+def _opened_entry(case: EscalationCase, note: str, actor: Any) -> tuple[AuditVerb, str, str]:
     proposed = case.proposed_level_name or "no level (none available)"
-    _audit(case, actor, AuditVerb.CASE_OPENED, f"Case opened, proposing {proposed}: {note}")
-    _mail_owner(
-        case,
+    return _audit_entry(case, actor, AuditVerb.CASE_OPENED, f"opened, proposing {proposed}: {note}")
+
+
+def _opened_mail(case: EscalationCase) -> tuple[str, str]:
+    proposed = case.proposed_level_name or "no level (none available)"
+    return (
         f"Escalation proposed: {case.ai_system} to {proposed}",
         f"{case.reason}\n\nProposed: {proposed}. Approval: {case.approval_rule}. "
         f"Cost ceiling: {case.cost_ceiling}; estimate: {case.cost_estimate}.\n\n"
@@ -822,7 +813,7 @@ def roll_back_case(
 # The record.
 
 
-def _event(
+def _event_row(
     case: EscalationCase,
     kind: str,
     actor: Any,
@@ -832,11 +823,11 @@ def _event(
     authentication: Authentication | None = None,
 ) -> CaseEvent:
     person = actor if getattr(actor, "is_authenticated", False) else None
-    return CaseEvent.objects.create(
+    return CaseEvent(
         case=case,
         kind=kind,
         actor=person,
-        actor_name=display_name(person, absent="The metrics") if person else "The metrics",
+        actor_name=display_name(person) if person else "The metrics",
         note=shortened(note, REASON_MAX),
         from_level_key=levels[0],
         to_level_key=levels[1],
@@ -845,46 +836,64 @@ def _event(
     )
 
 
-def _audit(case: EscalationCase, actor: Any, verb: AuditVerb, what: str, reason: str = "") -> None:
-    who = display_name(actor, absent="The metrics") if actor else "The metrics"
+def _event(
+    case: EscalationCase,
+    kind: str,
+    actor: Any,
+    note: str,
+    *,
+    levels: tuple[str, str] = ("", ""),
+    authentication: Authentication | None = None,
+) -> CaseEvent:
+    event = _event_row(case, kind, actor, note, levels=levels, authentication=authentication)
+    event.save()
+    return event
+
+
+def _audit_entry(
+    case: EscalationCase, actor: Any, verb: AuditVerb, what: str, reason: str = ""
+) -> tuple[AuditVerb, str, str]:
+    who = display_name(actor) if actor else "The metrics"
     summary = f"{who}: case for {case.ai_system} {case.bound_key or case.trigger_key}: {what}"
-    record_activity(
-        case.engagement,
-        actor,
-        verb,
-        one_line(summary + (f": {reason}" if reason else "")),
-        anchor=f"cases/{case.public_id}",
-    )
+    return (verb, one_line(summary + (f": {reason}" if reason else "")), f"cases/{case.public_id}")
+
+
+def _audit(case: EscalationCase, actor: Any, verb: AuditVerb, what: str, reason: str = "") -> None:
+    record_activities(case.engagement, actor, [_audit_entry(case, actor, verb, what, reason)])
 
 
 def case_url(case: EscalationCase) -> str:
     return settings.SITE_URL + reverse("case_detail", args=[case.engagement.slug, case.public_id])
 
 
-def owner_addresses(case: EscalationCase) -> list[str]:
-    """The e-mail addresses of the members the case names as its owner."""
-    if not case.owner_name.strip():
-        return []
-    owner = _normal(case.owner_name)
-    return [
-        m.user.email
-        for m in Membership.objects.filter(engagement_id=case.engagement_id).select_related("user")
-        if m.user.email and _normal(display_name(m.user)) == owner
-    ]
-
-
-def _mail_owner(case: EscalationCase, subject: str, body: str) -> None:
-    """Mail the owner once the step has committed (sent by the worker)."""
+def _mail_owners(messages: list[tuple[EscalationCase, str, str]]) -> None:
+    """Mail each case's owner (the members the case names as its owner) once the step has
+    committed, sent by the worker; one query for the members, however many cases."""
+    named = [(case, s, b) for case, s, b in messages if case.owner_name.strip()]
+    if not named:
+        return
+    members = Membership.objects.filter(engagement_id=named[0][0].engagement_id).select_related(
+        "user"
+    )
+    addresses: dict[str, list[str]] = {}
+    for member in members:
+        if member.user.email:
+            addresses.setdefault(_normal(display_name(member.user)), []).append(member.user.email)
     mails = [
         Mail(
             one_line(f"{case.engagement.client_organisation}: {subject}"),
             f"{body}\n\n{case_url(case)}\n",
             to,
         )
-        for to in owner_addresses(case)
+        for case, subject, body in named
+        for to in addresses.get(_normal(case.owner_name), [])
     ]
     if mails:
         transaction.on_commit(lambda: queue_mail(mails), robust=True)
+
+
+def _mail_owner(case: EscalationCase, subject: str, body: str) -> None:
+    _mail_owners([(case, subject, body)])
 
 
 def cases_by_system(engagement: Engagement) -> dict[str, list[EscalationCase]]:

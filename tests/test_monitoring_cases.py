@@ -8,6 +8,8 @@ import datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -20,6 +22,7 @@ from monitoring.models import (
     CaseStatus,
     EscalationCase,
     SystemLevel,
+    WindowResult,
 )
 from monitoring.results import evaluate_all
 from tests.factories import SEEDED, make_member, make_user
@@ -271,3 +274,21 @@ def test_rolling_back_puts_the_system_back_on_its_level(engagement, demo, approv
 def test_closing_is_refused_while_the_verdict_proposes_no_closure(engagement, demo, approved):
     with pytest.raises(cases.CaseRefusedError):
         cases.close_case(approved, demo["owner"], "Done", authentication=SEEDED)
+
+
+def test_recording_fired_windows_costs_the_same_queries_for_one_bound_as_for_many(engagement, demo):
+    """The fired windows are recorded on every intake batch: recorded evidence, the cases in
+    play, the live levels, the new cases, the cases again, evidence, events, audit rows and the
+    members to mail (one query each), however many bounds fired."""
+    extraction = ("document-extraction", "extraction", "field_accuracy")
+    feed(engagement, [0.80, 0.80, 0.80])
+    feed(engagement, [0.90, 0.90, 0.90], series=extraction)
+    counts = []
+    for bounds in ([GROUNDEDNESS], [GROUNDEDNESS, "document-extraction-extraction-field-accuracy"]):
+        EscalationCase.objects.all().delete()
+        windows = WindowResult.objects.filter(fired=True, bound_key__in=bounds)
+        with CaptureQueriesContext(connection) as captured:
+            opened = cases.record_fired_windows(engagement, demo["version"], windows)
+        counts.append((len(opened), len(captured)))
+    assert counts[0][1] == counts[1][1]
+    assert [opened for opened, _ in counts] == [1, 2]

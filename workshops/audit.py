@@ -71,3 +71,21 @@ def record_activity(
         summary=summary[:300],
         changes=changes or {},
     )
+
+
+def record_activities(
+    engagement: Engagement, actor: Any, entries: list[tuple[AuditVerb, str, str]]
+) -> None:
+    """Record many (verb, summary, anchor) entries of one actor in one query: what an automatic
+    step touching many items at once (the metrics opening escalation cases) writes."""
+    engagement.activities.bulk_create(
+        engagement.activities.model(
+            engagement=engagement,
+            actor=actor if getattr(actor, "is_authenticated", False) else None,
+            verb=AuditVerb(verb),
+            anchor=anchor,
+            summary=summary[:300],
+            changes={},
+        )
+        for verb, summary, anchor in entries
+    )
