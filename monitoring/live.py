@@ -13,10 +13,11 @@ from django.db.models.functions import RowNumber
 
 from escalation.document import upgrade_document
 from escalation.models import FrameworkVersion
+from monitoring.cases import cases_by_system, live_levels
 from monitoring.charts import Chart, chart
 from monitoring.drift import DriftRule, drift_rules, triggers_needing_a_value
 from monitoring.evaluation import BoundRule, bound_rules
-from monitoring.models import WindowKind, WindowOutcome, WindowResult
+from monitoring.models import EscalationCase, WindowKind, WindowOutcome, WindowResult
 from workshops.models import Engagement
 
 # Windows charted per bound: a day of hourly windows, most of a month of daily ones.
@@ -82,6 +83,7 @@ class SystemPanel:
     bounds: list[BoundPanel]
     drifts: list[DriftPanel]
     drifts_needing_a_value: list[str]  # not evaluated: their sentences
+    cases: list[EscalationCase]  # in play: open, or approved with the sunset clock running
 
 
 # A series of stored windows: (kind, bound or drift trigger key, AI system).
@@ -118,6 +120,8 @@ def _level_name(document: dict[str, Any], key: Any) -> str:
 def system_panels(engagement: Engagement, version: FrameworkVersion) -> list[SystemPanel]:
     document = upgrade_document(version.document)
     windows = recent_windows(version)
+    levels = live_levels(engagement, document)
+    cases = cases_by_system(engagement)
     rules: dict[str, list[BoundRule]] = {}
     all_bounds = bound_rules(document)
     for rule in all_bounds:
@@ -144,14 +148,15 @@ def system_panels(engagement: Engagement, version: FrameworkVersion) -> list[Sys
                 key=system["key"],
                 name=system.get("name", system["key"]),
                 model=system.get("model_name", ""),
-                # Written by the ladder's per-system current level (schema 2, optional key).
-                current_level=_level_name(document, system.get("current_level")),
+                # The live level: a decided case's, else the signed-off document's.
+                current_level=_level_name(document, levels.get(system["key"])),
                 bounds=bounds,
                 drifts=[
                     _drift_panel(drift, windows.get((WindowKind.DRIFT, drift.key, drift.ai_system)))
                     for drift in drifts.get(system["key"], [])
                 ],
                 drifts_needing_a_value=triggers_needing_a_value(document, system["key"]),
+                cases=cases.get(system["key"], []),
             )
         )
     return panels

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from escalation.models import FrameworkVersion
 from workshops.models import Engagement
+from workshops.stepup import AuthenticatedVia
 
 TOKEN_PREFIX = "ewt_"
 
@@ -208,3 +209,211 @@ class WindowResult(models.Model):
     def value_shown(self) -> str:
         """The window's value to four significant digits (0.9855, 1234, 0.9)."""
         return "–" if self.value is None else f"{self.value:.4g}"
+
+
+class CaseKind(models.TextChoices):
+    BOUND_BREACH = "bound_breach", "Bound breached"
+    EXTERNAL_EVENT = "external_event", "External event review"
+    DRIFT = "drift", "Drift review"
+
+
+class CaseStatus(models.TextChoices):
+    OPEN = "open", "Open: awaiting the owner"
+    APPROVED = "approved", "Approved: at the level"
+    DECLINED = "declined", "Declined"
+    ROLLED_BACK = "rolled_back", "Rolled back"
+    CLOSED = "closed", "Closed"
+
+
+# A case still in play: evidence goes to it, and no second one opens beside it.
+ACTIVE_CASE_STATUSES = [CaseStatus.OPEN, CaseStatus.APPROVED]
+
+
+class EscalationCaseQuerySet(models.QuerySet["EscalationCase"]):
+    def active(self) -> EscalationCaseQuerySet:
+        return self.filter(status__in=ACTIVE_CASE_STATUSES)
+
+
+class EscalationCase(models.Model):
+    """A proposal to move one AI system up the signed-off ladder, from a fired bound or a review
+    trigger, and what became of it. The governance it proposes is a snapshot of the version in
+    force when it opened, so a later version never rewrites what the owner was asked."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="cases")
+    version = models.ForeignKey(FrameworkVersion, on_delete=models.PROTECT, related_name="+")
+    ai_system = models.CharField(max_length=80)
+    bound_key = models.CharField(max_length=80, blank=True)  # blank for a review case
+    trigger_key = models.CharField(max_length=80, blank=True)  # the review trigger, if any
+    kind = models.CharField(max_length=20, choices=CaseKind.choices)
+    status = models.CharField(max_length=20, choices=CaseStatus.choices, default=CaseStatus.OPEN)
+    reason = models.TextField(max_length=2000, blank=True)  # why it opened, as recorded
+    # The proposal: from which live level to which, and, for a jump past untried rungs, the
+    # skip approval the level states.
+    from_level_key = models.CharField(max_length=80, blank=True)
+    proposed_level_key = models.CharField(max_length=80, blank=True)
+    proposed_level_name = models.CharField(max_length=250, blank=True)
+    skip_approval = models.TextField(blank=True)
+    proposal_note = models.TextField(blank=True)
+    # The level's governance as signed off.
+    owner_name = models.CharField(max_length=200, blank=True)
+    owner = models.CharField(max_length=450, blank=True)  # "Dana Lead (CTO)"
+    deputy = models.CharField(max_length=450, blank=True)
+    approval_rule = models.CharField(max_length=1000, blank=True)
+    approvals_required = models.PositiveSmallIntegerField(default=1)
+    # Who may decide, by name as the document names them: owner, deputy, approval group.
+    deciders = models.JSONField(default=list, blank=True)
+    cost_ceiling = models.CharField(max_length=200, blank=True)
+    cost_estimate = models.CharField(max_length=200, blank=True)
+    timeline = models.CharField(max_length=200, blank=True)
+    # The bound the metric is judged against, and the sunset rule of the proposed level.
+    bound_text = models.CharField(max_length=300, blank=True)
+    bound_value = models.FloatField(null=True, blank=True)
+    lower_is_better = models.BooleanField(default=False)
+    required_improvement = models.DecimalField(
+        max_digits=5, decimal_places=4, null=True, blank=True
+    )
+    sunset_after_days = models.PositiveIntegerField(null=True, blank=True)
+    sunset_on = models.DateField(null=True, blank=True)
+    baseline_value = models.FloatField(null=True, blank=True)  # the metric at approval
+    opened_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(max_length=2000, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    objects = EscalationCaseQuerySet.as_manager()
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["-opened_at", "-id"]
+        constraints: ClassVar[list[Any]] = [
+            # A fired window adds evidence to the case in play; two intake requests at once
+            # must not open two cases for one system and bound.
+            models.UniqueConstraint(
+                fields=["engagement", "ai_system", "bound_key"],
+                condition=Q(kind="bound_breach", status__in=["open", "approved"]),
+                name="escalation_case_one_active_per_bound",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="bound_breach", bound_key__gt="")
+                | (~Q(kind="bound_breach") & Q(bound_key="")),
+                name="escalation_case_bound_only_for_breaches",
+            ),
+            models.CheckConstraint(
+                condition=Q(required_improvement__isnull=True)
+                | Q(required_improvement__gte=0, required_improvement__lte=1),
+                name="escalation_case_improvement_is_a_fraction",
+            ),
+            models.CheckConstraint(
+                condition=Q(approvals_required__gte=1), name="escalation_case_needs_an_approval"
+            ),
+        ]
+        indexes: ClassVar[list[Any]] = [
+            # The live page: the cases in play of an engagement.
+            models.Index(fields=["engagement", "status"], name="escalation_case_by_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ai_system} {self.bound_key or self.trigger_key}: {self.status}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_CASE_STATUSES
+
+
+class CaseEvent(models.Model):
+    """One step of a case's timeline (append-only): what happened, who did it, and how a person
+    deciding proved who they are (workshops.stepup)."""
+
+    class Kind(models.TextChoices):
+        OPENED = "opened", "Opened"
+        EVIDENCE_ADDED = "evidence_added", "Evidence added"
+        APPROVED = "approved", "Approved"
+        DECLINED = "declined", "Declined"
+        LEVEL_MOVED = "level_moved", "Level moved"
+        SUNSET_VERDICT = "sunset_verdict", "Sunset verdict"
+        CLOSED = "closed", "Closed"
+        ROLLED_BACK = "rolled_back", "Rolled back"
+
+    case = models.ForeignKey(EscalationCase, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    actor_name = models.CharField(max_length=300, blank=True)
+    note = models.TextField(max_length=2000, blank=True)
+    from_level_key = models.CharField(max_length=80, blank=True)
+    to_level_key = models.CharField(max_length=80, blank=True)
+    authenticated_via = models.CharField(max_length=20, blank=True)
+    authenticated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.kind} at {self.at:%Y-%m-%d %H:%M}"
+
+    @property
+    def authenticated_label(self) -> str:
+        """How the person deciding proved who they are, as the page says it."""
+        return AuthenticatedVia(self.authenticated_via).label if self.authenticated_via else ""
+
+
+class CaseEvidence(models.Model):
+    """A fired window a case rests on, copied as it was evaluated: a re-evaluation replaces the
+    window's row, never the evidence the owner decided on."""
+
+    case = models.ForeignKey(EscalationCase, on_delete=models.CASCADE, related_name="evidence")
+    window = models.ForeignKey(
+        WindowResult, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    bound_key = models.CharField(max_length=80)
+    window_start = models.DateTimeField()
+    window_hours = models.PositiveIntegerField()
+    value = models.FloatField(null=True, blank=True)
+    sample_size = models.PositiveIntegerField()
+    outcome = models.CharField(max_length=20, choices=WindowOutcome.choices)
+    immediate_breach = models.BooleanField(default=False)
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["window_start", "id"]
+        constraints: ClassVar[list[Any]] = [
+            # Re-evaluating a version re-reports its fired windows: each is evidence once.
+            models.UniqueConstraint(
+                fields=["case", "bound_key", "window_start"], name="case_evidence_one_per_window"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bound_key} {self.window_start:%Y-%m-%d %H:%M}"
+
+    @property
+    def value_shown(self) -> str:
+        return "–" if self.value is None else f"{self.value:.4g}"
+
+
+class SystemLevel(models.Model):
+    """An AI system's live level on the ladder. Without a row, the system stands where the
+    signed-off document puts it; approving or rolling back a case writes the row (its history is
+    the cases' level-moved events)."""
+
+    engagement = models.ForeignKey(
+        Engagement, on_delete=models.CASCADE, related_name="system_levels"
+    )
+    ai_system = models.CharField(max_length=80)
+    level_key = models.CharField(max_length=80, blank=True)  # blank: below the first rung
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(
+                fields=["engagement", "ai_system"], name="system_level_one_per_system"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ai_system}: {self.level_key or 'no level'}"

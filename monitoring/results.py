@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from escalation.document import upgrade_document
 from escalation.models import FrameworkVersion
+from monitoring import cases
 from monitoring.drift import (
     CHANGE_VS_BASELINE,
     CHANGE_VS_PREVIOUS,
@@ -258,6 +259,17 @@ def copy_rows(table: str, rows: Iterable[Sequence[Any]]) -> None:
         connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
 
 
+def _record_cases(
+    engagement: Engagement,
+    version: FrameworkVersion,
+    judged: list[tuple[BoundRule, Window]],
+    drift_judged: list[tuple[DriftRule, DriftWindow]],
+) -> None:
+    """Fired bound windows open or feed breach cases; fired drift windows, review cases."""
+    cases.record_fired_windows(engagement, version, cases.fired_results(version, judged))
+    cases.record_fired_drift(engagement, version, cases.fired_results(version, drift_judged))
+
+
 def evaluate_all(engagement: Engagement, version: FrameworkVersion) -> int:
     """Evaluate every stored point against `version`, replacing its results; the number of
     windows. Atomic: the live page never shows half of a version's history."""
@@ -274,6 +286,7 @@ def evaluate_all(engagement: Engagement, version: FrameworkVersion) -> int:
     with transaction.atomic():
         WindowResult.objects.filter(engagement=engagement, version=version).delete()
         _save(engagement, version, judged, drift_judged)
+        _record_cases(engagement, version, judged, drift_judged)
         Evaluation.objects.update_or_create(
             engagement=engagement, version=version, defaults={"evaluated_at": timezone.now()}
         )
@@ -459,6 +472,7 @@ def evaluate_touched(
             if window.index in indexes or merged.get(window.index) != window
         ]
     _save(engagement, version, judged, drift_judged)
+    _record_cases(engagement, version, judged, drift_judged)
     return len(judged) + len(drift_judged)
 
 

@@ -5,17 +5,28 @@ so a forged cross-site request has nothing to ride on."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from monitoring.forms import ApiTokenForm, PointsUploadForm
+from escalation.document import upgrade_document
+from escalation.models import ExternalEvent, FrameworkVersion
+from monitoring import cases
+from monitoring.forms import (
+    ApiTokenForm,
+    CaseApproveForm,
+    CaseDecisionForm,
+    ExternalEventForm,
+    PointsUploadForm,
+)
 from monitoring.intake import (
     Catalogue,
     ReadPoints,
@@ -26,11 +37,12 @@ from monitoring.intake import (
     store,
 )
 from monitoring.live import system_panels
-from monitoring.models import ApiToken, Evaluation, MetricPoint
+from monitoring.models import ApiToken, CaseStatus, EscalationCase, Evaluation, MetricPoint
 from monitoring.otlp import read_otlp
 from monitoring.results import evaluate_all, version_in_force
 from workshops.audit import AuditVerb, record_activity
 from workshops.models import Capability, Engagement, get_engagement_for
+from workshops.stepup import Authentication
 
 
 def _live_context(engagement: Engagement, **extra: Any) -> dict[str, Any]:
@@ -47,6 +59,7 @@ def _live_context(engagement: Engagement, **extra: Any) -> dict[str, Any]:
         "panels": system_panels(engagement, version) if version is not None else [],
         "can_edit": engagement.membership.can(Capability.EDIT),
         "upload_form": PointsUploadForm(),
+        "event_form": _event_form(version) if version is not None else None,
         **extra,
     }
 
@@ -55,6 +68,37 @@ def _live_context(engagement: Engagement, **extra: Any) -> dict[str, Any]:
 def live(request: HttpRequest, slug: str) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug, Capability.VIEW)
     return render(request, "monitoring/live.html", _live_context(engagement))
+
+
+def _event_form(version: FrameworkVersion, data: Any = None) -> ExternalEventForm:
+    systems = upgrade_document(version.document).get("ai_systems", [])
+    choices = [(s["key"], s.get("name") or s["key"]) for s in systems if isinstance(s, dict)]
+    return ExternalEventForm(data, systems=choices, prefix="event")
+
+
+@require_POST
+def record_external_event(request: HttpRequest, slug: str) -> HttpResponse:
+    engagement = get_engagement_for(request.user, slug, Capability.EDIT)
+    version = version_in_force(engagement)
+    if version is None:
+        messages.error(request, "No version is signed off: there is no trigger to review against.")
+        return redirect("live", engagement.slug)
+    form = _event_form(version, request.POST)
+    if not form.is_valid():
+        context = _live_context(engagement, event_form=form)
+        return render(request, "monitoring/live.html", context, status=422)
+    data = form.cleaned_data
+    case = cases.record_external_event(
+        engagement,
+        version,
+        request.user,
+        event=data["event"],
+        event_label=ExternalEvent(data["event"]).label,
+        ai_system=data["ai_system"],
+        text=data["text"],
+    )
+    messages.success(request, "The event is recorded: its review case is open.")
+    return redirect("case_detail", engagement.slug, case.public_id)
 
 
 @require_POST
@@ -215,3 +259,190 @@ def api_otlp_metrics(request: HttpRequest, slug: str) -> JsonResponse:
             "errorMessage": "; ".join(f"row {r.row}: {r.reason}" for r in checked.refused[:5]),
         }
     return JsonResponse(answer)
+
+
+# Escalation cases.
+
+
+def _case(engagement: Engagement, case_id: str) -> EscalationCase:
+    case = get_object_or_404(
+        EscalationCase.objects.select_related("version"), engagement=engagement, public_id=case_id
+    )
+    case.engagement = engagement  # keep the membership the permission check attached
+    return case
+
+
+def _case_context(
+    request: HttpRequest, engagement: Engagement, case: EscalationCase, **forms: Any
+) -> dict[str, Any]:
+    document = upgrade_document(case.version.document)
+    refusal = cases.may_decide(case, engagement.membership)
+    verdict = cases.sunset_verdict(case)
+    allowed = {cases.Verdict.NO_RULE, cases.Verdict.IMPROVED, cases.Verdict.NOT_IMPROVED}
+    ending = not refusal and case.status == CaseStatus.APPROVED and verdict.verdict in allowed
+    timeline = [
+        (
+            event,
+            cases.level_label(document, event.from_level_key),
+            cases.level_label(document, event.to_level_key),
+        )
+        for event in case.events.all()
+    ]
+    return {
+        "engagement": engagement,
+        "case": case,
+        "from_level": cases.level_label(document, case.from_level_key),
+        "failure_modes": cases.failure_modes_detected(document, case.bound_key),
+        "evidence": list(case.evidence.all()),
+        "timeline": timeline,
+        "verdict": verdict,
+        "approvals_given": cases.approvals_given(case),
+        "refusal": refusal,
+        "may_decide": not refusal and case.status == CaseStatus.OPEN,
+        "may_close": ending and verdict.verdict != cases.Verdict.NOT_IMPROVED,
+        "may_roll_back": ending and verdict.verdict != cases.Verdict.IMPROVED,
+        "approve_form": forms.get("approve_form")
+        or CaseApproveForm(prefix="approve", request=request),
+        "decline_form": forms.get("decline_form") or _decision_form("decline", request),
+        "close_form": forms.get("close_form") or _decision_form("close", request),
+        "roll_back_form": forms.get("roll_back_form") or _decision_form("roll_back", request),
+    }
+
+
+def _decision_form(prefix: str, request: HttpRequest, *, bound: bool = False) -> CaseDecisionForm:
+    return CaseDecisionForm(request.POST if bound else None, prefix=prefix, request=request)
+
+
+@require_GET
+def case_detail(request: HttpRequest, slug: str, case_id: str) -> HttpResponse:
+    engagement = get_engagement_for(request.user, slug, Capability.VIEW)
+    case = _case(engagement, case_id)
+    return render(request, "monitoring/case.html", _case_context(request, engagement, case))
+
+
+def _decide(
+    request: HttpRequest,
+    slug: str,
+    case_id: str,
+    form_name: str,
+    decide: Callable[[EscalationCase, str, Authentication], object],
+) -> HttpResponse:
+    """One decision on a case: the approver's permission, step-up, the decision, its message."""
+    engagement = get_engagement_for(request.user, slug, Capability.APPROVE)
+    case = _case(engagement, case_id)
+    if refusal := cases.may_decide(case, engagement.membership):
+        raise PermissionDenied(refusal)
+    prefix = form_name.removesuffix("_form")
+    form: CaseApproveForm | CaseDecisionForm = (
+        CaseApproveForm(request.POST, prefix=prefix, request=request)
+        if prefix == "approve"
+        else _decision_form(prefix, request, bound=True)
+    )
+    if not form.is_valid() or form.authentication is None:
+        context = _case_context(request, engagement, case, **{form_name: form})
+        return render(request, "monitoring/case.html", context, status=422)
+    try:
+        decide(case, form.cleaned_data["reason"], form.authentication)
+    except (cases.CaseRefusedError, ValidationError) as refused:
+        messages.error(request, " ".join(getattr(refused, "messages", [str(refused)])))
+    else:
+        messages.success(request, f"Recorded: the case is {case.get_status_display().lower()}.")
+    return redirect("case_detail", engagement.slug, case.public_id)
+
+
+@require_POST
+def case_approve(request: HttpRequest, slug: str, case_id: str) -> HttpResponse:
+    return _decide(
+        request,
+        slug,
+        case_id,
+        "approve_form",
+        lambda case, reason, auth: cases.approve_case(
+            case, request.user, reason, authentication=auth
+        ),
+    )
+
+
+@require_POST
+def case_decline(request: HttpRequest, slug: str, case_id: str) -> HttpResponse:
+    return _decide(
+        request,
+        slug,
+        case_id,
+        "decline_form",
+        lambda case, reason, auth: cases.decline_case(
+            case, request.user, reason, authentication=auth
+        ),
+    )
+
+
+@require_POST
+def case_close(request: HttpRequest, slug: str, case_id: str) -> HttpResponse:
+    return _decide(
+        request,
+        slug,
+        case_id,
+        "close_form",
+        lambda case, reason, auth: cases.close_case(
+            case, request.user, reason, authentication=auth
+        ),
+    )
+
+
+@require_POST
+def case_roll_back(request: HttpRequest, slug: str, case_id: str) -> HttpResponse:
+    return _decide(
+        request,
+        slug,
+        case_id,
+        "roll_back_form",
+        lambda case, reason, auth: cases.roll_back_case(
+            case, request.user, reason, authentication=auth
+        ),
+    )
+
+
+def case_json(case: EscalationCase) -> dict[str, Any]:
+    """A case as the cases API lists it."""
+    return {
+        "id": str(case.public_id),
+        "ai_system": case.ai_system,
+        "bound": case.bound_key or None,
+        "kind": case.kind,
+        "trigger": case.trigger_key or None,
+        "status": case.status,
+        "from_level": case.from_level_key or None,
+        "proposed_level": case.proposed_level_key or None,
+        "proposed_level_name": case.proposed_level_name or None,
+        "skip_approval": case.skip_approval or None,
+        "owner": case.owner or None,
+        "approval_rule": case.approval_rule or None,
+        "cost_ceiling": case.cost_ceiling or None,
+        "cost_estimate": case.cost_estimate or None,
+        "opened_at": case.opened_at.isoformat(),
+        "decided_at": case.decided_at.isoformat() if case.decided_at else None,
+        "sunset_on": case.sunset_on.isoformat() if case.sunset_on else None,
+        "evidence": [
+            {
+                "window_start": window.window_start.isoformat(),
+                "window_hours": window.window_hours,
+                "value": window.value,
+                "sample_size": window.sample_size,
+                "outcome": window.outcome,
+                "immediate_breach": window.immediate_breach,
+            }
+            for window in case.evidence.all()
+        ],
+    }
+
+
+@csrf_exempt
+@login_not_required
+@require_GET
+def api_cases(request: HttpRequest, slug: str) -> JsonResponse:
+    """The engagement's escalation cases, newest first, each with its evidence windows."""
+    engagement = _token_engagement(request, slug)
+    if isinstance(engagement, JsonResponse):
+        return engagement
+    found = EscalationCase.objects.filter(engagement=engagement).prefetch_related("evidence")
+    return JsonResponse({"cases": [case_json(case) for case in found]})

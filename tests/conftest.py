@@ -76,3 +76,11 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
             "--no-first-run",
         ],
     }
+
+
+@pytest.fixture
+def demo(engagement: Any, facilitator: Any, approver: Any) -> dict[str, Any]:
+    """The demo framework signed off, its retrieval owner (Priya Natarajan) an approver."""
+    from tests.live_demo import sign_off_demo
+
+    return sign_off_demo(engagement, approver)

@@ -23,7 +23,9 @@ from django.test import Client
 from django.urls import URLResolver, get_resolver, reverse
 
 from escalation.models import EscalationLevel, FrameworkVersion, Pack, PackStatus
-from monitoring.models import ApiToken
+from monitoring.cases import open_review_case
+from monitoring.models import ApiToken, CaseKind, SystemLevel
+from monitoring.results import version_in_force
 from workshops.demo import load_demo
 from workshops.models import Capability, Comment, Engagement, Invitation
 
@@ -151,10 +153,19 @@ EXPECTATIONS: dict[str, Rule] = {
     "live_evaluate": Rule(get=None, post=EDIT),
     "api_tokens": Rule(get=EDIT, post=EDIT),
     "api_token_revoke": Rule(get=None, post=EDIT),
+    "live_external_event": Rule(get=None, post=EDIT),
+    # An escalation case: members read it; only an approver the level names decides (the swept
+    # case names the demo's approver), never a facilitator on the owner's behalf.
+    "case_detail": Rule(get=VIEW, post=None),
+    **{
+        name: Rule(get=None, post=APPROVE)
+        for name in ("case_approve", "case_decline", "case_close", "case_roll_back")
+    },
     # The metric API takes no session: any caller reaches it, and without a token of the
     # engagement gets 401 (tests/test_monitoring_intake.py).
     "api_metrics": Rule(get=None, post=PUBLIC),
     "api_otlp_metrics": Rule(get=None, post=PUBLIC),
+    "api_cases": Rule(get=PUBLIC, post=None),
     # Starting an engagement from a file is opening one: consultants only.
     "import_framework": Rule(
         get=LOGGED_IN, post=LOGGED_IN, refused_for=("observer", "approver", "reviewer")
@@ -201,6 +212,7 @@ PARAMETERS: dict[str, Any] = {
     "token_id": lambda: (
         ApiToken.issue(Engagement.objects.get(slug="demo"), "access sweep")[0].public_id
     ),
+    "case_id": lambda: _fine_tuning_case().public_id,
     "invitation_id": lambda: (
         Invitation.objects.create(
             engagement=Engagement.objects.get(slug="demo"),
@@ -209,6 +221,23 @@ PARAMETERS: dict[str, Any] = {
         ).pk
     ),
 }
+
+
+def _fine_tuning_case() -> Any:
+    """A review case of the demo's extraction pipeline, which stands at few-shot enrichment: it
+    proposes fine-tuning, whose approval group names the demo's approver (Arjun Appleby)."""
+    engagement = Engagement.objects.get(slug="demo")
+    SystemLevel.objects.create(
+        engagement=engagement, ai_system="document-extraction", level_key="few-shot-enrichment"
+    )
+    return open_review_case(
+        engagement,
+        version_in_force(engagement),
+        ai_system="document-extraction",
+        kind=CaseKind.EXTERNAL_EVENT,
+        trigger_key="",
+        reason="The access sweep",
+    )
 
 
 def _url_patterns(

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from escalation.models import DriftTrigger
 from monitoring.drift import DriftRule, drift_rules, evaluate_drift, read_metrics
 from monitoring.evaluation import WINDOW_ORIGIN, BoundRule, Outcome, bound_rules
-from monitoring.models import ApiToken, WindowResult
+from monitoring.models import ApiToken, EscalationCase, WindowResult
 from monitoring.results import evaluate_all, version_in_force
 from tests.factories import make_version, sign_off
 from tests.framework_content import fill_small_framework
@@ -267,6 +267,33 @@ def test_late_points_reevaluate_drift_as_a_full_evaluation_would(client, driftin
     evaluate_all(engagement, version_in_force(engagement))
     assert _drift_windows() == incremental
     assert any(fired for *_, fired in incremental)
+
+
+@pytest.mark.django_db
+def test_a_fired_drift_trigger_opens_a_drift_review_case_and_later_firings_add_evidence(
+    client, drifting, engagement
+):
+    _send(client, drifting, [(1, "input_drift_psi", 0.1), (2, "input_drift_psi", 0.3)])
+    case = EscalationCase.objects.get()
+    assert (case.kind, case.ai_system, case.trigger_key, case.bound_key) == (
+        "drift",
+        "claims-bot",
+        "psi",
+        "",
+    )
+    assert case.reason.startswith("Drift trigger psi fired: ")
+    assert [e.value for e in case.evidence.all()] == [0.3]
+    _send(client, drifting, [(3, "input_drift_psi", 0.4)])
+    _send(client, drifting, [(3, "input_drift_psi", 0.4)])  # re-sent: nothing new
+    assert EscalationCase.objects.count() == 1
+    assert [e.value for e in case.evidence.all()] == [0.3, 0.4]
+    assert [e.kind for e in case.events.order_by("id")] == ["opened", "evidence_added"]
+
+
+@pytest.mark.django_db
+def test_a_drift_window_that_does_not_fire_opens_no_case(client, drifting):
+    _send(client, drifting, [(1, "input_drift_psi", 0.1), (2, "input_drift_psi", 0.19)])
+    assert not EscalationCase.objects.exists()
 
 
 @pytest.mark.django_db

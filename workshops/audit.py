@@ -42,6 +42,14 @@ class AuditVerb(models.TextChoices):
     # The live framework's API tokens.
     API_TOKEN_CREATED = "api_token.create", "Created an API token"
     API_TOKEN_REVOKED = "api_token.revoke", "Revoked an API token"
+    # The live framework's escalation cases.
+    CASE_OPENED = "case.open", "Opened an escalation case"
+    CASE_EVIDENCE_ADDED = "case.evidence", "Added evidence to a case"
+    CASE_APPROVED = "case.approve", "Approved an escalation"
+    CASE_DECLINED = "case.decline", "Declined an escalation"
+    CASE_CLOSED = "case.close", "Closed an escalation case"
+    CASE_ROLLED_BACK = "case.roll_back", "Rolled an escalation back"
+    EXTERNAL_EVENT_RECORDED = "case.external_event", "Recorded an external event"
 
 
 def record_activity(
@@ -62,4 +70,22 @@ def record_activity(
         anchor=anchor,
         summary=summary[:300],
         changes=changes or {},
+    )
+
+
+def record_activities(
+    engagement: Engagement, actor: Any, entries: list[tuple[AuditVerb, str, str]]
+) -> None:
+    """Record many (verb, summary, anchor) entries of one actor in one query: what an automatic
+    step touching many items at once (the metrics opening escalation cases) writes."""
+    engagement.activities.bulk_create(
+        engagement.activities.model(
+            engagement=engagement,
+            actor=actor if getattr(actor, "is_authenticated", False) else None,
+            verb=AuditVerb(verb),
+            anchor=anchor,
+            summary=summary[:300],
+            changes={},
+        )
+        for verb, summary, anchor in entries
     )
