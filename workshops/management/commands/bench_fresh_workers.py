@@ -1,0 +1,122 @@
+"""`make bench`, a step of its own: the first request of a freshly forked gunicorn worker.
+
+gunicorn runs with the production configuration (config/gunicorn.py: the app preloaded in the
+master, templates compiled, then the workers forked) and `--max-requests 1`, so every worker
+serves one request and is replaced by a new fork: each fetch below is the first request of a
+fresh worker, as after a deploy, a restart or a worker killed at its timeout. The same pages are
+then fetched from a server whose workers have warmed up. Never a timed test.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from workshops.bench import pages_to_measure
+from workshops.management.commands.bench import _fetch, _percentile, _session_key
+from workshops.models import Membership, Role
+
+PORT = 8003
+# Time for the master to fork a worker and the worker to start (tens of ms when idle).
+BOOT_SECONDS = 1.0
+# The pages whose first request was slowest from a cold worker (imports, resolver, templates,
+# WeasyPrint and graphviz on first use), and the floor.
+PAGES = [
+    "floor: /healthz",
+    "dashboard",
+    "step: thresholds, a row open",
+    "version page (v2)",
+    "artifacts (working draft)",
+    "pack page (working draft)",
+    "v2 ladder png",
+]
+
+
+class Command(BaseCommand):
+    help = "The first request of each fresh gunicorn worker, against the same page warm."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--rounds", type=int, default=3, help="fresh workers per page")
+
+    def handle(self, *args: object, rounds: int, **_: Any) -> None:
+        member = Membership.objects.filter(engagement__slug="demo", role=Role.FACILITATOR).first()
+        if member is None:
+            self.stderr.write("No demo engagement with a facilitator: run `make demo`.")
+            return
+        cookie = f"sessionid={_session_key(member.user)}"
+        pages = [(name, url) for name, url in pages_to_measure("demo") if name in PAGES]
+        first: dict[str, list[float]] = {name: [] for name, _ in pages}
+        with _gunicorn("--max-requests", "1") as port:
+            # The master may still be warming templates as it accepts: that wait is not a
+            # worker's first request.
+            with closing(http.client.HTTPConnection("127.0.0.1", port, timeout=60)) as c:
+                _fetch(c, "/healthz", cookie)
+            for _ in range(rounds):
+                for name, url in pages:
+                    # The worker that served the last fetch exits: its replacement is forked
+                    # and has started before this fetch, which is its first request.
+                    time.sleep(BOOT_SECONDS)
+                    with closing(http.client.HTTPConnection("127.0.0.1", port, timeout=60)) as c:
+                        first[name].append(_fetch(c, url, cookie))
+        warm: dict[str, list[float]] = {name: [] for name, _ in pages}
+        with _gunicorn() as port:
+            with closing(http.client.HTTPConnection("127.0.0.1", port, timeout=60)) as c:
+                for _ in range(3):  # every thread of every worker has served each page
+                    for name, url in pages:
+                        _fetch(c, url, cookie)
+                        c.close()
+                for _ in range(rounds * 2):
+                    for name, url in pages:
+                        warm[name].append(_fetch(c, url, cookie))
+        load = os.getloadavg()
+        self.stdout.write(
+            f"\nFirst request of a fresh gunicorn worker (demo, {rounds} workers per page, "
+            f"load average {load[0]:.1f})\n"
+            f"{'page':<36} {'first p50':>9} {'first max':>9} {'warm p50':>9} {'×warm':>6}"
+        )
+        for name, _ in pages:
+            first_p50, warm_p50 = statistics.median(first[name]), statistics.median(warm[name])
+            self.stdout.write(
+                f"{name:<36} {first_p50:>9.1f} {max(first[name]):>9.1f} {warm_p50:>9.1f} "
+                f"{first_p50 / warm_p50:>6.1f}"
+            )
+        every_first = [ms for times in first.values() for ms in times]
+        self.stdout.write(
+            f"{'every first request':<36} {statistics.median(every_first):>9.1f} "
+            f"{max(every_first):>9.1f}   (p95 {_percentile(every_first, 95):.1f} ms)"
+        )
+
+
+@contextmanager
+def _gunicorn(*options: str) -> Iterator[int]:
+    """gunicorn with the production configuration and two workers, until the block ends. Ready
+    once it accepts a connection: no request is spent on checking it."""
+    command = [sys.executable, "-m", "gunicorn", "--config", "config/gunicorn.py"]
+    command += ["config.wsgi:application", "--bind", f"127.0.0.1:{PORT}", "--workers", "2"]
+    command += ["--log-level", "warning", *options]
+    server = subprocess.Popen(command, env={**os.environ, "ALLOWED_HOSTS": "127.0.0.1"})
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with closing(http.client.HTTPConnection("127.0.0.1", PORT, timeout=5)) as probe:
+                    probe.connect()
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise RuntimeError("gunicorn did not start") from None
+                time.sleep(0.2)
+        yield PORT
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
