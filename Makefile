@@ -42,6 +42,7 @@ format: env
 bench: env system-packages migrate demo ## Page latency and query counts, then the load test
 	$(LOAD_ENV) $(MANAGE) collectstatic --no-input -v0
 	$(LOAD_ENV) $(MANAGE) bench
+	$(LOAD_ENV) $(MANAGE) bench_fresh_workers
 	$(LOAD_ENV) $(MANAGE) bench_monitoring
 	$(MAKE) --no-print-directory load
 

@@ -7,6 +7,7 @@ Command-line options override these (`make load` runs 4 workers on its own port)
 """
 
 import os
+from typing import Any
 
 from gunicorn.arbiter import Arbiter
 
@@ -28,8 +29,39 @@ def when_ready(server: Arbiter) -> None:
     get_resolver().url_patterns  # noqa: B018  (imports every view module)
     reverse("home")  # builds the resolver's reverse lookup tables (150 ms on a first request)
     warm_templates()
+    warm_middleware()
     # A connection opened while loading (the preflight check) must not be shared by the forks.
     connections.close_all()
+
+
+def post_worker_init(worker: Any) -> None:
+    """In a fresh worker: each request thread opens its database connection now, not on the
+    worker's first request (Django's connections are per thread)."""
+    from django.db import connection
+
+    def connect() -> None:
+        connection.ensure_connection()  # this thread's connection
+
+    for _ in range(worker.cfg.threads):
+        worker.tpool.submit(connect)
+
+
+def warm_middleware() -> None:
+    """One request for the trivial page through the whole stack, in the master: what middleware
+    imports on first use (the messages storage, the session engine) is imported before forking."""
+    from django.test import RequestFactory
+
+    from config.wsgi import application
+
+    request = RequestFactory().get("/healthz", secure=True, HTTP_HOST=settings_allowed_host())
+    application.get_response(request)
+
+
+def settings_allowed_host() -> str:
+    from django.conf import settings
+
+    hosts = [host.lstrip(".") for host in settings.ALLOWED_HOSTS if host != "*"]
+    return hosts[0] if hosts else "localhost"
 
 
 def warm_templates() -> None:
