@@ -57,25 +57,25 @@ class Command(BaseCommand):
             return
         cookie = f"sessionid={_session_key(member.user)}"
         pages = [(name, url) for name, url in pages_to_measure("demo") if name in PAGES]
-        first: dict[str, list[float]] = {name: [] for name, _ in pages}
+        first: dict[str, list[float]] = {name: [] for name, _url in pages}
         with _gunicorn("--max-requests", "1") as (port, master):
             workers = _fresh_workers(master, previous=set())
-            for _ in range(rounds):
+            for _round in range(rounds):
                 for name, url in pages:
                     with closing(http.client.HTTPConnection("127.0.0.1", port, timeout=60)) as c:
                         first[name].append(_fetch(c, url, cookie))
                     # Its worker exits: the next fetch waits for no fork.
                     workers = _fresh_workers(master, previous=workers)
-        warm: dict[str, list[float]] = {name: [] for name, _ in pages}
+        warm: dict[str, list[float]] = {name: [] for name, _url in pages}
         with (
             _gunicorn() as (port, _master),
             closing(http.client.HTTPConnection("127.0.0.1", port, timeout=60)) as c,
         ):
-            for _ in range(3):  # every thread of both workers has served each page
+            for _round in range(3):  # new connections, spread over both workers
                 for _name, url in pages:
                     _fetch(c, url, cookie)
                     c.close()
-            for _ in range(rounds * 2):
+            for _round in range(rounds * 2):
                 for name, url in pages:
                     warm[name].append(_fetch(c, url, cookie))
         load = os.getloadavg()
@@ -84,7 +84,7 @@ class Command(BaseCommand):
             f"load average {load[0]:.1f})\n"
             f"{'page':<36} {'first p50':>9} {'first max':>9} {'warm p50':>9} {'×warm':>6}"
         )
-        for name, _ in pages:
+        for name, _url in pages:
             first_p50, warm_p50 = statistics.median(first[name]), statistics.median(warm[name])
             self.stdout.write(
                 f"{name:<36} {first_p50:>9.1f} {max(first[name]):>9.1f} {warm_p50:>9.1f} "
