@@ -13,9 +13,10 @@ from gunicorn.arbiter import Arbiter
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 # One worker per core, two threads each: pages are Python-bound, so more workers than cores only
-# queue for the cores (on 2 cores under `make load`: 2x2 served 1,300-1,800 requests at a p99
-# of 0.9-1.9 s, 4x2 900 requests at 4-6 s; 2x4 and 3x2 in between). The second thread covers a
-# worker's waits on the database.
+# queue for the cores. On 2 cores under `make load`, in each back-to-back pair of runs the fewer
+# workers served more requests at a lower p99 (4x2: 837-928 requests, p99 4.3-5.6 s; 2x2:
+# 836-1,786, p99 0.9-6.2 s, the machine's load varying; README, Performance). The second
+# thread covers a worker's waits on the database.
 workers = int(os.environ.get("WEB_CONCURRENCY", os.cpu_count() or 2))
 worker_class = "gthread"
 threads = 2
