@@ -42,6 +42,7 @@ format: env
 bench: env system-packages migrate demo ## Page latency and query counts, then the load test
 	$(LOAD_ENV) $(MANAGE) collectstatic --no-input -v0
 	$(LOAD_ENV) $(MANAGE) bench
+	$(LOAD_ENV) $(MANAGE) bench_fresh_workers
 	$(LOAD_ENV) $(MANAGE) bench_monitoring
 	$(MAKE) --no-print-directory load
 
@@ -51,8 +52,9 @@ LOAD_ENV := DEBUG=false SECRET_KEY=load-test-only-not-a-secret ALLOWED_HOSTS=127
 load: env db migrate demo
 	$(LOAD_ENV) $(MANAGE) collectstatic --no-input -v0
 	@$(LOAD_ENV) $(VENV)/bin/gunicorn --config config/gunicorn.py config.wsgi:application \
-	  --bind 127.0.0.1:8001 --workers 4 --daemon --pid .load-gunicorn.pid --error-logfile .load-gunicorn.log
-	@sleep 3; status=0; \
+	  --bind 127.0.0.1:8001 --daemon --pid .load-gunicorn.pid --error-logfile .load-gunicorn.log
+	@for attempt in $$(seq 200); do (exec 3<>/dev/tcp/127.0.0.1/8001) 2>/dev/null && break; sleep 0.3; done; \
+	status=0; \
 	$(LOAD_ENV) $(VENV)/bin/locust -f tests/load/locustfile.py --headless --users 50 --spawn-rate 10 \
 	  --run-time 60s --host http://127.0.0.1:8001 --only-summary || status=$$?; \
 	kill $$(cat .load-gunicorn.pid); rm -f .load-gunicorn.pid; exit $$status

@@ -3,15 +3,21 @@
 The app is imported once in the master and every page module with it (WeasyPrint, pyHanko), then
 the workers fork: a fresh worker answers its first request at once. Without this each new worker
 imported them on its first request (the load test saw a p99 of 4 s from cold workers).
-Command-line options override these (`make load` runs 4 workers on its own port).
+Command-line options override these (`make load` runs on its own port).
 """
 
 import os
+from typing import Any
 
 from gunicorn.arbiter import Arbiter
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
-workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
+# One worker per core, two threads each: pages are Python-bound, so more workers than cores only
+# queue for the cores. On 2 cores under `make load`, in each back-to-back pair of runs the fewer
+# workers served more requests at a lower p99 (4x2: 837-928 requests, p99 4.3-5.6 s; 2x2:
+# 836-1,786, p99 0.9-6.2 s, the machine's load varying; README, Performance). The second
+# thread covers a worker's waits on the database.
+workers = int(os.environ.get("WEB_CONCURRENCY", os.cpu_count() or 2))
 worker_class = "gthread"
 threads = 2
 # Keep-alive outlasts the users' think time, or gunicorn closes a connection as a request arrives.
@@ -28,8 +34,39 @@ def when_ready(server: Arbiter) -> None:
     get_resolver().url_patterns  # noqa: B018  (imports every view module)
     reverse("home")  # builds the resolver's reverse lookup tables (150 ms on a first request)
     warm_templates()
+    warm_middleware()
     # A connection opened while loading (the preflight check) must not be shared by the forks.
     connections.close_all()
+
+
+def post_worker_init(worker: Any) -> None:
+    """In a fresh worker: each request thread opens its database connection now, not on the
+    worker's first request (Django's connections are per thread)."""
+    from django.db import connection
+
+    def connect() -> None:
+        connection.ensure_connection()  # this thread's connection
+
+    for _ in range(worker.cfg.threads):
+        worker.tpool.submit(connect)
+
+
+def warm_middleware() -> None:
+    """One request for the trivial page through the whole stack, in the master: what middleware
+    imports on first use (the messages storage, the session engine) is imported before forking."""
+    from django.test import RequestFactory
+
+    from config.wsgi import application
+
+    request = RequestFactory().get("/healthz", secure=True, HTTP_HOST=settings_allowed_host())
+    application.get_response(request)
+
+
+def settings_allowed_host() -> str:
+    from django.conf import settings
+
+    hosts = [host.lstrip(".") for host in settings.ALLOWED_HOSTS if host != "*"]
+    return hosts[0] if hosts else "localhost"
 
 
 def warm_templates() -> None:

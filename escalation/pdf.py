@@ -164,6 +164,9 @@ CUT_MARGIN_PT = 7
 
 
 Span = tuple[float, float]
+# The attribute holding a graphviz shape's points ("x,y x,y" or a path's "Mx,yCx,y ...").
+SHAPES = {f"{SVG}polygon": "points", f"{SVG}polyline": "points", f"{SVG}path": "d"}
+COORDINATES = re.compile(r"(-?[\d.]+),(-?[\d.]+)")
 
 
 class _Drawing:
@@ -181,6 +184,7 @@ class _Drawing:
         self.scale = float(scale.group(1)) if scale else 1.0
         self.shift = float(shift.group(1)) if shift else 0.0
         self.groups = graph.findall(f"{SVG}g") if graph is not None else []
+        self.extents = {id(group): self.extent(group) for group in self.groups}
 
     def line(self, text: ET.Element) -> Span:
         """Top and bottom of one line of text."""
@@ -190,6 +194,45 @@ class _Drawing:
 
     def lines(self, element: ET.Element) -> list[Span]:
         return [self.line(text) for text in element.iter(f"{SVG}text")]
+
+    def extent(self, group: ET.Element) -> Span | None:
+        """Top and bottom of everything a box or edge draws (shapes and text), or None when it
+        draws nothing with coordinates we read."""
+        ys = [
+            self.scale * (float(y) + self.shift)
+            for shape in group.iter()
+            if shape.tag in SHAPES
+            for _x, y in COORDINATES.findall(shape.get(SHAPES[shape.tag], ""))
+        ]
+        for ellipse in group.iter(f"{SVG}ellipse"):
+            middle, radius = float(ellipse.get("cy", 0)), float(ellipse.get("ry", 0))
+            ys += [self.scale * (middle + self.shift + side * radius) for side in (-1, 1)]
+        ys += [y for line in self.lines(group) for y in line]
+        return (min(ys), max(ys)) if ys else None
+
+    def window(self, top: float, bottom: float) -> ET.Element:
+        """A copy of the drawing without the boxes and edges wholly above `top` or below
+        `bottom`. Unseen through a part's window, they would still be parsed, styled and drawn
+        in every part (the ten-times ladder, in 27 parts, drew each shape 27 times)."""
+        graph = self.root.find(f"{SVG}g")
+
+        def shallow(element: ET.Element) -> ET.Element:
+            copied = ET.Element(element.tag, element.attrib)
+            copied.text, copied.tail = element.text, element.tail
+            return copied
+
+        part = shallow(self.root)
+        for child in self.root:
+            if child is not graph:
+                part.append(copy.deepcopy(child))
+                continue
+            shown = shallow(graph)
+            for element in graph:
+                extent = self.extents.get(id(element))
+                if extent is None or (extent[1] >= top and extent[0] <= bottom):
+                    shown.append(copy.deepcopy(element))
+            part.append(shown)
+        return part
 
     def blocks(self) -> list[Span]:
         """Each box and each edge label as one span, with a margin for its borders."""
@@ -231,7 +274,7 @@ def ladder_parts(svg: bytes, title: str) -> list[str]:
     windows = list(zip(cuts, cuts[1:], strict=False))
     parts = []
     for number, (top, bottom) in enumerate(windows, start=1):
-        part = copy.deepcopy(drawing.root)
+        part = drawing.window(top - CUT_MARGIN_PT, bottom + CUT_MARGIN_PT)
         part.attrib.update(
             {
                 "viewBox": f"0 {top:.2f} {drawing.width:.2f} {bottom - top:.2f}",

@@ -29,6 +29,7 @@ from escalation.document import build_document
 from escalation.large_framework import fill_large_framework
 from escalation.models import Framework
 from escalation.pdf import (
+    CUT_MARGIN_PT,
     LADDER_PART_HEIGHT_PT,
     LADDER_PART_WIDTH_PT,
     PackContext,
@@ -53,6 +54,7 @@ TOLERANCE = 1.0
 DEJAVU_BOX_EM = 1.164
 SMALLEST_READABLE_PT = 7.0
 XHTML = "{http://www.w3.org/1999/xhtml}"
+SVG = "{http://www.w3.org/2000/svg}"
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,47 @@ def test_each_line_of_the_ladder_is_in_exactly_one_part(large_ladder_svg):
     # A line cut by a part's edge would be kept, half hidden, in the parts on both sides of it.
     parts = ladder_parts(large_ladder_svg, "Ladder")
     assert sum(part.count("<text") for part in parts) == large_ladder_svg.decode().count("<text")
+
+
+def drawn_groups(part: str) -> list[tuple[str, float, float]]:
+    """Each box and edge of a ladder part: its title and the top and bottom of its shapes, in
+    the part's viewBox units."""
+    root = ET.fromstring(part)
+    graph = root.find(f"{SVG}g")
+    assert graph is not None
+    shift = float(re.findall(r"translate\([-\d.]+ ([-\d.]+)\)", graph.get("transform", ""))[0])
+    groups = []
+    for group in graph.findall(f"{SVG}g"):
+        ys = [
+            float(y) + shift
+            for shape in group.iter()
+            for _x, y in re.findall(
+                r"(-?[\d.]+),(-?[\d.]+)", shape.get("points", shape.get("d", ""))
+            )
+        ]
+        if ys:
+            groups.append((group.findtext(f"{SVG}title", ""), min(ys), max(ys)))
+    return groups
+
+
+def test_a_ladder_part_carries_only_the_boxes_and_edges_seen_through_it(large_ladder_svg):
+    # The rest would be parsed, styled and drawn in every part, unseen (27 times at ten times).
+    parts = ladder_parts(large_ladder_svg, "Ladder")
+    outside = []
+    for part in parts:
+        _x, top, _width, height = map(float, ET.fromstring(part).get("viewBox", "").split())
+        outside += [
+            title
+            for title, first, last in drawn_groups(part)
+            if last < top - CUT_MARGIN_PT or first > top + height + CUT_MARGIN_PT
+        ]
+    assert outside == []
+
+
+def test_every_box_and_edge_of_the_ladder_is_in_some_part(large_ladder_svg):
+    whole = {title for title, _top, _bottom in drawn_groups(large_ladder_svg.decode())}
+    parts = ladder_parts(large_ladder_svg, "Ladder")
+    assert whole == {title for part in parts for title, _top, _bottom in drawn_groups(part)}
 
 
 def flat(text: str) -> str:

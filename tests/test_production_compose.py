@@ -54,3 +54,8 @@ def test_the_container_and_the_load_test_run_gunicorn_with_one_configuration():
     assert "gunicorn --config config/gunicorn.py config.wsgi:application" in makefile
     gunicorn = (BASE_DIR / "config" / "gunicorn.py").read_text()
     assert 'worker_class = "gthread"' in gunicorn and "preload_app = True" in gunicorn
+
+
+def test_compose_runs_two_pack_workers_unless_told_otherwise():
+    # tests/test_pack_workers_parallel.py shows two workers rendering two packs at once.
+    assert "replicas: ${PACK_WORKERS:-2}" in COMPOSE
