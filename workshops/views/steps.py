@@ -17,14 +17,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from config.middleware import SignedInRequest
-from escalation.checks import (
-    Fix,
-    FrameworkContent,
-    Problem,
-    add_threshold_fix,
-    step_completion,
-    step_gaps,
-)
+from escalation.checks import Fix, Problem, add_threshold_fix, report_on_draft
 from escalation.document import OPTIONAL_ITEM_KEYS, item_document
 from escalation.editors import NOT_SET, STEP_EDITORS, THRESHOLDS, Collection, StepEditor
 from escalation.models import AISystem, Framework, ReviewCadence, StaleEditError
@@ -139,7 +132,7 @@ def _render_editor(
 ) -> HttpResponse:
     step, editor = _step(step_key)
     framework = engagement.framework
-    content = FrameworkContent.load(framework)
+    report = report_on_draft(framework)
     can_edit = engagement.membership.can(Capability.EDIT)
     if open_form is not None:
         _focus_first_field(_carrying_loaded_values(open_form.form))
@@ -172,8 +165,8 @@ def _render_editor(
         ),
         "step_url": reverse("step", args=[engagement.slug, step.key]),
         # In the editor, so that every save shows the new figure with the rows it comes from.
-        "completion": step_completion(framework, content).get(step.key, 0),
-        "gaps": step_gaps(framework, content).get(step.key, []),
+        "completion": report.completion.get(step.key, 0),
+        "gaps": report.gaps.get(step.key, []),
         "review_dates": _review_dates(engagement) if step.key == "review-cycle" else [],
     }
     if request.htmx or request.GET.get("embed"):
