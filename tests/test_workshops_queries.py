@@ -28,6 +28,7 @@ from escalation.models import (
     FrameworkVersion,
     Pack,
     PackStatus,
+    ReviewCadence,
     Threshold,
 )
 from tests.factories import SEEDED, make_consultant, make_engagement, make_member, make_user
@@ -51,6 +52,8 @@ def _engagement_of_size(slug: str, size: int) -> tuple[Engagement, Any]:
     framework = engagement.framework
     if size == 1:
         fill_small_framework(framework)
+        # One cadence too: an empty list shows without a query for its (empty) page of rows.
+        ReviewCadence.objects.create(framework=framework, key="monthly", name="Monthly review")
     else:
         fill_large_framework(
             framework, systems=size, failure_modes=size, levels=size, drift_triggers=size

@@ -25,7 +25,7 @@ from escalation import frozen
 from escalation.diff import anchors_of, count_changes, diff_documents
 from escalation.document import document_sha256
 from escalation.models import FrameworkVersion
-from escalation.presentation import ReadableItem, item_anchors
+from escalation.presentation import ReadableItem, ReadableSection, item_anchors
 from escalation.versions import NothingToFreezeError
 from workshops.models import (
     Approval,
@@ -205,8 +205,7 @@ def version_comment(request: SignedInRequest, slug: str, number: int) -> HttpRes
             if request.htmx:
                 return _discussion(request, engagement, review, comment.anchor, page_number=page)
             url = reverse("version_detail", args=[slug, number])
-            query = f"?page={page}" if page > 1 else ""
-            return redirect(f"{url}{query}#comment-{comment.pk}")
+            return redirect(f"{url}{_comment_query(review, comment)}#comment-{comment.pk}")
     if request.htmx:
         return _discussion(request, engagement, review, form.data.get("item", ""), form)
     context = _detail(request, engagement, review, form) | {"comment_form_errors": True}
@@ -222,10 +221,9 @@ def comment_resolve(request: HttpRequest, slug: str, number: int, comment_id: in
         raise Http404("No such comment on this version.")
     if _move(request, lambda: comment.resolve(request.user)):
         messages.success(request, "Thread resolved.")
-    page = _page_of_thread(review, comment) if not comment.anchor else 1
-    query = f"?page={page}" if page > 1 else ""
     return redirect(
-        reverse("version_detail", args=[slug, number]) + f"{query}#comment-{comment.pk}"
+        reverse("version_detail", args=[slug, number])
+        + f"{_comment_query(review, comment)}#comment-{comment.pk}"
     )
 
 
@@ -283,6 +281,16 @@ def _general_discussion(
     return ItemOnPage(None, False, list(page.object_list), form, page)
 
 
+def _comment_query(review: Review, comment: Comment) -> str:
+    """The version page's query showing `comment`: the page of the whole version's discussion
+    holding its thread, or the page of the framework holding its item."""
+    if comment.anchor:
+        page = _items_page(frozen.sections(review.version), comment.anchor) or 1
+        return f"?items={page}" if page > 1 else ""
+    page = _page_of_thread(review, comment)
+    return f"?page={page}" if page > 1 else ""
+
+
 def _page_of_thread(review: Review, comment: Comment) -> int:
     """Which page of the whole version's discussion shows `comment`'s thread."""
     root = comment.parent or comment
@@ -331,6 +339,11 @@ def _detail(
     changed = anchors_of(changes)
     threads = _threads_by_anchor(review)
     failed_anchor = comment_form.data.get("item", "") if comment_form is not None else None
+    readable = frozen.sections(review.version)
+    # The framework comes a page of items at a time; a comment that did not save shows on the
+    # page of its item.
+    items_page = _items_page(readable, failed_anchor) or _page_number(request.GET.get("items"))
+    items_page = min(items_page, _items_pages(readable))
     sections = [
         (
             section,
@@ -341,10 +354,10 @@ def _detail(
                     threads.get(item.anchor, []),
                     comment_form if item.anchor == failed_anchor and item.first_showing else None,
                 )
-                for item in section.items
+                for item in items
             ],
         )
-        for section in frozen.sections(review.version)
+        for section, items in _items_on_page(readable, items_page)
     ]
     any_entry_has_form = any(entry.form for _, entries in sections for entry in entries)
     approvals = list(review.approvals.select_related("approver"))
@@ -357,6 +370,8 @@ def _detail(
         "changes": changes,
         "change_counts": count_changes(changes),
         "sections": sections,
+        "contents": _contents(readable, items_page, changed, threads),
+        "items_pages": _items_pager(readable, items_page),
         "general": _general_discussion(
             threads.get("", []),
             # A comment that did not save is typed on the newest page of the discussion.
@@ -370,6 +385,96 @@ def _detail(
         "may": {action: review.may(membership, action) for action in MOVES},
         "approve_form": ApproveForm(prefix="approve", request=request),
         "changes_form": RequestChangesForm(prefix="changes", request=request),
+    }
+
+
+# The frozen framework on a version page, this many items to a page (a section may run over
+# pages): ten times the largest engagement has about 2,600.
+ITEMS_PAGE_SIZE = 100
+
+
+def _page_number(value: str | None) -> int:
+    return int(value) if value and value.isdigit() and int(value) > 0 else 1
+
+
+def _items_pages(readable: list[ReadableSection]) -> int:
+    total = sum(len(section.items) for section in readable)
+    return max(1, -(-total // ITEMS_PAGE_SIZE))
+
+
+def _items_page(readable: list[ReadableSection], anchor: str | None) -> int | None:
+    """The page of the framework on which the item `anchor` first shows (None: not in it)."""
+    index = 0
+    for section in readable:
+        for item in section.items:
+            if item.anchor == anchor and item.first_showing:
+                return index // ITEMS_PAGE_SIZE + 1
+            index += 1
+    return None
+
+
+def _items_on_page(
+    readable: list[ReadableSection], number: int
+) -> list[tuple[ReadableSection, list[ReadableItem]]]:
+    """The sections on page `number`, each with its items on it; an empty section shows on the
+    page where its place falls."""
+    low, high = (number - 1) * ITEMS_PAGE_SIZE, number * ITEMS_PAGE_SIZE
+    last_page = number == _items_pages(readable)
+    shown, start = [], 0
+    for section in readable:
+        end = start + len(section.items)
+        if section.items and start < high and end > low:
+            shown.append((section, section.items[max(0, low - start) : high - start]))
+        elif not section.items and (low <= start < high or (last_page and start >= low)):
+            shown.append((section, []))
+        start = end
+    return shown
+
+
+@dataclass
+class ContentsEntry:
+    """A section in the version's contents: how many items, changes and comments it holds,
+    and the link to the page where it starts."""
+
+    section: ReadableSection
+    href: str
+    changed: int
+    comments: int
+
+
+def _contents(
+    readable: list[ReadableSection],
+    number: int,
+    changed: set[str],
+    threads: dict[str, list[Comment]],
+) -> list[ContentsEntry]:
+    entries, start = [], 0
+    for section in readable:
+        page = start // ITEMS_PAGE_SIZE + 1 if section.items else number
+        anchors = [item.anchor for item in section.items if item.first_showing]
+        entries.append(
+            ContentsEntry(
+                section,
+                ("" if page == number else f"?items={page}") + f"#section-{section.key}",
+                sum(1 for anchor in anchors if anchor in changed),
+                sum(len(threads.get(anchor, [])) for anchor in anchors),
+            )
+        )
+        start += len(section.items)
+    return entries
+
+
+def _items_pager(readable: list[ReadableSection], number: int) -> dict[str, Any]:
+    total = sum(len(section.items) for section in readable)
+    pages = _items_pages(readable)
+    return {
+        "number": number,
+        "count": pages,
+        "start": min(total, (number - 1) * ITEMS_PAGE_SIZE + 1),
+        "end": min(total, number * ITEMS_PAGE_SIZE),
+        "total": total,
+        "previous": number - 1 if number > 1 else None,
+        "next": number + 1 if number < pages else None,
     }
 
 
