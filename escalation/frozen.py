@@ -1,6 +1,7 @@
 """What is rendered from a frozen framework document, computed once and kept in Django's cache
 (config/settings.py CACHES) under the documents' SHA-256: a hash names one content, so an entry
-never goes stale and needs no invalidation. The working draft is never cached here."""
+never goes stale and needs no invalidation. A working draft's renderings are kept under its
+document's hash the same way (escalation.document.draft_sha256)."""
 
 from __future__ import annotations
 

@@ -23,7 +23,6 @@ from django.views.decorators.http import require_GET, require_POST
 from config.middleware import SignedInRequest
 from escalation import frozen
 from escalation.diff import anchors_of, count_changes, diff_documents
-from escalation.document import document_sha256
 from escalation.models import FrameworkVersion
 from escalation.presentation import ReadableItem, ReadableSection, item_anchors
 from escalation.versions import NothingToFreezeError
@@ -99,7 +98,7 @@ def _version_list_page(
         .order_by("-number")
         .first()
     )
-    draft_sha256 = document_sha256(engagement.draft_document())
+    draft_sha256 = engagement.draft_sha256()
     context = {
         "engagement": engagement,
         "page": page,
@@ -527,7 +526,12 @@ def version_compare(request: HttpRequest, slug: str) -> HttpResponse:
         return render(request, "workshops/versions/compare.html", context, status=422)
     a, b = form.cleaned_data["a"], form.cleaned_data["b"]
     if DRAFT in (a, b):
-        changes = diff_documents(_document(engagement, a), _document(engagement, b))
+        # Keyed by both documents' hashes, as frozen ones are: a draft's hash names its content.
+        changes = frozen.cached(
+            "diff",
+            (_sha256(engagement, a), _sha256(engagement, b)),
+            lambda: diff_documents(_document(engagement, a), _document(engagement, b)),
+        )
     else:  # two frozen versions: their diff is cached by their hashes
         versions = FrameworkVersion.objects.filter(framework=engagement.framework).defer("document")
         changes = frozen.diff(versions.get(number=int(a)), versions.get(number=int(b)))
@@ -544,6 +548,13 @@ def _document(engagement: Engagement, side: str) -> dict[str, Any]:
     if side == DRAFT:
         return engagement.draft_document()
     return FrameworkVersion.objects.get(framework=engagement.framework, number=int(side)).document
+
+
+def _sha256(engagement: Engagement, side: str) -> str:
+    if side == DRAFT:
+        return engagement.draft_sha256()
+    versions = FrameworkVersion.objects.filter(framework=engagement.framework)
+    return versions.values_list("sha256", flat=True).get(number=int(side))
 
 
 def _side_label(side: str) -> str:
