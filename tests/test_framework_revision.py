@@ -119,3 +119,10 @@ def test_a_change_shows_on_the_checks_page_at_once(client, facilitator, engageme
 
 def _problems(response: Any) -> str:
     return " ".join(problem.message for problem in response.context["problems"])
+
+
+def test_the_drafts_document_follows_every_write(engagement, content):
+    before = engagement.draft_sha256()
+    AISystem.objects.filter(framework=engagement.framework).update(model_version="2")
+    assert engagement.draft_sha256() != before
+    assert engagement.draft_document()["ai_systems"][0]["model_version"] == "2"
