@@ -6,16 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.template import Context, Template
 from django.urls import reverse
 
 from escalation import frozen
 from escalation.large_framework import fill_large_framework
-
-pytestmark = pytest.mark.django_db
-
+from escalation.presentation import ReadableField, ReadableItem
 
 @pytest.fixture
-def review(engagement: Any, facilitator: Any) -> Any:
+def review(engagement: Any, facilitator: Any, db: Any) -> Any:
     fill_large_framework(engagement.framework, systems=40, levels=3, failure_modes=3)
     return engagement.freeze_version(facilitator, "Large")
 
@@ -65,3 +64,14 @@ def test_a_comment_on_an_item_of_a_later_page_comes_back_to_that_page(
     response = client.post(url, {"body": "Why this bound?", "item": anchor})
     comment = review.comments.get()
     assert response.url == _url(engagement, f"?items=2#comment-{comment.pk}")
+
+
+def test_an_items_fields_print_as_the_template_printed_them():
+    item = ReadableItem(
+        "levels/x", "X", [ReadableField("Rule", "a < b\nthen c & d"), ReadableField("N", "3")], True
+    )
+    template = Template(
+        '{% for field in item.fields %}<tr><th scope="row">{{ field.label }}</th>'
+        "<td>{{ field.value|linebreaksbr }}</td></tr>{% endfor %}"
+    )
+    assert frozen._fields_html(item) == template.render(Context({"item": item}))

@@ -24,7 +24,8 @@ from config.middleware import SignedInRequest
 from escalation import frozen
 from escalation.diff import anchors_of, count_changes, diff_documents
 from escalation.models import FrameworkVersion
-from escalation.presentation import ReadableItem, ReadableSection, item_anchors
+from escalation.frozen import OutlineSection
+from escalation.presentation import ReadableItem, item_anchors
 from escalation.versions import NothingToFreezeError
 from workshops.models import (
     Approval,
@@ -266,6 +267,7 @@ class ItemOnPage:
     threads: list[Comment] = field(default_factory=list)
     form: CommentForm | None = None  # a comment on it that did not save, with its errors
     page: Page[Comment] | None = None  # the whole version's discussion comes in pages
+    fields_html: str = ""  # its fields' table rows, printed once per version (escalation.frozen)
 
 
 THREADS_PAGE_SIZE = 50
@@ -284,7 +286,7 @@ def _comment_query(review: Review, comment: Comment) -> str:
     """The version page's query showing `comment`: the page of the whole version's discussion
     holding its thread, or the page of the framework holding its item."""
     if comment.anchor:
-        page = _items_page(frozen.sections(review.version), comment.anchor) or 1
+        page = _items_page(frozen.outline(review.version), comment.anchor) or 1
         return f"?items={page}" if page > 1 else ""
     page = _page_of_thread(review, comment)
     return f"?page={page}" if page > 1 else ""
@@ -313,6 +315,7 @@ def _discussion(
     context = {
         "engagement": engagement,
         "version": review.version,
+        "comment_url": reverse("version_comment", args=[engagement.slug, review.version.number]),
         "may": {action: review.may(membership, action) for action in MOVES},
         "entry": ItemOnPage(item, False, _threads_by_anchor(review).get(anchor, []), form)
         if anchor
@@ -338,25 +341,28 @@ def _detail(
     changed = anchors_of(changes)
     threads = _threads_by_anchor(review)
     failed_anchor = comment_form.data.get("item", "") if comment_form is not None else None
-    readable = frozen.sections(review.version)
+    outline = frozen.outline(review.version)
     # The framework comes a page of items at a time; a comment that did not save shows on the
     # page of its item.
-    items_page = _items_page(readable, failed_anchor) or _page_number(request.GET.get("items"))
-    items_page = min(items_page, _items_pages(readable))
+    items_page = _items_page(outline, failed_anchor) or _page_number(request.GET.get("items"))
+    items_page = min(items_page, _items_pages(outline))
     sections = [
         (
             section,
             [
                 ItemOnPage(
-                    item,
-                    item.anchor in changed,
-                    threads.get(item.anchor, []),
-                    comment_form if item.anchor == failed_anchor and item.first_showing else None,
+                    shown.item,
+                    shown.item.anchor in changed,
+                    threads.get(shown.item.anchor, []),
+                    comment_form
+                    if shown.item.anchor == failed_anchor and shown.item.first_showing
+                    else None,
+                    fields_html=shown.fields_html,
                 )
-                for item in items
+                for shown in items
             ],
         )
-        for section, items in _items_on_page(readable, items_page)
+        for section, items in frozen.sections_page(review.version, items_page, ITEMS_PAGE_SIZE)
     ]
     any_entry_has_form = any(entry.form for _, entries in sections for entry in entries)
     approvals = list(review.approvals.select_related("approver"))
@@ -369,8 +375,11 @@ def _detail(
         "changes": changes,
         "change_counts": count_changes(changes),
         "sections": sections,
-        "contents": _contents(readable, items_page, changed, threads),
-        "items_pages": _items_pager(readable, items_page),
+        # Printed once per item: reversed once.
+        "comment_url": reverse("version_comment", args=[engagement.slug, review.version.number]),
+        "audit_url": reverse("audit", args=[engagement.slug]),
+        "contents": _contents(outline, items_page, changed, threads),
+        "items_pages": _items_pager(outline, items_page),
         "general": _general_discussion(
             threads.get("", []),
             # A comment that did not save is typed on the newest page of the discussion.
@@ -396,38 +405,20 @@ def _page_number(value: str | None) -> int:
     return int(value) if value and value.isdigit() and int(value) > 0 else 1
 
 
-def _items_pages(readable: list[ReadableSection]) -> int:
-    total = sum(len(section.items) for section in readable)
+def _items_pages(outline: list[OutlineSection]) -> int:
+    total = sum(len(section.items) for section in outline)
     return max(1, -(-total // ITEMS_PAGE_SIZE))
 
 
-def _items_page(readable: list[ReadableSection], anchor: str | None) -> int | None:
+def _items_page(outline: list[OutlineSection], anchor: str | None) -> int | None:
     """The page of the framework on which the item `anchor` first shows (None: not in it)."""
     index = 0
-    for section in readable:
-        for item in section.items:
-            if item.anchor == anchor and item.first_showing:
+    for section in outline:
+        for item_anchor, first_showing in section.items:
+            if item_anchor == anchor and first_showing:
                 return index // ITEMS_PAGE_SIZE + 1
             index += 1
     return None
-
-
-def _items_on_page(
-    readable: list[ReadableSection], number: int
-) -> list[tuple[ReadableSection, list[ReadableItem]]]:
-    """The sections on page `number`, each with its items on it; an empty section shows on the
-    page where its place falls."""
-    low, high = (number - 1) * ITEMS_PAGE_SIZE, number * ITEMS_PAGE_SIZE
-    last_page = number == _items_pages(readable)
-    shown, start = [], 0
-    for section in readable:
-        end = start + len(section.items)
-        if section.items and start < high and end > low:
-            shown.append((section, section.items[max(0, low - start) : high - start]))
-        elif not section.items and (low <= start < high or (last_page and start >= low)):
-            shown.append((section, []))
-        start = end
-    return shown
 
 
 @dataclass
@@ -435,22 +426,22 @@ class ContentsEntry:
     """A section in the version's contents: how many items, changes and comments it holds,
     and the link to the page where it starts."""
 
-    section: ReadableSection
+    section: OutlineSection
     href: str
     changed: int
     comments: int
 
 
 def _contents(
-    readable: list[ReadableSection],
+    outline: list[OutlineSection],
     number: int,
     changed: set[str],
     threads: dict[str, list[Comment]],
 ) -> list[ContentsEntry]:
     entries, start = [], 0
-    for section in readable:
+    for section in outline:
         page = start // ITEMS_PAGE_SIZE + 1 if section.items else number
-        anchors = [item.anchor for item in section.items if item.first_showing]
+        anchors = [anchor for anchor, first_showing in section.items if first_showing]
         entries.append(
             ContentsEntry(
                 section,
@@ -463,9 +454,9 @@ def _contents(
     return entries
 
 
-def _items_pager(readable: list[ReadableSection], number: int) -> dict[str, Any]:
-    total = sum(len(section.items) for section in readable)
-    pages = _items_pages(readable)
+def _items_pager(outline: list[OutlineSection], number: int) -> dict[str, Any]:
+    total = sum(len(section.items) for section in outline)
+    pages = _items_pages(outline)
     return {
         "number": number,
         "count": pages,
