@@ -76,7 +76,9 @@ class CheckboxList(forms.CheckboxSelectMultiple):
                 html.append("<div>\n    ")
                 if option["wrap_label"]:
                     html.append(format_html(' for="{}"', label_for).join(["<label", ">"]))
-                html.append(format_html('<input type="{}" name="{}"', option["type"], option["name"]))
+                html.append(
+                    format_html('<input type="{}" name="{}"', option["type"], option["name"])
+                )
                 if value is not None:
                     html.append(format_html(' value="{}"', str(value)))
                 html.append(_attrs(option["attrs"]) + ">\n")
@@ -286,10 +288,7 @@ class FailureModeForm(ItemForm):
                 "immediate_mitigation",
                 "long_term_fix",
             ]
-        } | {
-            name: CheckboxList
-            for name in ["then_levels", "applies_to", "detected_by"]
-        }
+        } | {name: CheckboxList for name in ["then_levels", "applies_to", "detected_by"]}
 
     def __init__(self, *args: Any, framework: Framework, **kwargs: Any) -> None:
         super().__init__(*args, framework=framework, **kwargs)

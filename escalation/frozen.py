@@ -90,7 +90,7 @@ def sections_page(
             for section, items in _page_of_sections(sections(version), number, size)
         ]
 
-    return cached(f"readable-page-{size}-{number}", (version.sha256,), compute)
+    return cached(f"version-page-items-{size}-{number}", (version.sha256,), compute)
 
 
 def _fields_html(item: ReadableItem) -> SafeString:

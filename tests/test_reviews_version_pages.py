@@ -13,6 +13,7 @@ from escalation import frozen
 from escalation.large_framework import fill_large_framework
 from escalation.presentation import ReadableField, ReadableItem
 
+
 @pytest.fixture
 def review(engagement: Any, facilitator: Any, db: Any) -> Any:
     fill_large_framework(engagement.framework, systems=40, levels=3, failure_modes=3)

@@ -115,6 +115,9 @@ class FrameworkRevision(models.Model):
     framework_id = models.BigIntegerField(primary_key=True)  # no foreign key: see migration 0012
     revision = models.BigIntegerField()
 
+    def __str__(self) -> str:
+        return f"framework {self.framework_id} at revision {self.revision}"
+
     @classmethod
     def of(cls, framework: Framework) -> int:
         """The framework's current revision (one query); 0 before its first write."""

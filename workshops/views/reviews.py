@@ -23,8 +23,8 @@ from django.views.decorators.http import require_GET, require_POST
 from config.middleware import SignedInRequest
 from escalation import frozen
 from escalation.diff import anchors_of, count_changes, diff_documents
-from escalation.models import FrameworkVersion
 from escalation.frozen import OutlineSection
+from escalation.models import FrameworkVersion
 from escalation.presentation import ReadableItem, item_anchors
 from escalation.versions import NothingToFreezeError
 from workshops.models import (
