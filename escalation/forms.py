@@ -75,7 +75,9 @@ class CheckboxList(forms.CheckboxSelectMultiple):
                 value = option["value"]
                 html.append("<div>\n    ")
                 if option["wrap_label"]:
-                    html.append(format_html(' for="{}"', label_for).join(["<label", ">"]))
+                    html.append(
+                        format_html('<label for="{}">', label_for) if label_for else "<label>"
+                    )
                 html.append(
                     format_html('<input type="{}" name="{}"', option["type"], option["name"])
                 )
