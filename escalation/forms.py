@@ -8,7 +8,7 @@ from typing import Any, ClassVar, cast
 
 from django import forms
 from django.db import models
-from django.utils.html import conditional_escape, format_html
+from django.utils.html import conditional_escape, escape
 from django.utils.safestring import mark_safe
 
 from escalation.document import (
@@ -45,9 +45,7 @@ CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
 
 def _attrs(attrs: dict[str, Any]) -> str:
     return "".join(
-        " " + conditional_escape(name)
-        if value is True
-        else format_html(' {}="{}"', name, str(value))
+        f" {escape(name)}" if value is True else f' {escape(name)}="{escape(str(value))}"'
         for name, value in attrs.items()
         if value is not False
     )
@@ -60,32 +58,28 @@ class CheckboxList(forms.CheckboxSelectMultiple):
 
     def _render(self, template_name: str, context: dict[str, Any], renderer: Any = None) -> Any:
         widget = context["widget"]
-        identifier = widget["attrs"].get("id")
         html = ["<div"]
-        if identifier:
-            html.append(format_html(' id="{}"', identifier))
+        if widget["attrs"].get("id"):
+            html.append(f' id="{escape(widget["attrs"]["id"])}"')
         if widget["attrs"].get("class"):
-            html.append(format_html(' class="{}"', widget["attrs"]["class"]))
+            html.append(f' class="{escape(widget["attrs"]["class"])}"')
         html.append(">")
         for group, options, _ in widget["optgroups"]:
             if group:
-                html.append(format_html("\n  <div><label>{}</label>", group))
+                html.append(f"\n  <div><label>{conditional_escape(group)}</label>")
             for option in options:
                 label_for = option["attrs"].get("id")
-                value = option["value"]
                 html.append("<div>\n    ")
                 if option["wrap_label"]:
-                    html.append(
-                        format_html('<label for="{}">', label_for) if label_for else "<label>"
-                    )
+                    html.append(f'<label for="{escape(label_for)}">' if label_for else "<label>")
                 html.append(
-                    format_html('<input type="{}" name="{}"', option["type"], option["name"])
+                    f'<input type="{escape(option["type"])}" name="{escape(option["name"])}"'
                 )
-                if value is not None:
-                    html.append(format_html(' value="{}"', str(value)))
+                if option["value"] is not None:
+                    html.append(f' value="{escape(str(option["value"]))}"')
                 html.append(_attrs(option["attrs"]) + ">\n")
                 if option["wrap_label"]:
-                    html.append(format_html(" {}</label>", option["label"]))
+                    html.append(f" {conditional_escape(option['label'])}</label>")
                 html.append("\n\n</div>")
             if group:
                 html.append("\n  </div>")
