@@ -244,7 +244,8 @@ def _levels(framework: Framework) -> QuerySet[EscalationLevel]:
     # Only the columns printed: a level of a large framework is reached from dozens of bounds.
     bounds = Bound.objects.select_related("threshold__ai_system").only(*BOUND_TEXT_FIELDS)
     return EscalationLevel.objects.filter(framework=framework).prefetch_related(
-        Prefetch("bounds", bounds), Prefetch("failure_modes", FailureMode.objects.only("name", "recommended_level"))
+        Prefetch("bounds", bounds),
+        Prefetch("failure_modes", FailureMode.objects.only("name", "recommended_level")),
     )
 
 
