@@ -8,10 +8,12 @@ its engagement (the last working day) is passed in, since this app knows nothing
 from __future__ import annotations
 
 import datetime
+import hashlib
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.cache import cache
 from django.db import models
 from django.db.models import Prefetch
 
@@ -36,6 +38,7 @@ from escalation.models import (
     FailureKind,
     FailureMode,
     Framework,
+    FrameworkRevision,
     LevelKind,
     ReviewCadence,
     Severity,
@@ -849,3 +852,59 @@ def step_gaps(
             },
         ),
     }
+
+
+def item_counts(content: FrameworkContent) -> dict[str, int]:
+    """How many items each step holds (a level counts for governance once it is governed)."""
+    return {
+        "systems": len(content.systems),
+        "thresholds": len(content.thresholds),
+        "failure-modes": len(content.failure_modes),
+        "ladder": len(content.levels),
+        "governance": sum(1 for level in content.levels if is_governed(level)),
+        "review-cycle": len(content.cadences)
+        + len(content.drift_triggers)
+        + len(content.external_triggers),
+    }
+
+
+@dataclass(frozen=True)
+class DraftReport:
+    """What the pages show of the working draft's state: its problems, each step's completion
+    and gaps, and how many items each step holds."""
+
+    problems: list[Problem]
+    completion: dict[str, int]
+    gaps: dict[str, list[str]]
+    counts: dict[str, int]
+
+
+def report_on_draft(
+    framework: Framework,
+    engagement_end: datetime.date | None = None,
+    members: Collection[str] | None = None,
+    holidays: Iterable[datetime.date] = (),
+) -> DraftReport:
+    """`run_checks`, `step_completion`, `step_gaps` and `item_counts` of the working draft,
+    computed once per content revision and inputs and kept in Django's cache: a page showing
+    them costs two queries (the revision, the cache), not a load of every row. The key names
+    the framework's revision (moved by every write, FrameworkRevision) and every input, so an
+    entry never goes stale."""
+    holidays = sorted(holidays)
+    inputs = repr((engagement_end, None if members is None else sorted(members), holidays))
+    digest = hashlib.sha256(inputs.encode()).hexdigest()
+    key = f"draft-report:{framework.pk}:{FrameworkRevision.of(framework)}:{digest}"
+    report: DraftReport | None = cache.get(key)
+    if report is None:
+        # Read after the revision, so the entry holds that revision's content or a later one,
+        # never an earlier one (the framework given may have been loaded before a write).
+        framework = Framework.objects.get(pk=framework.pk)
+        content = FrameworkContent.load(framework)
+        report = DraftReport(
+            problems=run_checks(framework, engagement_end, content, members, holidays),
+            completion=step_completion(framework, content),
+            gaps=step_gaps(framework, content),
+            counts=item_counts(content),
+        )
+        cache.set(key, report, timeout=None)
+    return report

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import Prefetch
 
 from escalation.models import (
@@ -36,6 +37,7 @@ from escalation.models import (
     ExternalTrigger,
     FailureMode,
     Framework,
+    FrameworkRevision,
     ReviewCadence,
     SunsetRule,
     Threshold,
@@ -587,6 +589,35 @@ def canonical_bytes(document: dict[str, Any]) -> bytes:
 
 def document_sha256(document: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_bytes(document)).hexdigest()
+
+
+def draft_document(framework: Framework, *, working_days: int | None = None) -> dict[str, Any]:
+    """`build_document` of the working draft, built once per content revision and kept in
+    Django's cache (FrameworkRevision moves with every write, so an entry never goes stale)."""
+    return _draft(framework, working_days)[0]
+
+
+def draft_sha256(framework: Framework, *, working_days: int | None = None) -> str:
+    """The working draft's `document_sha256`, kept apart so that comparing it with a version's
+    costs a small cache read."""
+    key = f"draft-sha256:{framework.pk}:{FrameworkRevision.of(framework)}:{working_days}"
+    sha256: str | None = cache.get(key)
+    if sha256 is None:
+        sha256 = _draft(framework, working_days)[1]
+        cache.set(key, sha256, timeout=None)
+    return sha256
+
+
+def _draft(framework: Framework, working_days: int | None) -> tuple[dict[str, Any], str]:
+    key = f"draft-document:{framework.pk}:{FrameworkRevision.of(framework)}:{working_days}"
+    found: tuple[dict[str, Any], str] | None = cache.get(key)
+    if found is None:
+        # Read after the revision, so the entry holds that revision's content or a later one.
+        fresh = Framework.objects.get(pk=framework.pk)
+        document = build_document(fresh, working_days=working_days)
+        found = (document, document_sha256(document))
+        cache.set(key, found, timeout=None)
+    return found
 
 
 def export_text(document: dict[str, Any]) -> str:

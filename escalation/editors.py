@@ -231,10 +231,21 @@ def _entry(level: EscalationLevel) -> str:
     return (level.entry_criteria or NOT_SET) + (f"\n\nDirect entry: {direct}" if direct else "")
 
 
+# What a level's row prints of each bound leading to it: "System · output: the bound".
+BOUND_TEXT_FIELDS = [
+    "threshold__output_type",
+    "threshold__ai_system__name",
+    *["metric_kind", "metric_name", "percentile", "direction", "value", "unit"],
+    *["counted_thing", "scale_max"],
+]
+
+
 def _levels(framework: Framework) -> QuerySet[EscalationLevel]:
+    # Only the columns printed: a level of a large framework is reached from dozens of bounds.
+    bounds = Bound.objects.select_related("threshold__ai_system").only(*BOUND_TEXT_FIELDS)
     return EscalationLevel.objects.filter(framework=framework).prefetch_related(
-        Prefetch("bounds", Bound.objects.select_related("threshold__ai_system")),
-        "failure_modes",
+        Prefetch("bounds", bounds),
+        Prefetch("failure_modes", FailureMode.objects.only("name", "recommended_level")),
     )
 
 

@@ -1,16 +1,21 @@
 """What is rendered from a frozen framework document, computed once and kept in Django's cache
 (config/settings.py CACHES) under the documents' SHA-256: a hash names one content, so an entry
-never goes stale and needs no invalidation. The working draft is never cached here."""
+never goes stale and needs no invalidation. A working draft's renderings are kept under its
+document's hash the same way (escalation.document.draft_sha256)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import cache
+from django.template.defaultfilters import linebreaksbr
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString
 
 from escalation.diff import SectionChanges, diff_documents
-from escalation.presentation import ReadableSection, readable_sections
+from escalation.presentation import ReadableItem, ReadableSection, readable_sections
 
 
 def cached[T](kind: str, sha256s: Sequence[str], compute: Callable[[], T]) -> T:
@@ -38,3 +43,76 @@ def sections(version: Any) -> list[ReadableSection]:
     return cached(
         "readable-sections", (version.sha256,), lambda: readable_sections(version.document)
     )
+
+
+@dataclass(frozen=True)
+class OutlineSection:
+    """A section of a version without its items' fields: what the contents and the paging of a
+    version page need (a few bytes per item, where the items themselves are megabytes)."""
+
+    key: str
+    title: str
+    items: list[tuple[str, bool]]  # each item's anchor, and whether it shows first here
+
+
+def outline(version: Any) -> list[OutlineSection]:
+    return cached(
+        "readable-outline",
+        (version.sha256,),
+        lambda: [
+            OutlineSection(
+                section.key,
+                section.title,
+                [(item.anchor, item.first_showing) for item in section.items],
+            )
+            for section in sections(version)
+        ],
+    )
+
+
+@dataclass(frozen=True)
+class ItemFields:
+    """An item on a version page, its fields' table rows already printed: they never change."""
+
+    item: ReadableItem
+    fields_html: SafeString
+
+
+def sections_page(
+    version: Any, number: int, size: int
+) -> list[tuple[ReadableSection, list[ItemFields]]]:
+    """The sections of page `number` of a version's items, `size` to a page, each with its
+    items on that page; a section without items shows on the page where its place falls."""
+
+    def compute() -> list[tuple[ReadableSection, list[ItemFields]]]:
+        return [
+            (section, [ItemFields(item, _fields_html(item)) for item in items])
+            for section, items in _page_of_sections(sections(version), number, size)
+        ]
+
+    return cached(f"version-page-items-{size}-{number}", (version.sha256,), compute)
+
+
+def _fields_html(item: ReadableItem) -> SafeString:
+    return format_html_join(
+        "",
+        '<tr><th scope="row">{}</th><td>{}</td></tr>',
+        ((field.label, linebreaksbr(field.value, autoescape=True)) for field in item.fields),
+    )
+
+
+def _page_of_sections(
+    readable: list[ReadableSection], number: int, size: int
+) -> list[tuple[ReadableSection, list[ReadableItem]]]:
+    total = sum(len(section.items) for section in readable)
+    low, high = (number - 1) * size, number * size
+    last_page = number == max(1, -(-total // size))
+    shown, start = [], 0
+    for section in readable:
+        end = start + len(section.items)
+        if section.items and start < high and end > low:
+            shown.append((section, section.items[max(0, low - start) : high - start]))
+        elif not section.items and (low <= start < high or (last_page and start >= low)):
+            shown.append((section, []))
+        start = end
+    return shown

@@ -1,5 +1,5 @@
-"""Long lists come in pages that say how many there are: the audit trail, the versions and the
-discussion of a whole version. Page sizes are shrunk here so a few rows make several pages."""
+"""Long lists come in pages that say how many there are: the audit trail, the versions, the
+discussion of a whole version and the people. Page sizes are shrunk here so a few rows make several pages."""
 
 import pytest
 from django.urls import reverse
@@ -7,7 +7,7 @@ from django.urls import reverse
 from tests.factories import make_version
 from workshops.audit import AuditVerb, record_activity
 from workshops.models import Review
-from workshops.views import audit, reviews
+from workshops.views import audit, people, reviews
 
 
 @pytest.fixture
@@ -16,6 +16,7 @@ def small_pages(monkeypatch):
         (audit, "AUDIT_PAGE_SIZE"),
         (reviews, "VERSIONS_PAGE_SIZE"),
         (reviews, "THREADS_PAGE_SIZE"),
+        (people, "MEMBERS_PAGE_SIZE"),
     ):
         monkeypatch.setattr(module, name, 2)
 
@@ -91,3 +92,8 @@ def test_a_new_thread_is_shown_on_the_last_page(
         reverse("version_comment", args=["acme", 1]), {"body": "A third thread", "item": ""}
     )
     assert response.url.startswith(reverse("version_detail", args=["acme", 1]) + "?page=2#")
+
+
+def test_people_come_in_pages(client, engagement, facilitator, approver, reviewer, small_pages):
+    html = _page(client, facilitator, reverse("people", args=["acme"]), page=2)
+    assert "Showing 3–3 of 3 members" in html

@@ -28,6 +28,7 @@ from escalation.models import (
     FrameworkVersion,
     Pack,
     PackStatus,
+    ReviewCadence,
     Threshold,
 )
 from tests.factories import SEEDED, make_consultant, make_engagement, make_member, make_user
@@ -51,6 +52,8 @@ def _engagement_of_size(slug: str, size: int) -> tuple[Engagement, Any]:
     framework = engagement.framework
     if size == 1:
         fill_small_framework(framework)
+        # One cadence too: an empty list shows without a query for its (empty) page of rows.
+        ReviewCadence.objects.create(framework=framework, key="monthly", name="Monthly review")
     else:
         fill_large_framework(
             framework, systems=size, failure_modes=size, levels=size, drift_triggers=size
@@ -218,25 +221,40 @@ def _waiting_reviews(user, count):
 def test_dashboard_query_count(client, facilitator, engagement, django_assert_num_queries):
     _grow(engagement, 5)
     client.force_login(facilitator)
-    # session, user, membership+engagement+framework, the framework's rows (systems, thresholds,
-    # bounds, levels and their bounds, failure modes, drift and external triggers, cadences,
-    # sunset rules: 10; the systems' unavailable levels and the failure modes' later rungs and
-    # systems: 3; the bounds' levels and the external triggers' systems would be more, but this
-    # framework has neither bounds nor external triggers), the members' names the approver-group
-    # check reads, versions, day notes, activity, memberships, pending invitations, and for the
-    # next steps the reviews with their open threads and the user's approvals
-    with django_assert_num_queries(24):
-        client.get(reverse("dashboard", args=["acme"]))
+    url = reverse("dashboard", args=["acme"])
+    client.get(url)  # reports on the draft once: its checks are then cached under its revision
+    # session, user, membership+engagement+framework, the draft's content revision and the
+    # cached report on it (checks, completion, counts), the members' names the approver-group
+    # check reads (part of the report's key), versions, day notes, activity, memberships,
+    # pending invitations, and for the next steps the reviews with their open threads and the
+    # user's approvals
+    with django_assert_num_queries(13):
+        client.get(url)
 
 
 def test_day_query_count(client, facilitator, engagement, django_assert_num_queries):
     _grow(engagement, 5)
     client.force_login(facilitator)
-    # session, user, membership+engagement+framework, the framework's rows (10, no bounds; and
-    # 3 for the systems' unavailable levels, the failure modes' later rungs and systems),
-    # the members' names the approver-group check reads, versions, day notes
-    with django_assert_num_queries(19):
-        client.get(reverse("day", args=["acme", 1]))
+    url = reverse("day", args=["acme", 1])
+    client.get(url)  # reports on the draft once, as above
+    # session, user, membership+engagement+framework, the draft's revision and the cached
+    # report, the members' names the approver-group check reads, versions, day notes
+    with django_assert_num_queries(8):
+        client.get(url)
+
+
+def test_a_write_to_the_draft_reports_on_it_again(
+    client, facilitator, engagement, django_assert_num_queries
+):
+    _grow(engagement, 5)
+    client.force_login(facilitator)
+    url = reverse("day", args=["acme", 1])
+    client.get(url)
+    AISystem.objects.filter(framework=engagement.framework).update(workflow="Triage")
+    # as above, plus the framework and its rows (14) for the new revision, and the cache's
+    # write of the new report (5: its size, the key, and the insert in a savepoint)
+    with django_assert_num_queries(27):
+        client.get(url)
 
 
 def test_home_takes_the_same_queries_with_one_or_many_engagements(client, db):

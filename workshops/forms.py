@@ -16,6 +16,7 @@ from django.forms.utils import flatatt
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from escalation.forms import CheckboxList
 from escalation.text import SafeTextForm, date_refusal
 from workshops.models import (
     DayNote,
@@ -279,7 +280,7 @@ class SignoffRuleForm(SafeTextForm, forms.Form):
     )
     approvers = forms.MultipleChoiceField(
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=CheckboxList,
         label="Named approvers",
         help_text="Used with “the named approvers”: only these approvers must approve.",
     )

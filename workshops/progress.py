@@ -1,7 +1,7 @@
 """Where an engagement stands, computed from its real content: completion per step, what blocks
 review, what each day still misses and the status of every day. A constant number of queries,
-however large the framework or the plan: the framework's rows are loaded once and shared by the
-consistency checks, the completion figures and the item counts.
+however large the framework or the plan: the consistency checks, the completion figures and the
+item counts come from one report on the working draft, cached under its content revision.
 """
 
 from __future__ import annotations
@@ -13,26 +13,11 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from escalation.checks import FrameworkContent, run_checks, step_completion
-from escalation.completeness import is_governed
+from escalation.checks import report_on_draft
 from escalation.models import FrameworkVersion
 from escalation.steps import STEPS_BY_KEY
 from workshops.models import DayNote, Engagement, ReviewState
 from workshops.plan import PlannedDay, Requirement, current_day_number
-
-
-def item_counts(content: FrameworkContent) -> dict[str, int]:
-    """How many items each step holds (a level counts for governance once it is governed)."""
-    return {
-        "systems": len(content.systems),
-        "thresholds": len(content.thresholds),
-        "failure-modes": len(content.failure_modes),
-        "ladder": len(content.levels),
-        "governance": sum(1 for level in content.levels if is_governed(level)),
-        "review-cycle": len(content.cadences)
-        + len(content.drift_triggers)
-        + len(content.external_triggers),
-    }
 
 
 @dataclass
@@ -55,11 +40,9 @@ def engagement_today(engagement: Engagement) -> datetime.date:
 
 def gather_facts(engagement: Engagement, plan: list[PlannedDay]) -> Facts:
     framework = engagement.framework
-    content = FrameworkContent.load(framework)
-    problems = run_checks(
+    report = report_on_draft(
         framework,
         engagement_end=plan[-1].date,
-        content=content,
         members=engagement.member_names(),
         holidays=engagement.holidays,
     )
@@ -71,9 +54,9 @@ def gather_facts(engagement: Engagement, plan: list[PlannedDay]) -> Facts:
         ),
     )
     return Facts(
-        counts=item_counts(content),
-        completion=step_completion(framework, content),
-        problems=[problem.message for problem in problems if problem.blocking],
+        counts=report.counts,
+        completion=report.completion,
+        problems=[problem.message for problem in report.problems if problem.blocking],
         versions_frozen=versions["frozen"],
         versions_in_review=versions["in_review"],
         notes={note.day_number: note for note in DayNote.objects.filter(engagement=engagement)},

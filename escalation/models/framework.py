@@ -104,6 +104,27 @@ class Framework(models.Model):
         self.updated_at = now
 
 
+class FrameworkRevision(models.Model):
+    """A number that changes with every write to a framework's content (its own row, every item
+    and every link between items), so that what is computed from the working draft (the checks,
+    the draft's document) can be cached under it. Written only by the database's triggers
+    (migration 0012), never by Django: a write by any path, a bulk update or raw SQL included,
+    moves it. Each value comes from one sequence, so a value is never given twice, not even by
+    a transaction that rolled back."""
+
+    framework_id = models.BigIntegerField(primary_key=True)  # no foreign key: see migration 0012
+    revision = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"framework {self.framework_id} at revision {self.revision}"
+
+    @classmethod
+    def of(cls, framework: Framework) -> int:
+        """The framework's current revision (one query); 0 before its first write."""
+        found = cls.objects.filter(framework_id=framework.pk).values_list("revision", flat=True)
+        return found.first() or 0
+
+
 class FrameworkItem(models.Model):
     """What every editable row of a framework shares: identity, ordering and optimistic locking."""
 

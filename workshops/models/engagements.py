@@ -19,7 +19,7 @@ from django.http import Http404
 from django.utils import timezone as django_timezone
 
 from escalation.copying import copy_framework
-from escalation.document import build_document
+from escalation.document import draft_document, draft_sha256
 from escalation.method_defaults import apply_method_defaults
 from escalation.models import Framework
 from escalation.versions import freeze_version as freeze_framework_version
@@ -157,8 +157,13 @@ class Engagement(models.Model):
 
     def draft_document(self) -> dict[str, Any]:
         """The working draft as the framework document a freeze would store (its plan length
-        included), so comparing it with a version's hash says whether anything changed."""
-        return build_document(self.framework, working_days=self.working_days)
+        included), so comparing it with a version's hash says whether anything changed. Built
+        once per content revision of the framework (cached)."""
+        return draft_document(self.framework, working_days=self.working_days)
+
+    def draft_sha256(self) -> str:
+        """The hash of `draft_document()`, from a small cache entry of its own."""
+        return draft_sha256(self.framework, working_days=self.working_days)
 
     def plan(self) -> list[PlannedDay]:
         """The working days of this engagement, each with its part of the method."""

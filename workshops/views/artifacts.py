@@ -92,7 +92,10 @@ def _download(
     """A file rendered from the document. A frozen version's is rendered once (cached by its
     hash) and carries an ETag from the hash, so a browser that has it gets 304 Not Modified."""
     if source.version is None:
-        return _attachment(render(source.document), content_type, filename)
+        # The draft's file is cached by its hash too: a hash names one content.
+        sha256 = source.engagement.draft_sha256()
+        content = frozen.cached(kind, [sha256], lambda: render(source.document))
+        return _attachment(content, content_type, filename)
     etag = f'"{source.version.sha256}-{kind}"'
     if (not_modified := get_conditional_response(request, etag=etag)) is not None:
         return not_modified
@@ -171,6 +174,7 @@ def artifacts_page(request: HttpRequest, slug: str, number: int | None = None) -
     content = _ArtifactContent(source)
     # The review dates move off the engagement's holidays: other holidays, another page.
     holidays_key = ",".join(sorted(day.isoformat() for day in engagement.holidays))
+    sha256 = source.version.sha256 if source.version else engagement.draft_sha256()
     response = render(
         request,
         "workshops/artifacts/artifacts.html",
@@ -185,6 +189,7 @@ def artifacts_page(request: HttpRequest, slug: str, number: int | None = None) -
             "may_export": engagement.membership.can(source.export_capability),
             "monitoring_links": monitoring_links(source),
             "drawing_version": LADDER_DRAWING_VERSION,
+            "sha256": sha256,
         },
     )
     if content.ladder_refused:
@@ -192,7 +197,7 @@ def artifacts_page(request: HttpRequest, slug: str, number: int | None = None) -
         # for now): the page is not kept with it, the next request draws the ladder again.
         cache.delete(
             make_template_fragment_key(
-                "artifacts-content", [source.sha256, LADDER_DRAWING_VERSION, holidays_key]
+                "artifacts-content", [sha256, LADDER_DRAWING_VERSION, holidays_key]
             )
         )
     return response

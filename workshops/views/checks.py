@@ -6,12 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from escalation.checks import (
-    FrameworkContent,
-    is_ready_for_review,
-    run_checks,
-    step_completion,
-)
+from escalation.checks import is_ready_for_review, report_on_draft
 from escalation.steps import STEPS
 from workshops.models import Capability, get_engagement_for
 from workshops.views.steps import fix_url
@@ -20,15 +15,13 @@ from workshops.views.steps import fix_url
 @require_GET
 def checks(request: HttpRequest, slug: str) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug, Capability.VIEW)
-    content = FrameworkContent.load(engagement.framework)
-    problems = run_checks(
+    report = report_on_draft(
         engagement.framework,
         engagement.last_working_day(),
-        content,
         members=engagement.member_names(),
         holidays=engagement.holidays,
     )
-    completion = step_completion(engagement.framework, content)
+    problems, completion = report.problems, report.completion
     context = {
         "engagement": engagement,
         "problems": problems,

@@ -3,7 +3,6 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from config.middleware import SignedInRequest
-from escalation.document import document_sha256
 from workshops.audit import AuditVerb, record_activity
 from workshops.forms import DayNoteForm
 from workshops.models import (
@@ -144,7 +143,7 @@ def _review_actions(engagement: Engagement) -> dict[str, object]:
         .order_by("-version__number")
         .first()
     )
-    draft_sha256 = document_sha256(engagement.draft_document())
+    draft_sha256 = engagement.draft_sha256()
     return {
         "latest": latest,
         "draft_changed": latest is None or latest.version.sha256 != draft_sha256,

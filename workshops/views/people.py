@@ -3,6 +3,7 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -25,6 +26,8 @@ from workshops.models import (
 )
 from workshops.notifications import send_invitation
 
+MEMBERS_PAGE_SIZE = 50
+
 
 @require_GET
 def people(request: HttpRequest, slug: str) -> HttpResponse:
@@ -44,7 +47,11 @@ def _render_people(
         signoff_form = SignoffRuleForm(engagement=engagement)
     context = {
         "engagement": engagement,
-        "memberships": Membership.objects.filter(engagement=engagement).select_related("user"),
+        # A page of members at a time, each row with its forms: the page follows what it shows.
+        "memberships": Paginator(
+            Membership.objects.filter(engagement=engagement).select_related("user"),
+            MEMBERS_PAGE_SIZE,
+        ).get_page(request.GET.get("page")),
         "invitations": Invitation.objects.filter(
             engagement=engagement, accepted_at__isnull=True
         ).select_related("invited_by"),

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 from config.middleware import SignedInRequest
 from escalation import frozen
 from escalation.diff import anchors_of, count_changes, diff_documents
-from escalation.document import document_sha256
+from escalation.frozen import OutlineSection
 from escalation.models import FrameworkVersion
 from escalation.presentation import ReadableItem, item_anchors
 from escalation.versions import NothingToFreezeError
@@ -99,7 +99,7 @@ def _version_list_page(
         .order_by("-number")
         .first()
     )
-    draft_sha256 = document_sha256(engagement.draft_document())
+    draft_sha256 = engagement.draft_sha256()
     context = {
         "engagement": engagement,
         "page": page,
@@ -205,8 +205,7 @@ def version_comment(request: SignedInRequest, slug: str, number: int) -> HttpRes
             if request.htmx:
                 return _discussion(request, engagement, review, comment.anchor, page_number=page)
             url = reverse("version_detail", args=[slug, number])
-            query = f"?page={page}" if page > 1 else ""
-            return redirect(f"{url}{query}#comment-{comment.pk}")
+            return redirect(f"{url}{_comment_query(review, comment)}#comment-{comment.pk}")
     if request.htmx:
         return _discussion(request, engagement, review, form.data.get("item", ""), form)
     context = _detail(request, engagement, review, form) | {"comment_form_errors": True}
@@ -222,10 +221,9 @@ def comment_resolve(request: HttpRequest, slug: str, number: int, comment_id: in
         raise Http404("No such comment on this version.")
     if _move(request, lambda: comment.resolve(request.user)):
         messages.success(request, "Thread resolved.")
-    page = _page_of_thread(review, comment) if not comment.anchor else 1
-    query = f"?page={page}" if page > 1 else ""
     return redirect(
-        reverse("version_detail", args=[slug, number]) + f"{query}#comment-{comment.pk}"
+        reverse("version_detail", args=[slug, number])
+        + f"{_comment_query(review, comment)}#comment-{comment.pk}"
     )
 
 
@@ -269,6 +267,7 @@ class ItemOnPage:
     threads: list[Comment] = field(default_factory=list)
     form: CommentForm | None = None  # a comment on it that did not save, with its errors
     page: Page[Comment] | None = None  # the whole version's discussion comes in pages
+    fields_html: str = ""  # its fields' table rows, printed once per version (escalation.frozen)
 
 
 THREADS_PAGE_SIZE = 50
@@ -281,6 +280,16 @@ def _general_discussion(
     paginator = Paginator(threads, THREADS_PAGE_SIZE)
     page = paginator.get_page(paginator.num_pages if page_number == "last" else page_number)
     return ItemOnPage(None, False, list(page.object_list), form, page)
+
+
+def _comment_query(review: Review, comment: Comment) -> str:
+    """The version page's query showing `comment`: the page of the whole version's discussion
+    holding its thread, or the page of the framework holding its item."""
+    if comment.anchor:
+        page = _items_page(frozen.outline(review.version), comment.anchor) or 1
+        return f"?items={page}" if page > 1 else ""
+    page = _page_of_thread(review, comment)
+    return f"?page={page}" if page > 1 else ""
 
 
 def _page_of_thread(review: Review, comment: Comment) -> int:
@@ -306,6 +315,7 @@ def _discussion(
     context = {
         "engagement": engagement,
         "version": review.version,
+        "comment_url": reverse("version_comment", args=[engagement.slug, review.version.number]),
         "may": {action: review.may(membership, action) for action in MOVES},
         "entry": ItemOnPage(item, False, _threads_by_anchor(review).get(anchor, []), form)
         if anchor
@@ -331,20 +341,28 @@ def _detail(
     changed = anchors_of(changes)
     threads = _threads_by_anchor(review)
     failed_anchor = comment_form.data.get("item", "") if comment_form is not None else None
+    outline = frozen.outline(review.version)
+    # The framework comes a page of items at a time; a comment that did not save shows on the
+    # page of its item.
+    items_page = _items_page(outline, failed_anchor) or _page_number(request.GET.get("items"))
+    items_page = min(items_page, _items_pages(outline))
     sections = [
         (
             section,
             [
                 ItemOnPage(
-                    item,
-                    item.anchor in changed,
-                    threads.get(item.anchor, []),
-                    comment_form if item.anchor == failed_anchor and item.first_showing else None,
+                    shown.item,
+                    shown.item.anchor in changed,
+                    threads.get(shown.item.anchor, []),
+                    comment_form
+                    if shown.item.anchor == failed_anchor and shown.item.first_showing
+                    else None,
+                    fields_html=shown.fields_html,
                 )
-                for item in section.items
+                for shown in items
             ],
         )
-        for section in frozen.sections(review.version)
+        for section, items in frozen.sections_page(review.version, items_page, ITEMS_PAGE_SIZE)
     ]
     any_entry_has_form = any(entry.form for _, entries in sections for entry in entries)
     approvals = list(review.approvals.select_related("approver"))
@@ -357,6 +375,11 @@ def _detail(
         "changes": changes,
         "change_counts": count_changes(changes),
         "sections": sections,
+        # Printed once per item: reversed once.
+        "comment_url": reverse("version_comment", args=[engagement.slug, review.version.number]),
+        "audit_url": reverse("audit", args=[engagement.slug]),
+        "contents": _contents(outline, items_page, changed, threads),
+        "items_pages": _items_pager(outline, items_page),
         "general": _general_discussion(
             threads.get("", []),
             # A comment that did not save is typed on the newest page of the discussion.
@@ -370,6 +393,78 @@ def _detail(
         "may": {action: review.may(membership, action) for action in MOVES},
         "approve_form": ApproveForm(prefix="approve", request=request),
         "changes_form": RequestChangesForm(prefix="changes", request=request),
+    }
+
+
+# The frozen framework on a version page, this many items to a page (a section may run over
+# pages): ten times the largest engagement has about 2,600.
+ITEMS_PAGE_SIZE = 100
+
+
+def _page_number(value: str | None) -> int:
+    return int(value) if value and value.isdigit() and int(value) > 0 else 1
+
+
+def _items_pages(outline: list[OutlineSection]) -> int:
+    total = sum(len(section.items) for section in outline)
+    return max(1, -(-total // ITEMS_PAGE_SIZE))
+
+
+def _items_page(outline: list[OutlineSection], anchor: str | None) -> int | None:
+    """The page of the framework on which the item `anchor` first shows (None: not in it)."""
+    index = 0
+    for section in outline:
+        for item_anchor, first_showing in section.items:
+            if item_anchor == anchor and first_showing:
+                return index // ITEMS_PAGE_SIZE + 1
+            index += 1
+    return None
+
+
+@dataclass
+class ContentsEntry:
+    """A section in the version's contents: how many items, changes and comments it holds,
+    and the link to the page where it starts."""
+
+    section: OutlineSection
+    href: str
+    changed: int
+    comments: int
+
+
+def _contents(
+    outline: list[OutlineSection],
+    number: int,
+    changed: set[str],
+    threads: dict[str, list[Comment]],
+) -> list[ContentsEntry]:
+    entries, start = [], 0
+    for section in outline:
+        page = start // ITEMS_PAGE_SIZE + 1 if section.items else number
+        anchors = [anchor for anchor, first_showing in section.items if first_showing]
+        entries.append(
+            ContentsEntry(
+                section,
+                ("" if page == number else f"?items={page}") + f"#section-{section.key}",
+                sum(1 for anchor in anchors if anchor in changed),
+                sum(len(threads.get(anchor, [])) for anchor in anchors),
+            )
+        )
+        start += len(section.items)
+    return entries
+
+
+def _items_pager(outline: list[OutlineSection], number: int) -> dict[str, Any]:
+    total = sum(len(section.items) for section in outline)
+    pages = _items_pages(outline)
+    return {
+        "number": number,
+        "count": pages,
+        "start": min(total, (number - 1) * ITEMS_PAGE_SIZE + 1),
+        "end": min(total, number * ITEMS_PAGE_SIZE),
+        "total": total,
+        "previous": number - 1 if number > 1 else None,
+        "next": number + 1 if number < pages else None,
     }
 
 
@@ -422,7 +517,12 @@ def version_compare(request: HttpRequest, slug: str) -> HttpResponse:
         return render(request, "workshops/versions/compare.html", context, status=422)
     a, b = form.cleaned_data["a"], form.cleaned_data["b"]
     if DRAFT in (a, b):
-        changes = diff_documents(_document(engagement, a), _document(engagement, b))
+        # Keyed by both documents' hashes, as frozen ones are: a draft's hash names its content.
+        changes = frozen.cached(
+            "diff",
+            (_sha256(engagement, a), _sha256(engagement, b)),
+            lambda: diff_documents(_document(engagement, a), _document(engagement, b)),
+        )
     else:  # two frozen versions: their diff is cached by their hashes
         versions = FrameworkVersion.objects.filter(framework=engagement.framework).defer("document")
         changes = frozen.diff(versions.get(number=int(a)), versions.get(number=int(b)))
@@ -439,6 +539,13 @@ def _document(engagement: Engagement, side: str) -> dict[str, Any]:
     if side == DRAFT:
         return engagement.draft_document()
     return FrameworkVersion.objects.get(framework=engagement.framework, number=int(side)).document
+
+
+def _sha256(engagement: Engagement, side: str) -> str:
+    if side == DRAFT:
+        return engagement.draft_sha256()
+    versions = FrameworkVersion.objects.filter(framework=engagement.framework)
+    return versions.values_list("sha256", flat=True).get(number=int(side))
 
 
 def _side_label(side: str) -> str:

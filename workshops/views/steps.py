@@ -6,28 +6,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django import forms
 from django.contrib import messages
+from django.core.paginator import Page, Paginator
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from config.middleware import SignedInRequest
-from escalation.checks import (
-    Fix,
-    FrameworkContent,
-    Problem,
-    add_threshold_fix,
-    step_completion,
-    step_gaps,
-)
+from escalation.checks import Fix, Problem, add_threshold_fix, report_on_draft
 from escalation.document import OPTIONAL_ITEM_KEYS, item_document
 from escalation.editors import NOT_SET, STEP_EDITORS, THRESHOLDS, Collection, StepEditor
-from escalation.models import AISystem, Framework, ReviewCadence, StaleEditError
+from escalation.models import AISystem, Framework, ReviewCadence, StaleEditError, Threshold
 from escalation.schedule import review_dates
 from escalation.steps import STEPS, STEPS_BY_KEY, Step
 from workshops.audit import AuditVerb, record_activity
@@ -52,6 +47,8 @@ class Row:
     carried_changes: list[str] = field(default_factory=list)  # fields changed since then
     form: Any = None
     stale: bool = False
+    first: bool = False  # the first or last of the whole list, not only of its page
+    last: bool = False
 
 
 @dataclass
@@ -62,6 +59,24 @@ class Section:
     add_stale: bool = False
     groups: list[dict[str, Any]] = field(default_factory=list)
     colspan: int = 1
+    page: Page | None = None
+    pager: list[tuple[str, str, str]] = field(default_factory=list)  # label, rel, query
+    noun: str = "rows"
+
+
+# A long list comes a page at a time: the work of a step page follows the rows it shows.
+ROWS_PER_PAGE = 50
+# Thresholds page by AI system, each system with all its thresholds (four or five, typically).
+SYSTEMS_PER_THRESHOLDS_PAGE = 10
+
+
+def _page_size(collection: Collection) -> int:
+    return SYSTEMS_PER_THRESHOLDS_PAGE if collection is THRESHOLDS else ROWS_PER_PAGE
+
+
+def page_parameter(collection: Collection) -> str:
+    """Each list of a step pages on its own: `?bounds-page=3`."""
+    return f"{collection.name}-page"
 
 
 def _step(step_key: str) -> tuple[Step, StepEditor]:
@@ -98,26 +113,86 @@ def _sections(
     open_form: OpenForm | None,
     can_edit: bool,
     slug: str,
+    pages: QueryDict,
+    focus: tuple[str, str] | None = None,
 ) -> list[Section]:
+    """Each list's page of rows: the page asked for (`pages`), or the page holding the row in
+    `focus` (a collection's name and a row's key: the row just opened, saved or moved)."""
+    if open_form is not None and open_form.item_key is not None:
+        focus = (open_form.collection, open_form.item_key)
     sections = []
     for collection in editor.collections:
-        section = Section(
-            collection, [_row(collection, item, open_form) for item in collection.rows(framework)]
-        )
+        section = Section(collection, [])
         section.colspan = len(collection.columns) + (2 if can_edit else 1)
         if open_form and open_form.collection == collection.name and open_form.item_key is None:
             section.add_form, section.add_stale = open_form.form, open_form.stale
+        focused = focus[1] if focus and focus[0] == collection.name else None
+        wanted = _page_of(framework, collection, focused)
         if collection is THRESHOLDS:
-            section.groups = _threshold_groups(framework, section.rows, slug)
+            # Thresholds come grouped by AI system: a page of systems with all their thresholds.
+            systems = AISystem.objects.filter(framework=framework)
+            section.page = Paginator(systems, SYSTEMS_PER_THRESHOLDS_PAGE).get_page(
+                wanted or pages.get(page_parameter(collection))
+            )
+            section.noun = "AI systems"
+            on_page = list(section.page)
+            rows = collection.rows(framework).filter(ai_system__in=on_page)
+            section.rows = [_row(collection, item, open_form) for item in rows]
+            section.groups = _threshold_groups(on_page, section.rows, slug)
+        else:
+            rows = collection.rows(framework)
+            section.page = Paginator(rows, ROWS_PER_PAGE).get_page(
+                wanted or pages.get(page_parameter(collection))
+            )
+            section.rows = [_row(collection, item, open_form) for item in section.page]
+        if section.rows and section.page.number == 1:
+            section.rows[0].first = True
+        if section.rows and not section.page.has_next():
+            section.rows[-1].last = True
+        section.pager = _pager(pages, page_parameter(collection), section.page)
         sections.append(section)
     return sections
 
 
-def _threshold_groups(framework: Framework, rows: list[Row], slug: str) -> list[dict[str, Any]]:
+def _page_of(framework: Framework, collection: Collection, key: str | None) -> int | None:
+    """The page on which the row with `key` shows (a query of the list's keys); a threshold
+    shows on the page of its AI system."""
+    if key is None:
+        return None
+    rows: QuerySet[Any] = collection.rows(framework)
+    if collection is THRESHOLDS:
+        found = Threshold.objects.filter(framework=framework, key=key)
+        key = found.values_list("ai_system__key", flat=True).first()
+        rows = AISystem.objects.filter(framework=framework)
+    keys = list(rows.values_list("key", flat=True))
+    return keys.index(key) // _page_size(collection) + 1 if key in keys else None
+
+
+def _pager(pages: QueryDict, parameter: str, page: Page) -> list[tuple[str, str, str]]:
+    """Links to the first, previous, next and last pages of one list (label, rel, query),
+    keeping the pages the other lists are on (and dropping any form asked for)."""
+
+    def to(number: int) -> str:
+        query = pages.copy()
+        for name in ("edit", "add", "embed"):
+            query.pop(name, None)
+        query[parameter] = str(number)
+        return "?" + query.urlencode()
+
+    links = []
+    if page.has_previous():
+        links += [("First", "", to(1)), ("Previous", "prev", to(page.previous_page_number()))]
+    if page.has_next():
+        links += [("Next", "next", to(page.next_page_number()))]
+        links += [("Last", "", to(page.paginator.num_pages))]
+    return links
+
+
+def _threshold_groups(systems: list[AISystem], rows: list[Row], slug: str) -> list[dict[str, Any]]:
     """Thresholds as a table per AI system × output type, with the output types not yet covered,
     each with its link to the threshold form, pre-filled as the checks page's fix is."""
     groups = []
-    for system in AISystem.objects.filter(framework=framework):
+    for system in systems:
         own = [row for row in rows if row.item.ai_system_id == system.pk]
         covered = {row.item.output_type for row in own}
         missing = [
@@ -136,10 +211,11 @@ def _render_editor(
     open_form: OpenForm | None = None,
     status: int = 200,
     settings_saved: bool = False,
+    focus: tuple[str, str] | None = None,
 ) -> HttpResponse:
     step, editor = _step(step_key)
     framework = engagement.framework
-    content = FrameworkContent.load(framework)
+    report = report_on_draft(framework)
     can_edit = engagement.membership.can(Capability.EDIT)
     if open_form is not None:
         _focus_first_field(_carrying_loaded_values(open_form.form))
@@ -157,7 +233,13 @@ def _render_editor(
         "editor": editor,
         "can_edit": can_edit,
         "sections": _sections(
-            framework, editor, open_form if can_edit else None, can_edit, engagement.slug
+            framework,
+            editor,
+            open_form if can_edit else None,
+            can_edit,
+            engagement.slug,
+            _pages(request),
+            focus,
         ),
         "settings_form": settings_form,
         "settings_display": [
@@ -172,14 +254,22 @@ def _render_editor(
         ),
         "step_url": reverse("step", args=[engagement.slug, step.key]),
         # In the editor, so that every save shows the new figure with the rows it comes from.
-        "completion": step_completion(framework, content).get(step.key, 0),
-        "gaps": step_gaps(framework, content).get(step.key, []),
+        "completion": report.completion.get(step.key, 0),
+        "gaps": report.gaps.get(step.key, []),
         "review_dates": _review_dates(engagement) if step.key == "review-cycle" else [],
     }
     if request.htmx or request.GET.get("embed"):
         return render(request, "workshops/steps/step.html#editor", context, status=status)
     context["all_steps"] = STEPS
     return render(request, "workshops/steps/step.html", context, status=status)
+
+
+def _pages(request: SignedInRequest) -> QueryDict:
+    """The pages the lists are on: the page's own query, or for a change sent by htmx, the
+    query of the page it was sent from, so the editor comes back on the same pages."""
+    if request.method == "POST" and request.htmx and request.htmx.current_url:
+        return QueryDict(urlsplit(request.htmx.current_url).query)
+    return request.GET
 
 
 def _review_dates(engagement: Engagement) -> list[tuple[str, list[Any]]]:
@@ -205,15 +295,29 @@ FRAMEWORK_CHANGED = "framework-changed"
 
 
 def _changed(
-    request: SignedInRequest, engagement: Engagement, step_key: str, settings_saved: bool = False
+    request: SignedInRequest,
+    engagement: Engagement,
+    step_key: str,
+    settings_saved: bool = False,
+    focus: tuple[Collection, str] | None = None,
 ) -> HttpResponse:
+    """The editor again, on the page of the row just changed (`focus`), if any."""
+    shown = (focus[0].name, focus[1]) if focus else None
     if request.htmx:
-        response = _render_editor(request, engagement, step_key, settings_saved=settings_saved)
+        response = _render_editor(
+            request, engagement, step_key, settings_saved=settings_saved, focus=shown
+        )
         response["HX-Trigger"] = FRAMEWORK_CHANGED
         return response
     if settings_saved:
         messages.success(request, "Saved.")
-    return redirect("step", engagement.slug, step_key)
+    url = reverse("step", args=[engagement.slug, step_key])
+    if focus is not None:
+        collection, key = focus
+        page = _page_of(engagement.framework, collection, key)
+        if page and page > 1:
+            url += f"?{page_parameter(collection)}={page}"
+    return redirect(url)
 
 
 def _changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
@@ -376,7 +480,7 @@ def step_item_add(
             changes = _changes({}, item_document(kind.document_name, item))
             summary = f"Added {kind.singular} “{item}”"
             _record(request, engagement, AuditVerb.CREATED, summary, kind, item.key, changes)
-            return _changed(request, engagement, step_key)
+            return _changed(request, engagement, step_key, focus=(kind, item.key))
     return _render_editor(request, engagement, step_key, OpenForm(kind.name, None, form), 422)
 
 
@@ -418,7 +522,7 @@ def step_item_edit(
         item.key,
         changes,
     )
-    return _changed(request, engagement, step_key)
+    return _changed(request, engagement, step_key, focus=(kind, item.key))
 
 
 @require_POST
@@ -457,7 +561,7 @@ def step_item_move(
         _record(
             request, engagement, AuditVerb.REORDERED, summary, kind, item_key, {"position": moved}
         )
-    return _changed(request, engagement, step_key)
+    return _changed(request, engagement, step_key, focus=(kind, item_key))
 
 
 @require_POST

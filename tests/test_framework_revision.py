@@ -1,0 +1,128 @@
+"""The working draft's content revision: every write to a framework's content moves it, by any
+path, so what is cached under it (the checks, the draft's document) never goes stale."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.db import connection
+from django.urls import reverse
+
+from escalation.checks import report_on_draft
+from escalation.models import (
+    AISystem,
+    Framework,
+    FrameworkRevision,
+    FrameworkVersion,
+    Pack,
+    ReviewCadence,
+    SunsetRule,
+    Threshold,
+)
+from tests.framework_content import fill_small_framework, make_framework
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def content(engagement: Any) -> dict[str, Any]:
+    return fill_small_framework(engagement.framework)
+
+
+def _moves(framework: Framework, write: Any) -> bool:
+    before = FrameworkRevision.of(framework)
+    write()
+    return FrameworkRevision.of(framework) != before
+
+
+def test_editing_deleting_and_adding_items_move_the_revision(engagement, content):
+    framework = engagement.framework
+    system = content["system"]
+    assert _moves(framework, lambda: AISystem.objects.filter(pk=system.pk).update(name="Bot"))
+    assert _moves(framework, lambda: content["bound"].delete())
+    assert _moves(
+        framework,
+        lambda: AISystem.objects.create(framework=framework, key="new", name="New", workflow="W"),
+    )
+
+
+def test_linking_and_unlinking_items_move_the_revision(engagement, content):
+    framework = engagement.framework
+    level = content["fine_tuning"]
+    assert _moves(framework, lambda: content["system"].unavailable_levels.add(level))
+    assert _moves(framework, lambda: content["system"].unavailable_levels.remove(level))
+    assert _moves(framework, lambda: SunsetRule.objects.get(framework=framework).levels.clear())
+
+
+def test_the_frameworks_own_fields_move_the_revision(engagement, content):
+    framework = engagement.framework
+    write = lambda: Framework.objects.filter(pk=framework.pk).update(sunset_criteria="Never")  # noqa: E731
+    assert _moves(framework, write)
+
+
+def test_a_raw_sql_write_moves_the_revision(engagement, content):
+    def write() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE escalation_threshold SET data_source = 'raw'")
+
+    assert _moves(engagement.framework, write)
+
+
+def test_writes_to_another_framework_leave_the_revision_alone(engagement, content):
+    other = make_framework()
+    write = lambda: fill_small_framework(other)  # noqa: E731
+    assert not _moves(engagement.framework, write)
+
+
+def test_every_table_of_framework_content_moves_the_revision():
+    """A table added later (items, or links between them) is covered too, or this fails."""
+    content_models = [
+        model
+        for model in apps.get_app_config("escalation").get_models()
+        if model not in (FrameworkVersion, Pack)
+        and any(f.is_relation and f.related_model is Framework for f in model._meta.fields)
+    ]
+    tables = {Framework._meta.db_table} | {model._meta.db_table for model in content_models}
+    tables |= {
+        m2m.remote_field.through._meta.db_table
+        for model in content_models
+        for m2m in model._meta.many_to_many
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tgrelid::regclass::text FROM pg_trigger WHERE tgfoid = "
+            "'escalation_content_changed'::regproc"
+        )
+        watched = {row[0] for row in cursor.fetchall()}
+    assert tables - watched == set()
+
+
+def test_a_change_shows_in_the_report_at_once(engagement, content):
+    framework = engagement.framework
+    before = report_on_draft(framework)
+    Threshold.objects.filter(framework=framework).delete()  # a bulk delete, no model code runs
+    after = report_on_draft(framework)
+    assert before.counts["thresholds"] == 1
+    assert after.counts["thresholds"] == 0
+
+
+def test_a_change_shows_on_the_checks_page_at_once(client, facilitator, engagement, content):
+    client.force_login(facilitator)
+    url = reverse("checks", args=[engagement.slug])
+    assert "No scheduled review cadence is set." in _problems(client.get(url))
+    cadence = ReviewCadence(framework=engagement.framework, key="monthly", name="Monthly")
+    ReviewCadence.objects.bulk_create([cadence])  # no model code runs
+    assert "No scheduled review cadence is set." not in _problems(client.get(url))
+
+
+def _problems(response: Any) -> str:
+    return " ".join(problem.message for problem in response.context["problems"])
+
+
+def test_the_drafts_document_follows_every_write(engagement, content):
+    before = engagement.draft_sha256()
+    AISystem.objects.filter(framework=engagement.framework).update(model_version="2")
+    assert engagement.draft_sha256() != before
+    assert engagement.draft_document()["ai_systems"][0]["model_version"] == "2"

@@ -1,0 +1,78 @@
+"""A large version's page prints its framework a hundred items at a time, with the contents of
+the whole version (items, changes and comments per section) on every page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.template import Context, Template
+from django.urls import reverse
+
+from escalation import frozen
+from escalation.large_framework import fill_large_framework
+from escalation.presentation import ReadableField, ReadableItem
+
+
+@pytest.fixture
+def review(engagement: Any, facilitator: Any, db: Any) -> Any:
+    fill_large_framework(engagement.framework, systems=40, levels=3, failure_modes=3)
+    return engagement.freeze_version(facilitator, "Large")
+
+
+def _anchors(review: Any) -> list[str]:
+    return [item.anchor for s in frozen.sections(review.version) for item in s.items]
+
+
+def _url(engagement: Any, query: str = "") -> str:
+    return reverse("version_detail", args=[engagement.slug, 1]) + query
+
+
+def test_a_large_version_shows_a_hundred_items_a_page(client, engagement, facilitator, review):
+    client.force_login(facilitator)
+    html = client.get(_url(engagement)).content.decode()
+    assert f"Showing items 1–100 of {len(_anchors(review))}" in html
+    assert f'data-item="{_anchors(review)[99]}"' in html
+    assert f'data-item="{_anchors(review)[100]}"' not in html
+
+
+def test_the_second_page_goes_on_where_the_first_stopped(client, engagement, facilitator, review):
+    client.force_login(facilitator)
+    html = client.get(_url(engagement, "?items=2")).content.decode()
+    assert f'data-item="{_anchors(review)[100]}"' in html
+    assert f'data-item="{_anchors(review)[99]}"' not in html
+
+
+def test_the_contents_link_every_section_to_the_page_it_starts_on(
+    client, engagement, facilitator, review
+):
+    start = _anchors(review).index(
+        next(item.anchor for item in frozen.sections(review.version)[3].items)
+    )
+    client.force_login(facilitator)
+    html = client.get(_url(engagement)).content.decode()
+    key = frozen.sections(review.version)[3].key
+    assert f'href="?items={start // 100 + 1}#section-{key}">' in html
+    assert 'href="#section-systems">' in html  # on this page: no need to load another
+
+
+def test_a_comment_on_an_item_of_a_later_page_comes_back_to_that_page(
+    client, engagement, facilitator, review
+):
+    client.force_login(facilitator)
+    anchor = _anchors(review)[150]
+    url = reverse("version_comment", args=[engagement.slug, 1])
+    response = client.post(url, {"body": "Why this bound?", "item": anchor})
+    comment = review.comments.get()
+    assert response.url == _url(engagement, f"?items=2#comment-{comment.pk}")
+
+
+def test_an_items_fields_print_as_the_template_printed_them():
+    item = ReadableItem(
+        "levels/x", "X", [ReadableField("Rule", "a < b\nthen c & d"), ReadableField("N", "3")], True
+    )
+    template = Template(
+        '{% for field in item.fields %}<tr><th scope="row">{{ field.label }}</th>'
+        "<td>{{ field.value|linebreaksbr }}</td></tr>{% endfor %}"
+    )
+    assert frozen._fields_html(item) == template.render(Context({"item": item}))
