@@ -55,7 +55,7 @@ from monitoring.models import (
     WindowResult,
 )
 from workshops.audit import AuditVerb, record_activities, record_activity
-from workshops.models import Capability, Engagement, Membership
+from workshops.models import Capability, Engagement, Membership, Role
 from workshops.notifications import Mail, queue_mail
 from workshops.people import display_name
 from workshops.stepup import Authentication
@@ -571,8 +571,20 @@ def may_decide(case: EscalationCase, membership: Membership | None) -> str:
             f"As {membership.get_role_display().lower()} you cannot decide on an escalation: "
             f"its owner does ({case.owner or 'not named'})."
         )
-    if _normal(display_name(membership.user)) not in set(case.deciders):
+    name = _normal(display_name(membership.user))
+    if name not in set(case.deciders):
         return f"Only {case.owner or 'the owner'} or a member of the level's approval rule decides."
+    # The framework names people, not accounts: a second approver account carrying the same
+    # name (one an insider invited and named) must not pass for them. Neither decides until
+    # the names tell them apart.
+    approvers = Membership.objects.filter(
+        engagement_id=membership.engagement_id, role=Role.APPROVER
+    ).select_related("user")
+    if sum(_normal(display_name(other.user)) == name for other in approvers) > 1:
+        return (
+            f"More than one approver of this engagement is named {display_name(membership.user)}: "
+            "a facilitator must tell them apart (or remove one) before either decides."
+        )
     return ""
 
 

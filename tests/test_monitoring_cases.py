@@ -168,6 +168,21 @@ def test_an_approver_the_level_does_not_name_cannot_approve(engagement, demo, ap
         cases.approve_case(only_case(engagement), approver, "", authentication=SEEDED)
 
 
+def test_a_second_approver_account_carrying_the_owners_name_decides_nothing(engagement, demo):
+    # An insider invites an account of their own and names it after the owner: the framework
+    # names people, so neither account decides until a facilitator tells them apart.
+    impostor = make_member(
+        engagement, Role.APPROVER, make_user("mallory", first_name="Priya", last_name="Natarajan")
+    )
+    feed(engagement, [0.80, 0.80, 0.80])
+    case = only_case(engagement)
+    for user in (impostor, demo["owner"]):
+        with pytest.raises(PermissionDenied, match="More than one approver"):
+            cases.approve_case(case, user, "Go", authentication=SEEDED)
+    impostor.memberships.all().delete()
+    assert cases.approve_case(case, demo["owner"], "Go", authentication=SEEDED)
+
+
 def test_a_proposal_overtaken_by_another_decision_is_refused(engagement, demo):
     feed(engagement, [0.80, 0.80, 0.80])
     SystemLevel.objects.create(
