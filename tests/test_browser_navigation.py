@@ -21,7 +21,7 @@ def test_a_day_page_loads_its_step_editor_and_edits_in_place(live_server, page):
     _log_in(live_server, page)
     page.goto(f"{live_server.url}/e/demo/days/4/")
     page.get_by_role("link", name="Edit Fine-tuning").click()
-    expect(page.get_by_role("button", name="Save")).to_be_visible()
+    expect(page.get_by_role("button", name="Save", exact=True)).to_be_visible()
     assert page.url.endswith("/e/demo/days/4/")
 
 
