@@ -14,17 +14,15 @@ urlpatterns = [
     ),
     path("e/<slug:slug>/live/events/", views.record_external_event, name="live_external_event"),
     path("e/<slug:slug>/live/cases/<uuid:case_id>/", views.case_detail, name="case_detail"),
-    path(
-        "e/<slug:slug>/live/cases/<uuid:case_id>/approve/", views.case_approve, name="case_approve"
-    ),
-    path(
-        "e/<slug:slug>/live/cases/<uuid:case_id>/decline/", views.case_decline, name="case_decline"
-    ),
-    path("e/<slug:slug>/live/cases/<uuid:case_id>/close/", views.case_close, name="case_close"),
-    path(
-        "e/<slug:slug>/live/cases/<uuid:case_id>/roll-back/",
-        views.case_roll_back,
-        name="case_roll_back",
+    # One view records every decision on a case; each has its own URL and name.
+    *(
+        path(
+            f"e/<slug:slug>/live/cases/<uuid:case_id>/{decision.replace('_', '-')}/",
+            views.case_decision,
+            {"decision": decision},
+            name=f"case_{decision}",
+        )
+        for decision in views.DECISIONS
     ),
     # The metric API: a bearer token of the engagement, no session (see monitoring.views).
     path("api/e/<slug:slug>/metrics", views.api_metrics, name="api_metrics"),

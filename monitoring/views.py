@@ -350,55 +350,24 @@ def _decide(
     return redirect("case_detail", engagement.slug, case.public_id)
 
 
+# Each decision on a case: its form's prefix and what records it (monitoring.cases).
+DECISIONS: dict[str, Callable[..., object]] = {
+    "approve": cases.approve_case,
+    "decline": cases.decline_case,
+    "close": cases.close_case,
+    "roll_back": cases.roll_back_case,
+}
+
+
 @require_POST
-def case_approve(request: HttpRequest, slug: str, case_id: str) -> HttpResponse:
+def case_decision(request: HttpRequest, slug: str, case_id: str, decision: str) -> HttpResponse:
+    record = DECISIONS[decision]
     return _decide(
         request,
         slug,
         case_id,
-        "approve_form",
-        lambda case, reason, auth: cases.approve_case(
-            case, request.user, reason, authentication=auth
-        ),
-    )
-
-
-@require_POST
-def case_decline(request: HttpRequest, slug: str, case_id: str) -> HttpResponse:
-    return _decide(
-        request,
-        slug,
-        case_id,
-        "decline_form",
-        lambda case, reason, auth: cases.decline_case(
-            case, request.user, reason, authentication=auth
-        ),
-    )
-
-
-@require_POST
-def case_close(request: HttpRequest, slug: str, case_id: str) -> HttpResponse:
-    return _decide(
-        request,
-        slug,
-        case_id,
-        "close_form",
-        lambda case, reason, auth: cases.close_case(
-            case, request.user, reason, authentication=auth
-        ),
-    )
-
-
-@require_POST
-def case_roll_back(request: HttpRequest, slug: str, case_id: str) -> HttpResponse:
-    return _decide(
-        request,
-        slug,
-        case_id,
-        "roll_back_form",
-        lambda case, reason, auth: cases.roll_back_case(
-            case, request.user, reason, authentication=auth
-        ),
+        f"{decision}_form",
+        lambda case, reason, auth: record(case, request.user, reason, authentication=auth),
     )
 
 
