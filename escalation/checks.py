@@ -8,16 +8,14 @@ its engagement (the last working day) is passed in, since this app knows nothing
 from __future__ import annotations
 
 import datetime
-import hashlib
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.cache import cache
 from django.db import models
 from django.db.models import Prefetch
 
-from escalation import formatting, schedule
+from escalation import caching, formatting, schedule
 from escalation.completeness import (
     has_a_way_in,
     has_approval_owner,
@@ -38,7 +36,6 @@ from escalation.models import (
     FailureKind,
     FailureMode,
     Framework,
-    FrameworkRevision,
     LevelKind,
     ReviewCadence,
     Severity,
@@ -891,20 +888,16 @@ def report_on_draft(
     the framework's revision (moved by every write, FrameworkRevision) and every input, so an
     entry never goes stale."""
     holidays = sorted(holidays)
-    inputs = repr((engagement_end, None if members is None else sorted(members), holidays))
-    digest = hashlib.sha256(inputs.encode()).hexdigest()
-    key = f"draft-report:{framework.pk}:{FrameworkRevision.of(framework)}:{digest}"
-    report: DraftReport | None = cache.get(key)
-    if report is None:
-        # Read after the revision, so the entry holds that revision's content or a later one,
-        # never an earlier one (the framework given may have been loaded before a write).
-        framework = Framework.objects.get(pk=framework.pk)
-        content = FrameworkContent.load(framework)
-        report = DraftReport(
-            problems=run_checks(framework, engagement_end, content, members, holidays),
-            completion=step_completion(framework, content),
-            gaps=step_gaps(framework, content),
+
+    def compute() -> DraftReport:
+        fresh = Framework.objects.get(pk=framework.pk)
+        content = FrameworkContent.load(fresh)
+        return DraftReport(
+            problems=run_checks(fresh, engagement_end, content, members, holidays),
+            completion=step_completion(fresh, content),
+            gaps=step_gaps(fresh, content),
             counts=item_counts(content),
         )
-        cache.set(key, report, timeout=None)
-    return report
+
+    people = None if members is None else sorted(members)
+    return caching.for_revision("report", framework, compute, engagement_end, people, holidays)

@@ -24,9 +24,9 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from django.core.cache import cache
 from django.db.models import Prefetch
 
+from escalation import caching
 from escalation.models import (
     DEFAULT_CURRENCY,
     DEFAULT_OVERRUN_RULE,
@@ -37,7 +37,6 @@ from escalation.models import (
     ExternalTrigger,
     FailureMode,
     Framework,
-    FrameworkRevision,
     ReviewCadence,
     SunsetRule,
     Threshold,
@@ -600,24 +599,17 @@ def draft_document(framework: Framework, *, working_days: int | None = None) -> 
 def draft_sha256(framework: Framework, *, working_days: int | None = None) -> str:
     """The working draft's `document_sha256`, kept apart so that comparing it with a version's
     costs a small cache read."""
-    key = f"draft-sha256:{framework.pk}:{FrameworkRevision.of(framework)}:{working_days}"
-    sha256: str | None = cache.get(key)
-    if sha256 is None:
-        sha256 = _draft(framework, working_days)[1]
-        cache.set(key, sha256, timeout=None)
-    return sha256
+    return caching.for_revision(
+        "sha256", framework, lambda: _draft(framework, working_days)[1], working_days
+    )
 
 
 def _draft(framework: Framework, working_days: int | None) -> tuple[dict[str, Any], str]:
-    key = f"draft-document:{framework.pk}:{FrameworkRevision.of(framework)}:{working_days}"
-    found: tuple[dict[str, Any], str] | None = cache.get(key)
-    if found is None:
-        # Read after the revision, so the entry holds that revision's content or a later one.
-        fresh = Framework.objects.get(pk=framework.pk)
-        document = build_document(fresh, working_days=working_days)
-        found = (document, document_sha256(document))
-        cache.set(key, found, timeout=None)
-    return found
+    def compute() -> tuple[dict[str, Any], str]:
+        document = build_document(Framework.objects.get(pk=framework.pk), working_days=working_days)
+        return document, document_sha256(document)
+
+    return caching.for_revision("document", framework, compute, working_days)
 
 
 def export_text(document: dict[str, Any]) -> str:

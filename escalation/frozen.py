@@ -5,33 +5,22 @@ document's hash the same way (escalation.document.draft_sha256)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.cache import cache
 from django.template.defaultfilters import linebreaksbr
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 
+from escalation.caching import for_hashes
 from escalation.diff import SectionChanges, diff_documents
 from escalation.presentation import ReadableItem, ReadableSection, readable_sections
-
-
-def cached[T](kind: str, sha256s: Sequence[str], compute: Callable[[], T]) -> T:
-    """`compute()` once per `kind` of rendering and documents; kept until the cache culls it."""
-    key = f"frozen:{kind}:{':'.join(sha256s)}"
-    value = cache.get(key)
-    if value is None:
-        value = compute()
-        cache.set(key, value, timeout=None)
-    return value
 
 
 def diff(before: Any, after: Any) -> list[SectionChanges]:
     """`diff_documents` of two frozen versions (anything with `.sha256` and `.document`; the
     document is read only when the diff is not cached yet)."""
-    return cached(
+    return for_hashes(
         "diff",
         (before.sha256, after.sha256),
         lambda: diff_documents(before.document, after.document),
@@ -40,7 +29,7 @@ def diff(before: Any, after: Any) -> list[SectionChanges]:
 
 def sections(version: Any) -> list[ReadableSection]:
     """`readable_sections` of a frozen version: what its page prints, item by item."""
-    return cached(
+    return for_hashes(
         "readable-sections", (version.sha256,), lambda: readable_sections(version.document)
     )
 
@@ -56,7 +45,7 @@ class OutlineSection:
 
 
 def outline(version: Any) -> list[OutlineSection]:
-    return cached(
+    return for_hashes(
         "readable-outline",
         (version.sha256,),
         lambda: [
@@ -90,7 +79,7 @@ def sections_page(
             for section, items in _page_of_sections(sections(version), number, size)
         ]
 
-    return cached(f"version-page-items-{size}-{number}", (version.sha256,), compute)
+    return for_hashes(f"version-page-items-{size}-{number}", (version.sha256,), compute)
 
 
 def _fields_html(item: ReadableItem) -> SafeString:

@@ -21,7 +21,7 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_POST
 
 from config.middleware import SignedInRequest
-from escalation import artifacts, frozen
+from escalation import artifacts, caching
 from escalation.diagram import (
     LADDER_DRAWING_VERSION,
     DiagramError,
@@ -94,12 +94,12 @@ def _download(
     if source.version is None:
         # The draft's file is cached by its hash too: a hash names one content.
         sha256 = source.engagement.draft_sha256()
-        content = frozen.cached(kind, [sha256], lambda: render(source.document))
+        content = caching.for_hashes(kind, [sha256], lambda: render(source.document))
         return _attachment(content, content_type, filename)
     etag = f'"{source.version.sha256}-{kind}"'
     if (not_modified := get_conditional_response(request, etag=etag)) is not None:
         return not_modified
-    content = frozen.cached(kind, [source.version.sha256], lambda: render(source.document))
+    content = caching.for_hashes(kind, [source.version.sha256], lambda: render(source.document))
     response = _attachment(content, content_type, filename)
     response.headers["ETag"] = etag
     patch_cache_control(response, private=True, no_cache=True)
@@ -367,7 +367,7 @@ def monitoring_links(source: ArtifactSource) -> list[tuple[str, str]]:
 
 def _monitoring_names(source: ArtifactSource) -> list[str]:
     assert source.version is not None
-    return frozen.cached(
+    return caching.for_hashes(
         "monitoring-names", [source.version.sha256], lambda: monitoring_file_names(source.document)
     )
 

@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from config.middleware import SignedInRequest
-from escalation import frozen
+from escalation import caching, frozen
 from escalation.diff import anchors_of, count_changes, diff_documents
 from escalation.frozen import OutlineSection
 from escalation.models import FrameworkVersion
@@ -518,7 +518,7 @@ def version_compare(request: HttpRequest, slug: str) -> HttpResponse:
     a, b = form.cleaned_data["a"], form.cleaned_data["b"]
     if DRAFT in (a, b):
         # Keyed by both documents' hashes, as frozen ones are: a draft's hash names its content.
-        changes = frozen.cached(
+        changes = caching.for_hashes(
             "diff",
             (_sha256(engagement, a), _sha256(engagement, b)),
             lambda: diff_documents(_document(engagement, a), _document(engagement, b)),

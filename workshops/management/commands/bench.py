@@ -10,10 +10,13 @@ time in SQL, in template rendering and in the rest of Python. Never a timed test
 
 from __future__ import annotations
 
+import cProfile
 import gc
 import http.client
+import io
 import itertools
 import os
+import pstats
 import signal
 import statistics
 import subprocess
@@ -68,20 +71,42 @@ class Command(BaseCommand):
         parser.add_argument("--rounds", type=int, default=20, help="HTTP fetches of each page")
         parser.add_argument("--keep", action="store_true", help="keep bench-large afterwards")
         parser.add_argument("--skip-large", action="store_true", help="the demo only")
+        parser.add_argument("--only", default="", help="only pages whose name contains this")
+        parser.add_argument(
+            "--in-process", action="store_true", help="no HTTP, no pack: queries and splits only"
+        )
+        parser.add_argument(
+            "--profile", type=int, default=0, help="print each page's N costliest functions"
+        )
 
-    def handle(self, *args: object, rounds: int, keep: bool, skip_large: bool, **_: Any) -> None:
+    def handle(
+        self,
+        *args: object,
+        rounds: int,
+        keep: bool,
+        skip_large: bool,
+        only: str,
+        in_process: bool,
+        profile: int,
+        **_: Any,
+    ) -> None:
         engagements = ["demo"]
         if not skip_large:
-            remove_large_engagement()
-            started = time.perf_counter()
-            seed_large_engagement()
-            seeded = time.perf_counter() - started
-            self.stdout.write(f"Seeded {BENCH_SLUG} (ten times the largest) in {seeded:.1f} s")
+            if not (keep and Engagement.objects.filter(slug=BENCH_SLUG).exists()):
+                remove_large_engagement()
+                started = time.perf_counter()
+                seed_large_engagement()
+                seeded = time.perf_counter() - started
+                self.stdout.write(f"Seeded {BENCH_SLUG} (ten times the largest) in {seeded:.1f} s")
             engagements.append(BENCH_SLUG)
         try:
+            if in_process or profile:
+                for slug in engagements:
+                    self._in_process(slug, only, profile)
+                return
             with _gunicorn() as port:
                 for slug in engagements:
-                    self._engagement(slug, port, rounds)
+                    self._engagement(slug, port, rounds, only)
             with _signing_key():
                 for slug in engagements:
                     self.stdout.write(f"\nOther work on {slug} (in-process)")
@@ -94,12 +119,45 @@ class Command(BaseCommand):
             if not skip_large and not keep:
                 remove_large_engagement()
 
-    def _engagement(self, slug: str, port: int, rounds: int) -> None:
+    def _in_process(self, slug: str, only: str, profile: int) -> None:
+        """Each page through the test client, warm: its split and, with `profile`, its costliest
+        functions by cumulative time (cProfile over five requests)."""
         user = Membership.objects.filter(engagement__slug=slug, role=Role.FACILITATOR).first()
         if user is None:
             self.stderr.write(f"No engagement {slug!r} with a facilitator: run `make demo`.")
             return
-        pages = pages_to_measure(slug)
+        client = Client()
+        client.force_login(user.user)
+        self.stdout.write(
+            f"\n{slug}, in-process\n{'page':<40} {'queries':>7} {'SQL ms':>7} "
+            f"{'tmpl ms':>7} {'py ms':>7}"
+        )
+        for name, url in _chosen(pages_to_measure(slug), only):
+            with override_settings(ALLOWED_HOSTS=["testserver"]):
+                client.get(url)  # fills the caches
+            split = _split(client, url)
+            self.stdout.write(
+                f"{name:<40} {split.queries:>7} {split.sql:>7.1f} {split.template:>7.1f} "
+                f"{split.python:>7.1f}"
+            )
+            if profile:
+                profiler = cProfile.Profile()
+                with override_settings(ALLOWED_HOSTS=["testserver"]):
+                    profiler.enable()
+                    for _ in range(5):
+                        client.get(url)
+                    profiler.disable()
+                report = io.StringIO()
+                stats = pstats.Stats(profiler, stream=report)
+                stats.sort_stats("cumulative").print_stats(profile)
+                self.stdout.write(report.getvalue())
+
+    def _engagement(self, slug: str, port: int, rounds: int, only: str = "") -> None:
+        user = Membership.objects.filter(engagement__slug=slug, role=Role.FACILITATOR).first()
+        if user is None:
+            self.stderr.write(f"No engagement {slug!r} with a facilitator: run `make demo`.")
+            return
+        pages = _chosen(pages_to_measure(slug), only)
         client = Client()
         client.force_login(user.user)
         cookie = f"{settings.SESSION_COOKIE_NAME}={_session_key(user.user)}"
@@ -145,6 +203,11 @@ class Command(BaseCommand):
             f"(load {os.getloadavg()[0]:.1f})"
         )
         return cpu
+
+
+def _chosen(pages: list[tuple[str, str]], only: str) -> list[tuple[str, str]]:
+    """The floor, then the pages whose name contains `only` (every page when it is empty)."""
+    return [pages[0], *[page for page in pages[1:] if only in page[0]]]
 
 
 def _percentile(values: list[float], percent: int) -> float:
