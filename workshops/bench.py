@@ -277,12 +277,15 @@ def _evidence_triggers_disabled() -> Iterator[None]:
             cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
 
 
-FLOOR = "floor: /healthz"
+# Two trivial pages, each fetched before every page measured: `/healthz`, a view that touches
+# nothing, and the login page, a page through the whole stack (session, CSRF, a template) that does
+# no work of its own: the issue's floor.
+FLOORS = ("floor: /healthz", "floor: the login page")
 
 
 def pages_to_measure(slug: str) -> list[tuple[str, str]]:
     """Every page a facilitator can reach in engagement `slug` (a row open in each editor, the
-    latest version and its artifacts), after the floor: a trivial view."""
+    latest version and its artifacts), after the two floors (FLOORS)."""
     engagement = Engagement.objects.select_related("framework").get(slug=slug)
     framework = engagement.framework
     latest = framework.versions.order_by("-number").values_list("number", flat=True).first()
@@ -296,7 +299,8 @@ def pages_to_measure(slug: str) -> list[tuple[str, str]]:
     ]
     editors += [("review-cycle", "drift-triggers", DriftTrigger)]
     pages = [
-        (FLOOR, reverse("healthz")),
+        (FLOORS[0], reverse("healthz")),
+        (FLOORS[1], reverse("login")),
         ("home", reverse("home")),
         ("dashboard", reverse("dashboard", args=[slug])),
         ("days", reverse("days", args=[slug])),

@@ -42,7 +42,7 @@ from escalation.document_reader import read_document
 from escalation.signing import development_pair
 from workshops.bench import (
     BENCH_SLUG,
-    FLOOR,
+    FLOORS,
     artifact_measurements,
     pack_ratio,
     pages_to_measure,
@@ -107,6 +107,8 @@ class Command(BaseCommand):
             with _gunicorn() as port:
                 for slug in engagements:
                     self._engagement(slug, port, rounds, only)
+            if only:
+                return
             with _signing_key():
                 for slug in engagements:
                     self.stdout.write(f"\nOther work on {slug} (in-process)")
@@ -161,29 +163,33 @@ class Command(BaseCommand):
         client = Client()
         client.force_login(user.user)
         cookie = f"{settings.SESSION_COOKIE_NAME}={_session_key(user.user)}"
-        self.stdout.write(
-            f"\n{slug}: {len(pages)} pages, {rounds} rounds over HTTP, each after the floor\n"
-            f"{'page':<40} {'p50 ms':>7} {'p95 ms':>7} {'×floor':>7} {'queries':>7} "
-            f"{'SQL ms':>7} {'tmpl ms':>7} {'py ms':>7}"
-        )
-        floor_times: list[float] = []
+        floors, measured = pages[: len(FLOORS)], pages[len(FLOORS) :]
+        if not measured:
+            return
+        floor_times: dict[str, list[float]] = {name: [] for name, _ in floors}
         results = []
         with closing(http.client.HTTPConnection("127.0.0.1", port, timeout=60)) as http_connection:
-            for name, url in pages:
+            for name, url in measured:
                 _fetch(http_connection, url, cookie)  # a first fetch fills the caches
                 times = []
                 for _ in range(rounds):
-                    floor_times.append(_fetch(http_connection, pages[0][1], cookie))
+                    for floor_name, floor_url in floors:
+                        floor_times[floor_name].append(_fetch(http_connection, floor_url, cookie))
                     times.append(_fetch(http_connection, url, cookie))
                 results.append((name, times, _split(client, url)))
-        floor_p95 = _percentile(floor_times, 95)
-        for name, times, split in results:
-            shown_times = floor_times if name == FLOOR else times
-            p95 = _percentile(shown_times, 95)
+        healthz_p95, login_p95 = (_percentile(floor_times[name], 95) for name in FLOORS)
+        self.stdout.write(
+            f"\n{slug}: {len(measured)} pages, {rounds} rounds over HTTP, each after the floors\n"
+            f"{'page':<40} {'p50 ms':>7} {'p95 ms':>7} {'×login':>7} {'×healthz':>8} "
+            f"{'queries':>7} {'SQL ms':>7} {'tmpl ms':>7} {'py ms':>7}"
+        )
+        floor_results = [(name, floor_times[name], _split(client, url)) for name, url in floors]
+        for name, times, split in floor_results + results:
+            p95 = _percentile(times, 95)
             self.stdout.write(
-                f"{name:<40} {statistics.median(shown_times):>7.1f} {p95:>7.1f} "
-                f"{p95 / floor_p95:>7.1f} {split.queries:>7} {split.sql:>7.1f} "
-                f"{split.template:>7.1f} {split.python:>7.1f}"
+                f"{name:<40} {statistics.median(times):>7.1f} {p95:>7.1f} "
+                f"{p95 / login_p95:>7.1f} {p95 / healthz_p95:>8.1f} {split.queries:>7} "
+                f"{split.sql:>7.1f} {split.template:>7.1f} {split.python:>7.1f}"
             )
 
     def _time(self, name: str, action: Callable[[], object], rounds: int) -> float:
@@ -206,8 +212,9 @@ class Command(BaseCommand):
 
 
 def _chosen(pages: list[tuple[str, str]], only: str) -> list[tuple[str, str]]:
-    """The floor, then the pages whose name contains `only` (every page when it is empty)."""
-    return [pages[0], *[page for page in pages[1:] if only in page[0]]]
+    """The floors, then the pages whose name contains `only` (every page when it is empty)."""
+    floors = pages[: len(FLOORS)]
+    return [*floors, *[page for page in pages[len(FLOORS) :] if only in page[0]]]
 
 
 def _percentile(values: list[float], percent: int) -> float:
