@@ -127,6 +127,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # in PostgreSQL by default (table django_cache, created by every `migrate`, config/apps.py), in
 # Redis when REDIS_URL is set. Entries never go stale (a hash names one content); old ones are
 # culled past MAX_ENTRIES.
+# Each process also keeps recently used entries of escalation.caching in memory, up to this many
+# bytes (pickled): they never go stale either.
+CONTENT_CACHE_LOCAL_BYTES = env_int("CONTENT_CACHE_LOCAL_BYTES", 64 * 1024 * 1024)
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",

@@ -8,14 +8,24 @@ invalidation:
 
 Use one of these two for anything rendered from framework content; a page's parts that depend on
 who asks (permissions, the CSRF token) stay outside the cached value.
+
+Because such an entry never changes, each process also keeps the most recently used ones in its
+own memory (`LOCAL`, bounded by CONTENT_CACHE_LOCAL_BYTES), as pickled bytes so that a caller
+can change what it gets without changing what the next caller gets: a page's second request reads
+no cache table. Nothing here is ever invalidated, so no process can serve an entry another
+process has replaced.
 """
 
 from __future__ import annotations
 
 import hashlib
+import pickle
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.core.cache import cache
 
 if TYPE_CHECKING:
@@ -43,9 +53,52 @@ def for_revision[T](
     return _get_or_compute(f"draft:{kind}:{framework.pk}:{revision}:{digest}", compute)
 
 
+class LocalTier:
+    """The process's most recently used entries, as pickled bytes, at most `max_bytes` in all."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[str, bytes] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()  # gunicorn's threads share a worker's tier
+
+    def get(self, key: str) -> Any:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is None:
+                return None
+            self._entries.move_to_end(key)
+        return pickle.loads(found)
+
+    def put(self, key: str, value: object) -> None:
+        data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        if len(data) > self.max_bytes // 4:
+            return  # one entry may not push out most of the others
+        with self._lock:
+            previous = self._entries.pop(key, None)
+            self._size -= len(previous) if previous is not None else 0
+            self._entries[key] = data
+            self._size += len(data)
+            while self._size > self.max_bytes:
+                _, evicted = self._entries.popitem(last=False)
+                self._size -= len(evicted)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._size = 0
+
+
+LOCAL = LocalTier(settings.CONTENT_CACHE_LOCAL_BYTES)
+
+
 def _get_or_compute[T](key: str, compute: Callable[[], T]) -> T:
-    value: T | None = cache.get(key)
+    value: T | None = LOCAL.get(key)
+    if value is not None:
+        return value
+    value = cache.get(key)
     if value is None:
         value = compute()
         cache.set(key, value, timeout=None)
+    LOCAL.put(key, value)
     return value

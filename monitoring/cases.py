@@ -892,6 +892,11 @@ def roll_back_case(
 # The record.
 
 
+# Who a step taken by no person (a fired window opening a case, adding evidence) is by, as read
+# in the timeline: "Opened by the evaluation".
+NO_PERSON = "the evaluation"
+
+
 def _event_row(
     case: EscalationCase,
     kind: str,
@@ -906,7 +911,7 @@ def _event_row(
         case=case,
         kind=kind,
         actor=person,
-        actor_name=display_name(person) if person else "The metrics",
+        actor_name=display_name(person) if person else NO_PERSON,
         note=shortened(note, REASON_MAX),
         from_level_key=levels[0],
         to_level_key=levels[1],
@@ -932,7 +937,7 @@ def _event(
 def _audit_entry(
     case: EscalationCase, actor: Any, verb: AuditVerb, what: str, reason: str = ""
 ) -> tuple[AuditVerb, str, str]:
-    who = display_name(actor) if actor else "The metrics"
+    who = display_name(actor) if actor else NO_PERSON.capitalize()
     summary = f"{who}: case for {case.ai_system} {case.bound_key or case.trigger_key}: {what}"
     return (verb, one_line(summary + (f": {reason}" if reason else "")), f"cases/{case.public_id}")
 

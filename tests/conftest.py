@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.db.backends.postgresql.operations import DatabaseOperations
 
+from escalation.caching import LOCAL
 from tests.factories import make_consultant, make_engagement, make_member, make_user
 from workshops.models import Role
 
@@ -29,6 +30,13 @@ def flush_may_truncate_evidence() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(DatabaseOperations, "execute_sql_flush", execute_sql_flush)
         yield
+
+
+@pytest.fixture(autouse=True)
+def forget_cached_content() -> None:
+    """Each test starts with an empty process tier of escalation.caching, as its database (and
+    so the cache table) starts empty: ids and revisions may repeat from one test to another."""
+    LOCAL.clear()
 
 
 @pytest.fixture

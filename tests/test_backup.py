@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.db import IntegrityError
 
-from escalation.models import FrameworkVersion
+from escalation.models import FrameworkRevision, FrameworkVersion
 from tests.factories import make_engagement
 from workshops.demo import load_demo
 from workshops.models import Engagement
@@ -42,6 +42,25 @@ def test_frozen_versions_stay_frozen_after_restore(tmp_path):
     call_command("restore", str(backup))
     with pytest.raises(IntegrityError):
         FrameworkVersion.objects.update(summary="rewritten after restore")
+
+
+def test_a_draft_edited_after_the_backup_shows_its_restored_content(tmp_path, client):
+    """Content revisions given out after the backup are never given again: a draft's cached
+    rendering under such a revision (in any process's memory, in Redis) cannot come back."""
+    engagement = make_engagement(slug="kept", client_organisation="Kept Ltd")
+    framework = engagement.framework
+    backup = tmp_path / "workshop.dump"
+    call_command("backup", str(backup))
+    revision_at_backup = FrameworkRevision.of(framework)
+    framework.name = "Renamed after the backup"
+    framework.save()
+    renamed_at = FrameworkRevision.of(framework)
+    assert renamed_at > revision_at_backup
+    call_command("restore", str(backup))
+    framework.refresh_from_db()
+    framework.name = "Renamed after the restore"
+    framework.save()
+    assert FrameworkRevision.of(framework) > renamed_at
 
 
 def test_client_programs_get_the_password_by_environment_not_on_the_command_line():

@@ -33,13 +33,16 @@ def test_facilitator_sees_a_message_beside_the_field_and_keeps_the_input(live_se
     load_demo()
     log_in(page, live_server)
     page.goto(live_server.url + reverse("step", args=["demo", "systems"]))
-    page.get_by_role("link", name="Add AI system").click()
-    page.get_by_label("Name").fill("Customer-support assistant")
-    page.get_by_label("Model:", exact=True).fill("gpt-5")
-    page.get_by_label("Workflow / use case").fill("Typed workflow")
-    page.get_by_role("button", name="Add").click()
-    page.get_by_text("is already used in this framework").wait_for()
-    assert page.get_by_label("Workflow / use case").input_value() == "Typed workflow"
+    page.get_by_role("link", name="Add AI system", exact=True).click()
+    form = page.locator("form").filter(has=page.get_by_role("button", name="Add", exact=True))
+    form.get_by_label("Name:", exact=True).fill("Customer-support assistant")
+    form.get_by_label("Model:", exact=True).fill("gpt-5")
+    form.get_by_label("Workflow / use case:", exact=True).fill("Typed workflow")
+    with page.expect_response(lambda response: response.request.method == "POST") as posted:
+        form.get_by_role("button", name="Add", exact=True).click()
+    assert posted.value.status == 422  # the form again, with its message: nothing saved
+    expect(page.get_by_text("is already used in this framework")).to_be_visible()
+    expect(page.get_by_label("Workflow / use case:", exact=True)).to_have_value("Typed workflow")
     assert AISystem.objects.filter(name="Customer-support assistant").count() == 1
 
 

@@ -6,8 +6,11 @@ import os
 import pytest
 from django.core.cache import cache
 from django.core.cache.utils import make_template_fragment_key
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from escalation.caching import LOCAL
 from escalation.diagram import LADDER_DRAWING_VERSION
 from tests.factories import make_version
 from tests.framework_content import make_framework_content
@@ -62,8 +65,18 @@ def test_the_working_drafts_download_has_no_etag(client, facilitator, version):
 def test_a_versions_file_is_served_from_the_cache_once_rendered(client, facilitator, version):
     _download(client, facilitator, "version_matrix_csv", 1)
     cache.set(f"frozen:matrix.csv:{version.sha256}", "what the cache holds")
+    LOCAL.clear()  # as in another process, which has the shared cache only
     response = _download(client, facilitator, "version_matrix_csv", 1)
     assert response.content == b"what the cache holds"
+
+
+def test_a_process_serves_a_file_it_has_rendered_from_its_own_memory(client, facilitator, version):
+    first = _download(client, facilitator, "version_matrix_csv", 1)
+    cache.delete(f"frozen:matrix.csv:{version.sha256}")
+    with CaptureQueriesContext(connection) as queries:
+        again = _download(client, facilitator, "version_matrix_csv", 1)
+    assert again.content == first.content
+    assert not [query for query in queries if "django_cache" in query["sql"]]
 
 
 def test_the_diff_of_two_frozen_versions_is_cached_by_their_hashes(

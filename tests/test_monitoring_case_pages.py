@@ -51,7 +51,7 @@ def test_the_case_page_shows_evidence_proposal_governance_and_timeline(client, o
     assert "2. Retrieval augmentation" in page and "Priya Natarajan (AI product owner)" in page
     assert "EUR 25,000 one-off" in page and "EUR 15,000–18,000 one-off" in page
     assert page.count("Breached</td>") == 1  # the one window that fired so far
-    assert "<strong>Opened</strong> by The metrics" in page
+    assert "<strong>Opened</strong> by the evaluation" in page
 
 
 def test_the_case_page_names_the_failure_modes_the_bound_detects(

@@ -223,12 +223,12 @@ def test_dashboard_query_count(client, facilitator, engagement, django_assert_nu
     client.force_login(facilitator)
     url = reverse("dashboard", args=["acme"])
     client.get(url)  # reports on the draft once: its checks are then cached under its revision
-    # session, user, membership+engagement+framework, the draft's content revision and the
-    # cached report on it (checks, completion, counts), the members' names the approver-group
-    # check reads (part of the report's key), versions, day notes, activity, memberships,
-    # pending invitations, and for the next steps the reviews with their open threads and the
-    # user's approvals
-    with django_assert_num_queries(13):
+    # session, user, membership+engagement+framework, the draft's content revision (the report
+    # on it, checks, completion, counts, comes from this process's memory), the members' names
+    # the approver-group check reads (part of the report's key), versions, day notes, activity,
+    # memberships, pending invitations, and for the next steps the reviews with their open
+    # threads and the user's approvals
+    with django_assert_num_queries(12):
         client.get(url)
 
 
@@ -237,9 +237,10 @@ def test_day_query_count(client, facilitator, engagement, django_assert_num_quer
     client.force_login(facilitator)
     url = reverse("day", args=["acme", 1])
     client.get(url)  # reports on the draft once, as above
-    # session, user, membership+engagement+framework, the draft's revision and the cached
-    # report, the members' names the approver-group check reads, versions, day notes
-    with django_assert_num_queries(8):
+    # session, user, membership+engagement+framework, the draft's revision (the report from
+    # this process's memory), the members' names the approver-group check reads, versions, day
+    # notes
+    with django_assert_num_queries(7):
         client.get(url)
 
 

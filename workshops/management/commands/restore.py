@@ -7,6 +7,22 @@ from django.db.backends.postgresql.base import DatabaseWrapper as PostgreSQLConn
 
 from config.database import client_program, connected_libpq_url, libpq_environment
 
+# Far more content writes than an installation makes between a backup and its restore.
+REVISION_GAP = 10**12
+
+
+def skip_revisions_used_since_the_backup() -> None:
+    """The working drafts' renderings are cached under their content revision
+    (escalation.caching), drawn from one sequence. The restore rewinds that sequence to the
+    backup's value, and the revisions given out since then name other content in every cache
+    (Redis, each process's memory): the next revisions jump past all of them."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT setval('escalation_framework_revision_seq', "
+            "(SELECT last_value FROM escalation_framework_revision_seq) + %s)",
+            [REVISION_GAP],
+        )
+
 
 class Command(BaseCommand):
     help = "Replace the database's content with a backup written by `manage.py backup FILE`."
@@ -40,4 +56,5 @@ class Command(BaseCommand):
         )
         if result.returncode != 0:
             raise CommandError(f"pg_restore failed: {result.stderr.strip()}")
+        skip_revisions_used_since_the_backup()
         self.stdout.write(f"Restored {connection.settings_dict['NAME']} from {file}")
