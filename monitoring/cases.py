@@ -216,11 +216,18 @@ def live_levels(engagement: Engagement, document: dict[str, Any]) -> dict[str, s
         for system in document.get("ai_systems", [])
         if isinstance(system, dict)
     }
-    for key, level in SystemLevel.objects.filter(engagement=engagement).values_list(
-        "ai_system", "level_key"
-    ):
-        levels[key] = level
-    return levels
+    return levels | decided_levels(engagement)
+
+
+def decided_levels(
+    engagement: Engagement, ai_systems: Iterable[str] | None = None
+) -> dict[str, str]:
+    """The level a decided case moved each system to, of `ai_systems` only when given (one
+    query): a system that is not here is at its signed-off document's current level."""
+    rows = SystemLevel.objects.filter(engagement=engagement)
+    if ai_systems is not None:
+        rows = rows.filter(ai_system__in=list(ai_systems))
+    return dict(rows.values_list("ai_system", "level_key"))
 
 
 def _move_level(case: EscalationCase, to_key: str, actor: Any, note: str) -> None:

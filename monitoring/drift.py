@@ -217,10 +217,13 @@ def drift_rules(document: Mapping[str, Any], bounds: Sequence[BoundRule]) -> lis
     return rules
 
 
-def triggers_needing_a_value(document: Mapping[str, Any], system: str) -> list[str]:
-    """The sentences of the drift triggers for `system` that cannot be evaluated (no value)."""
-    return [
-        drift_trigger(
+def triggers_needing_a_value_by_system(document: Mapping[str, Any]) -> dict[str, list[str]]:
+    """The sentences of the drift triggers that cannot be evaluated (no value), by AI system."""
+    found: dict[str, list[str]] = {}
+    for trigger in _triggers(document):
+        if trigger.get("value") not in (None, ""):
+            continue
+        sentence = drift_trigger(
             metric=trigger.get("metric") or "",
             comparison=trigger.get("comparison") or "",
             operator=trigger.get("operator") or "",
@@ -229,9 +232,9 @@ def triggers_needing_a_value(document: Mapping[str, Any], system: str) -> list[s
             window_unit=trigger.get("window_unit"),
             note=trigger.get("note") or "",
         )
-        for trigger in _triggers(document)
-        if trigger.get("value") in (None, "") and system in _systems_of(document, trigger)
-    ]
+        for system in _systems_of(document, trigger):
+            found.setdefault(system, []).append(sentence)
+    return found
 
 
 def measure_window(rule: DriftRule, points: Sequence[tuple[float, int]]) -> Measure:

@@ -7,6 +7,7 @@ from typing import Any, cast
 
 from django import forms
 
+from escalation.forms import FastSelect
 from escalation.models import ExternalEvent
 from escalation.text import SafeTextForm
 from monitoring.cases import REASON_MAX
@@ -62,8 +63,8 @@ class CaseDecisionForm(StepUpForm):
 class ExternalEventForm(SafeTextForm, forms.Form):
     """A facilitator's record of an outside event concerning one AI system."""
 
-    event = forms.ChoiceField(label="Event", choices=ExternalEvent.choices)
-    ai_system = forms.ChoiceField(label="AI system")
+    event = forms.ChoiceField(label="Event", choices=ExternalEvent.choices, widget=FastSelect)
+    ai_system = forms.ChoiceField(label="AI system", widget=FastSelect)  # hundreds of systems
     text = forms.CharField(
         label="What happened",
         max_length=REASON_MAX,

@@ -56,11 +56,14 @@ Series = tuple[str, str]  # (AI system key, metric)
 
 
 def version_in_force(engagement: Engagement) -> FrameworkVersion | None:
-    """The latest signed-off version of the engagement: the framework in force (one query)."""
+    """The latest signed-off version of the engagement: the framework in force (one query; its
+    document, large, is loaded when first read: what is derived from it is mostly cached under
+    its hash)."""
     review = (
         Review.objects.signed_off()
         .filter(engagement=engagement)
         .select_related("version")
+        .defer("version__document")
         .order_by("-version__number")
         .first()
     )

@@ -6,11 +6,13 @@ so a forged cross-site request has nothing to ride on."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
@@ -18,7 +20,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from escalation.document import upgrade_document
-from escalation.models import ExternalEvent, FrameworkVersion
+from escalation.models import ExternalEvent
 from monitoring import cases
 from monitoring.forms import (
     ApiTokenForm,
@@ -36,7 +38,7 @@ from monitoring.intake import (
     read_json,
     store,
 )
-from monitoring.live import system_panels
+from monitoring.live import live_rules, live_systems, system_panels
 from monitoring.models import ApiToken, CaseStatus, EscalationCase, Evaluation, MetricPoint
 from monitoring.otlp import read_otlp
 from monitoring.results import evaluate_all, version_in_force
@@ -44,36 +46,69 @@ from workshops.audit import AuditVerb, record_activity
 from workshops.models import Capability, Engagement, get_engagement_for
 from workshops.stepup import Authentication
 
+# AI systems shown on one page of the live page, each with its bounds' and triggers' charts.
+LIVE_SYSTEMS_PAGE = 10
 
-def _live_context(engagement: Engagement, **extra: Any) -> dict[str, Any]:
+
+@dataclass(frozen=True)
+class CaseInPlay:
+    case: EscalationCase
+    system_name: str
+    page: int  # of the live page, where its system is
+
+
+def _live_context(engagement: Engagement, page_number: Any = None, **extra: Any) -> dict[str, Any]:
     version = version_in_force(engagement)
     evaluated = (
         version is not None
         and Evaluation.objects.filter(engagement=engagement, version=version).exists()
     )
+    systems = live_systems(version) if version is not None else []
+    page = Paginator(systems, LIVE_SYSTEMS_PAGE).get_page(page_number)
+    in_play = cases.cases_by_system(engagement) if version is not None else {}
+    panels = []
+    if version is not None:
+        rules = live_rules(version, [key for key, _ in page.object_list])
+        panels = system_panels(engagement, version, rules, in_play)
     return {
         "engagement": engagement,
         "version": version,
         "evaluated": evaluated,
         "has_points": MetricPoint.objects.filter(engagement=engagement).exists(),
-        "panels": system_panels(engagement, version) if version is not None else [],
+        "panels": panels,
+        "page": page,
+        "cases_in_play": _cases_in_play(systems, in_play),
         "can_edit": engagement.membership.can(Capability.EDIT),
         "upload_form": PointsUploadForm(),
-        "event_form": _event_form(version) if version is not None else None,
+        "event_form": _event_form(systems) if version is not None else None,
         **extra,
     }
+
+
+def _cases_in_play(
+    systems: list[tuple[str, str]], by_system: dict[str, list[EscalationCase]]
+) -> list[CaseInPlay]:
+    """Every case in play, oldest first, with the live page its system is on."""
+    where = {
+        key: (name, index // LIVE_SYSTEMS_PAGE + 1) for index, (key, name) in enumerate(systems)
+    }
+    found = [
+        CaseInPlay(case, *where.get(key, (key, 1)))
+        for key, system_cases in by_system.items()
+        for case in system_cases
+    ]
+    return sorted(found, key=lambda item: (item.case.opened_at, item.case.pk))
 
 
 @require_GET
 def live(request: HttpRequest, slug: str) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug, Capability.VIEW)
-    return render(request, "monitoring/live.html", _live_context(engagement))
+    context = _live_context(engagement, request.GET.get("page"))
+    return render(request, "monitoring/live.html", context)
 
 
-def _event_form(version: FrameworkVersion, data: Any = None) -> ExternalEventForm:
-    systems = upgrade_document(version.document).get("ai_systems", [])
-    choices = [(s["key"], s.get("name") or s["key"]) for s in systems if isinstance(s, dict)]
-    return ExternalEventForm(data, systems=choices, prefix="event")
+def _event_form(systems: list[tuple[str, str]], data: Any = None) -> ExternalEventForm:
+    return ExternalEventForm(data, systems=systems, prefix="event")
 
 
 @require_POST
@@ -83,7 +118,7 @@ def record_external_event(request: HttpRequest, slug: str) -> HttpResponse:
     if version is None:
         messages.error(request, "No version is signed off: there is no trigger to review against.")
         return redirect("live", engagement.slug)
-    form = _event_form(version, request.POST)
+    form = _event_form(live_systems(version), request.POST)
     if not form.is_valid():
         context = _live_context(engagement, event_form=form)
         return render(request, "monitoring/live.html", context, status=422)

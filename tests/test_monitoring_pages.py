@@ -15,7 +15,14 @@ from django.urls import reverse
 
 from escalation.large_framework import fill_large_framework
 from monitoring.intake import Catalogue, check, read_json, store
-from monitoring.models import ApiToken, MetricPoint, WindowResult, token_digest
+from monitoring.models import (
+    ApiToken,
+    CaseKind,
+    EscalationCase,
+    MetricPoint,
+    WindowResult,
+    token_digest,
+)
 from tests.factories import make_engagement, make_member, make_version, sign_off
 from tests.framework_content import fill_small_framework
 from workshops.models import Activity, Engagement, Role
@@ -210,3 +217,38 @@ def test_live_page_query_count_does_not_grow_with_systems_or_windows(client, app
     ]
     assert WindowResult.objects.filter(engagement__slug="many").count() > 8 * 24
     assert counts[0] == counts[1]
+
+
+def test_live_page_shows_ten_systems_a_page_and_says_how_many_there_are(
+    client, approver, facilitator
+):
+    engagement = _engagement_with_windows("twelve", 12, 1, facilitator, approver)
+    systems = list(engagement.framework.ai_systems.order_by("position").values_list("key", "name"))
+    client.force_login(facilitator)
+    url = reverse("live", args=[engagement.slug])
+    first, second = (client.get(url, {"page": page}).content.decode() for page in (1, 2))
+    assert "Showing 1–10 of 12 AI systems" in first
+    assert f'id="system-{systems[9][0]}"' in first and f'id="system-{systems[10][0]}"' not in first
+    assert "Showing 11–12 of 12 AI systems" in second
+    assert (
+        f'id="system-{systems[11][0]}"' in second and f'id="system-{systems[0][0]}"' not in second
+    )
+    assert "No points for this bound yet" not in second  # its windows were read for that page
+
+
+def test_a_case_in_play_is_listed_on_every_page_with_a_link_to_its_systems_page(
+    client, approver, facilitator
+):
+    engagement = _engagement_with_windows("cased", 12, 1, facilitator, approver)
+    last = engagement.framework.ai_systems.order_by("position").last()
+    version = engagement.framework.versions.get()
+    case = EscalationCase.objects.create(
+        engagement=engagement,
+        version=version,
+        kind=CaseKind.EXTERNAL_EVENT,
+        ai_system=last.key,
+    )
+    client.force_login(facilitator)
+    page = client.get(reverse("live", args=[engagement.slug])).content.decode()
+    assert reverse("case_detail", args=[engagement.slug, case.public_id]) in page
+    assert f'href="?page=2#system-{last.key}">{last.name}</a>' in page

@@ -322,6 +322,9 @@ def pages_to_measure(slug: str) -> list[tuple[str, str]]:
         ("artifacts (working draft)", reverse("artifacts", args=[slug])),
         ("pack page (working draft)", reverse("pack", args=[slug])),
         ("register.csv (working draft)", reverse("register_csv", args=[slug])),
+        ("framework.json (working draft)", reverse("framework_json", args=[slug])),
+        ("live framework", reverse("live", args=[slug])),
+        ("API tokens", reverse("api_tokens", args=[slug])),
     ]
     if latest is None:
         return pages
