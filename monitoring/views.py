@@ -12,7 +12,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
+from django.core.paginator import InvalidPage, Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
@@ -444,9 +444,34 @@ def case_json(case: EscalationCase) -> dict[str, Any]:
 @login_not_required
 @require_GET
 def api_cases(request: HttpRequest, slug: str) -> JsonResponse:
-    """The engagement's escalation cases, newest first, each with its evidence windows."""
+    """The engagement's escalation cases, newest first, each with its evidence windows,
+    API_CASES_PAGE to a page (`?page=2`), with the count and the next page's address."""
     engagement = _token_engagement(request, slug)
     if isinstance(engagement, JsonResponse):
         return engagement
     found = EscalationCase.objects.filter(engagement=engagement).prefetch_related("evidence")
-    return JsonResponse({"cases": [case_json(case) for case in found]})
+    paginator = Paginator(found, API_CASES_PAGE)
+    try:
+        page = paginator.page(request.GET.get("page") or 1)
+    except InvalidPage:
+        return _api_error(
+            400, f"No such page: pages run from 1 to {paginator.num_pages}.", page=None
+        )
+    next_url = (
+        request.build_absolute_uri(f"{request.path}?page={page.next_page_number()}")
+        if page.has_next()
+        else None
+    )
+    return JsonResponse(
+        {
+            "count": paginator.count,
+            "page": page.number,
+            "pages": paginator.num_pages,
+            "next": next_url,
+            "cases": [case_json(case) for case in page.object_list],
+        }
+    )
+
+
+# Cases in one answer of the cases API.
+API_CASES_PAGE = 100

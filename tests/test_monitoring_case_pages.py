@@ -6,6 +6,7 @@ queries with one case as with many."""
 from __future__ import annotations
 
 import datetime
+import uuid
 
 import pytest
 from django.db import connection
@@ -267,6 +268,29 @@ def test_the_cases_api_lists_each_case_with_its_evidence_windows(client, engagem
             "immediate_breach": False,
         }
     ]
+
+
+def test_the_cases_api_answers_a_page_at_a_time_with_the_count_and_the_next_page(
+    client, engagement, case, monkeypatch
+):
+    monkeypatch.setattr("monitoring.views.API_CASES_PAGE", 1)
+    second = EscalationCase.objects.get(pk=case.pk)
+    second.pk, second.public_id, second.kind = None, uuid.uuid4(), CaseKind.EXTERNAL_EVENT
+    second.bound_key, second.trigger_key = "", ""
+    second.save()
+    _, secret = ApiToken.issue(engagement, "reader")
+    first = api_get(client, "acme", secret).json()
+    assert (first["count"], first["page"], first["pages"]) == (2, 1, 2)
+    assert first["next"].endswith(reverse("api_cases", args=["acme"]) + "?page=2")
+    headers = {"Authorization": f"Bearer {secret}"}
+    last = client.get(first["next"], headers=headers).json()
+    assert last["next"] is None
+    assert {first["cases"][0]["id"], last["cases"][0]["id"]} == {
+        str(case.public_id),
+        str(second.public_id),
+    }
+    beyond = client.get(reverse("api_cases", args=["acme"]), {"page": "3"}, headers=headers)
+    assert beyond.status_code == 400 and "pages run from 1 to 2" in beyond.json()["error"]
 
 
 def test_the_cases_api_refuses_a_request_without_a_token(client, case):
