@@ -31,6 +31,7 @@ from escalation.models import (
     ReviewCadence,
     Threshold,
 )
+from monitoring.models import ApiToken
 from tests.factories import SEEDED, make_consultant, make_engagement, make_member, make_user
 from tests.framework_content import fill_small_framework
 from workshops.audit import AuditVerb, record_activity
@@ -47,7 +48,7 @@ from workshops.models import (
 
 def _engagement_of_size(slug: str, size: int) -> tuple[Engagement, Any]:
     """`size` of everything: framework items, versions (v1 signed off, the last in review),
-    comment threads with replies, members of each role, audit rows, invitations."""
+    comment threads with replies, members of each role, audit rows, invitations, API tokens."""
     engagement = make_engagement(slug=slug)
     framework = engagement.framework
     if size == 1:
@@ -65,6 +66,7 @@ def _engagement_of_size(slug: str, size: int) -> tuple[Engagement, Any]:
         make_member(engagement, Role.OBSERVER)
         record_activity(engagement, facilitator, AuditVerb.NOTED, f"Change {number}", anchor="x/y")
         Invitation.objects.create(engagement=engagement, email=f"p{number}@example.com")
+        ApiToken.issue(engagement, f"Exporter {number}", facilitator)
     for number in range(1, size + 2):  # v1 and the version in review, and between them size - 1
         framework.sunset_criteria = f"Revisit after {number} cycles."
         framework.save(update_fields=["sunset_criteria"])
@@ -104,6 +106,7 @@ def _page_urls(engagement: Engagement) -> dict[str, str]:
         "new engagement": reverse("engagement_new"),
         "checks": reverse("checks", args=[slug]),
         "live": reverse("live", args=[slug]),
+        "api tokens": reverse("api_tokens", args=[slug]),
         "audit": reverse("audit", args=[slug]),
         "versions list": reverse("versions", args=[slug]),
         "version detail": reverse("version_detail", args=[slug, latest]),
