@@ -4,6 +4,8 @@ message beside the field, so the database's refusal is never what a facilitator 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from functools import partial
 from typing import Any, ClassVar, cast
 
 from django import forms
@@ -11,6 +13,7 @@ from django.db import models
 from django.utils.html import conditional_escape, escape
 from django.utils.safestring import mark_safe
 
+from escalation import caching
 from escalation.document import (
     AI_SYSTEM_FIELDS,
     BOUND_FIELDS,
@@ -54,10 +57,48 @@ def _attrs(attrs: dict[str, Any]) -> str:
     )
 
 
+# One option of a list of rows: its value, and its value and label as HTML.
+type CachedOption = tuple[str, str, str]
+
+
 class CheckboxList(forms.CheckboxSelectMultiple):
     """Django's list of checkboxes, the same markup built in Python: a framework ten times the
     largest offers a form some 2,000 boxes (a failure mode's bounds), and rendering three
     templates per box took most of a second."""
+
+    # Set by ItemForm: the options read from the cache (see ItemForm.cached_choices).
+    cached_options: Callable[[], list[CachedOption]] | None = None
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> Any:
+        if self.cached_options is None:
+            return super().render(name, value, attrs, renderer)
+        final = self.build_attrs(self.attrs, attrs)
+        checked = set(self.format_value(value))
+        # Each box carries the list's attributes, its id numbered in place (as Django's do).
+        keys = list(final)
+        at = keys.index("id") if "id" in final else len(keys)
+        head = _attrs({key: final[key] for key in keys[:at]})
+        tail = _attrs({key: final[key] for key in keys[at + 1 :]})
+        html = ["<div"]
+        if final.get("id"):
+            html.append(f' id="{escape(final["id"])}"')
+        if final.get("class"):
+            html.append(f' class="{escape(final["class"])}"')
+        html.append(">")
+        name_html, id_html = escape(name), escape(final.get("id") or "")
+        for index, (option, value_html, label_html) in enumerate(self.cached_options()):
+            box_id = f' id="{id_html}_{index}"' if "id" in final else ""
+            html.append("<div>\n    ")
+            html.append(f'<label for="{id_html}_{index}">' if id_html else "<label>")
+            html.append(
+                f'<input type="checkbox" name="{name_html}" value="{value_html}"{head}{box_id}'
+                f"{tail}{' checked' if option in checked else ''}>\n"
+            )
+            html.append(f" {label_html}</label>\n\n</div>")
+        html.append("\n</div>")
+        return mark_safe("".join(html))  # noqa: S308 (every part above is escaped)
 
     def _render(self, template_name: str, context: dict[str, Any], renderer: Any = None) -> Any:
         widget = context["widget"]
@@ -94,6 +135,32 @@ class FastSelect(forms.Select):
     """Django's drop-down, the same markup built in Python (one template per option costs a
     tenth of a millisecond, and a large framework offers hundreds of AI systems)."""
 
+    # Set by ItemForm: the options read from the cache (see ItemForm.cached_choices).
+    cached_options: Callable[[], list[CachedOption]] | None = None
+
+    def use_required_attribute(self, initial: Any) -> bool:
+        if self.cached_options is None:
+            return super().use_required_attribute(initial)
+        options = self.cached_options()  # `required` only above an empty first option
+        return not self.is_hidden and bool(options) and options[0][0] == ""
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> Any:
+        if self.cached_options is None:
+            return super().render(name, value, attrs, renderer)
+        wanted, chosen = self.format_value(value), False
+        html = [f'<select name="{escape(name)}"{_attrs(self.build_attrs(self.attrs, attrs))}>']
+        for option, value_html, label_html in self.cached_options():
+            selected = not chosen and option in wanted  # the first match only, as Django's
+            chosen |= selected
+            html.append(
+                f'\n  <option value="{value_html}"{" selected" if selected else ""}>'
+                f"{label_html}</option>\n"
+            )
+        html.append("\n</select>")
+        return mark_safe("".join(html))  # noqa: S308 (every part above is escaped)
+
     def _render(self, template_name: str, context: dict[str, Any], renderer: Any = None) -> Any:
         widget = context["widget"]
         html = [f'<select name="{escape(widget["name"])}"{_attrs(widget["attrs"])}>']
@@ -129,10 +196,41 @@ class ItemForm(SafeTextForm, forms.ModelForm):
                 form_field.widget = fast
         self.framework = framework
         self.instance.framework = framework
+        self._choice_lists: dict[str, list[CachedOption]] | None = None
+        for name, form_field in self.fields.items():
+            if isinstance(form_field, forms.ModelChoiceField) and isinstance(
+                form_field.widget, FastSelect | CheckboxList
+            ):
+                form_field.widget.cached_options = partial(self.cached_choices, name)
         if self.instance.pk:
             self.fields["row_version"].required = True
             self.fields["row_version"].initial = self.instance.row_version
         self.stale_current: list[tuple[str, str]] = []
+
+    def cached_choices(self, name: str) -> list[CachedOption]:
+        """The options of the list of rows `name` offers, read once per content revision for
+        all such lists of this kind of form: a large framework offers a failure mode's form
+        some 2,000 rows, and loading and labelling them took most of its time. Which options
+        are selected stays the form's own (its row, or what was typed into it)."""
+        if self._choice_lists is None:
+            lists = {
+                field_name: form_field
+                for field_name, form_field in self.fields.items()
+                if isinstance(form_field, forms.ModelChoiceField)
+            }
+
+            def compute() -> dict[str, list[CachedOption]]:
+                return {
+                    field_name: [
+                        (str(value), escape(value), conditional_escape(label))
+                        for value, label in form_field.choices
+                    ]
+                    for field_name, form_field in lists.items()
+                }
+
+            kind = f"choices-{type(self).__name__}"
+            self._choice_lists = caching.for_revision(kind, self.framework, compute)
+        return self._choice_lists[name]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
