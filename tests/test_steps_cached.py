@@ -4,6 +4,7 @@ prints."""
 
 from __future__ import annotations
 
+import datetime
 import re
 from typing import Any
 
@@ -12,8 +13,10 @@ from django.forms.renderers import get_default_renderer
 from django.test import Client
 from django.urls import reverse
 
+from escalation.demo_framework import fill_demo_framework
 from escalation.editors import STEP_EDITORS
-from escalation.models import AISystem, EscalationLevel, FailureMode
+from escalation.models import AISystem, EscalationLevel, FailureMode, ReviewCadence
+from escalation.schedule import review_dates
 from tests.framework_content import fill_small_framework
 from workshops.views.steps import CSRF_SLOT
 
@@ -144,3 +147,19 @@ def test_every_step_form_prints_what_djangos_templates_and_widgets_print(engagem
         for field in django.fields.values():
             field.widget.cached_options = None  # the options from the query, as Django's
         assert _printed(ours) == _printed(django), type(ours).__name__
+
+
+def test_the_next_review_dates_move_off_a_holiday_added_after_the_page_was_shown(
+    client, engagement, facilitator
+):
+    fill_demo_framework(engagement.framework, datetime.date(2026, 11, 13))
+    client.force_login(facilitator)
+    first = ReviewCadence.objects.get(name="Operational review").first_date
+    rule = {"day_rule": "nth_weekday", "ordinal": 1, "weekday": 1, "frequency": "monthly"}
+    first_tuesday = review_dates({**rule, "first_date": first})[0]
+    assert f'datetime="{first_tuesday.isoformat()}"' in _page(client, engagement, "review-cycle")
+    engagement.holidays = [first_tuesday]
+    engagement.save()
+    html = _page(client, engagement, "review-cycle")
+    assert f'datetime="{first_tuesday.isoformat()}"' not in html
+    assert f'datetime="{(first_tuesday + datetime.timedelta(days=1)).isoformat()}"' in html

@@ -25,7 +25,14 @@ from config.middleware import SignedInRequest
 from escalation import caching
 from escalation.checks import Fix, Problem, add_threshold_fix, report_on_draft
 from escalation.document import OPTIONAL_ITEM_KEYS, item_document
-from escalation.editors import NOT_SET, STEP_EDITORS, THRESHOLDS, Collection, StepEditor
+from escalation.editors import (
+    CADENCES,
+    NOT_SET,
+    STEP_EDITORS,
+    THRESHOLDS,
+    Collection,
+    StepEditor,
+)
 from escalation.models import AISystem, Framework, ReviewCadence, StaleEditError, Threshold
 from escalation.schedule import review_dates
 from escalation.steps import STEPS, STEPS_BY_KEY, Step
@@ -76,6 +83,8 @@ class ShownList:
     page: PageInfo
     rows: list[Row]
     groups: list[dict[str, Any]] = field(default_factory=list)
+    # Review cadences: each cadence's next dates, moved off the engagement's holidays.
+    review_dates: list[tuple[str, list[Any]]] = field(default_factory=list)
 
 
 @dataclass
@@ -89,6 +98,7 @@ class Section:
     page: PageInfo | None = None
     pager: list[tuple[str, str, str]] = field(default_factory=list)  # label, rel, query
     noun: str = "rows"
+    review_dates: list[tuple[str, list[Any]]] = field(default_factory=list)
 
 
 # A long list comes a page at a time: the work of a step page follows the rows it shows.
@@ -153,6 +163,7 @@ def _sections(
     can_edit: bool,
     slug: str,
     pages: QueryDict,
+    holidays: list[Any],
     focus: tuple[str, str] | None = None,
 ) -> list[Section]:
     """Each list's page of rows: the page asked for (`pages`), or the page holding the row in
@@ -169,20 +180,23 @@ def _sections(
         )
         for collection in editor.collections
     )
+    holidays = sorted(holidays) if CADENCES in editor.collections else []
     shown = caching.for_revision(
         "step-lists",
         framework,
-        lambda: _shown_lists(framework, step_key, can_edit, slug, wanted),
+        lambda: _shown_lists(framework, step_key, can_edit, slug, wanted, holidays),
         step_key,
         can_edit,
         slug,
         wanted,
+        holidays,
     )
     # Only those who may edit see the rows' forms, each with this request's CSRF token.
     token = f'value="{get_token(request)}"' if can_edit else ""
     sections = []
     for collection, shown_list in zip(editor.collections, shown, strict=True):
         section = Section(collection, shown_list.rows, groups=shown_list.groups)
+        section.review_dates = shown_list.review_dates
         section.colspan = len(collection.columns) + (2 if can_edit else 1)
         section.page = shown_list.page
         section.noun = "AI systems" if collection is THRESHOLDS else "rows"
@@ -213,9 +227,11 @@ def _shown_lists(
     can_edit: bool,
     slug: str,
     wanted: tuple[tuple[str, str | None, int | None], ...],
+    holidays: list[Any],
 ) -> list[ShownList]:
     """Each list's page of rows as shown: the page holding the row focused, else the page
-    asked for (`wanted`: each list's name, focused row's key and page number)."""
+    asked for (`wanted`: each list's name, focused row's key and page number); with the review
+    cadences, their next dates (moved off `holidays`)."""
     step, editor = _step(step_key)
     shown: dict[str, Any] = {
         "can_edit": can_edit,
@@ -259,6 +275,8 @@ def _shown_lists(
         )
         if collection is THRESHOLDS:
             shown_list.groups = _threshold_groups(on_page, items, rows, slug)
+        if collection is CADENCES:
+            shown_list.review_dates = _review_dates(framework, holidays)
         lists.append(shown_list)
     return lists
 
@@ -361,6 +379,7 @@ def _render_editor(
             can_edit,
             engagement.slug,
             _pages(request),
+            engagement.holidays,
             focus,
         ),
         "settings_form": settings_form,
@@ -378,7 +397,6 @@ def _render_editor(
         # In the editor, so that every save shows the new figure with the rows it comes from.
         "completion": report.completion.get(step.key, 0),
         "gaps": report.gaps.get(step.key, []),
-        "review_dates": _review_dates(engagement) if step.key == "review-cycle" else [],
     }
     if request.htmx or request.GET.get("embed"):
         return render(request, "workshops/steps/step.html#editor", context, status=status)
@@ -394,11 +412,11 @@ def _pages(request: SignedInRequest) -> QueryDict:
     return request.GET
 
 
-def _review_dates(engagement: Engagement) -> list[tuple[str, list[Any]]]:
+def _review_dates(framework: Framework, holidays: list[Any]) -> list[tuple[str, list[Any]]]:
     """Each cadence's next dates, moved off the engagement's holidays as its rule says."""
     return [
-        (cadence.name, review_dates(item_document("cadences", cadence), engagement.holidays))
-        for cadence in ReviewCadence.objects.filter(framework=engagement.framework)
+        (cadence.name, review_dates(item_document("cadences", cadence), holidays))
+        for cadence in ReviewCadence.objects.filter(framework=framework)
     ]
 
 
