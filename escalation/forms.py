@@ -265,7 +265,7 @@ class ItemForm(SafeTextForm, forms.ModelForm):
                     field_name: [
                         # Plain strings, escaped: the cache reads them back faster than SafeStrings.
                         (str(value), _plain_html(value), _plain_html(label))
-                        for value, label in form_field.choices
+                        for value, label in form_field.iterator(form_field)
                     ]
                     for field_name, form_field in lists.items()
                 }
