@@ -4,13 +4,17 @@ message beside the field, so the database's refusal is never what a facilitator 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from functools import partial
 from typing import Any, ClassVar, cast
 
 from django import forms
 from django.db import models
+from django.forms.renderers import DjangoTemplates
 from django.utils.html import conditional_escape, escape
 from django.utils.safestring import mark_safe
 
+from escalation import caching
 from escalation.document import (
     AI_SYSTEM_FIELDS,
     BOUND_FIELDS,
@@ -54,10 +58,48 @@ def _attrs(attrs: dict[str, Any]) -> str:
     )
 
 
+def _plain_html(text: Any) -> str:
+    return str.__str__(conditional_escape(text))
+
+
+# One option of a list of rows: its value, and its value and label as HTML.
+type CachedOption = tuple[str, str, str]
+
+
 class CheckboxList(forms.CheckboxSelectMultiple):
     """Django's list of checkboxes, the same markup built in Python: a framework ten times the
     largest offers a form some 2,000 boxes (a failure mode's bounds), and rendering three
     templates per box took most of a second."""
+
+    # Set by ItemForm: the options read from the cache (see ItemForm.cached_choices).
+    cached_options: Callable[[], list[CachedOption]] | None = None
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> Any:
+        final = self.build_attrs(self.attrs, attrs)
+        if self.cached_options is None or not final.get("id"):
+            return super().render(name, value, attrs, renderer)
+        checked = set(self.format_value(value))
+        # Each box carries the list's attributes, its id numbered in place (as Django's do).
+        keys = list(final)
+        at = keys.index("id")
+        head = _attrs({key: final[key] for key in keys[:at]})
+        tail = _attrs({key: final[key] for key in keys[at + 1 :]})
+        html = [f'<div id="{escape(final["id"])}"']
+        if final.get("class"):
+            html.append(f' class="{escape(final["class"])}"')
+        html.append(">")
+        name_html, id_html = escape(name), escape(final["id"])
+        # One string per box: a large framework offers a form 1,200 of them.
+        html += [
+            f'<div>\n    <label for="{id_html}_{index}"><input type="checkbox" '
+            f'name="{name_html}" value="{value_html}"{head} id="{id_html}_{index}"{tail}'
+            f"{' checked' if option in checked else ''}>\n {label_html}</label>\n\n</div>"
+            for index, (option, value_html, label_html) in enumerate(self.cached_options())
+        ]
+        html.append("\n</div>")
+        return mark_safe("".join(html))  # noqa: S308 (every part above is escaped)
 
     def _render(self, template_name: str, context: dict[str, Any], renderer: Any = None) -> Any:
         widget = context["widget"]
@@ -94,6 +136,32 @@ class FastSelect(forms.Select):
     """Django's drop-down, the same markup built in Python (one template per option costs a
     tenth of a millisecond, and a large framework offers hundreds of AI systems)."""
 
+    # Set by ItemForm: the options read from the cache (see ItemForm.cached_choices).
+    cached_options: Callable[[], list[CachedOption]] | None = None
+
+    def use_required_attribute(self, initial: Any) -> bool:
+        if self.cached_options is None:
+            return super().use_required_attribute(initial)
+        options = self.cached_options()  # `required` only above an empty first option
+        return not self.is_hidden and bool(options) and options[0][0] == ""
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> Any:
+        if self.cached_options is None:
+            return super().render(name, value, attrs, renderer)
+        wanted, chosen = self.format_value(value), False
+        html = [f'<select name="{escape(name)}"{_attrs(self.build_attrs(self.attrs, attrs))}>']
+        for option, value_html, label_html in self.cached_options():
+            selected = not chosen and option in wanted  # the first match only, as Django's
+            chosen |= selected
+            html.append(
+                f'\n  <option value="{value_html}"{" selected" if selected else ""}>'
+                f"{label_html}</option>\n"
+            )
+        html.append("\n</select>")
+        return mark_safe("".join(html))  # noqa: S308 (every part above is escaped)
+
     def _render(self, template_name: str, context: dict[str, Any], renderer: Any = None) -> Any:
         widget = context["widget"]
         html = [f'<select name="{escape(widget["name"])}"{_attrs(widget["attrs"])}>']
@@ -111,10 +179,50 @@ class FastSelect(forms.Select):
         return mark_safe("".join(html))  # noqa: S308 (every part above is escaped)
 
 
+class FastRenderer(DjangoTemplates):
+    """Django's form renderer, printing the plain inputs, text areas and labels in Python (the
+    same markup as their templates): a step form prints some forty of them, each a template
+    with an include, and that was most of the time of a step page with a row open."""
+
+    INPUTS: ClassVar[set[str]] = {
+        f"django/forms/widgets/{kind}.html"
+        for kind in ["text", "number", "email", "url", "hidden", "date", "time", "tel", "search"]
+    }
+
+    def render(self, template_name: str, context: dict[str, Any], request: Any = None) -> str:
+        if template_name in self.INPUTS:
+            widget = context["widget"]
+            value = widget["value"]
+            shown = "" if value is None else f' value="{conditional_escape(str(value))}"'
+            return (
+                f'<input type="{conditional_escape(widget["type"])}" '
+                f'name="{conditional_escape(widget["name"])}"{shown}{_attrs(widget["attrs"])}>'
+            )
+        if template_name == "django/forms/widgets/textarea.html":
+            widget = context["widget"]
+            text = conditional_escape(widget["value"]) if widget["value"] else ""
+            return (
+                f'<textarea name="{conditional_escape(widget["name"])}"'
+                f"{_attrs(widget['attrs'])}>\n{text}</textarea>"
+            )
+        if template_name == "django/forms/label.html":
+            label = conditional_escape(context["label"])
+            if not context["use_tag"]:
+                return label
+            tag = conditional_escape(context["tag"])
+            return f"<{tag}{_attrs(context['attrs'] or {})}>{label}</{tag}>"
+        return super().render(template_name, context, request)
+
+
+# One for every form, as Django's own: each renderer holds its own engine and template cache.
+FAST_RENDERER = FastRenderer()
+
+
 class ItemForm(SafeTextForm, forms.ModelForm):
     """A framework row: knows its framework, carries the row_version it was loaded at, and
     creates new rows with a free key at the end of the list."""
 
+    default_renderer = FAST_RENDERER
     row_version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
     # Where the key of a new row comes from (a field name, or a method returning the text).
     key_source: ClassVar[str] = "name"
@@ -129,10 +237,42 @@ class ItemForm(SafeTextForm, forms.ModelForm):
                 form_field.widget = fast
         self.framework = framework
         self.instance.framework = framework
+        self._choice_lists: dict[str, list[CachedOption]] | None = None
+        for name, form_field in self.fields.items():
+            if isinstance(form_field, forms.ModelChoiceField) and isinstance(
+                form_field.widget, FastSelect | CheckboxList
+            ):
+                form_field.widget.cached_options = partial(self.cached_choices, name)
         if self.instance.pk:
             self.fields["row_version"].required = True
             self.fields["row_version"].initial = self.instance.row_version
         self.stale_current: list[tuple[str, str]] = []
+
+    def cached_choices(self, name: str) -> list[CachedOption]:
+        """The options of the list of rows `name` offers, read once per content revision for
+        all such lists of this kind of form: a large framework offers a failure mode's form
+        some 2,000 rows, and loading and labelling them took most of its time. Which options
+        are selected stays the form's own (its row, or what was typed into it)."""
+        if self._choice_lists is None:
+            lists = {
+                field_name: form_field
+                for field_name, form_field in self.fields.items()
+                if isinstance(form_field, forms.ModelChoiceField)
+            }
+
+            def compute() -> dict[str, list[CachedOption]]:
+                return {
+                    field_name: [
+                        # Plain strings, escaped: the cache reads them back faster than SafeStrings.
+                        (str(value), _plain_html(value), _plain_html(label))
+                        for value, label in form_field.iterator(form_field)
+                    ]
+                    for field_name, form_field in lists.items()
+                }
+
+            kind = f"choices-{type(self).__name__}"
+            self._choice_lists = caching.for_revision(kind, self.framework, compute)
+        return self._choice_lists[name]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -473,6 +613,7 @@ class SunsetRuleForm(ItemForm):
 class FrameworkSettingsForm(SafeTextForm, forms.ModelForm):
     """The framework's own fields a step edits, saved on top of the loaded row_version."""
 
+    default_renderer = FAST_RENDERER
     row_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

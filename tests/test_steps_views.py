@@ -375,8 +375,9 @@ def test_step_page_query_count_does_not_grow_with_rows(
     client, engagement, facilitator, django_assert_num_queries, key
 ):
     # Session, user, membership+engagement+framework; the draft's revision and the report on it
-    # (completion, gaps) cached under it; then one page of each list (its count, its rows,
-    # their prefetches). The first request after a write also reports on the draft.
+    # (completion, gaps) cached under it; the revision again and the page of each list as shown
+    # (its rows' HTML, the review dates), cached under it. The first request after a write
+    # also reports on the draft and loads each list's page (its count, rows and prefetches).
     client.force_login(facilitator)
     fill_demo_framework(engagement.framework, END)
     client.get(step_url(engagement, key))  # warm up: counts below are per request

@@ -10,18 +10,29 @@ from urllib.parse import urlencode, urlsplit
 
 from django import forms
 from django.contrib import messages
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, QueryDict
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from config.middleware import SignedInRequest
+from escalation import caching
 from escalation.checks import Fix, Problem, add_threshold_fix, report_on_draft
 from escalation.document import OPTIONAL_ITEM_KEYS, item_document
-from escalation.editors import NOT_SET, STEP_EDITORS, THRESHOLDS, Collection, StepEditor
+from escalation.editors import (
+    CADENCES,
+    NOT_SET,
+    STEP_EDITORS,
+    THRESHOLDS,
+    Collection,
+    StepEditor,
+)
 from escalation.models import AISystem, Framework, ReviewCadence, StaleEditError, Threshold
 from escalation.schedule import review_dates
 from escalation.steps import STEPS, STEPS_BY_KEY, Step
@@ -41,14 +52,39 @@ class OpenForm:
 
 @dataclass
 class Row:
-    item: Any
-    cells: list[tuple[Any, bool]]
-    carried: str  # "" (new this cycle), "changed" or "unchanged" since the last cycle
-    carried_changes: list[str] = field(default_factory=list)  # fields changed since then
+    """A row of a list: as shown (its HTML, the same for everyone who may edit, or for everyone
+    who may not), or the form editing it."""
+
+    key: str
+    html: str = ""
     form: Any = None
     stale: bool = False
-    first: bool = False  # the first or last of the whole list, not only of its page
-    last: bool = False
+    item: Any = None  # the row the form edits
+
+
+@dataclass(frozen=True)
+class PageInfo:
+    """Where a page of a list lies in it: what the pager prints (a Page, without its rows)."""
+
+    number: int
+    num_pages: int
+    count: int
+    start_index: int
+    end_index: int
+
+    def has_other_pages(self) -> bool:
+        return self.num_pages > 1
+
+
+@dataclass
+class ShownList:
+    """One list's page as shown, computed once per content revision (`_shown_lists`)."""
+
+    page: PageInfo
+    rows: list[Row]
+    groups: list[dict[str, Any]] = field(default_factory=list)
+    # Review cadences: each cadence's next dates, moved off the engagement's holidays.
+    review_dates: list[tuple[str, list[Any]]] = field(default_factory=list)
 
 
 @dataclass
@@ -59,15 +95,18 @@ class Section:
     add_stale: bool = False
     groups: list[dict[str, Any]] = field(default_factory=list)
     colspan: int = 1
-    page: Page | None = None
+    page: PageInfo | None = None
     pager: list[tuple[str, str, str]] = field(default_factory=list)  # label, rel, query
     noun: str = "rows"
+    review_dates: list[tuple[str, list[Any]]] = field(default_factory=list)
 
 
 # A long list comes a page at a time: the work of a step page follows the rows it shows.
 ROWS_PER_PAGE = 50
 # Thresholds page by AI system, each system with all its thresholds (four or five, typically).
 SYSTEMS_PER_THRESHOLDS_PAGE = 10
+# What the cached rows hold in place of the CSRF token of the request they are served to.
+CSRF_SLOT = "csrf-token-of-the-request"
 
 
 def _page_size(collection: Collection) -> int:
@@ -92,7 +131,11 @@ def _collection(editor: StepEditor, name: str) -> Collection:
     raise Http404("No such list on this step.")
 
 
-def _row(collection: Collection, item: Any, open_form: OpenForm | None) -> Row:
+def _row_html(
+    collection: Collection, item: Any, shown: dict[str, Any], *, first: bool, last: bool
+) -> Row:
+    """A row as its table shows it (`shown`: what the row's links need), with its changes
+    since the last cycle."""
     carried, changed = "", []
     if item.carried_over is not None:
         now = item_document(collection.document_name, item)
@@ -100,58 +143,142 @@ def _row(collection: Collection, item: Any, open_form: OpenForm | None) -> Row:
         was = {**OPTIONAL_ITEM_KEYS.get(collection.document_name, {}), **item.carried_over}
         changed = [name for name in now if now[name] != was.get(name)]
         carried = "changed" if changed else "unchanged"
-    cells = [(column.value(item), column.numeric) for column in collection.columns]
-    row = Row(item, cells, carried, [name.replace("_", " ") for name in changed])
-    if open_form and open_form.collection == collection.name and open_form.item_key == item.key:
-        row.form, row.stale = open_form.form, open_form.stale
-    return row
+    row = {
+        "item": item,
+        "cells": [(column.value(item), column.numeric) for column in collection.columns],
+        "carried": carried,
+        "carried_changes": [name.replace("_", " ") for name in changed],
+        "first": first,
+        "last": last,
+    }
+    context = {**shown, "collection": collection, "row": row}
+    return Row(item.key, render_to_string("workshops/steps/table.html#row", context))
 
 
 def _sections(
+    request: SignedInRequest,
     framework: Framework,
-    editor: StepEditor,
+    step_key: str,
     open_form: OpenForm | None,
     can_edit: bool,
     slug: str,
     pages: QueryDict,
+    holidays: list[Any],
     focus: tuple[str, str] | None = None,
 ) -> list[Section]:
     """Each list's page of rows: the page asked for (`pages`), or the page holding the row in
-    `focus` (a collection's name and a row's key: the row just opened, saved or moved)."""
+    `focus` (a collection's name and a row's key: the row just opened, saved or moved), with
+    the open form in place of its row."""
+    editor = _step(step_key)[1]
     if open_form is not None and open_form.item_key is not None:
         focus = (open_form.collection, open_form.item_key)
+    wanted = tuple(
+        (
+            collection.name,
+            focus[1] if focus and focus[0] == collection.name else None,
+            _page_number(pages.get(page_parameter(collection))),
+        )
+        for collection in editor.collections
+    )
+    holidays = sorted(holidays) if CADENCES in editor.collections else []
+    shown = caching.for_revision(
+        "step-lists",
+        framework,
+        lambda: _shown_lists(framework, step_key, can_edit, slug, wanted, holidays),
+        step_key,
+        can_edit,
+        slug,
+        wanted,
+        holidays,
+    )
+    # Only those who may edit see the rows' forms, each with this request's CSRF token.
+    token = f'value="{get_token(request)}"' if can_edit else ""
     sections = []
-    for collection in editor.collections:
-        section = Section(collection, [])
+    for collection, shown_list in zip(editor.collections, shown, strict=True):
+        section = Section(collection, shown_list.rows, groups=shown_list.groups)
+        section.review_dates = shown_list.review_dates
         section.colspan = len(collection.columns) + (2 if can_edit else 1)
-        if open_form and open_form.collection == collection.name and open_form.item_key is None:
-            section.add_form, section.add_stale = open_form.form, open_form.stale
-        focused = focus[1] if focus and focus[0] == collection.name else None
-        wanted = _page_of(framework, collection, focused)
-        if collection is THRESHOLDS:
-            # Thresholds come grouped by AI system: a page of systems with all their thresholds.
-            systems = AISystem.objects.filter(framework=framework)
-            section.page = Paginator(systems, SYSTEMS_PER_THRESHOLDS_PAGE).get_page(
-                wanted or pages.get(page_parameter(collection))
-            )
-            section.noun = "AI systems"
-            on_page = list(section.page)
-            rows = collection.rows(framework).filter(ai_system__in=on_page)
-            section.rows = [_row(collection, item, open_form) for item in rows]
-            section.groups = _threshold_groups(on_page, section.rows, slug)
-        else:
-            rows = collection.rows(framework)
-            section.page = Paginator(rows, ROWS_PER_PAGE).get_page(
-                wanted or pages.get(page_parameter(collection))
-            )
-            section.rows = [_row(collection, item, open_form) for item in section.page]
-        if section.rows and section.page.number == 1:
-            section.rows[0].first = True
-        if section.rows and not section.page.has_next():
-            section.rows[-1].last = True
+        section.page = shown_list.page
+        section.noun = "AI systems" if collection is THRESHOLDS else "rows"
+        here = open_form if open_form and open_form.collection == collection.name else None
+        if here and here.item_key is None:
+            section.add_form, section.add_stale = here.form, here.stale
+        for row in section.rows:
+            if token:  # the slot is in our own markup; a row's text has its quotes escaped
+                row.html = mark_safe(row.html.replace(f'value="{CSRF_SLOT}"', token))  # noqa: S308
+            if here and here.item_key == row.key:
+                row.form, row.stale, row.item = here.form, here.stale, here.form.instance
         section.pager = _pager(pages, page_parameter(collection), section.page)
         sections.append(section)
     return sections
+
+
+def _page_number(asked: str | None) -> int | None:
+    """A page asked for by number; anything else asks for the first (as Paginator.get_page)."""
+    try:
+        return int(asked) if asked is not None else None
+    except ValueError:
+        return None
+
+
+def _shown_lists(
+    framework: Framework,
+    step_key: str,
+    can_edit: bool,
+    slug: str,
+    wanted: tuple[tuple[str, str | None, int | None], ...],
+    holidays: list[Any],
+) -> list[ShownList]:
+    """Each list's page of rows as shown: the page holding the row focused, else the page
+    asked for (`wanted`: each list's name, focused row's key and page number); with the review
+    cadences, their next dates (moved off `holidays`)."""
+    step, editor = _step(step_key)
+    shown: dict[str, Any] = {
+        "can_edit": can_edit,
+        "step": step,
+        "engagement": {"slug": slug},
+        "step_url": reverse("step", args=[slug, step_key]),
+        "csrf_token": CSRF_SLOT,
+    }
+    lists = []
+    for collection, (_, focused, asked) in zip(editor.collections, wanted, strict=True):
+        number = _page_of(framework, collection, focused) or asked
+        if collection is THRESHOLDS:
+            # Thresholds come grouped by AI system: a page of systems with all their thresholds.
+            systems = AISystem.objects.filter(framework=framework)
+            page = Paginator(systems, SYSTEMS_PER_THRESHOLDS_PAGE).get_page(number)
+            on_page = list(page)
+            items = list(collection.rows(framework).filter(ai_system__in=on_page))
+        else:
+            page = Paginator(collection.rows(framework), ROWS_PER_PAGE).get_page(number)
+            items = list(page)
+        # The first and last of the whole list, not only of its page, have no way up or down.
+        rows = [
+            _row_html(
+                collection,
+                item,
+                shown,
+                first=index == 0 and page.number == 1,
+                last=index == len(items) - 1 and not page.has_next(),
+            )
+            for index, item in enumerate(items)
+        ]
+        shown_list = ShownList(
+            PageInfo(
+                page.number,
+                page.paginator.num_pages,
+                page.paginator.count,
+                page.start_index(),
+                page.end_index(),
+            ),
+            rows,
+        )
+        if collection is THRESHOLDS:
+            shown_list.groups = _threshold_groups(on_page, items, rows, slug)
+        if collection is CADENCES:
+            shown_list.review_dates = _review_dates(framework, holidays)
+        lists.append(shown_list)
+    return lists
 
 
 def _page_of(framework: Framework, collection: Collection, key: str | None) -> int | None:
@@ -168,7 +295,7 @@ def _page_of(framework: Framework, collection: Collection, key: str | None) -> i
     return keys.index(key) // _page_size(collection) + 1 if key in keys else None
 
 
-def _pager(pages: QueryDict, parameter: str, page: Page) -> list[tuple[str, str, str]]:
+def _pager(pages: QueryDict, parameter: str, page: PageInfo) -> list[tuple[str, str, str]]:
     """Links to the first, previous, next and last pages of one list (label, rel, query),
     keeping the pages the other lists are on (and dropping any form asked for)."""
 
@@ -180,27 +307,39 @@ def _pager(pages: QueryDict, parameter: str, page: Page) -> list[tuple[str, str,
         return "?" + query.urlencode()
 
     links = []
-    if page.has_previous():
-        links += [("First", "", to(1)), ("Previous", "prev", to(page.previous_page_number()))]
-    if page.has_next():
-        links += [("Next", "next", to(page.next_page_number()))]
-        links += [("Last", "", to(page.paginator.num_pages))]
+    if page.number > 1:
+        links += [("First", "", to(1)), ("Previous", "prev", to(page.number - 1))]
+    if page.number < page.num_pages:
+        links += [("Next", "next", to(page.number + 1))]
+        links += [("Last", "", to(page.num_pages))]
     return links
 
 
-def _threshold_groups(systems: list[AISystem], rows: list[Row], slug: str) -> list[dict[str, Any]]:
+def _threshold_groups(
+    systems: list[AISystem], items: list[Threshold], rows: list[Row], slug: str
+) -> list[dict[str, Any]]:
     """Thresholds as a table per AI system × output type, with the output types not yet covered,
     each with its link to the threshold form, pre-filled as the checks page's fix is."""
     groups = []
     for system in systems:
-        own = [row for row in rows if row.item.ai_system_id == system.pk]
-        covered = {row.item.output_type for row in own}
+        own = [
+            (item, row)
+            for item, row in zip(items, rows, strict=True)
+            if item.ai_system_id == system.pk
+        ]
+        covered = {item.output_type for item, _ in own}
         missing = [
             (output, fix_link(slug, "thresholds", add_threshold_fix(system.key, output)))
             for output in system.output_types
             if output not in covered and "" not in covered
         ]
-        groups.append({"system": system, "rows": own, "missing": missing})
+        groups.append(
+            {
+                "system": {"name": system.name, "workflow": system.workflow},
+                "rows": [row for _, row in own],
+                "missing": missing,
+            }
+        )
     return groups
 
 
@@ -233,12 +372,14 @@ def _render_editor(
         "editor": editor,
         "can_edit": can_edit,
         "sections": _sections(
+            request,
             framework,
-            editor,
+            step_key,
             open_form if can_edit else None,
             can_edit,
             engagement.slug,
             _pages(request),
+            engagement.holidays,
             focus,
         ),
         "settings_form": settings_form,
@@ -256,7 +397,6 @@ def _render_editor(
         # In the editor, so that every save shows the new figure with the rows it comes from.
         "completion": report.completion.get(step.key, 0),
         "gaps": report.gaps.get(step.key, []),
-        "review_dates": _review_dates(engagement) if step.key == "review-cycle" else [],
     }
     if request.htmx or request.GET.get("embed"):
         return render(request, "workshops/steps/step.html#editor", context, status=status)
@@ -272,11 +412,11 @@ def _pages(request: SignedInRequest) -> QueryDict:
     return request.GET
 
 
-def _review_dates(engagement: Engagement) -> list[tuple[str, list[Any]]]:
+def _review_dates(framework: Framework, holidays: list[Any]) -> list[tuple[str, list[Any]]]:
     """Each cadence's next dates, moved off the engagement's holidays as its rule says."""
     return [
-        (cadence.name, review_dates(item_document("cadences", cadence), engagement.holidays))
-        for cadence in ReviewCadence.objects.filter(framework=engagement.framework)
+        (cadence.name, review_dates(item_document("cadences", cadence), holidays))
+        for cadence in ReviewCadence.objects.filter(framework=framework)
     ]
 
 
