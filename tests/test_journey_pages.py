@@ -99,6 +99,18 @@ def test_the_facilitators_dashboard_counts_the_comments_to_answer(
     assert "3 comments to answer on v1." in page
 
 
+def test_replies_and_resolved_threads_are_not_comments_to_answer(
+    client, engagement, facilitator, approver
+):
+    review = submitted_version(engagement, facilitator)
+    first, second, _third = (review.add_comment(approver, text) for text in ["A.", "B.", "C."])
+    review.add_comment(facilitator, "Answered.", "", first)
+    second.resolve(approver)
+    client.force_login(facilitator)
+    page = client.get(reverse("dashboard", args=["acme"])).content.decode()
+    assert "2 comments to answer on v1." in page
+
+
 def test_every_dashboard_offers_the_signed_pack_once_signed_off(client, observer, signed_version):
     client.force_login(observer)
     page = client.get(reverse("dashboard", args=["acme"])).content.decode()

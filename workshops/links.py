@@ -5,7 +5,6 @@ people page: two forms per member), at the cost of one `reverse()` rather than o
 from __future__ import annotations
 
 from collections.abc import Callable
-
 from urllib.parse import quote
 
 from django.urls import reverse

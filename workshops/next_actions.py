@@ -100,7 +100,6 @@ def _reviews_with_open_threads(
     )
 
 
-
 def _review_actions(
     detail: str,
     review: WithAnnotations[Review, _OpenThreads],

@@ -41,7 +41,9 @@ def _checked(engagement: Engagement) -> dict[str, Any]:
         fixes = [(problem, fix_url(engagement.slug, problem)) for problem in problems]
         return {
             "problems": bool(problems),
-            "problem_list": render_to_string("workshops/checks.html#problem-list", {"fixes": fixes}),
+            "problem_list": render_to_string(
+                "workshops/checks.html#problem-list", {"fixes": fixes}
+            ),
             "ready": is_ready_for_review(problems),
             "blocking_count": sum(1 for problem in problems if problem.blocking),
             "completion": report.completion,
