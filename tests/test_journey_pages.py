@@ -47,6 +47,15 @@ def test_facilitators_land_on_the_working_draft_with_a_switcher(
     assert reverse("version_artifacts", args=["acme", 1]) in page
 
 
+def test_a_versions_pack_page_marks_it_in_the_switcher_with_its_state(
+    client, facilitator, signed_version
+):
+    client.force_login(facilitator)
+    pack_url = reverse("version_pack", args=["acme", 1])
+    page = client.get(pack_url).content.decode()
+    assert f'<a href="{pack_url}" aria-current="page">v1 (signed off)</a>' in page
+
+
 def test_the_versions_list_links_each_version_to_its_artifacts_and_pack(
     client, observer, signed_version
 ):

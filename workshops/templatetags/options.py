@@ -1,6 +1,9 @@
-"""`{% options choices selected %}`: the <option>s of a long select (the audit trail's items and
-people: hundreds at ten times today's largest engagement) in one call, where a `{% for %}` loop
-renders each option through the template engine, about ten times slower."""
+"""Long lists of choices in one call each, where a `{% for %}` loop renders each entry through the
+template engine, about ten times slower (hundreds of entries at ten times today's largest
+engagement):
+
+- `{% options choices selected %}`: the <option>s of a select (the audit trail's items, people);
+- `{% switcher_links switcher %}`: the <li> links of the version switcher (one per version)."""
 
 from __future__ import annotations
 
@@ -23,6 +26,16 @@ def options(choices: Iterable[Any], selected: str = "") -> SafeString:
         value, label = choice if isinstance(choice, tuple) else (choice, choice)
         mark = " selected" if value == selected else ""
         rendered.append(f'<option value="{_escaped(value)}"{mark}>{_escaped(label)}</option>')
+    return mark_safe("".join(rendered))
+
+
+@register.simple_tag
+def switcher_links(switcher: Iterable[tuple[str, str, bool]]) -> SafeString:
+    """`switcher`: (label, address, is the one shown) for each version."""
+    rendered = []
+    for label, url, current in switcher:
+        mark = ' aria-current="page"' if current else ""
+        rendered.append(f'<li><a href="{_escaped(url)}"{mark}>{_escaped(label)}</a></li>')
     return mark_safe("".join(rendered))
 
 
