@@ -40,7 +40,7 @@ def _checked(engagement: Engagement) -> dict[str, Any]:
         problems = report.problems
         fixes = [(problem, fix_url(engagement.slug, problem)) for problem in problems]
         return {
-            "problems": bool(problems),
+            "problems": problems,
             "problem_list": render_to_string(
                 "workshops/checks.html#problem-list", {"fixes": fixes}
             ),
