@@ -1,9 +1,10 @@
-"""Long lists of choices in one call each, where a `{% for %}` loop renders each entry through the
-template engine, about ten times slower (hundreds of entries at ten times today's largest
-engagement):
+"""Long lists in one call each, where a `{% for %}` loop renders each entry through the template
+engine, about ten times slower (hundreds of entries at ten times today's largest engagement):
 
 - `{% options choices selected %}`: the <option>s of a select (the audit trail's items, people);
-- `{% switcher_links switcher %}`: the <li> links of the version switcher (one per version)."""
+- `{% switcher_links switcher %}`: the <li> links of the version switcher (one per version);
+- `{% next_action_items actions %}`: the dashboard's next actions (one per version, at most),
+  the first one's button the primary one."""
 
 from __future__ import annotations
 
@@ -36,6 +37,19 @@ def switcher_links(switcher: Iterable[tuple[str, str, bool]]) -> SafeString:
     for label, url, current in switcher:
         mark = ' aria-current="page"' if current else ""
         rendered.append(f'<li><a href="{_escaped(url)}"{mark}>{_escaped(label)}</a></li>')
+    return mark_safe("".join(rendered))
+
+
+@register.simple_tag
+def next_action_items(actions: Iterable[Any]) -> SafeString:
+    """`actions`: NextAction (text, url, link) each."""
+    rendered = []
+    for number, action in enumerate(actions):
+        primary = " primary" if number == 0 else ""
+        rendered.append(
+            f"<li>{_escaped(action.text)} "
+            f'<a class="button{primary}" href="{_escaped(action.url)}">{_escaped(action.link)}</a></li>'
+        )
     return mark_safe("".join(rendered))
 
 
