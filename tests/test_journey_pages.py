@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from escalation.document import build_document
-from tests.factories import make_member, make_user, make_version, sign_off
+from tests.factories import SEEDED, make_member, make_user, make_version, sign_off
 from tests.framework_content import make_bound, make_framework_content
 from workshops.models import Role
 
@@ -95,6 +95,15 @@ def test_the_approvers_dashboard_leads_with_the_version_awaiting_approval(
     page = client.get(reverse("dashboard", args=["acme"])).content.decode()
     assert "v1 awaits your approval." in page
     assert "ready to be frozen" not in page and "What still blocks review" not in page
+
+
+def test_an_approver_who_approved_is_no_longer_asked_to(client, engagement, facilitator, approver):
+    make_member(engagement, Role.APPROVER)  # whose approval the version still waits for
+    review = submitted_version(engagement, facilitator)
+    review.approve(approver, authentication=SEEDED)
+    client.force_login(approver)
+    page = client.get(reverse("dashboard", args=["acme"])).content.decode()
+    assert "awaits your approval" not in page
 
 
 def test_the_facilitators_dashboard_counts_the_comments_to_answer(
