@@ -12,6 +12,7 @@ from django.utils.http import RFC3986_SUBDELIMS
 
 # A value no engagement reaches, reversed once and then replaced by each real value.
 _PLACEHOLDER = "987654321"
+_SAFE = RFC3986_SUBDELIMS + "/~:@"  # what django.urls.resolvers leaves unquoted
 
 
 def numbered_url(name: str, slug: str) -> Callable[[int], str]:
@@ -26,6 +27,3 @@ def url_of(name: str, slug: str, last: str) -> Callable[[object], str]:
     address = reverse(name, kwargs={"slug": slug, last: _PLACEHOLDER})
     before, _, after = address.rpartition(_PLACEHOLDER)
     return lambda value: f"{before}{quote(str(value), safe=_SAFE)}{after}"
-
-
-_SAFE = RFC3986_SUBDELIMS + "/~:@"  # what django.urls.resolvers leaves unquoted
