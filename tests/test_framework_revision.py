@@ -118,7 +118,8 @@ def test_a_change_shows_on_the_checks_page_at_once(client, facilitator, engageme
 
 
 def _problems(response: Any) -> str:
-    return " ".join(problem.message for problem in response.context["problems"])
+    """The page's list of problems, as printed (rendered once per revision, then cached)."""
+    return str(response.context["problem_list"])
 
 
 def test_the_drafts_document_follows_every_write(engagement, content):

@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from escalation.document import build_document
-from tests.factories import make_member, make_user, make_version, sign_off
+from tests.factories import SEEDED, make_member, make_user, make_version, sign_off
 from tests.framework_content import make_bound, make_framework_content
 from workshops.models import Role
 
@@ -45,6 +45,15 @@ def test_facilitators_land_on_the_working_draft_with_a_switcher(
     page = client.get(reverse("artifacts", args=["acme"])).content.decode()
     assert 'aria-current="page">Working draft</a>' in page
     assert reverse("version_artifacts", args=["acme", 1]) in page
+
+
+def test_a_versions_pack_page_marks_it_in_the_switcher_with_its_state(
+    client, facilitator, signed_version
+):
+    client.force_login(facilitator)
+    pack_url = reverse("version_pack", args=["acme", 1])
+    page = client.get(pack_url).content.decode()
+    assert f'<a href="{pack_url}" aria-current="page">v1 (signed off)</a>' in page
 
 
 def test_the_versions_list_links_each_version_to_its_artifacts_and_pack(
@@ -88,6 +97,15 @@ def test_the_approvers_dashboard_leads_with_the_version_awaiting_approval(
     assert "ready to be frozen" not in page and "What still blocks review" not in page
 
 
+def test_an_approver_who_approved_is_no_longer_asked_to(client, engagement, facilitator, approver):
+    make_member(engagement, Role.APPROVER)  # whose approval the version still waits for
+    review = submitted_version(engagement, facilitator)
+    review.approve(approver, authentication=SEEDED)
+    client.force_login(approver)
+    page = client.get(reverse("dashboard", args=["acme"])).content.decode()
+    assert "awaits your approval" not in page
+
+
 def test_the_facilitators_dashboard_counts_the_comments_to_answer(
     client, engagement, facilitator, approver
 ):
@@ -97,6 +115,18 @@ def test_the_facilitators_dashboard_counts_the_comments_to_answer(
     client.force_login(facilitator)
     page = client.get(reverse("dashboard", args=["acme"])).content.decode()
     assert "3 comments to answer on v1." in page
+
+
+def test_replies_and_resolved_threads_are_not_comments_to_answer(
+    client, engagement, facilitator, approver
+):
+    review = submitted_version(engagement, facilitator)
+    first, second, _third = (review.add_comment(approver, text) for text in ["A.", "B.", "C."])
+    review.add_comment(facilitator, "Answered.", "", first)
+    second.resolve(approver)
+    client.force_login(facilitator)
+    page = client.get(reverse("dashboard", args=["acme"])).content.decode()
+    assert "2 comments to answer on v1." in page
 
 
 def test_every_dashboard_offers_the_signed_pack_once_signed_off(client, observer, signed_version):

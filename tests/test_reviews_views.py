@@ -319,6 +319,31 @@ def test_audit_trail_filters_by_person_and_verb(client, engagement, facilitator,
     assert [a.actor for a in response.context["page"].object_list] == [reviewer]
 
 
+def test_audit_trail_offers_each_verb_it_holds_once_in_order(
+    client, engagement, facilitator, reviewer, review
+):
+    review.add_comment(reviewer, "One")
+    review.add_comment(reviewer, "Two")
+    review.submit(facilitator)
+    response = logged_in(client, facilitator).get(url("audit", engagement))
+    assert response.context["verbs"] == ["review.comment", "review.submit", "version.freeze"]
+
+
+def test_audit_trail_marks_the_chosen_person_and_escapes_names(
+    client, engagement, facilitator, reviewer
+):
+    reviewer.first_name, reviewer.last_name = "<b>Ann</b>", "O'Neil"
+    reviewer.save()
+    html = (
+        logged_in(client, facilitator)
+        .get(url("audit", engagement), {"person": reviewer.username})
+        .content.decode()
+    )
+    assert (
+        f'<option value="{reviewer.username}" selected>&lt;b&gt;Ann&lt;/b&gt; O&#x27;Neil<' in html
+    )
+
+
 def test_audit_trail_is_hidden_from_outsiders(client, engagement, outsider):
     assert logged_in(client, outsider).get(url("audit", engagement)).status_code == 404
 

@@ -16,7 +16,7 @@ from django.forms.utils import flatatt
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from escalation.forms import CheckboxList
+from escalation.forms import CheckboxList, FastSelect
 from escalation.text import SafeTextForm, date_refusal
 from workshops.models import (
     DayNote,
@@ -62,13 +62,14 @@ class DateListField(forms.Field):
 
 # The length of an engagement (constraint engagement_working_days_between_5_and_10).
 MIN_WORKING_DAYS, MAX_WORKING_DAYS = 5, 10
-# About 600 zones: listed once at import, and their <option>s escaped once, not rendered one
-# widget template each on every settings and new-engagement page.
+# About 600 zones: listed once at import, and their <option>s escaped and joined once, not
+# rendered one widget template each on every settings and new-engagement page.
 TIMEZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
 _TIMEZONE_OPTIONS = {
     name: format_html('<option value="{}">{}</option>', name, label)
     for name, label in TIMEZONE_CHOICES
 }
+_ALL_TIMEZONE_OPTIONS = "".join(_TIMEZONE_OPTIONS.values())
 
 
 def timezone_choices() -> list[tuple[str, str]]:
@@ -83,11 +84,17 @@ class TimeZoneSelect(forms.Select):
         self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
     ) -> SafeString:
         final_attrs = self.build_attrs(self.attrs, {**(attrs or {}), "name": name})
-        options = "".join(
-            option.replace("<option ", "<option selected ", 1) if zone == value else option
-            for zone, option in _TIMEZONE_OPTIONS.items()
-        )
+        options = _ALL_TIMEZONE_OPTIONS
+        if value in _TIMEZONE_OPTIONS:  # each option's text is unique: it names its zone
+            option = _TIMEZONE_OPTIONS[value]
+            selected = option.replace("<option ", "<option selected ", 1)
+            options = options.replace(option, selected, 1)
         return format_html("<select{}>{}</select>", flatatt(final_attrs), mark_safe(options))
+
+    def use_required_attribute(self, initial: Any) -> bool:
+        # What Select decides from its first option, a zone (never empty, so no `required`),
+        # without normalizing all 600 choices to read it.
+        return False
 
 
 class EngagementSettingsForm(SafeTextForm, forms.ModelForm):
@@ -143,6 +150,7 @@ class NewEngagementForm(EngagementSettingsForm):
     copy_from = forms.ModelChoiceField(
         queryset=Engagement.objects.none(),
         required=False,
+        widget=FastSelect,  # a consultant's past engagements: dozens, one template each else
         empty_label="The method's defaults (five failure types, six ladder levels)",
         label="Start from",
         help_text="Or copy a past engagement's framework for its next review cycle.",

@@ -47,7 +47,12 @@ class FrameworkVersion(models.Model):
 
     @property
     def label(self) -> str:
-        return f"v{self.number}"
+        return version_label(self.number)
+
+
+def version_label(number: int) -> str:
+    """How a version is named on every page (for lists that read its number alone)."""
+    return f"v{number}"
 
 
 class DiagramRender(models.Model):

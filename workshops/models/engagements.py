@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
@@ -176,7 +177,12 @@ class Engagement(models.Model):
     def member_names(self) -> list[str]:
         """The names and emails an approver group may name this engagement's people by: what
         the framework's checks receive as data (one query)."""
-        users = [membership.user for membership in self.memberships.select_related("user")]
+        users = (
+            get_user_model()
+            .objects.filter(memberships__engagement=self)
+            .order_by("memberships__role", "last_name", "username")
+            .only("first_name", "last_name", "username", "email")
+        )
         return [text for user in users for text in (display_name(user), user.email) if text]
 
     def next_statuses(self) -> list[EngagementStatus]:
@@ -573,6 +579,10 @@ class Activity(models.Model):
             # Serves the dashboard's "recent activity" and the audit page's per-item filter.
             models.Index(fields=["engagement", "-created_at"], name="activity_recent"),
             models.Index(fields=["engagement", "anchor"], name="activity_by_item"),
+            # The audit page filtered by verb, newest first, and its list of the verbs used.
+            models.Index(
+                fields=["engagement", "verb", "-created_at", "-id"], name="activity_by_verb"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,3 +1,5 @@
+from typing import NamedTuple
+
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
@@ -13,6 +15,7 @@ from config.middleware import SignedInRequest
 from workshops.audit import AuditVerb, record_activity
 from workshops.forms import InvitationForm, InvitedUserForm, RoleForm, SignoffRuleForm
 from workshops.invitation_limits import invitation_refusal
+from workshops.links import url_of
 from workshops.models import (
     Capability,
     Engagement,
@@ -25,8 +28,18 @@ from workshops.models import (
     get_engagement_for,
 )
 from workshops.notifications import send_invitation
+from workshops.people import display_name
 
 MEMBERS_PAGE_SIZE = 50
+
+
+class MemberRow(NamedTuple):
+    """One member's row on the people page: the name it shows, where its two forms post."""
+
+    membership: Membership
+    name: str
+    role_url: str
+    remove_url: str
 
 
 @require_GET
@@ -45,13 +58,25 @@ def _render_people(
     can_manage = engagement.membership.can(Capability.MANAGE_PEOPLE)
     if signoff_form is None and can_manage:
         signoff_form = SignoffRuleForm(engagement=engagement)
+    # A page of members at a time, each row with its forms: the page follows what it shows.
+    memberships = Paginator(
+        Membership.objects.filter(engagement=engagement).select_related("user"),
+        MEMBERS_PAGE_SIZE,
+    ).get_page(request.GET.get("page"))
+    role_url = url_of("change_role", engagement.slug, "username")
+    remove_url = url_of("remove_member", engagement.slug, "username")
     context = {
         "engagement": engagement,
-        # A page of members at a time, each row with its forms: the page follows what it shows.
-        "memberships": Paginator(
-            Membership.objects.filter(engagement=engagement).select_related("user"),
-            MEMBERS_PAGE_SIZE,
-        ).get_page(request.GET.get("page")),
+        "memberships": memberships,
+        "member_rows": [
+            MemberRow(
+                membership,
+                display_name(membership.user),
+                role_url(membership.user.username),
+                remove_url(membership.user.username),
+            )
+            for membership in memberships
+        ],
         "invitations": Invitation.objects.filter(
             engagement=engagement, accepted_at__isnull=True
         ).select_related("invited_by"),
@@ -62,6 +87,7 @@ def _render_people(
         # The review in progress, whose terms (required approvers) no change here can reach.
         "open_review": Review.objects.filter(engagement=engagement, state=ReviewState.IN_REVIEW)
         .select_related("version")
+        .defer("version__document")
         .prefetch_related("required")
         .first(),
     }
