@@ -5,7 +5,7 @@ document's hash the same way (escalation.document.draft_sha256)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.template.defaultfilters import linebreaksbr
@@ -105,3 +105,41 @@ def _page_of_sections(
             shown.append((section, []))
         start = end
     return shown
+
+
+@dataclass(frozen=True)
+class SectionHeading:
+    key: str
+    title: str
+
+
+@dataclass(frozen=True)
+class VersionPage:
+    """What page `number` of a version prints of its frozen framework, in one cache entry: the
+    document's name, the outline (contents and paging), and that page's sections with their
+    items, each item without its fields' values but with their printed rows. The document
+    (megabytes at ten times the largest engagement) is read only on a miss."""
+
+    name: Any
+    outline: list[OutlineSection]
+    sections: list[tuple[SectionHeading, list[ItemFields]]]
+
+
+def version_page(version: Any, number: int, size: int) -> VersionPage:
+    def compute() -> VersionPage:
+        return VersionPage(
+            version.document.get("name", ""),
+            outline(version),
+            [
+                (
+                    SectionHeading(section.key, section.title),
+                    [
+                        ItemFields(replace(shown.item, fields=[]), shown.fields_html)
+                        for shown in items
+                    ],
+                )
+                for section, items in sections_page(version, number, size)
+            ],
+        )
+
+    return for_hashes(f"version-page-{size}-{number}", (version.sha256,), compute)

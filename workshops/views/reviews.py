@@ -347,11 +347,15 @@ def _detail(
     changed = anchors_of(changes)
     threads = _threads_by_anchor(review)
     failed_anchor = comment_form.data.get("item", "") if comment_form is not None else None
-    outline = frozen.outline(review.version)
     # The framework comes a page of items at a time; a comment that did not save shows on the
     # page of its item.
-    items_page = _items_page(outline, failed_anchor) or _page_number(request.GET.get("items"))
-    items_page = min(items_page, _items_pages(outline))
+    items_page = (
+        failed_anchor and _items_page(frozen.outline(review.version), failed_anchor)
+    ) or _page_number(request.GET.get("items"))
+    if items_page > 1:  # past the end shows the last page (and keeps no page of its own)
+        items_page = min(items_page, _items_pages(frozen.outline(review.version)))
+    shown = frozen.version_page(review.version, items_page, ITEMS_PAGE_SIZE)
+    outline = shown.outline
     sections = [
         (
             section,
@@ -368,7 +372,7 @@ def _detail(
                 for shown in items
             ],
         )
-        for section, items in frozen.sections_page(review.version, items_page, ITEMS_PAGE_SIZE)
+        for section, items in shown.sections
     ]
     any_entry_has_form = any(entry.form for _, entries in sections for entry in entries)
     approvals = list(review.approvals.select_related("approver"))
@@ -377,6 +381,7 @@ def _detail(
         "engagement": engagement,
         "review": review,
         "version": review.version,
+        "document_name": shown.name,
         "baseline": baseline,
         "changes": changes,
         "change_counts": count_changes(changes),
@@ -384,7 +389,7 @@ def _detail(
         # Printed once per item: reversed once.
         "comment_url": reverse("version_comment", args=[engagement.slug, review.version.number]),
         "audit_url": reverse("audit", args=[engagement.slug]),
-        "contents": _contents(outline, items_page, changed, threads),
+        "contents": _contents(outline, items_page, changed, threads, sections),
         "items_pages": _items_pager(outline, items_page),
         "general": _general_discussion(
             threads.get("", []),
@@ -430,12 +435,13 @@ def _items_page(outline: list[OutlineSection], anchor: str | None) -> int | None
 @dataclass
 class ContentsEntry:
     """A section in the version's contents: how many items, changes and comments it holds,
-    and the link to the page where it starts."""
+    the link to the page where it starts, and its items on this page."""
 
     section: OutlineSection
     href: str
     changed: int
     comments: int
+    shown: list[ItemOnPage]
 
 
 def _contents(
@@ -443,7 +449,9 @@ def _contents(
     number: int,
     changed: set[str],
     threads: dict[str, list[Comment]],
+    sections: list[tuple[Any, list[ItemOnPage]]],
 ) -> list[ContentsEntry]:
+    shown = {section.key: items for section, items in sections}
     entries, start = [], 0
     for section in outline:
         page = start // ITEMS_PAGE_SIZE + 1 if section.items else number
@@ -454,6 +462,7 @@ def _contents(
                 ("" if page == number else f"?items={page}") + f"#section-{section.key}",
                 sum(1 for anchor in anchors if anchor in changed),
                 sum(len(threads.get(anchor, [])) for anchor in anchors),
+                shown.get(section.key, []),
             )
         )
         start += len(section.items)
