@@ -48,6 +48,7 @@ from workshops.review_forms import (
     WithdrawForm,
 )
 from workshops.signoff import MOVES, IllegalReviewMoveError
+from workshops.views.artifacts import version_addresses
 
 # Versions
 
@@ -75,6 +76,16 @@ def version_freeze(request: HttpRequest, slug: str) -> HttpResponse:
     return _version_list_page(request, engagement, form, status=422)
 
 
+@dataclass
+class VersionRow:
+    """A version in the list, with the addresses of its page, its artifacts and its pack."""
+
+    review: Review
+    detail_url: str
+    artifacts_url: str
+    pack_url: str
+
+
 def _version_list_page(
     request: HttpRequest, engagement: Engagement, form: FreezeForm, status: int = 200
 ) -> HttpResponse:
@@ -99,6 +110,19 @@ def _version_list_page(
         .order_by("-version__number")
     )
     page = Paginator(reviews, VERSIONS_PAGE_SIZE).get_page(request.GET.get("page"))
+    detail, artifacts, pack = (
+        version_addresses(engagement.slug, name)
+        for name in ("version_detail", "version_artifacts", "version_pack")
+    )
+    rows = [
+        VersionRow(
+            review,
+            detail(review.version.number),
+            artifacts(review.version.number),
+            pack(review.version.number),
+        )
+        for review in page.object_list
+    ]
     latest = (
         FrameworkVersion.objects.filter(framework=engagement.framework)
         .only("number", "sha256")
@@ -109,6 +133,7 @@ def _version_list_page(
     context = {
         "engagement": engagement,
         "page": page,
+        "rows": rows,
         "latest": latest,
         "form": form,
         "draft_changed": latest is None or latest.sha256 != draft_sha256,
