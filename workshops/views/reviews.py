@@ -18,12 +18,14 @@ from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from config.middleware import SignedInRequest
 from escalation import caching, frozen
-from escalation.diff import anchors_of, count_changes, diff_documents
+from escalation.diff import SectionChanges, anchors_of, count_changes, diff_documents
 from escalation.frozen import OutlineSection
 from escalation.models import FrameworkVersion
 from escalation.presentation import ReadableItem, item_anchors
@@ -368,8 +370,16 @@ def _detail(
     membership: Membership = engagement.membership
     baseline = review.baseline()
     # Frozen content is rendered once per hash (escalation.frozen); documents are read on a miss.
-    changes = frozen.diff(baseline.version, review.version) if baseline else []
-    changed = anchors_of(changes)
+    changes = (
+        _changes(
+            (str(baseline.version.number), baseline.version.sha256),
+            (str(review.version.number), review.version.sha256),
+            lambda: frozen.diff(baseline.version, review.version),
+        )
+        if baseline
+        else None
+    )
+    changed = changes.changed if changes else frozenset()
     threads = _threads_by_anchor(review)
     failed_anchor = comment_form.data.get("item", "") if comment_form is not None else None
     # The framework comes a page of items at a time; a comment that did not save shows on the
@@ -409,7 +419,6 @@ def _detail(
         "document_name": shown.name,
         "baseline": baseline,
         "changes": changes,
-        "change_counts": count_changes(changes),
         "sections": sections,
         # Printed once per item: reversed once.
         "comment_url": reverse("version_comment", args=[engagement.slug, review.version.number]),
@@ -543,11 +552,13 @@ def _threads_by_anchor(review: Review) -> dict[str, list[Comment]]:
 @require_GET
 def version_compare(request: HttpRequest, slug: str) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug)
-    numbers = list(
-        FrameworkVersion.objects.filter(framework=engagement.framework)
+    versions = [
+        (str(number), sha256)
+        for number, sha256 in FrameworkVersion.objects.filter(framework=engagement.framework)
         .order_by("number")
-        .values_list("number", flat=True)
-    )
+        .values_list("number", "sha256")
+    ]
+    numbers = [int(number) for number, _ in versions]
     if not numbers:
         context: dict[str, Any] = {"engagement": engagement, "form": None, "changes": None}
         return render(request, "workshops/versions/compare.html", context)
@@ -556,36 +567,75 @@ def version_compare(request: HttpRequest, slug: str) -> HttpResponse:
     if not form.is_valid():
         return render(request, "workshops/versions/compare.html", context, status=422)
     a, b = form.cleaned_data["a"], form.cleaned_data["b"]
+    hashes = dict(versions)
     if DRAFT in (a, b):
+        hashes[DRAFT] = engagement.draft_sha256()
+
         # Keyed by both documents' hashes, as frozen ones are: a draft's hash names its content.
-        changes = caching.for_hashes(
-            "diff",
-            (_sha256(engagement, a), _sha256(engagement, b)),
-            lambda: diff_documents(_document(engagement, a), _document(engagement, b)),
-        )
+        def diff() -> list[SectionChanges]:
+            return caching.for_hashes(
+                "diff",
+                (hashes[a], hashes[b]),
+                lambda: diff_documents(_document(engagement, a), _document(engagement, b)),
+            )
+
     else:  # two frozen versions: their diff is cached by their hashes
-        versions = FrameworkVersion.objects.filter(framework=engagement.framework).defer("document")
-        changes = frozen.diff(versions.get(number=int(a)), versions.get(number=int(b)))
+
+        def diff() -> list[SectionChanges]:  # both versions in one query, only on a miss
+            sides = FrameworkVersion.objects.filter(
+                framework=engagement.framework, number__in=[int(a), int(b)]
+            ).defer("document")
+            by_number = {str(version.number): version for version in sides}
+            return frozen.diff(by_number[a], by_number[b])
+
     context |= {
-        "changes": changes,
-        "change_counts": count_changes(changes),
+        "changes": _changes((a, hashes[a]), (b, hashes[b]), diff),
         "before_label": _side_label(a),
         "after_label": _side_label(b),
     }
     return render(request, "workshops/versions/compare.html", context)
 
 
+@dataclass(frozen=True)
+class RenderedChanges:
+    """The changes from one document to another as a page prints them: the table (the
+    longest part of a compare page to render), how many items changed, and which."""
+
+    html: SafeString
+    counts: dict[str, int]
+    changed: frozenset[str]
+
+
+def _changes(
+    before: tuple[str, str], after: tuple[str, str], diff: Callable[[], list[SectionChanges]]
+) -> RenderedChanges:
+    """The changes between two sides, each (a version number or "draft", its hash), rendered
+    once per pair of hashes and sides (the table names them); `diff` is called on a miss."""
+
+    def compute() -> RenderedChanges:
+        changes = diff()
+        table = render_to_string(
+            "workshops/versions/diff.html",
+            {
+                "changes": changes,
+                "before_label": _side_label(before[0]),
+                "after_label": _side_label(after[0]),
+            },
+        )
+        return RenderedChanges(
+            mark_safe(table),  # noqa: S308 (rendered by the template, which escapes)
+            count_changes(changes),
+            frozenset(anchors_of(changes)),
+        )
+
+    kind = f"changes-html:{before[0]}:{after[0]}"
+    return caching.for_hashes(kind, (before[1], after[1]), compute)
+
+
 def _document(engagement: Engagement, side: str) -> dict[str, Any]:
     if side == DRAFT:
         return engagement.draft_document()
     return FrameworkVersion.objects.get(framework=engagement.framework, number=int(side)).document
-
-
-def _sha256(engagement: Engagement, side: str) -> str:
-    if side == DRAFT:
-        return engagement.draft_sha256()
-    versions = FrameworkVersion.objects.filter(framework=engagement.framework)
-    return versions.values_list("sha256", flat=True).get(number=int(side))
 
 
 def _side_label(side: str) -> str:
