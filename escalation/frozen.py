@@ -14,7 +14,12 @@ from django.utils.safestring import SafeString
 
 from escalation.caching import for_hashes
 from escalation.diff import SectionChanges, diff_documents
-from escalation.presentation import ReadableItem, ReadableSection, readable_sections
+from escalation.presentation import (
+    ReadableItem,
+    ReadableSection,
+    item_anchors,
+    readable_sections,
+)
 
 
 def diff(before: Any, after: Any) -> list[SectionChanges]:
@@ -32,6 +37,11 @@ def sections(version: Any) -> list[ReadableSection]:
     return for_hashes(
         "readable-sections", (version.sha256,), lambda: readable_sections(version.document)
     )
+
+
+def item_titles(version: Any) -> dict[str, str]:
+    """`item_anchors` of a frozen version: every item a comment may name, anchor → title."""
+    return for_hashes("item-anchors", (version.sha256,), lambda: item_anchors(version.document))
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from django.db import models, transaction
 from django.db.models import ExpressionWrapper, Q
 from django.utils import timezone as django_timezone
 
+from escalation import frozen
 from escalation.models import FrameworkVersion
-from escalation.presentation import item_anchors
 from workshops.audit import AuditVerb, record_activity
 from workshops.models.engagements import (
     Engagement,
@@ -157,7 +157,7 @@ class Review(models.Model):
                 raise ValidationError("That comment belongs to another version.")
             parent = parent.parent or parent  # threads are one level deep
             anchor = parent.anchor
-        elif anchor and anchor not in item_anchors(self.version.document):
+        elif anchor and anchor not in frozen.item_titles(self.version):
             raise ValidationError(f"{self.version.label} has no item {anchor}.")
         comment = Comment.objects.create(
             review=self, author=user, anchor=anchor, parent=parent, body=body.strip()

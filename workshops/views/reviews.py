@@ -28,7 +28,7 @@ from escalation import caching, frozen
 from escalation.diff import SectionChanges, anchors_of, count_changes, diff_documents
 from escalation.frozen import OutlineSection
 from escalation.models import FrameworkVersion
-from escalation.presentation import ReadableItem, item_anchors
+from escalation.presentation import ReadableItem
 from escalation.versions import NothingToFreezeError
 from workshops.models import (
     Approval,
@@ -343,7 +343,7 @@ def _discussion(
     """One item's discussion, as htmx swaps it in after a comment (422 with the form's errors);
     the whole version's discussion on the page that shows the comment."""
     membership: Membership = engagement.membership
-    titles = item_anchors(review.version.document)
+    titles = frozen.item_titles(review.version)
     item = ReadableItem(anchor, titles.get(anchor, anchor), [], True) if anchor else None
     context = {
         "engagement": engagement,
