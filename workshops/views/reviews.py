@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +21,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET, require_POST
 
 from config.middleware import SignedInRequest
@@ -481,7 +482,7 @@ class ContentsEntry:
 def _contents(
     outline: list[OutlineSection],
     number: int,
-    changed: set[str],
+    changed: AbstractSet[str],
     threads: dict[str, list[Comment]],
     sections: list[tuple[Any, list[ItemOnPage]]],
 ) -> list[ContentsEntry]:
@@ -570,30 +571,28 @@ def version_compare(request: HttpRequest, slug: str) -> HttpResponse:
     hashes = dict(versions)
     if DRAFT in (a, b):
         hashes[DRAFT] = engagement.draft_sha256()
-
-        # Keyed by both documents' hashes, as frozen ones are: a draft's hash names its content.
-        def diff() -> list[SectionChanges]:
-            return caching.for_hashes(
-                "diff",
-                (hashes[a], hashes[b]),
-                lambda: diff_documents(_document(engagement, a), _document(engagement, b)),
-            )
-
-    else:  # two frozen versions: their diff is cached by their hashes
-
-        def diff() -> list[SectionChanges]:  # both versions in one query, only on a miss
-            sides = FrameworkVersion.objects.filter(
-                framework=engagement.framework, number__in=[int(a), int(b)]
-            ).defer("document")
-            by_number = {str(version.number): version for version in sides}
-            return frozen.diff(by_number[a], by_number[b])
-
     context |= {
-        "changes": _changes((a, hashes[a]), (b, hashes[b]), diff),
+        "changes": _changes(
+            (a, hashes[a]), (b, hashes[b]), lambda: _diff(engagement, a, b, hashes)
+        ),
         "before_label": _side_label(a),
         "after_label": _side_label(b),
     }
     return render(request, "workshops/versions/compare.html", context)
+
+
+def _diff(engagement: Engagement, a: str, b: str, hashes: dict[str, str]) -> list[SectionChanges]:
+    """The diff of two sides (version numbers or "draft"), cached by both documents' hashes."""
+    if DRAFT in (a, b):
+        # Keyed by both documents' hashes, as frozen ones are: a draft's hash names its content.
+        return caching.for_hashes(
+            "diff",
+            (hashes[a], hashes[b]),
+            lambda: diff_documents(_document(engagement, a), _document(engagement, b)),
+        )
+    versions = FrameworkVersion.objects.filter(framework=engagement.framework).defer("document")
+    by_number = {str(version.number): version for version in versions.filter(number__in=[a, b])}
+    return frozen.diff(by_number[a], by_number[b])
 
 
 @dataclass(frozen=True)
@@ -614,16 +613,9 @@ def _changes(
 
     def compute() -> RenderedChanges:
         changes = diff()
-        table = render_to_string(
-            "workshops/versions/diff.html",
-            {
-                "changes": changes,
-                "before_label": _side_label(before[0]),
-                "after_label": _side_label(after[0]),
-            },
-        )
+        labels = {"before_label": _side_label(before[0]), "after_label": _side_label(after[0])}
         return RenderedChanges(
-            mark_safe(table),  # noqa: S308 (rendered by the template, which escapes)
+            render_to_string("workshops/versions/diff.html", {"changes": changes, **labels}),
             count_changes(changes),
             frozenset(anchors_of(changes)),
         )
