@@ -71,25 +71,11 @@ def outline(version: Any) -> list[OutlineSection]:
 
 @dataclass(frozen=True)
 class ItemFields:
-    """An item on a version page, its fields' table rows already printed: they never change."""
+    """An item on a version page, its fields' table rows already printed (they never change)
+    in place of the fields themselves."""
 
     item: ReadableItem
     fields_html: SafeString
-
-
-def sections_page(
-    version: Any, number: int, size: int
-) -> list[tuple[ReadableSection, list[ItemFields]]]:
-    """The sections of page `number` of a version's items, `size` to a page, each with its
-    items on that page; a section without items shows on the page where its place falls."""
-
-    def compute() -> list[tuple[ReadableSection, list[ItemFields]]]:
-        return [
-            (section, [ItemFields(item, _fields_html(item)) for item in items])
-            for section, items in _page_of_sections(sections(version), number, size)
-        ]
-
-    return for_hashes(f"version-page-items-{size}-{number}", (version.sha256,), compute)
 
 
 def _fields_html(item: ReadableItem) -> SafeString:
@@ -143,12 +129,9 @@ def version_page(version: Any, number: int, size: int) -> VersionPage:
             [
                 (
                     SectionHeading(section.key, section.title),
-                    [
-                        ItemFields(replace(shown.item, fields=[]), shown.fields_html)
-                        for shown in items
-                    ],
+                    [ItemFields(replace(item, fields=[]), _fields_html(item)) for item in items],
                 )
-                for section, items in sections_page(version, number, size)
+                for section, items in _page_of_sections(sections(version), number, size)
             ],
         )
 
