@@ -435,11 +435,17 @@ def review_cycle_csv(document: dict[str, Any], holidays: Holidays = ()) -> str:
 
 
 def review_cycle_calendar(
-    document: dict[str, Any], *, title: str, uid_prefix: str, holidays: Holidays = ()
+    document: dict[str, Any],
+    *,
+    title: str,
+    uid_prefix: str,
+    holidays: Holidays = (),
+    stamp: datetime.datetime | None = None,
 ) -> bytes:
     """The scheduled reviews as iCalendar all-day events: every cadence's dates over two years
     from its first date, one event each (explicit dates, not an RRULE: a rule cannot say "moved
-    off the engagement's holidays").
+    off the engagement's holidays"). Each event is stamped `stamp` (when its content was last
+    revised, as RFC 5545 has DTSTAMP in a calendar without METHOD), or now.
 
     icalendar escapes TEXT values (backslash, semicolon, comma, new line) and folds long lines
     as RFC 5545 says; the calendar's name is an X- property it does not escape, so it and the
@@ -452,6 +458,7 @@ def review_cycle_calendar(
     document = upgrade_document(document)
     protocol = review_cycle_protocol(document, holidays)
     days_off = list(holidays)
+    stamp = stamp or datetime.datetime.now(datetime.UTC)
     for cadence in document.get("review_cycle", {}).get("cadences", []):
         name = one_line(cadence["name"])
         for number, day in enumerate(schedule.calendar_dates(cadence, days_off), start=1):
@@ -461,7 +468,7 @@ def review_cycle_calendar(
             # Stable per framework, cadence and review number, so re-importing updates
             # instead of duplicating.
             event.add("uid", f"{uid_prefix}-{cadence['key']}-{number}@escalation-workshop")
-            event.add("dtstamp", datetime.datetime.now(datetime.UTC))
+            event.add("dtstamp", stamp)
             event.add("dtstart", day)
             event.add("dtend", day + datetime.timedelta(days=1))
             event.add("summary", f"{title}: {name} {number}")

@@ -5,7 +5,7 @@ document's hash the same way (escalation.document.draft_sha256)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.template.defaultfilters import linebreaksbr
@@ -14,7 +14,12 @@ from django.utils.safestring import SafeString
 
 from escalation.caching import for_hashes
 from escalation.diff import SectionChanges, diff_documents
-from escalation.presentation import ReadableItem, ReadableSection, readable_sections
+from escalation.presentation import (
+    ReadableItem,
+    ReadableSection,
+    item_anchors,
+    readable_sections,
+)
 
 
 def diff(before: Any, after: Any) -> list[SectionChanges]:
@@ -32,6 +37,11 @@ def sections(version: Any) -> list[ReadableSection]:
     return for_hashes(
         "readable-sections", (version.sha256,), lambda: readable_sections(version.document)
     )
+
+
+def item_titles(version: Any) -> dict[str, str]:
+    """`item_anchors` of a frozen version: every item a comment may name, anchor → title."""
+    return for_hashes("item-anchors", (version.sha256,), lambda: item_anchors(version.document))
 
 
 @dataclass(frozen=True)
@@ -61,25 +71,11 @@ def outline(version: Any) -> list[OutlineSection]:
 
 @dataclass(frozen=True)
 class ItemFields:
-    """An item on a version page, its fields' table rows already printed: they never change."""
+    """An item on a version page, its fields' table rows already printed (they never change)
+    in place of the fields themselves."""
 
     item: ReadableItem
     fields_html: SafeString
-
-
-def sections_page(
-    version: Any, number: int, size: int
-) -> list[tuple[ReadableSection, list[ItemFields]]]:
-    """The sections of page `number` of a version's items, `size` to a page, each with its
-    items on that page; a section without items shows on the page where its place falls."""
-
-    def compute() -> list[tuple[ReadableSection, list[ItemFields]]]:
-        return [
-            (section, [ItemFields(item, _fields_html(item)) for item in items])
-            for section, items in _page_of_sections(sections(version), number, size)
-        ]
-
-    return for_hashes(f"version-page-items-{size}-{number}", (version.sha256,), compute)
 
 
 def _fields_html(item: ReadableItem) -> SafeString:
@@ -105,3 +101,38 @@ def _page_of_sections(
             shown.append((section, []))
         start = end
     return shown
+
+
+@dataclass(frozen=True)
+class SectionHeading:
+    key: str
+    title: str
+
+
+@dataclass(frozen=True)
+class VersionPage:
+    """What page `number` of a version prints of its frozen framework, in one cache entry: the
+    document's name, the outline (contents and paging), and that page's sections with their
+    items, each item without its fields' values but with their printed rows. The document
+    (megabytes at ten times the largest engagement) is read only on a miss."""
+
+    name: Any
+    outline: list[OutlineSection]
+    sections: list[tuple[SectionHeading, list[ItemFields]]]
+
+
+def version_page(version: Any, number: int, size: int) -> VersionPage:
+    def compute() -> VersionPage:
+        return VersionPage(
+            version.document.get("name", ""),
+            outline(version),
+            [
+                (
+                    SectionHeading(section.key, section.title),
+                    [ItemFields(replace(item, fields=[]), _fields_html(item)) for item in items],
+                )
+                for section, items in _page_of_sections(sections(version), number, size)
+            ],
+        )
+
+    return for_hashes(f"version-page-{size}-{number}", (version.sha256,), compute)

@@ -135,6 +135,19 @@ def test_artifacts_page_queries_do_not_grow_with_rows(
         client.get(url("artifacts", 1))
 
 
+def test_the_version_switcher_names_each_version_by_its_state_and_marks_the_one_shown(
+    client, facilitator, engagement, signed_version
+):
+    engagement.framework.sunset_criteria = "Revisit after two cycles."
+    engagement.framework.save(update_fields=["sunset_criteria"])
+    engagement.freeze_version(facilitator, "Second cut")
+    client.force_login(facilitator)
+    html = client.get(url("pack", 2)).content.decode()
+    assert f'<a href="{url("pack")}?show=draft">Working draft</a>' in html
+    assert f'<a href="{url("pack", 2)}" aria-current="page">v2 (frozen, not in review)</a>' in html
+    assert f'<a href="{url("pack", 1)}">v1 (signed off)</a>' in html
+
+
 # Files
 
 

@@ -1,8 +1,10 @@
 """Frozen versions never change: what is rendered from one is computed once, kept in the cache
 under its hash, and downloads carry an ETag from the hash so a browser revalidates for free."""
 
+import dataclasses
 import os
 
+import icalendar
 import pytest
 from django.core.cache import cache
 from django.core.cache.utils import make_template_fragment_key
@@ -88,6 +90,99 @@ def test_the_diff_of_two_frozen_versions_is_cached_by_their_hashes(
     client.force_login(facilitator)
     client.get(reverse("version_compare", args=["acme"]), {"a": 1, "b": 2})
     assert cache.get(f"frozen:diff:{version.sha256}:{second.sha256}") is not None
+
+
+def _second_version(engagement):
+    engagement.framework.sunset_criteria = "Revisit after two cycles."
+    engagement.framework.save(update_fields=["sunset_criteria"])
+    return make_version(engagement.framework, 2)
+
+
+def test_the_changes_between_two_versions_are_rendered_once_by_their_hashes(
+    client, facilitator, engagement, version
+):
+    second = _second_version(engagement)
+    client.force_login(facilitator)
+    url = reverse("version_compare", args=["acme"])
+    assert "Revisit after two cycles." in client.get(url, {"a": 1, "b": 2}).content.decode()
+    key = f"frozen:changes-html:1:2:{version.sha256}:{second.sha256}"
+    cache.set(key, dataclasses.replace(cache.get(key), html="what the cache holds"))
+    assert "what the cache holds" in client.get(url, {"a": 1, "b": 2}).content.decode()
+
+
+def test_the_changes_from_a_version_to_the_draft_follow_an_edit_of_the_draft(
+    client, facilitator, engagement, version
+):
+    client.force_login(facilitator)
+    url = reverse("version_compare", args=["acme"])
+    assert "No differences" in client.get(url, {"a": 1, "b": "draft"}).content.decode()
+    engagement.framework.sunset_criteria = "Revisit after two cycles."
+    engagement.framework.save(update_fields=["sunset_criteria"])
+    page = client.get(url, {"a": 1, "b": "draft"}).content.decode()
+    assert "0 added, 1 changed, 0 removed" in page and "Revisit after two cycles." in page
+
+
+@pytest.fixture
+def reviewed(engagement, facilitator):
+    """v1, and v2 with a new sunset rule, each frozen with its review as the app does."""
+    make_framework_content(engagement.framework)
+    engagement.freeze_version(facilitator, "First cut")
+    engagement.framework.sunset_criteria = "Revisit after two cycles."
+    engagement.framework.save(update_fields=["sunset_criteria"])
+    return engagement.freeze_version(facilitator, "Sunset named")
+
+
+def test_a_version_page_shows_its_changes_as_rendered_for_the_compare_page(
+    client, facilitator, reviewed
+):
+    client.force_login(facilitator)
+    client.get(reverse("version_compare", args=["acme"]), {"a": 1, "b": 2})
+    page = client.get(reverse("version_detail", args=["acme", 2])).content.decode()
+    first = reviewed.baseline().version
+    rendered = cache.get(f"frozen:changes-html:1:2:{first.sha256}:{reviewed.version.sha256}")
+    assert "Revisit after two cycles." in page and rendered.html in page
+
+
+def test_a_version_page_prints_the_name_kept_with_its_frozen_page(client, facilitator, reviewed):
+    client.force_login(facilitator)
+    url = reverse("version_detail", args=["acme", 2])
+    client.get(url)
+    key = f"frozen:version-page-100-1:{reviewed.version.sha256}"
+    cache.set(key, dataclasses.replace(cache.get(key), name="What the cache holds"))
+    assert "<h1>What the cache holds — v2</h1>" in client.get(url).content.decode()
+
+
+def _calendar(response):
+    return icalendar.Calendar.from_ical(response.content)
+
+
+def test_a_versions_calendar_is_stamped_when_the_version_was_frozen(client, facilitator, version):
+    calendar = _calendar(_download(client, facilitator, "version_review_cycle_ics", 1))
+    stamps = {event.decoded("dtstamp") for event in calendar.walk("VEVENT")}
+    assert stamps == {version.created_at.replace(microsecond=0)}
+
+
+def test_a_versions_calendar_is_the_same_file_each_time_with_an_etag(client, facilitator, version):
+    first = _download(client, facilitator, "version_review_cycle_ics", 1)
+    second = _download(client, facilitator, "version_review_cycle_ics", 1)
+    assert first.content == second.content
+    assert second["ETag"].startswith(f'"{version.sha256}-reviews.ics:')
+
+
+def test_a_browser_holding_a_versions_calendar_gets_304_not_modified(client, facilitator, version):
+    etag = _download(client, facilitator, "version_review_cycle_ics", 1)["ETag"]
+    response = _download(client, facilitator, "version_review_cycle_ics", 1, if_none_match=etag)
+    assert response.status_code == 304
+
+
+def test_a_versions_calendar_follows_a_new_name_of_the_client(
+    client, facilitator, engagement, version
+):
+    _download(client, facilitator, "version_review_cycle_ics", 1)
+    engagement.client_organisation = "Acme Mutual"
+    engagement.save(update_fields=["client_organisation"])
+    calendar = _calendar(_download(client, facilitator, "version_review_cycle_ics", 1))
+    assert calendar["X-WR-CALNAME"] == "Acme Mutual escalation framework reviews"
 
 
 def test_a_versions_artifacts_are_laid_out_once(client, facilitator, version):

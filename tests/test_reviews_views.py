@@ -39,6 +39,17 @@ def test_versions_list_shows_each_version(client, engagement, observer, review):
     assert "First cut" in response.content.decode()
 
 
+def test_versions_list_counts_each_versions_open_threads(
+    client, engagement, facilitator, reviewer, review
+):
+    review.submit(facilitator)
+    open_thread = review.add_comment(reviewer, "Why 40k?", anchor="levels/fine-tuning")
+    review.add_comment(facilitator, "Budget cap", parent=open_thread)  # a reply: no new thread
+    review.add_comment(reviewer, "Typo on day 2").resolve(facilitator)
+    response = logged_in(client, facilitator).get(url("versions", engagement))
+    assert [row.review.open_threads for row in response.context["rows"]] == [1]
+
+
 def test_versions_list_is_hidden_from_outsiders(client, engagement, outsider, review):
     assert logged_in(client, outsider).get(url("versions", engagement)).status_code == 404
 

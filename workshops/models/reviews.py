@@ -9,11 +9,11 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import ExpressionWrapper, Q
 from django.utils import timezone as django_timezone
 
+from escalation import frozen
 from escalation.models import FrameworkVersion
-from escalation.presentation import item_anchors
 from workshops.audit import AuditVerb, record_activity
 from workshops.models.engagements import (
     Engagement,
@@ -157,7 +157,7 @@ class Review(models.Model):
                 raise ValidationError("That comment belongs to another version.")
             parent = parent.parent or parent  # threads are one level deep
             anchor = parent.anchor
-        elif anchor and anchor not in item_anchors(self.version.document):
+        elif anchor and anchor not in frozen.item_titles(self.version):
             raise ValidationError(f"{self.version.label} has no item {anchor}.")
         comment = Comment.objects.create(
             review=self, author=user, anchor=anchor, parent=parent, body=body.strip()
@@ -190,15 +190,19 @@ class Review(models.Model):
     def baseline(self) -> Review | None:
         """What this review is compared against: the last signed-off version before this one,
         or, before any sign-off, the version just before it (whose review asked for changes)."""
-        earlier = (
+        # One query: signed-off versions sort first (false before true), then the latest.
+        not_signed_off = ExpressionWrapper(
+            Q(signed_off_at__isnull=True), output_field=models.BooleanField()
+        )
+        return (
             Review.objects.filter(
                 engagement_id=self.engagement_id, version__number__lt=self.version.number
             )
             .select_related("version")
             .defer("version__document")  # read only to diff, and diffs are cached by hash
-            .order_by("-version__number")
+            .order_by(not_signed_off, "-version__number")
+            .first()
         )
-        return earlier.signed_off().first() or earlier.first()
 
     def may(self, membership: Membership, action: str) -> bool:
         """Whether `membership` may make `action` now: decides which buttons a page shows (the

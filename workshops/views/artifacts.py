@@ -6,6 +6,8 @@ renders from the framework document only, so a version shows exactly as it was f
 
 from __future__ import annotations
 
+import datetime
+import hashlib
 from collections.abc import Callable
 from typing import Any
 from uuid import UUID
@@ -313,13 +315,30 @@ def review_cycle_csv(request: HttpRequest, slug: str, number: int | None = None)
 def review_cycle_ics(request: HttpRequest, slug: str, number: int | None = None) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug, Capability.VIEW)
     source = _exportable_source(engagement, number)
-    calendar = artifacts.review_cycle_calendar(
-        source.document,
-        title=f"{engagement.client_organisation} escalation framework reviews",
-        uid_prefix=f"{engagement.public_id}-{source.file_stem}",
-        holidays=engagement.holidays,
+    title = f"{engagement.client_organisation} escalation framework reviews"
+    uid_prefix = f"{engagement.public_id}-{source.file_stem}"
+    holidays = engagement.holidays
+    filename = f"{source.file_stem}-reviews.ics"
+
+    def calendar(document: dict[str, Any], stamp: datetime.datetime | None = None) -> bytes:
+        return artifacts.review_cycle_calendar(
+            document, title=title, uid_prefix=uid_prefix, holidays=holidays, stamp=stamp
+        )
+
+    if source.version is None:  # the moving draft's events are stamped now
+        return _attachment(calendar(source.document), "text/calendar; charset=utf-8", filename)
+    # A version's events are stamped when it was frozen, so its file is the same bytes every
+    # time: kept by its hash, with the name and holidays it shows.
+    stamp = source.version.created_at
+    inputs = hashlib.sha256(repr((title, uid_prefix, sorted(holidays))).encode()).hexdigest()[:16]
+    return _download(
+        request,
+        source,
+        f"reviews.ics:{inputs}",
+        lambda document: calendar(document, stamp),
+        "text/calendar; charset=utf-8",
+        filename,
     )
-    return _attachment(calendar, "text/calendar; charset=utf-8", f"{source.file_stem}-reviews.ics")
 
 
 @require_GET

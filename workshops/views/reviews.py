@@ -8,25 +8,30 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET, require_POST
 
 from config.middleware import SignedInRequest
 from escalation import caching, frozen
-from escalation.diff import anchors_of, count_changes, diff_documents
+from escalation.diff import SectionChanges, anchors_of, count_changes, diff_documents
 from escalation.frozen import OutlineSection
 from escalation.models import FrameworkVersion
-from escalation.presentation import ReadableItem, item_anchors
+from escalation.presentation import ReadableItem
 from escalation.versions import NothingToFreezeError
+from workshops.links import numbered_url
 from workshops.models import (
     Approval,
     Capability,
@@ -74,25 +79,53 @@ def version_freeze(request: HttpRequest, slug: str) -> HttpResponse:
     return _version_list_page(request, engagement, form, status=422)
 
 
+@dataclass
+class VersionRow:
+    """A version in the list, with the addresses of its page, its artifacts and its pack."""
+
+    review: Review
+    detail_url: str
+    artifacts_url: str
+    pack_url: str
+
+
 def _version_list_page(
     request: HttpRequest, engagement: Engagement, form: FreezeForm, status: int = 200
 ) -> HttpResponse:
     # Queries: one page of the reviews with their versions and open-thread counts (documents
     # deferred) and their count, the latest version's hash, then the working draft's document
     # (a constant handful) to say whether it moved since the latest.
+    # The open threads are counted per review shown, by a subquery run for the page's rows
+    # only (index comment_by_review): a join with every comment of every version (12,500 at
+    # ten times the largest engagement) grouped them all, for the page and for its count.
+    open_threads = (
+        Comment.objects.filter(review=OuterRef("pk"), parent__isnull=True, resolution__isnull=True)
+        .order_by()
+        .values("review")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
     reviews = (
         Review.objects.filter(engagement=engagement)
         .select_related("version")
         .defer("version__document")
-        .annotate(
-            open_threads=Count(
-                "comments",
-                filter=Q(comments__parent__isnull=True, comments__resolution__isnull=True),
-            )
-        )
+        .annotate(open_threads=Coalesce(Subquery(open_threads), 0))
         .order_by("-version__number")
     )
     page = Paginator(reviews, VERSIONS_PAGE_SIZE).get_page(request.GET.get("page"))
+    detail, artifacts, pack = (
+        numbered_url(name, engagement.slug)
+        for name in ("version_detail", "version_artifacts", "version_pack")
+    )
+    rows = [
+        VersionRow(
+            review,
+            detail(review.version.number),
+            artifacts(review.version.number),
+            pack(review.version.number),
+        )
+        for review in page.object_list
+    ]
     latest = (
         FrameworkVersion.objects.filter(framework=engagement.framework)
         .only("number", "sha256")
@@ -103,6 +136,7 @@ def _version_list_page(
     context = {
         "engagement": engagement,
         "page": page,
+        "rows": rows,
         "latest": latest,
         "form": form,
         "draft_changed": latest is None or latest.sha256 != draft_sha256,
@@ -310,7 +344,7 @@ def _discussion(
     """One item's discussion, as htmx swaps it in after a comment (422 with the form's errors);
     the whole version's discussion on the page that shows the comment."""
     membership: Membership = engagement.membership
-    titles = item_anchors(review.version.document)
+    titles = frozen.item_titles(review.version)
     item = ReadableItem(anchor, titles.get(anchor, anchor), [], True) if anchor else None
     context = {
         "engagement": engagement,
@@ -337,15 +371,27 @@ def _detail(
     membership: Membership = engagement.membership
     baseline = review.baseline()
     # Frozen content is rendered once per hash (escalation.frozen); documents are read on a miss.
-    changes = frozen.diff(baseline.version, review.version) if baseline else []
-    changed = anchors_of(changes)
+    changes = (
+        _changes(
+            (str(baseline.version.number), baseline.version.sha256),
+            (str(review.version.number), review.version.sha256),
+            lambda: frozen.diff(baseline.version, review.version),
+        )
+        if baseline
+        else None
+    )
+    changed = changes.changed if changes else frozenset()
     threads = _threads_by_anchor(review)
     failed_anchor = comment_form.data.get("item", "") if comment_form is not None else None
-    outline = frozen.outline(review.version)
     # The framework comes a page of items at a time; a comment that did not save shows on the
     # page of its item.
-    items_page = _items_page(outline, failed_anchor) or _page_number(request.GET.get("items"))
-    items_page = min(items_page, _items_pages(outline))
+    items_page = (
+        failed_anchor and _items_page(frozen.outline(review.version), failed_anchor)
+    ) or _page_number(request.GET.get("items"))
+    if items_page > 1:  # past the end shows the last page (and keeps no page of its own)
+        items_page = min(items_page, _items_pages(frozen.outline(review.version)))
+    shown = frozen.version_page(review.version, items_page, ITEMS_PAGE_SIZE)
+    outline = shown.outline
     sections = [
         (
             section,
@@ -362,7 +408,7 @@ def _detail(
                 for shown in items
             ],
         )
-        for section, items in frozen.sections_page(review.version, items_page, ITEMS_PAGE_SIZE)
+        for section, items in shown.sections
     ]
     any_entry_has_form = any(entry.form for _, entries in sections for entry in entries)
     approvals = list(review.approvals.select_related("approver"))
@@ -371,14 +417,14 @@ def _detail(
         "engagement": engagement,
         "review": review,
         "version": review.version,
+        "document_name": shown.name,
         "baseline": baseline,
         "changes": changes,
-        "change_counts": count_changes(changes),
         "sections": sections,
         # Printed once per item: reversed once.
         "comment_url": reverse("version_comment", args=[engagement.slug, review.version.number]),
         "audit_url": reverse("audit", args=[engagement.slug]),
-        "contents": _contents(outline, items_page, changed, threads),
+        "contents": _contents(outline, items_page, changed, threads, sections),
         "items_pages": _items_pager(outline, items_page),
         "general": _general_discussion(
             threads.get("", []),
@@ -424,20 +470,23 @@ def _items_page(outline: list[OutlineSection], anchor: str | None) -> int | None
 @dataclass
 class ContentsEntry:
     """A section in the version's contents: how many items, changes and comments it holds,
-    and the link to the page where it starts."""
+    the link to the page where it starts, and its items on this page."""
 
     section: OutlineSection
     href: str
     changed: int
     comments: int
+    shown: list[ItemOnPage]
 
 
 def _contents(
     outline: list[OutlineSection],
     number: int,
-    changed: set[str],
+    changed: AbstractSet[str],
     threads: dict[str, list[Comment]],
+    sections: list[tuple[Any, list[ItemOnPage]]],
 ) -> list[ContentsEntry]:
+    shown = {section.key: items for section, items in sections}
     entries, start = [], 0
     for section in outline:
         page = start // ITEMS_PAGE_SIZE + 1 if section.items else number
@@ -448,6 +497,7 @@ def _contents(
                 ("" if page == number else f"?items={page}") + f"#section-{section.key}",
                 sum(1 for anchor in anchors if anchor in changed),
                 sum(len(threads.get(anchor, [])) for anchor in anchors),
+                shown.get(section.key, []),
             )
         )
         start += len(section.items)
@@ -503,11 +553,13 @@ def _threads_by_anchor(review: Review) -> dict[str, list[Comment]]:
 @require_GET
 def version_compare(request: HttpRequest, slug: str) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug)
-    numbers = list(
-        FrameworkVersion.objects.filter(framework=engagement.framework)
+    versions = [
+        (str(number), sha256)
+        for number, sha256 in FrameworkVersion.objects.filter(framework=engagement.framework)
         .order_by("number")
-        .values_list("number", flat=True)
-    )
+        .values_list("number", "sha256")
+    ]
+    numbers = [int(number) for number, _ in versions]
     if not numbers:
         context: dict[str, Any] = {"engagement": engagement, "form": None, "changes": None}
         return render(request, "workshops/versions/compare.html", context)
@@ -516,36 +568,66 @@ def version_compare(request: HttpRequest, slug: str) -> HttpResponse:
     if not form.is_valid():
         return render(request, "workshops/versions/compare.html", context, status=422)
     a, b = form.cleaned_data["a"], form.cleaned_data["b"]
+    hashes = dict(versions)
     if DRAFT in (a, b):
-        # Keyed by both documents' hashes, as frozen ones are: a draft's hash names its content.
-        changes = caching.for_hashes(
-            "diff",
-            (_sha256(engagement, a), _sha256(engagement, b)),
-            lambda: diff_documents(_document(engagement, a), _document(engagement, b)),
-        )
-    else:  # two frozen versions: their diff is cached by their hashes
-        versions = FrameworkVersion.objects.filter(framework=engagement.framework).defer("document")
-        changes = frozen.diff(versions.get(number=int(a)), versions.get(number=int(b)))
+        hashes[DRAFT] = engagement.draft_sha256()
     context |= {
-        "changes": changes,
-        "change_counts": count_changes(changes),
+        "changes": _changes(
+            (a, hashes[a]), (b, hashes[b]), lambda: _diff(engagement, a, b, hashes)
+        ),
         "before_label": _side_label(a),
         "after_label": _side_label(b),
     }
     return render(request, "workshops/versions/compare.html", context)
 
 
+def _diff(engagement: Engagement, a: str, b: str, hashes: dict[str, str]) -> list[SectionChanges]:
+    """The diff of two sides (version numbers or "draft"), cached by both documents' hashes."""
+    if DRAFT in (a, b):
+        # Keyed by both documents' hashes, as frozen ones are: a draft's hash names its content.
+        return caching.for_hashes(
+            "diff",
+            (hashes[a], hashes[b]),
+            lambda: diff_documents(_document(engagement, a), _document(engagement, b)),
+        )
+    versions = FrameworkVersion.objects.filter(framework=engagement.framework).defer("document")
+    by_number = {str(version.number): version for version in versions.filter(number__in=[a, b])}
+    return frozen.diff(by_number[a], by_number[b])
+
+
+@dataclass(frozen=True)
+class RenderedChanges:
+    """The changes from one document to another as a page prints them: the table (the
+    longest part of a compare page to render), how many items changed, and which."""
+
+    html: SafeString
+    counts: dict[str, int]
+    changed: frozenset[str]
+
+
+def _changes(
+    before: tuple[str, str], after: tuple[str, str], diff: Callable[[], list[SectionChanges]]
+) -> RenderedChanges:
+    """The changes between two sides, each (a version number or "draft", its hash), rendered
+    once per pair of hashes and sides (the table names them); `diff` is called on a miss."""
+
+    def compute() -> RenderedChanges:
+        changes = diff()
+        labels = {"before_label": _side_label(before[0]), "after_label": _side_label(after[0])}
+        return RenderedChanges(
+            render_to_string("workshops/versions/diff.html", {"changes": changes, **labels}),
+            count_changes(changes),
+            frozenset(anchors_of(changes)),
+        )
+
+    kind = f"changes-html:{before[0]}:{after[0]}"
+    return caching.for_hashes(kind, (before[1], after[1]), compute)
+
+
 def _document(engagement: Engagement, side: str) -> dict[str, Any]:
     if side == DRAFT:
         return engagement.draft_document()
     return FrameworkVersion.objects.get(framework=engagement.framework, number=int(side)).document
-
-
-def _sha256(engagement: Engagement, side: str) -> str:
-    if side == DRAFT:
-        return engagement.draft_sha256()
-    versions = FrameworkVersion.objects.filter(framework=engagement.framework)
-    return versions.values_list("sha256", flat=True).get(number=int(side))
 
 
 def _side_label(side: str) -> str:
