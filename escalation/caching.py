@@ -23,6 +23,7 @@ import pickle
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -32,9 +33,30 @@ if TYPE_CHECKING:
     from escalation.models import Framework
 
 
+def code_version() -> str:
+    """A digest of the project's code and templates. Every key carries it: a shared cache
+    (PostgreSQL, Redis) outlives a deploy, and a release that prints a page differently must not
+    serve what the previous release printed."""
+    root = Path(settings.BASE_DIR)
+    digest = hashlib.sha256()
+    for folder in ("config", "escalation", "workshops", "monitoring", "templates"):
+        for path in sorted((root / folder).rglob("*")):
+            if path.suffix in {".py", ".html"} and "migrations" not in path.parts:
+                digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+CODE_VERSION = code_version()
+
+
+def hashes_key(kind: str, sha256s: Sequence[str]) -> str:
+    return f"frozen:{CODE_VERSION}:{kind}:{':'.join(sha256s)}"
+
+
 def for_hashes[T](kind: str, sha256s: Sequence[str], compute: Callable[[], T]) -> T:
     """`compute()` once per `kind` of rendering and documents; kept until the cache culls it."""
-    return _get_or_compute(f"frozen:{kind}:{':'.join(sha256s)}", compute)
+    return _get_or_compute(hashes_key(kind, sha256s), compute)
 
 
 def for_revision[T](
@@ -50,7 +72,8 @@ def for_revision[T](
 
     digest = hashlib.sha256(repr(inputs).encode()).hexdigest()[:32] if inputs else "-"
     revision = FrameworkRevision.of(framework)
-    return _get_or_compute(f"draft:{kind}:{framework.pk}:{revision}:{digest}", compute)
+    key = f"draft:{CODE_VERSION}:{kind}:{framework.pk}:{revision}:{digest}"
+    return _get_or_compute(key, compute)
 
 
 class LocalTier:

@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from escalation.caching import LOCAL
+from escalation.caching import CODE_VERSION, LOCAL, hashes_key
 from escalation.diagram import LADDER_DRAWING_VERSION
 from tests.factories import make_version
 from tests.framework_content import make_framework_content
@@ -66,7 +66,7 @@ def test_the_working_drafts_download_has_no_etag(client, facilitator, version):
 
 def test_a_versions_file_is_served_from_the_cache_once_rendered(client, facilitator, version):
     _download(client, facilitator, "version_matrix_csv", 1)
-    cache.set(f"frozen:matrix.csv:{version.sha256}", "what the cache holds")
+    cache.set(hashes_key("matrix.csv", [version.sha256]), "what the cache holds")
     LOCAL.clear()  # as in another process, which has the shared cache only
     response = _download(client, facilitator, "version_matrix_csv", 1)
     assert response.content == b"what the cache holds"
@@ -74,7 +74,7 @@ def test_a_versions_file_is_served_from_the_cache_once_rendered(client, facilita
 
 def test_a_process_serves_a_file_it_has_rendered_from_its_own_memory(client, facilitator, version):
     first = _download(client, facilitator, "version_matrix_csv", 1)
-    cache.delete(f"frozen:matrix.csv:{version.sha256}")
+    cache.delete(hashes_key("matrix.csv", [version.sha256]))
     with CaptureQueriesContext(connection) as queries:
         again = _download(client, facilitator, "version_matrix_csv", 1)
     assert again.content == first.content
@@ -89,7 +89,7 @@ def test_the_diff_of_two_frozen_versions_is_cached_by_their_hashes(
     second = make_version(engagement.framework, 2)
     client.force_login(facilitator)
     client.get(reverse("version_compare", args=["acme"]), {"a": 1, "b": 2})
-    assert cache.get(f"frozen:diff:{version.sha256}:{second.sha256}") is not None
+    assert cache.get(hashes_key("diff", [version.sha256, second.sha256])) is not None
 
 
 def _second_version(engagement):
@@ -105,8 +105,9 @@ def test_the_changes_between_two_versions_are_rendered_once_by_their_hashes(
     client.force_login(facilitator)
     url = reverse("version_compare", args=["acme"])
     assert "Revisit after two cycles." in client.get(url, {"a": 1, "b": 2}).content.decode()
-    key = f"frozen:changes-html:1:2:{version.sha256}:{second.sha256}"
+    key = hashes_key("changes-html:1:2", [version.sha256, second.sha256])
     cache.set(key, dataclasses.replace(cache.get(key), html="what the cache holds"))
+    LOCAL.clear()  # as in another process, which has the shared cache only
     assert "what the cache holds" in client.get(url, {"a": 1, "b": 2}).content.decode()
 
 
@@ -139,7 +140,7 @@ def test_a_version_page_shows_its_changes_as_rendered_for_the_compare_page(
     client.get(reverse("version_compare", args=["acme"]), {"a": 1, "b": 2})
     page = client.get(reverse("version_detail", args=["acme", 2])).content.decode()
     first = reviewed.baseline().version
-    rendered = cache.get(f"frozen:changes-html:1:2:{first.sha256}:{reviewed.version.sha256}")
+    rendered = cache.get(hashes_key("changes-html:1:2", [first.sha256, reviewed.version.sha256]))
     assert "Revisit after two cycles." in page and rendered.html in page
 
 
@@ -147,8 +148,9 @@ def test_a_version_page_prints_the_name_kept_with_its_frozen_page(client, facili
     client.force_login(facilitator)
     url = reverse("version_detail", args=["acme", 2])
     client.get(url)
-    key = f"frozen:version-page-100-1:{reviewed.version.sha256}"
+    key = hashes_key("version-page-100-1", [reviewed.version.sha256])
     cache.set(key, dataclasses.replace(cache.get(key), name="What the cache holds"))
+    LOCAL.clear()  # as in another process, which has the shared cache only
     assert "<h1>What the cache holds — v2</h1>" in client.get(url).content.decode()
 
 
@@ -191,7 +193,7 @@ def test_a_versions_artifacts_are_laid_out_once(client, facilitator, version):
     assert "Claims summariser" in client.get(url).content.decode()
     key = make_template_fragment_key(
         "artifacts-content",
-        [version.sha256, LADDER_DRAWING_VERSION, ""],  # no holidays
+        [version.sha256, LADDER_DRAWING_VERSION, "", CODE_VERSION],  # no holidays
     )
     cache.set(key, "what the cache holds", None)
     assert "what the cache holds" in client.get(url).content.decode()
@@ -210,9 +212,21 @@ def test_a_versions_artifacts_laid_out_with_an_earlier_ladder_drawing_are_laid_o
 def test_a_versions_ladder_file_drawn_by_an_earlier_builder_is_drawn_again(
     client, facilitator, version
 ):
-    cache.set(f"frozen:ladder.svg:{version.sha256}", b"<svg>old</svg>")
+    cache.set(f"frozen:ladder.svg:{version.sha256}", b"<svg>old</svg>")  # an earlier build
     response = _download(client, facilitator, "version_ladder_svg", 1)
     assert b"<svg>old</svg>" not in response.content and b'id="legend"' in response.content
+
+
+def test_what_an_earlier_release_of_the_code_rendered_is_not_served(
+    client, facilitator, version, monkeypatch
+):
+    _download(client, facilitator, "version_matrix_csv", 1)
+    cache.set(hashes_key("matrix.csv", [version.sha256]), "what the old release printed")
+    LOCAL.clear()
+    monkeypatch.setattr("escalation.caching.CODE_VERSION", "next-release")
+    response = _download(client, facilitator, "version_matrix_csv", 1)
+    assert response.status_code == 200
+    assert response.content != b"what the old release printed"
 
 
 def test_a_browser_holding_a_ladder_drawn_by_an_earlier_builder_gets_the_new_one(

@@ -13,7 +13,7 @@ from django.core.cache import cache
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from escalation.caching import LOCAL
+from escalation.caching import LOCAL, hashes_key
 from escalation.exports import Stamp
 from escalation.models import EscalationLevel, LevelKind
 from tests.factories import make_version, sign_off
@@ -158,7 +158,7 @@ def test_a_signed_off_versions_file_is_served_from_the_cache_once_rendered(
     client.get(file_url())
     stamp = monitoring_stamp(artifact_source(engagement, 1))
     kind = monitoring_cache_kind(stamp, "prometheus-rules.yml")
-    cache.set(f"frozen:{kind}:{signed_version.sha256}", "what the cache holds")
+    cache.set(hashes_key(kind, [signed_version.sha256]), "what the cache holds")
     LOCAL.clear()  # as in another process, which has the shared cache only
     assert client.get(file_url()).content == b"what the cache holds"
 

@@ -231,7 +231,7 @@ def test_dashboard_query_count(client, facilitator, engagement, django_assert_nu
     # the approver-group check reads (part of the report's key), versions, day notes, activity,
     # memberships, pending invitations, and for the next steps the reviews with their open
     # threads and whether the user approved each (one query: the approvals are a subquery of it)
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(11):
         client.get(url)
 
 

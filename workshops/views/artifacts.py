@@ -191,6 +191,7 @@ def artifacts_page(request: HttpRequest, slug: str, number: int | None = None) -
             "may_export": engagement.membership.can(source.export_capability),
             "monitoring_links": monitoring_links(source),
             "drawing_version": LADDER_DRAWING_VERSION,
+            "code_version": caching.CODE_VERSION,
             "sha256": sha256,
         },
     )
@@ -199,7 +200,8 @@ def artifacts_page(request: HttpRequest, slug: str, number: int | None = None) -
         # for now): the page is not kept with it, the next request draws the ladder again.
         cache.delete(
             make_template_fragment_key(
-                "artifacts-content", [sha256, LADDER_DRAWING_VERSION, holidays_key]
+                "artifacts-content",
+                [sha256, LADDER_DRAWING_VERSION, holidays_key, caching.CODE_VERSION],
             )
         )
     return response
