@@ -49,3 +49,5 @@ def test_the_owner_sees_the_breach_and_approves_the_escalation(
     expect(page.locator("#system-support-assistant")).to_contain_text(
         "Current level: 2. Retrieval augmentation"
     )
+    expect(page.locator("#cases-in-play")).to_contain_text("Retrieval augmentation")
+    page.screenshot(path=SCREENSHOTS / "live-after-approval.png", full_page=True)

@@ -9,7 +9,8 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
-from django.db.models import ExpressionWrapper, Q
+from django.db.models import Count, ExpressionWrapper, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone as django_timezone
 
 from escalation import frozen
@@ -38,6 +39,21 @@ from workshops.stepup import AuthenticatedVia, Authentication
 class ReviewQuerySet(models.QuerySet["Review"]):
     def signed_off(self) -> ReviewQuerySet:
         return self.filter(signed_off_at__isnull=False)
+
+    def with_open_threads(self) -> ReviewQuerySet:
+        """Each review annotated with `open_threads`, its unresolved first comments: a subquery
+        per review row fetched (index comment_by_review), not a join with every comment of every
+        review grouped (12,500 at ten times the largest engagement), for a page or its count."""
+        open_threads = (
+            Comment.objects.filter(
+                review=OuterRef("pk"), parent__isnull=True, resolution__isnull=True
+            )
+            .order_by()
+            .values("review")
+            .annotate(count=Count("pk"))
+            .values("count")
+        )
+        return self.annotate(open_threads=Coalesce(Subquery(open_threads), 0))
 
 
 class Review(models.Model):

@@ -15,8 +15,6 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, OuterRef, Subquery
-from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -95,21 +93,11 @@ def _version_list_page(
     # Queries: one page of the reviews with their versions and open-thread counts (documents
     # deferred) and their count, the latest version's hash, then the working draft's document
     # (a constant handful) to say whether it moved since the latest.
-    # The open threads are counted per review shown, by a subquery run for the page's rows
-    # only (index comment_by_review): a join with every comment of every version (12,500 at
-    # ten times the largest engagement) grouped them all, for the page and for its count.
-    open_threads = (
-        Comment.objects.filter(review=OuterRef("pk"), parent__isnull=True, resolution__isnull=True)
-        .order_by()
-        .values("review")
-        .annotate(count=Count("pk"))
-        .values("count")
-    )
     reviews = (
         Review.objects.filter(engagement=engagement)
         .select_related("version")
         .defer("version__document")
-        .annotate(open_threads=Coalesce(Subquery(open_threads), 0))
+        .with_open_threads()
         .order_by("-version__number")
     )
     page = Paginator(reviews, VERSIONS_PAGE_SIZE).get_page(request.GET.get("page"))
