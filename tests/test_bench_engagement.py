@@ -10,6 +10,7 @@ from workshops.bench import (
     seed_large_engagement,
 )
 from workshops.ledger import verify_register
+from workshops.management.commands.bench import _percentile
 from workshops.models import Engagement, RequiredApprover, ReviewState, SignoffRecord
 
 SMALL = EngagementSize(
@@ -41,3 +42,11 @@ def test_the_bench_engagement_is_removed_again():
     seed_large_engagement(SMALL)
     remove_large_engagement()
     assert not Engagement.objects.filter(slug=BENCH_SLUG).exists()
+
+
+def test_the_benchs_p95_is_the_nearest_rank_not_the_slowest_fetch():
+    twenty = [float(n) for n in range(1, 21)]
+    assert _percentile(twenty, 95) == 19.0  # one slow fetch in twenty is the 5% a p95 leaves out
+    assert _percentile([float(n) for n in range(1, 61)], 95) == 57.0
+    assert _percentile([3.0, 1.0, 2.0], 50) == 2.0
+    assert _percentile([7.0], 95) == 7.0
