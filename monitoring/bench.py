@@ -1,6 +1,7 @@
 """`make bench`, the live framework's part: metric intake throughput (JSON and CSV, through the
 API in-process, evaluation included) and evaluation time for 40 AI systems × 5 bounds × 90 days
-of hourly points (and one drift trigger for every system), full and incremental, with query
+of hourly points (and one drift trigger for every system), full and incremental, then the live
+page with its charts of those windows, with query
 counts, this process's CPU time and its PostgreSQL backend's.
 
 Everything is seeded inside one transaction that is rolled back at the end: nothing is left."""
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -29,7 +31,8 @@ from escalation.versions import freeze_version
 from monitoring.intake import CSV_HEADER
 from monitoring.models import ApiToken, Evaluation, MetricPoint, WindowResult
 from monitoring.results import evaluate_all, evaluate_touched, version_in_force
-from workshops.models import Engagement, Review, ReviewState
+from monitoring.views import LIVE_SYSTEMS_PAGE
+from workshops.models import Engagement, Membership, Review, ReviewState, Role
 
 SYSTEMS, DAYS, BATCH = 40, 90, 10000
 START = datetime.datetime(2026, 8, 1, tzinfo=datetime.UTC)
@@ -256,6 +259,7 @@ def run() -> list[Measured]:
                 lambda windows: f"{windows:,} windows from {len(points):,} points",
             )
         )
+        results.append(_measure_live_page(engagement))
         next_hour = hourly_points(range(DAYS * 24, DAYS * 24 + 1))
         results.append(
             _measure(
@@ -276,6 +280,30 @@ def run() -> list[Measured]:
             )
         )
     return results
+
+
+def _measure_live_page(engagement: Engagement) -> Measured:
+    """The live page as its facilitator sees it after the full evaluation: its first page of
+    AI systems, each bound and drift trigger with its chart of recent windows (warm: the
+    version's rules are cached after the first fetch, as on a running server)."""
+    facilitator = get_user_model().objects.create_user("bench-live-facilitator")
+    Membership.objects.create(engagement=engagement, user=facilitator, role=Role.FACILITATOR)
+    client = Client(SERVER_NAME="127.0.0.1")
+    client.force_login(facilitator)
+    url = reverse("live", args=[engagement.slug])
+
+    def fetch() -> bytes:
+        response = client.get(url)
+        assert response.status_code == 200, response.status_code
+        return response.content
+
+    fetch()
+    charts = fetch().count(b"<svg")
+    return _measure(
+        f"live page, {LIVE_SYSTEMS_PAGE} systems of {SYSTEMS} with charts",
+        fetch,
+        lambda content: f"{charts} charts, {len(content):,} bytes",
+    )
 
 
 def throughput(measured: Measured) -> str:

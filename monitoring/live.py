@@ -4,14 +4,17 @@ windows."""
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import models
 from django.db.models import F, Window
 from django.db.models.functions import RowNumber
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
 from escalation import caching
 from escalation.document import upgrade_document
@@ -20,7 +23,13 @@ from monitoring.cases import decided_levels
 from monitoring.charts import Chart, chart
 from monitoring.drift import DriftRule, drift_rules, triggers_needing_a_value_by_system
 from monitoring.evaluation import BoundRule, bound_rules
-from monitoring.models import EscalationCase, WindowKind, WindowOutcome, WindowResult
+from monitoring.models import (
+    EscalationCase,
+    WindowKind,
+    WindowOutcome,
+    WindowResult,
+    four_significant_digits,
+)
 from workshops.models import Engagement
 
 # Windows charted per bound: a day of hourly windows, most of a month of daily ones.
@@ -35,7 +44,24 @@ class Status(models.TextChoices):
     NO_DATA = "no_data", "No data yet"
 
 
-def status_of(latest: WindowResult | None) -> Status:
+class RecentWindow(NamedTuple):
+    """A stored window as the live page shows it: a row, not a model instance (a page of ten
+    AI systems charts up to 1,440 of them)."""
+
+    window_start: datetime.datetime
+    value: float | None
+    sample_size: int
+    outcome: str
+    immediate_breach: bool
+    breaches_in_last_n: int
+    fired: bool
+
+    @property
+    def value_shown(self) -> str:
+        return four_significant_digits(self.value)
+
+
+def status_of(latest: RecentWindow | None) -> Status:
     if latest is None:
         return Status.NO_DATA
     if latest.fired:
@@ -50,7 +76,7 @@ def status_of(latest: WindowResult | None) -> Status:
 class BoundPanel:
     rule: BoundRule
     status: Status
-    windows: list[WindowResult]  # oldest first
+    windows: list[RecentWindow]  # oldest first
     chart: Chart
 
     is_drift = False
@@ -60,12 +86,16 @@ class BoundPanel:
     def chart_id(self) -> str:
         return f"chart-{self.rule.key}"
 
+    @property
+    def html(self) -> SafeString:
+        return window_panel_html(self)
+
 
 @dataclass(frozen=True)
 class DriftPanel:
     rule: DriftRule
     status: Status
-    windows: list[WindowResult]  # oldest first
+    windows: list[RecentWindow]  # oldest first
     chart: Chart
     fired: int  # of the windows shown
 
@@ -75,6 +105,10 @@ class DriftPanel:
     @property
     def chart_id(self) -> str:
         return f"chart-drift-{self.rule.ai_system}-{self.rule.key}"
+
+    @property
+    def html(self) -> SafeString:
+        return window_panel_html(self)
 
 
 @dataclass(frozen=True)
@@ -165,7 +199,7 @@ SeriesKey = tuple[str, str, str]
 
 def recent_windows(
     version: FrameworkVersion, ai_systems: Iterable[str] | None = None
-) -> dict[SeriesKey, list[WindowResult]]:
+) -> dict[SeriesKey, list[RecentWindow]]:
     """The latest RECENT_WINDOWS windows of each bound and drift trigger (per AI system) of
     `version`, of `ai_systems` only when given, oldest first (one query)."""
     series = [F("bound_key"), F("ai_system"), F("kind")]
@@ -178,10 +212,11 @@ def recent_windows(
         )
         .filter(recency__lte=RECENT_WINDOWS)
         .order_by("bound_key", "ai_system", "kind", "window_start")
+        .values_list("kind", "bound_key", "ai_system", *RecentWindow._fields)
     )
-    found: dict[SeriesKey, list[WindowResult]] = {}
-    for row in rows:
-        found.setdefault((row.kind, row.bound_key, row.ai_system), []).append(row)
+    found: dict[SeriesKey, list[RecentWindow]] = {}
+    for kind, bound_key, ai_system, *shown in rows:
+        found.setdefault((kind, bound_key, ai_system), []).append(RecentWindow(*shown))
     return found
 
 
@@ -230,7 +265,7 @@ def system_panels(
     return panels
 
 
-def _drift_panel(rule: DriftRule, recent: list[WindowResult] | None) -> DriftPanel:
+def _drift_panel(rule: DriftRule, recent: list[RecentWindow] | None) -> DriftPanel:
     """A drift trigger's recent windows, charted against the trigger's value."""
     recent = recent or []
     points = [(w.value, w.outcome, w.fired) for w in recent]
@@ -241,3 +276,57 @@ def _drift_panel(rule: DriftRule, recent: list[WindowResult] | None) -> DriftPan
         chart(points, rule.value),
         sum(1 for w in recent if w.fired),
     )
+
+
+def window_panel_html(panel: BoundPanel | DriftPanel) -> SafeString:
+    """A bound's or drift trigger's chart of its recent windows and, as its text alternative,
+    the same windows as a table. Printed in Python, not by the template engine: a page of ten
+    AI systems has sixty of them and 1,440 rows, about 150 ms as a template partial."""
+    c = panel.chart
+    chart_id = escape(panel.chart_id)
+    count = len(panel.windows)
+    title = (
+        f"{escape(panel.rule.text)}: the last {count} windows against {escape(panel.against)}, "
+        f"latest {escape(panel.status.label.lower())}. The table below lists them."
+    )
+    parts = [
+        f'<svg class="live-chart" width="{c.width}" height="{c.height}" '
+        f'viewBox="0 0 {c.width} {c.height}" role="img" aria-labelledby="{chart_id}-title">'
+        f'<title id="{chart_id}-title">{title}</title>'
+        f'<line class="live-chart-bound" x1="0" x2="{c.width}" y1="{c.bound_y}" y2="{c.bound_y}"/>'
+    ]
+    if c.line:
+        parts.append(f'<polyline class="live-chart-line" points="{escape(c.line)}"/>')
+    for dot in c.dots:
+        fired = " live-dot-fired" if dot.fired else ""
+        radius = "4.5" if dot.fired else "3"
+        parts.append(
+            f'<circle class="live-dot-{escape(dot.outcome)}{fired}" cx="{dot.x}" cy="{dot.y}" '
+            f'r="{radius}"/>'
+        )
+    breaches_heading = (
+        ""
+        if panel.is_drift
+        else f'<th scope="col" class="num">Breaches in last {panel.rule.trigger_windows}</th>'
+    )
+    parts.append(
+        f'</svg><details class="live-windows"><summary>The {count} windows as a table</summary>'
+        '<table class="table"><thead><tr><th scope="col">Window from (UTC)</th>'
+        '<th scope="col" class="num">Value</th><th scope="col" class="num">Sample</th>'
+        f'<th scope="col">Outcome</th>{breaches_heading}<th scope="col">Fired</th></tr></thead>'
+        "<tbody>"
+    )
+    for window in panel.windows:
+        start = window.window_start.astimezone(datetime.UTC)
+        outcome = WindowOutcome(window.outcome).label
+        immediate = " (immediate)" if window.immediate_breach else ""
+        breaches = "" if panel.is_drift else f'<td class="num">{window.breaches_in_last_n}</td>'
+        parts.append(
+            f"<tr><td>{start.year:04}-{start.month:02}-{start.day:02} "
+            f"{start.hour:02}:{start.minute:02}</td>"
+            f'<td class="num">{window.value_shown}</td><td class="num">{window.sample_size}</td>'
+            f"<td>{outcome}{immediate}</td>{breaches}"
+            f"<td>{'Fired' if window.fired else '–'}</td></tr>"
+        )
+    parts.append("</tbody></table></details>")
+    return mark_safe("".join(parts))  # the framework's text is escaped; labels are ours

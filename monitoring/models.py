@@ -155,6 +155,11 @@ class Evaluation(models.Model):
         return f"{self.engagement} against {self.version}"
 
 
+def four_significant_digits(value: float | None) -> str:
+    """A window's value as pages show it: four significant digits (0.9855, 1234, 0.9)."""
+    return "–" if value is None else f"{value:.4g}"
+
+
 class WindowOutcome(models.TextChoices):
     MET = "met", "Met"
     BREACHED = "breached", "Breached"
@@ -207,8 +212,7 @@ class WindowResult(models.Model):
 
     @property
     def value_shown(self) -> str:
-        """The window's value to four significant digits (0.9855, 1234, 0.9)."""
-        return "–" if self.value is None else f"{self.value:.4g}"
+        return four_significant_digits(self.value)
 
 
 class CaseKind(models.TextChoices):
@@ -393,7 +397,7 @@ class CaseEvidence(models.Model):
 
     @property
     def value_shown(self) -> str:
-        return "–" if self.value is None else f"{self.value:.4g}"
+        return four_significant_digits(self.value)
 
 
 class SystemLevel(models.Model):

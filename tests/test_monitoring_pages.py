@@ -14,7 +14,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from escalation.large_framework import fill_large_framework
+from monitoring.charts import chart
+from monitoring.evaluation import BoundRule
 from monitoring.intake import Catalogue, check, read_json, store
+from monitoring.live import BoundPanel, RecentWindow, status_of
 from monitoring.models import (
     ApiToken,
     CaseKind,
@@ -70,6 +73,55 @@ def test_live_page_lists_the_windows_as_a_table_beside_the_chart(
     client.force_login(observer)
     page = client.get(reverse("live", args=[engagement.slug])).content.decode()
     assert '<td>2026-11-01 00:00</td><td class="num">0.9</td>' in page
+
+
+def test_a_windows_chart_and_table_escape_the_bounds_text_and_print_every_window():
+    rule = BoundRule(
+        key='k"1',
+        ai_system="bot",
+        output_type="",
+        metric="groundedness",
+        metric_kind="quality",
+        percentile="",
+        direction="at_least",
+        value=0.85,
+        unit="ratio",
+        window_hours=24,
+        trigger_breaches=2,
+        trigger_windows=3,
+        immediate_breach_value=None,
+        minimum_sample_size=1,
+        text="≥ 0.85 <script>alert(\"x\")</script> & \\ 'quoted'",
+    )
+    windows = [
+        RecentWindow(
+            datetime.datetime(999, 1, 2, 3, 4, tzinfo=datetime.UTC),
+            None,
+            0,
+            "not_enough_data",
+            False,
+            0,
+            False,
+        ),
+        RecentWindow(
+            datetime.datetime(2026, 11, 1, tzinfo=datetime.UTC),
+            0.51234,
+            40,
+            "breached",
+            True,
+            2,
+            True,
+        ),
+    ]
+    points = [(w.value, w.outcome, w.fired) for w in windows]
+    html = BoundPanel(rule, status_of(windows[-1]), windows, chart(points, rule.value)).html
+
+    assert "<script>" not in html and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
+    assert 'aria-labelledby="chart-k&quot;1-title"' in html
+    assert html.count("<circle ") == 2 and html.count("<tr><td>") == 2
+    assert '<td>0999-01-02 03:04</td><td class="num">–</td><td class="num">0</td>' in html
+    assert '<td>Breached (immediate)</td><td class="num">2</td><td>Fired</td>' in html
+    assert "Breaches in last 3" in html and 'class="live-dot-breached live-dot-fired"' in html
 
 
 def test_live_page_says_when_no_version_is_signed_off(client, engagement, observer):
