@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from django.db import models
-from django.db.models import F, Window
-from django.db.models.functions import RowNumber
+from django.db import connection, models
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -27,7 +25,6 @@ from monitoring.models import (
     EscalationCase,
     WindowKind,
     WindowOutcome,
-    WindowResult,
     four_significant_digits,
 )
 from workshops.models import Engagement
@@ -198,25 +195,35 @@ SeriesKey = tuple[str, str, str]
 
 
 def recent_windows(
-    version: FrameworkVersion, ai_systems: Iterable[str] | None = None
+    version: FrameworkVersion, series: Sequence[SeriesKey]
 ) -> dict[SeriesKey, list[RecentWindow]]:
-    """The latest RECENT_WINDOWS windows of each bound and drift trigger (per AI system) of
-    `version`, of `ai_systems` only when given, oldest first (one query)."""
-    series = [F("bound_key"), F("ai_system"), F("kind")]
-    windows = WindowResult.objects.filter(version=version)
-    if ai_systems is not None:
-        windows = windows.filter(ai_system__in=list(ai_systems))
-    rows = (
-        windows.annotate(
-            recency=Window(RowNumber(), partition_by=series, order_by=F("window_start").desc())
-        )
-        .filter(recency__lte=RECENT_WINDOWS)
-        .order_by("bound_key", "ai_system", "kind", "window_start")
-        .values_list("kind", "bound_key", "ai_system", *RecentWindow._fields)
-    )
+    """The latest RECENT_WINDOWS windows of each of `series` (bounds and drift triggers of a page
+    of AI systems) in `version`, oldest first. One query, reading each series' newest windows
+    down the unique index (version, bound, AI system, kind, window start) and no others: its
+    cost follows the series shown, not the months of history stored."""
+    if not series:
+        return {}
+    kinds, keys, systems = (list(column) for column in zip(*series, strict=True))
+    columns = ", ".join(f"w.{name}" for name in RecentWindow._fields)
     found: dict[SeriesKey, list[RecentWindow]] = {}
-    for kind, bound_key, ai_system, *shown in rows:
-        found.setdefault((kind, bound_key, ai_system), []).append(RecentWindow(*shown))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT s.kind, s.bound_key, s.ai_system, {columns}
+            FROM unnest(%s::text[], %s::text[], %s::text[]) AS s(kind, bound_key, ai_system)
+            CROSS JOIN LATERAL (
+              SELECT {columns} FROM monitoring_windowresult w
+              WHERE w.version_id = %s AND w.bound_key = s.bound_key
+                AND w.ai_system = s.ai_system AND w.kind = s.kind
+              ORDER BY w.window_start DESC LIMIT %s
+            ) w
+            """,
+            [kinds, keys, systems, version.pk, RECENT_WINDOWS],
+        )
+        for kind, bound_key, ai_system, *shown in cursor.fetchall():
+            found.setdefault((kind, bound_key, ai_system), []).append(RecentWindow(*shown))
+    for windows in found.values():
+        windows.reverse()  # read newest first
     return found
 
 
@@ -229,7 +236,13 @@ def system_panels(
     """The panels of the systems of `rules` (a page of them): their recent windows and live
     level (two queries, however many systems the framework has) and `cases` in play."""
     systems = rules.systems
-    windows = recent_windows(version, [system.key for system in systems])
+    series = [
+        (WindowKind.BOUND.value, rule.key, rule.ai_system) for s in systems for rule in s.bounds
+    ]
+    series += [
+        (WindowKind.DRIFT.value, drift.key, drift.ai_system) for s in systems for drift in s.drifts
+    ]
+    windows = recent_windows(version, series)
     decided = decided_levels(engagement, [system.key for system in systems])
     panels = []
     for system in systems:
