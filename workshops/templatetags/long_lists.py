@@ -3,8 +3,8 @@ engine, about ten times slower (hundreds of entries at ten times today's largest
 
 - `{% options choices selected %}`: the <option>s of a select (the audit trail's items, people);
 - `{% switcher_links switcher %}`: the <li> links of the version switcher (one per version);
-- `{% next_action_items actions %}`: the dashboard's next actions (one per version, at most),
-  the first one's button the primary one."""
+- `{% next_action_items actions %}`: the next actions (one or two per version), the first one's
+  button the primary one."""
 
 from __future__ import annotations
 
@@ -41,11 +41,12 @@ def switcher_links(switcher: Iterable[tuple[str, str, bool]]) -> SafeString:
 
 
 @register.simple_tag
-def next_action_items(actions: Iterable[Any]) -> SafeString:
-    """`actions`: NextAction (text, url, link) each."""
+def next_action_items(actions: Iterable[Any], primary_first: bool = True) -> SafeString:
+    """`actions`: NextAction (text, url, link) each; `primary_first`: the first one is the most
+    pressing (not on the second page of them)."""
     rendered = []
     for number, action in enumerate(actions):
-        primary = " primary" if number == 0 else ""
+        primary = " primary" if number == 0 and primary_first else ""
         rendered.append(
             f"<li>{_escaped(action.text)} "
             f'<a class="button{primary}" href="{_escaped(action.url)}">{_escaped(action.link)}</a></li>'
