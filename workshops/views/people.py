@@ -7,6 +7,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -113,13 +114,15 @@ def _open_review_terms(engagement: Engagement) -> OpenReviewTerms | None:
     no change on this page can reach: two queries of a few columns, none of the version."""
     review = (
         Review.objects.filter(engagement=engagement, state=ReviewState.IN_REVIEW)
-        .values_list("pk", "submitted_at", "version__number")
+        .values_list("pk", "version__number")
         .first()
     )
     if review is None:
         return None
-    pk, submitted_at, number = review
-    approvers = RequiredApprover.objects.filter(review_id=pk, submitted_at=submitted_at)
+    pk, number = review
+    approvers = RequiredApprover.objects.filter(
+        review_id=pk, submitted_at=F("review__submitted_at")
+    )
     return OpenReviewTerms(version_label(number), list(approvers.values_list("name", "email")))
 
 
