@@ -341,3 +341,17 @@ def test_the_next_actions_page_pages_a_long_list(
     page = client.get(reverse("next_actions", args=["acme"]), {"page": 2}).content.decode()
     assert "Showing 3–4 of 4 next actions" in page and "1 comment to answer on v1." in page
     assert "on v3." not in page and 'class="button primary"' not in page
+
+
+def test_a_superseded_version_asks_nothing_more_of_anyone(
+    client, engagement, facilitator, approver
+):
+    reviewed_versions(engagement, facilitator, approver, 1)  # v1: a comment left to answer
+    engagement.framework.sunset_criteria = "Revisit yearly."
+    engagement.framework.save(update_fields=["sunset_criteria"])
+    review = engagement.freeze_version(facilitator, "Second cut")
+    review.submit(facilitator, notify=False)
+    review.approve(approver, authentication=SEEDED)  # signs v2 off: v1 is superseded
+    client.force_login(facilitator)
+    page = client.get(reverse("dashboard", args=["acme"])).content.decode()
+    assert "to answer on v1" not in page and "v2 is signed off" in page

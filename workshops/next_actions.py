@@ -77,8 +77,12 @@ def next_actions(
 def _reviews_with_open_threads(engagement: Engagement, membership: Membership) -> list[_ReviewLine]:
     """The engagement's reviews, newest version first, each with its count of open threads and
     whether `membership`'s person approved it (one query). Only a role that acts on them has
-    them counted: open threads for those who answer comments, approvals for approvers."""
-    reviews = Review.objects.filter(engagement=engagement)
+    them counted: open threads for those who answer comments, approvals for approvers.
+
+    Superseded reviews are left out: they ask nothing of anyone, and each has a newer signed-off
+    one, so neither the latest review nor the newest signed-off one is ever among them. The
+    query follows the reviews still in play, not the engagement's whole history."""
+    reviews = Review.objects.filter(engagement=engagement).exclude(state=ReviewState.SUPERSEDED)
     if membership.can(Capability.EDIT):
         reviews = reviews.with_open_threads()
     else:
