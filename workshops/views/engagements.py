@@ -119,12 +119,14 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
         .select_related("actor")
         .only("created_at", "summary", *(f"actor__{name}" for name in _NAME_COLUMNS))[:12],
         "members": members[:DASHBOARD_MEMBERS],
+        "member_count": len(members),
         "more_members": max(len(members) - DASHBOARD_MEMBERS, 0),
         "members_by_role": _count_by_role(members),
         "pending_invitations": Invitation.objects.filter(
             engagement=engagement, accepted_at__isnull=True
         ).count(),
         "next_actions": actions[:DASHBOARD_NEXT_ACTIONS],
+        "action_count": len(actions),
         "more_actions": max(len(actions) - DASHBOARD_NEXT_ACTIONS, 0),
     }
     return render(request, "workshops/dashboard.html", context)
@@ -134,7 +136,7 @@ _NAME_COLUMNS = ("first_name", "last_name", "username")
 
 
 def _count_by_role(members: list[Member]) -> list[str]:
-    """ "2 facilitators", "1 approver"…: how many people hold each role, in the roles' order."""
+    """How many people hold each role ("2 facilitators", "1 approver"), in the roles' order."""
     counts = Counter(member.role for member in members)
     return [
         f"{counts[role]} {label.lower()}{pluralize(counts[role])}"
