@@ -73,6 +73,7 @@ EXPECTATIONS: dict[str, Rule] = {
     "healthz": Rule(get=PUBLIC, post=None),
     "home": Rule(get=LOGGED_IN, post=None),
     "dashboard": Rule(get=VIEW, post=None),
+    "next_actions": Rule(get=VIEW, post=None),
     # Opening an engagement is a site permission of consultants (the demo's facilitator and
     # outsider), not of client stakeholders who joined by invitation.
     "engagement_new": Rule(

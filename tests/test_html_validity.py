@@ -49,6 +49,7 @@ def skipped_levels(headings: list[int]) -> list[tuple[int, int]]:
 def main_pages() -> list[str]:
     return [
         reverse("dashboard", args=["demo"]),
+        reverse("next_actions", args=["demo"]),
         reverse("day", args=["demo", 4]),
         *[reverse("step", args=["demo", step.key]) for step in STEPS],
         reverse("versions", args=["demo"]),

@@ -14,6 +14,7 @@ from escalation.document import build_document
 from tests.factories import SEEDED, make_member, make_user, make_version, sign_off
 from tests.framework_content import make_bound, make_framework_content
 from workshops.models import Role
+from workshops.views import engagements
 
 pytestmark = pytest.mark.django_db
 
@@ -296,3 +297,61 @@ def test_an_upload_from_a_newer_version_says_so_first(client, engagement, facili
     document = build_document(engagement.framework) | {"schema_version": 99}
     html = import_errors(client, facilitator, json.dumps(document))
     assert "This is a framework file from a newer version of Escalation Workshop" in html
+
+
+def reviewed_versions(engagement: Any, facilitator: Any, approver: Any, count: int) -> None:
+    """`count` versions sent back with changes requested, each with one comment left to
+    answer (newest: v`count`)."""
+    make_framework_content(engagement.framework)
+    for number in range(1, count + 1):
+        engagement.framework.sunset_criteria = f"Revisit after {number} cycles."
+        engagement.framework.save(update_fields=["sunset_criteria"])
+        review = engagement.freeze_version(facilitator, f"Round {number}")
+        review.submit(facilitator, notify=False)
+        review.add_comment(approver, "Is this the number we agreed?")
+        review.request_changes(approver, "See my comment.", authentication=SEEDED)
+
+
+def test_the_dashboard_shows_the_first_next_actions_and_links_to_the_rest(
+    client, engagement, facilitator, approver
+):
+    reviewed_versions(engagement, facilitator, approver, 7)
+    client.force_login(facilitator)
+    page = client.get(reverse("dashboard", args=["acme"])).content.decode()
+    assert "1 comment to answer on v7." in page and "on v3." in page and "on v2." not in page
+    assert f'<a href="{reverse("next_actions", args=["acme"])}">And 3 more: see all 8</a>' in page
+
+
+def test_the_next_actions_page_lists_them_all_and_says_how_many(
+    client, engagement, facilitator, approver
+):
+    reviewed_versions(engagement, facilitator, approver, 7)
+    client.force_login(facilitator)
+    page = client.get(reverse("next_actions", args=["acme"])).content.decode()
+    assert "Showing 1–8 of 8 next actions" in page
+    assert "1 comment to answer on v1." in page and "Changes were requested on v7" in page
+
+
+def test_the_next_actions_page_pages_a_long_list(
+    client, engagement, facilitator, approver, monkeypatch
+):
+    monkeypatch.setattr(engagements, "NEXT_ACTIONS_PAGE_SIZE", 2)
+    reviewed_versions(engagement, facilitator, approver, 3)
+    client.force_login(facilitator)
+    page = client.get(reverse("next_actions", args=["acme"]), {"page": 2}).content.decode()
+    assert "Showing 3–4 of 4 next actions" in page and "1 comment to answer on v1." in page
+    assert "on v3." not in page and 'class="button primary"' not in page
+
+
+def test_a_superseded_version_asks_nothing_more_of_anyone(
+    client, engagement, facilitator, approver
+):
+    reviewed_versions(engagement, facilitator, approver, 1)  # v1: a comment left to answer
+    engagement.framework.sunset_criteria = "Revisit yearly."
+    engagement.framework.save(update_fields=["sunset_criteria"])
+    review = engagement.freeze_version(facilitator, "Second cut")
+    review.submit(facilitator, notify=False)
+    review.approve(approver, authentication=SEEDED)  # signs v2 off: v1 is superseded
+    client.force_login(facilitator)
+    page = client.get(reverse("dashboard", args=["acme"])).content.decode()
+    assert "to answer on v1" not in page and "v2 is signed off" in page

@@ -21,6 +21,7 @@ from workshops.models import (
     Membership,
     Role,
 )
+from workshops.views import engagements
 
 MONDAY = datetime.date(2027, 1, 4)
 NEW = {
@@ -203,6 +204,19 @@ def test_dashboard_shows_steps_blocking_review_and_people(client, engagement, fa
     html = client.get(reverse("dashboard", args=["acme"])).content.decode()
     assert "No AI system is in scope yet." in html
     assert "Observer" in html
+
+
+def test_dashboard_counts_the_people_by_role_and_names_the_first_few(
+    client, engagement, facilitator, monkeypatch
+):
+    monkeypatch.setattr(engagements, "DASHBOARD_MEMBERS", 2)
+    for _ in range(3):
+        make_member(engagement, Role.OBSERVER)
+    client.force_login(facilitator)
+    html = client.get(reverse("dashboard", args=["acme"])).content.decode()
+    assert "4 members: 1 facilitator, 3 observers." in html
+    names = html[html.index('<ul class="people">') :].split("</ul>")[0]
+    assert names.count("<li>") == 2 and "And 2 more." in html
 
 
 def test_dashboard_day_statuses_use_the_engagement_time_zone(client, facilitator):

@@ -99,6 +99,7 @@ def _page_urls(engagement: Engagement) -> dict[str, str]:
     urls = {
         "home": reverse("home"),
         "dashboard": reverse("dashboard", args=[slug]),
+        "next actions": reverse("next_actions", args=[slug]),
         "days": reverse("days", args=[slug]),
         "day": reverse("day", args=[slug, 4]),
         "people": reverse("people", args=[slug]),
@@ -227,11 +228,11 @@ def test_dashboard_query_count(client, facilitator, engagement, django_assert_nu
     url = reverse("dashboard", args=["acme"])
     client.get(url)  # reports on the draft once: its checks are then cached under its revision
     # session, user, membership+engagement+framework, the draft's content revision (the report
-    # on it, checks, completion, counts, comes from this process's memory), the members' names
-    # the approver-group check reads (part of the report's key), versions, day notes, activity,
-    # memberships, pending invitations, and for the next steps the reviews with their open
-    # threads and whether the user approved each (one query: the approvals are a subquery of it)
-    with django_assert_num_queries(11):
+    # on it, checks, completion, counts, comes from this process's memory), the members (their
+    # names and emails feed the approver-group check, part of the report's key, and the people
+    # card: one query for both, was two), versions, day notes, activity, pending invitations, and
+    # for the next steps the reviews with their open threads (one query)
+    with django_assert_num_queries(10):
         client.get(url)
 
 

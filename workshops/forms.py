@@ -295,7 +295,9 @@ class SignoffRuleForm(SafeTextForm, forms.Form):
 
     def __init__(self, *args: Any, engagement: Engagement, **kwargs: Any) -> None:
         self.approver_memberships = list(
-            engagement.memberships.filter(role=Role.APPROVER).select_related("user")
+            engagement.memberships.filter(role=Role.APPROVER)
+            .select_related("user")
+            .only("signoff_required", "user__username", "user__first_name", "user__last_name")
         )
         kwargs.setdefault(
             "initial",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Value
 from django.urls import reverse
 
 from escalation.models.versions import version_label
@@ -76,18 +76,28 @@ def next_actions(
 
 def _reviews_with_open_threads(engagement: Engagement, membership: Membership) -> list[_ReviewLine]:
     """The engagement's reviews, newest version first, each with its count of open threads and
-    whether `membership`'s person approved it (one query)."""
-    approved_by_me = Approval.objects.filter(
-        review=OuterRef("pk"),
-        approver_id=membership.user_id,
-        decision=Approval.Decision.APPROVED,
-    )
-    rows = (
-        Review.objects.filter(engagement=engagement)
-        .with_open_threads()
-        .annotate(approved_by_me=Exists(approved_by_me))
-        .order_by("-version__number")
-        .values_list("state", "signed_off_at", "version__number", "open_threads", "approved_by_me")
+    whether `membership`'s person approved it (one query). Only a role that acts on them has
+    them counted: open threads for those who answer comments, approvals for approvers.
+
+    Superseded reviews are left out: they ask nothing of anyone, and each has a newer signed-off
+    one, so neither the latest review nor the newest signed-off one is ever among them. The
+    query follows the reviews still in play, not the engagement's whole history."""
+    reviews = Review.objects.filter(engagement=engagement).exclude(state=ReviewState.SUPERSEDED)
+    if membership.can(Capability.EDIT):
+        reviews = reviews.with_open_threads()
+    else:
+        reviews = reviews.annotate(open_threads=Value(0))
+    if membership.can(Capability.APPROVE):
+        approved_by_me = Approval.objects.filter(
+            review=OuterRef("pk"),
+            approver_id=membership.user_id,
+            decision=Approval.Decision.APPROVED,
+        )
+        reviews = reviews.annotate(approved_by_me=Exists(approved_by_me))
+    else:
+        reviews = reviews.annotate(approved_by_me=Value(False))
+    rows = reviews.order_by("-version__number").values_list(
+        "state", "signed_off_at", "version__number", "open_threads", "approved_by_me"
     )
     return [_ReviewLine(*row) for row in rows]
 

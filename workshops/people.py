@@ -14,3 +14,8 @@ def display_name(user: Any, absent: str = ABSENT) -> str:
     if not user:
         return absent
     return user.get_full_name() or user.get_username()
+
+
+def name_from(first_name: str, last_name: str, username: str) -> str:
+    """`display_name`'s rule for a person read as columns rather than as a user instance."""
+    return f"{first_name} {last_name}".strip() or username

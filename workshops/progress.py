@@ -16,7 +16,7 @@ from django.utils import timezone
 from escalation.checks import report_on_draft
 from escalation.models import FrameworkVersion
 from escalation.steps import STEPS_BY_KEY
-from workshops.models import DayNote, Engagement, ReviewState
+from workshops.models import DayNote, Engagement, Member, ReviewState
 from workshops.plan import PlannedDay, Requirement, current_day_number
 
 
@@ -38,12 +38,15 @@ def engagement_today(engagement: Engagement) -> datetime.date:
     return timezone.now().astimezone(zoneinfo.ZoneInfo(engagement.timezone)).date()
 
 
-def gather_facts(engagement: Engagement, plan: list[PlannedDay]) -> Facts:
+def gather_facts(
+    engagement: Engagement, plan: list[PlannedDay], members: list[Member] | None = None
+) -> Facts:
+    """`members`: the engagement's, when the page has read them already (the dashboard)."""
     framework = engagement.framework
     report = report_on_draft(
         framework,
         engagement_end=plan[-1].date,
-        members=engagement.member_names(),
+        members=engagement.member_names(members),
         holidays=engagement.holidays,
     )
     versions = FrameworkVersion.objects.filter(framework=framework).aggregate(

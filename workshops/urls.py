@@ -22,6 +22,7 @@ urlpatterns = [
     path("engagements/new/", engagements.new_engagement, name="engagement_new"),
     path("e/<slug:slug>/settings/", engagements.engagement_settings, name="engagement_settings"),
     path("e/<slug:slug>/status/", engagements.engagement_status, name="engagement_status"),
+    path("e/<slug:slug>/next/", engagements.next_actions_list, name="next_actions"),
     path("e/<slug:slug>/days/", days.days, name="days"),
     path("e/<slug:slug>/days/current/", days.current_day, name="current_day"),
     path("e/<slug:slug>/days/<int:number>/", days.day, name="day"),

@@ -8,10 +8,9 @@ import secrets
 import uuid
 import zoneinfo
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
@@ -25,13 +24,25 @@ from escalation.method_defaults import apply_method_defaults
 from escalation.models import Framework
 from escalation.versions import freeze_version as freeze_framework_version
 from workshops.audit import AuditVerb, record_activity
-from workshops.people import display_name
+from workshops.people import display_name, name_from
 from workshops.plan import PlannedDay, build_plan
 from workshops.roles import GRANTABLE_ROLES, ROLE_CAPABILITIES, Capability, Role
 from workshops.signoff import ReviewAction, ReviewState
 
 if TYPE_CHECKING:
     from workshops.models.reviews import Review
+
+
+class Member(NamedTuple):
+    """One person of an engagement as its pages list them."""
+
+    role: str
+    name: str
+    email: str
+
+    @property
+    def role_label(self) -> str:
+        return Role(self.role).label
 
 
 class EngagementStatus(models.TextChoices):
@@ -174,16 +185,23 @@ class Engagement(models.Model):
         """The day the engagement ends: the plan's last day (weekends and holidays skipped)."""
         return self.plan()[-1].date
 
-    def member_names(self) -> list[str]:
-        """The names and emails an approver group may name this engagement's people by: what
-        the framework's checks receive as data (one query)."""
-        users = (
-            get_user_model()
-            .objects.filter(memberships__engagement=self)
-            .order_by("memberships__role", "last_name", "username")
-            .only("first_name", "last_name", "username", "email")
+    def members(self) -> list[Member]:
+        """Everyone in the engagement, by role then last name: each one's role, name and email
+        read as columns (one query; 100 people at ten times today's largest engagement)."""
+        rows = Membership.objects.filter(engagement=self).values_list(
+            "role", "user__first_name", "user__last_name", "user__username", "user__email"
         )
-        return [text for user in users for text in (display_name(user), user.email) if text]
+        return [
+            Member(role, name_from(first, last, username), email)
+            for role, first, last, username, email in rows
+        ]
+
+    def member_names(self, members: list[Member] | None = None) -> list[str]:
+        """The names and emails an approver group may name this engagement's people by: what
+        the framework's checks receive as data (one query, none when the caller passes the
+        engagement's `members()` it has already read)."""
+        members = self.members() if members is None else members
+        return [text for member in members for text in (member.name, member.email) if text]
 
     def next_statuses(self) -> list[EngagementStatus]:
         return [EngagementStatus(status) for status in STATUS_MOVES[self.status]]

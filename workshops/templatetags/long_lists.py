@@ -3,8 +3,10 @@ engine, about ten times slower (hundreds of entries at ten times today's largest
 
 - `{% options choices selected %}`: the <option>s of a select (the audit trail's items, people);
 - `{% switcher_links switcher %}`: the <li> links of the version switcher (one per version);
-- `{% next_action_items actions %}`: the dashboard's next actions (one per version, at most),
-  the first one's button the primary one."""
+- `{% next_action_items actions %}`: the next actions (one or two per version), the first one's
+  button the primary one;
+- `{% member_rows rows roles can_manage engagement_title %}`: the people page's table rows, each
+  member's two forms (role and removal) included for those who manage people."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django import template
+from django.template.defaulttags import CsrfTokenNode
 from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
@@ -41,15 +44,59 @@ def switcher_links(switcher: Iterable[tuple[str, str, bool]]) -> SafeString:
 
 
 @register.simple_tag
-def next_action_items(actions: Iterable[Any]) -> SafeString:
-    """`actions`: NextAction (text, url, link) each."""
+def next_action_items(actions: Iterable[Any], primary_first: bool = True) -> SafeString:
+    """`actions`: NextAction (text, url, link) each; `primary_first`: the first one is the most
+    pressing (not on the second page of them)."""
     rendered = []
     for number, action in enumerate(actions):
-        primary = " primary" if number == 0 else ""
+        primary = " primary" if number == 0 and primary_first else ""
         rendered.append(
             f"<li>{_escaped(action.text)} "
             f'<a class="button{primary}" href="{_escaped(action.url)}">{_escaped(action.link)}</a></li>'
         )
+    return mark_safe("".join(rendered))
+
+
+@register.simple_tag(takes_context=True)
+def member_rows(
+    context: Any,
+    rows: Iterable[Any],
+    roles: list[tuple[str, str]],
+    can_manage: bool,
+    engagement_title: str,
+) -> SafeString:
+    """`rows`: workshops.views.people.MemberRow each; `roles`: the role select's choices."""
+    csrf_input = CsrfTokenNode().render(context)  # what {% csrf_token %} prints, once
+    role_options = {role: options(roles, role) for role, _label in roles}
+    title = _escaped(engagement_title)
+    rendered = []
+    for membership, name, role_url, remove_url in rows:
+        name_html = _escaped(name)
+        cells = [
+            f"\n    <tr>\n      <td>{name_html}</td>\n"
+            f"      <td>{_escaped(membership.user.email)}</td>\n"
+            f"      <td>{_escaped(membership.get_role_display())}</td>\n"
+        ]
+        if can_manage:
+            field_id = f"role-{membership.pk}"
+            cells.append(
+                '      <td>\n        <div class="actions">\n'
+                f'        <form method="post" action="{_escaped(role_url)}" class="role-form">\n'
+                f"          {csrf_input}\n"
+                f'          <label for="{field_id}" class="visually-hidden">Role of '
+                f"{_escaped(membership.user.username)}</label>\n"
+                f'          <select name="role" id="{field_id}">\n'
+                f"            {role_options[membership.role]}\n          </select>\n"
+                '          <button type="submit" class="button">Change role</button>\n'
+                "        </form>\n"
+                f'        <form method="post" action="{_escaped(remove_url)}" class="inline-form" '
+                f'data-confirm="Remove {name_html} from {title}? They lose access at once.">\n'
+                f"          {csrf_input}"
+                f'<button type="submit" class="button danger">Remove {name_html}</button>\n'
+                "        </form>\n        </div>\n      </td>\n"
+            )
+        cells.append("    </tr>")
+        rendered.append("".join(cells))
     return mark_safe("".join(rendered))
 
 

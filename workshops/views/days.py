@@ -5,6 +5,7 @@ from django.views.decorators.http import require_GET, require_POST
 from config.middleware import SignedInRequest
 from workshops.audit import AuditVerb, record_activity
 from workshops.forms import DayNoteForm
+from workshops.links import numbered_url
 from workshops.models import (
     Capability,
     DayNote,
@@ -114,6 +115,7 @@ def _day_context(
     facts = gather_facts(engagement, plan)
     rows = day_progress(plan, facts)
     row = rows[number - 1]
+    day_url = numbered_url("day", engagement.slug)
     if form is None:
         note = facts.notes.get(number) or DayNote(engagement=engagement, day_number=number)
         form = DayNoteForm(instance=note)
@@ -123,6 +125,8 @@ def _day_context(
         "day": row.day,
         "steps": [(step, step_url(engagement.slug, step.key)) for step in row.day.steps],
         "rows": rows,
+        # The wizard's link to each day, from one reverse() rather than one per day.
+        "wizard": [(other, day_url(other.day.number)) for other in rows],
         "progress": plan_progress(rows),
         "previous": number - 1 if number > 1 else None,
         "next": number + 1 if number < len(plan) else None,

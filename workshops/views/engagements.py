@@ -1,10 +1,14 @@
+from collections import Counter
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.middleware import SignedInRequest
@@ -12,12 +16,14 @@ from escalation.steps import STEPS
 from workshops.audit import AuditVerb, record_activity
 from workshops.forms import EngagementSettingsForm, NewEngagementForm, StatusForm
 from workshops.imports import free_engagement_slug, next_monday
+from workshops.links import numbered_url, url_of
 from workshops.models import (
     OPEN_ENGAGEMENT,
     Activity,
     Approval,
     Capability,
     Invitation,
+    Member,
     Membership,
     Review,
     ReviewState,
@@ -25,7 +31,6 @@ from workshops.models import (
     get_engagement_for,
 )
 from workshops.next_actions import next_actions
-from workshops.plan import step_url
 from workshops.progress import (
     day_progress,
     engagement_today,
@@ -87,30 +92,68 @@ def new_engagement(request: HttpRequest) -> HttpResponse:
     return render(request, "workshops/engagement_new.html", {"form": form}, status=status)
 
 
+# The dashboard summarises; its long lists (a next action per version, everyone in the
+# engagement) show their first entries, with the count of the rest and a link to the whole list.
+DASHBOARD_NEXT_ACTIONS = 5
+DASHBOARD_MEMBERS = 8
+NEXT_ACTIONS_PAGE_SIZE = 50
+
+
 @require_GET
 def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug)
     plan = engagement.plan()
-    facts = gather_facts(engagement, plan)
+    members = engagement.members()
+    facts = gather_facts(engagement, plan, members)
     rows = day_progress(plan, facts)
+    actions = next_actions(engagement, engagement.membership, facts.problems)
+    day_url = numbered_url("day", engagement.slug)
+    step_url = url_of("step", engagement.slug, "step_key")
     context = {
         "engagement": engagement,
-        "rows": rows,
+        "rows": [(row, day_url(row.day.number)) for row in rows],
         "progress": plan_progress(rows),
         "facts": facts,
-        "steps": [
-            (step, facts.completion.get(step.key, 0), step_url(engagement.slug, step.key))
-            for step in STEPS
-        ],
-        "activities": Activity.objects.filter(engagement=engagement).select_related("actor")[:12],
-        "memberships": Membership.objects.filter(engagement=engagement).select_related("user"),
+        "steps": [(step, facts.completion.get(step.key, 0), step_url(step.key)) for step in STEPS],
+        "activities": Activity.objects.filter(engagement=engagement)
+        .select_related("actor")
+        .only("created_at", "summary", *(f"actor__{name}" for name in _NAME_COLUMNS))[:12],
+        "members": members[:DASHBOARD_MEMBERS],
+        "member_count": len(members),
+        "more_members": max(len(members) - DASHBOARD_MEMBERS, 0),
+        "members_by_role": _count_by_role(members),
         "pending_invitations": Invitation.objects.filter(
             engagement=engagement, accepted_at__isnull=True
         ).count(),
-        "status_form": StatusForm(),
-        "next_actions": next_actions(engagement, engagement.membership, facts.problems),
+        "next_actions": actions[:DASHBOARD_NEXT_ACTIONS],
+        "action_count": len(actions),
+        "more_actions": max(len(actions) - DASHBOARD_NEXT_ACTIONS, 0),
     }
     return render(request, "workshops/dashboard.html", context)
+
+
+_NAME_COLUMNS = ("first_name", "last_name", "username")
+
+
+def _count_by_role(members: list[Member]) -> list[str]:
+    """How many people hold each role ("2 facilitators", "1 approver"), in the roles' order."""
+    counts = Counter(member.role for member in members)
+    return [
+        f"{counts[role]} {label.lower()}{pluralize(counts[role])}"
+        for role, label in Role.choices
+        if counts[role]
+    ]
+
+
+@require_GET
+def next_actions_list(request: HttpRequest, slug: str) -> HttpResponse:
+    """Everything the dashboard's "What you do next" holds, a page at a time."""
+    engagement = get_engagement_for(request.user, slug)
+    problems = gather_facts(engagement, engagement.plan()).problems
+    actions = next_actions(engagement, engagement.membership, problems)
+    page = Paginator(actions, NEXT_ACTIONS_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"engagement": engagement, "page": page, "primary": page.number == 1}
+    return render(request, "workshops/next_actions.html", context)
 
 
 @require_http_methods(["GET", "POST"])

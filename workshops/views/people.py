@@ -7,11 +7,13 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.middleware import SignedInRequest
+from escalation.models.versions import version_label
 from workshops.audit import AuditVerb, record_activity
 from workshops.forms import InvitationForm, InvitedUserForm, RoleForm, SignoffRuleForm
 from workshops.invitation_limits import invitation_refusal
@@ -21,6 +23,7 @@ from workshops.models import (
     Engagement,
     Invitation,
     Membership,
+    RequiredApprover,
     Review,
     ReviewState,
     Role,
@@ -60,7 +63,9 @@ def _render_people(
         signoff_form = SignoffRuleForm(engagement=engagement)
     # A page of members at a time, each row with its forms: the page follows what it shows.
     memberships = Paginator(
-        Membership.objects.filter(engagement=engagement).select_related("user"),
+        Membership.objects.filter(engagement=engagement)
+        .select_related("user")
+        .only("role", *(f"user__{column}" for column in _USER_COLUMNS)),
         MEMBERS_PAGE_SIZE,
     ).get_page(request.GET.get("page"))
     role_url = url_of("change_role", engagement.slug, "username")
@@ -77,21 +82,48 @@ def _render_people(
             )
             for membership in memberships
         ],
-        "invitations": Invitation.objects.filter(
-            engagement=engagement, accepted_at__isnull=True
-        ).select_related("invited_by"),
+        "invitations": Invitation.objects.filter(engagement=engagement, accepted_at__isnull=True)
+        .select_related("invited_by")
+        .only(
+            "email",
+            "role",
+            "expires_at",
+            "accepted_at",
+            *(f"invited_by__{column}" for column in _USER_COLUMNS),
+        ),
         "form": form,
         "roles": Role.choices,
         "can_manage": can_manage,
         "signoff_form": signoff_form,
-        # The review in progress, whose terms (required approvers) no change here can reach.
-        "open_review": Review.objects.filter(engagement=engagement, state=ReviewState.IN_REVIEW)
-        .select_related("version")
-        .defer("version__document")
-        .prefetch_related("required")
-        .first(),
+        "open_review": _open_review_terms(engagement),
     }
     return render(request, "workshops/people.html", context, status=status)
+
+
+# What the page prints of a person: the name, the username its forms address, the email.
+_USER_COLUMNS = ("username", "first_name", "last_name", "email")
+
+
+class OpenReviewTerms(NamedTuple):
+    label: str  # the version's
+    approvers: list[tuple[str, str]]  # the name and email of each approver it needs
+
+
+def _open_review_terms(engagement: Engagement) -> OpenReviewTerms | None:
+    """The review in progress, whose terms (required approvers, fixed at its latest submission)
+    no change on this page can reach: two queries of a few columns, none of the version."""
+    review = (
+        Review.objects.filter(engagement=engagement, state=ReviewState.IN_REVIEW)
+        .values_list("pk", "version__number")
+        .first()
+    )
+    if review is None:
+        return None
+    pk, number = review
+    approvers = RequiredApprover.objects.filter(
+        review_id=pk, submitted_at=F("review__submitted_at")
+    )
+    return OpenReviewTerms(version_label(number), list(approvers.values_list("name", "email")))
 
 
 @require_POST
