@@ -322,6 +322,30 @@ def test_the_dashboard_shows_the_first_next_actions_and_links_to_the_rest(
     assert f'<a href="{reverse("next_actions", args=["acme"])}">And 3 more: see all 8</a>' in page
 
 
+def test_the_signed_pack_stays_on_the_dashboard_however_many_actions_come_first(
+    client, engagement, facilitator, approver
+):
+    reviewed_versions(engagement, facilitator, approver, 6)
+    engagement.framework.sunset_criteria = "Revisit yearly."
+    engagement.framework.save(update_fields=["sunset_criteria"])
+    review = engagement.freeze_version(facilitator, "Agreed")
+    review.submit(facilitator, notify=False)
+    review.approve(approver, authentication=SEEDED)  # v7 signed off: v1-v6 superseded
+    for number in range(8, 15):  # seven more versions sent back, each asking the facilitator
+        engagement.framework.sunset_criteria = f"Revisit after {number} cycles."
+        engagement.framework.save(update_fields=["sunset_criteria"])
+        review = engagement.freeze_version(facilitator, f"Round {number}")
+        review.submit(facilitator, notify=False)
+        review.add_comment(approver, "And this?")
+        review.request_changes(approver, "See my comment.", authentication=SEEDED)
+    client.force_login(facilitator)
+    page = client.get(reverse("dashboard", args=["acme"])).content.decode()
+    assert "on v10." in page and "on v9." not in page  # the first five, newest first
+    assert "v7 is signed off: download the signed pack." in page
+    assert reverse("version_pack", args=["acme", 7]) in page
+    assert "more: see all" in page
+
+
 def test_the_next_actions_page_lists_them_all_and_says_how_many(
     client, engagement, facilitator, approver
 ):

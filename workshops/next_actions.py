@@ -30,6 +30,13 @@ class NextAction:
     text: str
     url: str
     link: str
+    pinned: bool = False  # shown however many actions come before it (the signed pack)
+
+
+def first_actions(actions: list[NextAction], count: int) -> list[NextAction]:
+    """The first `count` of `actions` for a summary, and the pinned ones after them too: the
+    signed pack is never behind a "see all", however many versions ask something first."""
+    return actions[:count] + [action for action in actions[count:] if action.pinned]
 
 
 @dataclass(frozen=True)
@@ -69,6 +76,7 @@ def next_actions(
                 f"{label} is signed off: download the signed pack.",
                 reverse("version_pack", args=[engagement.slug, signed.number]),
                 f"Signed pack of {label}",
+                pinned=True,
             )
         )
     return actions

@@ -30,7 +30,7 @@ from workshops.models import (
     Role,
     get_engagement_for,
 )
-from workshops.next_actions import next_actions
+from workshops.next_actions import first_actions, next_actions
 from workshops.progress import (
     day_progress,
     engagement_today,
@@ -107,6 +107,7 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     facts = gather_facts(engagement, plan, members)
     rows = day_progress(plan, facts)
     actions = next_actions(engagement, engagement.membership, facts.problems)
+    shown_actions = first_actions(actions, DASHBOARD_NEXT_ACTIONS)
     day_url = numbered_url("day", engagement.slug)
     step_url = url_of("step", engagement.slug, "step_key")
     context = {
@@ -125,9 +126,9 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
         "pending_invitations": Invitation.objects.filter(
             engagement=engagement, accepted_at__isnull=True
         ).count(),
-        "next_actions": actions[:DASHBOARD_NEXT_ACTIONS],
+        "next_actions": shown_actions,
         "action_count": len(actions),
-        "more_actions": max(len(actions) - DASHBOARD_NEXT_ACTIONS, 0),
+        "more_actions": len(actions) - len(shown_actions),
     }
     return render(request, "workshops/dashboard.html", context)
 
