@@ -303,6 +303,7 @@ def pages_to_measure(slug: str) -> list[tuple[str, str]]:
         (FLOORS[1], reverse("login")),
         ("home", reverse("home")),
         ("dashboard", reverse("dashboard", args=[slug])),
+        ("next actions", reverse("next_actions", args=[slug])),
         ("days", reverse("days", args=[slug])),
         ("day 4", reverse("day", args=[slug, 4])),
         ("people", reverse("people", args=[slug])),
