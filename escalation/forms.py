@@ -370,7 +370,7 @@ class ItemForm(SafeTextForm, forms.ModelForm):
                 form_field.widget.picker_total = partial(self.picker_total, name)
                 form_field.widget.chosen_options = partial(self.chosen_options, name)
                 form_field.widget.matching_options = partial(self.matching_options, name)
-                form_field.widget.noun = str(form_field.queryset.model._meta.verbose_name_plural)
+                form_field.widget.noun = str(form_field.queryset.model._meta.verbose_name_plural)  # type: ignore[union-attr]
         if self.instance.pk:
             self.fields["row_version"].required = True
             self.fields["row_version"].initial = self.instance.row_version
@@ -395,7 +395,7 @@ class ItemForm(SafeTextForm, forms.ModelForm):
             }
 
             def compute() -> dict[str, dict[str, Any]]:
-                totals = {name: lists[name].queryset.count() for name in pickers}
+                totals = {name: self.picker_rows(name).count() for name in pickers}
                 totals = {name: total for name, total in totals.items() if total > PICKER_ABOVE}
                 options = {
                     field_name: [
@@ -440,7 +440,9 @@ class ItemForm(SafeTextForm, forms.ModelForm):
 
     def picker_rows(self, name: str) -> models.QuerySet[Any]:
         """The rows the picker `name` offers, with what their labels read (`picker_label`)."""
-        return cast(forms.ModelMultipleChoiceField, self.fields[name]).queryset
+        rows = cast(forms.ModelMultipleChoiceField, self.fields[name]).queryset
+        assert rows is not None  # every form sets its lists' rows
+        return rows
 
     def picker_label(self, name: str, row: Any) -> str:
         """A row's label in the picker `name`, as HTML: its label in the list, unless a longer

@@ -613,8 +613,8 @@ def _picker_choices(
     boxes checked so far, sent with the search, and the rows matching it."""
     name = request.GET["picker"]
     form = open_form.form if open_form else None
-    widget = form.fields[name].widget if form and name in form.fields else None
-    if not isinstance(widget, ChoicePicker) or not widget.is_picker():
+    widget = form.fields[name].widget if form is not None and name in form.fields else None
+    if form is None or not isinstance(widget, ChoicePicker) or not widget.is_picker():
         raise Http404("No such list to choose from.")
     _offer_search(request, engagement, step_key, open_form)
     bound = form[name]
