@@ -3,16 +3,21 @@ message beside the field, so the database's refusal is never what a facilitator 
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable
-from functools import partial
+from dataclasses import dataclass
+from functools import partial, reduce
 from typing import Any, ClassVar, cast
+from urllib.parse import urlencode
 
 from django import forms
 from django.db import models
+from django.db.models import Q
 from django.forms.renderers import DjangoTemplates
 from django.utils.html import conditional_escape, escape
 from django.utils.safestring import mark_safe
+from django.utils.text import capfirst
 
 from escalation import caching
 from escalation.document import (
@@ -90,14 +95,7 @@ class CheckboxList(forms.CheckboxSelectMultiple):
         if final.get("class"):
             html.append(f' class="{escape(final["class"])}"')
         html.append(">")
-        name_html, id_html = escape(name), escape(final["id"])
-        # One string per box: a large framework offers a form 1,200 of them.
-        html += [
-            f'<div>\n    <label for="{id_html}_{index}"><input type="checkbox" '
-            f'name="{name_html}" value="{value_html}"{head} id="{id_html}_{index}"{tail}'
-            f"{' checked' if option in checked else ''}>\n {label_html}</label>\n\n</div>"
-            for index, (option, value_html, label_html) in enumerate(self.cached_options())
-        ]
+        html += _boxes(name, final["id"], head, tail, self.cached_options(), checked)
         html.append("\n</div>")
         return mark_safe("".join(html))  # noqa: S308 (every part above is escaped)
 
@@ -130,6 +128,127 @@ class CheckboxList(forms.CheckboxSelectMultiple):
                 html.append("\n  </div>")
         html.append("\n</div>")
         return mark_safe("".join(html))  # noqa: S308 (every part above is escaped)
+
+
+def _boxes(
+    name: str,
+    id_: str,
+    head: str,
+    tail: str,
+    options: list[CachedOption],
+    checked: set[str],
+    start: int = 0,
+) -> list[str]:
+    """One string per box, as Django prints it (a large framework offers a form 1,200 of them),
+    its id numbered in place from `start`; `head` and `tail` are the list's attributes."""
+    name_html, id_html = escape(name), escape(id_)
+    return [
+        f'<div>\n    <label for="{id_html}_{index}"><input type="checkbox" '
+        f'name="{name_html}" value="{value_html}"{head} id="{id_html}_{index}"{tail}'
+        f"{' checked' if option in checked else ''}>\n {label_html}</label>\n\n</div>"
+        for index, (option, value_html, label_html) in enumerate(options, start)
+    ]
+
+
+# A list of rows longer than this is offered as a picker (ChoicePicker), not in full.
+PICKER_ABOVE = 50
+# The rows a search lists at once; it says how many more match.
+PICKER_MATCHES = 25
+
+
+@dataclass
+class PickerSearch:
+    """Where a picker's search goes: `action` with `keep` (the query that opens this form on
+    the editor's page), plus `<name>-q`; with `picker=<name>`, only the picker's choices."""
+
+    action: str
+    keep: list[tuple[str, str]]
+    query: str = ""
+
+    def url(self, *extra: tuple[str, str]) -> str:
+        return f"{self.action}?{urlencode([*self.keep, *extra])}"
+
+
+class ChoicePicker(CheckboxList):
+    """A long list of rows (a failure mode's bounds: 1,200 in a large framework) offered as the
+    rows chosen, each a checked box, and a search listing up to PICKER_MATCHES of the others.
+    Every chosen row is printed, checked, whatever the search: saving the form keeps exactly the
+    rows chosen. The search is a plain GET of the editor's page (`?detected_by-q=latency`); with
+    htmx, it fetches the choices alone as you type, sending the boxes checked so far. A list of
+    PICKER_ABOVE rows or fewer prints in full, as CheckboxList."""
+
+    # Set by ItemForm: how many rows the list offers when it is long (None: print it in full),
+    # the options of the values chosen, and the options matching a search (and how many match).
+    picker_total: Callable[[], int | None] | None = None
+    chosen_options: Callable[[list[str]], list[CachedOption]] | None = None
+    matching_options: Callable[[str, list[str]], tuple[list[CachedOption], int]] | None = None
+    noun = "rows"
+    # Set by the editor that shows the form; without it, the chosen rows and no search.
+    search: PickerSearch | None = None
+
+    def is_picker(self) -> bool:
+        return self.picker_total is not None and self.picker_total() is not None
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> Any:
+        final = self.build_attrs(self.attrs, attrs)
+        if self.cached_options is None or not self.is_picker() or not final.get("id"):
+            return super().render(name, value, attrs, renderer)
+        id_ = escape(final["id"])
+        html = [f'<div id="{id_}" class="picker">']
+        if self.search is not None:
+            # The search box belongs to its own GET form (printed after this form by
+            # item_form.html), so Enter searches and never saves.
+            fragment = self.search.url(("picker", name))
+            html.append(
+                f'<div class="picker-search"><label for="{id_}-q">Find {escape(self.noun)}'
+                f'</label> <input type="search" id="{id_}-q" name="{escape(name)}-q" '
+                f'value="{escape(self.search.query)}" form="{id_}-search" autocomplete="off" '
+                f'data-hx-get="{escape(fragment)}" '
+                'data-hx-trigger="input changed delay:300ms, search" '
+                f'data-hx-target="#{id_}-choices" data-hx-swap="outerHTML" '
+                f'data-hx-include="#{id_}-choices"> '
+                f'<button type="submit" class="button" form="{id_}-search">Search</button></div>'
+            )
+        html.append(self.render_choices(name, value, final))
+        html.append("\n</div>")
+        return mark_safe("".join(html))  # noqa: S308 (every part above is escaped)
+
+    def render_choices(self, name: str, value: Any, attrs: dict[str, Any]) -> str:
+        """The rows chosen (checked) and those matching the search (unchecked), with how many
+        there are: what a search replaces."""
+        assert self.chosen_options and self.matching_options and self.picker_total
+        final = self.build_attrs(self.attrs, attrs)
+        keys = list(final)
+        at = keys.index("id")
+        head = _attrs({key: final[key] for key in keys[:at]})
+        tail = _attrs({key: final[key] for key in keys[at + 1 :]})
+        chosen = self.chosen_options([str(v) for v in self.format_value(value)])
+        values = [option for option, _, _ in chosen]
+        query = self.search.query.strip() if self.search else ""
+        matches, matching = self.matching_options(query, values) if query else ([], 0)
+        id_ = escape(final["id"])
+        total = self.picker_total() or 0
+        html = [f'<div id="{id_}-choices" class="picker-choices" aria-live="polite">']
+        html += _boxes(name, final["id"], head, tail, chosen, set(values))
+        noun = escape(capfirst(self.noun))
+        more = "" if query else " Find others to add them."
+        html.append(
+            f'<p class="muted picker-count">{noun} chosen: {len(chosen)} of {total:,}.{more}</p>'
+        )
+        if query:
+            html += _boxes(name, final["id"], head, tail, matches, set(), len(chosen))
+            if matching > len(matches):
+                found = f"{matching:,}, the first {len(matches)} shown: add words to narrow it."
+            else:
+                found = f"{matching:,}." if matching else "none."
+            html.append(
+                f'<p class="muted picker-count">Other {escape(self.noun)} matching '
+                f"“{escape(query)}”: {found}</p>"
+            )
+        html.append("</div>")
+        return "".join(html)
 
 
 class FastSelect(forms.Select):
@@ -227,6 +346,8 @@ class ItemForm(SafeTextForm, forms.ModelForm):
     # Where the key of a new row comes from (a field name, or a method returning the text).
     key_source: ClassVar[str] = "name"
     unique_fields: ClassVar[list[str]] = []
+    # Each picker's columns a search looks in (see ChoicePicker).
+    search_fields: ClassVar[dict[str, list[str]]] = {}
 
     def __init__(self, *args: Any, framework: Framework, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -237,42 +358,146 @@ class ItemForm(SafeTextForm, forms.ModelForm):
                 form_field.widget = fast
         self.framework = framework
         self.instance.framework = framework
-        self._choice_lists: dict[str, list[CachedOption]] | None = None
+        self._choice_lists: dict[str, dict[str, Any]] | None = None
         for name, form_field in self.fields.items():
             if isinstance(form_field, forms.ModelChoiceField) and isinstance(
                 form_field.widget, FastSelect | CheckboxList
             ):
                 form_field.widget.cached_options = partial(self.cached_choices, name)
+            if isinstance(form_field, forms.ModelMultipleChoiceField) and isinstance(
+                form_field.widget, ChoicePicker
+            ):
+                form_field.widget.picker_total = partial(self.picker_total, name)
+                form_field.widget.chosen_options = partial(self.chosen_options, name)
+                form_field.widget.matching_options = partial(self.matching_options, name)
+                form_field.widget.noun = str(form_field.queryset.model._meta.verbose_name_plural)  # type: ignore[union-attr]
         if self.instance.pk:
             self.fields["row_version"].required = True
             self.fields["row_version"].initial = self.instance.row_version
         self.stale_current: list[tuple[str, str]] = []
 
-    def cached_choices(self, name: str) -> list[CachedOption]:
-        """The options of the list of rows `name` offers, read once per content revision for
-        all such lists of this kind of form: a large framework offers a failure mode's form
-        some 2,000 rows, and loading and labelling them took most of its time. Which options
-        are selected stays the form's own (its row, or what was typed into it)."""
+    def _lists(self) -> dict[str, dict[str, Any]]:
+        """The options of every list of rows this kind of form offers (`options`), read once
+        per content revision: a large framework offers a failure mode's form some 2,000 rows,
+        and loading and labelling them took most of its time. A long list offered as a picker
+        is only counted (`totals`): its form prints the rows chosen and those a search finds.
+        Which options are selected stays the form's own (its row, or what was typed into it)."""
         if self._choice_lists is None:
             lists = {
                 field_name: form_field
                 for field_name, form_field in self.fields.items()
                 if isinstance(form_field, forms.ModelChoiceField)
             }
+            pickers = {
+                field_name
+                for field_name, form_field in lists.items()
+                if isinstance(form_field.widget, ChoicePicker)
+            }
 
-            def compute() -> dict[str, list[CachedOption]]:
-                return {
+            def compute() -> dict[str, dict[str, Any]]:
+                totals = {name: self.picker_rows(name).count() for name in pickers}
+                totals = {name: total for name, total in totals.items() if total > PICKER_ABOVE}
+                options = {
                     field_name: [
                         # Plain strings, escaped: the cache reads them back faster than SafeStrings.
                         (str(value), _plain_html(value), _plain_html(label))
                         for value, label in form_field.iterator(form_field)
                     ]
                     for field_name, form_field in lists.items()
+                    if field_name not in totals
                 }
+                return {"options": options, "totals": totals}
 
             kind = f"choices-{type(self).__name__}"
             self._choice_lists = caching.for_revision(kind, self.framework, compute)
-        return self._choice_lists[name]
+        return self._choice_lists
+
+    def cached_choices(self, name: str) -> list[CachedOption]:
+        """The options of the list of rows `name` offers (see `_lists`)."""
+        return self._lists()["options"].get(name, [])
+
+    def picker_total(self, name: str) -> int | None:
+        """How many rows the list `name` offers, if it is offered as a picker (else None)."""
+        total: int | None = self._lists()["totals"].get(name)
+        return total
+
+    def chosen_options(self, name: str, values: list[str]) -> list[CachedOption]:
+        """The options of the rows chosen (`values`) in the list `name`, in its order: the
+        rows the form was loaded with, or those sent (only this framework's)."""
+        loaded = self.initial.get(name) if not self.is_bound else None
+        rows: Any
+        if not values:
+            return []
+        if (
+            isinstance(loaded, list)
+            and all(isinstance(row, models.Model) for row in loaded)
+            and [str(row.pk) for row in loaded] == values
+        ):
+            rows = loaded  # read with the row already: no query
+        else:
+            rows = self.picker_rows(name).filter(pk__in=[v for v in values if v.isdigit()])
+        return [(str(row.pk), _plain_html(row.pk), self.picker_label(name, row)) for row in rows]
+
+    def picker_rows(self, name: str) -> models.QuerySet[Any]:
+        """The rows the picker `name` offers, with what their labels read (`picker_label`)."""
+        rows = cast(forms.ModelMultipleChoiceField, self.fields[name]).queryset
+        assert rows is not None  # every form sets its lists' rows
+        return rows
+
+    def picker_label(self, name: str, row: Any) -> str:
+        """A row's label in the picker `name`, as HTML: its label in the list, unless a longer
+        one tells apart rows a search lists side by side."""
+        form_field = cast(forms.ModelMultipleChoiceField, self.fields[name])
+        return _plain_html(form_field.label_from_instance(row))
+
+    @classmethod
+    def rows_to_edit(cls, framework: Framework) -> models.QuerySet[Any]:
+        """The framework's rows this form edits, read with what the form prints of them."""
+        return cls._meta.model._default_manager.filter(framework=framework)
+
+    def matching_options(
+        self, name: str, query: str, chosen: list[str]
+    ) -> tuple[list[CachedOption], int]:
+        """The first PICKER_MATCHES rows of the list `name` not yet chosen whose columns
+        (`search_fields`) hold every word of `query`, and how many match in all."""
+        rows = self.picker_rows(name).exclude(pk__in=[v for v in chosen if v.isdigit()])
+        for word in query.split()[:10]:
+            rows = rows.filter(
+                reduce(
+                    operator.or_,
+                    (Q(**{f"{path}__icontains": word}) for path in self.search_fields[name]),
+                )
+            )
+        found = list(rows[:PICKER_MATCHES])
+        total = len(found) if len(found) < PICKER_MATCHES else rows.count()
+        return [
+            (str(row.pk), _plain_html(row.pk), self.picker_label(name, row)) for row in found
+        ], total
+
+    def offer_search(self, action: str, keep: list[tuple[str, str]], query: Any) -> None:
+        """Give each picker of this form its search: the editor's page (`action`, with `keep`
+        opening this form there) and what was searched for (`query`: the page's GET)."""
+        for bound in self:
+            if isinstance(bound.field.widget, ChoicePicker):
+                text = str(query.get(f"{bound.html_name}-q", ""))[:100]
+                bound.field.widget.search = PickerSearch(action, keep, text)
+
+    @property
+    def picker_searches(self) -> list[dict[str, Any]]:
+        """The GET forms of the pickers' searches (a form may not hold another form): each
+        picker's search box and button belong to its own, printed after this form."""
+        return [
+            {
+                "id": f"{bound.auto_id}-search",
+                "target": f"{bound.auto_id}-choices",
+                "search": bound.field.widget.search,
+                "fragment": bound.field.widget.search.url(("picker", bound.html_name)),
+            }
+            for bound in self
+            if isinstance(bound.field.widget, ChoicePicker)
+            and bound.field.widget.search is not None
+            and bound.field.widget.is_picker()
+        ]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -440,6 +665,18 @@ class BoundForm(ItemForm):
 
 class FailureModeForm(ItemForm):
     unique_fields: ClassVar[list[str]] = ["name"]
+    search_fields: ClassVar[dict[str, list[str]]] = {
+        "applies_to": ["name", "workflow", "model_name"],
+        "detected_by": [
+            "metric_kind",
+            "metric_name",
+            "percentile",
+            "unit",
+            "counted_thing",
+            "threshold__ai_system__name",
+            "threshold__output_type",
+        ],
+    }
 
     class Meta:
         model = FailureMode
@@ -453,7 +690,7 @@ class FailureModeForm(ItemForm):
                 "immediate_mitigation",
                 "long_term_fix",
             ]
-        } | {name: CheckboxList for name in ["then_levels", "applies_to", "detected_by"]}
+        } | {"then_levels": CheckboxList, "applies_to": ChoicePicker, "detected_by": ChoicePicker}
 
     def __init__(self, *args: Any, framework: Framework, **kwargs: Any) -> None:
         super().__init__(*args, framework=framework, **kwargs)
@@ -466,6 +703,30 @@ class FailureModeForm(ItemForm):
         detected_by = cast(forms.ModelMultipleChoiceField, self.fields["detected_by"])
         # Labelled by their text alone: only its columns (a large framework offers ~2,000).
         detected_by.queryset = Bound.objects.filter(framework=framework).only(*BOUND_TEXT)
+
+    @classmethod
+    def rows_to_edit(cls, framework: Framework) -> models.QuerySet[Any]:
+        # The bounds the row is detected by, with their thresholds' AI systems: what the
+        # picker's labels read (in the one query the form would run for the bounds anyway).
+        bounds = Bound.objects.select_related("threshold__ai_system")
+        return (
+            super()
+            .rows_to_edit(framework)
+            .prefetch_related(models.Prefetch("detected_by", queryset=bounds))
+        )
+
+    def picker_rows(self, name: str) -> models.QuerySet[Any]:
+        if name != "detected_by":
+            return super().picker_rows(name)
+        return Bound.objects.filter(framework=self.framework).select_related("threshold__ai_system")
+
+    def picker_label(self, name: str, row: Any) -> str:
+        if name != "detected_by":
+            return super().picker_label(name, row)
+        # A large framework's AI systems share bounds ("p95 ≤ 1,500 ms"): say whose.
+        threshold = row.threshold
+        outputs = threshold.output_type or "all outputs"
+        return _plain_html(f"{row.text} ({threshold.ai_system.name}, {outputs})")
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()

@@ -4,7 +4,8 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from escalation.models import AISystem, Bound, EscalationLevel
+from escalation.forms import PICKER_ABOVE
+from escalation.models import AISystem, Bound, EscalationLevel, FailureMode
 from workshops.demo import DEMO_PASSWORD, load_demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -82,3 +83,34 @@ def test_facilitator_enters_a_bound_with_unit_and_direction_in_one_row_from_the_
     page.get_by_role("button", name="Add").click()
     expect(page.get_by_role("cell", name="≤ 0.05 Brier score", exact=True)).to_be_visible()
     assert Bound.objects.filter(metric_name="Brier score", direction="at_most").exists()
+
+
+def test_facilitator_finds_a_bound_among_many_and_keeps_those_chosen(live_server, page):
+    load_demo()
+    mode = FailureMode.objects.get(framework__engagement__slug="demo", key="factual-error")
+    chosen = list(mode.detected_by.all())
+    first = Bound.objects.get(pk=chosen[0].pk)
+    Bound.objects.bulk_create(  # more bounds than a form lists in full
+        Bound(
+            framework=first.framework,
+            threshold=first.threshold,
+            key=f"extra-{number}",
+            position=100 + number,
+            metric_kind=first.metric_kind,
+            metric_name=f"extra metric {number}",
+            direction=first.direction,
+            value=first.value,
+            unit=first.unit,
+        )
+        for number in range(PICKER_ABOVE)
+    )
+    log_in(page, live_server)
+    page.goto(live_server.url + reverse("step", args=["demo", "failure-modes"]))
+    page.get_by_role("link", name="Edit Factual error").click()
+    page.get_by_label("Find bounds").fill("claims latency")
+    found = page.get_by_label("p99 ≤ 800 ms (Claims-triage classifier, classification)")
+    found.check()  # listed as the search answered, without a page load
+    page.get_by_role("button", name="Save").click()
+    page.get_by_role("link", name="Edit Factual error").wait_for()
+    latency = Bound.objects.get(key="claims-triage-classification-latency")
+    assert set(mode.detected_by.all()) == {*chosen, latency}

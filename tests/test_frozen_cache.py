@@ -2,17 +2,17 @@
 under its hash, and downloads carry an ETag from the hash so a browser revalidates for free."""
 
 import dataclasses
+import hashlib
 import os
 
 import icalendar
 import pytest
 from django.core.cache import cache
-from django.core.cache.utils import make_template_fragment_key
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from escalation.caching import CODE_VERSION, LOCAL, hashes_key
+from escalation.caching import LOCAL, hashes_key
 from escalation.diagram import LADDER_DRAWING_VERSION
 from tests.factories import make_version
 from tests.framework_content import make_framework_content
@@ -191,19 +191,20 @@ def test_a_versions_artifacts_are_laid_out_once(client, facilitator, version):
     client.force_login(facilitator)
     url = reverse("version_artifacts", args=["acme", 1])
     assert "Claims summariser" in client.get(url).content.decode()
-    key = make_template_fragment_key(
-        "artifacts-content",
-        [version.sha256, LADDER_DRAWING_VERSION, "", CODE_VERSION],  # no holidays
-    )
-    cache.set(key, "what the cache holds", None)
+    no_holidays = hashlib.sha256(b"").hexdigest()
+    kind = f"artifacts-content.v{LADDER_DRAWING_VERSION}"
+    cache.set(hashes_key(kind, [version.sha256, no_holidays]), "what the cache holds", None)
+    LOCAL.clear()
     assert "what the cache holds" in client.get(url).content.decode()
 
 
 def test_a_versions_artifacts_laid_out_with_an_earlier_ladder_drawing_are_laid_out_again(
     client, facilitator, version
 ):
-    # Before the drawing had a version, the page was kept under the document's hash alone.
-    cache.set(make_template_fragment_key("artifacts-content", [version.sha256]), "old", None)
+    # Laid out by an earlier drawing of the ladder, the page was kept under another kind.
+    no_holidays = hashlib.sha256(b"").hexdigest()
+    earlier = f"artifacts-content.v{LADDER_DRAWING_VERSION - 1}"
+    cache.set(hashes_key(earlier, [version.sha256, no_holidays]), "old", None)
     client.force_login(facilitator)
     page = client.get(reverse("version_artifacts", args=["acme", 1])).content.decode()
     assert ">old<" not in page and 'id="legend"' in page

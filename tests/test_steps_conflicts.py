@@ -29,6 +29,8 @@ class FormValues(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         attr = {name: value or "" for name, value in attrs}
+        if "form" in attr:
+            return  # a control of another form (a picker's search box)
         if tag == "input" and attr.get("type") not in {"submit", "checkbox", "radio"}:
             self.values.append((attr["name"], attr.get("value", "")))
         elif tag == "input" and "checked" in attr:

@@ -12,14 +12,14 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
-from django.core.cache import cache
-from django.core.cache.utils import make_template_fragment_key
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from config.middleware import SignedInRequest
@@ -171,13 +171,8 @@ def artifacts_page(request: HttpRequest, slug: str, number: int | None = None) -
     if number is None and (default := _client_default(request, engagement, "artifacts")):
         return redirect(default)
     source = artifact_source(engagement, number)
-    # Rendered by the template only when its fragment cache (keyed by the document's hash and
-    # the ladder drawing's version) misses: a frozen version's artifacts are laid out once.
-    content = _ArtifactContent(source)
-    # The review dates move off the engagement's holidays: other holidays, another page.
-    holidays_key = ",".join(sorted(day.isoformat() for day in engagement.holidays))
     sha256 = source.version.sha256 if source.version else engagement.draft_sha256()
-    response = render(
+    return render(
         request,
         "workshops/artifacts/artifacts.html",
         {
@@ -185,26 +180,44 @@ def artifacts_page(request: HttpRequest, slug: str, number: int | None = None) -
             "source": source,
             "links": artifact_links(slug, number),
             "switcher": _version_switcher(engagement, number, "artifacts"),
-            "content": content,
+            "content_html": _content_html(source, sha256, engagement.holidays),
             "changes_since": changes_since(source),
-            "holidays_key": holidays_key,
             "may_export": engagement.membership.can(source.export_capability),
             "monitoring_links": monitoring_links(source),
-            "drawing_version": LADDER_DRAWING_VERSION,
-            "code_version": caching.CODE_VERSION,
-            "sha256": sha256,
         },
     )
-    if content.ladder_refused:
-        # The refusal names a log reference of this attempt (and graphviz may be missing only
-        # for now): the page is not kept with it, the next request draws the ladder again.
-        cache.delete(
-            make_template_fragment_key(
-                "artifacts-content",
-                [sha256, LADDER_DRAWING_VERSION, holidays_key, caching.CODE_VERSION],
-            )
-        )
-    return response
+
+
+class _LadderRefused(Exception):
+    """The artifacts laid out with the ladder's refusal in its place: shown, never kept (the
+    refusal names a log reference of this attempt, and graphviz may be missing only for now)."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__("The ladder was not drawn.")
+        self.html = html
+
+
+def _content_html(source: ArtifactSource, sha256: str, holidays: list[Any]) -> SafeString:
+    """The artifacts as the document `sha256` lays them out, laid out once per document, drawing
+    of the ladder and holidays (the review dates move off them), and kept in this process's
+    memory too: at ten times today's largest they are 1.5 MB, which the fragment cache read
+    from its table and decoded on every request."""
+    content = _ArtifactContent(source)
+
+    def lay_out() -> str:
+        html = render_to_string("workshops/artifacts/artifacts.html#content", {"content": content})
+        if content.ladder_refused:
+            raise _LadderRefused(html)
+        return str.__str__(html)  # a plain string: the cache reads it back faster
+
+    days = ",".join(sorted(day.isoformat() for day in holidays))
+    holidays_hash = hashlib.sha256(days.encode()).hexdigest()
+    kind = f"artifacts-content.v{LADDER_DRAWING_VERSION}"
+    try:
+        html = caching.for_hashes(kind, [sha256, holidays_hash], lay_out)
+    except _LadderRefused as refused:
+        html = refused.html
+    return mark_safe(html)  # noqa: S308 (rendered by our templates, escaped there)
 
 
 class _ArtifactContent:

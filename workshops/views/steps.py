@@ -33,6 +33,7 @@ from escalation.editors import (
     Collection,
     StepEditor,
 )
+from escalation.forms import ChoicePicker, ItemForm
 from escalation.models import AISystem, Framework, ReviewCadence, StaleEditError, Threshold
 from escalation.schedule import review_dates
 from escalation.steps import STEPS, STEPS_BY_KEY, Step
@@ -358,6 +359,7 @@ def _render_editor(
     can_edit = engagement.membership.can(Capability.EDIT)
     if open_form is not None:
         _focus_first_field(_carrying_loaded_values(open_form.form))
+        _offer_search(request, engagement, step_key, open_form)
     settings_form = None
     if editor.settings_form:
         settings_form = (
@@ -552,8 +554,7 @@ def _requested_form(
     if "edit" in request.GET:
         collection_name, _, item_key = request.GET["edit"].partition(":")
         collection = _collection(editor, collection_name)
-        model = collection.form_class._meta.model
-        item = get_object_or_404(model, framework=framework, key=item_key)
+        item = get_object_or_404(collection.form_class.rows_to_edit(framework), key=item_key)
         return OpenForm(
             collection.name, item.key, collection.form_class(instance=item, framework=framework)
         )
@@ -595,10 +596,46 @@ def fix_url(slug: str, problem: Problem) -> str:
 
 @require_GET
 def step(request: SignedInRequest, slug: str, step_key: str) -> HttpResponse:
-    engagement = get_engagement_for(request.user, slug, Capability.VIEW)
+    # A picker's choices are part of a form: only those who may edit search them.
+    capability = Capability.EDIT if "picker" in request.GET else Capability.VIEW
+    engagement = get_engagement_for(request.user, slug, capability)
     editor = _step(step_key)[1]
     open_form = _requested_form(request, editor, engagement.framework)
+    if "picker" in request.GET:
+        return _picker_choices(request, engagement, step_key, open_form)
     return _render_editor(request, engagement, step_key, open_form)
+
+
+def _picker_choices(
+    request: SignedInRequest, engagement: Engagement, step_key: str, open_form: OpenForm | None
+) -> HttpResponse:
+    """One picker's choices alone (`?picker=detected_by`, fetched by htmx as you type): the
+    boxes checked so far, sent with the search, and the rows matching it."""
+    name = request.GET["picker"]
+    form = open_form.form if open_form else None
+    widget = form.fields[name].widget if form is not None and name in form.fields else None
+    if form is None or not isinstance(widget, ChoicePicker) or not widget.is_picker():
+        raise Http404("No such list to choose from.")
+    _offer_search(request, engagement, step_key, open_form)
+    bound = form[name]
+    form.initial[name] = request.GET.getlist(bound.html_name)
+    return HttpResponse(
+        widget.render_choices(bound.html_name, bound.value(), {"id": bound.auto_id})
+    )
+
+
+def _offer_search(
+    request: SignedInRequest, engagement: Engagement, step_key: str, open_form: OpenForm | None
+) -> None:
+    """The open form's pickers search on this step's page, with the form open as it is."""
+    if open_form is None or not isinstance(open_form.form, ItemForm):
+        return
+    if open_form.item_key is None:
+        keep = [("add", open_form.collection)]
+    else:
+        keep = [("edit", f"{open_form.collection}:{open_form.item_key}")]
+    step_url = reverse("step", args=[engagement.slug, step_key])
+    open_form.form.offer_search(step_url, keep, request.GET)
 
 
 @require_POST
