@@ -17,8 +17,9 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
+from django.template.loader import get_template, render_to_string
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET, require_POST
 
@@ -140,8 +141,17 @@ def _version_list_page(
 def version_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug)
     review = _review(engagement, number)
-    context = _detail(request, engagement, review, page_number=request.GET.get("page"))
-    return render(request, "workshops/versions/detail.html", context)
+    opened = request.GET.get("comment")
+    if request.htmx and opened is not None:
+        # "Comment on …" fetched by htmx: that item's discussion with its form open.
+        if opened not in frozen.item_titles(review.version):
+            raise Http404(f"{review.version.label} has no item {opened}.")
+        response = _discussion(request, engagement, review, opened, commenting=True)
+    else:
+        context = _detail(request, engagement, review, page_number=request.GET.get("page"))
+        response = render(request, "workshops/versions/detail.html", context)
+    patch_vary_headers(response, ["HX-Request"])  # one address, the page or one discussion
+    return response
 
 
 @require_POST
@@ -289,7 +299,9 @@ class ItemOnPage:
     threads: list[Comment] = field(default_factory=list)
     form: CommentForm | None = None  # a comment on it that did not save, with its errors
     page: Page[Comment] | None = None  # the whole version's discussion comes in pages
-    fields_html: str = ""  # its fields' table rows, printed once per version (escalation.frozen)
+    commenting: bool = False  # its comment form shows open ("Comment on …" was followed)
+    printed: PrintedItem | None = None  # what prints the same for everyone (on a version page)
+    article: SafeString | None = None  # the whole of it, printed: nothing of it moves
 
 
 THREADS_PAGE_SIZE = 50
@@ -328,9 +340,11 @@ def _discussion(
     anchor: str,
     form: CommentForm | None = None,
     page_number: str | int | None = "last",
+    commenting: bool = False,
 ) -> HttpResponse:
-    """One item's discussion, as htmx swaps it in after a comment (422 with the form's errors);
-    the whole version's discussion on the page that shows the comment."""
+    """One item's discussion, as htmx swaps it in after a comment (422 with the form's errors)
+    or to open its comment form; the whole version's discussion on the page that shows the
+    comment."""
     membership: Membership = engagement.membership
     titles = frozen.item_titles(review.version)
     item = ReadableItem(anchor, titles.get(anchor, anchor), [], True) if anchor else None
@@ -338,8 +352,11 @@ def _discussion(
         "engagement": engagement,
         "version": review.version,
         "comment_url": reverse("version_comment", args=[engagement.slug, review.version.number]),
+        "page_url": reverse("version_detail", args=[engagement.slug, review.version.number]),
         "may": {action: review.may(membership, action) for action in MOVES},
-        "entry": ItemOnPage(item, False, _threads_by_anchor(review).get(anchor, []), form)
+        "entry": ItemOnPage(
+            item, False, _threads_by_anchor(review).get(anchor, []), form, commenting=commenting
+        )
         if anchor
         else _general_discussion(_threads_by_anchor(review).get("", []), page_number, form),
     }
@@ -368,35 +385,34 @@ def _detail(
         if baseline
         else None
     )
-    changed = changes.changed if changes else frozenset()
     threads = _threads_by_anchor(review)
     failed_anchor = comment_form.data.get("item", "") if comment_form is not None else None
-    # The framework comes a page of items at a time; a comment that did not save shows on the
-    # page of its item.
+    opened = request.GET.get("comment") if comment_form is None else None
+    # The framework comes a page of items at a time; a comment that did not save, or an item
+    # whose comment form was asked for, shows on the page of its item.
+    focus = failed_anchor or opened
     items_page = (
-        failed_anchor and _items_page(frozen.outline(review.version), failed_anchor)
+        focus and _items_page(frozen.outline(review.version), focus)
     ) or _page_number(request.GET.get("items"))
     if items_page > 1:  # past the end shows the last page (and keeps no page of its own)
         items_page = min(items_page, _items_pages(frozen.outline(review.version)))
-    shown = frozen.version_page(review.version, items_page, ITEMS_PAGE_SIZE)
-    outline = shown.outline
+    printed = _printed_page(engagement, review, baseline, changes, items_page)
+    may = {action: review.may(membership, action) for action in MOVES}
     sections = [
         (
             section,
             [
-                ItemOnPage(
-                    shown.item,
-                    shown.item.anchor in changed,
-                    threads.get(shown.item.anchor, []),
-                    comment_form
-                    if shown.item.anchor == failed_anchor and shown.item.first_showing
-                    else None,
-                    fields_html=shown.fields_html,
+                _item_on_page(
+                    shown,
+                    threads,
+                    comment_form if shown.item.anchor == failed_anchor else None,
+                    opened == shown.item.anchor,
+                    may["comment"],
                 )
                 for shown in items
             ],
         )
-        for section, items in shown.sections
+        for section, items in printed.sections
     ]
     any_entry_has_form = any(entry.form for _, entries in sections for entry in entries)
     approvals = list(review.approvals.select_related("approver"))
@@ -405,15 +421,13 @@ def _detail(
         "engagement": engagement,
         "review": review,
         "version": review.version,
-        "document_name": shown.name,
+        "document_name": printed.name,
         "baseline": baseline,
         "changes": changes,
         "sections": sections,
-        # Printed once per item: reversed once.
         "comment_url": reverse("version_comment", args=[engagement.slug, review.version.number]),
-        "audit_url": reverse("audit", args=[engagement.slug]),
-        "contents": _contents(outline, items_page, changed, threads, sections),
-        "items_pages": _items_pager(outline, items_page),
+        "contents": _contents(printed, threads, sections),
+        "items_pages": _items_pager(printed.outline, items_page),
         "general": _general_discussion(
             threads.get("", []),
             # A comment that did not save is typed on the newest page of the discussion.
@@ -424,7 +438,8 @@ def _detail(
         "approvals": approvals,
         "signoff_rows": _signoff_rows(review, approved_by),
         "events": list(review.events.select_related("actor")),
-        "may": {action: review.may(membership, action) for action in MOVES},
+        "may": may,
+        "page_url": printed.page_url,
         "approve_form": ApproveForm(prefix="approve", request=request),
         "changes_form": RequestChangesForm(prefix="changes", request=request),
     }
@@ -455,6 +470,142 @@ def _items_page(outline: list[OutlineSection], anchor: str | None) -> int | None
     return None
 
 
+@dataclass(frozen=True)
+class PrintedItem:
+    """An item on a page of a version as it prints for everyone: the opening of its article
+    (heading and fields) where a discussion follows, else the whole article, with or without the
+    link that opens a comment on it; its line in the contents, open for a comment count or whole
+    ("" where the item shows again). `item` keeps no fields."""
+
+    item: ReadableItem
+    changed: bool
+    head: SafeString
+    article: SafeString
+    article_commentable: SafeString
+    contents_open: SafeString
+    contents_line: SafeString
+
+
+def _item_on_page(
+    shown: PrintedItem,
+    threads: dict[str, list[Comment]],
+    form: CommentForm | None,
+    commenting: bool,
+    may_comment: bool,
+) -> ItemOnPage:
+    """An item on a version page: its discussion shows where it first shows (a level shows in
+    the ladder and again in governance); without threads or an open form it prints whole."""
+    if not shown.item.first_showing:
+        return ItemOnPage(shown.item, shown.changed, printed=shown, article=shown.article)
+    entry = ItemOnPage(
+        shown.item,
+        shown.changed,
+        threads.get(shown.item.anchor, []),
+        form,
+        commenting=commenting,
+        printed=shown,
+    )
+    if not (entry.threads or form or commenting):
+        entry.article = shown.article_commentable if may_comment else shown.article
+    return entry
+
+
+@dataclass(frozen=True)
+class PrintedSection:
+    """A section in the contents of a version: the link to the page it starts on, how many of
+    its items changed since the baseline."""
+
+    section: OutlineSection
+    href: str
+    changed: int
+
+
+@dataclass(frozen=True)
+class PrintedPage:
+    """Page `number` of a version's framework as it prints for everyone: everything on it but
+    the discussions, the comment counts and the forms, which move."""
+
+    name: Any
+    page_url: str
+    outline: list[OutlineSection]
+    contents: list[PrintedSection]
+    sections: list[tuple[frozen.SectionHeading, list[PrintedItem]]]
+
+
+def _printed_page(
+    engagement: Engagement,
+    review: Review,
+    baseline: Review | None,
+    changes: RenderedChanges | None,
+    number: int,
+) -> PrintedPage:
+    """A page of the version's framework, rendered once per version, baseline, engagement and
+    page (the links name them): the hundred items' headings, fields and links are most of a
+    version page's rendering."""
+    changed = changes.changed if changes else frozenset()
+    baseline_label = baseline.version.label if baseline else ""
+    # Absolute: a page printed in answer to a comment's POST has another address.
+    page_url = reverse("version_detail", args=[engagement.slug, review.version.number])
+
+    def compute() -> PrintedPage:
+        shown = frozen.version_page(review.version, number, ITEMS_PAGE_SIZE)
+        item_template = get_template("workshops/versions/detail.html#printed-item")
+        contents_template = get_template("workshops/versions/detail.html#contents-item")
+        audit_url = reverse("audit", args=[engagement.slug])
+
+        def printed(item: ReadableItem, fields_html: SafeString) -> PrintedItem:
+            context = {
+                "item": item,
+                "changed": item.anchor in changed,
+                "fields_html": fields_html,
+                "audit_url": audit_url,
+                "page_url": page_url,
+                "baseline_label": baseline_label,
+            }
+            return PrintedItem(
+                item,
+                item.anchor in changed,
+                *(
+                    item_template.render(context | {"whole": whole, "commentable": commentable})
+                    for whole, commentable in ((False, False), (True, False), (True, True))
+                ),
+                *(contents_template.render(context | {"closed": closed}) for closed in (False, True)),
+            )
+
+        return PrintedPage(
+            shown.name,
+            page_url,
+            shown.outline,
+            _printed_contents(shown.outline, number, changed),
+            [
+                (heading, [printed(entry.item, entry.fields_html) for entry in entries])
+                for heading, entries in shown.sections
+            ],
+        )
+
+    baseline_number = baseline.version.number if baseline else 0
+    kind = f"version-page:{engagement.slug}:{review.version.number}:{baseline_number}:{number}"
+    hashes = (review.version.sha256, baseline.version.sha256 if baseline else "-")
+    return caching.for_hashes(kind, hashes, compute)
+
+
+def _printed_contents(
+    outline: list[OutlineSection], number: int, changed: AbstractSet[str]
+) -> list[PrintedSection]:
+    sections, start = [], 0
+    for section in outline:
+        page = start // ITEMS_PAGE_SIZE + 1 if section.items else number
+        sections.append(
+            PrintedSection(
+                section,
+                ("" if page == number else f"?items={page}") + f"#section-{section.key}",
+                sum(1 for anchor, first_showing in section.items if first_showing and anchor in changed),
+            )
+        )
+        start += len(section.items)
+    return sections
+
+
 @dataclass
 class ContentsEntry:
     """A section in the version's contents: how many items, changes and comments it holds,
@@ -468,28 +619,27 @@ class ContentsEntry:
 
 
 def _contents(
-    outline: list[OutlineSection],
-    number: int,
-    changed: AbstractSet[str],
+    printed: PrintedPage,
     threads: dict[str, list[Comment]],
     sections: list[tuple[Any, list[ItemOnPage]]],
 ) -> list[ContentsEntry]:
     shown = {section.key: items for section, items in sections}
-    entries, start = [], 0
-    for section in outline:
-        page = start // ITEMS_PAGE_SIZE + 1 if section.items else number
-        anchors = [anchor for anchor, first_showing in section.items if first_showing]
-        entries.append(
-            ContentsEntry(
-                section,
-                ("" if page == number else f"?items={page}") + f"#section-{section.key}",
-                sum(1 for anchor in anchors if anchor in changed),
-                sum(len(threads.get(anchor, [])) for anchor in anchors),
-                shown.get(section.key, []),
-            )
+    comments: dict[str, int] = defaultdict(int)
+    if any(threads.keys() - {""}):  # the items' threads, by the section each item shows first in
+        for section in printed.outline:
+            for anchor, first_showing in section.items:
+                if first_showing and anchor in threads:
+                    comments[section.key] += len(threads[anchor])
+    return [
+        ContentsEntry(
+            entry.section,
+            entry.href,
+            entry.changed,
+            comments[entry.section.key],
+            shown.get(entry.section.key, []),
         )
-        start += len(section.items)
-    return entries
+        for entry in printed.contents
+    ]
 
 
 def _items_pager(outline: list[OutlineSection], number: int) -> dict[str, Any]:
