@@ -30,7 +30,7 @@ from escalation.frozen import OutlineSection
 from escalation.models import FrameworkVersion
 from escalation.presentation import ReadableItem
 from escalation.versions import NothingToFreezeError
-from workshops.links import numbered_url
+from workshops.links import numbered_url, url_of
 from workshops.models import (
     Approval,
     Capability,
@@ -671,8 +671,12 @@ def _signoff_rows(
 
 
 def _threads_by_anchor(review: Review) -> dict[str, list[Comment]]:
-    """First comments grouped by the anchor of their item, each with `.thread_replies` in order (one query)."""
+    """First comments grouped by the anchor of their item, each with `.thread_replies` in order
+    and the `.resolve_url` its resolve button posts to (one query)."""
     comments = list(review.comments.select_related("author", "resolution__resolved_by"))
+    resolve_url = url_of(
+        "comment_resolve", review.engagement.slug, "comment_id", number=review.version.number
+    )
     replies: dict[int, list[Comment]] = defaultdict(list)
     for comment in comments:
         if comment.parent_id is not None:
@@ -681,6 +685,7 @@ def _threads_by_anchor(review: Review) -> dict[str, list[Comment]]:
     for comment in comments:
         if comment.parent_id is None:
             comment.thread_replies = replies.get(comment.pk, [])  # type: ignore[attr-defined]
+            comment.resolve_url = resolve_url(comment.pk)  # type: ignore[attr-defined]
             threads[comment.anchor].append(comment)
     return threads
 
