@@ -443,6 +443,92 @@ def test_htmx_empty_comment_keeps_the_form_with_its_message(client, engagement, 
     assert "Write a comment first." in response.content.decode()
 
 
+# One comment form open on a version page: each item has a link that opens its own
+
+
+def test_an_items_comment_form_opens_from_a_link(client, engagement, reviewer, review):
+    html = logged_in(client, reviewer).get(url("version_detail", engagement, 1)).content.decode()
+    assert "?comment=levels/fine-tuning#discussion-item-levels-fine-tuning" in html
+    assert 'id="comment-item-levels-fine-tuning"' not in html  # no form printed for it yet
+    assert 'id="comment-version"' in html  # the whole version's form is always there
+
+
+def test_following_the_comment_link_prints_that_items_form_open(
+    client, engagement, reviewer, review
+):
+    response = logged_in(client, reviewer).get(
+        url("version_detail", engagement, 1), {"comment": "levels/fine-tuning"}
+    )
+    html = response.content.decode()
+    assert (
+        '<textarea id="comment-item-levels-fine-tuning" name="body" rows="3" required autofocus>'
+        in html
+    )
+
+
+def test_htmx_fetches_just_that_items_discussion_with_its_form(
+    client, engagement, reviewer, review
+):
+    review.add_comment(reviewer, "Why 40k?", anchor="levels/fine-tuning")
+    response = logged_in(client, reviewer).get(
+        url("version_detail", engagement, 1),
+        {"comment": "levels/fine-tuning"},
+        headers={"HX-Request": "true"},
+    )
+    html = response.content.decode()
+    assert "<html" not in html and "Why 40k?" in html
+    assert 'id="comment-item-levels-fine-tuning"' in html
+    assert "HX-Request" in response["Vary"]  # the page and the fragment share one address
+
+
+def test_htmx_asking_for_the_form_of_an_unknown_item_is_404(client, engagement, reviewer, review):
+    response = logged_in(client, reviewer).get(
+        url("version_detail", engagement, 1),
+        {"comment": "levels/nope"},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 404
+
+
+def test_an_unknown_item_in_the_comment_link_shows_the_page_without_an_item_form(
+    client, engagement, reviewer, review
+):
+    response = logged_in(client, reviewer).get(
+        url("version_detail", engagement, 1), {"comment": "levels/nope"}
+    )
+    assert response.status_code == 200
+    assert "autofocus" not in response.content.decode()
+
+
+def test_who_may_not_comment_gets_no_comment_links(
+    client, engagement, facilitator, observer, review
+):
+    html = logged_in(client, observer).get(url("version_detail", engagement, 1)).content.decode()
+    assert "Comment on Fine-tuning" not in html
+
+
+def test_the_contents_count_a_new_comment_on_a_page_printed_before(
+    client, engagement, reviewer, review
+):
+    logged_in(client, reviewer).get(url("version_detail", engagement, 1))  # printed and kept
+    review.add_comment(reviewer, "Why 40k?", anchor="levels/fine-tuning")
+    html = client.get(url("version_detail", engagement, 1)).content.decode()
+    assert 'Fine-tuning</a> <span class="muted">(1 comment)</span></li>' in html
+    assert "Why 40k?" in html
+
+
+def test_a_comment_on_an_item_that_did_not_save_shows_its_form_open_with_the_error(
+    client, engagement, reviewer, review
+):
+    response = logged_in(client, reviewer).post(
+        url("version_comment", engagement, 1),
+        {"body": "   ", "item": "levels/fine-tuning"},
+    )
+    html = response.content.decode()
+    assert response.status_code == 422
+    assert 'id="comment-item-levels-fine-tuning"' in html and "Write a comment first." in html
+
+
 def test_compare_before_any_version_says_there_is_none(client, engagement, reviewer):
     response = logged_in(client, reviewer).get(url("version_compare", engagement))
     assert "No version yet" in response.content.decode()

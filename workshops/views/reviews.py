@@ -138,7 +138,7 @@ def _version_list_page(
 
 
 @require_GET
-def version_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+def version_detail(request: SignedInRequest, slug: str, number: int) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug)
     review = _review(engagement, number)
     opened = request.GET.get("comment")
@@ -391,9 +391,9 @@ def _detail(
     # The framework comes a page of items at a time; a comment that did not save, or an item
     # whose comment form was asked for, shows on the page of its item.
     focus = failed_anchor or opened
-    items_page = (
-        focus and _items_page(frozen.outline(review.version), focus)
-    ) or _page_number(request.GET.get("items"))
+    items_page = (focus and _items_page(frozen.outline(review.version), focus)) or _page_number(
+        request.GET.get("items")
+    )
     if items_page > 1:  # past the end shows the last page (and keeps no page of its own)
         items_page = min(items_page, _items_pages(frozen.outline(review.version)))
     printed = _printed_page(engagement, review, baseline, changes, items_page)
@@ -562,14 +562,21 @@ def _printed_page(
                 "page_url": page_url,
                 "baseline_label": baseline_label,
             }
+            head, article, article_commentable = (
+                item_template.render(context | {"whole": whole, "commentable": commentable})
+                for whole, commentable in ((False, False), (True, False), (True, True))
+            )
+            contents_open, contents_line = (
+                contents_template.render(context | {"closed": closed}) for closed in (False, True)
+            )
             return PrintedItem(
                 item,
                 item.anchor in changed,
-                *(
-                    item_template.render(context | {"whole": whole, "commentable": commentable})
-                    for whole, commentable in ((False, False), (True, False), (True, True))
-                ),
-                *(contents_template.render(context | {"closed": closed}) for closed in (False, True)),
+                SafeString(head),
+                SafeString(article),
+                SafeString(article_commentable),
+                SafeString(contents_open),
+                SafeString(contents_line),
             )
 
         return PrintedPage(
@@ -599,7 +606,11 @@ def _printed_contents(
             PrintedSection(
                 section,
                 ("" if page == number else f"?items={page}") + f"#section-{section.key}",
-                sum(1 for anchor, first_showing in section.items if first_showing and anchor in changed),
+                sum(
+                    1
+                    for anchor, first_showing in section.items
+                    if first_showing and anchor in changed
+                ),
             )
         )
         start += len(section.items)
