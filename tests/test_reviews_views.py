@@ -529,6 +529,57 @@ def test_a_comment_on_an_item_that_did_not_save_shows_its_form_open_with_the_err
     assert 'id="comment-item-levels-fine-tuning"' in html and "Write a comment first." in html
 
 
+def test_a_threads_reply_form_opens_from_a_link(client, engagement, reviewer, review):
+    thread = review.add_comment(reviewer, "Why 40k?", anchor="levels/fine-tuning")
+    html = logged_in(client, reviewer).get(url("version_detail", engagement, 1)).content.decode()
+    assert f"?reply={thread.pk}#comment-{thread.pk}" in html
+    assert f'id="reply-{thread.pk}"' not in html
+
+
+def test_following_the_reply_link_prints_that_threads_reply_form_open(
+    client, engagement, reviewer, review
+):
+    thread = review.add_comment(reviewer, "Why 40k?", anchor="levels/fine-tuning")
+    html = (
+        logged_in(client, reviewer)
+        .get(url("version_detail", engagement, 1), {"reply": thread.pk})
+        .content.decode()
+    )
+    assert f'id="reply-{thread.pk}" name="body" rows="2" required autofocus>' in html
+    assert "Resolve thread" in html
+
+
+def test_htmx_fetches_the_threads_discussion_with_its_reply_form(
+    client, engagement, reviewer, review
+):
+    thread = review.add_comment(reviewer, "On the whole version")
+    response = logged_in(client, reviewer).get(
+        url("version_detail", engagement, 1), {"reply": thread.pk}, headers={"HX-Request": "true"}
+    )
+    html = response.content.decode()
+    assert "<html" not in html and f'id="reply-{thread.pk}"' in html
+
+
+@pytest.mark.parametrize("reply", ["0", "x", "reply-to-a-reply"])
+def test_htmx_asking_to_reply_to_no_thread_of_this_version_is_404(
+    client, engagement, reviewer, review, reply
+):
+    thread = review.add_comment(reviewer, "Why 40k?", anchor="levels/fine-tuning")
+    if reply == "reply-to-a-reply":
+        reply = str(review.add_comment(reviewer, "Because", parent=thread).pk)
+    response = logged_in(client, reviewer).get(
+        url("version_detail", engagement, 1), {"reply": reply}, headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 404
+
+
+def test_a_resolved_thread_has_no_reply_link(client, engagement, reviewer, facilitator, review):
+    thread = review.add_comment(reviewer, "Typo on day 2")
+    thread.resolve(facilitator)
+    html = logged_in(client, reviewer).get(url("version_detail", engagement, 1)).content.decode()
+    assert f"?reply={thread.pk}" not in html
+
+
 def test_compare_before_any_version_says_there_is_none(client, engagement, reviewer):
     response = logged_in(client, reviewer).get(url("version_compare", engagement))
     assert "No version yet" in response.content.decode()

@@ -141,12 +141,27 @@ def _version_list_page(
 def version_detail(request: SignedInRequest, slug: str, number: int) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug)
     review = _review(engagement, number)
-    opened = request.GET.get("comment")
+    opened, reply = request.GET.get("comment"), request.GET.get("reply")
     if request.htmx and opened is not None:
         # "Comment on …" fetched by htmx: that item's discussion with its form open.
         if opened not in frozen.item_titles(review.version):
             raise Http404(f"{review.version.label} has no item {opened}.")
         response = _discussion(request, engagement, review, opened, commenting=True)
+    elif request.htmx and reply is not None:
+        # "Reply" fetched by htmx: the thread's discussion with its reply form open.
+        threads = _threads_by_anchor(review)
+        thread = _thread(threads, reply)
+        if thread is None:
+            raise Http404(f"No such thread on {review.version.label}.")
+        response = _discussion(
+            request,
+            engagement,
+            review,
+            thread.anchor,
+            page_number=_page_in(threads, thread),
+            replying=thread,
+            threads=threads,
+        )
     else:
         context = _detail(request, engagement, review, page_number=request.GET.get("page"))
         response = render(request, "workshops/versions/detail.html", context)
@@ -341,27 +356,44 @@ def _discussion(
     form: CommentForm | None = None,
     page_number: str | int | None = "last",
     commenting: bool = False,
+    replying: Comment | None = None,
+    threads: dict[str, list[Comment]] | None = None,
 ) -> HttpResponse:
     """One item's discussion, as htmx swaps it in after a comment (422 with the form's errors)
-    or to open its comment form; the whole version's discussion on the page that shows the
-    comment."""
+    or to open its comment form or a reply form; the whole version's discussion on the page
+    that shows the comment."""
     membership: Membership = engagement.membership
     titles = frozen.item_titles(review.version)
     item = ReadableItem(anchor, titles.get(anchor, anchor), [], True) if anchor else None
+    threads = _threads_by_anchor(review) if threads is None else threads
     context = {
         "engagement": engagement,
         "version": review.version,
         "comment_url": reverse("version_comment", args=[engagement.slug, review.version.number]),
         "page_url": reverse("version_detail", args=[engagement.slug, review.version.number]),
         "may": {action: review.may(membership, action) for action in MOVES},
-        "entry": ItemOnPage(
-            item, False, _threads_by_anchor(review).get(anchor, []), form, commenting=commenting
-        )
+        "entry": ItemOnPage(item, False, threads.get(anchor, []), form, commenting=commenting)
         if anchor
-        else _general_discussion(_threads_by_anchor(review).get("", []), page_number, form),
+        else _general_discussion(threads.get("", []), page_number, form),
+        "replying": replying.pk if replying else None,
     }
     status = 422 if form is not None else 200
     return render(request, "workshops/versions/detail.html#discussion", context, status=status)
+
+
+def _thread(threads: dict[str, list[Comment]], value: str | None) -> Comment | None:
+    """The thread named by `value` (a first comment's id, as ?reply= gives it), if it is one of
+    these."""
+    if not value or not value.isdigit():
+        return None
+    return next((t for ts in threads.values() for t in ts if t.pk == int(value)), None)
+
+
+def _page_in(threads: dict[str, list[Comment]], thread: Comment) -> int | None:
+    """The page of the whole version's discussion that shows `thread` (None: an item's)."""
+    if thread.anchor:
+        return None
+    return threads[""].index(thread) // THREADS_PAGE_SIZE + 1
 
 
 def _detail(
@@ -388,9 +420,12 @@ def _detail(
     threads = _threads_by_anchor(review)
     failed_anchor = comment_form.data.get("item", "") if comment_form is not None else None
     opened = request.GET.get("comment") if comment_form is None else None
+    replying = _thread(threads, request.GET.get("reply")) if comment_form is None else None
+    if replying is not None and not replying.anchor:
+        page_number = _page_in(threads, replying)
     # The framework comes a page of items at a time; a comment that did not save, or an item
-    # whose comment form was asked for, shows on the page of its item.
-    focus = failed_anchor or opened
+    # whose comment or reply form was asked for, shows on the page of its item.
+    focus = failed_anchor or opened or (replying.anchor if replying else None)
     items_page = (focus and _items_page(frozen.outline(review.version), focus)) or _page_number(
         request.GET.get("items")
     )
@@ -440,6 +475,7 @@ def _detail(
         "events": list(review.events.select_related("actor")),
         "may": may,
         "page_url": printed.page_url,
+        "replying": replying.pk if replying else None,
         "approve_form": ApproveForm(prefix="approve", request=request),
         "changes_form": RequestChangesForm(prefix="changes", request=request),
     }
