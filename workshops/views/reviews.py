@@ -316,7 +316,7 @@ class ItemOnPage:
     page: Page[Comment] | None = None  # the whole version's discussion comes in pages
     commenting: bool = False  # its comment form shows open ("Comment on …" was followed)
     printed: PrintedItem | None = None  # what prints the same for everyone (on a version page)
-    article: SafeString | None = None  # the whole of it, printed: nothing of it moves
+    ending: SafeString | None = None  # the end of its article, printed: no discussion to show
 
 
 THREADS_PAGE_SIZE = 50
@@ -450,7 +450,7 @@ def _detail(
         for section, items in printed.sections
     ]
     any_entry_has_form = any(entry.form for _, entries in sections for entry in entries)
-    approvals = list(review.approvals.select_related("approver"))
+    approvals = list(review.approvals.all())  # the names are kept on each approval
     approved_by = {a.approver_id: a for a in approvals if a.decision == Approval.Decision.APPROVED}
     return {
         "engagement": engagement,
@@ -509,15 +509,15 @@ def _items_page(outline: list[OutlineSection], anchor: str | None) -> int | None
 @dataclass(frozen=True)
 class PrintedItem:
     """An item on a page of a version as it prints for everyone: the opening of its article
-    (heading and fields) where a discussion follows, else the whole article, with or without the
+    (heading and fields); the article's end where no discussion shows, with or without the
     link that opens a comment on it; its line in the contents, open for a comment count or whole
     ("" where the item shows again). `item` keeps no fields."""
 
     item: ReadableItem
     changed: bool
     head: SafeString
-    article: SafeString
-    article_commentable: SafeString
+    ending: SafeString
+    ending_commentable: SafeString
     contents_open: SafeString
     contents_line: SafeString
 
@@ -530,9 +530,10 @@ def _item_on_page(
     may_comment: bool,
 ) -> ItemOnPage:
     """An item on a version page: its discussion shows where it first shows (a level shows in
-    the ladder and again in governance); without threads or an open form it prints whole."""
+    the ladder and again in governance); without threads or an open form, its article's end
+    is printed too."""
     if not shown.item.first_showing:
-        return ItemOnPage(shown.item, shown.changed, printed=shown, article=shown.article)
+        return ItemOnPage(shown.item, shown.changed, printed=shown, ending=shown.ending)
     entry = ItemOnPage(
         shown.item,
         shown.changed,
@@ -542,7 +543,7 @@ def _item_on_page(
         printed=shown,
     )
     if not (entry.threads or form or commenting):
-        entry.article = shown.article_commentable if may_comment else shown.article
+        entry.ending = shown.ending_commentable if may_comment else shown.ending
     return entry
 
 
@@ -585,8 +586,10 @@ def _printed_page(
 
     def compute() -> PrintedPage:
         shown = frozen.version_page(review.version, number, ITEMS_PAGE_SIZE)
-        item_template = get_template("workshops/versions/detail.html#printed-item")
-        contents_template = get_template("workshops/versions/detail.html#contents-item")
+        head_template, ending_template, contents_template = (
+            get_template(f"workshops/versions/detail.html#{name}")
+            for name in ("printed-item", "printed-ending", "contents-item")
+        )
         audit_url = reverse("audit", args=[engagement.slug])
 
         def printed(item: ReadableItem, fields_html: SafeString) -> PrintedItem:
@@ -598,9 +601,9 @@ def _printed_page(
                 "page_url": page_url,
                 "baseline_label": baseline_label,
             }
-            head, article, article_commentable = (
-                item_template.render(context | {"whole": whole, "commentable": commentable})
-                for whole, commentable in ((False, False), (True, False), (True, True))
+            ending, ending_commentable = (
+                ending_template.render(context | {"commentable": commentable})
+                for commentable in (False, True)
             )
             contents_open, contents_line = (
                 contents_template.render(context | {"closed": closed}) for closed in (False, True)
@@ -608,9 +611,9 @@ def _printed_page(
             return PrintedItem(
                 item,
                 item.anchor in changed,
-                SafeString(head),
-                SafeString(article),
-                SafeString(article_commentable),
+                SafeString(head_template.render(context)),
+                SafeString(ending),
+                SafeString(ending_commentable),
                 SafeString(contents_open),
                 SafeString(contents_line),
             )
