@@ -461,8 +461,8 @@ def _detail(
         "changes": changes,
         "sections": sections,
         "comment_url": reverse("version_comment", args=[engagement.slug, review.version.number]),
-        "contents": _contents(printed, threads, sections),
-        "items_pages": _items_pager(printed.outline, items_page),
+        "contents": _contents(review.version, printed, threads, sections),
+        "items_pages": _items_pager(printed.items, items_page),
         "general": _general_discussion(
             threads.get("", []),
             # A comment that did not save is typed on the newest page of the discussion.
@@ -549,12 +549,14 @@ def _item_on_page(
 
 @dataclass(frozen=True)
 class PrintedSection:
-    """A section in the contents of a version: the link to the page it starts on, how many of
-    its items changed since the baseline."""
+    """A section in the contents of a version: how many items it holds and how many of them
+    changed since the baseline, the link to the page it starts on."""
 
-    section: OutlineSection
-    href: str
+    key: str
+    title: str
+    items: int
     changed: int
+    href: str
 
 
 @dataclass(frozen=True)
@@ -564,7 +566,7 @@ class PrintedPage:
 
     name: Any
     page_url: str
-    outline: list[OutlineSection]
+    items: int  # in the whole version
     contents: list[PrintedSection]
     sections: list[tuple[frozen.SectionHeading, list[PrintedItem]]]
 
@@ -581,11 +583,11 @@ def _printed_page(
     version page's rendering."""
     changed = changes.changed if changes else frozenset()
     baseline_label = baseline.version.label if baseline else ""
-    # Absolute: a page printed in answer to a comment's POST has another address.
-    page_url = reverse("version_detail", args=[engagement.slug, review.version.number])
 
     def compute() -> PrintedPage:
         shown = frozen.version_page(review.version, number, ITEMS_PAGE_SIZE)
+        # Absolute: a page printed in answer to a comment's POST has another address.
+        page_url = reverse("version_detail", args=[engagement.slug, review.version.number])
         head_template, ending_template, contents_template = (
             get_template(f"workshops/versions/detail.html#{name}")
             for name in ("printed-item", "printed-ending", "contents-item")
@@ -621,7 +623,7 @@ def _printed_page(
         return PrintedPage(
             shown.name,
             page_url,
-            shown.outline,
+            sum(len(section.items) for section in shown.outline),
             _printed_contents(shown.outline, number, changed),
             [
                 (heading, [printed(entry.item, entry.fields_html) for entry in entries])
@@ -643,13 +645,15 @@ def _printed_contents(
         page = start // ITEMS_PAGE_SIZE + 1 if section.items else number
         sections.append(
             PrintedSection(
-                section,
-                ("" if page == number else f"?items={page}") + f"#section-{section.key}",
+                section.key,
+                section.title,
+                len(section.items),
                 sum(
                     1
                     for anchor, first_showing in section.items
                     if first_showing and anchor in changed
                 ),
+                ("" if page == number else f"?items={page}") + f"#section-{section.key}",
             )
         )
         start += len(section.items)
@@ -658,17 +662,16 @@ def _printed_contents(
 
 @dataclass
 class ContentsEntry:
-    """A section in the version's contents: how many items, changes and comments it holds,
-    the link to the page where it starts, and its items on this page."""
+    """A section in the version's contents (how many items and changes it holds, the link to
+    the page where it starts), how many comments it holds, and its items on this page."""
 
-    section: OutlineSection
-    href: str
-    changed: int
+    section: PrintedSection
     comments: int
     shown: list[ItemOnPage]
 
 
 def _contents(
+    version: FrameworkVersion,
     printed: PrintedPage,
     threads: dict[str, list[Comment]],
     sections: list[tuple[Any, list[ItemOnPage]]],
@@ -676,25 +679,18 @@ def _contents(
     shown = {section.key: items for section, items in sections}
     comments: dict[str, int] = defaultdict(int)
     if any(threads.keys() - {""}):  # the items' threads, by the section each item shows first in
-        for section in printed.outline:
+        for section in frozen.outline(version):
             for anchor, first_showing in section.items:
                 if first_showing and anchor in threads:
                     comments[section.key] += len(threads[anchor])
     return [
-        ContentsEntry(
-            entry.section,
-            entry.href,
-            entry.changed,
-            comments[entry.section.key],
-            shown.get(entry.section.key, []),
-        )
-        for entry in printed.contents
+        ContentsEntry(section, comments[section.key], shown.get(section.key, []))
+        for section in printed.contents
     ]
 
 
-def _items_pager(outline: list[OutlineSection], number: int) -> dict[str, Any]:
-    total = sum(len(section.items) for section in outline)
-    pages = _items_pages(outline)
+def _items_pager(total: int, number: int) -> dict[str, Any]:
+    pages = max(1, -(-total // ITEMS_PAGE_SIZE))
     return {
         "number": number,
         "count": pages,
