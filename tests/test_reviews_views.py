@@ -131,6 +131,26 @@ def test_next_review_shows_what_changed_since_the_signed_off_version(
     assert "Changed since v1: approve again" in html
 
 
+def test_a_later_version_is_compared_with_the_last_signed_off_not_the_one_before(
+    client, engagement, facilitator, approver, review
+):
+    second = _signed_off_then_changed(engagement, facilitator, approver, review)
+    second.request_changes(approver, "Lower it again", authentication=SEEDED)
+    EscalationLevel.objects.filter(key="fine-tuning").update(cost_ceiling=50000)
+    engagement.freeze_version(facilitator, "Lower ceiling")
+    html = logged_in(client, approver).get(url("version_detail", engagement, 3)).content.decode()
+    assert "What changed since v1 (signed off)" in html
+
+
+def test_a_version_without_a_signed_off_one_before_is_compared_with_the_one_before(
+    client, engagement, facilitator, approver, review
+):
+    EscalationLevel.objects.filter(key="fine-tuning").update(cost_ceiling=55000)
+    engagement.freeze_version(facilitator, "Higher ceiling")
+    html = logged_in(client, approver).get(url("version_detail", engagement, 2)).content.decode()
+    assert "What changed since v1 (draft)" in html
+
+
 def test_reviewer_sees_no_approve_button(client, engagement, facilitator, reviewer, review):
     review.submit(facilitator)
     html = logged_in(client, reviewer).get(url("version_detail", engagement, 1)).content.decode()

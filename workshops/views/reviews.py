@@ -15,6 +15,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
+from django.db.models import Case, Value, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import get_template, render_to_string
@@ -140,7 +141,7 @@ def _version_list_page(
 @require_GET
 def version_detail(request: SignedInRequest, slug: str, number: int) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug)
-    review = _review(engagement, number)
+    review, baseline = _review_and_baseline(engagement, number)
     opened, reply = request.GET.get("comment"), request.GET.get("reply")
     if request.htmx and opened is not None:
         # "Comment on …" fetched by htmx: that item's discussion with its form open.
@@ -163,7 +164,8 @@ def version_detail(request: SignedInRequest, slug: str, number: int) -> HttpResp
             threads=threads,
         )
     else:
-        context = _detail(request, engagement, review, page_number=request.GET.get("page"))
+        page_number = request.GET.get("page")
+        context = _detail(request, engagement, review, baseline, page_number=page_number)
         response = render(request, "workshops/versions/detail.html", context)
     patch_vary_headers(response, ["HX-Request"])  # one address, the page or one discussion
     return response
@@ -255,7 +257,8 @@ def version_comment(request: SignedInRequest, slug: str, number: int) -> HttpRes
             return redirect(f"{url}{_comment_query(review, comment)}#comment-{comment.pk}")
     if request.htmx:
         return _discussion(request, engagement, review, form.data.get("item", ""), form)
-    context = _detail(request, engagement, review, form) | {"comment_form_errors": True}
+    context = _detail(request, engagement, review, review.baseline(), form)
+    context |= {"comment_form_errors": True}
     return render(request, "workshops/versions/detail.html", context, status=422)
 
 
@@ -287,6 +290,23 @@ def _review(engagement: Engagement, number: int) -> Review:
     return review
 
 
+def _review_and_baseline(engagement: Engagement, number: int) -> tuple[Review, Review | None]:
+    """`_review` and its `baseline()` in one query: the version's review sorts first, then the
+    others in the order a baseline is chosen."""
+    this_one_first = Case(When(version__number=number, then=Value(0)), default=Value(1))
+    found = list(
+        Review.objects.filter(engagement=engagement, version__number__lte=number)
+        .select_related("version", "engagement")
+        .defer("version__document")  # read only where a page needs it and no cache has it
+        .in_baseline_order(this_one_first)[:2]
+    )
+    if not found or found[0].version.number != number:
+        raise Http404(f"There is no v{number} in this engagement.")
+    review = found[0]
+    review.engagement = engagement  # keep the membership the permission check attached
+    return review, found[1] if len(found) > 1 else None
+
+
 def _move(request: HttpRequest, move: Callable[[], object]) -> bool:
     """Make a review move; a refused move becomes a message on the page, not an error page."""
     try:
@@ -301,7 +321,7 @@ def _detail_page(
     request: HttpRequest, engagement: Engagement, review: Review, forms: dict[str, Any]
 ) -> HttpResponse:
     """The version page again with a bound form and its errors (status 422, input kept)."""
-    context = _detail(request, engagement, review) | forms
+    context = _detail(request, engagement, review, review.baseline()) | forms
     return render(request, "workshops/versions/detail.html", context, status=422)
 
 
@@ -400,13 +420,13 @@ def _detail(
     request: HttpRequest,
     engagement: Engagement,
     review: Review,
+    baseline: Review | None,
     comment_form: CommentForm | None = None,
     page_number: str | int | None = None,
 ) -> dict[str, Any]:
-    # Queries, whatever the number of items, versions and comments: the baseline version, all
-    # comments with their authors, the approvals, the events, and the sign-off approvers.
+    # Queries, whatever the number of items, versions and comments: all comments with their
+    # authors, the approvals, the events, and the sign-off approvers.
     membership: Membership = engagement.membership
-    baseline = review.baseline()
     # Frozen content is rendered once per hash (escalation.frozen); documents are read on a miss.
     changes = (
         _changes(
