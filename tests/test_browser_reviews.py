@@ -57,6 +57,12 @@ def test_review_journey_to_sign_off(live_server, page, engagement, facilitator, 
     level.cost_ceiling = 55000
     level.save_edited(loaded_row_version=level.row_version, update_fields=["cost_ceiling"])
     log_in(page, live_server, facilitator)
+    page.goto(f"{live_server.url}/e/acme/versions/1/")
+    thread = page.locator("#item-levels-fine-tuning .thread")
+    thread.get_by_role("link", name="Reply or resolve").click()  # the forms fetched in place
+    thread.get_by_label("Reply").fill("Raised to 55k in v2.")
+    thread.get_by_role("button", name="Post reply").click()
+    expect(page.locator("#item-levels-fine-tuning .thread .reply")).to_contain_text("55k in v2")
     freeze_and_submit(page, live_server, "Raised the fine-tuning cost ceiling")
     log_out(page)
 

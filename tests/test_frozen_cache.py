@@ -144,11 +144,13 @@ def test_a_version_page_shows_its_changes_as_rendered_for_the_compare_page(
     assert "Revisit after two cycles." in page and rendered.html in page
 
 
-def test_a_version_page_prints_the_name_kept_with_its_frozen_page(client, facilitator, reviewed):
+def test_a_version_page_prints_the_name_kept_with_its_printed_page(client, facilitator, reviewed):
     client.force_login(facilitator)
     url = reverse("version_detail", args=["acme", 2])
     client.get(url)
-    key = hashes_key("version-page-100-1", [reviewed.version.sha256])
+    # Page 1 of v2 in acme, as it prints against its baseline v1 (the "changed" marks name it).
+    first = reviewed.baseline().version
+    key = hashes_key("version-page:acme:2:1:1", [reviewed.version.sha256, first.sha256])
     cache.set(key, dataclasses.replace(cache.get(key), name="What the cache holds"))
     LOCAL.clear()  # as in another process, which has the shared cache only
     assert "<h1>What the cache holds — v2</h1>" in client.get(url).content.decode()

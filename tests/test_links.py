@@ -21,3 +21,13 @@ def test_a_numbered_address_is_what_reverse_gives(slug):
 def test_an_address_naming_a_person_is_quoted_as_reverse_quotes_it(slug, username):
     role_url = url_of("change_role", slug, "username")
     assert role_url(username) == reverse("change_role", args=[slug, username])
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+@pytest.mark.parametrize("number", [1, 987654321])
+def test_an_address_with_fixed_arguments_is_what_reverse_gives(slug, number):
+    resolve_url = url_of("comment_resolve", slug, "comment_id", number=number)
+    for comment_id in (1, 987654321):
+        assert resolve_url(comment_id) == reverse(
+            "comment_resolve", args=[slug, number, comment_id]
+        )

@@ -79,6 +79,19 @@ def test_discussion_of_the_whole_version_comes_in_pages(
     assert "Thread number 2" in html and "Thread number 0" not in html
 
 
+def test_the_reply_link_of_a_thread_on_a_later_page_opens_that_page(
+    client, engagement, facilitator, reviewer, small_pages
+):
+    _versions(engagement, 1)
+    review = Review.objects.get()
+    review.submit(facilitator, notify=False)
+    threads = [review.add_comment(reviewer, f"Thread number {number}") for number in range(3)]
+    client.force_login(reviewer)
+    address = reverse("version_detail", args=["acme", 1])
+    html = client.get(address, {"reply": threads[2].pk}).content.decode()
+    assert "Showing 3–3 of 3 threads" in html and f'id="reply-{threads[2].pk}"' in html
+
+
 def test_a_new_thread_is_shown_on_the_last_page(
     client, engagement, facilitator, reviewer, small_pages
 ):

@@ -67,6 +67,16 @@ def test_a_comment_on_an_item_of_a_later_page_comes_back_to_that_page(
     assert response.url == _url(engagement, f"?items=2#comment-{comment.pk}")
 
 
+def test_the_comment_link_of_an_item_of_a_later_page_opens_that_page(
+    client, engagement, facilitator, review
+):
+    client.force_login(facilitator)
+    anchor = _anchors(review)[150]
+    html = client.get(_url(engagement), {"comment": anchor}).content.decode()
+    assert "Showing items 101–200" in html
+    assert f'data-item="{anchor}"' in html and " autofocus>" in html
+
+
 def test_an_items_fields_print_as_the_template_printed_them():
     item = ReadableItem(
         "levels/x", "X", [ReadableField("Rule", "a < b\nthen c & d"), ReadableField("N", "3")], True

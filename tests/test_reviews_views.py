@@ -131,6 +131,26 @@ def test_next_review_shows_what_changed_since_the_signed_off_version(
     assert "Changed since v1: approve again" in html
 
 
+def test_a_later_version_is_compared_with_the_last_signed_off_not_the_one_before(
+    client, engagement, facilitator, approver, review
+):
+    second = _signed_off_then_changed(engagement, facilitator, approver, review)
+    second.request_changes(approver, "Lower it again", authentication=SEEDED)
+    EscalationLevel.objects.filter(key="fine-tuning").update(cost_ceiling=50000)
+    engagement.freeze_version(facilitator, "Lower ceiling")
+    html = logged_in(client, approver).get(url("version_detail", engagement, 3)).content.decode()
+    assert "What changed since v1 (signed off)" in html
+
+
+def test_a_version_without_a_signed_off_one_before_is_compared_with_the_one_before(
+    client, engagement, facilitator, approver, review
+):
+    EscalationLevel.objects.filter(key="fine-tuning").update(cost_ceiling=55000)
+    engagement.freeze_version(facilitator, "Higher ceiling")
+    html = logged_in(client, approver).get(url("version_detail", engagement, 2)).content.decode()
+    assert "What changed since v1 (draft)" in html
+
+
 def test_reviewer_sees_no_approve_button(client, engagement, facilitator, reviewer, review):
     review.submit(facilitator)
     html = logged_in(client, reviewer).get(url("version_detail", engagement, 1)).content.decode()
@@ -441,6 +461,143 @@ def test_htmx_empty_comment_keeps_the_form_with_its_message(client, engagement, 
     )
     assert response.status_code == 422
     assert "Write a comment first." in response.content.decode()
+
+
+# One comment form open on a version page: each item has a link that opens its own
+
+
+def test_an_items_comment_form_opens_from_a_link(client, engagement, reviewer, review):
+    html = logged_in(client, reviewer).get(url("version_detail", engagement, 1)).content.decode()
+    assert "?comment=levels/fine-tuning#discussion-item-levels-fine-tuning" in html
+    assert 'id="comment-item-levels-fine-tuning"' not in html  # no form printed for it yet
+    assert 'id="comment-version"' in html  # the whole version's form is always there
+
+
+def test_following_the_comment_link_prints_that_items_form_open(
+    client, engagement, reviewer, review
+):
+    response = logged_in(client, reviewer).get(
+        url("version_detail", engagement, 1), {"comment": "levels/fine-tuning"}
+    )
+    html = response.content.decode()
+    assert (
+        '<textarea id="comment-item-levels-fine-tuning" name="body" rows="3" required autofocus>'
+        in html
+    )
+
+
+def test_htmx_fetches_just_that_items_discussion_with_its_form(
+    client, engagement, reviewer, review
+):
+    review.add_comment(reviewer, "Why 40k?", anchor="levels/fine-tuning")
+    response = logged_in(client, reviewer).get(
+        url("version_detail", engagement, 1),
+        {"comment": "levels/fine-tuning"},
+        headers={"HX-Request": "true"},
+    )
+    html = response.content.decode()
+    assert "<html" not in html and "Why 40k?" in html
+    assert 'id="comment-item-levels-fine-tuning"' in html
+    assert "HX-Request" in response["Vary"]  # the page and the fragment share one address
+
+
+def test_htmx_asking_for_the_form_of_an_unknown_item_is_404(client, engagement, reviewer, review):
+    response = logged_in(client, reviewer).get(
+        url("version_detail", engagement, 1),
+        {"comment": "levels/nope"},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 404
+
+
+def test_an_unknown_item_in_the_comment_link_shows_the_page_without_an_item_form(
+    client, engagement, reviewer, review
+):
+    response = logged_in(client, reviewer).get(
+        url("version_detail", engagement, 1), {"comment": "levels/nope"}
+    )
+    assert response.status_code == 200
+    assert "autofocus" not in response.content.decode()
+
+
+def test_who_may_not_comment_gets_no_comment_links(
+    client, engagement, facilitator, observer, review
+):
+    html = logged_in(client, observer).get(url("version_detail", engagement, 1)).content.decode()
+    assert "Comment on Fine-tuning" not in html
+
+
+def test_the_contents_count_a_new_comment_on_a_page_printed_before(
+    client, engagement, reviewer, review
+):
+    logged_in(client, reviewer).get(url("version_detail", engagement, 1))  # printed and kept
+    review.add_comment(reviewer, "Why 40k?", anchor="levels/fine-tuning")
+    html = client.get(url("version_detail", engagement, 1)).content.decode()
+    assert 'Fine-tuning</a> <span class="muted">(1 comment)</span></li>' in html
+    assert "Why 40k?" in html
+
+
+def test_a_comment_on_an_item_that_did_not_save_shows_its_form_open_with_the_error(
+    client, engagement, reviewer, review
+):
+    response = logged_in(client, reviewer).post(
+        url("version_comment", engagement, 1),
+        {"body": "   ", "item": "levels/fine-tuning"},
+    )
+    html = response.content.decode()
+    assert response.status_code == 422
+    assert 'id="comment-item-levels-fine-tuning"' in html and "Write a comment first." in html
+
+
+def test_a_threads_reply_form_opens_from_a_link(client, engagement, reviewer, review):
+    thread = review.add_comment(reviewer, "Why 40k?", anchor="levels/fine-tuning")
+    html = logged_in(client, reviewer).get(url("version_detail", engagement, 1)).content.decode()
+    assert f"?reply={thread.pk}#comment-{thread.pk}" in html
+    assert f'id="reply-{thread.pk}"' not in html
+
+
+def test_following_the_reply_link_prints_that_threads_reply_form_open(
+    client, engagement, reviewer, review
+):
+    thread = review.add_comment(reviewer, "Why 40k?", anchor="levels/fine-tuning")
+    html = (
+        logged_in(client, reviewer)
+        .get(url("version_detail", engagement, 1), {"reply": thread.pk})
+        .content.decode()
+    )
+    assert f'id="reply-{thread.pk}" name="body" rows="2" required autofocus>' in html
+    assert "Resolve thread" in html
+
+
+def test_htmx_fetches_the_threads_discussion_with_its_reply_form(
+    client, engagement, reviewer, review
+):
+    thread = review.add_comment(reviewer, "On the whole version")
+    response = logged_in(client, reviewer).get(
+        url("version_detail", engagement, 1), {"reply": thread.pk}, headers={"HX-Request": "true"}
+    )
+    html = response.content.decode()
+    assert "<html" not in html and f'id="reply-{thread.pk}"' in html
+
+
+@pytest.mark.parametrize("reply", ["0", "x", "reply-to-a-reply"])
+def test_htmx_asking_to_reply_to_no_thread_of_this_version_is_404(
+    client, engagement, reviewer, review, reply
+):
+    thread = review.add_comment(reviewer, "Why 40k?", anchor="levels/fine-tuning")
+    if reply == "reply-to-a-reply":
+        reply = str(review.add_comment(reviewer, "Because", parent=thread).pk)
+    response = logged_in(client, reviewer).get(
+        url("version_detail", engagement, 1), {"reply": reply}, headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 404
+
+
+def test_a_resolved_thread_has_no_reply_link(client, engagement, reviewer, facilitator, review):
+    thread = review.add_comment(reviewer, "Typo on day 2")
+    thread.resolve(facilitator)
+    html = logged_in(client, reviewer).get(url("version_detail", engagement, 1)).content.decode()
+    assert f"?reply={thread.pk}" not in html
 
 
 def test_compare_before_any_version_says_there_is_none(client, engagement, reviewer):

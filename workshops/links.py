@@ -20,10 +20,11 @@ def numbered_url(name: str, slug: str) -> Callable[[int], str]:
     return url_of(name, slug, "number")
 
 
-def url_of(name: str, slug: str, last: str) -> Callable[[object], str]:
-    """`reverse(name, kwargs={"slug": slug, last: value})` as a function of `value`, quoted as
-    `reverse()` quotes it. The value is the last argument in these paths (only fixed words follow
-    it), hence the last occurrence of the placeholder, whatever digits the slug holds."""
-    address = reverse(name, kwargs={"slug": slug, last: _PLACEHOLDER})
+def url_of(name: str, slug: str, last: str, **fixed: object) -> Callable[[object], str]:
+    """`reverse(name, kwargs={"slug": slug, **fixed, last: value})` as a function of `value`,
+    quoted as `reverse()` quotes it. The value is the last argument in these paths (only fixed
+    words follow it), hence the last occurrence of the placeholder, whatever digits the slug and
+    the fixed arguments hold."""
+    address = reverse(name, kwargs={"slug": slug, **fixed, last: _PLACEHOLDER})
     before, _, after = address.rpartition(_PLACEHOLDER)
     return lambda value: f"{before}{quote(str(value), safe=_SAFE)}{after}"

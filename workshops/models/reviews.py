@@ -55,6 +55,14 @@ class ReviewQuerySet(models.QuerySet["Review"]):
         )
         return self.annotate(open_threads=Coalesce(Subquery(open_threads), 0))
 
+    def in_baseline_order(self, *first: Any) -> ReviewQuerySet:
+        """Ordered as a version's baseline is chosen (Review.baseline): signed-off versions first
+        (false before true), then the latest; `first` sorts before both."""
+        not_signed_off = ExpressionWrapper(
+            Q(signed_off_at__isnull=True), output_field=models.BooleanField()
+        )
+        return self.order_by(*first, not_signed_off, "-version__number")
+
 
 class Review(models.Model):
     """The review life of one frozen version: its state, and through it comments and approvals.
@@ -206,17 +214,13 @@ class Review(models.Model):
     def baseline(self) -> Review | None:
         """What this review is compared against: the last signed-off version before this one,
         or, before any sign-off, the version just before it (whose review asked for changes)."""
-        # One query: signed-off versions sort first (false before true), then the latest.
-        not_signed_off = ExpressionWrapper(
-            Q(signed_off_at__isnull=True), output_field=models.BooleanField()
-        )
         return (
             Review.objects.filter(
                 engagement_id=self.engagement_id, version__number__lt=self.version.number
             )
             .select_related("version")
             .defer("version__document")  # read only to diff, and diffs are cached by hash
-            .order_by(not_signed_off, "-version__number")
+            .in_baseline_order()
             .first()
         )
 

@@ -15,10 +15,12 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
+from django.db.models import Case, Value, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
+from django.template.loader import get_template, render_to_string
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET, require_POST
 
@@ -29,7 +31,7 @@ from escalation.frozen import OutlineSection
 from escalation.models import FrameworkVersion
 from escalation.presentation import ReadableItem
 from escalation.versions import NothingToFreezeError
-from workshops.links import numbered_url
+from workshops.links import numbered_url, url_of
 from workshops.models import (
     Approval,
     Capability,
@@ -137,11 +139,36 @@ def _version_list_page(
 
 
 @require_GET
-def version_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+def version_detail(request: SignedInRequest, slug: str, number: int) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug)
-    review = _review(engagement, number)
-    context = _detail(request, engagement, review, page_number=request.GET.get("page"))
-    return render(request, "workshops/versions/detail.html", context)
+    review, baseline = _review_and_baseline(engagement, number)
+    opened, reply = request.GET.get("comment"), request.GET.get("reply")
+    if request.htmx and opened is not None:
+        # "Comment on …" fetched by htmx: that item's discussion with its form open.
+        if opened not in frozen.item_titles(review.version):
+            raise Http404(f"{review.version.label} has no item {opened}.")
+        response = _discussion(request, engagement, review, opened, commenting=True)
+    elif request.htmx and reply is not None:
+        # "Reply" fetched by htmx: the thread's discussion with its reply form open.
+        threads = _threads_by_anchor(review)
+        thread = _thread(threads, reply)
+        if thread is None:
+            raise Http404(f"No such thread on {review.version.label}.")
+        response = _discussion(
+            request,
+            engagement,
+            review,
+            thread.anchor,
+            page_number=_page_in(threads, thread),
+            replying=thread,
+            threads=threads,
+        )
+    else:
+        page_number = request.GET.get("page")
+        context = _detail(request, engagement, review, baseline, page_number=page_number)
+        response = render(request, "workshops/versions/detail.html", context)
+    patch_vary_headers(response, ["HX-Request"])  # one address, the page or one discussion
+    return response
 
 
 @require_POST
@@ -230,7 +257,8 @@ def version_comment(request: SignedInRequest, slug: str, number: int) -> HttpRes
             return redirect(f"{url}{_comment_query(review, comment)}#comment-{comment.pk}")
     if request.htmx:
         return _discussion(request, engagement, review, form.data.get("item", ""), form)
-    context = _detail(request, engagement, review, form) | {"comment_form_errors": True}
+    context = _detail(request, engagement, review, review.baseline(), form)
+    context |= {"comment_form_errors": True}
     return render(request, "workshops/versions/detail.html", context, status=422)
 
 
@@ -262,6 +290,23 @@ def _review(engagement: Engagement, number: int) -> Review:
     return review
 
 
+def _review_and_baseline(engagement: Engagement, number: int) -> tuple[Review, Review | None]:
+    """`_review` and its `baseline()` in one query: the version's review sorts first, then the
+    others in the order a baseline is chosen."""
+    this_one_first = Case(When(version__number=number, then=Value(0)), default=Value(1))
+    found = list(
+        Review.objects.filter(engagement=engagement, version__number__lte=number)
+        .select_related("version", "engagement")
+        .defer("version__document")  # read only where a page needs it and no cache has it
+        .in_baseline_order(this_one_first)[:2]
+    )
+    if not found or found[0].version.number != number:
+        raise Http404(f"There is no v{number} in this engagement.")
+    review = found[0]
+    review.engagement = engagement  # keep the membership the permission check attached
+    return review, found[1] if len(found) > 1 else None
+
+
 def _move(request: HttpRequest, move: Callable[[], object]) -> bool:
     """Make a review move; a refused move becomes a message on the page, not an error page."""
     try:
@@ -276,7 +321,7 @@ def _detail_page(
     request: HttpRequest, engagement: Engagement, review: Review, forms: dict[str, Any]
 ) -> HttpResponse:
     """The version page again with a bound form and its errors (status 422, input kept)."""
-    context = _detail(request, engagement, review) | forms
+    context = _detail(request, engagement, review, review.baseline()) | forms
     return render(request, "workshops/versions/detail.html", context, status=422)
 
 
@@ -289,7 +334,9 @@ class ItemOnPage:
     threads: list[Comment] = field(default_factory=list)
     form: CommentForm | None = None  # a comment on it that did not save, with its errors
     page: Page[Comment] | None = None  # the whole version's discussion comes in pages
-    fields_html: str = ""  # its fields' table rows, printed once per version (escalation.frozen)
+    commenting: bool = False  # its comment form shows open ("Comment on …" was followed)
+    printed: PrintedItem | None = None  # what prints the same for everyone (on a version page)
+    ending: SafeString | None = None  # the end of its article, printed: no discussion to show
 
 
 THREADS_PAGE_SIZE = 50
@@ -328,36 +375,58 @@ def _discussion(
     anchor: str,
     form: CommentForm | None = None,
     page_number: str | int | None = "last",
+    commenting: bool = False,
+    replying: Comment | None = None,
+    threads: dict[str, list[Comment]] | None = None,
 ) -> HttpResponse:
-    """One item's discussion, as htmx swaps it in after a comment (422 with the form's errors);
-    the whole version's discussion on the page that shows the comment."""
+    """One item's discussion, as htmx swaps it in after a comment (422 with the form's errors)
+    or to open its comment form or a reply form; the whole version's discussion on the page
+    that shows the comment."""
     membership: Membership = engagement.membership
     titles = frozen.item_titles(review.version)
     item = ReadableItem(anchor, titles.get(anchor, anchor), [], True) if anchor else None
+    threads = _threads_by_anchor(review) if threads is None else threads
     context = {
         "engagement": engagement,
         "version": review.version,
         "comment_url": reverse("version_comment", args=[engagement.slug, review.version.number]),
+        "page_url": reverse("version_detail", args=[engagement.slug, review.version.number]),
         "may": {action: review.may(membership, action) for action in MOVES},
-        "entry": ItemOnPage(item, False, _threads_by_anchor(review).get(anchor, []), form)
+        "entry": ItemOnPage(item, False, threads.get(anchor, []), form, commenting=commenting)
         if anchor
-        else _general_discussion(_threads_by_anchor(review).get("", []), page_number, form),
+        else _general_discussion(threads.get("", []), page_number, form),
+        "replying": replying.pk if replying else None,
     }
     status = 422 if form is not None else 200
     return render(request, "workshops/versions/detail.html#discussion", context, status=status)
+
+
+def _thread(threads: dict[str, list[Comment]], value: str | None) -> Comment | None:
+    """The thread named by `value` (a first comment's id, as ?reply= gives it), if it is one of
+    these."""
+    if not value or not value.isdigit():
+        return None
+    return next((t for ts in threads.values() for t in ts if t.pk == int(value)), None)
+
+
+def _page_in(threads: dict[str, list[Comment]], thread: Comment) -> int | None:
+    """The page of the whole version's discussion that shows `thread` (None: an item's)."""
+    if thread.anchor:
+        return None
+    return threads[""].index(thread) // THREADS_PAGE_SIZE + 1
 
 
 def _detail(
     request: HttpRequest,
     engagement: Engagement,
     review: Review,
+    baseline: Review | None,
     comment_form: CommentForm | None = None,
     page_number: str | int | None = None,
 ) -> dict[str, Any]:
-    # Queries, whatever the number of items, versions and comments: the baseline version, all
-    # comments with their authors, the approvals, the events, and the sign-off approvers.
+    # Queries, whatever the number of items, versions and comments: all comments with their
+    # authors, the approvals, the events, and the sign-off approvers.
     membership: Membership = engagement.membership
-    baseline = review.baseline()
     # Frozen content is rendered once per hash (escalation.frozen); documents are read on a miss.
     changes = (
         _changes(
@@ -368,52 +437,52 @@ def _detail(
         if baseline
         else None
     )
-    changed = changes.changed if changes else frozenset()
     threads = _threads_by_anchor(review)
     failed_anchor = comment_form.data.get("item", "") if comment_form is not None else None
-    # The framework comes a page of items at a time; a comment that did not save shows on the
-    # page of its item.
-    items_page = (
-        failed_anchor and _items_page(frozen.outline(review.version), failed_anchor)
-    ) or _page_number(request.GET.get("items"))
+    opened = request.GET.get("comment") if comment_form is None else None
+    replying = _thread(threads, request.GET.get("reply")) if comment_form is None else None
+    if replying is not None and not replying.anchor:
+        page_number = _page_in(threads, replying)
+    # The framework comes a page of items at a time; a comment that did not save, or an item
+    # whose comment or reply form was asked for, shows on the page of its item.
+    focus = failed_anchor or opened or (replying.anchor if replying else None)
+    items_page = (focus and _items_page(frozen.outline(review.version), focus)) or _page_number(
+        request.GET.get("items")
+    )
     if items_page > 1:  # past the end shows the last page (and keeps no page of its own)
         items_page = min(items_page, _items_pages(frozen.outline(review.version)))
-    shown = frozen.version_page(review.version, items_page, ITEMS_PAGE_SIZE)
-    outline = shown.outline
+    printed = _printed_page(engagement, review, baseline, changes, items_page)
+    may = {action: review.may(membership, action) for action in MOVES}
     sections = [
         (
             section,
             [
-                ItemOnPage(
-                    shown.item,
-                    shown.item.anchor in changed,
-                    threads.get(shown.item.anchor, []),
-                    comment_form
-                    if shown.item.anchor == failed_anchor and shown.item.first_showing
-                    else None,
-                    fields_html=shown.fields_html,
+                _item_on_page(
+                    shown,
+                    threads,
+                    comment_form if shown.item.anchor == failed_anchor else None,
+                    opened == shown.item.anchor,
+                    may["comment"],
                 )
                 for shown in items
             ],
         )
-        for section, items in shown.sections
+        for section, items in printed.sections
     ]
     any_entry_has_form = any(entry.form for _, entries in sections for entry in entries)
-    approvals = list(review.approvals.select_related("approver"))
+    approvals = list(review.approvals.all())  # the names are kept on each approval
     approved_by = {a.approver_id: a for a in approvals if a.decision == Approval.Decision.APPROVED}
     return {
         "engagement": engagement,
         "review": review,
         "version": review.version,
-        "document_name": shown.name,
+        "document_name": printed.name,
         "baseline": baseline,
         "changes": changes,
         "sections": sections,
-        # Printed once per item: reversed once.
         "comment_url": reverse("version_comment", args=[engagement.slug, review.version.number]),
-        "audit_url": reverse("audit", args=[engagement.slug]),
-        "contents": _contents(outline, items_page, changed, threads, sections),
-        "items_pages": _items_pager(outline, items_page),
+        "contents": _contents(review.version, printed, threads, sections),
+        "items_pages": _items_pager(printed.items, items_page),
         "general": _general_discussion(
             threads.get("", []),
             # A comment that did not save is typed on the newest page of the discussion.
@@ -424,7 +493,9 @@ def _detail(
         "approvals": approvals,
         "signoff_rows": _signoff_rows(review, approved_by),
         "events": list(review.events.select_related("actor")),
-        "may": {action: review.may(membership, action) for action in MOVES},
+        "may": may,
+        "page_url": printed.page_url,
+        "replying": replying.pk if replying else None,
         "approve_form": ApproveForm(prefix="approve", request=request),
         "changes_form": RequestChangesForm(prefix="changes", request=request),
     }
@@ -455,46 +526,191 @@ def _items_page(outline: list[OutlineSection], anchor: str | None) -> int | None
     return None
 
 
+@dataclass(frozen=True)
+class PrintedItem:
+    """An item on a page of a version as it prints for everyone: the opening of its article
+    (heading and fields); the article's end where no discussion shows, with or without the
+    link that opens a comment on it; its line in the contents, open for a comment count or whole
+    ("" where the item shows again). `item` keeps no fields."""
+
+    item: ReadableItem
+    changed: bool
+    head: SafeString
+    ending: SafeString
+    ending_commentable: SafeString
+    contents_open: SafeString
+    contents_line: SafeString
+
+
+def _item_on_page(
+    shown: PrintedItem,
+    threads: dict[str, list[Comment]],
+    form: CommentForm | None,
+    commenting: bool,
+    may_comment: bool,
+) -> ItemOnPage:
+    """An item on a version page: its discussion shows where it first shows (a level shows in
+    the ladder and again in governance); without threads or an open form, its article's end
+    is printed too."""
+    if not shown.item.first_showing:
+        return ItemOnPage(shown.item, shown.changed, printed=shown, ending=shown.ending)
+    entry = ItemOnPage(
+        shown.item,
+        shown.changed,
+        threads.get(shown.item.anchor, []),
+        form,
+        commenting=commenting,
+        printed=shown,
+    )
+    if not (entry.threads or form or commenting):
+        entry.ending = shown.ending_commentable if may_comment else shown.ending
+    return entry
+
+
+@dataclass(frozen=True)
+class PrintedSection:
+    """A section in the contents of a version: how many items it holds and how many of them
+    changed since the baseline, the link to the page it starts on."""
+
+    key: str
+    title: str
+    items: int
+    changed: int
+    href: str
+
+
+@dataclass(frozen=True)
+class PrintedPage:
+    """Page `number` of a version's framework as it prints for everyone: everything on it but
+    the discussions, the comment counts and the forms, which move."""
+
+    name: Any
+    page_url: str
+    items: int  # in the whole version
+    contents: list[PrintedSection]
+    sections: list[tuple[frozen.SectionHeading, list[PrintedItem]]]
+
+
+def _printed_page(
+    engagement: Engagement,
+    review: Review,
+    baseline: Review | None,
+    changes: RenderedChanges | None,
+    number: int,
+) -> PrintedPage:
+    """A page of the version's framework, rendered once per version, baseline, engagement and
+    page (the links name them): the hundred items' headings, fields and links are most of a
+    version page's rendering."""
+    changed = changes.changed if changes else frozenset()
+    baseline_label = baseline.version.label if baseline else ""
+
+    def compute() -> PrintedPage:
+        shown = frozen.version_page(review.version, number, ITEMS_PAGE_SIZE)
+        # Absolute: a page printed in answer to a comment's POST has another address.
+        page_url = reverse("version_detail", args=[engagement.slug, review.version.number])
+        head_template, ending_template, contents_template = (
+            get_template(f"workshops/versions/detail.html#{name}")
+            for name in ("printed-item", "printed-ending", "contents-item")
+        )
+        audit_url = reverse("audit", args=[engagement.slug])
+
+        def printed(item: ReadableItem, fields_html: SafeString) -> PrintedItem:
+            context = {
+                "item": item,
+                "changed": item.anchor in changed,
+                "fields_html": fields_html,
+                "audit_url": audit_url,
+                "page_url": page_url,
+                "baseline_label": baseline_label,
+            }
+            ending, ending_commentable = (
+                ending_template.render(context | {"commentable": commentable})
+                for commentable in (False, True)
+            )
+            contents_open, contents_line = (
+                contents_template.render(context | {"closed": closed}) for closed in (False, True)
+            )
+            return PrintedItem(
+                item,
+                item.anchor in changed,
+                SafeString(head_template.render(context)),
+                SafeString(ending),
+                SafeString(ending_commentable),
+                SafeString(contents_open),
+                SafeString(contents_line),
+            )
+
+        return PrintedPage(
+            shown.name,
+            page_url,
+            sum(len(section.items) for section in shown.outline),
+            _printed_contents(shown.outline, number, changed),
+            [
+                (heading, [printed(entry.item, entry.fields_html) for entry in entries])
+                for heading, entries in shown.sections
+            ],
+        )
+
+    baseline_number = baseline.version.number if baseline else 0
+    kind = f"version-page:{engagement.slug}:{review.version.number}:{baseline_number}:{number}"
+    hashes = (review.version.sha256, baseline.version.sha256 if baseline else "-")
+    return caching.for_hashes(kind, hashes, compute)
+
+
+def _printed_contents(
+    outline: list[OutlineSection], number: int, changed: AbstractSet[str]
+) -> list[PrintedSection]:
+    sections, start = [], 0
+    for section in outline:
+        page = start // ITEMS_PAGE_SIZE + 1 if section.items else number
+        sections.append(
+            PrintedSection(
+                section.key,
+                section.title,
+                len(section.items),
+                sum(
+                    1
+                    for anchor, first_showing in section.items
+                    if first_showing and anchor in changed
+                ),
+                ("" if page == number else f"?items={page}") + f"#section-{section.key}",
+            )
+        )
+        start += len(section.items)
+    return sections
+
+
 @dataclass
 class ContentsEntry:
-    """A section in the version's contents: how many items, changes and comments it holds,
-    the link to the page where it starts, and its items on this page."""
+    """A section in the version's contents (how many items and changes it holds, the link to
+    the page where it starts), how many comments it holds, and its items on this page."""
 
-    section: OutlineSection
-    href: str
-    changed: int
+    section: PrintedSection
     comments: int
     shown: list[ItemOnPage]
 
 
 def _contents(
-    outline: list[OutlineSection],
-    number: int,
-    changed: AbstractSet[str],
+    version: FrameworkVersion,
+    printed: PrintedPage,
     threads: dict[str, list[Comment]],
     sections: list[tuple[Any, list[ItemOnPage]]],
 ) -> list[ContentsEntry]:
     shown = {section.key: items for section, items in sections}
-    entries, start = [], 0
-    for section in outline:
-        page = start // ITEMS_PAGE_SIZE + 1 if section.items else number
-        anchors = [anchor for anchor, first_showing in section.items if first_showing]
-        entries.append(
-            ContentsEntry(
-                section,
-                ("" if page == number else f"?items={page}") + f"#section-{section.key}",
-                sum(1 for anchor in anchors if anchor in changed),
-                sum(len(threads.get(anchor, [])) for anchor in anchors),
-                shown.get(section.key, []),
-            )
-        )
-        start += len(section.items)
-    return entries
+    comments: dict[str, int] = defaultdict(int)
+    if any(threads.keys() - {""}):  # the items' threads, by the section each item shows first in
+        for section in frozen.outline(version):
+            for anchor, first_showing in section.items:
+                if first_showing and anchor in threads:
+                    comments[section.key] += len(threads[anchor])
+    return [
+        ContentsEntry(section, comments[section.key], shown.get(section.key, []))
+        for section in printed.contents
+    ]
 
 
-def _items_pager(outline: list[OutlineSection], number: int) -> dict[str, Any]:
-    total = sum(len(section.items) for section in outline)
-    pages = _items_pages(outline)
+def _items_pager(total: int, number: int) -> dict[str, Any]:
+    pages = max(1, -(-total // ITEMS_PAGE_SIZE))
     return {
         "number": number,
         "count": pages,
@@ -521,8 +737,12 @@ def _signoff_rows(
 
 
 def _threads_by_anchor(review: Review) -> dict[str, list[Comment]]:
-    """First comments grouped by the anchor of their item, each with `.thread_replies` in order (one query)."""
+    """First comments grouped by the anchor of their item, each with `.thread_replies` in order
+    and the `.resolve_url` its resolve button posts to (one query)."""
     comments = list(review.comments.select_related("author", "resolution__resolved_by"))
+    resolve_url = url_of(
+        "comment_resolve", review.engagement.slug, "comment_id", number=review.version.number
+    )
     replies: dict[int, list[Comment]] = defaultdict(list)
     for comment in comments:
         if comment.parent_id is not None:
@@ -531,6 +751,7 @@ def _threads_by_anchor(review: Review) -> dict[str, list[Comment]]:
     for comment in comments:
         if comment.parent_id is None:
             comment.thread_replies = replies.get(comment.pk, [])  # type: ignore[attr-defined]
+            comment.resolve_url = resolve_url(comment.pk)  # type: ignore[attr-defined]
             threads[comment.anchor].append(comment)
     return threads
 
