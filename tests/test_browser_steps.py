@@ -107,6 +107,10 @@ def test_facilitator_finds_a_bound_among_many_and_keeps_those_chosen(live_server
     log_in(page, live_server)
     page.goto(live_server.url + reverse("step", args=["demo", "failure-modes"]))
     page.get_by_role("link", name="Edit Factual error").click()
+    # htmx wires the swapped-in form's search box when the swap settles (20 ms after it shows):
+    # typing before then fires no search. A person is slower; the test waits for the settle.
+    page.get_by_label("Find bounds").wait_for()
+    page.wait_for_function("() => !document.querySelector('.htmx-added, .htmx-settling')")
     page.get_by_label("Find bounds").fill("claims latency")
     found = page.get_by_label("p99 ≤ 800 ms (Claims-triage classifier, classification)")
     found.check()  # listed as the search answered, without a page load

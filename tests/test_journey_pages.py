@@ -303,7 +303,11 @@ def reviewed_versions(engagement: Any, facilitator: Any, approver: Any, count: i
     """`count` versions sent back with changes requested, each with one comment left to
     answer (newest: v`count`)."""
     make_framework_content(engagement.framework)
-    for number in range(1, count + 1):
+    send_back_versions(engagement, facilitator, approver, range(1, count + 1))
+
+
+def send_back_versions(engagement: Any, facilitator: Any, approver: Any, numbers: range) -> None:
+    for number in numbers:
         engagement.framework.sunset_criteria = f"Revisit after {number} cycles."
         engagement.framework.save(update_fields=["sunset_criteria"])
         review = engagement.freeze_version(facilitator, f"Round {number}")
@@ -331,13 +335,7 @@ def test_the_signed_pack_stays_on_the_dashboard_however_many_actions_come_first(
     review = engagement.freeze_version(facilitator, "Agreed")
     review.submit(facilitator, notify=False)
     review.approve(approver, authentication=SEEDED)  # v7 signed off: v1-v6 superseded
-    for number in range(8, 15):  # seven more versions sent back, each asking the facilitator
-        engagement.framework.sunset_criteria = f"Revisit after {number} cycles."
-        engagement.framework.save(update_fields=["sunset_criteria"])
-        review = engagement.freeze_version(facilitator, f"Round {number}")
-        review.submit(facilitator, notify=False)
-        review.add_comment(approver, "And this?")
-        review.request_changes(approver, "See my comment.", authentication=SEEDED)
+    send_back_versions(engagement, facilitator, approver, range(8, 15))  # each asks again
     client.force_login(facilitator)
     page = client.get(reverse("dashboard", args=["acme"])).content.decode()
     assert "on v10." in page and "on v9." not in page  # the first five, newest first
