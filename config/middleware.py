@@ -10,6 +10,8 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.template.loader import render_to_string
 
+from escalation import caching
+
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
     from django_htmx.middleware import HtmxDetails
@@ -59,5 +61,21 @@ def refuse_oversized_bodies(
         if length > limit:
             raise RequestDataTooBig(f"Request body of {length} bytes refused (limit {limit}).")
         return get_response(request)
+
+    return middleware
+
+
+def read_framework_revisions_once(
+    get_response: Callable[[HttpRequest], HttpResponse],
+) -> Callable[[HttpRequest], HttpResponse]:
+    """A GET or HEAD writes no framework content, so it reads each framework's content revision
+    once (escalation.caching.revisions_read_once), not once per part of the page it takes from
+    the cache: a step page asked three times. Other methods write, and read it at each use."""
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        if request.method not in ("GET", "HEAD"):
+            return get_response(request)
+        with caching.revisions_read_once():
+            return get_response(request)
 
     return middleware

@@ -99,6 +99,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
     "config.middleware.refuse_nul_characters",
+    "config.middleware.read_framework_revisions_once",
 ]
 
 ROOT_URLCONF = "config.urls"

@@ -22,7 +22,9 @@ import hashlib
 import pickle
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -71,9 +73,37 @@ def for_revision[T](
     from escalation.models import FrameworkRevision
 
     digest = hashlib.sha256(repr(inputs).encode()).hexdigest()[:32] if inputs else "-"
-    revision = FrameworkRevision.of(framework)
+    read = _revisions_read.get()
+    if read is None:
+        revision = FrameworkRevision.of(framework)
+    elif framework.pk in read:
+        revision = read[framework.pk]
+    else:
+        revision = read[framework.pk] = FrameworkRevision.of(framework)
     key = f"draft:{CODE_VERSION}:{kind}:{framework.pk}:{revision}:{digest}"
     return _get_or_compute(key, compute)
+
+
+# Set while revisions_read_once() runs: each framework's revision as first read there.
+_revisions_read: ContextVar[dict[int, int] | None] = ContextVar("revisions_read", default=None)
+
+
+@contextmanager
+def revisions_read_once() -> Iterator[None]:
+    """Within it, `for_revision` reads each framework's revision once and uses that number
+    after: for work that writes no framework content (config.middleware runs every GET in it),
+    whose page then shows one revision throughout, however many parts it takes from the cache.
+    Work that writes must not run in it: a part rendered after its own write would be looked up
+    under the revision from before it."""
+    token = _revisions_read.set({})
+    try:
+        yield
+    finally:
+        _revisions_read.reset(token)
+
+
+def revisions_reading_once() -> bool:
+    return _revisions_read.get() is not None
 
 
 class LocalTier:

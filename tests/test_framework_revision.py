@@ -8,8 +8,13 @@ from typing import Any
 import pytest
 from django.apps import apps
 from django.db import connection
+from django.http import HttpResponse
+from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from config.middleware import read_framework_revisions_once
+from escalation import caching
 from escalation.checks import report_on_draft
 from escalation.models import (
     AISystem,
@@ -127,3 +132,37 @@ def test_the_drafts_document_follows_every_write(engagement, content):
     AISystem.objects.filter(framework=engagement.framework).update(model_version="2")
     assert engagement.draft_sha256() != before
     assert engagement.draft_document()["ai_systems"][0]["model_version"] == "2"
+
+
+def test_within_a_read_the_revision_is_read_once_and_a_page_shows_one_revision(engagement, content):
+    framework = engagement.framework
+    with caching.revisions_read_once():
+        before = report_on_draft(framework)
+        Threshold.objects.filter(framework=framework).delete()
+        within = report_on_draft(framework)  # the same revision: the same report
+    after = report_on_draft(framework)
+    assert before.counts["thresholds"] == within.counts["thresholds"] == 1
+    assert after.counts["thresholds"] == 0
+
+
+def test_a_step_page_reads_the_revision_once(client, facilitator, engagement, content):
+    client.force_login(facilitator)
+    query = f"?edit=failure-modes:{content['failure'].key}"
+    url = reverse("step", args=[engagement.slug, "failure-modes"]) + query
+    client.get(url)
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    reads = [q for q in captured.captured_queries if "escalation_frameworkrevision" in q["sql"]]
+    assert len(reads) == 1
+
+
+@pytest.mark.parametrize(("method", "read_once"), [("get", True), ("head", True), ("post", False)])
+def test_only_requests_that_write_nothing_read_the_revision_once(method, read_once):
+    seen = []
+
+    def view(request: Any) -> HttpResponse:
+        seen.append(caching.revisions_reading_once())
+        return HttpResponse()
+
+    read_framework_revisions_once(view)(getattr(RequestFactory(), method)("/"))
+    assert seen == [read_once]
