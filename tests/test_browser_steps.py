@@ -1,5 +1,7 @@
 """Journeys on the step pages in a real browser: inline editing through htmx, by keyboard."""
 
+from pathlib import Path
+
 import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
@@ -7,6 +9,9 @@ from playwright.sync_api import expect
 from escalation.forms import PICKER_ABOVE
 from escalation.models import AISystem, Bound, EscalationLevel, FailureMode
 from workshops.demo import DEMO_PASSWORD, load_demo
+
+# A screenshot of the bound picker lands here (git-ignored) for a reviewer to look at.
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-results" / "steps"
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -114,6 +119,8 @@ def test_facilitator_finds_a_bound_among_many_and_keeps_those_chosen(live_server
     page.get_by_label("Find bounds").fill("claims latency")
     found = page.get_by_label("p99 ≤ 800 ms (Claims-triage classifier, classification)")
     found.check()  # listed as the search answered, without a page load
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "failure-mode-bound-picker.png"), full_page=True)
     page.get_by_role("button", name="Save").click()
     page.get_by_role("link", name="Edit Factual error").wait_for()
     latency = Bound.objects.get(key="claims-triage-classification-latency")
