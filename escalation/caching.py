@@ -102,10 +102,6 @@ def revisions_read_once() -> Iterator[None]:
         _revisions_read.reset(token)
 
 
-def revisions_reading_once() -> bool:
-    return _revisions_read.get() is not None
-
-
 class LocalTier:
     """The process's most recently used entries, as pickled bytes, at most `max_bytes` in all."""
 

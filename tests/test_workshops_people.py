@@ -193,3 +193,17 @@ def test_invitation_email_names_who_invited_and_the_role(client, facilitator):
     run_worker()
     assert mail.outbox[0].body.startswith("Fay invites you to the engagement")
     assert "as reviewer" in mail.outbox[0].body
+
+
+def test_a_members_hostile_name_is_escaped_in_every_place_the_people_page_prints_it(
+    client, facilitator, engagement
+):
+    hostile = make_user("mallory", first_name='<script>"x"</script>', last_name="& 'q'")
+    Membership.objects.create(engagement=engagement, user=hostile, role=Role.REVIEWER)
+    client.force_login(facilitator)
+    html = client.get(reverse("people", args=["acme"])).content.decode()
+    escaped = "&lt;script&gt;&quot;x&quot;&lt;/script&gt; &amp; &#x27;q&#x27;"
+    assert "<script>" not in html
+    assert f"<td>{escaped}</td>" in html  # the name cell
+    assert f'data-confirm="Remove {escaped} from ' in html  # the removal's question
+    assert f">Remove {escaped}</button>" in html

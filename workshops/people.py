@@ -13,9 +13,10 @@ def display_name(user: Any, absent: str = ABSENT) -> str:
     account, an automatic action)."""
     if not user:
         return absent
-    return user.get_full_name() or user.get_username()
+    return name_from(user.first_name, user.last_name, user.get_username())
 
 
 def name_from(first_name: str, last_name: str, username: str) -> str:
-    """`display_name`'s rule for a person read as columns rather than as a user instance."""
+    """`display_name`'s rule for a person read as columns rather than as a user instance: the
+    full name (as Django's `get_full_name` joins it), else the username."""
     return f"{first_name} {last_name}".strip() or username

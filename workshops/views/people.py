@@ -7,13 +7,11 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.middleware import SignedInRequest
-from escalation.models.versions import version_label
 from workshops.audit import AuditVerb, record_activity
 from workshops.forms import InvitationForm, InvitedUserForm, RoleForm, SignoffRuleForm
 from workshops.invitation_limits import invitation_refusal
@@ -23,7 +21,6 @@ from workshops.models import (
     Engagement,
     Invitation,
     Membership,
-    RequiredApprover,
     Review,
     ReviewState,
     Role,
@@ -111,19 +108,19 @@ class OpenReviewTerms(NamedTuple):
 
 def _open_review_terms(engagement: Engagement) -> OpenReviewTerms | None:
     """The review in progress, whose terms (required approvers, fixed at its latest submission)
-    no change on this page can reach: two queries of a few columns, none of the version."""
+    no change on this page can reach: two queries of a few columns, none of the version's
+    document."""
     review = (
         Review.objects.filter(engagement=engagement, state=ReviewState.IN_REVIEW)
-        .values_list("pk", "version__number")
+        .select_related("version")
+        .only("submitted_at", "version__number")
+        .prefetch_related("required")
         .first()
     )
     if review is None:
         return None
-    pk, number = review
-    approvers = RequiredApprover.objects.filter(
-        review_id=pk, submitted_at=F("review__submitted_at")
-    )
-    return OpenReviewTerms(version_label(number), list(approvers.values_list("name", "email")))
+    approvers = [(required.name, required.email) for required in review.required_approvers()]
+    return OpenReviewTerms(review.version.label, approvers)
 
 
 @require_POST

@@ -450,7 +450,8 @@ def _detail(
         request.GET.get("items")
     )
     if items_page > 1:  # past the end shows the last page (and keeps no page of its own)
-        items_page = min(items_page, _items_pages(frozen.outline(review.version)))
+        outline = frozen.outline(review.version)
+        items_page = min(items_page, _items_pages(sum(len(s.items) for s in outline)))
     printed = _printed_page(engagement, review, baseline, changes, items_page)
     may = {action: review.may(membership, action) for action in MOVES}
     sections = [
@@ -510,8 +511,8 @@ def _page_number(value: str | None) -> int:
     return int(value) if value and value.isdigit() and int(value) > 0 else 1
 
 
-def _items_pages(outline: list[OutlineSection]) -> int:
-    total = sum(len(section.items) for section in outline)
+def _items_pages(total: int) -> int:
+    """How many pages of ITEMS_PAGE_SIZE items a version of `total` items takes (at least one)."""
     return max(1, -(-total // ITEMS_PAGE_SIZE))
 
 
@@ -710,7 +711,7 @@ def _contents(
 
 
 def _items_pager(total: int, number: int) -> dict[str, Any]:
-    pages = max(1, -(-total // ITEMS_PAGE_SIZE))
+    pages = _items_pages(total)
     return {
         "number": number,
         "count": pages,
