@@ -12,6 +12,7 @@ from typing import Any, ClassVar, cast
 from urllib.parse import urlencode
 
 from django import forms
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db import models
 from django.db.models import Q
 from django.forms.renderers import DjangoTemplates
@@ -337,6 +338,40 @@ class FastRenderer(DjangoTemplates):
 FAST_RENDERER = FastRenderer()
 
 
+# The prefix of the columns ItemForm.rows_to_edit adds: a list's chosen keys, in its order.
+CHOSEN_KEYS = "chosen_keys_of_"
+
+
+def _chosen_keys(field: Any) -> ArraySubquery:
+    """The keys (ids) of the rows a row has chosen in the many-to-many list `field`, in the
+    list's order, as one array column of the row's own query."""
+    through = field.remote_field.through
+    target = field.m2m_reverse_field_name()
+    ordering = [
+        f"-{target}__{term[1:]}" if term.startswith("-") else f"{target}__{term}"
+        for term in field.related_model._meta.ordering
+    ]
+    chosen = through.objects.filter(**{field.m2m_field_name(): models.OuterRef("pk")})
+    return ArraySubquery(chosen.order_by(*ordering).values(f"{target}_id"))
+
+
+def _hold_chosen_keys(row: Any) -> None:
+    """Give a row read by rows_to_edit its lists as if prefetched, from the keys read with it:
+    the form's initial values are then read without a query per list. The rows are held by
+    their ids alone (any other column read would be one more query, never a wrong value)."""
+    for column, keys in list(vars(row).items()):
+        if not column.startswith(CHOSEN_KEYS):
+            continue
+        name = column.removeprefix(CHOSEN_KEYS)
+        related = row._meta.get_field(name).related_model
+        held = getattr(row, name).all()  # the list's queryset, never evaluated: filled here
+        held._result_cache = [related.from_db(row._state.db, ["id"], [key]) for key in keys]
+        held._prefetch_done = True
+        row._prefetched_objects_cache = getattr(row, "_prefetched_objects_cache", {})
+        row._prefetched_objects_cache[name] = held
+        delattr(row, column)
+
+
 class ItemForm(SafeTextForm, forms.ModelForm):
     """A framework row: knows its framework, carries the row_version it was loaded at, and
     creates new rows with a free key at the end of the list."""
@@ -350,6 +385,8 @@ class ItemForm(SafeTextForm, forms.ModelForm):
     search_fields: ClassVar[dict[str, list[str]]] = {}
 
     def __init__(self, *args: Any, framework: Framework, **kwargs: Any) -> None:
+        if kwargs.get("instance") is not None:
+            _hold_chosen_keys(kwargs["instance"])
         super().__init__(*args, **kwargs)
         for form_field in self.fields.values():
             if type(form_field.widget) is forms.Select:  # the same widget, printed faster
@@ -424,18 +461,9 @@ class ItemForm(SafeTextForm, forms.ModelForm):
     def chosen_options(self, name: str, values: list[str]) -> list[CachedOption]:
         """The options of the rows chosen (`values`) in the list `name`, in its order: the
         rows the form was loaded with, or those sent (only this framework's)."""
-        loaded = self.initial.get(name) if not self.is_bound else None
-        rows: Any
         if not values:
             return []
-        if (
-            isinstance(loaded, list)
-            and all(isinstance(row, models.Model) for row in loaded)
-            and [str(row.pk) for row in loaded] == values
-        ):
-            rows = loaded  # read with the row already: no query
-        else:
-            rows = self.picker_rows(name).filter(pk__in=[v for v in values if v.isdigit()])
+        rows = self.picker_rows(name).filter(pk__in=[v for v in values if v.isdigit()])
         return [(str(row.pk), _plain_html(row.pk), self.picker_label(name, row)) for row in rows]
 
     def picker_rows(self, name: str) -> models.QuerySet[Any]:
@@ -452,8 +480,15 @@ class ItemForm(SafeTextForm, forms.ModelForm):
 
     @classmethod
     def rows_to_edit(cls, framework: Framework) -> models.QuerySet[Any]:
-        """The framework's rows this form edits, read with what the form prints of them."""
-        return cls._meta.model._default_manager.filter(framework=framework)
+        """The framework's rows this form edits, each with the keys of the rows its lists
+        have chosen, read in the same query (not one query per list: a failure mode has three)."""
+        model = cls._meta.model
+        lists = [
+            field for field in model._meta.many_to_many if field.name in (cls._meta.fields or [])
+        ]
+        return model._default_manager.filter(framework=framework).annotate(
+            **{f"{CHOSEN_KEYS}{field.name}": _chosen_keys(field) for field in lists}
+        )
 
     def matching_options(
         self, name: str, query: str, chosen: list[str]
@@ -703,17 +738,6 @@ class FailureModeForm(ItemForm):
         detected_by = cast(forms.ModelMultipleChoiceField, self.fields["detected_by"])
         # Labelled by their text alone: only its columns (a large framework offers ~2,000).
         detected_by.queryset = Bound.objects.filter(framework=framework).only(*BOUND_TEXT)
-
-    @classmethod
-    def rows_to_edit(cls, framework: Framework) -> models.QuerySet[Any]:
-        # The bounds the row is detected by, with their thresholds' AI systems: what the
-        # picker's labels read (in the one query the form would run for the bounds anyway).
-        bounds = Bound.objects.select_related("threshold__ai_system")
-        return (
-            super()
-            .rows_to_edit(framework)
-            .prefetch_related(models.Prefetch("detected_by", queryset=bounds))
-        )
 
     def picker_rows(self, name: str) -> models.QuerySet[Any]:
         if name != "detected_by":

@@ -9,8 +9,10 @@ import re
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.forms.renderers import get_default_renderer
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from escalation.demo_framework import fill_demo_framework
@@ -147,6 +149,33 @@ def test_every_step_form_prints_what_djangos_templates_and_widgets_print(engagem
         for field in django.fields.values():
             field.widget.cached_options = None  # the options from the query, as Django's
         assert _printed(ours) == _printed(django), type(ours).__name__
+
+
+def test_a_row_opens_in_its_form_with_its_lists_chosen_read_in_the_rows_own_query(
+    engagement, content
+):
+    framework = engagement.framework
+    forms_with_lists = 0
+    for editor in STEP_EDITORS.values():
+        for collection in editor.collections:
+            form_class = collection.form_class
+            model = form_class._meta.model
+            lists = [f.name for f in model._meta.many_to_many if f.name in form_class._meta.fields]
+            if not lists:
+                continue
+            forms_with_lists += 1
+            row = model.objects.filter(framework=framework).first()
+            for name in lists:  # every row the list offers, chosen last first
+                offered = form_class(framework=framework).fields[name].queryset
+                getattr(row, name).set(list(offered)[::-1])
+            chosen = {name: [r.pk for r in getattr(row, name).all()] for name in lists}
+            assert all(chosen.values()), form_class.__name__
+            with CaptureQueriesContext(connection) as captured:
+                loaded = form_class.rows_to_edit(framework).get(pk=row.pk)
+                form = form_class(instance=loaded, framework=framework)
+                assert {name: form[name].value() for name in lists} == chosen
+            assert len(captured) == 1, form_class.__name__
+    assert forms_with_lists == 5  # AI systems, bounds, failure modes, external triggers, sunsets
 
 
 def test_the_next_review_dates_move_off_a_holiday_added_after_the_page_was_shown(
