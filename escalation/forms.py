@@ -343,16 +343,12 @@ CHOSEN_KEYS = "chosen_keys_of_"
 
 
 def _chosen_keys(field: Any) -> ArraySubquery:
-    """The keys (ids) of the rows a row has chosen in the many-to-many list `field`, in the
-    list's order, as one array column of the row's own query."""
+    """The keys (ids) of the rows a row has chosen in the many-to-many list `field`, as one
+    array column of the row's own query. In no order: what a form does with them (tick boxes,
+    compare with what was sent, read a picker's chosen rows) treats them as a set."""
     through = field.remote_field.through
-    target = field.m2m_reverse_field_name()
-    ordering = [
-        f"-{target}__{term[1:]}" if term.startswith("-") else f"{target}__{term}"
-        for term in field.related_model._meta.ordering
-    ]
     chosen = through.objects.filter(**{field.m2m_field_name(): models.OuterRef("pk")})
-    return ArraySubquery(chosen.order_by(*ordering).values(f"{target}_id"))
+    return ArraySubquery(chosen.order_by().values(f"{field.m2m_reverse_field_name()}_id"))
 
 
 def _hold_chosen_keys(row: Any) -> None:

@@ -90,6 +90,48 @@ def test_the_rows_forms_carry_the_token_of_the_request_they_are_served_to(
     assert first.key == "fine-tuning"
 
 
+def test_a_rows_form_opened_again_after_a_change_shows_the_row_as_now_saved(
+    client, engagement, facilitator, content
+):
+    client.force_login(facilitator)
+    opened = "?edit=ai-systems:claims-bot"
+    assert 'value="Claims assistant"' in _page(client, engagement, "systems", opened)  # cached
+    AISystem.objects.filter(key="claims-bot").update(name="Claims helper")
+    html = _page(client, engagement, "systems", opened)
+    assert 'value="Claims helper"' in html
+    assert "Claims assistant" not in html
+
+
+@pytest.mark.parametrize("first", ["facilitator", "observer"])
+def test_only_those_who_may_edit_see_a_rows_form_whoever_opened_it_first(
+    client, engagement, facilitator, observer, content, first
+):
+    people = {"facilitator": facilitator, "observer": observer}
+    seen = {}
+    for name in [first, *(set(people) - {first})]:
+        client.force_login(people[name])
+        seen[name] = _page(client, engagement, "systems", "?edit=ai-systems:claims-bot")
+    assert 'value="Claims assistant"' in seen["facilitator"]
+    assert 'class="editing"' not in seen["observer"]
+    assert 'name="name"' not in seen["observer"]
+
+
+def test_a_rows_form_opened_again_carries_the_token_of_the_request_it_is_served_to(
+    engagement, facilitator, content
+):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(facilitator)
+    _page(client, engagement, "systems", "?edit=ai-systems:claims-bot")  # now in the cache
+    html = _page(client, engagement, "systems", "?edit=ai-systems:claims-bot")
+    assert CSRF_SLOT not in html
+    form = re.search(r'<form method="post" action="([^"]+/edit/)".*?</form>', html, re.S)
+    fields = dict(re.findall(r'<input type="[^"]+" name="([^"]+)" value="([^"]*)"', form[0]))
+    fields["name"] = "Claims helper"
+    answer = client.post(form[1], fields)
+    assert answer.status_code == 302
+    assert AISystem.objects.get(key="claims-bot").name == "Claims helper"
+
+
 def test_a_form_refused_keeps_the_rows_chosen_and_says_why(
     client, engagement, facilitator, content
 ):
@@ -168,12 +210,12 @@ def test_a_row_opens_in_its_form_with_its_lists_chosen_read_in_the_rows_own_quer
             for name in lists:  # every row the list offers, chosen last first
                 offered = form_class(framework=framework).fields[name].queryset
                 getattr(row, name).set(list(offered)[::-1])
-            chosen = {name: [r.pk for r in getattr(row, name).all()] for name in lists}
+            chosen = {name: sorted(r.pk for r in getattr(row, name).all()) for name in lists}
             assert all(chosen.values()), form_class.__name__
             with CaptureQueriesContext(connection) as captured:
                 loaded = form_class.rows_to_edit(framework).get(pk=row.pk)
                 form = form_class(instance=loaded, framework=framework)
-                assert {name: form[name].value() for name in lists} == chosen
+                assert {name: sorted(form[name].value()) for name in lists} == chosen
             assert len(captured) == 1, form_class.__name__
     assert forms_with_lists == 5  # AI systems, bounds, failure modes, external triggers, sunsets
 

@@ -47,8 +47,10 @@ class OpenForm:
 
     collection: str  # a Collection.name, or "settings"
     item_key: str | None
-    form: Any
+    form: Any  # None when the form comes printed (`printed`)
     stale: bool = False
+    # A row's form as first opened, printed once per content revision (_printed_edit_form).
+    printed: str = ""
 
 
 @dataclass
@@ -205,10 +207,12 @@ def _sections(
         if here and here.item_key is None:
             section.add_form, section.add_stale = here.form, here.stale
         for row in section.rows:
+            if here and here.item_key == row.key and here.form is None:
+                row.html = here.printed
+            elif here and here.item_key == row.key:
+                row.form, row.stale, row.item = here.form, here.stale, here.form.instance
             if token:  # the slot is in our own markup; a row's text has its quotes escaped
                 row.html = mark_safe(row.html.replace(f'value="{CSRF_SLOT}"', token))  # noqa: S308
-            if here and here.item_key == row.key:
-                row.form, row.stale, row.item = here.form, here.stale, here.form.instance
         section.pager = _pager(pages, page_parameter(collection), section.page)
         sections.append(section)
     return sections
@@ -357,9 +361,9 @@ def _render_editor(
     framework = engagement.framework
     report = report_on_draft(framework)
     can_edit = engagement.membership.can(Capability.EDIT)
-    if open_form is not None:
+    if open_form is not None and open_form.form is not None:
         _focus_first_field(_carrying_loaded_values(open_form.form))
-        _offer_search(request, engagement, step_key, open_form)
+        _offer_search(open_form, engagement.slug, step_key, request.GET)
     settings_form = None
     if editor.settings_form:
         settings_form = (
@@ -553,12 +557,57 @@ def _requested_form(
         return OpenForm(collection.name, None, form)
     if "edit" in request.GET:
         collection_name, _, item_key = request.GET["edit"].partition(":")
-        collection = _collection(editor, collection_name)
-        item = get_object_or_404(collection.form_class.rows_to_edit(framework), key=item_key)
-        return OpenForm(
-            collection.name, item.key, collection.form_class(instance=item, framework=framework)
-        )
+        return _edit_form(_collection(editor, collection_name), framework, item_key)
     return None
+
+
+def _edit_form(collection: Collection, framework: Framework, item_key: str) -> OpenForm:
+    item = get_object_or_404(collection.form_class.rows_to_edit(framework), key=item_key)
+    return OpenForm(
+        collection.name, item.key, collection.form_class(instance=item, framework=framework)
+    )
+
+
+def _opens_a_row_as_saved(request: SignedInRequest, engagement: Engagement) -> bool:
+    """`?edit=<list>:<key>` asked by someone who may edit, with no search typed in a picker:
+    the form is then the row as saved, the same for everyone who opens it."""
+    searched = any(name.endswith("-q") and request.GET[name] for name in request.GET)
+    return (
+        "edit" in request.GET
+        and "picker" not in request.GET
+        and not searched
+        and engagement.membership.can(Capability.EDIT)
+    )
+
+
+def _printed_edit_form(request: SignedInRequest, engagement: Engagement, step_key: str) -> OpenForm:
+    """A row's form as first opened, printed once per content revision (with the CSRF slot the
+    page fills in): building and printing it was most of the time of a page with a row open."""
+    step, editor = _step(step_key)
+    collection_name, _, item_key = request.GET["edit"].partition(":")
+    collection = _collection(editor, collection_name)
+    framework, slug = engagement.framework, engagement.slug
+
+    def print_form() -> str:
+        opened = _edit_form(collection, framework, item_key)
+        form = _carrying_loaded_values(opened.form)
+        _focus_first_field(form)
+        _offer_search(opened, slug, step_key, QueryDict())
+        context = {
+            "row": Row(item_key, form=form, item=form.instance),
+            "collection": collection,
+            "section": {"colspan": len(collection.columns) + 2},
+            "engagement": {"slug": slug},
+            "step": step,
+            "step_url": reverse("step", args=[slug, step_key]),
+            "csrf_token": CSRF_SLOT,
+        }
+        return render_to_string("workshops/steps/table.html#editing_row", context)
+
+    printed = caching.for_revision(
+        "edit-form", framework, print_form, step_key, collection.name, item_key, slug
+    )
+    return OpenForm(collection.name, item_key, None, printed=mark_safe(printed))  # noqa: S308
 
 
 def _prefill(form: Any, query: Any) -> dict[str, Any]:
@@ -600,6 +649,10 @@ def step(request: SignedInRequest, slug: str, step_key: str) -> HttpResponse:
     capability = Capability.EDIT if "picker" in request.GET else Capability.VIEW
     engagement = get_engagement_for(request.user, slug, capability)
     editor = _step(step_key)[1]
+    if _opens_a_row_as_saved(request, engagement):
+        return _render_editor(
+            request, engagement, step_key, _printed_edit_form(request, engagement, step_key)
+        )
     open_form = _requested_form(request, editor, engagement.framework)
     if "picker" in request.GET:
         return _picker_choices(request, engagement, step_key, open_form)
@@ -612,11 +665,13 @@ def _picker_choices(
     """One picker's choices alone (`?picker=detected_by`, fetched by htmx as you type): the
     boxes checked so far, sent with the search, and the rows matching it."""
     name = request.GET["picker"]
-    form = open_form.form if open_form else None
-    widget = form.fields[name].widget if form is not None and name in form.fields else None
-    if form is None or not isinstance(widget, ChoicePicker) or not widget.is_picker():
+    if open_form is None or name not in open_form.form.fields:
         raise Http404("No such list to choose from.")
-    _offer_search(request, engagement, step_key, open_form)
+    form = open_form.form
+    widget = form.fields[name].widget
+    if not isinstance(widget, ChoicePicker) or not widget.is_picker():
+        raise Http404("No such list to choose from.")
+    _offer_search(open_form, engagement.slug, step_key, request.GET)
     bound = form[name]
     form.initial[name] = request.GET.getlist(bound.html_name)
     return HttpResponse(
@@ -624,18 +679,17 @@ def _picker_choices(
     )
 
 
-def _offer_search(
-    request: SignedInRequest, engagement: Engagement, step_key: str, open_form: OpenForm | None
-) -> None:
-    """The open form's pickers search on this step's page, with the form open as it is."""
-    if open_form is None or not isinstance(open_form.form, ItemForm):
+def _offer_search(open_form: OpenForm, slug: str, step_key: str, query: QueryDict) -> None:
+    """The open form's pickers search on this step's page, with the form open as it is;
+    `query` holds what was searched for (the page's GET)."""
+    if not isinstance(open_form.form, ItemForm):
         return
     if open_form.item_key is None:
         keep = [("add", open_form.collection)]
     else:
         keep = [("edit", f"{open_form.collection}:{open_form.item_key}")]
-    step_url = reverse("step", args=[engagement.slug, step_key])
-    open_form.form.offer_search(step_url, keep, request.GET)
+    step_url = reverse("step", args=[slug, step_key])
+    open_form.form.offer_search(step_url, keep, query)
 
 
 @require_POST
