@@ -18,6 +18,7 @@ from monitoring import cases
 from monitoring.cases import Verdict, improvement_target, propose_level
 from monitoring.models import (
     CaseEvent,
+    CaseEvidence,
     CaseKind,
     CaseStatus,
     EscalationCase,
@@ -129,6 +130,17 @@ def test_re_evaluating_records_each_fired_window_once(engagement, demo):
     feed(engagement, [0.80, 0.80, 0.80, 0.80])
     evaluate_all(engagement, demo["version"])
     assert (EscalationCase.objects.count(), only_case(engagement).evidence.count()) == (1, 2)
+
+
+def test_re_evaluating_keeps_each_cases_evidence_as_it_was_decided_on(engagement, demo):
+    feed(engagement, [0.80, 0.80, 0.80, 0.80])
+    before = list(only_case(engagement).evidence.values("window_start", "value", "sample_size"))
+    assert CaseEvidence.objects.filter(window__isnull=False).exists()
+    replaced = set(WindowResult.objects.values_list("pk", flat=True))
+    evaluate_all(engagement, demo["version"])
+    assert not WindowResult.objects.filter(pk__in=replaced).exists()  # every window replaced
+    after = list(only_case(engagement).evidence.values("window_start", "value", "sample_size"))
+    assert after == before
 
 
 def test_windows_that_do_not_fire_open_no_case(engagement, demo):
