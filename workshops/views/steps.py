@@ -207,10 +207,11 @@ def _sections(
         if here and here.item_key is None:
             section.add_form, section.add_stale = here.form, here.stale
         for row in section.rows:
-            if here and here.item_key == row.key and here.form is None:
-                row.html = here.printed
-            elif here and here.item_key == row.key:
-                row.form, row.stale, row.item = here.form, here.stale, here.form.instance
+            if here and here.item_key == row.key:
+                if here.form is None:  # the form printed: its CSRF slot filled in below
+                    row.html = here.printed
+                else:
+                    row.form, row.stale, row.item = here.form, here.stale, here.form.instance
             if token:  # the slot is in our own markup; a row's text has its quotes escaped
                 row.html = mark_safe(row.html.replace(f'value="{CSRF_SLOT}"', token))  # noqa: S308
         section.pager = _pager(pages, page_parameter(collection), section.page)
