@@ -1,6 +1,8 @@
 """Long lists come in pages that say how many there are: the audit trail, the versions, the
 discussion of a whole version and the people. Page sizes are shrunk here so a few rows make several pages."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -47,6 +49,24 @@ def test_audit_trail_page_links_keep_the_filters(client, engagement, facilitator
     html = _page(client, facilitator, reverse("audit", args=["acme"]), verb="noted", page=2)
     assert "Showing 3–4 of 5 changes" in html
     assert 'href="?verb=noted&amp;page=3"' in html
+
+
+def test_audit_trail_filters_offer_every_item_and_action_recorded_once_each_in_order(
+    client, engagement, facilitator, small_pages
+):
+    for anchor in ["levels/b", "", "levels/a", "levels/b", "failure-modes/x"]:
+        record_activity(engagement, facilitator, AuditVerb.NOTED, "Noted", anchor=anchor)
+    record_activity(engagement, facilitator, AuditVerb.CREATED, "Added", anchor="levels/a")
+    html = _page(client, facilitator, reverse("audit", args=["acme"]))
+    item_filter = html.split('name="item"')[1].split("</select>")[0]
+    verb_filter = html.split('name="verb"')[1].split("</select>")[0]
+    assert re.findall(r'<option value="([^"]*)"', item_filter) == [
+        "",
+        "failure-modes/x",
+        "levels/a",
+        "levels/b",
+    ]
+    assert re.findall(r'<option value="([^"]*)"', verb_filter) == ["", "created", "noted"]
 
 
 def test_versions_list_comes_in_pages_newest_first(client, engagement, facilitator, small_pages):
