@@ -7,9 +7,10 @@ only the compare page reads the working draft, and only when asked to (`b=draft`
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.contrib import messages
@@ -42,6 +43,7 @@ from workshops.models import (
     Review,
     get_engagement_for,
 )
+from workshops.people import name_from
 from workshops.review_forms import (
     DRAFT,
     ApproveForm,
@@ -296,15 +298,15 @@ def _review_and_baseline(engagement: Engagement, number: int) -> tuple[Review, R
     this_one_first = Case(When(version__number=number, then=Value(0)), default=Value(1))
     found = list(
         Review.objects.filter(engagement=engagement, version__number__lte=number)
-        .select_related("version", "engagement")
+        .select_related("version")  # not the engagement: the permission check read it
         .defer("version__document")  # read only where a page needs it and no cache has it
         .in_baseline_order(this_one_first)[:2]
     )
     if not found or found[0].version.number != number:
         raise Http404(f"There is no v{number} in this engagement.")
-    review = found[0]
-    review.engagement = engagement  # keep the membership the permission check attached
-    return review, found[1] if len(found) > 1 else None
+    for review in found:
+        review.engagement = engagement  # with the membership the permission check attached
+    return found[0], found[1] if len(found) > 1 else None
 
 
 def _move(request: HttpRequest, move: Callable[[], object]) -> bool:
@@ -331,9 +333,9 @@ class ItemOnPage:
 
     item: ReadableItem | None
     changed: bool
-    threads: list[Comment] = field(default_factory=list)
+    threads: list[ShownComment] = field(default_factory=list)
     form: CommentForm | None = None  # a comment on it that did not save, with its errors
-    page: Page[Comment] | None = None  # the whole version's discussion comes in pages
+    page: Page[ShownComment] | None = None  # the whole version's discussion comes in pages
     commenting: bool = False  # its comment form shows open ("Comment on …" was followed)
     printed: PrintedItem | None = None  # what prints the same for everyone (on a version page)
     ending: SafeString | None = None  # the end of its article, printed: no discussion to show
@@ -343,7 +345,7 @@ THREADS_PAGE_SIZE = 50
 
 
 def _general_discussion(
-    threads: list[Comment], page_number: str | int | None, form: CommentForm | None = None
+    threads: list[ShownComment], page_number: str | int | None, form: CommentForm | None = None
 ) -> ItemOnPage:
     """One page of the threads on the whole version ("last" is the newest page)."""
     paginator = Paginator(threads, THREADS_PAGE_SIZE)
@@ -376,8 +378,8 @@ def _discussion(
     form: CommentForm | None = None,
     page_number: str | int | None = "last",
     commenting: bool = False,
-    replying: Comment | None = None,
-    threads: dict[str, list[Comment]] | None = None,
+    replying: ShownComment | None = None,
+    threads: dict[str, list[ShownComment]] | None = None,
 ) -> HttpResponse:
     """One item's discussion, as htmx swaps it in after a comment (422 with the form's errors)
     or to open its comment form or a reply form; the whole version's discussion on the page
@@ -401,7 +403,7 @@ def _discussion(
     return render(request, "workshops/versions/detail.html#discussion", context, status=status)
 
 
-def _thread(threads: dict[str, list[Comment]], value: str | None) -> Comment | None:
+def _thread(threads: dict[str, list[ShownComment]], value: str | None) -> ShownComment | None:
     """The thread named by `value` (a first comment's id, as ?reply= gives it), if it is one of
     these."""
     if not value or not value.isdigit():
@@ -409,7 +411,7 @@ def _thread(threads: dict[str, list[Comment]], value: str | None) -> Comment | N
     return next((t for ts in threads.values() for t in ts if t.pk == int(value)), None)
 
 
-def _page_in(threads: dict[str, list[Comment]], thread: Comment) -> int | None:
+def _page_in(threads: dict[str, list[ShownComment]], thread: ShownComment) -> int | None:
     """The page of the whole version's discussion that shows `thread` (None: an item's)."""
     if thread.anchor:
         return None
@@ -480,7 +482,9 @@ def _detail(
         "document_name": printed.name,
         "baseline": baseline,
         "changes": changes,
-        "sections": sections,
+        "sections": [
+            (section, _runs(entries, _article_printed_whole)) for section, entries in sections
+        ],
         "comment_url": reverse("version_comment", args=[engagement.slug, review.version.number]),
         "contents": _contents(review.version, printed, threads, sections),
         "items_pages": _items_pager(printed.items, items_page),
@@ -545,7 +549,7 @@ class PrintedItem:
 
 def _item_on_page(
     shown: PrintedItem,
-    threads: dict[str, list[Comment]],
+    threads: dict[str, list[ShownComment]],
     form: CommentForm | None,
     commenting: bool,
     may_comment: bool,
@@ -566,6 +570,47 @@ def _item_on_page(
     if not (entry.threads or form or commenting):
         entry.ending = shown.ending_commentable if may_comment else shown.ending
     return entry
+
+
+@dataclass(frozen=True)
+class PrintedRun:
+    """Neighbouring items of a page that print the same for everyone there (no discussion of
+    theirs shows), as one piece of HTML: the template prints a run at the cost of one item."""
+
+    html: SafeString
+
+
+def _runs(
+    entries: list[ItemOnPage], printed_whole: Callable[[ItemOnPage], SafeString | None]
+) -> list[PrintedRun | ItemOnPage]:
+    """`entries` with each run of those that print whole (`printed_whole` gives their HTML, or
+    None for an entry the template prints with its discussion) joined into a PrintedRun."""
+    runs: list[PrintedRun | ItemOnPage] = []
+    pending: list[str] = []
+    for entry in entries:
+        html = printed_whole(entry)
+        if html is None:
+            if pending:
+                runs.append(PrintedRun(SafeString("".join(pending))))
+                pending = []
+            runs.append(entry)
+        else:
+            pending.append(html)
+    if pending:
+        runs.append(PrintedRun(SafeString("".join(pending))))
+    return runs
+
+
+def _article_printed_whole(entry: ItemOnPage) -> SafeString | None:
+    if entry.printed is None or entry.ending is None:
+        return None  # its discussion shows
+    return SafeString(entry.printed.head + entry.ending)
+
+
+def _contents_line_printed_whole(entry: ItemOnPage) -> SafeString | None:
+    if entry.printed is None or entry.threads:
+        return None  # its line shows how many comments it has
+    return entry.printed.contents_line
 
 
 @dataclass(frozen=True)
@@ -688,13 +733,13 @@ class ContentsEntry:
 
     section: PrintedSection
     comments: int
-    shown: list[ItemOnPage]
+    shown: list[PrintedRun | ItemOnPage]  # its items' lines, runs without comments joined
 
 
 def _contents(
     version: FrameworkVersion,
     printed: PrintedPage,
-    threads: dict[str, list[Comment]],
+    threads: dict[str, list[ShownComment]],
     sections: list[tuple[Any, list[ItemOnPage]]],
 ) -> list[ContentsEntry]:
     shown = {section.key: items for section, items in sections}
@@ -705,7 +750,11 @@ def _contents(
                 if first_showing and anchor in threads:
                     comments[section.key] += len(threads[anchor])
     return [
-        ContentsEntry(section, comments[section.key], shown.get(section.key, []))
+        ContentsEntry(
+            section,
+            comments[section.key],
+            _runs(shown.get(section.key, []), _contents_line_printed_whole),
+        )
         for section in printed.contents
     ]
 
@@ -737,24 +786,70 @@ def _signoff_rows(
     return rows
 
 
-def _threads_by_anchor(review: Review) -> dict[str, list[Comment]]:
-    """First comments grouped by the anchor of their item, each with `.thread_replies` in order
-    and the `.resolve_url` its resolve button posts to (one query)."""
-    comments = list(review.comments.select_related("author", "resolution__resolved_by"))
+@dataclass
+class ShownComment:
+    """A comment as a version page prints it, read as columns: its author's name by
+    display_name's rule (None: the account is gone); a first comment also has its replies in
+    order, its resolution and the address its resolve button posts to."""
+
+    pk: int
+    anchor: str
+    body: str
+    created_at: datetime
+    author: str | None
+    replies: list[ShownComment] = field(default_factory=list)
+    resolved_at: datetime | None = None
+    resolved_by: str | None = None
+    resolve_url: str = ""
+
+
+def _threads_by_anchor(review: Review) -> dict[str, list[ShownComment]]:
+    """First comments grouped by the anchor of their item, each with its replies (one query,
+    its columns only: a page shows fifty threads, and model instances of each comment, its
+    author and its resolution were most of their cost)."""
+    rows = review.comments.values_list(
+        "pk",
+        "anchor",
+        "body",
+        "created_at",
+        "parent_id",
+        *(f"author__{column}" for column in PERSON_COLUMNS),
+        "resolution__created_at",
+        *(f"resolution__resolved_by__{column}" for column in PERSON_COLUMNS),
+    )
     resolve_url = url_of(
         "comment_resolve", review.engagement.slug, "comment_id", number=review.version.number
     )
-    replies: dict[int, list[Comment]] = defaultdict(list)
-    for comment in comments:
-        if comment.parent_id is not None:
-            replies[comment.parent_id].append(comment)
-    threads: dict[str, list[Comment]] = defaultdict(list)
-    for comment in comments:
-        if comment.parent_id is None:
-            comment.thread_replies = replies.get(comment.pk, [])  # type: ignore[attr-defined]
-            comment.resolve_url = resolve_url(comment.pk)  # type: ignore[attr-defined]
-            threads[comment.anchor].append(comment)
+    firsts: dict[int, ShownComment] = {}
+    replies: list[tuple[int, ShownComment]] = []
+    for pk, anchor, body, created_at, parent_id, *people in rows:
+        comment = ShownComment(pk, anchor, body, created_at, _name(people[:3]))
+        if parent_id is not None:
+            replies.append((parent_id, comment))
+            continue
+        resolved_at = people[3]
+        if resolved_at is not None:
+            comment.resolved_at, comment.resolved_by = resolved_at, _name(people[4:])
+        comment.resolve_url = resolve_url(pk)
+        firsts[pk] = comment
+    for parent_id, reply in replies:
+        if parent_id in firsts:  # threads are one level deep (Review.add_comment)
+            firsts[parent_id].replies.append(reply)
+    threads: dict[str, list[ShownComment]] = defaultdict(list)
+    for thread in firsts.values():
+        threads[thread.anchor].append(thread)
     return threads
+
+
+PERSON_COLUMNS = ("first_name", "last_name", "username")  # what display_name reads of a user
+
+
+def _name(columns: Sequence[str | None]) -> str | None:
+    """A person's name from PERSON_COLUMNS read through a nullable link (None: nobody)."""
+    first_name, last_name, username = columns
+    if username is None:
+        return None
+    return name_from(first_name or "", last_name or "", username)
 
 
 # Compare any two versions, or a version and the working draft
