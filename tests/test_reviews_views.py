@@ -50,6 +50,19 @@ def test_versions_list_counts_each_versions_open_threads(
     assert [row.review.open_threads for row in response.context["rows"]] == [1]
 
 
+def test_versions_list_shows_a_sign_off_made_after_its_rows_were_printed(
+    client, engagement, facilitator, approver, review
+):
+    # A version's row prints once (workshops.views.reviews.PrintedVersionRow); its state and
+    # its pack's name move with the review.
+    page = url("versions", engagement)
+    assert ">Pack<" in logged_in(client, facilitator).get(page).content.decode()
+    review.submit(facilitator, notify=False)
+    review.approve(approver, authentication=SEEDED)
+    shown = client.get(page).content.decode()
+    assert ">Signed pack<" in shown and ">Signed off</span>" in shown
+
+
 def test_versions_list_is_hidden_from_outsiders(client, engagement, outsider, review):
     assert logged_in(client, outsider).get(url("versions", engagement)).status_code == 404
 

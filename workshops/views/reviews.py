@@ -6,6 +6,7 @@ only the compare page reads the working draft, and only when asked to (`b=draft`
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from collections.abc import Set as AbstractSet
@@ -21,6 +22,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import get_template, render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET, require_POST
@@ -83,12 +85,23 @@ def version_freeze(request: HttpRequest, slug: str) -> HttpResponse:
 
 @dataclass
 class VersionRow:
-    """A version in the list, with the addresses of its page, its artifacts and its pack."""
+    """A version in the list: its review (state, sign-off, open threads move) and its row's
+    cells of frozen content, printed."""
 
     review: Review
-    detail_url: str
-    artifacts_url: str
-    pack_url: str
+    printed: PrintedVersionRow
+
+
+@dataclass(frozen=True)
+class PrintedVersionRow:
+    """A version's row in the list as it prints for everyone, but for its state and open
+    threads: its number linking to its page, what changed, who froze it and when, its
+    fingerprint and its artifacts and pack links (the pack's named as signed or not)."""
+
+    version_cell: SafeString
+    frozen_cells: SafeString
+    ending: SafeString
+    ending_signed: SafeString
 
 
 def _version_list_page(
@@ -105,19 +118,8 @@ def _version_list_page(
         .order_by("-version__number")
     )
     page = Paginator(reviews, VERSIONS_PAGE_SIZE).get_page(request.GET.get("page"))
-    detail, artifacts, pack = (
-        numbered_url(name, engagement.slug)
-        for name in ("version_detail", "version_artifacts", "version_pack")
-    )
-    rows = [
-        VersionRow(
-            review,
-            detail(review.version.number),
-            artifacts(review.version.number),
-            pack(review.version.number),
-        )
-        for review in page.object_list
-    ]
+    printed = _printed_version_rows(engagement, [review.version for review in page.object_list])
+    rows = [VersionRow(review, row) for review, row in zip(page.object_list, printed, strict=True)]
     latest = (
         FrameworkVersion.objects.filter(framework=engagement.framework)
         .only("number", "sha256")
@@ -135,6 +137,49 @@ def _version_list_page(
         "can_freeze": engagement.membership.can(Capability.EDIT),
     }
     return render(request, "workshops/versions/list.html", context, status=status)
+
+
+def _printed_version_rows(
+    engagement: Engagement, versions: list[FrameworkVersion]
+) -> list[PrintedVersionRow]:
+    """The rows of a page of versions, rendered once per engagement, page of versions and time
+    zone (the moments print in it): fifty rows' cells were most of the list's rendering."""
+
+    def compute() -> list[PrintedVersionRow]:
+        detail, artifacts, pack = (
+            numbered_url(name, engagement.slug)
+            for name in ("version_detail", "version_artifacts", "version_pack")
+        )
+        version_cell, frozen_cells, ending = (
+            get_template(f"workshops/versions/list.html#{name}")
+            for name in ("version-cell", "frozen-cells", "row-ending")
+        )
+        rows = []
+        for version in versions:
+            context = {
+                "version": version,
+                "detail_url": detail(version.number),
+                "artifacts_url": artifacts(version.number),
+                "pack_url": pack(version.number),
+            }
+            rows.append(
+                PrintedVersionRow(
+                    SafeString(version_cell.render(context)),
+                    SafeString(frozen_cells.render(context)),
+                    SafeString(ending.render(context | {"signed": False})),
+                    SafeString(ending.render(context | {"signed": True})),
+                )
+            )
+        return rows
+
+    # One name for the page's versions, however many: a version's public id and hash name its
+    # row forever (the database refuses to change any column of a frozen version, summary and
+    # author included), so the digest of them all names this page's rows.
+    page_hash = hashlib.sha256(
+        " ".join(f"{version.public_id}:{version.sha256}" for version in versions).encode()
+    ).hexdigest()
+    kind = f"version-rows:{engagement.slug}:{timezone.get_current_timezone_name()}"
+    return caching.for_hashes(kind, [page_hash], compute)
 
 
 # One version and its review
