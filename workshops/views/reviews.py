@@ -835,7 +835,7 @@ def _signoff_rows(
 class ShownComment:
     """A comment as a version page prints it, read as columns: its author's name by
     display_name's rule (None: the account is gone); a first comment also has its replies in
-    order, its resolution and the address its resolve button posts to."""
+    order, its resolution, the address its resolve button posts to and that of its reply form."""
 
     pk: int
     anchor: str
@@ -846,6 +846,7 @@ class ShownComment:
     resolved_at: datetime | None = None
     resolved_by: str | None = None
     resolve_url: str = ""
+    reply_url: str = ""  # the version page with its reply form open
 
 
 def _threads_by_anchor(review: Review) -> dict[str, list[ShownComment]]:
@@ -862,9 +863,9 @@ def _threads_by_anchor(review: Review) -> dict[str, list[ShownComment]]:
         "resolution__created_at",
         *(f"resolution__resolved_by__{column}" for column in PERSON_COLUMNS),
     )
-    resolve_url = url_of(
-        "comment_resolve", review.engagement.slug, "comment_id", number=review.version.number
-    )
+    slug, number = review.engagement.slug, review.version.number
+    resolve_url = url_of("comment_resolve", slug, "comment_id", number=number)
+    page_url = reverse("version_detail", args=[slug, number])
     firsts: dict[int, ShownComment] = {}
     replies: list[tuple[int, ShownComment]] = []
     for pk, anchor, body, created_at, parent_id, *people in rows:
@@ -875,7 +876,7 @@ def _threads_by_anchor(review: Review) -> dict[str, list[ShownComment]]:
         resolved_at = people[3]
         if resolved_at is not None:
             comment.resolved_at, comment.resolved_by = resolved_at, _name(people[4:])
-        comment.resolve_url = resolve_url(pk)
+        comment.resolve_url, comment.reply_url = resolve_url(pk), f"{page_url}?reply={pk}"
         firsts[pk] = comment
     for parent_id, reply in replies:
         if parent_id in firsts:  # threads are one level deep (Review.add_comment)
