@@ -868,14 +868,15 @@ def _threads_by_anchor(review: Review) -> dict[str, list[ShownComment]]:
     page_url = reverse("version_detail", args=[slug, number])
     firsts: dict[int, ShownComment] = {}
     replies: list[tuple[int, ShownComment]] = []
-    for pk, anchor, body, created_at, parent_id, *people in rows:
-        comment = ShownComment(pk, anchor, body, created_at, _name(people[:3]))
+    person = len(PERSON_COLUMNS)
+    for pk, anchor, body, created_at, parent_id, *rest in rows:
+        author, (resolved_at, *resolver) = rest[:person], rest[person:]
+        comment = ShownComment(pk, anchor, body, created_at, _name(author))
         if parent_id is not None:
             replies.append((parent_id, comment))
             continue
-        resolved_at = people[3]
         if resolved_at is not None:
-            comment.resolved_at, comment.resolved_by = resolved_at, _name(people[4:])
+            comment.resolved_at, comment.resolved_by = resolved_at, _name(resolver)
         comment.resolve_url, comment.reply_url = resolve_url(pk), f"{page_url}?reply={pk}"
         firsts[pk] = comment
     for parent_id, reply in replies:
