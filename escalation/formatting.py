@@ -98,6 +98,14 @@ def moment(value: datetime.datetime | None) -> str:
     return f"{value:%-d %b %Y %H:%M %Z}".rstrip()
 
 
+def date_time(value: datetime.datetime) -> str:
+    """ "2 Nov 2026, 14:05": when something happened, as pages print it, in the zone `value`
+    carries (the filter of the same name gives it in the active zone). It reads as Django's
+    date format "j M Y, H:i" at a tenth of its cost: a page of fifty versions or threads
+    prints a hundred."""
+    return f"{value:%-d %b %Y, %H:%M}"
+
+
 def trigger_rule(breaches: int, windows: int, window_hours: int) -> str:
     """When breaching a threshold escalates: the one sentence every page and file uses."""
     return f"Breached in {breaches} of the last {windows} {window_hours}-hour windows"

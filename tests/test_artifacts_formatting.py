@@ -4,6 +4,7 @@ diagram and in the PDF pack."""
 import datetime
 from decimal import Decimal
 
+from django.template import engines
 from django.template.loader import render_to_string
 
 from escalation import formatting
@@ -28,6 +29,21 @@ def test_durations_and_dates_read_in_words():
     assert (
         formatting.date("2027-03-01") == formatting.date(datetime.date(2027, 3, 1)) == "1 Mar 2027"
     )
+
+
+def test_a_moment_on_a_page_reads_as_djangos_date_format_in_the_active_zone():
+    moments = [
+        datetime.datetime(2026, month, 1, 23, 5, tzinfo=datetime.UTC) for month in range(1, 13)
+    ]
+    template = "{% load formatting tz %}{% timezone 'Asia/Tokyo' %}{% for m in moments %}"
+    fast, django = (
+        engines["django"].from_string(
+            f"{template}{{{{ m|{date} }}}};{{% endfor %}}{{% endtimezone %}}"
+        )
+        for date in ("date_time", 'date:"j M Y, H:i"')
+    )
+    assert fast.render({"moments": moments}) == django.render({"moments": moments})
+    assert fast.render({"moments": moments[:1]}) == "2 Jan 2026, 08:05;"
 
 
 def test_nothing_reads_as_one_dash_whatever_the_kind_of_value():

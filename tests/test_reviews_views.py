@@ -8,7 +8,8 @@ from django.urls import reverse
 from escalation.models import EscalationLevel, FrameworkVersion
 from tests.factories import SEEDED
 from tests.framework_content import fill_small_framework
-from workshops.models import ReviewState
+from workshops.models import Comment, ReviewState
+from workshops.people import display_name
 
 
 @pytest.fixture
@@ -48,6 +49,19 @@ def test_versions_list_counts_each_versions_open_threads(
     review.add_comment(reviewer, "Typo on day 2").resolve(facilitator)
     response = logged_in(client, facilitator).get(url("versions", engagement))
     assert [row.review.open_threads for row in response.context["rows"]] == [1]
+
+
+def test_versions_list_shows_a_sign_off_made_after_its_rows_were_printed(
+    client, engagement, facilitator, approver, review
+):
+    # A version's row prints once (workshops.views.reviews.PrintedVersionRow); its state and
+    # its pack's name move with the review.
+    page = url("versions", engagement)
+    assert ">Pack<" in logged_in(client, facilitator).get(page).content.decode()
+    review.submit(facilitator, notify=False)
+    review.approve(approver, authentication=SEEDED)
+    shown = client.get(page).content.decode()
+    assert ">Signed pack<" in shown and ">Signed off</span>" in shown
 
 
 def test_versions_list_is_hidden_from_outsiders(client, engagement, outsider, review):
@@ -598,6 +612,20 @@ def test_a_resolved_thread_has_no_reply_link(client, engagement, reviewer, facil
     thread.resolve(facilitator)
     html = logged_in(client, reviewer).get(url("version_detail", engagement, 1)).content.decode()
     assert f"?reply={thread.pk}" not in html
+
+
+def test_a_resolved_thread_names_who_resolved_it(client, engagement, reviewer, facilitator, review):
+    review.add_comment(reviewer, "Typo on day 2").resolve(facilitator)
+    html = logged_in(client, reviewer).get(url("version_detail", engagement, 1)).content.decode()
+    assert f"Resolved by {display_name(facilitator)}</span>" in html
+
+
+def test_a_comment_whose_author_is_gone_is_signed_former_member(
+    client, engagement, facilitator, review
+):
+    Comment.objects.create(review=review, author=None, body="Typo on day 2")  # account deleted
+    page = logged_in(client, facilitator).get(url("version_detail", engagement, 1))
+    assert "<strong>Former member</strong>" in page.content.decode()
 
 
 def test_compare_before_any_version_says_there_is_none(client, engagement, reviewer):

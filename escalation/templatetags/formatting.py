@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 from typing import Any
 
@@ -43,6 +44,13 @@ def days(count: int | None) -> str:
 @register.filter
 def day_date(value: Any) -> str:
     return formatting.date(value)
+
+
+@register.filter(expects_localtime=True)
+def date_time(value: datetime.datetime | None) -> str:
+    """`{{ comment.created_at|date_time }}`: in the active zone, nothing for no value (as
+    Django's `date` filter)."""
+    return formatting.date_time(value) if value else ""
 
 
 @register.filter

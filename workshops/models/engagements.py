@@ -293,6 +293,7 @@ def get_engagement_for(user: Any, slug: str, capability: str = Capability.VIEW) 
     membership = (
         Membership.objects.select_related("engagement", "engagement__framework")
         .filter(engagement__slug=slug, user=user)
+        .order_by()  # one row at most: no join with the user to sort it as members are listed
         .first()
         if user.is_authenticated
         else None

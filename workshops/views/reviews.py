@@ -6,10 +6,12 @@ only the compare page reads the working draft, and only when asked to (`b=draft`
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.contrib import messages
@@ -20,6 +22,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import get_template, render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET, require_POST
@@ -42,6 +45,7 @@ from workshops.models import (
     Review,
     get_engagement_for,
 )
+from workshops.people import name_from
 from workshops.review_forms import (
     DRAFT,
     ApproveForm,
@@ -81,12 +85,23 @@ def version_freeze(request: HttpRequest, slug: str) -> HttpResponse:
 
 @dataclass
 class VersionRow:
-    """A version in the list, with the addresses of its page, its artifacts and its pack."""
+    """A version in the list: its review (state, sign-off, open threads move) and its row's
+    cells of frozen content, printed."""
 
     review: Review
-    detail_url: str
-    artifacts_url: str
-    pack_url: str
+    printed: PrintedVersionRow
+
+
+@dataclass(frozen=True)
+class PrintedVersionRow:
+    """A version's row in the list as it prints for everyone, but for its state and open
+    threads: its number linking to its page, what changed, who froze it and when, its
+    fingerprint and its artifacts and pack links (the pack's named as signed or not)."""
+
+    version_cell: SafeString
+    frozen_cells: SafeString
+    ending: SafeString
+    ending_signed: SafeString
 
 
 def _version_list_page(
@@ -103,19 +118,8 @@ def _version_list_page(
         .order_by("-version__number")
     )
     page = Paginator(reviews, VERSIONS_PAGE_SIZE).get_page(request.GET.get("page"))
-    detail, artifacts, pack = (
-        numbered_url(name, engagement.slug)
-        for name in ("version_detail", "version_artifacts", "version_pack")
-    )
-    rows = [
-        VersionRow(
-            review,
-            detail(review.version.number),
-            artifacts(review.version.number),
-            pack(review.version.number),
-        )
-        for review in page.object_list
-    ]
+    printed = _printed_version_rows(engagement, [review.version for review in page.object_list])
+    rows = [VersionRow(review, row) for review, row in zip(page.object_list, printed, strict=True)]
     latest = (
         FrameworkVersion.objects.filter(framework=engagement.framework)
         .only("number", "sha256")
@@ -133,6 +137,49 @@ def _version_list_page(
         "can_freeze": engagement.membership.can(Capability.EDIT),
     }
     return render(request, "workshops/versions/list.html", context, status=status)
+
+
+def _printed_version_rows(
+    engagement: Engagement, versions: list[FrameworkVersion]
+) -> list[PrintedVersionRow]:
+    """The rows of a page of versions, rendered once per engagement, page of versions and time
+    zone (the moments print in it): fifty rows' cells were most of the list's rendering."""
+
+    def compute() -> list[PrintedVersionRow]:
+        detail, artifacts, pack = (
+            numbered_url(name, engagement.slug)
+            for name in ("version_detail", "version_artifacts", "version_pack")
+        )
+        version_cell, frozen_cells, ending = (
+            get_template(f"workshops/versions/list.html#{name}")
+            for name in ("version-cell", "frozen-cells", "row-ending")
+        )
+        rows = []
+        for version in versions:
+            context = {
+                "version": version,
+                "detail_url": detail(version.number),
+                "artifacts_url": artifacts(version.number),
+                "pack_url": pack(version.number),
+            }
+            rows.append(
+                PrintedVersionRow(
+                    SafeString(version_cell.render(context)),
+                    SafeString(frozen_cells.render(context)),
+                    SafeString(ending.render(context | {"signed": False})),
+                    SafeString(ending.render(context | {"signed": True})),
+                )
+            )
+        return rows
+
+    # One name for the page's versions, however many: a version's public id and hash name its
+    # row forever (the database refuses to change any column of a frozen version, summary and
+    # author included), so the digest of them all names this page's rows.
+    page_hash = hashlib.sha256(
+        " ".join(f"{version.public_id}:{version.sha256}" for version in versions).encode()
+    ).hexdigest()
+    kind = f"version-rows:{engagement.slug}:{timezone.get_current_timezone_name()}"
+    return caching.for_hashes(kind, [page_hash], compute)
 
 
 # One version and its review
@@ -296,15 +343,15 @@ def _review_and_baseline(engagement: Engagement, number: int) -> tuple[Review, R
     this_one_first = Case(When(version__number=number, then=Value(0)), default=Value(1))
     found = list(
         Review.objects.filter(engagement=engagement, version__number__lte=number)
-        .select_related("version", "engagement")
+        .select_related("version")  # not the engagement: the permission check read it
         .defer("version__document")  # read only where a page needs it and no cache has it
         .in_baseline_order(this_one_first)[:2]
     )
     if not found or found[0].version.number != number:
         raise Http404(f"There is no v{number} in this engagement.")
-    review = found[0]
-    review.engagement = engagement  # keep the membership the permission check attached
-    return review, found[1] if len(found) > 1 else None
+    for review in found:
+        review.engagement = engagement  # with the membership the permission check attached
+    return found[0], found[1] if len(found) > 1 else None
 
 
 def _move(request: HttpRequest, move: Callable[[], object]) -> bool:
@@ -331,9 +378,9 @@ class ItemOnPage:
 
     item: ReadableItem | None
     changed: bool
-    threads: list[Comment] = field(default_factory=list)
+    threads: list[ShownComment] = field(default_factory=list)
     form: CommentForm | None = None  # a comment on it that did not save, with its errors
-    page: Page[Comment] | None = None  # the whole version's discussion comes in pages
+    page: Page[ShownComment] | None = None  # the whole version's discussion comes in pages
     commenting: bool = False  # its comment form shows open ("Comment on …" was followed)
     printed: PrintedItem | None = None  # what prints the same for everyone (on a version page)
     ending: SafeString | None = None  # the end of its article, printed: no discussion to show
@@ -343,7 +390,7 @@ THREADS_PAGE_SIZE = 50
 
 
 def _general_discussion(
-    threads: list[Comment], page_number: str | int | None, form: CommentForm | None = None
+    threads: list[ShownComment], page_number: str | int | None, form: CommentForm | None = None
 ) -> ItemOnPage:
     """One page of the threads on the whole version ("last" is the newest page)."""
     paginator = Paginator(threads, THREADS_PAGE_SIZE)
@@ -376,8 +423,8 @@ def _discussion(
     form: CommentForm | None = None,
     page_number: str | int | None = "last",
     commenting: bool = False,
-    replying: Comment | None = None,
-    threads: dict[str, list[Comment]] | None = None,
+    replying: ShownComment | None = None,
+    threads: dict[str, list[ShownComment]] | None = None,
 ) -> HttpResponse:
     """One item's discussion, as htmx swaps it in after a comment (422 with the form's errors)
     or to open its comment form or a reply form; the whole version's discussion on the page
@@ -401,7 +448,7 @@ def _discussion(
     return render(request, "workshops/versions/detail.html#discussion", context, status=status)
 
 
-def _thread(threads: dict[str, list[Comment]], value: str | None) -> Comment | None:
+def _thread(threads: dict[str, list[ShownComment]], value: str | None) -> ShownComment | None:
     """The thread named by `value` (a first comment's id, as ?reply= gives it), if it is one of
     these."""
     if not value or not value.isdigit():
@@ -409,7 +456,7 @@ def _thread(threads: dict[str, list[Comment]], value: str | None) -> Comment | N
     return next((t for ts in threads.values() for t in ts if t.pk == int(value)), None)
 
 
-def _page_in(threads: dict[str, list[Comment]], thread: Comment) -> int | None:
+def _page_in(threads: dict[str, list[ShownComment]], thread: ShownComment) -> int | None:
     """The page of the whole version's discussion that shows `thread` (None: an item's)."""
     if thread.anchor:
         return None
@@ -480,7 +527,9 @@ def _detail(
         "document_name": printed.name,
         "baseline": baseline,
         "changes": changes,
-        "sections": sections,
+        "sections": [
+            (section, _runs(entries, _article_printed_whole)) for section, entries in sections
+        ],
         "comment_url": reverse("version_comment", args=[engagement.slug, review.version.number]),
         "contents": _contents(review.version, printed, threads, sections),
         "items_pages": _items_pager(printed.items, items_page),
@@ -545,7 +594,7 @@ class PrintedItem:
 
 def _item_on_page(
     shown: PrintedItem,
-    threads: dict[str, list[Comment]],
+    threads: dict[str, list[ShownComment]],
     form: CommentForm | None,
     commenting: bool,
     may_comment: bool,
@@ -566,6 +615,47 @@ def _item_on_page(
     if not (entry.threads or form or commenting):
         entry.ending = shown.ending_commentable if may_comment else shown.ending
     return entry
+
+
+@dataclass(frozen=True)
+class PrintedRun:
+    """Neighbouring items of a page that print the same for everyone there (no discussion of
+    theirs shows), as one piece of HTML: the template prints a run at the cost of one item."""
+
+    html: SafeString
+
+
+def _runs(
+    entries: list[ItemOnPage], printed_whole: Callable[[ItemOnPage], SafeString | None]
+) -> list[PrintedRun | ItemOnPage]:
+    """`entries` with each run of those that print whole (`printed_whole` gives their HTML, or
+    None for an entry the template prints with its discussion) joined into a PrintedRun."""
+    runs: list[PrintedRun | ItemOnPage] = []
+    pending: list[str] = []
+    for entry in entries:
+        html = printed_whole(entry)
+        if html is None:
+            if pending:
+                runs.append(PrintedRun(SafeString("".join(pending))))
+                pending = []
+            runs.append(entry)
+        else:
+            pending.append(html)
+    if pending:
+        runs.append(PrintedRun(SafeString("".join(pending))))
+    return runs
+
+
+def _article_printed_whole(entry: ItemOnPage) -> SafeString | None:
+    if entry.printed is None or entry.ending is None:
+        return None  # its discussion shows
+    return SafeString(entry.printed.head + entry.ending)
+
+
+def _contents_line_printed_whole(entry: ItemOnPage) -> SafeString | None:
+    if entry.printed is None or entry.threads:
+        return None  # its line shows how many comments it has
+    return entry.printed.contents_line
 
 
 @dataclass(frozen=True)
@@ -688,13 +778,13 @@ class ContentsEntry:
 
     section: PrintedSection
     comments: int
-    shown: list[ItemOnPage]
+    shown: list[PrintedRun | ItemOnPage]  # its items' lines, runs without comments joined
 
 
 def _contents(
     version: FrameworkVersion,
     printed: PrintedPage,
-    threads: dict[str, list[Comment]],
+    threads: dict[str, list[ShownComment]],
     sections: list[tuple[Any, list[ItemOnPage]]],
 ) -> list[ContentsEntry]:
     shown = {section.key: items for section, items in sections}
@@ -705,7 +795,11 @@ def _contents(
                 if first_showing and anchor in threads:
                     comments[section.key] += len(threads[anchor])
     return [
-        ContentsEntry(section, comments[section.key], shown.get(section.key, []))
+        ContentsEntry(
+            section,
+            comments[section.key],
+            _runs(shown.get(section.key, []), _contents_line_printed_whole),
+        )
         for section in printed.contents
     ]
 
@@ -737,24 +831,72 @@ def _signoff_rows(
     return rows
 
 
-def _threads_by_anchor(review: Review) -> dict[str, list[Comment]]:
-    """First comments grouped by the anchor of their item, each with `.thread_replies` in order
-    and the `.resolve_url` its resolve button posts to (one query)."""
-    comments = list(review.comments.select_related("author", "resolution__resolved_by"))
-    resolve_url = url_of(
-        "comment_resolve", review.engagement.slug, "comment_id", number=review.version.number
+@dataclass
+class ShownComment:
+    """A comment as a version page prints it, read as columns: its author's name by
+    display_name's rule (None: the account is gone); a first comment also has its replies in
+    order, its resolution, the address its resolve button posts to and that of its reply form."""
+
+    pk: int
+    anchor: str
+    body: str
+    created_at: datetime
+    author: str | None
+    replies: list[ShownComment] = field(default_factory=list)
+    resolved_at: datetime | None = None
+    resolved_by: str | None = None
+    resolve_url: str = ""
+    reply_url: str = ""  # the version page with its reply form open
+
+
+def _threads_by_anchor(review: Review) -> dict[str, list[ShownComment]]:
+    """First comments grouped by the anchor of their item, each with its replies (one query,
+    its columns only: a page shows fifty threads, and model instances of each comment, its
+    author and its resolution were most of their cost)."""
+    rows = review.comments.values_list(
+        "pk",
+        "anchor",
+        "body",
+        "created_at",
+        "parent_id",
+        *(f"author__{column}" for column in PERSON_COLUMNS),
+        "resolution__created_at",
+        *(f"resolution__resolved_by__{column}" for column in PERSON_COLUMNS),
     )
-    replies: dict[int, list[Comment]] = defaultdict(list)
-    for comment in comments:
-        if comment.parent_id is not None:
-            replies[comment.parent_id].append(comment)
-    threads: dict[str, list[Comment]] = defaultdict(list)
-    for comment in comments:
-        if comment.parent_id is None:
-            comment.thread_replies = replies.get(comment.pk, [])  # type: ignore[attr-defined]
-            comment.resolve_url = resolve_url(comment.pk)  # type: ignore[attr-defined]
-            threads[comment.anchor].append(comment)
+    slug, number = review.engagement.slug, review.version.number
+    resolve_url = url_of("comment_resolve", slug, "comment_id", number=number)
+    page_url = reverse("version_detail", args=[slug, number])
+    firsts: dict[int, ShownComment] = {}
+    replies: list[tuple[int, ShownComment]] = []
+    person = len(PERSON_COLUMNS)
+    for pk, anchor, body, created_at, parent_id, *rest in rows:
+        author, (resolved_at, *resolver) = rest[:person], rest[person:]
+        comment = ShownComment(pk, anchor, body, created_at, _name(author))
+        if parent_id is not None:
+            replies.append((parent_id, comment))
+            continue
+        if resolved_at is not None:
+            comment.resolved_at, comment.resolved_by = resolved_at, _name(resolver)
+        comment.resolve_url, comment.reply_url = resolve_url(pk), f"{page_url}?reply={pk}"
+        firsts[pk] = comment
+    for parent_id, reply in replies:
+        if parent_id in firsts:  # threads are one level deep (Review.add_comment)
+            firsts[parent_id].replies.append(reply)
+    threads: dict[str, list[ShownComment]] = defaultdict(list)
+    for thread in firsts.values():
+        threads[thread.anchor].append(thread)
     return threads
+
+
+PERSON_COLUMNS = ("first_name", "last_name", "username")  # what display_name reads of a user
+
+
+def _name(columns: Sequence[str | None]) -> str | None:
+    """A person's name from PERSON_COLUMNS read through a nullable link (None: nobody)."""
+    first_name, last_name, username = columns
+    if username is None:
+        return None
+    return name_from(first_name or "", last_name or "", username)
 
 
 # Compare any two versions, or a version and the working draft
