@@ -32,6 +32,7 @@ from workshops.models import (
 )
 from workshops.next_actions import first_actions, next_actions
 from workshops.progress import (
+    blocking_problems,
     day_progress,
     engagement_today,
     gather_facts,
@@ -150,7 +151,7 @@ def _count_by_role(members: list[Member]) -> list[str]:
 def next_actions_list(request: HttpRequest, slug: str) -> HttpResponse:
     """Everything the dashboard's "What you do next" holds, a page at a time."""
     engagement = get_engagement_for(request.user, slug)
-    problems = gather_facts(engagement, engagement.plan()).problems
+    problems = blocking_problems(engagement, engagement.plan())
     actions = next_actions(engagement, engagement.membership, problems)
     page = Paginator(actions, NEXT_ACTIONS_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"engagement": engagement, "page": page, "primary": page.number == 1}
@@ -196,7 +197,7 @@ def engagement_status(request: HttpRequest, slug: str) -> HttpResponse:
         messages.error(request, "Choose a status to move to.")
         return redirect("dashboard", engagement.slug)
     before = engagement.get_status_display()
-    problems = gather_facts(engagement, engagement.plan()).problems
+    problems = blocking_problems(engagement, engagement.plan())
     try:
         engagement.move_to(form.cleaned_data["status"], blocking_problems=problems)
     except ValidationError as error:
