@@ -338,10 +338,11 @@ def series_panel(
     system = next(iter(live_rules(version, [ai_system]).systems), None)
     if system is None:
         return None
-    rules: Sequence[BoundRule | DriftRule] = {
+    by_kind: dict[str, Sequence[BoundRule | DriftRule]] = {
         WindowKind.BOUND: system.bounds,
         WindowKind.DRIFT: system.drifts,
-    }.get(kind, [])
+    }
+    rules = by_kind.get(kind, [])
     rule = next((rule for rule in rules if rule.key == key), None)
     if rule is None:
         return None

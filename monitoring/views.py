@@ -22,6 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from config.middleware import SignedInRequest
 from escalation.document import upgrade_document
 from escalation.forms import CachedOption
 from escalation.models import ExternalEvent
@@ -137,7 +138,7 @@ def live(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_GET
 def live_windows(
-    request: HttpRequest, slug: str, kind: str, ai_system: str, key: str
+    request: SignedInRequest, slug: str, kind: str, ai_system: str, key: str
 ) -> HttpResponse:
     """One bound's or drift trigger's recent windows as a table, the text alternative of its
     chart on the live page: a page of its own, or (htmx) the table alone, shown in place of the
@@ -145,11 +146,11 @@ def live_windows(
     engagement = get_engagement_for(request.user, slug, Capability.VIEW)
     version = version_in_force(engagement)
     found = series_panel(version, kind, ai_system, key) if version is not None else None
-    if found is None:
+    if version is None or found is None:
         raise Http404("No such bound or drift trigger in the framework in force.")
     system, panel, windows = found
     template = "monitoring/live_windows.html"
-    context = {"table": window_table_html(panel, windows)}
+    context: dict[str, Any] = {"table": window_table_html(panel, windows)}
     if request.htmx:
         return render(request, f"{template}#windows-table", context)
     systems = [system_key for system_key, _ in live_systems(version)]
