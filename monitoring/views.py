@@ -14,7 +14,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import InvalidPage, Paginator
-from django.db.models import Exists
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -51,9 +50,9 @@ from monitoring.live import (
     system_panels,
     window_table_html,
 )
-from monitoring.models import ApiToken, CaseStatus, EscalationCase, Evaluation, MetricPoint
+from monitoring.models import ApiToken, CaseStatus, EscalationCase
 from monitoring.otlp import read_otlp
-from monitoring.results import evaluate_all, version_in_force
+from monitoring.results import evaluate_all, in_force, version_in_force
 from workshops.audit import AuditVerb, record_activity
 from workshops.models import Capability, Engagement, get_engagement_for
 from workshops.stepup import Authentication
@@ -71,18 +70,8 @@ class CaseInPlay:
 
 
 def _live_context(engagement: Engagement, page_number: Any = None, **extra: Any) -> dict[str, Any]:
-    version = version_in_force(engagement)
-    # Both flags in one query; each filter names the engagement itself, not an outer reference,
-    # so the planner sees which engagement's points it looks for (one engagement can hold most).
-    has_points, evaluated = (
-        Engagement.objects.filter(pk=engagement.pk)
-        .order_by()
-        .values_list(
-            Exists(MetricPoint.objects.filter(engagement=engagement)),
-            Exists(Evaluation.objects.filter(engagement=engagement, version=version)),
-        )
-        .get()
-    )
+    state = in_force(engagement)
+    version = state.version
     systems = live_systems(version) if version is not None else []
     page = Paginator(systems, LIVE_SYSTEMS_PAGE).get_page(page_number)
     in_play = cases.cases_by_system(engagement) if version is not None else {}
@@ -93,8 +82,8 @@ def _live_context(engagement: Engagement, page_number: Any = None, **extra: Any)
     return {
         "engagement": engagement,
         "version": version,
-        "evaluated": evaluated,
-        "has_points": has_points,
+        "evaluated": state.evaluated,
+        "has_points": state.has_points,
         "panels": panels,
         "page": page,
         "cases_in_play": _cases_in_play(engagement, systems, in_play),

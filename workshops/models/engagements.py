@@ -293,6 +293,7 @@ def get_engagement_for(user: Any, slug: str, capability: str = Capability.VIEW) 
     membership = (
         Membership.objects.select_related("engagement", "engagement__framework")
         .filter(engagement__slug=slug, user=user)
+        .order_by()  # one at most: Meta's order (by the user's name) would join the users table
         .first()
         if user.is_authenticated
         else None
