@@ -299,9 +299,10 @@ def _queries(client, url: str) -> int:
 
 
 def test_live_page_query_count_does_not_grow_with_systems_or_windows(client, approver, facilitator):
-    """Session, user and membership, the version in force, its evaluation mark, whether points
-    exist, the recent windows of every bound (one query): the same with one system and one
-    window as with eight systems and 40 windows of each bound."""
+    """Session, user and membership, the version in force with its evaluation mark and whether
+    points exist (one query), the cases in play, the recent windows of every bound (one query),
+    the systems' live levels: the same with one system and one window as with eight systems and
+    40 windows of each bound."""
     client.force_login(facilitator)
     counts = [
         _queries(
