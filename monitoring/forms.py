@@ -7,7 +7,7 @@ from typing import Any, cast
 
 from django import forms
 
-from escalation.forms import FastSelect
+from escalation.forms import CachedOption, FastSelect
 from escalation.models import ExternalEvent
 from escalation.text import SafeTextForm
 from monitoring.cases import REASON_MAX
@@ -72,6 +72,16 @@ class ExternalEventForm(SafeTextForm, forms.Form):
         help_text="E.g. the vendor's release note, the deprecation date, the regulation.",
     )
 
-    def __init__(self, *args: Any, systems: list[tuple[str, str]], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        systems: list[tuple[str, str]],
+        options: list[CachedOption] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """`options`: the same systems as the drop-down's HTML, read from the cache, so a
+        framework of hundreds of systems does not build each option per request."""
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["ai_system"]).choices = systems
+        if options is not None:
+            cast(FastSelect, self.fields["ai_system"].widget).cached_options = lambda: options

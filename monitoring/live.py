@@ -1,17 +1,20 @@
 """What the live page shows: each AI system of the framework in force, its current level, and
-each of its bounds and drift triggers with the status of its latest window and its recent
-windows."""
+each of its bounds and drift triggers with the status of its latest window and a chart of its
+recent windows; the same windows as a table on a page of their own (the chart's link)."""
 
 from __future__ import annotations
 
 import datetime
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
+from urllib.parse import quote
 
 from django.db import connection, models
+from django.urls import reverse
 from django.utils.html import escape
+from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.safestring import SafeString, mark_safe
 
 from escalation import caching
@@ -41,9 +44,17 @@ class Status(models.TextChoices):
     NO_DATA = "no_data", "No data yet"
 
 
+class ChartPoint(NamedTuple):
+    """A stored window as the live page charts it: the three columns a chart and a status read
+    (a page of ten AI systems charts up to 1,440 of them)."""
+
+    value: float | None
+    outcome: str
+    fired: bool
+
+
 class RecentWindow(NamedTuple):
-    """A stored window as the live page shows it: a row, not a model instance (a page of ten
-    AI systems charts up to 1,440 of them)."""
+    """A stored window as its series' table lists it: a row, not a model instance."""
 
     window_start: datetime.datetime
     value: float | None
@@ -58,7 +69,7 @@ class RecentWindow(NamedTuple):
         return four_significant_digits(self.value)
 
 
-def status_of(latest: RecentWindow | None) -> Status:
+def status_of(latest: ChartPoint | RecentWindow | None) -> Status:
     if latest is None:
         return Status.NO_DATA
     if latest.fired:
@@ -73,10 +84,12 @@ def status_of(latest: RecentWindow | None) -> Status:
 class BoundPanel:
     rule: BoundRule
     status: Status
-    windows: list[RecentWindow]  # oldest first
+    windows: Sequence[ChartPoint | RecentWindow]  # oldest first
     chart: Chart
+    table_url: str = ""  # the windows as a table, on a page of their own
 
     is_drift = False
+    kind = WindowKind.BOUND
     against = "the bound"
 
     @property
@@ -85,18 +98,20 @@ class BoundPanel:
 
     @property
     def html(self) -> SafeString:
-        return window_panel_html(self)
+        return window_chart_html(self)
 
 
 @dataclass(frozen=True)
 class DriftPanel:
     rule: DriftRule
     status: Status
-    windows: list[RecentWindow]  # oldest first
+    windows: Sequence[ChartPoint | RecentWindow]  # oldest first
     chart: Chart
     fired: int  # of the windows shown
+    table_url: str = ""
 
     is_drift = True
+    kind = WindowKind.DRIFT
     against = "the trigger's value"
 
     @property
@@ -105,7 +120,7 @@ class DriftPanel:
 
     @property
     def html(self) -> SafeString:
-        return window_panel_html(self)
+        return window_chart_html(self)
 
 
 @dataclass(frozen=True)
@@ -148,6 +163,16 @@ def live_systems(version: FrameworkVersion) -> list[tuple[str, str]]:
         return [(s["key"], s.get("name") or s["key"]) for s in systems if isinstance(s, dict)]
 
     return caching.for_hashes("live-systems", [version.sha256], compute)
+
+
+def live_system_options(version: FrameworkVersion) -> list[tuple[str, str, str]]:
+    """The AI systems of `version` as a drop-down's options: (key, key as HTML, name as HTML),
+    escaped as Django's select escapes them (cached under its hash)."""
+
+    def compute() -> list[tuple[str, str, str]]:
+        return [(key, str(escape(key)), str(escape(name))) for key, name in live_systems(version)]
+
+    return caching.for_hashes("live-system-options", [version.sha256], compute)
 
 
 def live_rules(version: FrameworkVersion, ai_systems: Sequence[str]) -> LiveRules:
@@ -194,18 +219,20 @@ def _live_rules(document: dict[str, Any], ai_systems: set[str]) -> LiveRules:
 SeriesKey = tuple[str, str, str]
 
 
-def recent_windows(
-    version: FrameworkVersion, series: Sequence[SeriesKey]
-) -> dict[SeriesKey, list[RecentWindow]]:
+def recent_windows[Row: (ChartPoint, RecentWindow)](
+    version: FrameworkVersion, series: Sequence[SeriesKey], row: type[Row]
+) -> dict[SeriesKey, list[Row]]:
     """The latest RECENT_WINDOWS windows of each of `series` (bounds and drift triggers of a page
-    of AI systems) in `version`, oldest first. One query, reading each series' newest windows
-    down the unique index (version, bound, AI system, kind, window start) and no others: its
-    cost follows the series shown, not the months of history stored."""
+    of AI systems) in `version`, oldest first, as `row`s: the chart's columns or the table's
+    (the fields it names). One query,
+    reading each series' newest windows down the unique index (version, bound, AI system, kind,
+    window start) and no others: its cost follows the series shown, not the months of history
+    stored."""
     if not series:
         return {}
     kinds, keys, systems = (list(column) for column in zip(*series, strict=True))
-    columns = ", ".join(f"w.{name}" for name in RecentWindow._fields)
-    found: dict[SeriesKey, list[RecentWindow]] = {}
+    columns = ", ".join(f"w.{name}" for name in row._fields)
+    found: dict[SeriesKey, list[Row]] = {}
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
@@ -221,7 +248,7 @@ def recent_windows(
             [kinds, keys, systems, version.pk, RECENT_WINDOWS],
         )
         for kind, bound_key, ai_system, *shown in cursor.fetchall():
-            found.setdefault((kind, bound_key, ai_system), []).append(RecentWindow(*shown))
+            found.setdefault((kind, bound_key, ai_system), []).append(row(*shown))
     for windows in found.values():
         windows.reverse()  # read newest first
     return found
@@ -242,22 +269,19 @@ def system_panels(
     series += [
         (WindowKind.DRIFT.value, drift.key, drift.ai_system) for s in systems for drift in s.drifts
     ]
-    windows = recent_windows(version, series)
+    windows = recent_windows(version, series, ChartPoint)
     decided = decided_levels(engagement, [system.key for system in systems])
+    table_url = windows_table_url(engagement.slug)
     panels = []
     for system in systems:
-        bounds = []
-        for rule in system.bounds:
-            recent = windows.get((WindowKind.BOUND, rule.key, rule.ai_system), [])
-            points = [(w.value, w.outcome, w.fired) for w in recent]
-            bounds.append(
-                BoundPanel(
-                    rule,
-                    status_of(recent[-1] if recent else None),
-                    recent,
-                    chart(points, rule.value),
-                )
+        bounds = [
+            bound_panel(
+                rule,
+                windows.get((WindowKind.BOUND, rule.key, rule.ai_system), []),
+                table_url(WindowKind.BOUND, rule.ai_system, rule.key),
             )
+            for rule in system.bounds
+        ]
         # The live level: a decided case's, else the signed-off document's.
         level = decided.get(system.key) or system.document_level
         panels.append(
@@ -268,7 +292,11 @@ def system_panels(
                 current_level=rules.level_names.get(level, level) if level else "",
                 bounds=bounds,
                 drifts=[
-                    _drift_panel(drift, windows.get((WindowKind.DRIFT, drift.key, drift.ai_system)))
+                    drift_panel(
+                        drift,
+                        windows.get((WindowKind.DRIFT, drift.key, drift.ai_system), []),
+                        table_url(WindowKind.DRIFT, drift.ai_system, drift.key),
+                    )
                     for drift in system.drifts
                 ],
                 drifts_needing_a_value=system.drifts_needing_a_value,
@@ -278,9 +306,19 @@ def system_panels(
     return panels
 
 
-def _drift_panel(rule: DriftRule, recent: list[RecentWindow] | None) -> DriftPanel:
+def bound_panel(
+    rule: BoundRule, recent: Sequence[ChartPoint | RecentWindow], table_url: str = ""
+) -> BoundPanel:
+    """A bound's recent windows, charted against the bound."""
+    points = [(w.value, w.outcome, w.fired) for w in recent]
+    status = status_of(recent[-1] if recent else None)
+    return BoundPanel(rule, status, recent, chart(points, rule.value), table_url)
+
+
+def drift_panel(
+    rule: DriftRule, recent: Sequence[ChartPoint | RecentWindow], table_url: str = ""
+) -> DriftPanel:
     """A drift trigger's recent windows, charted against the trigger's value."""
-    recent = recent or []
     points = [(w.value, w.outcome, w.fired) for w in recent]
     return DriftPanel(
         rule,
@@ -288,20 +326,64 @@ def _drift_panel(rule: DriftRule, recent: list[RecentWindow] | None) -> DriftPan
         recent,
         chart(points, rule.value),
         sum(1 for w in recent if w.fired),
+        table_url,
     )
 
 
-def window_panel_html(panel: BoundPanel | DriftPanel) -> SafeString:
+def series_panel(
+    version: FrameworkVersion, kind: str, ai_system: str, key: str
+) -> tuple[SystemRules, BoundPanel | DriftPanel, list[RecentWindow]] | None:
+    """One bound's or drift trigger's panel in `version`, with its recent windows as the table
+    lists them (one query); None when the version has no such series."""
+    system = next(iter(live_rules(version, [ai_system]).systems), None)
+    if system is None:
+        return None
+    by_kind: dict[str, Sequence[BoundRule | DriftRule]] = {
+        WindowKind.BOUND: system.bounds,
+        WindowKind.DRIFT: system.drifts,
+    }
+    rules = by_kind.get(kind, [])
+    rule = next((rule for rule in rules if rule.key == key), None)
+    if rule is None:
+        return None
+    recent = recent_windows(version, [(kind, key, ai_system)], RecentWindow)
+    windows = recent.get((kind, key, ai_system), [])
+    if isinstance(rule, BoundRule):
+        return system, bound_panel(rule, windows), windows
+    return system, drift_panel(rule, windows), windows
+
+
+# Path segments reverse() and the resolver leave unquoted.
+_SAFE = RFC3986_SUBDELIMS + "/~:@"
+
+
+def windows_table_url(slug: str) -> Callable[[str, str, str], str]:
+    """The address of a series' table (the `live_windows` page) as a function of its kind, AI
+    system and key, at the cost of one reverse() for the page's sixty charts."""
+    address = reverse("live_windows", args=[slug, "(kind)", "(system)", "(key)"])
+    head, _, rest = address.partition("(kind)")
+    middle, _, rest = rest.partition("(system)")
+    before_key, _, tail = rest.partition("(key)")
+
+    def url(kind: str, ai_system: str, key: str) -> str:
+        kind, ai_system, key = (quote(part, safe=_SAFE) for part in (kind, ai_system, key))
+        return f"{head}{kind}{middle}{ai_system}{before_key}{key}{tail}"
+
+    return url
+
+
+def window_chart_html(panel: BoundPanel | DriftPanel) -> SafeString:
     """A bound's or drift trigger's chart of its recent windows and, as its text alternative,
-    the same windows as a table. Printed in Python, not by the template engine: a page of ten
-    AI systems has sixty of them and 1,440 rows, about 150 ms as a template partial."""
+    a link to the same windows as a table (htmx shows the table in place of the link). Printed
+    in Python, not by the template engine: a page of ten AI systems has sixty of them."""
     c = panel.chart
     chart_id = escape(panel.chart_id)
     count = len(panel.windows)
+    table = "The table linked below lists them." if panel.table_url else ""
     title = (
         f"{escape(panel.rule.text)}: the last {count} windows against {escape(panel.against)}, "
-        f"latest {escape(panel.status.label.lower())}. The table below lists them."
-    )
+        f"latest {escape(panel.status.label.lower())}. {table}"
+    ).rstrip()
     parts = [
         f'<svg class="live-chart" width="{c.width}" height="{c.height}" '
         f'viewBox="0 0 {c.width} {c.height}" role="img" aria-labelledby="{chart_id}-title">'
@@ -317,19 +399,32 @@ def window_panel_html(panel: BoundPanel | DriftPanel) -> SafeString:
             f'<circle class="live-dot-{escape(dot.outcome)}{fired}" cx="{dot.x}" cy="{dot.y}" '
             f'r="{radius}"/>'
         )
+    parts.append("</svg>")
+    if panel.table_url:
+        url = escape(panel.table_url)
+        parts.append(
+            f'<div class="live-windows" id="{chart_id}-windows"><a href="{url}" '
+            f'data-hx-get="{url}" data-hx-target="#{chart_id}-windows" data-hx-swap="innerHTML">'
+            f"The {count} windows as a table</a></div>"
+        )
+    return mark_safe("".join(parts))  # the framework's text is escaped; labels are ours
+
+
+def window_table_html(panel: BoundPanel | DriftPanel, windows: list[RecentWindow]) -> SafeString:
+    """The windows of `panel` as a table, oldest first: the chart's text alternative."""
     breaches_heading = (
         ""
         if panel.is_drift
         else f'<th scope="col" class="num">Breaches in last {panel.rule.trigger_windows}</th>'
     )
-    parts.append(
-        f'</svg><details class="live-windows"><summary>The {count} windows as a table</summary>'
-        '<table class="table"><thead><tr><th scope="col">Window from (UTC)</th>'
+    parts = [
+        f'<table class="table"><caption>{escape(panel.rule.text)}: the last {len(windows)} '
+        'windows</caption><thead><tr><th scope="col">Window from (UTC)</th>'
         '<th scope="col" class="num">Value</th><th scope="col" class="num">Sample</th>'
         f'<th scope="col">Outcome</th>{breaches_heading}<th scope="col">Fired</th></tr></thead>'
         "<tbody>"
-    )
-    for window in panel.windows:
+    ]
+    for window in windows:
         start = window.window_start.astimezone(datetime.UTC)
         outcome = WindowOutcome(window.outcome).label
         immediate = " (immediate)" if window.immediate_breach else ""
@@ -341,5 +436,5 @@ def window_panel_html(panel: BoundPanel | DriftPanel) -> SafeString:
             f"<td>{outcome}{immediate}</td>{breaches}"
             f"<td>{'Fired' if window.fired else '–'}</td></tr>"
         )
-    parts.append("</tbody></table></details>")
+    parts.append("</tbody></table>")
     return mark_safe("".join(parts))  # the framework's text is escaped; labels are ours

@@ -20,6 +20,7 @@ from typing import Any
 
 import psycopg
 from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from escalation.document import upgrade_document
@@ -47,7 +48,7 @@ from monitoring.evaluation import (
     evaluate,
     judge_windows,
 )
-from monitoring.models import CaseEvidence, Evaluation, WindowKind, WindowResult
+from monitoring.models import CaseEvidence, Evaluation, MetricPoint, WindowKind, WindowResult
 from workshops.models import Engagement, Review
 
 # (AI system key, output type, metric, seconds since the epoch): a point as evaluation sees it.
@@ -55,19 +56,47 @@ TouchedPoint = tuple[str, str, str, int]
 Series = tuple[str, str]  # (AI system key, metric)
 
 
-def version_in_force(engagement: Engagement) -> FrameworkVersion | None:
-    """The latest signed-off version of the engagement: the framework in force (one query; its
-    document, large, is loaded when first read: what is derived from it is mostly cached under
-    its hash)."""
-    review = (
+def _signed_off_latest_first(engagement: Engagement) -> QuerySet[Review]:
+    return (
         Review.objects.signed_off()
         .filter(engagement=engagement)
         .select_related("version")
         .defer("version__document")
         .order_by("-version__number")
+    )
+
+
+def version_in_force(engagement: Engagement) -> FrameworkVersion | None:
+    """The latest signed-off version of the engagement: the framework in force (one query; its
+    document, large, is loaded when first read: what is derived from it is mostly cached under
+    its hash)."""
+    review = _signed_off_latest_first(engagement).first()
+    return review.version if review else None
+
+
+@dataclass(frozen=True)
+class InForce:
+    version: FrameworkVersion | None
+    has_points: bool  # the engagement has stored points (known only with a version in force)
+    evaluated: bool  # they were evaluated against `version`
+
+
+def in_force(engagement: Engagement) -> InForce:
+    """`version_in_force`, and whether the engagement's points are stored and evaluated against
+    it: what the live page says first, in the same one query."""
+    review = (
+        _signed_off_latest_first(engagement)
+        .annotate(
+            has_points=Exists(MetricPoint.objects.filter(engagement=engagement)),
+            evaluated=Exists(
+                Evaluation.objects.filter(engagement=engagement, version=OuterRef("version"))
+            ),
+        )
         .first()
     )
-    return review.version if review else None
+    if review is None:
+        return InForce(None, False, False)
+    return InForce(review.version, review.has_points, review.evaluated)
 
 
 def rules_of(version: FrameworkVersion) -> list[BoundRule]:

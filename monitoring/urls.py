@@ -4,6 +4,11 @@ from monitoring import views
 
 urlpatterns = [
     path("e/<slug:slug>/live/", views.live, name="live"),
+    path(
+        "e/<slug:slug>/live/windows/<str:kind>/<str:ai_system>/<str:key>/",
+        views.live_windows,
+        name="live_windows",
+    ),
     path("e/<slug:slug>/live/upload/", views.upload_points, name="live_upload"),
     path("e/<slug:slug>/live/evaluate/", views.reevaluate, name="live_evaluate"),
     path("e/<slug:slug>/live/tokens/", views.api_tokens, name="api_tokens"),

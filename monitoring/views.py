@@ -5,6 +5,7 @@ so a forged cross-site request has nothing to ride on."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -13,13 +14,16 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import InvalidPage, Paginator
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from config.middleware import SignedInRequest
 from escalation.document import upgrade_document
+from escalation.forms import CachedOption
 from escalation.models import ExternalEvent
 from monitoring import cases
 from monitoring.forms import (
@@ -38,31 +42,36 @@ from monitoring.intake import (
     read_json,
     store,
 )
-from monitoring.live import live_rules, live_systems, system_panels
-from monitoring.models import ApiToken, CaseStatus, EscalationCase, Evaluation, MetricPoint
+from monitoring.live import (
+    live_rules,
+    live_system_options,
+    live_systems,
+    series_panel,
+    system_panels,
+    window_table_html,
+)
+from monitoring.models import ApiToken, CaseStatus, EscalationCase
 from monitoring.otlp import read_otlp
-from monitoring.results import evaluate_all, version_in_force
+from monitoring.results import evaluate_all, in_force, version_in_force
 from workshops.audit import AuditVerb, record_activity
 from workshops.models import Capability, Engagement, get_engagement_for
 from workshops.stepup import Authentication
 
 # AI systems shown on one page of the live page, each with its bounds' and triggers' charts.
-LIVE_SYSTEMS_PAGE = 10
+LIVE_SYSTEMS_PAGE = 5
 
 
 @dataclass(frozen=True)
 class CaseInPlay:
     case: EscalationCase
+    url: str  # its page
     system_name: str
     page: int  # of the live page, where its system is
 
 
 def _live_context(engagement: Engagement, page_number: Any = None, **extra: Any) -> dict[str, Any]:
-    version = version_in_force(engagement)
-    evaluated = (
-        version is not None
-        and Evaluation.objects.filter(engagement=engagement, version=version).exists()
-    )
+    state = in_force(engagement)
+    version = state.version
     systems = live_systems(version) if version is not None else []
     page = Paginator(systems, LIVE_SYSTEMS_PAGE).get_page(page_number)
     in_play = cases.cases_by_system(engagement) if version is not None else {}
@@ -73,27 +82,36 @@ def _live_context(engagement: Engagement, page_number: Any = None, **extra: Any)
     return {
         "engagement": engagement,
         "version": version,
-        "evaluated": evaluated,
-        "has_points": MetricPoint.objects.filter(engagement=engagement).exists(),
+        "evaluated": state.evaluated,
+        "has_points": state.has_points,
         "panels": panels,
         "page": page,
-        "cases_in_play": _cases_in_play(systems, in_play),
+        "cases_in_play": _cases_in_play(engagement, systems, in_play),
         "can_edit": engagement.membership.can(Capability.EDIT),
         "upload_form": PointsUploadForm(),
-        "event_form": _event_form(systems) if version is not None else None,
+        "event_form": _event_form(systems, options=live_system_options(version))
+        if version is not None
+        else None,
         **extra,
     }
 
 
 def _cases_in_play(
-    systems: list[tuple[str, str]], by_system: dict[str, list[EscalationCase]]
+    engagement: Engagement,
+    systems: list[tuple[str, str]],
+    by_system: dict[str, list[EscalationCase]],
 ) -> list[CaseInPlay]:
-    """Every case in play, oldest first, with the live page its system is on."""
+    """Every case in play, oldest first, with the live page its system is on (their addresses
+    from one reverse())."""
     where = {
         key: (name, index // LIVE_SYSTEMS_PAGE + 1) for index, (key, name) in enumerate(systems)
     }
+    placeholder = str(uuid.UUID(int=0))
+    before, _, after = reverse("case_detail", args=[engagement.slug, placeholder]).rpartition(
+        placeholder
+    )
     found = [
-        CaseInPlay(case, *where.get(key, (key, 1)))
+        CaseInPlay(case, f"{before}{case.public_id}{after}", *where.get(key, (key, 1)))
         for key, system_cases in by_system.items()
         for case in system_cases
     ]
@@ -107,8 +125,38 @@ def live(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "monitoring/live.html", context)
 
 
-def _event_form(systems: list[tuple[str, str]], data: Any = None) -> ExternalEventForm:
-    return ExternalEventForm(data, systems=systems, prefix="event")
+@require_GET
+def live_windows(
+    request: SignedInRequest, slug: str, kind: str, ai_system: str, key: str
+) -> HttpResponse:
+    """One bound's or drift trigger's recent windows as a table, the text alternative of its
+    chart on the live page: a page of its own, or (htmx) the table alone, shown in place of the
+    chart's link."""
+    engagement = get_engagement_for(request.user, slug, Capability.VIEW)
+    version = version_in_force(engagement)
+    found = series_panel(version, kind, ai_system, key) if version is not None else None
+    if version is None or found is None:
+        raise Http404("No such bound or drift trigger in the framework in force.")
+    system, panel, windows = found
+    template = "monitoring/live_windows.html"
+    context: dict[str, Any] = {"table": window_table_html(panel, windows)}
+    if request.htmx:
+        return render(request, f"{template}#windows-table", context)
+    systems = [system_key for system_key, _ in live_systems(version)]
+    context |= {
+        "engagement": engagement,
+        "version": version,
+        "system": system,
+        "panel": panel,
+        "live_page": systems.index(ai_system) // LIVE_SYSTEMS_PAGE + 1,
+    }
+    return render(request, template, context)
+
+
+def _event_form(
+    systems: list[tuple[str, str]], data: Any = None, options: list[CachedOption] | None = None
+) -> ExternalEventForm:
+    return ExternalEventForm(data, systems=systems, options=options, prefix="event")
 
 
 @require_POST

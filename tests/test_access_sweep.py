@@ -150,6 +150,16 @@ EXPECTATIONS: dict[str, Rule] = {
     "pack_download": Rule(get=COMMENT, post=None),
     # The live framework: members read it; facilitators manage its tokens and upload points.
     "live": Rule(get=VIEW, post=None),
+    # A bound's recent windows as a table (the live page's link under its chart): members.
+    "live_windows": Rule(
+        get=VIEW,
+        post=None,
+        params=(
+            ("kind", "bound"),
+            ("ai_system", "support-assistant"),
+            ("key", "support-assistant-chat-answer-error-rate"),
+        ),
+    ),
     "live_upload": Rule(get=None, post=EDIT),
     "live_evaluate": Rule(get=None, post=EDIT),
     "api_tokens": Rule(get=EDIT, post=EDIT),

@@ -312,3 +312,15 @@ def test_a_trigger_for_every_system_is_evaluated_for_each():
     document = _document_with(metric="latency", comparison="absolute", operator="above", value=9)
     systems = [rule.ai_system for rule in drift_rules(document, bound_rules(document))]
     assert systems == ["document-extraction", "claims-bot"]
+
+
+@pytest.mark.django_db
+def test_a_drift_triggers_windows_are_listed_as_a_table_linked_from_its_chart(
+    client, drifting, engagement, observer
+):
+    _send(client, drifting, [(1, "input_drift_psi", 0.1), (2, "input_drift_psi", 0.3)])
+    client.force_login(observer)
+    url = f"/e/{engagement.slug}/live/windows/drift/claims-bot/psi/"
+    assert f'href="{url}"' in client.get(f"/e/{engagement.slug}/live/").content.decode()
+    table = client.get(url).content.decode()
+    assert table.count("<td>Fired</td>") == 1 and "Breaches in last" not in table

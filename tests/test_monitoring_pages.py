@@ -17,7 +17,7 @@ from escalation.large_framework import fill_large_framework
 from monitoring.charts import chart
 from monitoring.evaluation import BoundRule
 from monitoring.intake import Catalogue, check, read_json, store
-from monitoring.live import BoundPanel, RecentWindow, status_of
+from monitoring.live import BoundPanel, RecentWindow, status_of, window_table_html
 from monitoring.models import (
     ApiToken,
     CaseKind,
@@ -66,16 +66,61 @@ def test_live_page_shows_each_bound_with_its_status_and_chart(
     assert '<svg class="live-chart"' in page and "<title id=" in page
 
 
-def test_live_page_lists_the_windows_as_a_table_beside_the_chart(
+def _table_url(engagement, kind="bound", key="claims-bot-all-groundedness"):
+    return reverse("live_windows", args=[engagement.slug, kind, "claims-bot", key])
+
+
+def test_live_page_links_each_chart_to_its_windows_as_a_table(
     client, engagement, observer, signed_off
 ):
     _feed(engagement, [0.9])
     client.force_login(observer)
     page = client.get(reverse("live", args=[engagement.slug])).content.decode()
+    url = _table_url(engagement)
+    assert f'<a href="{url}" data-hx-get="{url}"' in page and "The 1 windows as a table" in page
+    assert "<td>2026-11-01 00:00</td>" not in page  # the rows are on the linked page only
+
+
+def test_a_bounds_windows_are_listed_as_a_table_on_a_page_of_their_own(
+    client, engagement, observer, signed_off
+):
+    _feed(engagement, [0.9, 0.7])
+    client.force_login(observer)
+    page = client.get(_table_url(engagement)).content.decode()
     assert '<td>2026-11-01 00:00</td><td class="num">0.9</td>' in page
+    assert '<td>2026-11-02 00:00</td><td class="num">0.7</td>' in page
+    assert f'href="{reverse("live", args=[engagement.slug])}?page=1#system-claims-bot"' in page
 
 
-def test_a_windows_chart_and_table_escape_the_bounds_text_and_print_every_window():
+def test_htmx_gets_the_windows_table_alone_to_show_in_place_of_the_link(
+    client, engagement, observer, signed_off
+):
+    _feed(engagement, [0.9])
+    client.force_login(observer)
+    fragment = client.get(_table_url(engagement), headers={"HX-Request": "true"}).content.decode()
+    assert fragment.startswith('<table class="table">') and "<html" not in fragment
+    assert '<td>2026-11-01 00:00</td><td class="num">0.9</td>' in fragment
+
+
+def test_a_series_not_in_the_framework_in_force_has_no_windows_page(
+    client, engagement, observer, signed_off
+):
+    client.force_login(observer)
+    urls = [
+        _table_url(engagement, key="no-such-bound"),
+        _table_url(engagement, kind="drift"),  # a bound's key is no drift trigger's
+        _table_url(engagement, kind="neither"),
+    ]
+    assert [client.get(url).status_code for url in urls] == [404, 404, 404]
+
+
+def test_an_outsider_sees_no_windows_table(client, engagement, outsider, signed_off):
+    _feed(engagement, [0.9])
+    client.force_login(outsider)
+    assert client.get(_table_url(engagement)).status_code == 404
+
+
+def test_a_windows_chart_link_and_table_escape_the_bounds_text_and_print_every_window():
     rule = BoundRule(
         key='k"1',
         ai_system="bot",
@@ -114,10 +159,11 @@ def test_a_windows_chart_and_table_escape_the_bounds_text_and_print_every_window
         ),
     ]
     points = [(w.value, w.outcome, w.fired) for w in windows]
-    html = BoundPanel(rule, status_of(windows[-1]), windows, chart(points, rule.value)).html
+    panel = BoundPanel(rule, status_of(windows[-1]), windows, chart(points, rule.value), "/t?a&b")
+    html = panel.html + window_table_html(panel, windows)
 
     assert "<script>" not in html and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
-    assert 'aria-labelledby="chart-k&quot;1-title"' in html
+    assert 'aria-labelledby="chart-k&quot;1-title"' in html and 'href="/t?a&amp;b"' in html
     assert html.count("<circle ") == 2 and html.count("<tr><td>") == 2
     assert '<td>0999-01-02 03:04</td><td class="num">–</td><td class="num">0</td>' in html
     assert '<td>Breached (immediate)</td><td class="num">2</td><td>Fired</td>' in html
@@ -253,9 +299,10 @@ def _queries(client, url: str) -> int:
 
 
 def test_live_page_query_count_does_not_grow_with_systems_or_windows(client, approver, facilitator):
-    """Session, user and membership, the version in force, its evaluation mark, whether points
-    exist, the recent windows of every bound (one query): the same with one system and one
-    window as with eight systems and 40 windows of each bound."""
+    """Session, user and membership, the version in force with its evaluation mark and whether
+    points exist (one query), the cases in play, the recent windows of every bound (one query),
+    the systems' live levels: the same with one system and one window as with eight systems and
+    40 windows of each bound."""
     client.force_login(facilitator)
     counts = [
         _queries(
@@ -271,21 +318,19 @@ def test_live_page_query_count_does_not_grow_with_systems_or_windows(client, app
     assert counts[0] == counts[1]
 
 
-def test_live_page_shows_ten_systems_a_page_and_says_how_many_there_are(
+def test_live_page_shows_five_systems_a_page_and_says_how_many_there_are(
     client, approver, facilitator
 ):
     engagement = _engagement_with_windows("twelve", 12, 1, facilitator, approver)
     systems = list(engagement.framework.ai_systems.order_by("position").values_list("key", "name"))
     client.force_login(facilitator)
     url = reverse("live", args=[engagement.slug])
-    first, second = (client.get(url, {"page": page}).content.decode() for page in (1, 2))
-    assert "Showing 1–10 of 12 AI systems" in first
-    assert f'id="system-{systems[9][0]}"' in first and f'id="system-{systems[10][0]}"' not in first
-    assert "Showing 11–12 of 12 AI systems" in second
-    assert (
-        f'id="system-{systems[11][0]}"' in second and f'id="system-{systems[0][0]}"' not in second
-    )
-    assert "No points for this bound yet" not in second  # its windows were read for that page
+    first, last = (client.get(url, {"page": page}).content.decode() for page in (1, 3))
+    assert "Showing 1–5 of 12 AI systems" in first
+    assert f'id="system-{systems[4][0]}"' in first and f'id="system-{systems[5][0]}"' not in first
+    assert "Showing 11–12 of 12 AI systems" in last
+    assert f'id="system-{systems[11][0]}"' in last and f'id="system-{systems[0][0]}"' not in last
+    assert "No points for this bound yet" not in last  # its windows were read for that page
 
 
 def test_a_case_in_play_is_listed_on_every_page_with_a_link_to_its_systems_page(
@@ -303,4 +348,4 @@ def test_a_case_in_play_is_listed_on_every_page_with_a_link_to_its_systems_page(
     client.force_login(facilitator)
     page = client.get(reverse("live", args=[engagement.slug])).content.decode()
     assert reverse("case_detail", args=[engagement.slug, case.public_id]) in page
-    assert f'href="?page=2#system-{last.key}">{last.name}</a>' in page
+    assert f'href="?page=3#system-{last.key}">{last.name}</a>' in page

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from escalation.checks import report_on_draft
+from escalation.checks import DraftReport, report_on_draft
 from escalation.models import FrameworkVersion
 from escalation.steps import STEPS_BY_KEY
 from workshops.models import DayNote, Engagement, Member, ReviewState
@@ -38,17 +38,31 @@ def engagement_today(engagement: Engagement) -> datetime.date:
     return timezone.now().astimezone(zoneinfo.ZoneInfo(engagement.timezone)).date()
 
 
+def _report(
+    engagement: Engagement, plan: list[PlannedDay], members: list[Member] | None
+) -> DraftReport:
+    return report_on_draft(
+        engagement.framework,
+        engagement_end=plan[-1].date,
+        members=engagement.member_names(members),
+        holidays=engagement.holidays,
+    )
+
+
+def blocking_problems(engagement: Engagement, plan: list[PlannedDay]) -> list[str]:
+    """What still blocks review, as `gather_facts` says it, for a page that needs nothing else
+    of the facts (the members and the draft's report: no versions, no day notes)."""
+    return [
+        problem.message for problem in _report(engagement, plan, None).problems if problem.blocking
+    ]
+
+
 def gather_facts(
     engagement: Engagement, plan: list[PlannedDay], members: list[Member] | None = None
 ) -> Facts:
     """`members`: the engagement's, when the page has read them already (the dashboard)."""
     framework = engagement.framework
-    report = report_on_draft(
-        framework,
-        engagement_end=plan[-1].date,
-        members=engagement.member_names(members),
-        holidays=engagement.holidays,
-    )
+    report = _report(engagement, plan, members)
     versions = FrameworkVersion.objects.filter(framework=framework).aggregate(
         frozen=Count("pk"),
         in_review=Count(
