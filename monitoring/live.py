@@ -9,12 +9,9 @@ import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
-from urllib.parse import quote
 
 from django.db import connection, models
-from django.urls import reverse
 from django.utils.html import escape
-from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.safestring import SafeString, mark_safe
 
 from escalation import caching
@@ -30,6 +27,7 @@ from monitoring.models import (
     WindowOutcome,
     four_significant_digits,
 )
+from workshops.links import url_of
 from workshops.models import Engagement
 
 # Windows charted per bound: a day of hourly windows, most of a month of daily ones.
@@ -353,21 +351,17 @@ def series_panel(
     return system, drift_panel(rule, windows), windows
 
 
-# Path segments reverse() and the resolver leave unquoted.
-_SAFE = RFC3986_SUBDELIMS + "/~:@"
-
-
 def windows_table_url(slug: str) -> Callable[[str, str, str], str]:
     """The address of a series' table (the `live_windows` page) as a function of its kind, AI
-    system and key, at the cost of one reverse() for the page's sixty charts."""
-    address = reverse("live_windows", args=[slug, "(kind)", "(system)", "(key)"])
-    head, _, rest = address.partition("(kind)")
-    middle, _, rest = rest.partition("(system)")
-    before_key, _, tail = rest.partition("(key)")
+    system and key: one reverse() a system and kind, not one for each of a page's charts."""
+    by_system: dict[tuple[str, str], Callable[[object], str]] = {}
 
     def url(kind: str, ai_system: str, key: str) -> str:
-        kind, ai_system, key = (quote(part, safe=_SAFE) for part in (kind, ai_system, key))
-        return f"{head}{kind}{middle}{ai_system}{before_key}{key}{tail}"
+        if (kind, ai_system) not in by_system:
+            by_system[kind, ai_system] = url_of(
+                "live_windows", slug, "key", kind=kind, ai_system=ai_system
+            )
+        return by_system[kind, ai_system](key)
 
     return url
 

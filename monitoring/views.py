@@ -16,7 +16,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import InvalidPage, Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -54,6 +53,7 @@ from monitoring.models import ApiToken, CaseStatus, EscalationCase
 from monitoring.otlp import read_otlp
 from monitoring.results import evaluate_all, in_force, version_in_force
 from workshops.audit import AuditVerb, record_activity
+from workshops.links import url_of
 from workshops.models import Capability, Engagement, get_engagement_for
 from workshops.stepup import Authentication
 
@@ -106,12 +106,9 @@ def _cases_in_play(
     where = {
         key: (name, index // LIVE_SYSTEMS_PAGE + 1) for index, (key, name) in enumerate(systems)
     }
-    placeholder = str(uuid.UUID(int=0))
-    before, _, after = reverse("case_detail", args=[engagement.slug, placeholder]).rpartition(
-        placeholder
-    )
+    case_url = url_of("case_detail", engagement.slug, "case_id", placeholder=uuid.UUID(int=0))
     found = [
-        CaseInPlay(case, f"{before}{case.public_id}{after}", *where.get(key, (key, 1)))
+        CaseInPlay(case, case_url(case.public_id), *where.get(key, (key, 1)))
         for key, system_cases in by_system.items()
         for case in system_cases
     ]

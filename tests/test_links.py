@@ -1,9 +1,12 @@
 """Many addresses from one reverse(): each exactly what reverse() gives, whatever the slug and
 the value hold."""
 
+import uuid
+
 import pytest
 from django.urls import reverse
 
+from monitoring.live import windows_table_url
 from workshops.links import numbered_url, url_of
 
 SLUGS = ["acme", "acme-987654321", "987654321"]
@@ -30,4 +33,21 @@ def test_an_address_with_fixed_arguments_is_what_reverse_gives(slug, number):
     for comment_id in (1, 987654321):
         assert resolve_url(comment_id) == reverse(
             "comment_resolve", args=[slug, number, comment_id]
+        )
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_an_address_naming_a_uuid_is_what_reverse_gives(slug):
+    case_url = url_of("case_detail", slug, "case_id", placeholder=uuid.UUID(int=0))
+    for case_id in (uuid.UUID(int=0), uuid.uuid4()):
+        assert case_url(case_id) == reverse("case_detail", args=[slug, case_id])
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+@pytest.mark.parametrize("key", ["latency-p95", "a b", "987654321", "zoë%"])
+def test_a_live_windows_address_is_what_reverse_gives(slug, key):
+    table_url = windows_table_url(slug)
+    for kind, system in [("bound", "claims-bot"), ("drift", "a b"), ("bound", "987654321")]:
+        assert table_url(kind, system, key) == reverse(
+            "live_windows", args=[slug, kind, system, key]
         )

@@ -20,11 +20,14 @@ def numbered_url(name: str, slug: str) -> Callable[[int], str]:
     return url_of(name, slug, "number")
 
 
-def url_of(name: str, slug: str, last: str, **fixed: object) -> Callable[[object], str]:
+def url_of(
+    name: str, slug: str, last: str, *, placeholder: object = _PLACEHOLDER, **fixed: object
+) -> Callable[[object], str]:
     """`reverse(name, kwargs={"slug": slug, **fixed, last: value})` as a function of `value`,
     quoted as `reverse()` quotes it. The value is the last argument in these paths (only fixed
     words follow it), hence the last occurrence of the placeholder, whatever digits the slug and
-    the fixed arguments hold."""
-    address = reverse(name, kwargs={"slug": slug, **fixed, last: _PLACEHOLDER})
-    before, _, after = address.rpartition(_PLACEHOLDER)
+    the fixed arguments hold. A path converter other than a number's or a word's needs a
+    `placeholder` it accepts (a UUID's: any UUID)."""
+    address = reverse(name, kwargs={"slug": slug, **fixed, last: placeholder})
+    before, _, after = address.rpartition(str(placeholder))
     return lambda value: f"{before}{quote(str(value), safe=_SAFE)}{after}"
