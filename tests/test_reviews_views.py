@@ -628,6 +628,26 @@ def test_a_comment_whose_author_is_gone_is_signed_former_member(
     assert "<strong>Former member</strong>" in page.content.decode()
 
 
+def test_a_hostile_comment_prints_escaped_in_its_paragraphs_as_written(
+    client, engagement, facilitator, reviewer, review
+):
+    reviewer.first_name, reviewer.last_name = "<b>Ann</b>", "O'Neil & co"
+    reviewer.save()
+    body = 'First <script>alert("x")</script> & \\ line\nsame paragraph\n\nSecond'
+    thread = review.add_comment(reviewer, body)
+    review.add_comment(facilitator, "<i>reply</i>", parent=thread)
+    thread.resolve(reviewer)
+    html = logged_in(client, facilitator).get(url("version_detail", engagement, 1)).content.decode()
+    assert (
+        '<div class="comment-body"><p>First &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; '
+        "&amp; \\ line<br>same paragraph</p>\n\n<p>Second</p></div>"
+    ) in html
+    assert "<strong>&lt;b&gt;Ann&lt;/b&gt; O&#x27;Neil &amp; co</strong>" in html
+    assert "Resolved by &lt;b&gt;Ann&lt;/b&gt; O&#x27;Neil &amp; co</span>" in html
+    assert '<div class="comment-body"><p>&lt;i&gt;reply&lt;/i&gt;</p></div>' in html
+    assert "<script>" not in html.split("<main")[1]
+
+
 def test_compare_before_any_version_says_there_is_none(client, engagement, reviewer):
     response = logged_in(client, reviewer).get(url("version_compare", engagement))
     assert "No version yet" in response.content.decode()

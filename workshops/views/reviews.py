@@ -24,12 +24,14 @@ from django.template.loader import get_template, render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
-from django.utils.safestring import SafeString
+from django.utils.html import escape, linebreaks
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from config.middleware import SignedInRequest
 from escalation import caching, frozen
 from escalation.diff import SectionChanges, anchors_of, count_changes, diff_documents
+from escalation.formatting import date_time
 from escalation.frozen import OutlineSection
 from escalation.models import FrameworkVersion
 from escalation.presentation import ReadableItem
@@ -847,6 +849,34 @@ class ShownComment:
     resolved_by: str | None = None
     resolve_url: str = ""
     reply_url: str = ""  # the version page with its reply form open
+
+    @property
+    def comments_html(self) -> SafeString:
+        """The thread's comments as thread.html shows them (its first comment with its
+        resolution, then its replies), printed in Python: a version page shows up to fifty
+        threads, and their comments through the template engine were a third of its time."""
+        parts = [_comment_html(self, resolution=True)]
+        for reply in self.replies:
+            parts.append(f'<div class="reply" id="comment-{reply.pk}">{_comment_html(reply)}</div>')
+        return mark_safe("".join(parts))  # noqa: S308 (every text above is escaped)
+
+
+# Who wrote or resolved a comment whose account is gone.
+FORMER_MEMBER = "Former member"
+
+
+def _comment_html(comment: ShownComment, resolution: bool = False) -> str:
+    """A comment's author, time and body (escaped, its paragraphs as Django's `linebreaks`)."""
+    resolved = ""
+    if resolution and comment.resolved_at:
+        resolver = escape(comment.resolved_by or FORMER_MEMBER)
+        resolved = f' <span class="badge badge-approved">Resolved by {resolver}</span>'
+    return (
+        f'<p class="comment-meta"><strong>{escape(comment.author or FORMER_MEMBER)}</strong> '
+        f'<span class="muted">{date_time(timezone.localtime(comment.created_at))}</span>'
+        f"{resolved}</p>"
+        f'<div class="comment-body">{linebreaks(comment.body, autoescape=True)}</div>'
+    )
 
 
 def _threads_by_anchor(review: Review) -> dict[str, list[ShownComment]]:
