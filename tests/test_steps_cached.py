@@ -34,6 +34,19 @@ def _page(client: Any, engagement: Any, key: str, query: str = "") -> str:
     return client.get(reverse("step", args=[engagement.slug, key]) + query).content.decode()
 
 
+def _seen_by_each(
+    client: Any, engagement: Any, first: str, facilitator: Any, observer: Any, *page: str
+) -> dict[str, str]:
+    """The page as the facilitator and the observer see it, `first` fetching it first (so
+    into the cache)."""
+    people = {"facilitator": facilitator, "observer": observer}
+    seen = {}
+    for name in [first, *(set(people) - {first})]:
+        client.force_login(people[name])
+        seen[name] = _page(client, engagement, *page)
+    return seen
+
+
 def _edit_url(engagement: Any, step: str, collection: str, key: str) -> str:
     return reverse("step_item_edit", args=[engagement.slug, step, collection, key])
 
@@ -64,11 +77,7 @@ def test_a_renamed_row_shows_its_new_name_in_the_lists_forms_offer(
 def test_each_role_sees_the_rows_controls_its_role_allows_whoever_came_first(
     client, engagement, facilitator, observer, content, first
 ):
-    people = {"facilitator": facilitator, "observer": observer}
-    seen = {}
-    for name in [first, *(set(people) - {first})]:
-        client.force_login(people[name])
-        seen[name] = _page(client, engagement, "ladder")
+    seen = _seen_by_each(client, engagement, first, facilitator, observer, "ladder")
     assert 'aria-label="Edit Prompt optimization"' in seen["facilitator"]
     assert 'aria-label="Edit Prompt optimization"' not in seen["observer"]
     assert 'aria-label="Delete Prompt optimization"' not in seen["observer"]
@@ -106,11 +115,8 @@ def test_a_rows_form_opened_again_after_a_change_shows_the_row_as_now_saved(
 def test_only_those_who_may_edit_see_a_rows_form_whoever_opened_it_first(
     client, engagement, facilitator, observer, content, first
 ):
-    people = {"facilitator": facilitator, "observer": observer}
-    seen = {}
-    for name in [first, *(set(people) - {first})]:
-        client.force_login(people[name])
-        seen[name] = _page(client, engagement, "systems", "?edit=ai-systems:claims-bot")
+    opened = "?edit=ai-systems:claims-bot"
+    seen = _seen_by_each(client, engagement, first, facilitator, observer, "systems", opened)
     assert 'value="Claims assistant"' in seen["facilitator"]
     assert 'class="editing"' not in seen["observer"]
     assert 'name="name"' not in seen["observer"]
