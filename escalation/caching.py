@@ -84,6 +84,15 @@ def for_revision[T](
     return _get_or_compute(key, compute)
 
 
+def revision_read_with(framework: Framework, revision: int) -> None:
+    """Within `revisions_read_once`: `framework`'s revision as a query that read other rows read
+    it too (`FrameworkRevision.column`), so that `for_revision` reads it no more. Outside it,
+    nothing: work that writes reads the revision at each use."""
+    read = _revisions_read.get()
+    if read is not None:
+        read.setdefault(framework.pk, revision)
+
+
 # Set while revisions_read_once() runs: each framework's revision as first read there.
 _revisions_read: ContextVar[dict[int, int] | None] = ContextVar("revisions_read", default=None)
 

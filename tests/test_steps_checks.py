@@ -275,18 +275,18 @@ def test_checks_page_refuses_post(client, engagement, observer):
 def test_checks_page_query_count_does_not_grow_with_rows(
     client, engagement, facilitator, django_assert_num_queries
 ):
-    # Session, user, membership+engagement+framework, the draft's content revision (the report
-    # on it and the rendered list of problems, cached under it, come from this process's
+    # Session, user, membership+engagement+framework with the draft's content revision (the
+    # report on it and the rendered list of problems, cached under it, come from this process's
     # memory), and the members' names the approver-group check reads. (The first request after
     # a write loads the framework once, and caches the report.)
     fill_demo_framework(engagement.framework, END)
     client.force_login(facilitator)
     client.get(reverse("checks", args=[engagement.slug]))
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         client.get(reverse("checks", args=[engagement.slug]))
     large = make_engagement(slug="large")
     make_member(large, Role.FACILITATOR, facilitator)
     fill_large_framework(large.framework)
     client.get(reverse("checks", args=[large.slug]))
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         client.get(reverse("checks", args=[large.slug]))

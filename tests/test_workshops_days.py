@@ -96,8 +96,8 @@ def _facts(today, notes=None, counts=None, **fields):
     return Facts(
         counts=counts or {},
         problems=fields.get("problems", []),
-        versions_frozen=fields.get("versions_frozen", 0),
-        versions_in_review=fields.get("versions_in_review", 0),
+        version_frozen=fields.get("version_frozen", False),
+        version_in_review=fields.get("version_in_review", False),
         notes=notes or {},
         today=today,
     )

@@ -40,7 +40,7 @@ def first_actions(actions: list[NextAction], count: int) -> list[NextAction]:
 
 
 @dataclass(frozen=True)
-class _ReviewLine:
+class ReviewLine:
     """What the next actions read of one review: a row of five values, not a review and its
     version as model instances (250 of each at ten times today's largest engagement)."""
 
@@ -56,11 +56,16 @@ class _ReviewLine:
 
 
 def next_actions(
-    engagement: Engagement, membership: Membership, problems: list[str]
+    engagement: Engagement,
+    membership: Membership,
+    problems: list[str],
+    reviews: list[ReviewLine] | None = None,
 ) -> list[NextAction]:
     """The person's next steps, most pressing first (one query: the reviews, with their open
-    threads and whether this person approved each)."""
-    reviews = _reviews_with_open_threads(engagement, membership)
+    threads and whether this person approved each; none when the caller passes the
+    `reviews_in_play` it has read already, as the dashboard does)."""
+    if reviews is None:
+        reviews = reviews_in_play(engagement, membership)
     actions: list[NextAction] = []
     detail_url = numbered_url("version_detail", engagement.slug)
     for review in reviews:
@@ -82,7 +87,7 @@ def next_actions(
     return actions
 
 
-def _reviews_with_open_threads(engagement: Engagement, membership: Membership) -> list[_ReviewLine]:
+def reviews_in_play(engagement: Engagement, membership: Membership) -> list[ReviewLine]:
     """The engagement's reviews, newest version first, each with its count of open threads and
     whether `membership`'s person approved it (one query). Only a role that acts on them has
     them counted: open threads for those who answer comments, approvals for approvers.
@@ -90,7 +95,7 @@ def _reviews_with_open_threads(engagement: Engagement, membership: Membership) -
     Superseded reviews are left out: they ask nothing of anyone, and each has a newer signed-off
     one, so neither the latest review nor the newest signed-off one is ever among them. The
     query follows the reviews still in play, not the engagement's whole history."""
-    reviews = Review.objects.filter(engagement=engagement).exclude(state=ReviewState.SUPERSEDED)
+    reviews = Review.objects.filter(engagement=engagement).in_play()
     if membership.can(Capability.EDIT):
         reviews = reviews.with_open_threads()
     else:
@@ -107,10 +112,10 @@ def _reviews_with_open_threads(engagement: Engagement, membership: Membership) -
     rows = reviews.order_by("-version__number").values_list(
         "state", "signed_off_at", "version__number", "open_threads", "approved_by_me"
     )
-    return [_ReviewLine(*row) for row in rows]
+    return [ReviewLine(*row) for row in rows]
 
 
-def _review_actions(detail: str, review: _ReviewLine, membership: Membership) -> list[NextAction]:
+def _review_actions(detail: str, review: ReviewLine, membership: Membership) -> list[NextAction]:
     """What one review asks of this person (`detail`: its version's page): an approval,
     comments, or answers to comments."""
     actions: list[NextAction] = []
@@ -149,7 +154,7 @@ def _review_actions(detail: str, review: _ReviewLine, membership: Membership) ->
 
 
 def _facilitator_actions(
-    engagement: Engagement, latest: _ReviewLine | None, problems: list[str]
+    engagement: Engagement, latest: ReviewLine | None, problems: list[str]
 ) -> list[NextAction]:
     slug = engagement.slug
     if latest is not None and latest.state == ReviewState.DRAFT:

@@ -10,13 +10,11 @@ import datetime
 import zoneinfo
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q
 from django.utils import timezone
 
 from escalation.checks import DraftReport, report_on_draft
-from escalation.models import FrameworkVersion
 from escalation.steps import STEPS_BY_KEY
-from workshops.models import DayNote, Engagement, Member, ReviewState
+from workshops.models import DayNote, Engagement, Member, Review, ReviewState
 from workshops.plan import PlannedDay, Requirement, current_day_number
 
 
@@ -26,8 +24,8 @@ class Facts:
 
     counts: dict[str, int]
     problems: list[str]
-    versions_frozen: int
-    versions_in_review: int
+    version_frozen: bool  # the engagement has a frozen version
+    version_in_review: bool  # one of its versions is in review or approved
     notes: dict[int, DayNote]
     today: datetime.date
     completion: dict[str, int] = field(default_factory=dict)  # percent per step
@@ -58,24 +56,25 @@ def blocking_problems(engagement: Engagement, plan: list[PlannedDay]) -> list[st
 
 
 def gather_facts(
-    engagement: Engagement, plan: list[PlannedDay], members: list[Member] | None = None
+    engagement: Engagement,
+    plan: list[PlannedDay],
+    members: list[Member] | None = None,
+    review_states: list[str] | None = None,
 ) -> Facts:
-    """`members`: the engagement's, when the page has read them already (the dashboard)."""
-    framework = engagement.framework
+    """`members` and `review_states` (the states of the reviews in play): what the page has read
+    already, as the dashboard has for its people and its next actions (no query for them)."""
     report = _report(engagement, plan, members)
-    versions = FrameworkVersion.objects.filter(framework=framework).aggregate(
-        frozen=Count("pk"),
-        in_review=Count(
-            "review",
-            filter=Q(review__state__in=[ReviewState.IN_REVIEW, ReviewState.APPROVED]),
-        ),
-    )
+    if review_states is None:
+        in_play = Review.objects.filter(engagement=engagement).in_play()
+        review_states = list(in_play.values_list("state", flat=True))
     return Facts(
         counts=report.counts,
         completion=report.completion,
         problems=[problem.message for problem in report.problems if problem.blocking],
-        versions_frozen=versions["frozen"],
-        versions_in_review=versions["in_review"],
+        version_frozen=bool(review_states),  # every version has its review, one in play at least
+        version_in_review=any(
+            state in (ReviewState.IN_REVIEW, ReviewState.APPROVED) for state in review_states
+        ),
         notes={note.day_number: note for note in DayNote.objects.filter(engagement=engagement)},
         today=engagement_today(engagement),
     )
@@ -107,9 +106,9 @@ def missing_for_day(day: PlannedDay, facts: Facts) -> list[Missing]:
     if Requirement.CONSISTENT in day.requires and facts.problems:
         text = f"The consistency checks report {len(facts.problems)} problem(s)."
         missing.append(Missing(text, Requirement.CONSISTENT))
-    if Requirement.VERSION_FROZEN in day.requires and not facts.versions_frozen:
+    if Requirement.VERSION_FROZEN in day.requires and not facts.version_frozen:
         missing.append(Missing("Freeze a version of the framework.", Requirement.VERSION_FROZEN))
-    if Requirement.VERSION_IN_REVIEW in day.requires and not facts.versions_in_review:
+    if Requirement.VERSION_IN_REVIEW in day.requires and not facts.version_in_review:
         text = "Send a frozen version to the approvers for review."
         missing.append(Missing(text, Requirement.VERSION_IN_REVIEW))
     return missing

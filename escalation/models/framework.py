@@ -23,7 +23,8 @@ from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models, transaction
-from django.db.models import F, Q
+from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.text import capfirst, slugify
 
@@ -123,6 +124,13 @@ class FrameworkRevision(models.Model):
         """The framework's current revision (one query); 0 before its first write."""
         found = cls.objects.filter(framework_id=framework.pk).values_list("revision", flat=True)
         return found.first() or 0
+
+    @classmethod
+    def column(cls, framework_field: str) -> Coalesce:
+        """The revision of the framework that an outer query's `framework_field` points to, as a
+        column of that query (0 before its first write): `of()` without a query of its own."""
+        found = cls.objects.filter(framework_id=OuterRef(framework_field)).values("revision")
+        return Coalesce(Subquery(found[:1]), 0)
 
 
 class FrameworkItem(models.Model):

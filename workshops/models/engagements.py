@@ -18,10 +18,11 @@ from django.db.models import F, Q
 from django.http import Http404
 from django.utils import timezone as django_timezone
 
+from escalation import caching
 from escalation.copying import copy_framework
 from escalation.document import draft_document, draft_sha256
 from escalation.method_defaults import apply_method_defaults
-from escalation.models import Framework
+from escalation.models import Framework, FrameworkRevision
 from escalation.versions import freeze_version as freeze_framework_version
 from workshops.audit import AuditVerb, record_activity
 from workshops.people import display_name, name_from
@@ -288,10 +289,12 @@ def get_engagement_for(user: Any, slug: str, capability: str = Capability.VIEW) 
     """The engagement `slug` with the user's membership attached as `.membership`.
 
     A non-member gets 404 (the engagement's existence is not revealed); a member whose role lacks
-    `capability` gets 403. Called on the first line of every engagement view.
+    `capability` gets 403. Called on the first line of every engagement view. The same query
+    reads the framework's content revision, which a page's cached parts are looked up under.
     """
     membership = (
         Membership.objects.select_related("engagement", "engagement__framework")
+        .annotate(content_revision=FrameworkRevision.column("engagement__framework"))
         .filter(engagement__slug=slug, user=user)
         .order_by()  # one row at most: no join with the user to sort it as members are listed
         .first()
@@ -306,6 +309,7 @@ def get_engagement_for(user: Any, slug: str, capability: str = Capability.VIEW) 
         )
     engagement = membership.engagement
     engagement.membership = membership
+    caching.revision_read_with(engagement.framework, membership.content_revision)
     return engagement
 
 

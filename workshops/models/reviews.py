@@ -40,6 +40,12 @@ class ReviewQuerySet(models.QuerySet["Review"]):
     def signed_off(self) -> ReviewQuerySet:
         return self.filter(signed_off_at__isnull=False)
 
+    def in_play(self) -> ReviewQuerySet:
+        """All but the superseded reviews: those still asking something of someone. Each
+        superseded review has a newer signed-off one, which is in play, and every frozen version
+        has its review: an engagement has reviews in play as soon as it has a version."""
+        return self.exclude(state=ReviewState.SUPERSEDED)
+
     def with_open_threads(self) -> ReviewQuerySet:
         """Each review annotated with `open_threads`, its unresolved first comments: a subquery
         per review row fetched (index comment_by_review), not a join with every comment of every

@@ -33,7 +33,7 @@ from workshops.models import (
     Role,
     get_engagement_for,
 )
-from workshops.next_actions import first_actions, next_actions
+from workshops.next_actions import first_actions, next_actions, reviews_in_play
 from workshops.people import ABSENT, name_from
 from workshops.progress import (
     blocking_problems,
@@ -109,9 +109,10 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     engagement = get_engagement_for(request.user, slug)
     plan = engagement.plan()
     members = engagement.members()
-    facts = gather_facts(engagement, plan, members)
+    reviews = reviews_in_play(engagement, engagement.membership)
+    facts = gather_facts(engagement, plan, members, [review.state for review in reviews])
     rows = day_progress(plan, facts)
-    actions = next_actions(engagement, engagement.membership, facts.problems)
+    actions = next_actions(engagement, engagement.membership, facts.problems, reviews)
     shown_actions = first_actions(actions, DASHBOARD_NEXT_ACTIONS)
     day_url = numbered_url("day", engagement.slug)
     step_url = url_of("step", engagement.slug, "step_key")
