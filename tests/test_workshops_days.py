@@ -4,10 +4,10 @@ import datetime
 
 from django.urls import reverse
 
-from escalation.models import AISystem
-from workshops.models import Activity, DayNote
+from escalation.models import AISystem, Framework
+from workshops.models import Activity, DayNote, Review, ReviewState
 from workshops.plan import build_plan
-from workshops.progress import Facts, day_progress, missing_for_day, plan_progress
+from workshops.progress import Facts, day_progress, gather_facts, missing_for_day, plan_progress
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -131,3 +131,23 @@ def test_progress_counts_checks_satisfied_across_the_plan():
     facts = _facts(PLAN[0].date, notes={1: note}, problems=["No AI systems."])
     progress = plan_progress(day_progress(PLAN, facts))
     assert (progress.satisfied, progress.total) == (2, 32)
+
+
+def test_the_plans_version_checks_follow_the_engagements_reviews(engagement, facilitator):
+    def version_facts():
+        facts = gather_facts(engagement, engagement.plan())
+        return facts.version_frozen, facts.version_in_review
+
+    assert version_facts() == (False, False)
+    first = engagement.freeze_version(facilitator, "First draft")
+    assert version_facts() == (True, False)
+    Review.objects.filter(pk=first.pk).update(state=ReviewState.IN_REVIEW)
+    assert version_facts() == (True, True)
+    Review.objects.filter(pk=first.pk).update(state=ReviewState.APPROVED)
+    assert version_facts() == (True, True)
+    # a newer version signed off supersedes the first: the plan still has a frozen version
+    Framework.objects.filter(pk=engagement.framework_id).update(sunset_criteria="In 2028.")
+    second = engagement.freeze_version(facilitator, "Second draft")
+    Review.objects.filter(pk=first.pk).update(state=ReviewState.SUPERSEDED)
+    Review.objects.filter(pk=second.pk).update(state=ReviewState.CHANGES_REQUESTED)
+    assert version_facts() == (True, False)
