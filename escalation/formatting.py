@@ -98,6 +98,18 @@ def moment(value: datetime.datetime | None) -> str:
     return f"{value:%-d %b %Y %H:%M %Z}".rstrip()
 
 
+def weekday_date(value: datetime.date) -> str:
+    """ "Mon 2 Nov": a day of an engagement's plan, as its dashboard lists them (Django's date
+    format "D j M")."""
+    return f"{value:%a %-d %b}"
+
+
+def day_time(value: datetime.datetime) -> str:
+    """ "2 Nov 14:05": when something happened during an engagement, in the zone `value`
+    carries (Django's date format "j M H:i")."""
+    return f"{value:%-d %b %H:%M}"
+
+
 def date_time(value: datetime.datetime) -> str:
     """ "2 Nov 2026, 14:05": when something happened, as pages print it, in the zone `value`
     carries (the filter of the same name gives it in the active zone). It reads as Django's

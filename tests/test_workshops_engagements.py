@@ -14,6 +14,7 @@ from escalation.models import (
 )
 from tests.factories import make_consultant, make_engagement, make_member
 from tests.framework_content import make_bound, make_framework
+from workshops.audit import AuditVerb
 from workshops.models import (
     Activity,
     Engagement,
@@ -243,3 +244,28 @@ def test_an_engagement_opened_with_a_framework_keeps_it_as_given(db):
     assert Engagement.objects.get(slug="from-file").framework == framework
     assert not EscalationLevel.objects.filter(framework=framework).exists()
     assert not Membership.objects.filter(engagement=engagement).exists()
+
+
+def test_the_dashboard_lists_the_days_and_the_latest_activity_in_the_engagements_zone(
+    client, engagement, facilitator
+):
+    engagement.timezone = "Pacific/Auckland"  # UTC+13 in November
+    engagement.save(update_fields=["timezone"])
+    facilitator.first_name, facilitator.last_name = "<b>Ann</b>", "O'Hara & Co"
+    facilitator.save()
+    Activity.objects.create(
+        engagement=engagement,
+        actor=facilitator,
+        verb=AuditVerb.UPDATED,
+        summary='Renamed "<script>x</script>" \\ back',
+        created_at=datetime.datetime(2026, 11, 2, 20, 5, 30, 123456, tzinfo=datetime.UTC),
+    )
+    client.force_login(facilitator)
+    html = client.get(reverse("dashboard", args=["acme"])).content.decode()
+    assert (
+        '<li><time datetime="2026-11-03T09:05:30+13:00">3 Nov 09:05</time> '
+        "&lt;b&gt;Ann&lt;/b&gt; O&#x27;Hara &amp; Co: "
+        "Renamed &quot;&lt;script&gt;x&lt;/script&gt;&quot; \\ back</li>"
+    ) in html
+    assert '<td class="nowrap">Mon 2 Nov</td>' in html
+    assert f'<td><a href="{reverse("day", args=["acme", 1])}">' in html

@@ -46,6 +46,11 @@ def day_date(value: Any) -> str:
     return formatting.date(value)
 
 
+@register.filter
+def weekday_date(value: datetime.date) -> str:
+    return formatting.weekday_date(value)
+
+
 @register.filter(expects_localtime=True)
 def date_time(value: datetime.datetime | None) -> str:
     """`{{ comment.created_at|date_time }}`: in the active zone, nothing for no value (as

@@ -6,17 +6,22 @@ engine, about ten times slower (hundreds of entries at ten times today's largest
 - `{% next_action_items actions %}`: the next actions (one or two per version), the first one's
   button the primary one;
 - `{% member_rows rows roles can_manage engagement_title %}`: the people page's table rows, each
-  member's two forms (role and removal) included for those who manage people."""
+  member's two forms (role and removal) included for those who manage people;
+- `{% day_rows rows %}` and `{% activity_items activities %}`: the dashboard's days (ten to
+  twenty) and its latest activity."""
 
 from __future__ import annotations
 
 import html
+import zoneinfo
 from collections.abc import Iterable
 from typing import Any
 
 from django import template
 from django.template.defaulttags import CsrfTokenNode
 from django.utils.safestring import SafeString, mark_safe
+
+from escalation import formatting
 
 register = template.Library()
 
@@ -97,6 +102,37 @@ def member_rows(
             )
         cells.append("    </tr>")
         rendered.append("".join(cells))
+    return mark_safe("".join(rendered))
+
+
+@register.simple_tag
+def day_rows(rows: Iterable[tuple[Any, str]]) -> SafeString:
+    """`rows`: (workshops.progress.DayProgress, its day page's address) for each day."""
+    rendered = []
+    for row, url in rows:
+        day = row.day
+        rendered.append(
+            f'\n      <tr>\n        <td class="num">{day.number}</td>\n'
+            f'        <td class="nowrap">{formatting.weekday_date(day.date)}</td>\n'
+            f'        <td><a href="{_escaped(url)}">{_escaped(day.title)}</a></td>\n'
+            f'        <td><span class="badge badge-{row.status}">{row.status}</span></td>\n'
+            "      </tr>"
+        )
+    return mark_safe("".join(rendered))
+
+
+@register.simple_tag
+def activity_items(activities: Iterable[Any], zone: str) -> SafeString:
+    """`activities`: workshops.views.engagements.ActivityLine each, shown in the time `zone`."""
+    where = zoneinfo.ZoneInfo(zone)
+    rendered = []
+    for activity in activities:
+        local = activity.created_at.astimezone(where)
+        rendered.append(
+            f'\n      <li><time datetime="{local.replace(microsecond=0).isoformat()}">'
+            f"{formatting.day_time(local)}</time> "
+            f"{_escaped(activity.actor_name)}: {_escaped(activity.summary)}</li>"
+        )
     return mark_safe("".join(rendered))
 
 
