@@ -59,7 +59,8 @@ def home(request: SignedInRequest) -> HttpResponse:
 
 
 def _waiting_for(request: SignedInRequest) -> list[Review]:
-    """Versions in review that the user should comment on or approve (one query)."""
+    """Versions in review that the user should comment on or approve (one query, of the columns
+    the home page prints: not the versions' documents)."""
     already_approved = Approval.objects.filter(
         review=OuterRef("pk"), approver=request.user, decision=Approval.Decision.APPROVED
     )
@@ -71,6 +72,13 @@ def _waiting_for(request: SignedInRequest) -> list[Review]:
         )
         .exclude(Exists(already_approved))
         .select_related("engagement", "version")
+        .only(
+            "submitted_at",
+            "version__number",
+            "engagement__slug",
+            "engagement__title",
+            "engagement__client_organisation",
+        )
         .order_by("submitted_at")
     )
 
