@@ -252,7 +252,7 @@ def _session_key(user: Any) -> str:
     return str(store.session_key)
 
 
-def _split(client: Client, url: str, rounds: int = 3) -> Split:
+def _split(client: Client, url: str, rounds: int = 9) -> Split:
     """The median of `rounds` in-process requests: queries, and time in SQL, in templates (SQL
     run while rendering excluded: a lazy queryset evaluated by a template counts as SQL), and the
     rest."""
