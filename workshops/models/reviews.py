@@ -416,6 +416,11 @@ class Comment(models.Model):
         indexes: ClassVar[list[Any]] = [
             # The version page reads all of one review's comments at once.
             models.Index(fields=["review", "created_at"], name="comment_by_review"),
+            # Counting a review's open threads (ReviewQuerySet.with_open_threads) reads the ids
+            # of its first comments from this index alone, not the comments' rows.
+            models.Index(
+                fields=["review", "id"], condition=Q(parent__isnull=True), name="thread_by_review"
+            ),
         ]
 
     def __str__(self) -> str:
