@@ -545,7 +545,11 @@ def _detail(
         ),
         "approvals": approvals,
         "signoff_rows": _signoff_rows(review, approved_by),
-        "events": list(review.events.select_related("actor")),
+        "events": list(
+            review.events.select_related("actor").only(  # what the history prints of each
+                "action", "reason", "created_at", *(f"actor__{c}" for c in PERSON_COLUMNS)
+            )
+        ),
         "may": may,
         "page_url": printed.page_url,
         "replying": replying.pk if replying else None,
