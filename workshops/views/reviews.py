@@ -7,11 +7,13 @@ only the compare page reads the working draft, and only when asked to (`b=draft`
 from __future__ import annotations
 
 import hashlib
+import html
+import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from django.contrib import messages
@@ -24,7 +26,6 @@ from django.template.loader import get_template, render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
-from django.utils.html import escape, linebreaks
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
@@ -544,7 +545,11 @@ def _detail(
         ),
         "approvals": approvals,
         "signoff_rows": _signoff_rows(review, approved_by),
-        "events": list(review.events.select_related("actor")),
+        "events": list(
+            review.events.select_related("actor").only(  # what the history prints of each
+                "action", "reason", "created_at", *(f"actor__{c}" for c in PERSON_COLUMNS)
+            )
+        ),
         "may": may,
         "page_url": printed.page_url,
         "replying": replying.pk if replying else None,
@@ -852,12 +857,15 @@ class ShownComment:
 
     @property
     def comments_html(self) -> SafeString:
-        """The thread's comments as thread.html shows them (its first comment with its
+        """The thread's comments as the thread partial shows them (its first comment with its
         resolution, then its replies), printed in Python: a version page shows up to fifty
         threads, and their comments through the template engine were a third of its time."""
-        parts = [_comment_html(self, resolution=True)]
+        zone = timezone.get_current_timezone()  # once a thread, not once a comment
+        parts = [_comment_html(self, zone, resolution=True)]
         for reply in self.replies:
-            parts.append(f'<div class="reply" id="comment-{reply.pk}">{_comment_html(reply)}</div>')
+            parts.append(
+                f'<div class="reply" id="comment-{reply.pk}">{_comment_html(reply, zone)}</div>'
+            )
         return mark_safe("".join(parts))  # noqa: S308 (every text above is escaped)
 
 
@@ -865,17 +873,31 @@ class ShownComment:
 FORMER_MEMBER = "Former member"
 
 
-def _comment_html(comment: ShownComment, resolution: bool = False) -> str:
-    """A comment's author, time and body (escaped, its paragraphs as Django's `linebreaks`)."""
+def _comment_html(comment: ShownComment, zone: tzinfo, resolution: bool = False) -> str:
+    """A comment's author, time (in `zone`) and body, escaped, in paragraphs."""
     resolved = ""
     if resolution and comment.resolved_at:
-        resolver = escape(comment.resolved_by or FORMER_MEMBER)
+        resolver = html.escape(comment.resolved_by or FORMER_MEMBER)
         resolved = f' <span class="badge badge-approved">Resolved by {resolver}</span>'
     return (
-        f'<p class="comment-meta"><strong>{escape(comment.author or FORMER_MEMBER)}</strong> '
-        f'<span class="muted">{date_time(timezone.localtime(comment.created_at))}</span>'
-        f"{resolved}</p>"
-        f'<div class="comment-body">{linebreaks(comment.body, autoescape=True)}</div>'
+        f'<p class="comment-meta"><strong>{html.escape(comment.author or FORMER_MEMBER)}</strong> '
+        f'<span class="muted">{date_time(comment.created_at.astimezone(zone))}</span>'
+        f'{resolved}</p><div class="comment-body">{escaped_paragraphs(comment.body)}</div>'
+    )
+
+
+BLANK_LINES = re.compile("\n{2,}")
+
+
+def escaped_paragraphs(text: str) -> str:
+    """`text` escaped, its paragraphs (split at blank lines) in <p> and its other line breaks as
+    <br>: what Django's `linebreaks(text, autoescape=True)` prints, at a quarter of its cost
+    (its lazy-text checks, on every call of it and of the escape and newline helpers it calls,
+    were most of a comment's printing). Django's escape is the standard library's."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return "\n\n".join(
+        f"<p>{html.escape(paragraph).replace('\n', '<br>')}</p>"
+        for paragraph in BLANK_LINES.split(text)
     )
 
 
