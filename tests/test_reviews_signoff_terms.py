@@ -152,3 +152,18 @@ def test_a_version_submitted_without_any_approver_cannot_be_signed_off(
     client.post(reverse("version_approve", args=["acme", 1]))
     assert Review.objects.get().state == ReviewState.IN_REVIEW
     assert Approval.objects.filter(approver=late).exists()
+
+
+def test_the_people_page_names_the_approvers_of_the_latest_submission_only(
+    client, submitted, facilitator, engagement
+):
+    client.post(reverse("version_withdraw", args=["acme", 1]), {"reason": "One more approver"})
+    hostile = make_user("zed", first_name='Zed "<b>"', last_name="O'Hara & Co")
+    make_member(engagement, Role.APPROVER, hostile)
+    client.post(reverse("version_submit", args=["acme", 1]))
+    assert _state(submitted) == ReviewState.IN_REVIEW
+    page = client.get(reverse("people", args=["acme"])).content.decode()
+    assert (
+        "v1 is in review. Its sign-off needs Abe (abe@example.com), "
+        "Zed &quot;&lt;b&gt;&quot; O&#x27;Hara &amp; Co (zed@example.com): fixed when"
+    ) in page
