@@ -27,6 +27,7 @@ from escalation.models import (
     Threshold,
 )
 from tests.framework_content import fill_small_framework, make_framework
+from workshops.models import get_engagement_for
 
 pytestmark = pytest.mark.django_db
 
@@ -171,3 +172,16 @@ def test_only_requests_that_write_nothing_read_the_revision_once(
 
     read_framework_revisions_once(view)(getattr(RequestFactory(), method)("/"))
     assert len(computations) == computed  # a POST sees its own write: a new revision
+
+
+def test_a_read_takes_the_revision_from_the_membership_query(engagement, content, facilitator):
+    report_on_draft(engagement.framework)  # cached under the revision of now
+    with caching.revisions_read_once(), CaptureQueriesContext(connection) as captured:
+        found = get_engagement_for(facilitator, engagement.slug)
+        Threshold.objects.filter(framework=found.framework).delete()  # after the page began
+        report = report_on_draft(found.framework)
+    assert report.counts["thresholds"] == 1  # the page shows the revision its membership read
+    reads = [
+        q["sql"] for q in captured.captured_queries if "escalation_frameworkrevision" in q["sql"]
+    ]
+    assert len(reads) == 1 and "workshops_membership" in reads[0]
