@@ -50,7 +50,16 @@ def django_database(url: str) -> dict[str, object]:
         "PORT": str(parts.port or ""),
         "CONN_MAX_AGE": 60,
         "CONN_HEALTH_CHECKS": True,
-        "OPTIONS": {"connect_timeout": 5, **query},
+        "OPTIONS": {
+            "connect_timeout": 5,
+            # Parameters bound on the server, so that psycopg prepares a statement the second
+            # time a connection runs it: PostgreSQL then plans it no more, which was half of
+            # what each of a page's small queries cost (0.1-0.3 ms of planning). Not for a
+            # pooler in transaction mode (PgBouncer), which cannot keep prepared statements.
+            "server_side_binding": True,
+            "prepare_threshold": 2,
+            **query,
+        },
     }
 
 

@@ -383,7 +383,9 @@ def app_role(transactional_db: Any) -> Any:
     name, password = "workshop_app_under_test", secrets.token_urlsafe(16)
     with connection.cursor() as cursor:
         cursor.execute(f"DROP ROLE IF EXISTS {name}")
-        cursor.execute(f"CREATE ROLE {name} LOGIN PASSWORD %s", [password])
+        # A literal: statements other than queries take no bound parameter (the connection
+        # binds parameters on the server), and token_urlsafe's characters need no quoting.
+        cursor.execute(f"CREATE ROLE {name} LOGIN PASSWORD '{password}'")
     try:
         call_command("grant_app_role", name, stdout=io.StringIO())
         connection.ensure_connection()
