@@ -434,12 +434,13 @@ def record_fired_windows(
 
 
 def _active_breach_cases(engagement: Engagement) -> dict[tuple[str, str], EscalationCase]:
-    return {
-        (case.ai_system, case.bound_key): case
-        for case in EscalationCase.objects.active()
-        .filter(engagement=engagement, kind=CaseKind.BOUND_BREACH)
-        .select_related("engagement")
-    }
+    found = {}
+    for case in EscalationCase.objects.active().filter(
+        engagement=engagement, kind=CaseKind.BOUND_BREACH
+    ):
+        case.engagement = engagement  # not joined: the same row for every case
+        found[(case.ai_system, case.bound_key)] = case
+    return found
 
 
 def _breach_case(

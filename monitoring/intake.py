@@ -292,9 +292,14 @@ class Catalogue:
 
     @classmethod
     def for_engagement(cls, engagement: Engagement) -> Catalogue:
-        """The catalogue of the working draft and the version in force (four queries; the
-        version's part is cached under its hash, as every intake batch asks for it)."""
-        draft = cls.of([_draft_measures(engagement.framework_id)])
+        """The catalogue of the working draft and the version in force (two queries: the
+        draft's part is cached under its content revision, the version's under its hash, as
+        every intake batch asks for them)."""
+        draft = caching.for_revision(
+            "intake-catalogue",
+            engagement.framework,
+            lambda: cls.of([_draft_measures(engagement.framework_id)]),
+        )
         version = version_in_force(engagement)
         if version is None:
             return draft

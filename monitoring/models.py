@@ -80,7 +80,7 @@ class ApiToken(models.Model):
         """The live token with this secret, its last use recorded; None for any other secret."""
         token = (
             cls.objects.active()
-            .select_related("engagement")
+            .select_related("engagement__framework")  # intake's catalogue reads its revision
             .filter(secret_sha256=token_digest(secret))
             .first()
         )
