@@ -522,7 +522,6 @@ def open_review_case(
     next rung above its live level by the same rules as a breach; `evidence` windows, if any,
     are attached."""
     document = upgrade_document(version.document)
-    _check_review(version, document, ai_system=ai_system, kind=kind, reason=reason)
     case = _review_case(
         engagement,
         version,
@@ -542,17 +541,6 @@ def open_review_case(
     return case
 
 
-def _check_review(
-    version: FrameworkVersion, document: dict[str, Any], *, ai_system: str, kind: str, reason: str
-) -> None:
-    if kind == CaseKind.BOUND_BREACH:
-        raise ValueError("A breach case opens from fired windows (record_fired_windows).")
-    if message := refusal(reason, multiline=True):
-        raise ValidationError({"reason": message})
-    if not _system(document, ai_system):
-        raise ValidationError({"ai_system": f"{version.label} has no AI system {ai_system}."})
-
-
 def _review_case(
     engagement: Engagement,
     version: FrameworkVersion,
@@ -564,9 +552,14 @@ def _review_case(
     trigger_key: str,
     reason: str,
 ) -> EscalationCase:
-    """A new (unsaved) review case for `ai_system`, checked (ValidationError), proposing from its
-    live level in `levels`."""
-    _check_review(version, document, ai_system=ai_system, kind=kind, reason=reason)
+    """A new (unsaved) review case for `ai_system`, proposing from its live level in `levels`;
+    ValidationError for a reason the text rules refuse or a system the version does not name."""
+    if kind == CaseKind.BOUND_BREACH:
+        raise ValueError("A breach case opens from fired windows (record_fired_windows).")
+    if message := refusal(reason, multiline=True):
+        raise ValidationError({"reason": message})
+    if not _system(document, ai_system):
+        raise ValidationError({"ai_system": f"{version.label} has no AI system {ai_system}."})
     current = levels.get(ai_system, "")
     return EscalationCase(
         engagement=engagement,

@@ -292,9 +292,9 @@ class Catalogue:
 
     @classmethod
     def for_engagement(cls, engagement: Engagement) -> Catalogue:
-        """The catalogue of the working draft and the version in force (two queries: the
-        draft's part is cached under its content revision, the version's under its hash, as
-        every intake batch asks for them)."""
+        """The catalogue of the working draft and the version in force (two queries, with the
+        engagement's framework loaded: the draft's part is cached under its content revision,
+        the version's under its hash, as every intake batch asks for them)."""
         draft = caching.for_revision(
             "intake-catalogue",
             engagement.framework,
