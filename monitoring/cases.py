@@ -29,12 +29,11 @@ import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -243,32 +242,54 @@ def _move_level(case: EscalationCase, to_key: str, actor: Any, note: str) -> Non
 # Opening cases and adding evidence.
 
 
+class FiredWindow(NamedTuple):
+    """What a case keeps of a stored fired window (a WindowResult's fields): read as plain rows,
+    as a full evaluation reads thousands of them."""
+
+    id: int
+    ai_system: str
+    bound_key: str
+    window_start: datetime.datetime
+    window_hours: int
+    value: float | None
+    sample_size: int
+    outcome: str
+    immediate_breach: bool
+    fired: bool
+
+
+# A stored fired window, as a model or as a row.
+Fired = WindowResult | FiredWindow
+
+
 def fired_results(
     version: FrameworkVersion, judged: Iterable[tuple[Any, Any]]
-) -> QuerySet[WindowResult]:
+) -> list[FiredWindow]:
     """The stored results of the fired windows among `judged` ((rule, window) pairs just saved,
     all of bounds or all of drift triggers)."""
     fired = [(rule, rule.window_start(window.index)) for rule, window in judged if window.fired]
     if not fired:
-        return WindowResult.objects.none()
+        return []
     kind = WindowKind.DRIFT if isinstance(fired[0][0], DriftRule) else WindowKind.BOUND
     # A superset at worst (keys × starts): evidence already recorded is skipped.
-    return WindowResult.objects.filter(
+    rows = WindowResult.objects.filter(
         version=version,
         kind=kind,
         fired=True,
         bound_key__in={rule.key for rule, _ in fired},
         window_start__in={start for _, start in fired},
-    )
+    ).values_list(*FiredWindow._fields)
+    return [FiredWindow(*row) for row in rows]
 
 
 def record_fired_drift(
-    engagement: Engagement, version: FrameworkVersion, windows: Iterable[WindowResult]
+    engagement: Engagement, version: FrameworkVersion, windows: Iterable[Fired]
 ) -> list[EscalationCase]:
     """Fired windows of drift triggers: each (system, trigger) opens a drift review case, or adds
-    them as evidence to the one in play; the cases opened. Drift is rare: a few queries per
-    trigger that fired, none when none did."""
-    by_trigger: dict[tuple[str, str], list[WindowResult]] = {}
+    them as evidence to the one in play; the cases opened. A constant number of queries however
+    many triggers fired (none when none did): a trigger for every system fires for all of them
+    at once."""
+    by_trigger: dict[tuple[str, str], list[Fired]] = {}
     for window in sorted(windows, key=lambda w: w.window_start):
         by_trigger.setdefault((window.ai_system, window.bound_key), []).append(window)
     if not by_trigger:
@@ -287,42 +308,70 @@ def record_fired_drift(
         for trigger in (document.get("review_cycle") or {}).get("drift_triggers", [])
         if isinstance(trigger, dict)
     }
-    opened = []
-    for (system, trigger_key), fired in by_trigger.items():
-        case = (
-            EscalationCase.objects.active()
-            .filter(engagement=engagement, kind=CaseKind.DRIFT, ai_system=system)
-            .filter(trigger_key=trigger_key)
-            .first()
+    # The case in play for each (system, trigger): the oldest, when there are several.
+    active: dict[tuple[str, str], EscalationCase] = {}
+    for case in (
+        EscalationCase.objects.active()
+        .filter(engagement=engagement, kind=CaseKind.DRIFT)
+        .filter(trigger_key__in={key for _, key in by_trigger})
+        .order_by("-pk")
+    ):
+        case.engagement = engagement
+        active[(case.ai_system, case.trigger_key)] = case
+    known: dict[int, set[tuple[str, datetime.datetime]]] = {}
+    for case_id, bound_key, start in CaseEvidence.objects.filter(
+        case__in=[active[pair] for pair in by_trigger if pair in active]
+    ).values_list("case_id", "bound_key", "window_start"):
+        known.setdefault(case_id, set()).add((bound_key, start))
+    missing = [pair for pair in by_trigger if pair not in active]
+    levels = live_levels(engagement, document) if missing else {}
+    fresh = {}
+    for system, trigger_key in missing:
+        reason = f"Drift trigger {trigger_key} fired: {sentences.get(trigger_key, '')}"
+        fresh[(system, trigger_key)] = _review_case(
+            engagement,
+            version,
+            document,
+            levels,
+            ai_system=system,
+            kind=CaseKind.DRIFT,
+            trigger_key=trigger_key,
+            reason=one_line(reason).rstrip(": "),
         )
-        if case is None:
-            reason = f"Drift trigger {trigger_key} fired: {sentences.get(trigger_key, '')}"
-            opened.append(
-                open_review_case(
-                    engagement,
-                    version,
-                    ai_system=system,
-                    kind=CaseKind.DRIFT,
-                    trigger_key=trigger_key,
-                    reason=one_line(reason).rstrip(": "),
-                    evidence=fired,
+    # Atomic: a case, its evidence and its first events together.
+    with transaction.atomic():
+        EscalationCase.objects.bulk_create(fresh.values())
+        evidence, events, entries, opened = [], [], [], []
+        for pair, fired in by_trigger.items():
+            if pair in fresh:
+                case = fresh[pair]
+                opened.append(case)
+                evidence += [_evidence(case, window) for window in fired]
+                events.append(_event_row(case, CaseEvent.Kind.OPENED, None, case.reason))
+                entries.append(_opened_entry(case, case.reason, None))
+                continue
+            case = active[pair]
+            recorded = known.get(case.pk, set())
+            new = [w for w in fired if (w.bound_key, w.window_start) not in recorded]
+            if new:
+                count = f"{len(new)} fired window{'s' if len(new) != 1 else ''}"
+                evidence += [_evidence(case, window) for window in new]
+                events.append(_event_row(case, CaseEvent.Kind.EVIDENCE_ADDED, None, count))
+                entries.append(
+                    _audit_entry(
+                        case, None, AuditVerb.CASE_EVIDENCE_ADDED, f"{count} added as evidence"
+                    )
                 )
-            )
-            continue
-        known = set(case.evidence.values_list("bound_key", "window_start"))
-        new = [w for w in fired if (w.bound_key, w.window_start) not in known]
-        if new:
-            count = f"{len(new)} fired window{'s' if len(new) != 1 else ''}"
-            CaseEvidence.objects.bulk_create(
-                [_evidence(case, window) for window in new], ignore_conflicts=True
-            )
-            _event(case, CaseEvent.Kind.EVIDENCE_ADDED, None, count)
-            _audit(case, None, AuditVerb.CASE_EVIDENCE_ADDED, f"{count} added as evidence")
+        CaseEvidence.objects.bulk_create(evidence, ignore_conflicts=True)
+        CaseEvent.objects.bulk_create(events)
+        if entries:
+            record_activities(engagement, None, entries)
+        _mail_owners([(case, *_opened_mail(case)) for case in opened])
     return opened
 
 
 def record_fired_windows(
-    engagement: Engagement, version: FrameworkVersion, windows: Iterable[WindowResult]
+    engagement: Engagement, version: FrameworkVersion, windows: Iterable[Fired]
 ) -> list[EscalationCase]:
     """Open a case for each system and bound with newly fired windows, or add them as evidence
     to the case in play; the cases opened. Windows that are evidence already are skipped. A
@@ -337,20 +386,22 @@ def record_fired_windows(
             window_start__in={w.window_start for w in fired},
         ).values_list("bound_key", "window_start")
     )
-    by_bound: dict[tuple[str, str], list[WindowResult]] = {}
+    by_bound: dict[tuple[str, str], list[Fired]] = {}
     for window in sorted(fired, key=lambda w: w.window_start):
         if (window.bound_key, window.window_start) not in recorded:
             by_bound.setdefault((window.ai_system, window.bound_key), []).append(window)
     if not by_bound:
         return []
     active = _active_breach_cases(engagement)
-    document = upgrade_document(version.document)
-    levels = live_levels(engagement, document)
-    fresh = [
-        _breach_case(engagement, version, document, system, bound_key, levels)
-        for system, bound_key in by_bound
-        if (system, bound_key) not in active
-    ]
+    missing = [pair for pair in by_bound if pair not in active]
+    fresh = []
+    if missing:  # the document and the live levels only for new cases: most batches add evidence
+        document = upgrade_document(version.document)
+        levels = live_levels(engagement, document)
+        fresh = [
+            _breach_case(engagement, version, document, system, bound_key, levels)
+            for system, bound_key in missing
+        ]
     if fresh:
         # The partial unique constraint skips a case another request opened for the same
         # bound a moment ago; the evidence then goes to that one.
@@ -383,12 +434,13 @@ def record_fired_windows(
 
 
 def _active_breach_cases(engagement: Engagement) -> dict[tuple[str, str], EscalationCase]:
-    return {
-        (case.ai_system, case.bound_key): case
-        for case in EscalationCase.objects.active()
-        .filter(engagement=engagement, kind=CaseKind.BOUND_BREACH)
-        .select_related("engagement")
-    }
+    found = {}
+    for case in EscalationCase.objects.active().filter(
+        engagement=engagement, kind=CaseKind.BOUND_BREACH
+    ):
+        case.engagement = engagement  # not joined: the same row for every case
+        found[(case.ai_system, case.bound_key)] = case
+    return found
 
 
 def _breach_case(
@@ -418,10 +470,10 @@ def _breach_case(
     )
 
 
-def _evidence(case: EscalationCase, window: WindowResult) -> CaseEvidence:
+def _evidence(case: EscalationCase, window: Fired) -> CaseEvidence:
     return CaseEvidence(
         case=case,
-        window=window,
+        window_id=window.id,
         bound_key=window.bound_key,
         window_start=window.window_start,
         window_hours=window.window_hours,
@@ -463,35 +515,61 @@ def open_review_case(
     kind: str,
     trigger_key: str,
     reason: str,
-    evidence: Iterable[WindowResult] = (),
+    evidence: Iterable[Fired] = (),
     actor: Any = None,
 ) -> EscalationCase:
     """Open a review case (an external event, a drift trigger) for `ai_system`, proposing the
     next rung above its live level by the same rules as a breach; `evidence` windows, if any,
     are attached."""
-    if kind == CaseKind.BOUND_BREACH:
-        raise ValueError("A breach case opens from fired windows (record_fired_windows).")
-    if message := refusal(reason, multiline=True):
-        raise ValidationError({"reason": message})
     document = upgrade_document(version.document)
-    if not _system(document, ai_system):
-        raise ValidationError({"ai_system": f"{version.label} has no AI system {ai_system}."})
-    current = live_levels(engagement, document).get(ai_system, "")
+    case = _review_case(
+        engagement,
+        version,
+        document,
+        live_levels(engagement, document),
+        ai_system=ai_system,
+        kind=kind,
+        trigger_key=trigger_key,
+        reason=reason,
+    )
     with transaction.atomic():  # the case, its evidence and its first events together
-        case = EscalationCase.objects.create(
-            engagement=engagement,
-            version=version,
-            ai_system=ai_system,
-            trigger_key=trigger_key[:80],
-            kind=kind,
-            reason=shortened(reason.strip(), REASON_MAX),
-            **_proposal_fields(document, current, propose_level(document, ai_system, current)),
-        )
+        case.save()
         CaseEvidence.objects.bulk_create(_evidence(case, window) for window in evidence)
         _event(case, CaseEvent.Kind.OPENED, actor, case.reason)
         record_activities(engagement, actor, [_opened_entry(case, case.reason, actor)])
         _mail_owners([(case, *_opened_mail(case))])
     return case
+
+
+def _review_case(
+    engagement: Engagement,
+    version: FrameworkVersion,
+    document: dict[str, Any],
+    levels: dict[str, str],
+    *,
+    ai_system: str,
+    kind: str,
+    trigger_key: str,
+    reason: str,
+) -> EscalationCase:
+    """A new (unsaved) review case for `ai_system`, proposing from its live level in `levels`;
+    ValidationError for a reason the text rules refuse or a system the version does not name."""
+    if kind == CaseKind.BOUND_BREACH:
+        raise ValueError("A breach case opens from fired windows (record_fired_windows).")
+    if message := refusal(reason, multiline=True):
+        raise ValidationError({"reason": message})
+    if not _system(document, ai_system):
+        raise ValidationError({"ai_system": f"{version.label} has no AI system {ai_system}."})
+    current = levels.get(ai_system, "")
+    return EscalationCase(
+        engagement=engagement,
+        version=version,
+        ai_system=ai_system,
+        trigger_key=trigger_key[:80],
+        kind=kind,
+        reason=shortened(reason.strip(), REASON_MAX),
+        **_proposal_fields(document, current, propose_level(document, ai_system, current)),
+    )
 
 
 def matching_external_trigger(

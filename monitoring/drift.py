@@ -38,7 +38,14 @@ from datetime import datetime
 from typing import Any
 
 from escalation.formatting import drift_trigger
-from monitoring.evaluation import WINDOW_ORIGIN, BoundRule, Outcome, aggregate, metric_id
+from monitoring.evaluation import (
+    BoundRule,
+    Outcome,
+    Points,
+    aggregate_columns,
+    by_window,
+    metric_id,
+)
 
 ABSOLUTE, CHANGE_VS_PREVIOUS, CHANGE_VS_BASELINE = (
     "absolute",
@@ -239,21 +246,22 @@ def triggers_needing_a_value_by_system(document: Mapping[str, Any]) -> dict[str,
 
 def measure_window(rule: DriftRule, points: Sequence[tuple[float, int]]) -> Measure:
     """A window's metric and sample from its (value, sample) points."""
+    return measure_columns(rule, [value for value, _ in points], [weight for _, weight in points])
+
+
+def measure_columns(rule: DriftRule, values: Sequence[float], weights: Sequence[int]) -> Measure:
+    """`measure_window` of the points given as their values and their samples, in order."""
     if rule.measure.metric_kind == VOLUME:
-        sample = sum(weight for _, weight in points)
-        return (sum(value for value, _ in points) if points else None), sample
-    return aggregate(rule.measure, points)
+        return (sum(values) if values else None), sum(weights)
+    return aggregate_columns(rule.measure, values, weights)
 
 
-def measure_windows(
-    rule: DriftRule, points: Iterable[tuple[int, float, int]]
-) -> dict[int, Measure]:
+def measure_windows(rule: DriftRule, points: Points) -> dict[int, Measure]:
     """Each window holding one of the (seconds, value, sample) points, measured."""
-    by_window: dict[int, list[tuple[float, int]]] = {}
-    width = rule.window_hours * 3600
-    for seconds, value, sample in points:
-        by_window.setdefault((seconds - WINDOW_ORIGIN) // width, []).append((value, sample))
-    return {index: measure_window(rule, members) for index, members in by_window.items()}
+    return {
+        index: measure_columns(rule, values, samples)
+        for index, (values, samples) in by_window(rule.window_hours, points).items()
+    }
 
 
 def has_enough_data(rule: DriftRule, measured: Measure | None) -> bool:
@@ -314,7 +322,7 @@ def judge_drift(
 
 
 def evaluate_drift(
-    rule: DriftRule, points: Iterable[tuple[int, float, int]], signed_off: datetime | None
+    rule: DriftRule, points: Points, signed_off: datetime | None
 ) -> list[DriftWindow]:
     """Every window of a drift trigger's points, judged; `signed_off` is when the version in
     force was signed off (the baseline is the first window with enough data from then on)."""

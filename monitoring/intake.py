@@ -26,8 +26,9 @@ from typing import Any, NamedTuple
 from django.db import connection, transaction
 from django.db.models import F
 
+from escalation import caching
 from escalation.document import upgrade_document
-from escalation.models import AISystem, Bound, DriftTrigger, Framework
+from escalation.models import AISystem, Bound, DriftTrigger
 from monitoring.drift import read_metrics
 from monitoring.evaluation import metric_id
 from monitoring.results import (
@@ -291,12 +292,27 @@ class Catalogue:
 
     @classmethod
     def for_engagement(cls, engagement: Engagement) -> Catalogue:
-        """The catalogue of the version in force and the working draft (four queries)."""
-        documents = [_draft_measures(engagement.framework)]
+        """The catalogue of the working draft and the version in force (two queries, with the
+        engagement's framework loaded: the draft's part is cached under its content revision,
+        the version's under its hash, as every intake batch asks for them)."""
+        draft = caching.for_revision(
+            "intake-catalogue",
+            engagement.framework,
+            lambda: cls.of([_draft_measures(engagement.framework_id)]),
+        )
         version = version_in_force(engagement)
-        if version is not None:
-            documents.append(upgrade_document(version.document))
-        return cls.of(documents)
+        if version is None:
+            return draft
+        in_force = caching.for_hashes(
+            "intake-catalogue",
+            [version.sha256],
+            lambda: cls.of([upgrade_document(version.document)]),
+        )
+        return cls(
+            draft.systems | in_force.systems,
+            draft.measured | in_force.measured,
+            {**in_force.models, **draft.models},  # the draft's system wins, as in `of`
+        )
 
     def refusal(self, point: Point) -> str | None:
         if point.ai_system not in self.systems:
@@ -314,12 +330,12 @@ class Catalogue:
         return None
 
 
-def _draft_measures(framework: Framework) -> dict[str, Any]:
+def _draft_measures(framework_id: int) -> dict[str, Any]:
     """What the catalogue reads of the working draft, in the document's shape (systems, their
     thresholds and bounds, drift triggers), in three queries rather than the whole document's
     ten."""
-    systems = AISystem.objects.filter(framework=framework).values("key", "model_name")
-    bounds = Bound.objects.filter(framework=framework).values(
+    systems = AISystem.objects.filter(framework_id=framework_id).values("key", "model_name")
+    bounds = Bound.objects.filter(framework_id=framework_id).values(
         "metric_name",
         "metric_kind",
         ai_system=F("threshold__ai_system__key"),
@@ -327,7 +343,7 @@ def _draft_measures(framework: Framework) -> dict[str, Any]:
     )
     drift_triggers = [
         {"metric": metric, "ai_system": system}
-        for metric, system in DriftTrigger.objects.filter(framework=framework).values_list(
+        for metric, system in DriftTrigger.objects.filter(framework_id=framework_id).values_list(
             "metric", "ai_system__key"
         )
     ]
@@ -401,15 +417,18 @@ def store(engagement: Engagement, points: list[Point]) -> Stored:
     # parallel, would each miss the other's uncommitted points. Points and their evaluation
     # commit together.
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [1_500_015, engagement.pk])
         # The batch goes in by COPY (psycopg writes the rows in C) to a temporary table of this
-        # connection, emptied first, then one INSERT ... ON CONFLICT from it: a third of the
-        # time of reading the batch from one JSON parameter.
+        # connection, emptied first (TRUNCATE, not DELETE: no vacuum of temporary tables), then
+        # one INSERT ... ON CONFLICT from it: a third of the time of reading the batch from one
+        # JSON parameter. The lock and the table's preparation go in one round trip (Django's
+        # cursor sends them as one simple query).
         cursor.execute(
-            "CREATE TEMPORARY TABLE IF NOT EXISTS monitoring_intake (ai_system text,"
-            " output_type text, metric text, time timestamptz, value float8, sample_size int)"
+            "SELECT pg_advisory_xact_lock(%s, %s);"
+            " CREATE TEMPORARY TABLE IF NOT EXISTS monitoring_intake (ai_system text,"
+            " output_type text, metric text, time timestamptz, value float8, sample_size int);"
+            " TRUNCATE monitoring_intake",
+            [1_500_015, engagement.pk],
         )
-        cursor.execute("TRUNCATE monitoring_intake")  # not DELETE: no vacuum of temporary tables
         copy_rows(
             "monitoring_intake",
             (

@@ -12,13 +12,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from escalation.models import DriftTrigger
+from monitoring import cases
 from monitoring.drift import DriftRule, drift_rules, evaluate_drift, read_metrics
 from monitoring.evaluation import WINDOW_ORIGIN, BoundRule, Outcome, bound_rules
-from monitoring.models import ApiToken, EscalationCase, WindowResult
+from monitoring.models import ApiToken, CaseEvidence, EscalationCase, WindowResult
 from monitoring.results import evaluate_all, version_in_force
 from tests.factories import make_version, sign_off
 from tests.framework_content import fill_small_framework
@@ -288,6 +291,49 @@ def test_a_fired_drift_trigger_opens_a_drift_review_case_and_later_firings_add_e
     assert EscalationCase.objects.count() == 1
     assert [e.value for e in case.evidence.all()] == [0.3, 0.4]
     assert [e.kind for e in case.events.order_by("id")] == ["opened", "evidence_added"]
+
+
+def _fire_three_triggers(client, drifting) -> None:
+    """psi fires on day 2, daily-drop on day 3, since-sign-off on day 4."""
+    days = [(1, 0.95), (2, 0.92), (3, 0.86), (4, 0.83)]
+    _send(client, drifting, [(1, "input_drift_psi", 0.1), (2, "input_drift_psi", 0.3)])
+    _send(client, drifting, [(day, "groundedness", value) for day, value in days])
+
+
+@pytest.mark.django_db
+def test_recording_fired_drift_costs_the_same_queries_for_one_trigger_as_for_many(
+    client, drifting, engagement
+):
+    """The cases in play, their evidence, the live levels, the new cases, evidence, events,
+    audit rows and the members to mail: one query each, however many triggers fired."""
+    _fire_three_triggers(client, drifting)
+    version = drifting["review"].version
+    counts = []
+    for keys in (["psi"], ["psi", "daily-drop", "since-sign-off"]):
+        EscalationCase.objects.all().delete()
+        windows = list(WindowResult.objects.filter(kind="drift", fired=True, bound_key__in=keys))
+        with CaptureQueriesContext(connection) as captured:
+            opened = cases.record_fired_drift(engagement, version, windows)
+        counts.append((len(opened), len(captured)))
+    assert counts[0][1] == counts[1][1]
+    assert [opened for opened, _ in counts] == [1, 3]
+
+
+@pytest.mark.django_db
+def test_adding_drift_evidence_costs_the_same_queries_for_one_case_as_for_many(
+    client, drifting, engagement
+):
+    _fire_three_triggers(client, drifting)
+    version = drifting["review"].version
+    counts = []
+    for keys in (["psi"], ["psi", "daily-drop", "since-sign-off"]):
+        CaseEvidence.objects.all().delete()  # the cases stay in play, their evidence to add
+        windows = list(WindowResult.objects.filter(kind="drift", fired=True, bound_key__in=keys))
+        with CaptureQueriesContext(connection) as captured:
+            cases.record_fired_drift(engagement, version, windows)
+        counts.append(len(captured))
+    assert counts[0] == counts[1]
+    assert CaseEvidence.objects.count() == 3 and EscalationCase.objects.count() == 3
 
 
 @pytest.mark.django_db

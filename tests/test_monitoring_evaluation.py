@@ -13,9 +13,11 @@ from hypothesis import strategies as st
 from monitoring.evaluation import (
     WINDOW_ORIGIN,
     BoundRule,
+    Columns,
     Outcome,
     apply_trigger,
     bound_rules,
+    by_window,
     evaluate,
     judge_windows,
     metric_id,
@@ -111,6 +113,22 @@ def test_windows_match_the_reference_computation(rule, series):
 
 
 @settings(max_examples=200, deadline=None)
+@given(rules(), points)
+def test_points_read_as_columns_are_judged_as_points_given_one_by_one(rule, series):
+    """The database gives each series as three lists (Columns): the same windows, judged the
+    same, as from one (seconds, value, sample) tuple a point, in any order."""
+    columns = Columns([p[0] for p in series], [p[1] for p in series], [p[2] for p in series])
+    assert judge_windows(rule, columns) == judge_windows(rule, iter(series))
+
+
+def test_late_points_of_an_earlier_window_join_its_points_in_the_order_they_came():
+    rule = bound_rules(_demo_document())[0]
+    day = rule.window_hours * 3600
+    first = WINDOW_ORIGIN + 10 * day
+    points = [(first, 1.0, 1), (first + day, 5.0, 1), (first + 60, 3.0, 2)]
+    assert by_window(rule.window_hours, points) == {10: ([1.0, 3.0], [1, 2]), 11: ([5.0], [1])}
+
+
 @given(rules(), points, points)
 def test_reevaluating_touched_windows_gives_the_full_evaluation(rule, earlier, late):
     late = [point for point in late if point[0] not in {p[0] for p in earlier}]

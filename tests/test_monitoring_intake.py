@@ -8,10 +8,13 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from monitoring import bench
 from monitoring.intake import _careful_point, _quick_point
 from monitoring.models import ApiToken, MetricPoint, WindowResult
 from monitoring.results import evaluate_all, version_in_force
@@ -427,3 +430,21 @@ def test_the_fast_path_reads_a_point_as_the_careful_path_does(record):
     except ValueError:
         careful = None
     assert quick is None or quick == careful
+
+
+@pytest.mark.django_db
+def test_a_batchs_evaluation_costs_the_same_queries_for_one_ai_system_as_for_forty(client):
+    """Each batch is evaluated as it is stored: the version in force, the stored windows around
+    the points, the points, the windows written, the fired windows and the cases they feed, one
+    query each, however many AI systems, bounds and drift triggers the batch touches."""
+    engagement, secret = bench.seed_engagement("forty-systems")
+    url = reverse("api_metrics", args=[engagement.slug])
+    _post(client, url, bench.hourly_points(range(24 * 3)), secret)  # cases open for every system
+    counts = []
+    for hour, systems in ((24 * 3, 1), (24 * 3 + 1, bench.SYSTEMS)):
+        batch = bench.hourly_points(range(hour, hour + 1))[: systems * len(bench.METRICS)]
+        with CaptureQueriesContext(connection) as captured:
+            response = _post(client, url, batch, secret)
+        counts.append((response.json()["stored"], len(captured)))
+    assert [stored for stored, _ in counts] == [5, 200]
+    assert counts[0][1] == counts[1][1]
