@@ -408,6 +408,9 @@ class Stored:
         }
 
 
+INTAKE_LOCK = 1_500_015  # the advisory lock's first key: one intake at a time per engagement
+
+
 def store(engagement: Engagement, points: list[Point]) -> Stored:
     """Store the points (new ones inserted, changed ones updated, equal ones left alone) and
     bring the evaluation up to date with them."""
@@ -420,14 +423,15 @@ def store(engagement: Engagement, points: list[Point]) -> Stored:
         # The batch goes in by COPY (psycopg writes the rows in C) to a temporary table of this
         # connection, emptied first (TRUNCATE, not DELETE: no vacuum of temporary tables), then
         # one INSERT ... ON CONFLICT from it: a third of the time of reading the batch from one
-        # JSON parameter. The lock and the table's preparation go in one round trip (Django's
-        # cursor sends them as one simple query).
+        # JSON parameter. The lock and the table's preparation go in one round trip, as one
+        # simple query: so no bound parameter (the connection binds them on the server, one
+        # statement at a time), the lock's two integer keys written into it.
+        lock_keys = f"{INTAKE_LOCK}, {int(engagement.pk)}"
         cursor.execute(
-            "SELECT pg_advisory_xact_lock(%s, %s);"
+            f"SELECT pg_advisory_xact_lock({lock_keys});"
             " CREATE TEMPORARY TABLE IF NOT EXISTS monitoring_intake (ai_system text,"
             " output_type text, metric text, time timestamptz, value float8, sample_size int);"
-            " TRUNCATE monitoring_intake",
-            [1_500_015, engagement.pk],
+            " TRUNCATE monitoring_intake"
         )
         copy_rows(
             "monitoring_intake",
