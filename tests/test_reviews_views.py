@@ -4,14 +4,12 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import reverse
-from django.utils.html import linebreaks
 
 from escalation.models import EscalationLevel, FrameworkVersion
 from tests.factories import SEEDED
 from tests.framework_content import fill_small_framework
 from workshops.models import Comment, ReviewState
 from workshops.people import display_name
-from workshops.views.reviews import escaped_paragraphs
 
 
 @pytest.fixture
@@ -648,19 +646,6 @@ def test_a_hostile_comment_prints_escaped_in_its_paragraphs_as_written(
     assert "Resolved by &lt;b&gt;Ann&lt;/b&gt; O&#x27;Neil &amp; co</span>" in html
     assert '<div class="comment-body"><p>&lt;i&gt;reply&lt;/i&gt;</p></div>' in html
     assert "<script>" not in html.split("<main")[1]
-
-
-@pytest.mark.parametrize(
-    "body",
-    [
-        'First <script>alert("x")</script> & \\ line\nsame paragraph\n\nSecond',
-        "Windows\r\nline\r\n\r\nand old Mac\rline\r\rparagraph",
-        "\n\n\nBlank lines around, 'quoted' & <b>bold</b>\n\n\n\n",
-        "",
-    ],
-)
-def test_a_comments_paragraphs_print_as_djangos_linebreaks_escapes_them(body):
-    assert escaped_paragraphs(body) == linebreaks(body, autoescape=True)
 
 
 def test_compare_before_any_version_says_there_is_none(client, engagement, reviewer):

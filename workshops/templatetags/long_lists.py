@@ -22,6 +22,7 @@ from django.template.defaulttags import CsrfTokenNode
 from django.utils.safestring import SafeString, mark_safe
 
 from escalation import formatting
+from escalation.templatetags.html_time import to_the_second
 
 register = template.Library()
 
@@ -129,7 +130,7 @@ def activity_items(activities: Iterable[Any], zone: str) -> SafeString:
     for activity in activities:
         local = activity.created_at.astimezone(where)
         rendered.append(
-            f'\n      <li><time datetime="{local.replace(microsecond=0).isoformat()}">'
+            f'\n      <li><time datetime="{to_the_second(local)}">'
             f"{formatting.day_time(local)}</time> "
             f"{_escaped(activity.actor_name)}: {_escaped(activity.summary)}</li>"
         )

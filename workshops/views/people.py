@@ -4,17 +4,14 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.models import AnonymousUser, User
-from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import OuterRef
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.middleware import SignedInRequest
-from escalation.models.versions import version_label
 from workshops.audit import AuditVerb, record_activity
 from workshops.forms import InvitationForm, InvitedUserForm, RoleForm, SignoffRuleForm
 from workshops.invitation_limits import invitation_refusal
@@ -24,7 +21,6 @@ from workshops.models import (
     Engagement,
     Invitation,
     Membership,
-    RequiredApprover,
     Review,
     ReviewState,
     Role,
@@ -112,24 +108,19 @@ class OpenReviewTerms(NamedTuple):
 
 def _open_review_terms(engagement: Engagement) -> OpenReviewTerms | None:
     """The review in progress, whose terms (required approvers, fixed at its latest submission)
-    no change on this page can reach: one query of its version's number and its approvers'
-    names and emails as array columns, none of the version's document."""
-    required = RequiredApprover.objects.filter(
-        review=OuterRef("pk"), submitted_at=OuterRef("submitted_at")
-    ).order_by("id")
-    found = (
+    no change on this page can reach: two queries of a few columns, none of the version's
+    document."""
+    review = (
         Review.objects.filter(engagement=engagement, state=ReviewState.IN_REVIEW)
-        .values_list(
-            "version__number",
-            ArraySubquery(required.values("name")),
-            ArraySubquery(required.values("email")),
-        )
+        .select_related("version")
+        .only("submitted_at", "version__number")
+        .prefetch_related("required")
         .first()
     )
-    if found is None:
+    if review is None:
         return None
-    number, names, emails = found
-    return OpenReviewTerms(version_label(number), list(zip(names, emails, strict=True)))
+    approvers = [(required.name, required.email) for required in review.required_approvers()]
+    return OpenReviewTerms(review.version.label, approvers)
 
 
 @require_POST
