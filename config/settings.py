@@ -121,6 +121,9 @@ TEMPLATES = [
     },
 ]
 
+# Forms print their fields through Django's templates' markup built in Python (escalation/forms.py).
+FORM_RENDERER = "escalation.forms.FastRenderer"
+
 DATABASES = {"default": django_database(database_url())}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
-from django.forms.renderers import get_default_renderer
+from django.forms.renderers import DjangoTemplates
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -193,7 +193,7 @@ def _printed(form: Any) -> list[tuple[str, str]]:
 def test_every_step_form_prints_what_djangos_templates_and_widgets_print(engagement, content):
     for build in _forms_of_every_step(engagement.framework):
         ours = build()
-        django = build(renderer=get_default_renderer())
+        django = build(renderer=DjangoTemplates())  # Django's own, its templates
         for field in django.fields.values():
             field.widget.cached_options = None  # the options from the query, as Django's
         assert _printed(ours) == _printed(django), type(ours).__name__
