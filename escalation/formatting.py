@@ -118,6 +118,12 @@ def date_time(value: datetime.datetime) -> str:
     return f"{value:%-d %b %Y, %H:%M}"
 
 
+def date_time_seconds(value: datetime.datetime) -> str:
+    """ "2 Nov 2026, 14:05:09": when a change was recorded, as the audit trail prints it, in the
+    zone `value` carries (Django's date format "j M Y, H:i:s")."""
+    return f"{value:%-d %b %Y, %H:%M:%S}"
+
+
 def trigger_rule(breaches: int, windows: int, window_hours: int) -> str:
     """When breaching a threshold escalates: the one sentence every page and file uses."""
     return f"Breached in {breaches} of the last {windows} {window_hours}-hour windows"

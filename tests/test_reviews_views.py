@@ -4,10 +4,12 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import reverse
+from django.utils import dateformat, timezone
 
 from escalation.models import EscalationLevel, FrameworkVersion
 from tests.factories import SEEDED
 from tests.framework_content import fill_small_framework
+from workshops.audit import AuditVerb, record_activity
 from workshops.models import Comment, ReviewState
 from workshops.people import display_name
 
@@ -387,6 +389,44 @@ def test_audit_trail_marks_the_chosen_person_and_escapes_names(
     assert (
         f'<option value="{reviewer.username}" selected>&lt;b&gt;Ann&lt;/b&gt; O&#x27;Neil<' in html
     )
+
+
+def test_audit_trail_prints_each_change_escaped_and_its_time_as_djangos_date_filter(
+    client, engagement, facilitator, reviewer
+):
+    hostile = "a\" <script>&amp;\\ '\n"
+    reviewer.first_name, reviewer.last_name = "<b>Ann</b>", ""
+    reviewer.save()
+    activity = record_activity(
+        engagement,
+        reviewer,
+        AuditVerb.UPDATED,
+        f"Changed {hostile}",
+        anchor='levels/a b"<&>',
+        changes={
+            hostile: {"before": None, "after": ""},
+            "value": {"before": 1.5, "after": 1e-7},
+            "notes": {"before": {"k": hostile}, "after": hostile},
+            "count": {"before": 0, "after": True},
+            "odd": "not a change",
+        },
+    )
+    when = dateformat.format(timezone.localtime(activity.created_at), "j M Y, H:i:s")  # Django's
+    html = logged_in(client, facilitator).get(url("audit", engagement)).content.decode()
+    escaped = "a&quot; &lt;script&gt;&amp;amp;\\ &#x27;\n"
+    assert (
+        f'<td class="nowrap">{when}</td>\n'
+        "      <td>&lt;b&gt;Ann&lt;/b&gt;</td>\n"
+        f'      <td>Changed {escaped}<br><span class="muted">{AuditVerb.UPDATED}</span></td>\n'
+        '      <td><a href="?item=levels/a%20b%22%3C%26%3E">levels/a b&quot;&lt;&amp;&gt;</a></td>\n'
+        '      <td class="audit-changes">'  # in the order jsonb keeps keys: shortest first
+        "<div><strong>odd</strong>: — → —</div>"
+        "<div><strong>count</strong>: 0 → True</div>"
+        f"<div><strong>notes</strong>: {{&#x27;k&#x27;: &#x27;a&quot; &lt;script&gt;&amp;amp;"
+        f"\\\\ \\&#x27;\\n&#x27;}} → {escaped}</div>"
+        "<div><strong>value</strong>: 1.5 → 0.0000001</div>"
+        f"<div><strong>{escaped}</strong>: — → —</div></td>"
+    ) in html
 
 
 def test_audit_trail_is_hidden_from_outsiders(client, engagement, outsider):

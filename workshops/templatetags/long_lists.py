@@ -8,7 +8,9 @@ engine, about ten times slower (hundreds of entries at ten times today's largest
 - `{% member_rows rows roles can_manage engagement_title %}`: the people page's table rows, each
   member's two forms (role and removal) included for those who manage people;
 - `{% day_rows rows %}` and `{% activity_items activities %}`: the dashboard's days (ten to
-  twenty) and its latest activity."""
+  twenty) and its latest activity;
+- `{% audit_rows activities %}`: a page of the audit trail (fifty changes), each with what it
+  changed from what to what."""
 
 from __future__ import annotations
 
@@ -16,13 +18,17 @@ import html
 import zoneinfo
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import quote
 
 from django import template
 from django.template.defaulttags import CsrfTokenNode
+from django.utils import timezone
+from django.utils.formats import localize
 from django.utils.safestring import SafeString, mark_safe
 
 from escalation import formatting
 from escalation.templatetags.html_time import to_the_second
+from workshops.people import display_name
 
 register = template.Library()
 
@@ -135,6 +141,46 @@ def activity_items(activities: Iterable[Any], zone: str) -> SafeString:
             f"{_escaped(activity.actor_name)}: {_escaped(activity.summary)}</li>"
         )
     return mark_safe("".join(rendered))
+
+
+@register.simple_tag
+def audit_rows(activities: Iterable[Any]) -> SafeString:
+    """`activities`: workshops.models.Activity each, its actor read with it; times in the
+    active zone, as Django's `date` filter gives them."""
+    rendered = []
+    for activity in activities:
+        anchor = activity.anchor
+        item = f'<a href="?item={_escaped(quote(anchor))}">{_escaped(anchor)}</a>' if anchor else ""
+        rendered.append(
+            "\n    <tr>\n"
+            '      <td class="nowrap">'
+            f"{formatting.date_time_seconds(timezone.localtime(activity.created_at))}</td>\n"
+            f"      <td>{_escaped(display_name(activity.actor, '—'))}</td>\n"
+            f"      <td>{_escaped(activity.summary)}<br>"
+            f'<span class="muted">{_escaped(activity.verb)}</span></td>\n'
+            f"      <td>{item}</td>\n"
+            f'      <td class="audit-changes">{_changes(activity.changes)}</td>\n'
+            "    </tr>"
+        )
+    return mark_safe("".join(rendered))
+
+
+def _changes(changes: Any) -> str:
+    """Each changed field: its name, what it was and what it became ("—" for nothing)."""
+    if not isinstance(changes, dict):
+        return ""
+    return "".join(
+        f"<div><strong>{_escaped(name)}</strong>: {_value(change, 'before')} → "
+        f"{_value(change, 'after')}</div>"
+        for name, change in changes.items()
+    )
+
+
+def _value(change: Any, side: str) -> str:
+    """One side of a change as `{{ change.before }}` prints it (numbers as Django localizes
+    them), "—" when there is none."""
+    value = change.get(side) if isinstance(change, dict) else None
+    return "—" if value is None or value == "" else _escaped(localize(value))
 
 
 def _escaped(text: Any) -> str:
