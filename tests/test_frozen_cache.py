@@ -194,8 +194,8 @@ def test_a_versions_artifacts_are_laid_out_once(client, facilitator, version):
     url = reverse("version_artifacts", args=["acme", 1])
     assert "Claims summariser" in client.get(url).content.decode()
     no_holidays = hashlib.sha256(b"").hexdigest()
-    kind = f"artifacts-content.v{LADDER_DRAWING_VERSION}"
-    cache.set(hashes_key(kind, [version.sha256, no_holidays]), "what the cache holds", None)
+    kind = f"artifacts-html.v{LADDER_DRAWING_VERSION}"
+    cache.set(hashes_key(kind, [version.sha256, no_holidays]), b"what the cache holds", None)
     LOCAL.clear()
     assert "what the cache holds" in client.get(url).content.decode()
 
@@ -203,10 +203,14 @@ def test_a_versions_artifacts_are_laid_out_once(client, facilitator, version):
 def test_a_versions_artifacts_laid_out_with_an_earlier_ladder_drawing_are_laid_out_again(
     client, facilitator, version
 ):
-    # Laid out by an earlier drawing of the ladder, the page was kept under another kind.
+    # Laid out by an earlier drawing of the ladder, the page was kept under another kind; so
+    # it was by releases that kept it as text, not bytes.
     no_holidays = hashlib.sha256(b"").hexdigest()
-    earlier = f"artifacts-content.v{LADDER_DRAWING_VERSION - 1}"
-    cache.set(hashes_key(earlier, [version.sha256, no_holidays]), "old", None)
+    for earlier in (
+        f"artifacts-html.v{LADDER_DRAWING_VERSION - 1}",
+        f"artifacts-content.v{LADDER_DRAWING_VERSION}",
+    ):
+        cache.set(hashes_key(earlier, [version.sha256, no_holidays]), "old", None)
     client.force_login(facilitator)
     page = client.get(reverse("version_artifacts", args=["acme", 1])).content.decode()
     assert ">old<" not in page and 'id="legend"' in page
