@@ -67,7 +67,7 @@ class EngagementSize:
     levels: int
     failure_modes: int
     members: int
-    versions: int  # all signed off but the last, which is in review
+    versions: int  # all signed off but the last, which is in review; all but one superseded
     threads_per_version: int  # each with one reply
     audit_rows: int
 
@@ -141,8 +141,9 @@ def _seed_days_and_activity(engagement: Engagement, facilitator: Any, size: Enga
 def _seed_versions(
     engagement: Engagement, approver: Any, reviewer: Any, size: EngagementSize
 ) -> None:
-    """Versions that differ by one field, each signed off but the last (in review), each with
-    its discussion: the versions, version, compare and audit pages are measured on these."""
+    """Versions that differ by one field, each signed off but the last (in review), each
+    sign-off superseding the reviews before it, each version with its discussion: the
+    versions, version, compare and audit pages are measured on these."""
     document = build_document(engagement.framework)
     documents = []
     for number in range(1, size.versions + 1):
@@ -160,17 +161,20 @@ def _seed_versions(
         for number, frozen_document in enumerate(documents, start=1)
     )
     now = timezone.now()
-    last = versions[-1]
+    # As the app leaves them: each sign-off superseded the reviews before it, so the last but
+    # one is the version signed off, every earlier one superseded, and the last is in review.
+    states = [ReviewState.SUPERSEDED] * (len(versions) - 2)
+    states += [ReviewState.APPROVED, ReviewState.IN_REVIEW]
     reviews = Review.objects.bulk_create(
         Review(
             version=version,
             engagement=engagement,
-            state=ReviewState.IN_REVIEW if version is last else ReviewState.APPROVED,
+            state=state,
             submitted_at=now,
-            signed_off_at=None if version is last else now,
+            signed_off_at=None if state == ReviewState.IN_REVIEW else now,
             signoff_rule=SignoffRule.NAMED_APPROVERS,
         )
-        for version in versions
+        for version, state in zip(versions, states, strict=True)
     )
     # Each review's terms, as submit() records them: the one named approver, who signed off
     # every version but the last.
