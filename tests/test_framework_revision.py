@@ -27,7 +27,7 @@ from escalation.models import (
     Threshold,
 )
 from tests.framework_content import fill_small_framework, make_framework
-from workshops.models import get_engagement_for
+from workshops.models import Engagement, get_engagement_for
 
 pytestmark = pytest.mark.django_db
 
@@ -185,3 +185,13 @@ def test_a_read_takes_the_revision_from_the_membership_query(engagement, content
         q["sql"] for q in captured.captured_queries if "escalation_frameworkrevision" in q["sql"]
     ]
     assert len(reads) == 1 and "workshops_membership" in reads[0]
+
+
+def test_the_revision_read_as_a_column_is_the_one_of_reads_and_0_before_any(engagement, content):
+    def as_column() -> int:
+        found = Engagement.objects.annotate(revision=FrameworkRevision.column("framework"))
+        return found.get(pk=engagement.pk).revision
+
+    assert as_column() == FrameworkRevision.of(engagement.framework) > 0
+    FrameworkRevision.objects.filter(framework_id=engagement.framework_id).delete()
+    assert as_column() == FrameworkRevision.of(engagement.framework) == 0
