@@ -77,8 +77,12 @@ def test_a_frozen_version_is_never_badged_draft(client, facilitator, engagement)
     make_framework_content(engagement.framework)
     engagement.freeze_version(facilitator, "First cut")
     client.force_login(facilitator)
-    page = client.get(reverse("version_detail", args=["acme", 1])).content.decode()
-    assert ">Draft<" not in page and "Frozen, not in review" in page
+    for address in (
+        reverse("version_detail", args=["acme", 1]),
+        reverse("versions", args=["acme"]),
+    ):
+        page = client.get(address).content.decode()
+        assert ">Draft<" not in page and "Frozen, not in review" in page
 
 
 def submitted_version(engagement: Any, facilitator: Any) -> Any:

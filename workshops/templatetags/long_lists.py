@@ -10,7 +10,9 @@ engine, about ten times slower (hundreds of entries at ten times today's largest
 - `{% day_rows rows %}` and `{% activity_items activities %}`: the dashboard's days (ten to
   twenty) and its latest activity;
 - `{% audit_rows activities %}`: a page of the audit trail (fifty changes), each with what it
-  changed from what to what."""
+  changed from what to what;
+- `{% version_rows rows %}`: a page of the versions list (fifty versions), each row's cells
+  printed once per page of versions, but for its state and open threads."""
 
 from __future__ import annotations
 
@@ -161,6 +163,30 @@ def audit_rows(activities: Iterable[Any]) -> SafeString:
             f"      <td>{item}</td>\n"
             f'      <td class="audit-changes">{_changes(activity.changes)}</td>\n'
             "    </tr>"
+        )
+    return mark_safe("".join(rendered))
+
+
+@register.simple_tag
+def version_rows(rows: Iterable[Any]) -> SafeString:
+    """`rows`: workshops.views.reviews.VersionRow each (the review, its printed cells)."""
+    rendered = []
+    for row in rows:
+        review, printed = row.review, row.printed
+        state = "Frozen, not in review" if review.state == "draft" else review.get_state_display()
+        signed = (
+            ' <span class="badge badge-signed_off">Signed off</span>'
+            if review.signed_off_at
+            else ""
+        )
+        ending = printed.ending_signed if review.signed_off_at else printed.ending
+        rendered.append(
+            f"\n    <tr>\n      {printed.version_cell}\n"
+            f'      <td><span class="badge badge-{_escaped(review.state)}">{_escaped(state)}'
+            f"</span>{signed}</td>\n"
+            f"      {printed.frozen_cells}\n"
+            f'      <td class="num">{review.open_threads}</td>\n'
+            f"      {ending}\n    </tr>"
         )
     return mark_safe("".join(rendered))
 
