@@ -10,7 +10,7 @@ from workshops.bench import (
     seed_large_engagement,
 )
 from workshops.ledger import verify_register
-from workshops.management.commands.bench import _percentile
+from workshops.management.commands.bench import _percentile, stalls_summary
 from workshops.models import Engagement, RequiredApprover, ReviewState, SignoffRecord
 
 SMALL = EngagementSize(
@@ -55,3 +55,12 @@ def test_the_benchs_p95_is_the_nearest_rank_not_the_slowest_fetch():
     assert _percentile([float(n) for n in range(1, 61)], 95) == 57.0
     assert _percentile([3.0, 1.0, 2.0], 50) == 2.0
     assert _percentile([7.0], 95) == 7.0
+
+
+def test_the_bench_counts_the_machines_stalls_as_runs_far_longer_than_the_usual_one():
+    usual, stalled = [1.0] * 97, [7.0, 13.5, 5.9]  # 5.9: under 5 ms more than the usual run
+    assert stalls_summary(usual + stalled, 2.0) == (
+        "A loop of Python on this machine: 2 stalls of over 5 ms in 2 s (1.0 a second), "
+        "the longest 12.5 ms; a fetch meeting one is that much slower."
+    )
+    assert stalls_summary(usual, 2.0).startswith("A loop of Python on this machine: 0 stalls")

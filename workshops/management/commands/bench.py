@@ -112,6 +112,7 @@ class Command(BaseCommand):
                 for slug in engagements:
                     self._in_process(slug, only, profile)
                 return
+            self.stdout.write(machine_pauses())
             with _gunicorn() as port:
                 for slug in engagements:
                     self._engagement(slug, port, rounds, only)
@@ -217,6 +218,31 @@ class Command(BaseCommand):
             f"(load {os.getloadavg()[0]:.1f})"
         )
         return cpu
+
+
+def machine_pauses(seconds: float = 5.0) -> str:
+    """How often the machine itself stalls: a loop of about a millisecond of Python, run for
+    `seconds` with nothing else to do, and the runs that took far longer than the usual one. A
+    page's p95 of sixty fetches takes in its slowest fetches, and on a shared virtual machine
+    a stall of 10-15 ms about twice a second (measured so on 2026-12-01) lands in some of them."""
+    taken = []
+    end = time.perf_counter() + seconds
+    while (start := time.perf_counter()) < end:
+        sum(range(20_000))
+        taken.append((time.perf_counter() - start) * 1000)
+    return stalls_summary(taken, seconds)
+
+
+def stalls_summary(taken: list[float], seconds: float) -> str:
+    """`taken`: each run's milliseconds; a stall is a run 5 ms longer than the median run."""
+    usual = statistics.median(taken)
+    stalls = [ms - usual for ms in taken if ms - usual > 5]
+    longest = f", the longest {max(stalls):.1f} ms" if stalls else ""
+    return (
+        f"A loop of Python on this machine: {len(stalls)} stalls of over 5 ms in "
+        f"{seconds:.0f} s ({len(stalls) / seconds:.1f} a second){longest}; a fetch meeting one "
+        "is that much slower."
+    )
 
 
 def _chosen(pages: list[tuple[str, str]], only: str) -> list[tuple[str, str]]:
