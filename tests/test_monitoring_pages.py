@@ -17,7 +17,14 @@ from escalation.large_framework import fill_large_framework
 from monitoring.charts import chart
 from monitoring.evaluation import BoundRule
 from monitoring.intake import Catalogue, check, read_json, store
-from monitoring.live import BoundPanel, RecentWindow, status_of, window_table_html
+from monitoring.live import (
+    BoundPanel,
+    RecentWindow,
+    SystemPanel,
+    status_of,
+    system_panels_html,
+    window_table_html,
+)
 from monitoring.models import (
     ApiToken,
     CaseKind,
@@ -168,6 +175,52 @@ def test_a_windows_chart_link_and_table_escape_the_bounds_text_and_print_every_w
     assert '<td>0999-01-02 03:04</td><td class="num">–</td><td class="num">0</td>' in html
     assert '<td>Breached (immediate)</td><td class="num">2</td><td>Fired</td>' in html
     assert "Breaches in last 3" in html and 'class="live-dot-breached live-dot-fired"' in html
+
+
+def test_a_systems_panel_escapes_every_text_of_the_framework_and_its_cases():
+    hostile = "<script>alert(\"x\")</script> & 'q'\nline two"
+    rule = BoundRule(
+        key='k"1',
+        ai_system="bot",
+        output_type=hostile,
+        metric=hostile,
+        metric_kind="quality",
+        percentile="",
+        direction="at_least",
+        value=0.85,
+        unit="ratio",
+        window_hours=24,
+        trigger_breaches=2,
+        trigger_windows=3,
+        immediate_breach_value=None,
+        minimum_sample_size=5,
+        text=hostile,
+    )
+    case = EscalationCase(
+        kind=CaseKind.BOUND_BREACH, bound_text=hostile, proposed_level_name=hostile, ai_system="bot"
+    )
+    panel = SystemPanel(
+        key='bot"<',
+        name=hostile,
+        model=hostile,
+        current_level=hostile,
+        bounds=[BoundPanel(rule, status_of(None), [], chart([], rule.value))],
+        drifts=[],
+        drifts_needing_a_value=[hostile],
+        cases=[case],
+    )
+    html = system_panels_html([panel], lambda public_id: f"/cases/{public_id}?a&b")
+
+    assert "<script>" not in html and "<b" not in html
+    assert (
+        html.count(
+            "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#x27;q&#x27;\nline two"
+        )
+        == 10
+    )
+    assert 'id="system-bot&quot;&lt;"' in html and 'id="bound-k&quot;1"' in html
+    assert f'href="/cases/{case.public_id}?a&amp;b"' in html
+    assert "at least 5 samples a window" in html and "No points for this bound yet." in html
 
 
 def test_live_page_says_when_no_version_is_signed_off(client, engagement, observer):
