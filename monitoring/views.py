@@ -74,7 +74,15 @@ class CaseInPlay:
     page: int  # of the live page, where its system is
 
 
-def _live_context(engagement: Engagement, page_number: Any = None, **extra: Any) -> dict[str, Any]:
+def _live_context(
+    engagement: Engagement,
+    page_number: Any = None,
+    event_form: ExternalEventForm | None = None,
+    upload_form: PointsUploadForm | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """The live page's context; `event_form` and `upload_form`: a form refused, shown with its
+    errors."""
     state = in_force(engagement)
     version = state.version
     systems = live_systems(version) if version is not None else []
@@ -85,6 +93,7 @@ def _live_context(engagement: Engagement, page_number: Any = None, **extra: Any)
     if version is not None:
         rules = live_rules(version, [key for key, _ in page.object_list])
         panels = system_panels(engagement, version, rules, in_play)
+    can_edit = engagement.membership.can(Capability.EDIT)
     context = {
         "engagement": engagement,
         "version": version,
@@ -94,32 +103,38 @@ def _live_context(engagement: Engagement, page_number: Any = None, **extra: Any)
         "panels_html": system_panels_html(panels, case_url),
         "page": page,
         "cases_in_play": _cases_in_play(systems, in_play, case_url),
-        "can_edit": engagement.membership.can(Capability.EDIT),
-        "upload_form": PointsUploadForm(),
-        "event_form": _event_form(systems, options=live_system_options(version))
-        if version is not None
-        else None,
+        "can_edit": can_edit,
         **extra,
     }
-    if context["can_edit"]:
-        context["upload_fields"] = _fields_html(context["upload_form"], "live-upload", version)
-        if context["event_form"] is not None:
-            context["event_fields"] = _fields_html(context["event_form"], "live-event", version)
+    if can_edit:
+        context["upload_fields"] = _fields_html(
+            version, "live-upload", upload_form, PointsUploadForm
+        )
+    if can_edit and version is not None:
+        context["event_fields"] = _fields_html(
+            version,
+            "live-event",
+            event_form,
+            lambda: _event_form(systems, options=live_system_options(version)),
+        )
     return context
 
 
-def _fields_html(form: Form, kind: str, version: FrameworkVersion | None) -> SafeString:
-    """What includes/form_fields.html prints of `form`. Unbound, it prints the same for everyone
-    on the live page of a version (the AI systems are the event form's choices): printed once
-    per version, under its hash (its fields took a third of the page's template time). A form
-    with errors is the live one."""
+def _fields_html(
+    version: FrameworkVersion | None, kind: str, refused: Form | None, blank: Callable[[], Form]
+) -> SafeString:
+    """What includes/form_fields.html prints of a form: the `refused` one with its errors, else
+    the `blank` one, which prints the same for everyone on the live page of a version (the AI
+    systems are the event form's choices): printed once per version, under its hash (its fields
+    were a third of the page's template time, and the event form's hundreds of choices a
+    millisecond to set up)."""
 
-    def printed() -> SafeString:
+    def printed(form: Form) -> SafeString:
         return SafeString(render_to_string("includes/form_fields.html", {"form": form}))
 
-    if form.is_bound or version is None:
-        return printed()
-    return caching.for_hashes(kind, [version.sha256], printed)
+    if refused is not None or version is None:
+        return printed(refused or blank())
+    return caching.for_hashes(kind, [version.sha256], lambda: printed(blank()))
 
 
 def _cases_in_play(
