@@ -257,9 +257,11 @@ def system_panels(
     version: FrameworkVersion,
     rules: LiveRules,
     cases: dict[str, list[EscalationCase]],
+    has_decided_levels: bool,
 ) -> list[SystemPanel]:
     """The panels of the systems of `rules` (a page of them): their recent windows and live
-    level (two queries, however many systems the framework has) and `cases` in play."""
+    level (two queries, however many systems the framework has; one when the engagement
+    `has_decided_levels` is False) and `cases` in play."""
     systems = rules.systems
     series = [
         (WindowKind.BOUND.value, rule.key, rule.ai_system) for s in systems for rule in s.bounds
@@ -268,7 +270,9 @@ def system_panels(
         (WindowKind.DRIFT.value, drift.key, drift.ai_system) for s in systems for drift in s.drifts
     ]
     windows = recent_windows(version, series, ChartPoint)
-    decided = decided_levels(engagement, [system.key for system in systems])
+    decided = (
+        decided_levels(engagement, [system.key for system in systems]) if has_decided_levels else {}
+    )
     table_url = windows_table_url(engagement.slug)
     panels = []
     for system in systems:

@@ -87,12 +87,12 @@ def _live_context(
     version = state.version
     systems = live_systems(version) if version is not None else []
     page = Paginator(systems, LIVE_SYSTEMS_PAGE).get_page(page_number)
-    in_play = cases.cases_by_system(engagement) if version is not None else {}
+    in_play = cases.cases_by_system(engagement) if state.has_cases_in_play else {}
     case_url = url_of("case_detail", engagement.slug, "case_id", placeholder=uuid.UUID(int=0))
     panels = []
     if version is not None:
         rules = live_rules(version, [key for key, _ in page.object_list])
-        panels = system_panels(engagement, version, rules, in_play)
+        panels = system_panels(engagement, version, rules, in_play, state.has_decided_levels)
     can_edit = engagement.membership.can(Capability.EDIT)
     context = {
         "engagement": engagement,

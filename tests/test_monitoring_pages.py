@@ -30,6 +30,7 @@ from monitoring.models import (
     CaseKind,
     EscalationCase,
     MetricPoint,
+    SystemLevel,
     WindowResult,
     token_digest,
 )
@@ -353,8 +354,8 @@ def _queries(client, url: str) -> int:
 
 def test_live_page_query_count_does_not_grow_with_systems_or_windows(client, approver, facilitator):
     """Session, user and membership, the version in force with its evaluation mark and whether
-    points exist (one query), the cases in play, the recent windows of every bound (one query),
-    the systems' live levels: the same with one system and one window as with eight systems and
+    points exist, cases are in play and levels were decided (one query), the recent windows of
+    every bound (one query): the same with one system and one window as with eight systems and
     40 windows of each bound."""
     client.force_login(facilitator)
     counts = [
@@ -369,6 +370,24 @@ def test_live_page_query_count_does_not_grow_with_systems_or_windows(client, app
     ]
     assert WindowResult.objects.filter(engagement__slug="many").count() > 8 * 24
     assert counts[0] == counts[1]
+
+
+def test_live_page_reads_cases_and_decided_levels_only_when_the_engagement_has_some(
+    client, approver, facilitator
+):
+    engagement = _engagement_with_windows("quiet", 2, 1, facilitator, approver)
+    url = reverse("live", args=[engagement.slug])
+    client.force_login(facilitator)
+    quiet = _queries(client, url)
+    system = engagement.framework.ai_systems.order_by("position").first()
+    version = engagement.framework.versions.get()
+    EscalationCase.objects.create(
+        engagement=engagement, version=version, kind=CaseKind.EXTERNAL_EVENT, ai_system=system.key
+    )
+    SystemLevel.objects.create(engagement=engagement, ai_system=system.key, level_key="moved-to")
+
+    assert _queries(client, url) == quiet + 2  # the cases in play, the live levels
+    assert "Current level: <strong>moved-to</strong>" in client.get(url).content.decode()
 
 
 def test_live_page_shows_five_systems_a_page_and_says_how_many_there_are(
