@@ -157,7 +157,7 @@ def _cases_in_play(
 
 @require_GET
 def live(request: HttpRequest, slug: str) -> HttpResponse:
-    engagement = get_engagement_for(request.user, slug, Capability.VIEW, draft_revision=False)
+    engagement = get_engagement_for(request.user, slug, Capability.VIEW)
     context = _live_context(engagement, request.GET.get("page"))
     return render(request, "monitoring/live.html", context)
 

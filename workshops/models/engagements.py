@@ -285,25 +285,17 @@ class Engagement(models.Model):
         return review
 
 
-def get_engagement_for(
-    user: Any, slug: str, capability: str = Capability.VIEW, *, draft_revision: bool = True
-) -> Engagement:
+def get_engagement_for(user: Any, slug: str, capability: str = Capability.VIEW) -> Engagement:
     """The engagement `slug` with the user's membership attached as `.membership`.
 
     A non-member gets 404 (the engagement's existence is not revealed); a member whose role lacks
     `capability` gets 403. Called on the first line of every engagement view. The same query
-    reads the framework's content revision, which a page's cached parts are looked up under;
-    a page that shows only frozen content (cached under versions' hashes) says
-    `draft_revision=False` and spares the query that column (about a millisecond of the ORM's
-    work: a part it does look up under the revision reads it then, with a query of its own).
+    reads the framework's content revision, which a page's cached parts are looked up under.
     """
-    memberships = Membership.objects.select_related("engagement", "engagement__framework")
-    if draft_revision:
-        memberships = memberships.annotate(
-            content_revision=FrameworkRevision.column("engagement__framework")
-        )
     membership = (
-        memberships.filter(engagement__slug=slug, user=user)
+        Membership.objects.select_related("engagement", "engagement__framework")
+        .annotate(content_revision=FrameworkRevision.column("engagement__framework"))
+        .filter(engagement__slug=slug, user=user)
         .order_by()  # one row at most: no join with the user to sort it as members are listed
         .first()
         if user.is_authenticated
@@ -317,9 +309,7 @@ def get_engagement_for(
         )
     engagement = membership.engagement
     engagement.membership = membership
-    revision = getattr(membership, "content_revision", None)  # read when asked for
-    if revision is not None:
-        caching.revision_read_with(engagement.framework, revision)
+    caching.revision_read_with(engagement.framework, membership.content_revision)
     return engagement
 
 

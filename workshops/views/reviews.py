@@ -190,7 +190,7 @@ def _printed_version_rows(
 
 @require_GET
 def version_detail(request: SignedInRequest, slug: str, number: int) -> HttpResponse:
-    engagement = get_engagement_for(request.user, slug, draft_revision=False)
+    engagement = get_engagement_for(request.user, slug)
     review, baseline = _review_and_baseline(engagement, number)
     opened, reply = request.GET.get("comment"), request.GET.get("reply")
     if request.htmx and opened is not None:
