@@ -9,11 +9,19 @@ from typing import Any
 import pytest
 from django.template import Context, Template
 from django.urls import reverse
+from django.utils.safestring import SafeString
 
 from escalation import frozen
 from escalation.large_framework import fill_large_framework
 from escalation.presentation import ReadableField, ReadableItem
-from workshops.views.reviews import ShownComment
+from workshops.views.reviews import (
+    ContentsEntry,
+    ItemOnPage,
+    PrintedItem,
+    PrintedRun,
+    PrintedSection,
+    ShownComment,
+)
 
 
 @pytest.fixture
@@ -146,3 +154,45 @@ def test_comment_threads_print_as_the_template_printed_them_every_text_escaped(m
 
     assert printed == Template(THREAD_TEMPLATE).render(Context(context))
     assert "<script>" not in printed and printed.count("&lt;script&gt;") >= 6
+
+
+# The contents loop that version pages printed before the contents were printed in Python.
+CONTENTS_TEMPLATE = """{% load formatting %}{% for entry in contents %}
+    <li><a href="{{ entry.section.href }}">{{ entry.section.title }}</a> <span class="muted">({{ entry.section.items|number }} item{{ entry.section.items|pluralize }}{% if entry.section.changed %}, {{ entry.section.changed|number }} changed{% endif %}{% if entry.comments %}, {{ entry.comments|number }} comment{{ entry.comments|pluralize }}{% endif %})</span>{% if entry.shown %}
+      <ul>{% for entry in entry.shown %}{% if entry.html %}{{ entry.html }}{% else %}{{ entry.printed.contents_open }} <span class="muted">({{ entry.threads|length }} comment{{ entry.threads|length|pluralize }})</span></li>{% endif %}{% endfor %}</ul>{% endif %}</li>
+  {% endfor %}"""
+
+
+def test_a_versions_contents_print_as_the_template_printed_them_every_text_escaped():
+    hostile = "<script>alert(\"x\")</script> & 'q'\nline two"
+    moment = datetime.datetime(2026, 11, 2, 9, 30, tzinfo=datetime.UTC)
+    item = ReadableItem("levels/x", hostile, [], True)
+    printed = PrintedItem(
+        item, True, *(SafeString(f"<li>{part}") for part in ("h", "e", "c", "open", "line"))
+    )
+    with_threads = ItemOnPage(
+        item, True, [ShownComment(n, "levels/x", "b", moment, None) for n in range(2)]
+    )
+    with_threads.printed = printed
+    contents = [
+        ContentsEntry(
+            PrintedSection(f"s{items}", hostile, items, changed, f'?items=2&x="#section-{items}'),
+            comments,
+            shown,
+        )
+        for items, changed, comments, shown in (
+            (1, 0, 0, []),
+            (2, 1, 1, [PrintedRun(SafeString("<li>run</li>")), with_threads]),
+            (1500, 1200, 2, [with_threads, PrintedRun(SafeString("<li>run</li>"))]),
+            (0, 0, 0, []),
+        )
+    ]
+    printed_now = Template("{% load long_lists %}{% version_contents contents %}").render(
+        Context({"contents": contents})
+    )
+
+    printed_before = Template(CONTENTS_TEMPLATE).render(Context({"contents": contents}))
+    assert printed_now.split() == printed_before.split()  # the same but for whitespace
+    assert (
+        "<script>" not in printed_now and "(1,500 items, 1,200 changed, 2 comments)" in printed_now
+    )

@@ -5,6 +5,8 @@ engine, about ten times slower (hundreds of entries at ten times today's largest
 - `{% switcher_links switcher %}`: the <li> links of the version switcher (one per version);
 - `{% next_action_items actions %}`: the next actions (one or two per version), the first one's
   button the primary one;
+- `{% version_contents contents %}`: a version page's contents, each section with its counts and
+  its items on the page (a hundred);
 - `{% thread_articles threads may_comment replying comment_url %}`: a version page's comment
   threads (up to fifty on a page of the whole version's discussion), each with its reply link, or
   its reply form open;
@@ -64,6 +66,40 @@ def next_action_items(actions: Iterable[Any], primary_first: bool = True) -> Saf
             f'<a class="button{primary}" href="{_escaped(action.url)}">{_escaped(action.link)}</a></li>'
         )
     return mark_safe("".join(rendered))
+
+
+@register.simple_tag
+def version_contents(contents: Iterable[Any]) -> SafeString:
+    """`contents`: workshops.views.reviews.ContentsEntry each (a section, its comments, its items'
+    lines on the page: runs printed whole, and items with threads, whose count is added)."""
+    rendered = []
+    for entry in contents:
+        section = entry.section
+        counts = f"{formatting.number(section.items)} item{_plural(section.items)}"
+        if section.changed:
+            counts += f", {formatting.number(section.changed)} changed"
+        if entry.comments:
+            counts += f", {formatting.number(entry.comments)} comment{_plural(entry.comments)}"
+        lines = ""
+        if entry.shown:
+            lines = "".join(
+                shown.html
+                if hasattr(shown, "html")
+                else f'{shown.printed.contents_open} <span class="muted">'
+                f"({len(shown.threads)} comment{_plural(len(shown.threads))})</span></li>"
+                for shown in entry.shown
+            )
+            lines = f"\n      <ul>{lines}</ul>"
+        rendered.append(
+            f'\n    <li><a href="{_escaped(section.href)}">{_escaped(section.title)}</a> '
+            f'<span class="muted">({counts})</span>{lines}</li>'
+        )
+    return mark_safe("".join(rendered))
+
+
+def _plural(count: int) -> str:
+    """What `{{ count|pluralize }}` prints."""
+    return "" if count == 1 else "s"
 
 
 @register.simple_tag(takes_context=True)
