@@ -257,11 +257,15 @@ def system_panels(
     version: FrameworkVersion,
     rules: LiveRules,
     cases: dict[str, list[EscalationCase]],
+    *,
+    evaluated: bool,
     has_decided_levels: bool,
 ) -> list[SystemPanel]:
     """The panels of the systems of `rules` (a page of them): their recent windows and live
-    level (two queries, however many systems the framework has; one when the engagement
-    `has_decided_levels` is False) and `cases` in play."""
+    level (two queries, however many systems the framework has) and `cases` in play. The
+    windows are read only once the engagement's points were `evaluated` against `version` (the
+    evaluation writes them, and marks it in the same transaction), the levels only when it
+    `has_decided_levels`."""
     systems = rules.systems
     series = [
         (WindowKind.BOUND.value, rule.key, rule.ai_system) for s in systems for rule in s.bounds
@@ -269,7 +273,7 @@ def system_panels(
     series += [
         (WindowKind.DRIFT.value, drift.key, drift.ai_system) for s in systems for drift in s.drifts
     ]
-    windows = recent_windows(version, series, ChartPoint)
+    windows = recent_windows(version, series, ChartPoint) if evaluated else {}
     decided = (
         decided_levels(engagement, [system.key for system in systems]) if has_decided_levels else {}
     )

@@ -92,7 +92,14 @@ def _live_context(
     panels = []
     if version is not None:
         rules = live_rules(version, [key for key, _ in page.object_list])
-        panels = system_panels(engagement, version, rules, in_play, state.has_decided_levels)
+        panels = system_panels(
+            engagement,
+            version,
+            rules,
+            in_play,
+            evaluated=state.evaluated,
+            has_decided_levels=state.has_decided_levels,
+        )
     can_edit = engagement.membership.can(Capability.EDIT)
     context = {
         "engagement": engagement,

@@ -63,6 +63,18 @@ def _feed(engagement, values):
     store(engagement, checked.points)
 
 
+def test_live_page_reads_windows_only_once_the_points_are_evaluated(
+    client, engagement, observer, signed_off
+):
+    client.force_login(observer)
+    url = reverse("live", args=[engagement.slug])
+    before = _queries(client, url)
+    _feed(engagement, [0.9, 0.9])  # the intake evaluates them against the version in force
+
+    assert _queries(client, url) == before + 1  # the recent windows of the page's series
+    assert '<svg class="live-chart"' in client.get(url).content.decode()
+
+
 def test_live_page_shows_each_bound_with_its_status_and_chart(
     client, engagement, observer, signed_off
 ):
