@@ -257,9 +257,15 @@ def system_panels(
     version: FrameworkVersion,
     rules: LiveRules,
     cases: dict[str, list[EscalationCase]],
+    *,
+    evaluated: bool,
+    has_decided_levels: bool,
 ) -> list[SystemPanel]:
     """The panels of the systems of `rules` (a page of them): their recent windows and live
-    level (two queries, however many systems the framework has) and `cases` in play."""
+    level (two queries, however many systems the framework has) and `cases` in play. The
+    windows are read only once the engagement's points were `evaluated` against `version` (the
+    evaluation writes them, and marks it in the same transaction), the levels only when it
+    `has_decided_levels`."""
     systems = rules.systems
     series = [
         (WindowKind.BOUND.value, rule.key, rule.ai_system) for s in systems for rule in s.bounds
@@ -267,8 +273,10 @@ def system_panels(
     series += [
         (WindowKind.DRIFT.value, drift.key, drift.ai_system) for s in systems for drift in s.drifts
     ]
-    windows = recent_windows(version, series, ChartPoint)
-    decided = decided_levels(engagement, [system.key for system in systems])
+    windows = recent_windows(version, series, ChartPoint) if evaluated else {}
+    decided = (
+        decided_levels(engagement, [system.key for system in systems]) if has_decided_levels else {}
+    )
     table_url = windows_table_url(engagement.slug)
     panels = []
     for system in systems:
@@ -402,6 +410,89 @@ def window_chart_html(panel: BoundPanel | DriftPanel) -> SafeString:
             f"The {count} windows as a table</a></div>"
         )
     return mark_safe("".join(parts))  # the framework's text is escaped; labels are ours
+
+
+def system_panels_html(
+    panels: Sequence[SystemPanel], case_url: Callable[[object], str]
+) -> SafeString:
+    """The live page's panel of each AI system: its level, cases in play, and each bound's and
+    drift trigger's status and chart (`case_url`: a case's page from its public id). Printed in
+    Python, not by the template engine: a page of five AI systems holds some forty bounds and
+    triggers, each a dozen values through the engine."""
+    return mark_safe("".join(_system_panel_html(panel, case_url) for panel in panels))
+
+
+def _system_panel_html(panel: SystemPanel, case_url: Callable[[object], str]) -> str:
+    name = escape(panel.name)
+    level = (
+        f"<strong>{escape(panel.current_level)}</strong>"
+        if panel.current_level
+        else '<span class="muted">not recorded</span>'
+    )
+    parts = [
+        f'\n<section class="card live-system" id="system-{escape(panel.key)}">\n'
+        f'  <h2>{name} <span class="muted">{escape(panel.model)}</span></h2>\n'
+        f"  <p>Current level: {level}</p>\n"
+    ]
+    if panel.cases:
+        parts.append(f'  <ul class="live-cases" aria-label="Escalation cases of {name}">\n    ')
+        for case in panel.cases:
+            about = f": {escape(case.bound_text)}" if case.bound_text else ""
+            parts.append(
+                f'<li><a href="{escape(case_url(case.public_id))}">'
+                f"{escape(case.get_kind_display())}{about}</a> · proposes "
+                f"{escape(case.proposed_level_name or 'no level')} · "
+                f'<span class="badge case-{escape(case.status)}">'
+                f"{escape(case.get_status_display())}</span></li>"
+            )
+        parts.append("\n  </ul>\n")
+    for bound in panel.bounds:
+        rule = bound.rule
+        output_type = (
+            f' <span class="muted">· {escape(rule.output_type)}</span>' if rule.output_type else ""
+        )
+        samples = (
+            f" · at least {escape(rule.minimum_sample_size)} samples a window"
+            if rule.minimum_sample_size > 1
+            else ""
+        )
+        shown = (
+            bound.html if bound.windows else '<p class="empty">No points for this bound yet.</p>'
+        )
+        parts.append(
+            f'    <div class="live-bound" id="bound-{escape(rule.key)}">\n'
+            f"      <h3>{escape(rule.text)}{output_type}\n"
+            f'        <span class="badge live-{escape(bound.status)}">'
+            f"{escape(bound.status.label)}</span></h3>\n"
+            f'      <p class="muted">Metric <code>{escape(rule.metric)}</code> · '
+            f"{escape(rule.window_hours)}-hour windows · escalate when breached in "
+            f"{escape(rule.trigger_breaches)} of the last {escape(rule.trigger_windows)}"
+            f"{samples}</p>\n      {shown}\n    </div>\n"
+        )
+    if not panel.bounds:
+        parts.append('  <p class="empty">No bound is set for this system.</p>\n')
+    if panel.drifts or panel.drifts_needing_a_value:
+        parts.append("  <h3>Drift triggers</h3>\n")
+    for drift in panel.drifts:
+        trigger = drift.rule
+        fired = f" · fired in {drift.fired} of the last {len(drift.windows)}" if drift.fired else ""
+        shown = (
+            drift.html if drift.windows else '<p class="empty">No points for this trigger yet.</p>'
+        )
+        parts.append(
+            f'    <div class="live-bound live-drift" id="drift-{escape(panel.key)}-'
+            f'{escape(trigger.key)}">\n'
+            f'      <h4>{escape(trigger.text)} <span class="badge live-{escape(drift.status)}">'
+            f"{escape(drift.status.label)}</span></h4>\n"
+            f'      <p class="muted">Metric <code>{escape(trigger.metric)}</code> · '
+            f"{escape(trigger.window_hours)}-hour windows{fired}</p>\n      {shown}\n    </div>\n"
+        )
+    for sentence in panel.drifts_needing_a_value:
+        parts.append(
+            f'    <p class="muted live-drift-unevaluated">{escape(sentence)}: not evaluated.</p>\n'
+        )
+    parts.append("</section>")
+    return "".join(parts)
 
 
 def window_table_html(panel: BoundPanel | DriftPanel, windows: list[RecentWindow]) -> SafeString:

@@ -50,7 +50,15 @@ from monitoring.evaluation import (
     evaluate,
     judge_windows,
 )
-from monitoring.models import CaseEvidence, Evaluation, MetricPoint, WindowKind, WindowResult
+from monitoring.models import (
+    CaseEvidence,
+    EscalationCase,
+    Evaluation,
+    MetricPoint,
+    SystemLevel,
+    WindowKind,
+    WindowResult,
+)
 from workshops.models import Engagement, Review
 
 # (AI system key, output type, metric, seconds since the epoch): a point as evaluation sees it.
@@ -81,11 +89,14 @@ class InForce:
     version: FrameworkVersion | None
     has_points: bool  # the engagement has stored points (known only with a version in force)
     evaluated: bool  # they were evaluated against `version`
+    has_cases_in_play: bool  # open, or approved with the sunset clock running
+    has_decided_levels: bool  # a decided case moved an AI system to another level
 
 
 def in_force(engagement: Engagement) -> InForce:
-    """`version_in_force`, and whether the engagement's points are stored and evaluated against
-    it: what the live page says first, in the same one query."""
+    """`version_in_force`, whether the engagement's points are stored and evaluated against
+    it, and whether it has cases in play and levels decided: what the live page says first, and
+    which of its further queries it needs, in the same one query."""
     review = (
         _signed_off_latest_first(engagement)
         .annotate(
@@ -93,12 +104,20 @@ def in_force(engagement: Engagement) -> InForce:
             evaluated=Exists(
                 Evaluation.objects.filter(engagement=engagement, version=OuterRef("version"))
             ),
+            has_cases_in_play=Exists(EscalationCase.objects.active().filter(engagement=engagement)),
+            has_decided_levels=Exists(SystemLevel.objects.filter(engagement=engagement)),
         )
         .first()
     )
     if review is None:
-        return InForce(None, False, False)
-    return InForce(review.version, review.has_points, review.evaluated)
+        return InForce(None, False, False, False, False)
+    return InForce(
+        review.version,
+        review.has_points,
+        review.evaluated,
+        review.has_cases_in_play,
+        review.has_decided_levels,
+    )
 
 
 def rules_of(version: FrameworkVersion) -> list[BoundRule]:

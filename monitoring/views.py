@@ -14,16 +14,20 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import InvalidPage, Paginator
+from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.middleware import SignedInRequest
+from escalation import caching
 from escalation.document import upgrade_document
 from escalation.forms import CachedOption
-from escalation.models import ExternalEvent
+from escalation.models import ExternalEvent, FrameworkVersion
 from monitoring import cases
 from monitoring.forms import (
     ApiTokenForm,
@@ -47,6 +51,7 @@ from monitoring.live import (
     live_systems,
     series_panel,
     system_panels,
+    system_panels_html,
     window_table_html,
 )
 from monitoring.models import ApiToken, CaseStatus, EscalationCase
@@ -69,44 +74,86 @@ class CaseInPlay:
     page: int  # of the live page, where its system is
 
 
-def _live_context(engagement: Engagement, page_number: Any = None, **extra: Any) -> dict[str, Any]:
+def _live_context(
+    engagement: Engagement,
+    page_number: Any = None,
+    event_form: ExternalEventForm | None = None,
+    upload_form: PointsUploadForm | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """The live page's context; `event_form` and `upload_form`: a form refused, shown with its
+    errors."""
     state = in_force(engagement)
     version = state.version
     systems = live_systems(version) if version is not None else []
     page = Paginator(systems, LIVE_SYSTEMS_PAGE).get_page(page_number)
-    in_play = cases.cases_by_system(engagement) if version is not None else {}
+    in_play = cases.cases_by_system(engagement) if state.has_cases_in_play else {}
+    case_url = url_of("case_detail", engagement.slug, "case_id", placeholder=uuid.UUID(int=0))
     panels = []
     if version is not None:
         rules = live_rules(version, [key for key, _ in page.object_list])
-        panels = system_panels(engagement, version, rules, in_play)
-    return {
+        panels = system_panels(
+            engagement,
+            version,
+            rules,
+            in_play,
+            evaluated=state.evaluated,
+            has_decided_levels=state.has_decided_levels,
+        )
+    can_edit = engagement.membership.can(Capability.EDIT)
+    context = {
         "engagement": engagement,
         "version": version,
         "evaluated": state.evaluated,
         "has_points": state.has_points,
         "panels": panels,
+        "panels_html": system_panels_html(panels, case_url),
         "page": page,
-        "cases_in_play": _cases_in_play(engagement, systems, in_play),
-        "can_edit": engagement.membership.can(Capability.EDIT),
-        "upload_form": PointsUploadForm(),
-        "event_form": _event_form(systems, options=live_system_options(version))
-        if version is not None
-        else None,
+        "cases_in_play": _cases_in_play(systems, in_play, case_url),
+        "can_edit": can_edit,
         **extra,
     }
+    if can_edit:
+        context["upload_fields"] = _fields_html(
+            version, "live-upload", upload_form, PointsUploadForm
+        )
+    if can_edit and version is not None:
+        context["event_fields"] = _fields_html(
+            version,
+            "live-event",
+            event_form,
+            lambda: _event_form(systems, options=live_system_options(version)),
+        )
+    return context
+
+
+def _fields_html(
+    version: FrameworkVersion | None, kind: str, refused: Form | None, blank: Callable[[], Form]
+) -> SafeString:
+    """What includes/form_fields.html prints of a form: the `refused` one with its errors, else
+    the `blank` one, which prints the same for everyone on the live page of a version (the AI
+    systems are the event form's choices): printed once per version, under its hash (its fields
+    were a third of the page's template time, and the event form's hundreds of choices a
+    millisecond to set up)."""
+
+    def printed(form: Form) -> SafeString:
+        return SafeString(render_to_string("includes/form_fields.html", {"form": form}))
+
+    if refused is not None or version is None:
+        return printed(refused or blank())
+    return caching.for_hashes(kind, [version.sha256], lambda: printed(blank()))
 
 
 def _cases_in_play(
-    engagement: Engagement,
     systems: list[tuple[str, str]],
     by_system: dict[str, list[EscalationCase]],
+    case_url: Callable[[object], str],
 ) -> list[CaseInPlay]:
-    """Every case in play, oldest first, with the live page its system is on (their addresses
-    from one reverse())."""
+    """Every case in play, oldest first, with the live page its system is on (`case_url`: its
+    address from its public id)."""
     where = {
         key: (name, index // LIVE_SYSTEMS_PAGE + 1) for index, (key, name) in enumerate(systems)
     }
-    case_url = url_of("case_detail", engagement.slug, "case_id", placeholder=uuid.UUID(int=0))
     found = [
         CaseInPlay(case, case_url(case.public_id), *where.get(key, (key, 1)))
         for key, system_cases in by_system.items()

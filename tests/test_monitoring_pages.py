@@ -17,12 +17,20 @@ from escalation.large_framework import fill_large_framework
 from monitoring.charts import chart
 from monitoring.evaluation import BoundRule
 from monitoring.intake import Catalogue, check, read_json, store
-from monitoring.live import BoundPanel, RecentWindow, status_of, window_table_html
+from monitoring.live import (
+    BoundPanel,
+    RecentWindow,
+    SystemPanel,
+    status_of,
+    system_panels_html,
+    window_table_html,
+)
 from monitoring.models import (
     ApiToken,
     CaseKind,
     EscalationCase,
     MetricPoint,
+    SystemLevel,
     WindowResult,
     token_digest,
 )
@@ -53,6 +61,18 @@ def _feed(engagement, values):
     checked = check(read_json(json.dumps(points).encode()), Catalogue.for_engagement(engagement))
     assert not checked.refused
     store(engagement, checked.points)
+
+
+def test_live_page_reads_windows_only_once_the_points_are_evaluated(
+    client, engagement, observer, signed_off
+):
+    client.force_login(observer)
+    url = reverse("live", args=[engagement.slug])
+    before = _queries(client, url)
+    _feed(engagement, [0.9, 0.9])  # the intake evaluates them against the version in force
+
+    assert _queries(client, url) == before + 1  # the recent windows of the page's series
+    assert '<svg class="live-chart"' in client.get(url).content.decode()
 
 
 def test_live_page_shows_each_bound_with_its_status_and_chart(
@@ -168,6 +188,52 @@ def test_a_windows_chart_link_and_table_escape_the_bounds_text_and_print_every_w
     assert '<td>0999-01-02 03:04</td><td class="num">–</td><td class="num">0</td>' in html
     assert '<td>Breached (immediate)</td><td class="num">2</td><td>Fired</td>' in html
     assert "Breaches in last 3" in html and 'class="live-dot-breached live-dot-fired"' in html
+
+
+def test_a_systems_panel_escapes_every_text_of_the_framework_and_its_cases():
+    hostile = "<script>alert(\"x\")</script> & 'q'\nline two"
+    rule = BoundRule(
+        key='k"1',
+        ai_system="bot",
+        output_type=hostile,
+        metric=hostile,
+        metric_kind="quality",
+        percentile="",
+        direction="at_least",
+        value=0.85,
+        unit="ratio",
+        window_hours=24,
+        trigger_breaches=2,
+        trigger_windows=3,
+        immediate_breach_value=None,
+        minimum_sample_size=5,
+        text=hostile,
+    )
+    case = EscalationCase(
+        kind=CaseKind.BOUND_BREACH, bound_text=hostile, proposed_level_name=hostile, ai_system="bot"
+    )
+    panel = SystemPanel(
+        key='bot"<',
+        name=hostile,
+        model=hostile,
+        current_level=hostile,
+        bounds=[BoundPanel(rule, status_of(None), [], chart([], rule.value))],
+        drifts=[],
+        drifts_needing_a_value=[hostile],
+        cases=[case],
+    )
+    html = system_panels_html([panel], lambda public_id: f"/cases/{public_id}?a&b")
+
+    assert "<script>" not in html and "<b" not in html
+    assert (
+        html.count(
+            "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#x27;q&#x27;\nline two"
+        )
+        == 10
+    )
+    assert 'id="system-bot&quot;&lt;"' in html and 'id="bound-k&quot;1"' in html
+    assert f'href="/cases/{case.public_id}?a&amp;b"' in html
+    assert "at least 5 samples a window" in html and "No points for this bound yet." in html
 
 
 def test_live_page_says_when_no_version_is_signed_off(client, engagement, observer):
@@ -300,8 +366,8 @@ def _queries(client, url: str) -> int:
 
 def test_live_page_query_count_does_not_grow_with_systems_or_windows(client, approver, facilitator):
     """Session, user and membership, the version in force with its evaluation mark and whether
-    points exist (one query), the cases in play, the recent windows of every bound (one query),
-    the systems' live levels: the same with one system and one window as with eight systems and
+    points exist, cases are in play and levels were decided (one query), the recent windows of
+    every bound (one query): the same with one system and one window as with eight systems and
     40 windows of each bound."""
     client.force_login(facilitator)
     counts = [
@@ -316,6 +382,24 @@ def test_live_page_query_count_does_not_grow_with_systems_or_windows(client, app
     ]
     assert WindowResult.objects.filter(engagement__slug="many").count() > 8 * 24
     assert counts[0] == counts[1]
+
+
+def test_live_page_reads_cases_and_decided_levels_only_when_the_engagement_has_some(
+    client, approver, facilitator
+):
+    engagement = _engagement_with_windows("quiet", 2, 1, facilitator, approver)
+    url = reverse("live", args=[engagement.slug])
+    client.force_login(facilitator)
+    quiet = _queries(client, url)
+    system = engagement.framework.ai_systems.order_by("position").first()
+    version = engagement.framework.versions.get()
+    EscalationCase.objects.create(
+        engagement=engagement, version=version, kind=CaseKind.EXTERNAL_EVENT, ai_system=system.key
+    )
+    SystemLevel.objects.create(engagement=engagement, ai_system=system.key, level_key="moved-to")
+
+    assert _queries(client, url) == quiet + 2  # the cases in play, the live levels
+    assert "Current level: <strong>moved-to</strong>" in client.get(url).content.decode()
 
 
 def test_live_page_shows_five_systems_a_page_and_says_how_many_there_are(

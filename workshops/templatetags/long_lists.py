@@ -5,6 +5,11 @@ engine, about ten times slower (hundreds of entries at ten times today's largest
 - `{% switcher_links switcher %}`: the <li> links of the version switcher (one per version);
 - `{% next_action_items actions %}`: the next actions (one or two per version), the first one's
   button the primary one;
+- `{% version_contents contents %}`: a version page's contents, each section with its counts and
+  its items on the page (a hundred);
+- `{% thread_articles threads may_comment replying comment_url %}`: a version page's comment
+  threads (up to fifty on a page of the whole version's discussion), each with its reply link, or
+  its reply form open;
 - `{% member_rows rows roles can_manage engagement_title %}`: the people page's table rows, each
   member's two forms (role and removal) included for those who manage people;
 - `{% day_rows rows %}` and `{% activity_items activities %}`: the dashboard's days (ten to
@@ -69,6 +74,90 @@ def next_action_items(actions: Iterable[Any], primary_first: bool = True) -> Saf
             f'<a class="button{primary}" href="{_escaped(action.url)}">{_escaped(action.link)}</a></li>'
         )
     return mark_safe("".join(rendered))
+
+
+@register.simple_tag
+def version_contents(contents: Iterable[Any]) -> SafeString:
+    """`contents`: workshops.views.reviews.ContentsEntry each (a section, its comments, its items'
+    lines on the page: runs printed whole, and items with threads, whose count is added)."""
+    rendered = []
+    for entry in contents:
+        section = entry.section
+        counts = f"{formatting.number(section.items)} item{_plural(section.items)}"
+        if section.changed:
+            counts += f", {formatting.number(section.changed)} changed"
+        if entry.comments:
+            counts += f", {formatting.number(entry.comments)} comment{_plural(entry.comments)}"
+        lines = ""
+        if entry.shown:
+            lines = "".join(
+                shown.html
+                if hasattr(shown, "html")
+                else f'{shown.printed.contents_open} <span class="muted">'
+                f"({len(shown.threads)} comment{_plural(len(shown.threads))})</span></li>"
+                for shown in entry.shown
+            )
+            lines = f"\n      <ul>{lines}</ul>"
+        rendered.append(
+            f'\n    <li><a href="{_escaped(section.href)}">{_escaped(section.title)}</a> '
+            f'<span class="muted">({counts})</span>{lines}</li>'
+        )
+    return mark_safe("".join(rendered))
+
+
+def _plural(count: int) -> str:
+    """What `{{ count|pluralize }}` prints."""
+    return "" if count == 1 else "s"
+
+
+@register.simple_tag(takes_context=True)
+def thread_articles(
+    context: Any, threads: Iterable[Any], may_comment: bool, replying: int | None, comment_url: str
+) -> SafeString:
+    """`threads`: workshops.views.reviews.ShownComment each (a first comment with its replies);
+    who `may_comment` gets a reply link under each open thread, or the reply form of the thread
+    `replying` (its id) open; `comment_url`: where replies are posted."""
+    rendered = []
+    for thread in threads:
+        resolved = " thread-resolved" if thread.resolved_at else ""
+        parts = [
+            f'\n<article class="thread{resolved}" id="comment-{thread.pk}">\n  '
+            f"{thread.comments_html}\n  "
+        ]
+        if may_comment and not thread.resolved_at:
+            if thread.pk == replying:
+                parts.append(_reply_form(context, thread, comment_url))
+            else:
+                # The forms open on asking: in place with htmx, or the page with ?reply= open.
+                reply_url = _escaped(thread.reply_url)
+                parts.append(
+                    f'\n  <p class="reply-link no-print"><a href="{reply_url}#comment-{thread.pk}" '
+                    f'data-hx-get="{reply_url}" data-hx-target="closest .discussion">'
+                    "Reply or resolve</a></p>\n  "
+                )
+        parts.append("\n</article>")
+        rendered.append("".join(parts))
+    return mark_safe("".join(rendered))
+
+
+def _reply_form(context: Any, thread: Any, comment_url: str) -> str:
+    csrf_input = CsrfTokenNode().render(context)
+    url = _escaped(comment_url)
+    return (
+        '\n  <details class="reply-form" open>\n    <summary>Reply</summary>\n'
+        f'    <form method="post" action="{url}" data-hx-post="{url}" '
+        'data-hx-target="closest .discussion">\n'
+        f"      {csrf_input}\n"
+        f'      <input type="hidden" name="parent" value="{thread.pk}">\n'
+        f'      <input type="hidden" name="item" value="{_escaped(thread.anchor)}">\n'
+        f'      <div class="field"><label for="reply-{thread.pk}">Reply</label>'
+        f'<textarea id="reply-{thread.pk}" name="body" rows="2" required autofocus></textarea>'
+        "</div>\n"
+        '      <button type="submit" class="button">Post reply</button>\n    </form>\n'
+        f'    <form method="post" action="{_escaped(thread.resolve_url)}" class="inline-form">\n'
+        f'      {csrf_input}<button type="submit" class="link-button">Resolve thread</button>\n'
+        "    </form>\n  </details>\n  "
+    )
 
 
 @register.simple_tag(takes_context=True)

@@ -553,8 +553,11 @@ def _detail(
         "may": may,
         "page_url": printed.page_url,
         "replying": replying.pk if replying else None,
-        "approve_form": ApproveForm(prefix="approve", request=request),
-        "changes_form": RequestChangesForm(prefix="changes", request=request),
+        # The decision forms, for those who may decide now (each reads the session's sign-in).
+        "approve_form": ApproveForm(prefix="approve", request=request) if may["approve"] else None,
+        "changes_form": RequestChangesForm(prefix="changes", request=request)
+        if may["request_changes"]
+        else None,
     }
 
 
