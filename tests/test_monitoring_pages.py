@@ -4,8 +4,10 @@ in the audit trail, and the CSV upload."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import json
+from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -140,7 +142,8 @@ def test_an_outsider_sees_no_windows_table(client, engagement, outsider, signed_
     assert client.get(_table_url(engagement)).status_code == 404
 
 
-def test_a_windows_chart_link_and_table_escape_the_bounds_text_and_print_every_window():
+def _bound_rule(**changes: Any) -> BoundRule:
+    """A daily "at least 0.85" groundedness bound of AI system `bot`, with `changes`."""
     rule = BoundRule(
         key='k"1',
         ai_system="bot",
@@ -156,8 +159,13 @@ def test_a_windows_chart_link_and_table_escape_the_bounds_text_and_print_every_w
         trigger_windows=3,
         immediate_breach_value=None,
         minimum_sample_size=1,
-        text="≥ 0.85 <script>alert(\"x\")</script> & \\ 'quoted'",
+        text="",
     )
+    return dataclasses.replace(rule, **changes)
+
+
+def test_a_windows_chart_link_and_table_escape_the_bounds_text_and_print_every_window():
+    rule = _bound_rule(text="≥ 0.85 <script>alert(\"x\")</script> & \\ 'quoted'")
     windows = [
         RecentWindow(
             datetime.datetime(999, 1, 2, 3, 4, tzinfo=datetime.UTC),
@@ -192,23 +200,7 @@ def test_a_windows_chart_link_and_table_escape_the_bounds_text_and_print_every_w
 
 def test_a_systems_panel_escapes_every_text_of_the_framework_and_its_cases():
     hostile = "<script>alert(\"x\")</script> & 'q'\nline two"
-    rule = BoundRule(
-        key='k"1',
-        ai_system="bot",
-        output_type=hostile,
-        metric=hostile,
-        metric_kind="quality",
-        percentile="",
-        direction="at_least",
-        value=0.85,
-        unit="ratio",
-        window_hours=24,
-        trigger_breaches=2,
-        trigger_windows=3,
-        immediate_breach_value=None,
-        minimum_sample_size=5,
-        text=hostile,
-    )
+    rule = _bound_rule(output_type=hostile, metric=hostile, minimum_sample_size=5, text=hostile)
     case = EscalationCase(
         kind=CaseKind.BOUND_BREACH, bound_text=hostile, proposed_level_name=hostile, ai_system="bot"
     )
