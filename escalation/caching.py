@@ -4,9 +4,11 @@ invalidation:
 
 - `for_hashes`: under the SHA-256 of frozen documents (a hash names one content forever);
 - `for_revision`: under a working draft's content revision (FrameworkRevision, moved by the
-  database on every write to the framework's content, whatever path the write takes).
+  database on every write to the framework's content, whatever path the write takes);
+- `for_counter`: under another RevisionCounter's value, moved the same way by every write to
+  what is cached under it (workshops counts each engagement's writes to its reviews).
 
-Use one of these two for anything rendered from framework content; a page's parts that depend on
+Use one of these for anything rendered from framework content; a page's parts that depend on
 who asks (permissions, the CSRF token) stay outside the cached value.
 
 Because such an entry never changes, each process also keeps the most recently used ones in its
@@ -72,7 +74,6 @@ def for_revision[T](
     that revision's content or a later one, never an earlier one."""
     from escalation.models import FrameworkRevision
 
-    digest = hashlib.sha256(repr(inputs).encode()).hexdigest()[:32] if inputs else "-"
     read = _revisions_read.get()
     if read is None:
         revision = FrameworkRevision.of(framework)
@@ -80,8 +81,24 @@ def for_revision[T](
         revision = read[framework.pk]
     else:
         revision = read[framework.pk] = FrameworkRevision.of(framework)
-    key = f"draft:{CODE_VERSION}:{kind}:{framework.pk}:{revision}:{digest}"
-    return _get_or_compute(key, compute)
+    return _get_or_compute(_revision_key("draft", kind, framework.pk, revision, inputs), compute)
+
+
+def for_counter[T](
+    counter: str, kind: str, owner_pk: int, revision: int, compute: Callable[[], T], *inputs: object
+) -> T:
+    """`compute()` once per `kind`, `revision` of the owner's `counter` (a RevisionCounter the
+    database moves with every write to what `compute` reads) and `inputs`, as `for_revision`
+    does. The caller reads `revision` before `compute()` runs, so the entry holds that
+    revision's content or a later one, never an earlier one."""
+    return _get_or_compute(_revision_key(counter, kind, owner_pk, revision, inputs), compute)
+
+
+def _revision_key(
+    counter: str, kind: str, owner_pk: int, revision: int, inputs: tuple[object, ...]
+) -> str:
+    digest = hashlib.sha256(repr(inputs).encode()).hexdigest()[:32] if inputs else "-"
+    return f"{counter}:{CODE_VERSION}:{kind}:{owner_pk}:{revision}:{digest}"
 
 
 def revision_read_with(framework: Framework, revision: int) -> None:
@@ -120,11 +137,11 @@ class LocalTier:
         self._size = 0
         self._lock = threading.Lock()  # gunicorn's threads share a worker's tier
 
-    def get(self, key: str) -> Any:
+    def get(self, key: str, default: Any = None) -> Any:
         with self._lock:
             found = self._entries.get(key)
             if found is None:
-                return None
+                return default
             self._entries.move_to_end(key)
         return pickle.loads(found)
 
@@ -150,12 +167,16 @@ class LocalTier:
 LOCAL = LocalTier(settings.CONTENT_CACHE_LOCAL_BYTES)
 
 
+# What the tiers answer for a key they do not hold (None is a value that can be kept).
+_MISSING = object()
+
+
 def _get_or_compute[T](key: str, compute: Callable[[], T]) -> T:
-    value: T | None = LOCAL.get(key)
-    if value is not None:
+    value = LOCAL.get(key, _MISSING)
+    if value is not _MISSING:
         return value
-    value = cache.get(key)
-    if value is None:
+    value = cache.get(key, _MISSING)
+    if value is _MISSING:
         value = compute()
         cache.set(key, value, timeout=None)
     LOCAL.put(key, value)

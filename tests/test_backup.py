@@ -7,9 +7,9 @@ from django.core.management import call_command
 from django.db import IntegrityError
 
 from escalation.models import FrameworkRevision, FrameworkVersion
-from tests.factories import make_engagement
+from tests.factories import make_engagement, make_member, make_user
 from workshops.demo import load_demo
-from workshops.models import Engagement
+from workshops.models import Engagement, ReviewRevision, Role
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -61,6 +61,22 @@ def test_a_draft_edited_after_the_backup_shows_its_restored_content(tmp_path, cl
     framework.name = "Renamed after the restore"
     framework.save()
     assert FrameworkRevision.of(framework) > renamed_at
+
+
+def test_review_revisions_given_out_after_the_backup_are_never_given_again(tmp_path):
+    """As for content revisions: a version page's cached review under such a revision (in any
+    process's memory, in Redis) cannot come back after a restore."""
+    engagement = make_engagement(slug="kept", client_organisation="Kept Ltd")
+    facilitator = make_member(engagement, Role.FACILITATOR, make_user("fay"))
+    review = engagement.freeze_version(facilitator, "First cut")
+    backup = tmp_path / "workshop.dump"
+    call_command("backup", str(backup))
+    review.add_comment(facilitator, "Written after the backup")
+    commented_at = ReviewRevision.of(engagement)
+    call_command("restore", str(backup))
+    engagement = Engagement.objects.get(slug="kept")
+    engagement.reviews.get().add_comment(facilitator, "Written after the restore")
+    assert ReviewRevision.of(engagement) > commented_at
 
 
 def test_client_programs_get_the_password_by_environment_not_on_the_command_line():

@@ -104,43 +104,59 @@ class Framework(models.Model):
         self.updated_at = now
 
 
-class FrameworkRevision(models.Model):
-    """A number that changes with every write to a framework's content (its own row, every item
-    and every link between items), so that what is computed from the working draft (the checks,
-    the draft's document) can be cached under it. Written only by the database's triggers
-    (migration 0012), never by Django: a write by any path, a bulk update or raw SQL included,
-    moves it. Each value comes from one sequence, so a value is never given twice, not even by
-    a transaction that rolled back."""
+class RevisionCounter(models.Model):
+    """A number the database moves with every write to what its owner's cached renderings read,
+    so that those can be kept under it and never go stale (escalation.caching). Written only by
+    the database's triggers, never by Django: a write by any path, a bulk update or raw SQL
+    included, moves it. Each value comes from one sequence, so a value is never given twice, not
+    even by a transaction that rolled back. Concurrent writers of one owner queue on its row
+    until the first commits: an entry made under a value holds that value's content or later.
 
-    framework_id = models.BigIntegerField(primary_key=True)  # no foreign key: see migration 0012
+    A concrete counter names its owner's id as its primary key (no foreign key: the owner's
+    rows being deleted write their revision before the owner goes)."""
+
     revision = models.BigIntegerField()
 
+    class Meta:
+        abstract = True
+
     def __str__(self) -> str:
-        return f"framework {self.framework_id} at revision {self.revision}"
+        return f"{self._meta.verbose_name} {self.pk} at revision {self.revision}"
 
     @classmethod
-    def of(cls, framework: Framework) -> int:
-        """The framework's current revision (one query); 0 before its first write."""
-        found = cls.objects.filter(framework_id=framework.pk).values_list("revision", flat=True)
+    def of(cls, owner: models.Model) -> int:
+        """The owner's current revision (one query); 0 before its first write."""
+        found = cls.objects.filter(pk=owner.pk).values_list("revision", flat=True)  # type: ignore[attr-defined]
         return found.first() or 0
 
     @classmethod
-    def column(cls, framework_field: str) -> models.Func:
-        """The revision of the framework that an outer query's `framework_field` points to, as a
-        column of that query (0 before its first write): `of()` without a query of its own.
-        Written as SQL around the field: Django builds the same subquery from OuterRef at a
-        millisecond a query, and every engagement page reads it (get_engagement_for)."""
-        return _RevisionOf(F(framework_field))
+    def column(cls, owner_field: str) -> models.Func:
+        """The revision of the owner that an outer query's `owner_field` points to, as a column
+        of that query (0 before its first write): `of()` without a query of its own. Written as
+        SQL around the field: Django builds the same subquery from OuterRef at a millisecond a
+        query, and every engagement page reads it (get_engagement_for)."""
+        return _RevisionOf(cls, F(owner_field))
 
 
 class _RevisionOf(models.Func):
-    """COALESCE((SELECT revision ... WHERE framework_id = <field>), 0): see FrameworkRevision."""
+    """COALESCE((SELECT revision FROM <counter> WHERE <owner id> = <field>), 0)."""
 
-    template = (
-        f'COALESCE((SELECT "revision" FROM "{FrameworkRevision._meta.db_table}" '
-        'WHERE "framework_id" = %(expressions)s), 0)'
-    )
     output_field = models.BigIntegerField()
+
+    def __init__(self, counter: type[RevisionCounter], owner_id: F) -> None:
+        table, key = counter._meta.db_table, counter._meta.pk.column
+        template = (
+            f'COALESCE((SELECT "revision" FROM "{table}" WHERE "{key}" = %(expressions)s), 0)'
+        )
+        super().__init__(owner_id, template=template)
+
+
+class FrameworkRevision(RevisionCounter):
+    """Moved with every write to a framework's content (its own row, every item and every link
+    between items; migration 0012), so that what is computed from the working draft (the
+    checks, the draft's document) can be cached under it."""
+
+    framework_id = models.BigIntegerField(primary_key=True)
 
 
 class FrameworkItem(models.Model):

@@ -22,7 +22,7 @@ from escalation import caching
 from escalation.copying import copy_framework
 from escalation.document import draft_document, draft_sha256
 from escalation.method_defaults import apply_method_defaults
-from escalation.models import Framework, FrameworkRevision
+from escalation.models import Framework, FrameworkRevision, RevisionCounter
 from escalation.versions import freeze_version as freeze_framework_version
 from workshops.audit import AuditVerb, record_activity
 from workshops.people import display_name, name_from
@@ -107,9 +107,11 @@ class Engagement(models.Model):
 
     objects = EngagementQuerySet.as_manager()
 
-    # Not a column: get_engagement_for() attaches the requesting user's membership to the
-    # engagement it returns, so views ask `engagement.membership.can(...)` without a query.
+    # Not columns: get_engagement_for() attaches the requesting user's membership to the
+    # engagement it returns, so views ask `engagement.membership.can(...)` without a query, and
+    # the engagement's review revision (ReviewRevision) read in the same query.
     membership: Membership
+    review_revision: int
 
     class Meta:
         ordering: ClassVar[list[str]] = ["-start_date", "title"]
@@ -285,16 +287,29 @@ class Engagement(models.Model):
         return review
 
 
+class ReviewRevision(RevisionCounter):
+    """Moved with every write to an engagement's reviews: their states, comments and
+    resolutions, approvals, events, required approvers and sign-off records, and the names of
+    the people who wrote them (migration 0014), so that what a version page reads of them can be
+    cached under it."""
+
+    engagement_id = models.BigIntegerField(primary_key=True)
+
+
 def get_engagement_for(user: Any, slug: str, capability: str = Capability.VIEW) -> Engagement:
     """The engagement `slug` with the user's membership attached as `.membership`.
 
     A non-member gets 404 (the engagement's existence is not revealed); a member whose role lacks
     `capability` gets 403. Called on the first line of every engagement view. The same query
-    reads the framework's content revision, which a page's cached parts are looked up under.
+    reads the framework's content revision and the engagement's review revision, which a page's
+    cached parts are looked up under.
     """
     membership = (
         Membership.objects.select_related("engagement", "engagement__framework")
-        .annotate(content_revision=FrameworkRevision.column("engagement__framework"))
+        .annotate(
+            content_revision=FrameworkRevision.column("engagement__framework"),
+            review_revision=ReviewRevision.column("engagement"),
+        )
         .filter(engagement__slug=slug, user=user)
         .order_by()  # one row at most: no join with the user to sort it as members are listed
         .first()
@@ -309,6 +324,7 @@ def get_engagement_for(user: Any, slug: str, capability: str = Capability.VIEW) 
         )
     engagement = membership.engagement
     engagement.membership = membership
+    engagement.review_revision = membership.review_revision
     caching.revision_read_with(engagement.framework, membership.content_revision)
     return engagement
 

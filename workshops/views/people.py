@@ -5,13 +5,13 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.middleware import SignedInRequest
+from escalation import caching
 from workshops.audit import AuditVerb, record_activity
 from workshops.forms import InvitationForm, InvitedUserForm, RoleForm, SignoffRuleForm
 from workshops.invitation_limits import invitation_refusal
@@ -28,6 +28,7 @@ from workshops.models import (
     get_engagement_for,
 )
 from workshops.notifications import send_invitation
+from workshops.paging import page_of
 from workshops.people import display_name
 
 MEMBERS_PAGE_SIZE = 50
@@ -59,12 +60,13 @@ def _render_people(
     if signoff_form is None and can_manage:
         signoff_form = SignoffRuleForm(engagement=engagement)
     # A page of members at a time, each row with its forms: the page follows what it shows.
-    memberships = Paginator(
+    memberships = page_of(
         Membership.objects.filter(engagement=engagement)
         .select_related("user")
         .only("role", *(f"user__{column}" for column in _USER_COLUMNS)),
         MEMBERS_PAGE_SIZE,
-    ).get_page(request.GET.get("page"))
+        request.GET.get("page"),
+    )
     role_url = url_of("change_role", engagement.slug, "username")
     remove_url = url_of("remove_member", engagement.slug, "username")
     context = {
@@ -108,19 +110,25 @@ class OpenReviewTerms(NamedTuple):
 
 def _open_review_terms(engagement: Engagement) -> OpenReviewTerms | None:
     """The review in progress, whose terms (required approvers, fixed at its latest submission)
-    no change on this page can reach: two queries of a few columns, none of the version's
-    document."""
-    review = (
-        Review.objects.filter(engagement=engagement, state=ReviewState.IN_REVIEW)
-        .select_related("version")
-        .only("submitted_at", "version__number")
-        .prefetch_related("required")
-        .first()
+    no change on this page can reach: read once per review revision of the engagement
+    (ReviewRevision, moved by every write to its reviews), in two queries of a few columns."""
+
+    def compute() -> OpenReviewTerms | None:
+        review = (
+            Review.objects.filter(engagement=engagement, state=ReviewState.IN_REVIEW)
+            .select_related("version")
+            .only("submitted_at", "version__number")
+            .prefetch_related("required")
+            .first()
+        )
+        if review is None:
+            return None
+        approvers = [(required.name, required.email) for required in review.required_approvers()]
+        return OpenReviewTerms(review.version.label, approvers)
+
+    return caching.for_counter(
+        "reviews", "open-review-terms", engagement.pk, engagement.review_revision, compute
     )
-    if review is None:
-        return None
-    approvers = [(required.name, required.email) for required in review.required_approvers()]
-    return OpenReviewTerms(review.version.label, approvers)
 
 
 @require_POST

@@ -11,17 +11,22 @@ from config.database import client_program, connected_libpq_url, libpq_environme
 REVISION_GAP = 10**12
 
 
+# The sequences the revisions under which renderings are cached are drawn from.
+REVISION_SEQUENCES = ("escalation_framework_revision_seq", "workshops_review_revision_seq")
+
+
 def skip_revisions_used_since_the_backup() -> None:
-    """The working drafts' renderings are cached under their content revision
-    (escalation.caching), drawn from one sequence. The restore rewinds that sequence to the
-    backup's value, and the revisions given out since then name other content in every cache
-    (Redis, each process's memory): the next revisions jump past all of them."""
+    """The working drafts' renderings are cached under their content revision, and what a version
+    page reads of its review under the engagement's review revision (escalation.caching), each
+    drawn from a sequence. The restore rewinds the sequences to the backup's values, and the
+    revisions given out since then name other content in every cache (Redis, each process's
+    memory): the next revisions jump past all of them."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT setval('escalation_framework_revision_seq', "
-            "(SELECT last_value FROM escalation_framework_revision_seq) + %s)",
-            [REVISION_GAP],
-        )
+        for sequence in REVISION_SEQUENCES:
+            cursor.execute(
+                f"SELECT setval('{sequence}', (SELECT last_value FROM {sequence}) + %s)",
+                [REVISION_GAP],
+            )
 
 
 class Command(BaseCommand):
