@@ -23,6 +23,7 @@ from workshops.models import (
     ReviewRevision,
     Role,
 )
+from workshops.plan import Requirement
 
 pytestmark = pytest.mark.django_db
 
@@ -183,3 +184,32 @@ def test_the_people_page_shows_a_reviews_terms_from_its_submission_to_its_withdr
     assert approver.email in terms
     review.withdraw(facilitator)
     assert 'id="open-review-terms"' not in client.get(url).content.decode()
+
+
+def test_the_dashboard_follows_each_persons_next_review_actions(
+    client, engagement, facilitator, approver, reviewer, review
+):
+    def dashboard(user: Any) -> str:
+        client.force_login(user)
+        return client.get(reverse("dashboard", args=[engagement.slug])).content.decode()
+
+    review.submit(facilitator, notify=False)
+    assert "v1 awaits your approval." in dashboard(approver)
+    assert "to answer on v1" not in dashboard(facilitator)
+    review.add_comment(reviewer, "Why 0.8?")
+    assert "1 comment to answer on v1." in dashboard(facilitator)
+    assert "to answer on v1" not in dashboard(approver)  # approvers answer no comments
+    review.approve(approver, authentication=SEEDED)
+    assert "v1 awaits your approval." not in dashboard(approver)
+
+
+def test_the_day_that_asks_for_a_review_sees_the_submission_at_once(
+    client, engagement, facilitator, review
+):
+    day = next(d for d in engagement.plan() if Requirement.VERSION_IN_REVIEW in d.requires)
+    url = reverse("day", args=[engagement.slug, day.number])
+    client.force_login(facilitator)
+    asks = "Send a frozen version to the approvers for review."
+    assert asks in client.get(url).content.decode()
+    review.submit(facilitator, notify=False)
+    assert asks not in client.get(url).content.decode()

@@ -230,10 +230,11 @@ def test_dashboard_query_count(client, facilitator, engagement, django_assert_nu
     # session, user, membership+engagement+framework with the draft's content revision (the
     # report on it, checks, completion, counts, comes from this process's memory), the members
     # (their names and emails feed the approver-group check, part of the report's key, and the
-    # people card: one query for both, was two), day notes, activity, pending invitations, and
+    # people card: one query for both, was two), day notes, activity and pending invitations;
     # the reviews in play with their open threads, for the next steps and for the plan's
-    # version checks (one query for both, was two)
-    with django_assert_num_queries(8):
+    # version checks, come from this process's memory under the engagement's review revision
+    # (read with the membership)
+    with django_assert_num_queries(7):
         client.get(url)
 
 
@@ -242,10 +243,10 @@ def test_day_query_count(client, facilitator, engagement, django_assert_num_quer
     client.force_login(facilitator)
     url = reverse("day", args=["acme", 1])
     client.get(url)  # reports on the draft once, as above
-    # session, user, membership+engagement+framework with the draft's revision (the report from
-    # this process's memory), the members' names the approver-group check reads, the states of
-    # the reviews in play (a version frozen, one in review), day notes
-    with django_assert_num_queries(6):
+    # session, user, membership+engagement+framework with the draft's revision and the review
+    # revision (the report, and the states of the reviews in play, from this process's memory),
+    # the members' names the approver-group check reads, day notes
+    with django_assert_num_queries(5):
         client.get(url)
 
 
@@ -259,7 +260,7 @@ def test_a_write_to_the_draft_reports_on_it_again(
     AISystem.objects.filter(framework=engagement.framework).update(workflow="Triage")
     # as above, plus the framework and its rows (14) for the new revision, and the cache's
     # write of the new report (5: its size, the key, and the insert in a savepoint)
-    with django_assert_num_queries(26):
+    with django_assert_num_queries(25):
         client.get(url)
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.db.models import Exists, OuterRef, Value
 from django.urls import reverse
 
+from escalation import caching
 from escalation.models.versions import version_label
 from workshops.links import numbered_url
 from workshops.models import (
@@ -89,30 +90,43 @@ def next_actions(
 
 def reviews_in_play(engagement: Engagement, membership: Membership) -> list[ReviewLine]:
     """The engagement's reviews, newest version first, each with its count of open threads and
-    whether `membership`'s person approved it (one query). Only a role that acts on them has
-    them counted: open threads for those who answer comments, approvals for approvers.
+    whether `membership`'s person approved it (one query, once per review revision of the
+    engagement: `engagement` as get_engagement_for returns it). Only a role that acts on them
+    has them counted: open threads for those who answer comments, approvals for approvers.
 
     Superseded reviews are left out: they ask nothing of anyone, and each has a newer signed-off
     one, so neither the latest review nor the newest signed-off one is ever among them. The
     query follows the reviews still in play, not the engagement's whole history."""
-    reviews = Review.objects.filter(engagement=engagement).in_play()
-    if membership.can(Capability.EDIT):
-        reviews = reviews.with_open_threads()
-    else:
-        reviews = reviews.annotate(open_threads=Value(0))
-    if membership.can(Capability.APPROVE):
-        approved_by_me = Approval.objects.filter(
-            review=OuterRef("pk"),
-            approver_id=membership.user_id,
-            decision=Approval.Decision.APPROVED,
+    counts_threads = membership.can(Capability.EDIT)
+    approver_id = membership.user_id if membership.can(Capability.APPROVE) else None
+
+    def compute() -> list[ReviewLine]:
+        reviews = Review.objects.filter(engagement=engagement).in_play()
+        if counts_threads:
+            reviews = reviews.with_open_threads()
+        else:
+            reviews = reviews.annotate(open_threads=Value(0))
+        if approver_id is not None:
+            approved_by_me = Approval.objects.filter(
+                review=OuterRef("pk"), approver_id=approver_id, decision=Approval.Decision.APPROVED
+            )
+            reviews = reviews.annotate(approved_by_me=Exists(approved_by_me))
+        else:
+            reviews = reviews.annotate(approved_by_me=Value(False))
+        rows = reviews.order_by("-version__number").values_list(
+            "state", "signed_off_at", "version__number", "open_threads", "approved_by_me"
         )
-        reviews = reviews.annotate(approved_by_me=Exists(approved_by_me))
-    else:
-        reviews = reviews.annotate(approved_by_me=Value(False))
-    rows = reviews.order_by("-version__number").values_list(
-        "state", "signed_off_at", "version__number", "open_threads", "approved_by_me"
+        return [ReviewLine(*row) for row in rows]
+
+    return caching.for_counter(
+        "reviews",
+        "reviews-in-play",
+        engagement.pk,
+        engagement.current_review_revision(),
+        compute,
+        counts_threads,
+        approver_id,
     )
-    return [ReviewLine(*row) for row in rows]
 
 
 def _review_actions(detail: str, review: ReviewLine, membership: Membership) -> list[NextAction]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
+from escalation import caching
 from escalation.checks import DraftReport, report_on_draft
 from escalation.steps import STEPS_BY_KEY
 from workshops.models import DayNote, Engagement, Member, Review, ReviewState
@@ -62,11 +63,22 @@ def gather_facts(
     review_states: list[str] | None = None,
 ) -> Facts:
     """`members` and `review_states` (the states of the reviews in play): what the page has read
-    already, as the dashboard has for its people and its next actions (no query for them)."""
+    already, as the dashboard has for its people and its next actions (no query for them).
+    Without them, the states are read once per review revision of the engagement (`engagement`
+    as get_engagement_for returns it)."""
     report = _report(engagement, plan, members)
     if review_states is None:
-        in_play = Review.objects.filter(engagement=engagement).in_play()
-        review_states = list(in_play.values_list("state", flat=True))
+        review_states = caching.for_counter(
+            "reviews",
+            "states-in-play",
+            engagement.pk,
+            engagement.current_review_revision(),
+            lambda: list(
+                Review.objects.filter(engagement=engagement)
+                .in_play()
+                .values_list("state", flat=True)
+            ),
+        )
     return Facts(
         counts=report.counts,
         completion=report.completion,

@@ -111,7 +111,7 @@ class Engagement(models.Model):
     # engagement it returns, so views ask `engagement.membership.can(...)` without a query, and
     # the engagement's review revision (ReviewRevision) read in the same query.
     membership: Membership
-    review_revision: int
+    review_revision: int | None = None
 
     class Meta:
         ordering: ClassVar[list[str]] = ["-start_date", "title"]
@@ -183,6 +183,14 @@ class Engagement(models.Model):
     def plan(self) -> list[PlannedDay]:
         """The working days of this engagement, each with its part of the method."""
         return build_plan(self.start_date, self.working_days, self.holidays)
+
+    def current_review_revision(self) -> int:
+        """What a page's parts read from the reviews are cached under: the review revision
+        get_engagement_for read with the membership (one value for the whole request), or,
+        for an engagement read otherwise, the revision now (one query)."""
+        if self.review_revision is None:
+            return ReviewRevision.of(self)
+        return self.review_revision
 
     def last_working_day(self) -> date:
         """The day the engagement ends: the plan's last day (weekends and holidays skipped)."""

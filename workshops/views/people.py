@@ -127,7 +127,7 @@ def _open_review_terms(engagement: Engagement) -> OpenReviewTerms | None:
         return OpenReviewTerms(review.version.label, approvers)
 
     return caching.for_counter(
-        "reviews", "open-review-terms", engagement.pk, engagement.review_revision, compute
+        "reviews", "open-review-terms", engagement.pk, engagement.current_review_revision(), compute
     )
 
 

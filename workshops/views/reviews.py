@@ -387,7 +387,7 @@ def _review_on_page(engagement: Engagement, number: int) -> ReviewOnPage:
         "reviews",
         "version-page",
         engagement.pk,
-        engagement.review_revision,
+        engagement.current_review_revision(),
         compute,
         engagement.slug,  # in the threads' links
         number,
