@@ -213,3 +213,19 @@ def test_the_day_that_asks_for_a_review_sees_the_submission_at_once(
     assert asks in client.get(url).content.decode()
     review.submit(facilitator, notify=False)
     assert asks not in client.get(url).content.decode()
+
+
+def test_the_artifacts_version_switcher_follows_each_versions_review(
+    client, engagement, facilitator, approver, review
+):
+    client.force_login(facilitator)
+    url = reverse("artifacts", args=[engagement.slug])
+
+    def switcher() -> str:
+        return client.get(url).content.decode()
+
+    assert "v1 (frozen, not in review)" in switcher()
+    review.submit(facilitator, notify=False)
+    assert "v1 (in review)" in switcher()
+    review.approve(approver, authentication=SEEDED)
+    assert "v1 (signed off)" in switcher()

@@ -123,11 +123,18 @@ def _version_switcher(
     engagement: Engagement, number: int | None, link_name: str
 ) -> list[tuple[str, str, bool]]:
     """(label, address, is the one shown) for the working draft and every frozen version: three
-    columns of each review, no model instances (250 versions at ten times today's largest)."""
-    reviews = (
-        Review.objects.filter(engagement=engagement)
-        .order_by("-version__number")
-        .values_list("version__number", "state", "signed_off_at")
+    columns of each review, no model instances (250 versions at ten times today's largest),
+    read once per review revision of the engagement."""
+    reviews = caching.for_counter(
+        "reviews",
+        "version-switcher",
+        engagement.pk,
+        engagement.current_review_revision(),
+        lambda: list(
+            Review.objects.filter(engagement=engagement)
+            .order_by("-version__number")
+            .values_list("version__number", "state", "signed_off_at")
+        ),
     )
     draft_url = reverse(link_name, kwargs={"slug": engagement.slug}) + "?show=draft"
     version_url = numbered_url(f"version_{link_name}", engagement.slug)

@@ -113,8 +113,8 @@ def _version_list_page(
     request: HttpRequest, engagement: Engagement, form: FreezeForm, status: int = 200
 ) -> HttpResponse:
     # Queries: one page of the reviews with their versions and open-thread counts (documents
-    # deferred) and their count (none when they fit on one page), the latest version's hash, then the working draft's document
-    # (a constant handful) to say whether it moved since the latest.
+    # deferred) and their count (none when they fit on one page), the latest version's hash,
+    # then the working draft's document (a constant handful) to say whether it moved since.
     reviews = (
         Review.objects.filter(engagement=engagement)
         .select_related("version")
