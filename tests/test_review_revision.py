@@ -229,3 +229,14 @@ def test_the_artifacts_version_switcher_follows_each_versions_review(
     assert "v1 (in review)" in switcher()
     review.approve(approver, authentication=SEEDED)
     assert "v1 (signed off)" in switcher()
+
+
+def test_the_versions_list_counts_a_new_thread_at_once(
+    client, engagement, facilitator, reviewer, review
+):
+    client.force_login(facilitator)
+    url = reverse("versions", args=[engagement.slug])
+    assert [row.review.open_threads for row in client.get(url).context["rows"]] == [0]
+    review.submit(facilitator, notify=False)
+    review.add_comment(reviewer, "Why 0.8?")
+    assert [row.review.open_threads for row in client.get(url).context["rows"]] == [1]

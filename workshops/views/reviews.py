@@ -112,17 +112,9 @@ class PrintedVersionRow:
 def _version_list_page(
     request: HttpRequest, engagement: Engagement, form: FreezeForm, status: int = 200
 ) -> HttpResponse:
-    # Queries: one page of the reviews with their versions and open-thread counts (documents
-    # deferred) and their count (none when they fit on one page), the latest version's hash,
-    # then the working draft's document (a constant handful) to say whether it moved since.
-    reviews = (
-        Review.objects.filter(engagement=engagement)
-        .select_related("version")
-        .defer("version__document")
-        .with_open_threads()
-        .order_by("-version__number")
-    )
-    page = page_of(reviews, VERSIONS_PAGE_SIZE, request.GET.get("page"))
+    # Queries: the latest version's hash, then the working draft's document (a constant
+    # handful) to say whether it moved since; the page of reviews is kept under the revision.
+    page = _reviews_page(engagement, request.GET.get("page"))
     printed = _printed_version_rows(engagement, [review.version for review in page.object_list])
     rows = [VersionRow(review, row) for review, row in zip(page.object_list, printed, strict=True)]
     latest = (
@@ -142,6 +134,37 @@ def _version_list_page(
         "can_freeze": engagement.membership.can(Capability.EDIT),
     }
     return render(request, "workshops/versions/list.html", context, status=status)
+
+
+def _reviews_page(engagement: Engagement, number: str | None) -> Page[Review]:
+    """Page `number` of the engagement's reviews, newest first, with their versions (documents
+    deferred) and open-thread counts: read once per review revision of the engagement (one
+    query, two when they do not fit on one page)."""
+    reviews = (
+        Review.objects.filter(engagement=engagement)
+        .select_related("version")
+        .defer("version__document")
+        .with_open_threads()
+        .order_by("-version__number")
+    )
+    if not (number and number.isdigit() and len(number) <= 6):
+        number = None  # what Paginator.get_page shows for it: the first page
+
+    def compute() -> tuple[list[Review], int, int]:
+        page = page_of(reviews, VERSIONS_PAGE_SIZE, number)
+        return list(page.object_list), page.number, page.paginator.count
+
+    rows, shown, count = caching.for_counter(
+        "reviews",
+        "versions-page",
+        engagement.pk,
+        engagement.current_review_revision(),
+        compute,
+        number,
+    )
+    paginator = Paginator(reviews, VERSIONS_PAGE_SIZE)
+    paginator.count = count  # Paginator.count is a cached_property: this is it
+    return Page(rows, shown, paginator)
 
 
 def _printed_version_rows(
