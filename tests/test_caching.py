@@ -27,3 +27,18 @@ def test_an_entry_larger_than_a_quarter_of_the_tier_is_not_kept():
     tier.put("small", "x" * 100)
     tier.put("large", "x" * 400)
     assert tier.get("large") is None and tier.get("small") == "x" * 100
+
+
+def test_none_computed_is_kept_and_not_computed_again(db):
+    from escalation import caching
+
+    calls = []
+
+    def compute() -> None:
+        calls.append(1)
+
+    for _ in range(2):
+        assert caching.for_counter("test", "nothing", 1, 1, compute) is None
+    caching.LOCAL.clear()  # the shared cache keeps it too
+    assert caching.for_counter("test", "nothing", 1, 1, compute) is None
+    assert len(calls) == 1

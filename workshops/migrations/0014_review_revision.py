@@ -59,6 +59,7 @@ BEGIN
 END;
 $$;
 
+-- In the engagements' order, so that two renames at once never wait on each other's rows.
 CREATE FUNCTION workshops_person_renamed() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -77,7 +78,8 @@ BEGIN
         SELECT review.engagement_id FROM workshops_reviewevent AS event
         JOIN workshops_review AS review ON review.id = event.review_id
         WHERE event.actor_id = NEW.id
-    ) AS named;
+    ) AS named
+    ORDER BY named.engagement_id;
     RETURN NULL;
 END;
 $$;

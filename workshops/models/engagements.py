@@ -187,7 +187,9 @@ class Engagement(models.Model):
     def current_review_revision(self) -> int:
         """What a page's parts read from the reviews are cached under: the review revision
         get_engagement_for read with the membership (one value for the whole request), or,
-        for an engagement read otherwise, the revision now (one query)."""
+        for an engagement read otherwise, the revision now (one query). A request that writes
+        to the reviews and then shows them reads them afresh, as the version page's refused
+        forms do: under this value they would be looked up from before its write."""
         if self.review_revision is None:
             return ReviewRevision.of(self)
         return self.review_revision
