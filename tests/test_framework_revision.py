@@ -27,6 +27,7 @@ from escalation.models import (
     Threshold,
 )
 from tests.framework_content import fill_small_framework, make_framework
+from tests.triggers import tables_watched_by
 from workshops.models import Engagement, get_engagement_for
 
 pytestmark = pytest.mark.django_db
@@ -96,12 +97,7 @@ def test_every_table_of_framework_content_moves_the_revision():
         for model in content_models
         for m2m in model._meta.many_to_many
     }
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT tgrelid::regclass::text FROM pg_trigger WHERE tgfoid = "
-            "'escalation_content_changed'::regproc"
-        )
-        watched = {row[0] for row in cursor.fetchall()}
+    watched = tables_watched_by("escalation_content_changed")
     assert tables - watched == set()
 
 

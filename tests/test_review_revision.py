@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from tests.factories import SEEDED, make_engagement, make_member, make_user
 from tests.framework_content import fill_small_framework
+from tests.triggers import tables_watched_by
 from workshops.models import (
     Comment,
     CommentResolution,
@@ -108,12 +109,7 @@ def test_every_table_pointing_at_a_review_or_its_comments_moves_the_revision():
             for field in model._meta.fields
         )
     }
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT tgrelid::regclass::text FROM pg_trigger WHERE tgfoid = "
-            "'workshops_review_changed'::regproc"
-        )
-        watched = {row[0] for row in cursor.fetchall()}
+    watched = tables_watched_by("workshops_review_changed")
     assert {model._meta.db_table for model in watched_models} - watched == set()
 
 
