@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from django.db.models import Exists, OuterRef, Value
 from django.urls import reverse
 
-from escalation import caching
 from escalation.models.versions import version_label
 from workshops.links import numbered_url
 from workshops.models import (
@@ -118,11 +117,8 @@ def reviews_in_play(engagement: Engagement, membership: Membership) -> list[Revi
         )
         return [ReviewLine(*row) for row in rows]
 
-    return caching.for_counter(
-        "reviews",
+    return engagement.once_per_review_revision(
         "reviews-in-play",
-        engagement.pk,
-        engagement.current_review_revision(),
         compute,
         counts_threads,
         approver_id,

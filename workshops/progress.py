@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
-from escalation import caching
 from escalation.checks import DraftReport, report_on_draft
 from escalation.steps import STEPS_BY_KEY
 from workshops.models import DayNote, Engagement, Member, Review, ReviewState
@@ -68,11 +67,8 @@ def gather_facts(
     as get_engagement_for returns it)."""
     report = _report(engagement, plan, members)
     if review_states is None:
-        review_states = caching.for_counter(
-            "reviews",
+        review_states = engagement.once_per_review_revision(
             "states-in-play",
-            engagement.pk,
-            engagement.current_review_revision(),
             lambda: list(
                 Review.objects.filter(engagement=engagement)
                 .in_play()

@@ -126,7 +126,7 @@ class RevisionCounter(models.Model):
     @classmethod
     def of(cls, owner: models.Model) -> int:
         """The owner's current revision (one query); 0 before its first write."""
-        found = cls.objects.filter(pk=owner.pk).values_list("revision", flat=True)  # type: ignore[attr-defined]
+        found = cls._default_manager.filter(pk=owner.pk).values_list("revision", flat=True)
         return found.first() or 0
 
     @classmethod

@@ -7,6 +7,7 @@ from __future__ import annotations
 import secrets
 import uuid
 import zoneinfo
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
@@ -184,15 +185,19 @@ class Engagement(models.Model):
         """The working days of this engagement, each with its part of the method."""
         return build_plan(self.start_date, self.working_days, self.holidays)
 
-    def current_review_revision(self) -> int:
-        """What a page's parts read from the reviews are cached under: the review revision
-        get_engagement_for read with the membership (one value for the whole request), or,
-        for an engagement read otherwise, the revision now (one query). A request that writes
-        to the reviews and then shows them reads them afresh, as the version page's refused
-        forms do: under this value they would be looked up from before its write."""
-        if self.review_revision is None:
-            return ReviewRevision.of(self)
-        return self.review_revision
+    def once_per_review_revision[T](
+        self, kind: str, compute: Callable[[], T], *inputs: object
+    ) -> T:
+        """`compute()` once per `kind`, `inputs` and review revision of this engagement
+        (ReviewRevision, escalation.caching): for what pages read of its reviews. The revision
+        is the one get_engagement_for read with the membership (one value for the whole
+        request), or, for an engagement read otherwise, the revision now (one query). A request
+        that writes to the reviews and then shows them reads them afresh, as the version page's
+        refused forms do: under this value they would be looked up from before its write."""
+        revision = self.review_revision
+        if revision is None:
+            revision = ReviewRevision.of(self)
+        return caching.for_counter("reviews", kind, self.pk, revision, compute, *inputs)
 
     def last_working_day(self) -> date:
         """The day the engagement ends: the plan's last day (weekends and holidays skipped)."""
@@ -300,8 +305,8 @@ class Engagement(models.Model):
 class ReviewRevision(RevisionCounter):
     """Moved with every write to an engagement's reviews: their states, comments and
     resolutions, approvals, events, required approvers and sign-off records, and the names of
-    the people who wrote them (migration 0014), so that what a version page reads of them can be
-    cached under it."""
+    the people who wrote them (migration 0014), so that what pages read of them can be cached
+    under it (Engagement.once_per_review_revision)."""
 
     engagement_id = models.BigIntegerField(primary_key=True)
 

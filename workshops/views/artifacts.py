@@ -125,11 +125,8 @@ def _version_switcher(
     """(label, address, is the one shown) for the working draft and every frozen version: three
     columns of each review, no model instances (250 versions at ten times today's largest),
     read once per review revision of the engagement."""
-    reviews = caching.for_counter(
-        "reviews",
+    reviews = engagement.once_per_review_revision(
         "version-switcher",
-        engagement.pk,
-        engagement.current_review_revision(),
         lambda: list(
             Review.objects.filter(engagement=engagement)
             .order_by("-version__number")

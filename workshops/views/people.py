@@ -11,7 +11,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.middleware import SignedInRequest
-from escalation import caching
 from workshops.audit import AuditVerb, record_activity
 from workshops.forms import InvitationForm, InvitedUserForm, RoleForm, SignoffRuleForm
 from workshops.invitation_limits import invitation_refusal
@@ -126,9 +125,7 @@ def _open_review_terms(engagement: Engagement) -> OpenReviewTerms | None:
         approvers = [(required.name, required.email) for required in review.required_approvers()]
         return OpenReviewTerms(review.version.label, approvers)
 
-    return caching.for_counter(
-        "reviews", "open-review-terms", engagement.pk, engagement.current_review_revision(), compute
-    )
+    return engagement.once_per_review_revision("open-review-terms", compute)
 
 
 @require_POST

@@ -147,18 +147,15 @@ def _reviews_page(engagement: Engagement, number: str | None) -> Page[Review]:
         .with_open_threads()
         .order_by("-version__number")
     )
-    if not (number and number.isdigit() and len(number) <= 6):
+    if not (number and number.isdigit()):
         number = None  # what Paginator.get_page shows for it: the first page
 
     def compute() -> tuple[list[Review], int, int]:
         page = page_of(reviews, VERSIONS_PAGE_SIZE, number)
         return list(page.object_list), page.number, page.paginator.count
 
-    rows, shown, count = caching.for_counter(
-        "reviews",
+    rows, shown, count = engagement.once_per_review_revision(
         "versions-page",
-        engagement.pk,
-        engagement.current_review_revision(),
         compute,
         number,
     )
@@ -406,11 +403,8 @@ def _review_on_page(engagement: Engagement, number: int) -> ReviewOnPage:
     def compute() -> ReviewOnPage:
         return _read_review(*_review_and_baseline(engagement, number), engagement.slug)
 
-    shown = caching.for_counter(
-        "reviews",
+    shown = engagement.once_per_review_revision(
         "version-page",
-        engagement.pk,
-        engagement.current_review_revision(),
         compute,
         engagement.slug,  # in the threads' links
         number,
